@@ -1,0 +1,54 @@
+/**
+ * The balancer's contracts. src/balancer imports only model types and these interfaces, never node:net or http, so
+ * `meshctl simulate` (seeded Random, virtual Clock) and `meshctl run` (real random, real clock) drive the very same
+ * code: the simulator predicts the proxy.
+ */
+
+/** A source of randomness. The simulator passes a seeded generator; the proxy a fast non-crypto one. */
+export interface Random {
+  /** A uniformly distributed integer in [0, 2^32). */
+  nextU32(): number;
+  /** A uniformly distributed float in [0, 1). */
+  next(): number;
+}
+
+/** Monotonic milliseconds. The simulator passes a virtual clock; the proxy performance.now(). */
+export interface Clock {
+  now(): number;
+}
+
+/** Health of one host, as Envoy's health flags reduce to for load balancing. */
+export type HostHealth = 'healthy' | 'degraded' | 'unhealthy';
+
+/** One upstream host of a cluster, as the balancer sees it. Mutable state is updated by health checks, outlier
+ * detection and discovery through the HostSet, never by the balancer itself. */
+export interface Host {
+  /** `ip:port` (or `[v6]:port`); unique within a cluster. */
+  readonly address: string;
+  readonly ip: string;
+  readonly port: number;
+  /** load_balancing_weight, ≥ 1. */
+  readonly weight: number;
+  readonly priority: number;
+  /** Optional hostname (DNS-discovered hosts, endpoint.hostname). */
+  readonly hostname?: string;
+  health: HostHealth;
+  /** Requests in flight to this host (maintained by the caller through onStart/onResult). */
+  activeRequests: number;
+}
+
+/** Per-request inputs a policy may use. */
+export interface PickContext {
+  /** A 64-bit hash from the route's hash_policy (as a bigint), or undefined when none applies. */
+  readonly hash?: bigint;
+  /** Hosts to avoid (retries): a retry goes to a different host when one exists. */
+  readonly exclude?: ReadonlySet<Host>;
+}
+
+/** Picks a host for each request of one cluster. */
+export interface Balancer {
+  /** The chosen host, or undefined when the cluster has no host to send to (503 UH). */
+  pick(ctx?: PickContext): Host | undefined;
+  /** Whether the last pick was made in panic mode (too few healthy hosts). */
+  readonly lastPickInPanic: boolean;
+}
