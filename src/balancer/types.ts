@@ -52,3 +52,34 @@ export interface Balancer {
   /** Whether the last pick was made in panic mode (too few healthy hosts). */
   readonly lastPickInPanic: boolean;
 }
+
+/** Why a host is out of the healthy set. Envoy keeps these flags apart; a host is unhealthy while any is set. */
+export type HealthFlag = 'active-hc' | 'outlier' | 'discovery';
+
+/** What discovery and config loading know about a host before it has any runtime state. */
+export interface HostInit {
+  readonly ip: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly priority: number;
+  readonly hostname?: string;
+  /** Health the source declares (lb_endpoints[].health_status, or a discovery answer). Default healthy. */
+  readonly health?: HostHealth;
+}
+
+/**
+ * The hosts of one cluster, shared by its balancer (reads), health checking, outlier detection and discovery
+ * (writes). Implemented by src/balancer/host-set.ts. Balancers rebuild their tables lazily when `version` moves.
+ */
+export interface HostSetView {
+  /** All hosts, by priority, then in source order. */
+  readonly hosts: readonly Host[];
+  /** Bumped on every change of membership, weight or health. */
+  readonly version: number;
+  /** Replace the membership (discovery answer, reload); hosts whose address stays keep their runtime state. */
+  replace(hosts: readonly HostInit[]): void;
+  /** Set or clear one health flag; `health` is recomputed from the flags. */
+  setHealthFlag(host: Host, flag: HealthFlag, failed: boolean): void;
+  /** Listen for changes (returns an unsubscribe function). */
+  onChange(listener: () => void): () => void;
+}

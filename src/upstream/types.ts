@@ -1,0 +1,55 @@
+/**
+ * The contract between the proxy's data path (src/proxy) and the upstream side (src/upstream): clusters with their
+ * host sets, balancers, circuit breakers, passive and active health, and discovery. The proxy asks for a cluster by
+ * name, picks through its balancer, and reports every attempt's outcome back, so outlier detection sees what the
+ * data path saw. Implemented by src/upstream/cluster-manager.ts.
+ */
+import type { Bootstrap, Cluster } from '../config/model.js';
+import type { Balancer, Clock, Host, HostSetView, Random } from '../balancer/types.js';
+
+/** How one upstream attempt ended. */
+export type UpstreamOutcome =
+  | { readonly kind: 'response'; readonly status: number }
+  | { readonly kind: 'connect-failure' }
+  | { readonly kind: 'reset' }
+  | { readonly kind: 'timeout' };
+
+/** Circuit-breaker resources (Envoy's thresholds at default priority). */
+export type BreakerResource = 'connections' | 'pending' | 'requests' | 'retries';
+
+export interface UpstreamCluster {
+  readonly name: string;
+  readonly config: Cluster;
+  readonly hosts: HostSetView;
+  readonly balancer: Balancer;
+  /** False when the resource is at its circuit-breaker limit (the caller answers 503 at once and counts overflow). */
+  tryAcquire(resource: BreakerResource): boolean;
+  release(resource: BreakerResource): void;
+  /** An attempt to `host` starts (activeRequests++, for LEAST_REQUEST and /clusters). */
+  onAttemptStart(host: Host): void;
+  /** An attempt ended (activeRequests--, outlier detection, per-host counters). */
+  onAttemptEnd(host: Host, outcome: UpstreamOutcome, latencyMs: number): void;
+}
+
+export interface ClusterManagerOptions {
+  readonly random: Random;
+  readonly clock: Clock;
+  /** Rewrites an endpoint address before it is used (`meshctl run --map-endpoint 10.244.0.2:80=127.0.0.1:18080`). */
+  readonly mapEndpoint?: (ip: string, port: number) => { ip: string; port: number };
+  /** Overrides the config's DNS nameservers (tests point this at their own DNS server on 127.0.0.1). */
+  readonly dnsServers?: readonly string[];
+  /** Where discovery and health-check events are logged. */
+  readonly log?: (line: string) => void;
+}
+
+export interface ClusterManager {
+  get(name: string): UpstreamCluster | undefined;
+  clusters(): Iterable<UpstreamCluster>;
+  /** Hot reload: clusters added, removed or changed; hosts that stay keep their health and counters. */
+  applyConfig(config: Bootstrap): void;
+  /** Add or replace one cluster (CDS). */
+  upsertCluster(cluster: Cluster): void;
+  removeCluster(name: string): void;
+  /** Stop health checks, discovery and timers. */
+  close(): Promise<void>;
+}
