@@ -2,6 +2,7 @@
  * meshctl's entry point. Commands are registered here cheaply (their options only); each command's action loads
  * its implementation lazily, so `meshctl validate` never pays for ink, React or the proxy.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.js';
 import { CliError, EXIT_USAGE } from './errors.js';
@@ -10,12 +11,22 @@ const program = new Command();
 program
   .name('meshctl')
   .description('Validate, convert, simulate and run Envoy-style service-mesh proxy configs.')
-  .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+  .version(packageVersion(), '-V, --version')
   .showHelpAfterError('(run `meshctl --help` for usage)')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
 registerCommands(program);
+
+function packageVersion(): string {
+  // dist/src/cli/main.js → the package root three levels up.
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
 
 async function main(argv: string[]): Promise<void> {
   try {
