@@ -1,0 +1,27 @@
+/**
+ * Prints a canonical tree as JSON (two-space indent). JSON has no comments, so they are not written; non-finite
+ * numbers use proto3 JSON's strings ("NaN", "Infinity", "-Infinity").
+ */
+import type { JsonValue } from '../model-base.js';
+import type { TNode } from './tree.js';
+
+export function treeToJson(n: TNode): JsonValue {
+  if (n.kind === 'list') return n.items.map(treeToJson);
+  if (n.kind === 'message') {
+    const o: { [k: string]: JsonValue } = {};
+    for (const f of n.fields) o[f.name] = treeToJson(f.value);
+    return o;
+  }
+  if (n.type === 'number') {
+    const v = n.value as number;
+    if (Number.isNaN(v)) return 'NaN';
+    if (v === Infinity) return 'Infinity';
+    if (v === -Infinity) return '-Infinity';
+    return v;
+  }
+  return n.value;
+}
+
+export function printJson(n: TNode): string {
+  return JSON.stringify(treeToJson(n), null, 2) + '\n';
+}

@@ -1,0 +1,188 @@
+/**
+ * The canonical plain tree: a model turned into ordered fields (proto declaration order, then unmodeled fields),
+ * typed scalars and the comments from the source. Every printer (text-proto, YAML, JSON) walks this one tree, so
+ * they agree on field order, on what is emitted, and on where comments go.
+ */
+import { META, type Comments, type Duration, type JsonValue, type NodeMeta } from '../model-base.js';
+import { BOOTSTRAP, schema, type FieldInfo } from './schema.js';
+
+/**
+ * How a scalar is written:
+ *  - `string`: quoted where the format quotes strings;
+ *  - `number`, `bool`, `null`;
+ *  - `enum`: an enum value name, bare in text-proto;
+ *  - `duration`: already formatted (`0.25s`), bare in text-proto, a string in YAML/JSON.
+ */
+export type TScalarType = 'string' | 'number' | 'bool' | 'null' | 'enum' | 'duration';
+
+export interface TScalar {
+  readonly kind: 'scalar';
+  readonly type: TScalarType;
+  readonly value: string | number | boolean | null;
+}
+
+export interface TField {
+  readonly name: string;
+  readonly value: TNode;
+  readonly comments?: Comments;
+}
+
+export interface TMessage {
+  readonly kind: 'message';
+  readonly fields: TField[];
+  readonly comments?: Comments;
+  readonly trailingComments?: readonly string[];
+  /** True for values taken verbatim from JSON (Struct fields, unmodeled data), which have no schema. */
+  readonly opaque?: boolean;
+}
+
+export interface TList {
+  readonly kind: 'list';
+  readonly items: TNode[];
+}
+
+export type TNode = TScalar | TMessage | TList;
+
+export type DurationStyle = 'short' | 'envoy';
+
+export interface TreeOptions {
+  /** `short` trims trailing zeros (`0.25s`, the article's style); `envoy` writes 0, 3, 6 or 9 digits (`0.250s`). */
+  durations: DurationStyle;
+  /** Keep comments from the source (text-proto and YAML can hold them). */
+  comments: boolean;
+}
+
+/** A duration as text: Envoy's form (`0.250s`) or trimmed (`0.25s`). */
+export function durationText(d: Duration, style: DurationStyle): string {
+  const neg = d.seconds < 0 || d.nanos < 0;
+  const s = Math.abs(d.seconds);
+  const n = Math.abs(d.nanos);
+  let frac = '';
+  if (n !== 0) {
+    const nine = String(n).padStart(9, '0');
+    if (style === 'short') frac = '.' + nine.replace(/0+$/, '');
+    else if (n % 1e6 === 0) frac = '.' + nine.slice(0, 3);
+    else if (n % 1e3 === 0) frac = '.' + nine.slice(0, 6);
+    else frac = '.' + nine;
+  }
+  return `${neg ? '-' : ''}${s}${frac}s`;
+}
+
+function metaComments(c: Comments | undefined): Comments | undefined {
+  if (c === undefined) return undefined;
+  const leading = c.leading?.filter((l) => l !== undefined);
+  const hasLeading = leading !== undefined && leading.length > 0;
+  const hasTrailing = c.trailing !== undefined && c.trailing !== '';
+  if (!hasLeading && !hasTrailing) return undefined;
+  return { ...(hasLeading ? { leading } : {}), ...(hasTrailing ? { trailing: c.trailing } : {}) };
+}
+
+function sameComments(a: Comments | undefined, b: Comments | undefined): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+/** Both a field and the message it holds can carry comments; merge them without printing one twice. */
+function mergeComments(field: Comments | undefined, node: Comments | undefined): Comments | undefined {
+  if (field === undefined) return node;
+  if (node === undefined || sameComments(field, node)) return field;
+  const leading = [...(field.leading ?? []), ...(node.leading ?? []).filter((l) => !(field.leading ?? []).includes(l))];
+  const trailing = field.trailing ?? node.trailing;
+  return metaComments({ leading, ...(trailing !== undefined ? { trailing } : {}) });
+}
+
+/** A JSON value (a Struct, or fields meshctl does not model) as a tree, verbatim. */
+export function jsonToTree(v: JsonValue): TNode {
+  if (v === null) return { kind: 'scalar', type: 'null', value: null };
+  if (Array.isArray(v)) return { kind: 'list', items: v.map(jsonToTree) };
+  switch (typeof v) {
+    case 'string':
+      return { kind: 'scalar', type: 'string', value: v };
+    case 'number':
+      return { kind: 'scalar', type: 'number', value: v };
+    case 'boolean':
+      return { kind: 'scalar', type: 'bool', value: v };
+    default:
+      return {
+        kind: 'message',
+        opaque: true,
+        fields: Object.entries(v).map(([name, value]) => ({ name, value: jsonToTree(value) })),
+      };
+  }
+}
+
+function scalarNode(info: FieldInfo, v: unknown, opts: TreeOptions): TNode {
+  switch (info.kind) {
+    case 'duration':
+      return { kind: 'scalar', type: 'duration', value: durationText(v as Duration, opts.durations) };
+    case 'enum':
+      return typeof v === 'number'
+        ? { kind: 'scalar', type: 'number', value: v }
+        : { kind: 'scalar', type: 'enum', value: String(v) };
+    case 'struct':
+      return jsonToTree(v as JsonValue);
+    case 'message':
+      return messageToTree(v as Record<string, unknown>, info.typeName!, opts);
+    default:
+      if (typeof v === 'boolean') return { kind: 'scalar', type: 'bool', value: v };
+      if (typeof v === 'number') return { kind: 'scalar', type: 'number', value: v };
+      if (v === null) return { kind: 'scalar', type: 'null', value: null };
+      if (typeof v === 'object') return jsonToTree(v as JsonValue);
+      return { kind: 'scalar', type: 'string', value: String(v) };
+  }
+}
+
+/** One model message as a tree, fields in proto order, then its unmodeled fields in their source order. */
+export function messageToTree(node: Record<string, unknown>, typeName: string, opts: TreeOptions): TMessage {
+  const info = schema().message(typeName);
+  const meta = (node as { [META]?: NodeMeta })[META];
+  const fields: TField[] = [];
+  for (const f of info.fields) {
+    const v = node[f.name];
+    if (v === undefined) continue;
+    const fmeta = opts.comments ? meta?.fields[f.name] : undefined;
+    const fieldComments = metaComments(fmeta?.comments);
+    if (f.repeated && Array.isArray(v)) {
+      // An element message keeps its own comments (those written before it in the source).
+      const items = v.map((item) => scalarNode(f, item, opts));
+      fields.push({ name: f.name, value: { kind: 'list', items }, ...(fieldComments ? { comments: fieldComments } : {}) });
+    } else {
+      let value = scalarNode(f, v, opts);
+      let comments = fieldComments;
+      if (value.kind === 'message' && opts.comments && !value.opaque) {
+        comments = mergeComments(fieldComments, value.comments);
+        value = { ...value, comments: undefined };
+      }
+      fields.push({ name: f.name, value, ...(comments ? { comments } : {}) });
+    }
+  }
+  const unmodeled = node.unmodeled as Record<string, JsonValue> | undefined;
+  if (unmodeled !== undefined && typeof unmodeled === 'object') {
+    for (const [name, value] of Object.entries(unmodeled)) {
+      if (info.byName.has(name)) continue;
+      const fmeta = opts.comments ? meta?.fields[name] : undefined;
+      const comments = metaComments(fmeta?.comments);
+      fields.push({ name, value: jsonToTree(value), ...(comments ? { comments } : {}) });
+    }
+  }
+  const comments = opts.comments ? metaComments(meta?.comments) : undefined;
+  const trailing = opts.comments ? meta?.trailingComments?.filter((c) => c !== undefined) : undefined;
+  return {
+    kind: 'message',
+    fields,
+    ...(comments ? { comments } : {}),
+    ...(trailing !== undefined && trailing.length > 0 ? { trailingComments: trailing } : {}),
+  };
+}
+
+/** The whole config as a tree. */
+export function configToTree(config: object, opts: TreeOptions): TMessage {
+  return messageToTree(config as Record<string, unknown>, BOOTSTRAP, opts);
+}
+
+/** Whether any node of the tree carries a comment (to say that a format without comments dropped them). */
+export function hasComments(node: TNode): boolean {
+  if (node.kind === 'scalar') return false;
+  if (node.kind === 'list') return node.items.some(hasComments);
+  if (node.comments !== undefined || (node.trailingComments?.length ?? 0) > 0) return true;
+  return node.fields.some((f) => f.comments !== undefined || hasComments(f.value));
+}

@@ -1,0 +1,62 @@
+/**
+ * Prints a canonical tree as YAML through the `yaml` package's Document API, so source comments come out as YAML
+ * comments (before a key, or after a scalar on its line) and quoting is decided by the library.
+ */
+import { Document, Pair, Scalar, YAMLMap, YAMLSeq, type Node as YamlNode } from 'yaml';
+import type { Comments } from '../model-base.js';
+import type { TMessage, TNode } from './tree.js';
+
+function commentText(lines: readonly string[]): string {
+  // the library writes `#` + text; keep one space after the marker like hand-written YAML
+  return lines.map((l) => (l === '' || l.startsWith(' ') ? l : ' ' + l)).join('\n');
+}
+
+function scalar(n: TNode & { kind: 'scalar' }): Scalar {
+  const s = new Scalar(n.value);
+  if (n.type === 'string' || n.type === 'enum' || n.type === 'duration') s.value = String(n.value);
+  return s;
+}
+
+function setBefore(node: YamlNode, c: Comments | undefined): void {
+  if (c?.leading !== undefined && c.leading.length > 0) node.commentBefore = commentText(c.leading);
+}
+
+function toNode(n: TNode): YamlNode {
+  if (n.kind === 'scalar') return scalar(n);
+  if (n.kind === 'list') {
+    const seq = new YAMLSeq();
+    for (const item of n.items) {
+      const y = toNode(item);
+      if (item.kind === 'message') setBefore(y, item.comments);
+      seq.items.push(y);
+    }
+    return seq;
+  }
+  return toMap(n);
+}
+
+function toMap(m: TMessage): YAMLMap {
+  const map = new YAMLMap();
+  for (const f of m.fields) {
+    const key = new Scalar(f.name);
+    setBefore(key, f.comments);
+    const value = toNode(f.value);
+    if (f.comments?.trailing !== undefined) {
+      // on a scalar the comment stays on the key's line; on a collection it is best kept before the key
+      if (value instanceof Scalar) value.comment = commentText([f.comments.trailing]);
+      else key.commentBefore = commentText([...(f.comments.leading ?? []), f.comments.trailing]);
+    }
+    map.items.push(new Pair(key, value));
+  }
+  if (m.trailingComments !== undefined && m.trailingComments.length > 0) map.comment = commentText(m.trailingComments);
+  return map;
+}
+
+/** The whole tree as one YAML document. */
+export function printYaml(root: TMessage): string {
+  const doc = new Document();
+  const map = toMap(root);
+  doc.contents = map;
+  if (root.comments?.leading !== undefined && root.comments.leading.length > 0) doc.commentBefore = commentText(root.comments.leading);
+  return doc.toString({ indent: 2, lineWidth: 0, indentSeq: true });
+}
