@@ -1,6 +1,8 @@
 /** Every command, registered in help order. Each module only declares its options; its action imports the work. */
 import type { Command } from 'commander';
+import { register as registerConvert } from './convert.js';
 
 export function registerCommands(program: Command): void {
   void program;
+  registerConvert(program);
 }

@@ -52,7 +52,7 @@ function nameText(name: string): string {
 }
 
 function commentLine(text: string): string {
-  return text === '' || text.startsWith(' ') ? `#${text}` : `# ${text}`;
+  return text === '' ? '#' : `# ${text}`;
 }
 
 class Printer {

@@ -7,8 +7,8 @@ import type { Comments } from '../model-base.js';
 import type { TMessage, TNode } from './tree.js';
 
 function commentText(lines: readonly string[]): string {
-  // the library writes `#` + text; keep one space after the marker like hand-written YAML
-  return lines.map((l) => (l === '' || l.startsWith(' ') ? l : ' ' + l)).join('\n');
+  // the library writes `#` + text; readers strip the marker and one space, so add that space back
+  return lines.map((l) => (l === '' ? '' : ' ' + l)).join('\n');
 }
 
 function scalar(n: TNode & { kind: 'scalar' }): Scalar {
