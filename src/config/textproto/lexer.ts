@@ -158,7 +158,29 @@ export class Lexer {
     return offset - this.lineStart + 1;
   }
 
+  /**
+   * The kind of the token after the current one, without consuming anything. Rarely needed (only to tell a string
+   * continued on the next line from a quoted field name), so it simply scans ahead and restores the state.
+   */
+  peekKind(): Tok {
+    const saved = [this.pos, this.line, this.lineStart, this.kind, this.start, this.end, this.tokLine, this.tokCol] as const;
+    const { value, firstOnLine } = this;
+    const pendingCount = this.pending.length;
+    this.muted = true;
+    this.scan();
+    const kind = this.kind;
+    this.muted = false;
+    [this.pos, this.line, this.lineStart, this.kind, this.start, this.end, this.tokLine, this.tokCol] = saved;
+    this.value = value;
+    this.firstOnLine = firstOnLine;
+    this.pending.length = pendingCount;
+    return kind;
+  }
+
+  private muted = false;
+
   private error(ruleId: LexErrorRule, message: string, from: number, to: number, hint?: string): void {
+    if (this.muted) return;
     // Every lexer error lies on the current line.
     const line = this.line;
     this.onError({

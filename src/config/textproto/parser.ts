@@ -10,8 +10,9 @@
  * are kept as written; concatenated strings keep their quotes), `value` is the decoded JS value. Numbers: decimal,
  * `0x` hex, `0` octal, floats with exponent and `f` suffix; a leading `-` is folded into the literal. `inf`, `nan`,
  * `infinity` (any case, with or without `-`) stay identifiers: style `bare`, value the text as written (`-inf`).
- * `true`/`True`/`false`/`False` are style `bool`. An Any or extension field name keeps its brackets:
- * `[type.googleapis.com/pkg.Msg]`.
+ * `true`/`True`/`false`/`False` are style `bool`, `null` style `null`. An Any or extension field name keeps its
+ * brackets: `[type.googleapis.com/pkg.Msg]`. A field name may also be a quoted string (meshctl's printer writes
+ * `"@type": …` and keys of opaque JSON that way); the name is then the decoded string.
  *
  * Comments: whole-line comments before a field become `comments.leading` of that field; a comment on the line where a
  * field ends becomes its `comments.trailing`; comments before a closing brace (or the end of the document) become
@@ -183,7 +184,7 @@ class Parser {
     const close = opened === undefined ? Tok.EOF : opened.close === '}' ? Tok.RBrace : Tok.RAngle;
     for (;;) {
       const k = lx.kind;
-      if (k === Tok.Ident || k === Tok.LBracket) {
+      if (k === Tok.Ident || k === Tok.LBracket || k === Tok.String) {
         const f = this.field(depth);
         if (f !== undefined) fields.push(f);
         continue;
@@ -229,7 +230,7 @@ class Parser {
       else lx.advance();
       const k = lx.kind;
       if (k === Tok.EOF || k === Tok.RBrace || k === Tok.RAngle) return;
-      if ((k === Tok.Ident || k === Tok.LBracket) && lx.firstOnLine) return;
+      if ((k === Tok.Ident || k === Tok.LBracket || k === Tok.String) && lx.firstOnLine) return;
     }
   }
 
@@ -265,7 +266,8 @@ class Parser {
     const column = lx.tokCol;
     let name: string;
     let keySpan: Span;
-    if (lx.kind === Tok.Ident) {
+    if (lx.kind === Tok.Ident || lx.kind === Tok.String) {
+      // A quoted name is meshctl's extension for keys that are not identifiers (`"@type"`, opaque JSON keys).
       name = lx.value;
       keySpan = this.span(line, column, line, lx.tokEndCol);
       lx.advance();
@@ -336,6 +338,12 @@ class Parser {
       f.comments = c;
     }
     return f;
+  }
+
+  /** After a quoted string at the start of a line: is it followed by `:`, `{` or `<`, making it a field name? */
+  private nextIsFieldValue(): boolean {
+    const k = this.lx.peekKind();
+    return k === Tok.Colon || k === Tok.LBrace || k === Tok.LAngle;
   }
 
   private message(depth: number, label: string, openLine: number, openCol: number): SMessage | undefined {
@@ -417,7 +425,8 @@ class Parser {
         const start = lx.start;
         let value = lx.value;
         lx.advance();
-        while (lx.kind === Tok.String) {
+        // Adjacent strings concatenate, also across lines, unless the next one is a quoted field name.
+        while (lx.kind === Tok.String && !(lx.firstOnLine && this.nextIsFieldValue())) {
           value += lx.value;
           lx.advance();
         }
@@ -445,6 +454,8 @@ class Parser {
         const span = this.span(line, column, line, lx.prevEndCol);
         if (raw === 'true' || raw === 'True') return { kind: 'scalar', style: 'bool', value: true, raw, span };
         if (raw === 'false' || raw === 'False') return { kind: 'scalar', style: 'bool', value: false, raw, span };
+        // Not protobuf, but what meshctl's printer writes for a JSON null inside opaque data.
+        if (raw === 'null') return { kind: 'scalar', style: 'null', value: null, raw, span };
         return { kind: 'scalar', style: 'bare', value: raw, raw, span };
       }
       case Tok.Minus: {
