@@ -1,0 +1,121 @@
+/**
+ * One pass over the model that every rule shares: the listeners, connection managers, route configurations,
+ * virtual hosts, routes and clusters with their parents, and name → node maps. Built once per file so that each
+ * rule is a linear scan plus map look-ups (no pairwise comparisons).
+ */
+import type {
+  Bootstrap,
+  Cluster,
+  DiscoveryRefreshService,
+  FilterChain,
+  HttpConnectionManager,
+  Listener,
+  Route,
+  RouteConfiguration,
+  TlsContext,
+  VirtualHost,
+} from '../config/model.js';
+
+export interface HcmEntry {
+  readonly listener: Listener;
+  readonly chain: FilterChain;
+  readonly hcm: HttpConnectionManager;
+}
+
+export interface RouteConfigEntry {
+  readonly rc: RouteConfiguration;
+  readonly hcm: HttpConnectionManager;
+  readonly listener: Listener;
+}
+
+export interface VirtualHostEntry {
+  readonly vh: VirtualHost;
+  readonly rc: RouteConfiguration;
+  readonly hcm: HttpConnectionManager;
+}
+
+export interface RouteEntry {
+  readonly route: Route;
+  readonly vh: VirtualHost;
+  readonly rc: RouteConfiguration;
+  readonly index: number;
+}
+
+/** A TLS context and where it sits, for the file checks. */
+export interface TlsEntry {
+  readonly tls: TlsContext;
+  readonly where: string;
+}
+
+export interface ConfigIndex {
+  readonly listeners: readonly Listener[];
+  readonly hcms: readonly HcmEntry[];
+  readonly routeConfigs: readonly RouteConfigEntry[];
+  readonly virtualHosts: readonly VirtualHostEntry[];
+  readonly routes: readonly RouteEntry[];
+  readonly clusters: readonly Cluster[];
+  /** The first cluster of each name. */
+  readonly clustersByName: ReadonlyMap<string, Cluster>;
+  /** Route configurations defined inline, by name (first of each). */
+  readonly routeConfigsByName: ReadonlyMap<string, RouteConfiguration>;
+  readonly refreshServices: readonly DiscoveryRefreshService[];
+  readonly tlsContexts: readonly TlsEntry[];
+}
+
+export function buildIndex(config: Bootstrap): ConfigIndex {
+  const sr = config.static_resources;
+  const listeners = sr?.listeners ?? [];
+  const clusters = sr?.clusters ?? [];
+  const hcms: HcmEntry[] = [];
+  const routeConfigs: RouteConfigEntry[] = [];
+  const virtualHosts: VirtualHostEntry[] = [];
+  const routes: RouteEntry[] = [];
+  const tlsContexts: TlsEntry[] = [];
+  const clustersByName = new Map<string, Cluster>();
+  const routeConfigsByName = new Map<string, RouteConfiguration>();
+
+  for (const listener of listeners) {
+    for (const chain of listener.filter_chains ?? []) {
+      if (chain.transport_socket?.typed_config !== undefined) {
+        tlsContexts.push({ tls: chain.transport_socket.typed_config, where: `listener \`${listener.name ?? ''}\`` });
+      }
+      for (const filter of chain.filters ?? []) {
+        const hcm = filter.typed_config;
+        if (hcm === undefined) continue;
+        hcms.push({ listener, chain, hcm });
+        if (hcm.transport_socket?.typed_config !== undefined) {
+          tlsContexts.push({ tls: hcm.transport_socket.typed_config, where: `listener \`${listener.name ?? ''}\`` });
+        }
+        const rc = hcm.route_config;
+        if (rc === undefined) continue;
+        routeConfigs.push({ rc, hcm, listener });
+        if (rc.name !== undefined && rc.name !== '' && !routeConfigsByName.has(rc.name)) routeConfigsByName.set(rc.name, rc);
+        for (const vh of rc.virtual_hosts ?? []) {
+          virtualHosts.push({ vh, rc, hcm });
+          const rs = vh.routes ?? [];
+          for (let i = 0; i < rs.length; i++) routes.push({ route: rs[i]!, vh, rc, index: i });
+        }
+      }
+    }
+  }
+  for (const c of clusters) {
+    if (c.name !== undefined && !clustersByName.has(c.name)) clustersByName.set(c.name, c);
+    if (c.transport_socket?.typed_config !== undefined) {
+      tlsContexts.push({ tls: c.transport_socket.typed_config, where: `cluster \`${c.name ?? ''}\`` });
+    }
+  }
+  if (config.tls_context !== undefined) tlsContexts.push({ tls: config.tls_context, where: 'the top-level tls_context' });
+
+  return {
+    listeners,
+    hcms,
+    routeConfigs,
+    virtualHosts,
+    routes,
+    clusters,
+    clustersByName,
+    routeConfigsByName,
+    refreshServices: sr?.service_cluster_discovery_refresh_service ?? [],
+    tlsContexts,
+  };
+}

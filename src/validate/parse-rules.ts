@@ -1,0 +1,17 @@
+/**
+ * The rule ids the config layer (parsers, decoder) reports with, so that `--disable` and `.meshctl.yaml` accept
+ * them and the SARIF output can describe them. Keep in step with src/config (the corpus test checks it).
+ */
+export const PARSE_RULE_IDS: readonly string[] = [
+  'alias-expansion',
+  'comments-dropped',
+  'duplicate-field',
+  'file-too-large',
+  'invalid-value',
+  'multi-document',
+  'nesting-too-deep',
+  'syntax-error',
+  'too-many-resources',
+  'unknown-field',
+  'unmodeled-extension',
+];

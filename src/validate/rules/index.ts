@@ -1,0 +1,75 @@
+/** Every validation rule, sorted by id. Add a rule here, document it in docs/rules.md and give it a fixture in
+ * fixtures/invalid/<rule-id>.yaml (the corpus test fails otherwise). */
+import type { Rule } from '../rule.js';
+import { invalidAddress, invalidDiscoveryUrl, invalidNameserver, invalidPort, privilegedPort, staticClusterNeedsIp } from './addresses.js';
+import { invalidClusterConfig, invalidDuration, invalidEndpointWeight, invalidMetricsPath, requiredField } from './clusters.js';
+import { dialectShorthand, envoyPlacement } from './placement.js';
+import { shadowedRoute, unreachableVirtualHost } from './reachability.js';
+import { discoveryUnknownCluster, loadAssignmentNameMismatch, rdsUnknownRouteConfig, routeUnknownCluster, unusedCluster } from './references.js';
+import {
+  deprecatedTotalWeight,
+  invalidCodec,
+  invalidDomain,
+  invalidRegex,
+  regexUnsupportedSyntax,
+  routeAction,
+  routePathSpecifier,
+  weightedClusterWeights,
+  weightedClusterZeroWeight,
+} from './routes.js';
+import { tlsCertExpired, tlsCertExpiring, tlsFileInvalid, tlsFileMissing, tlsKeyMismatch } from './tls-files.js';
+import {
+  duplicateClusterName,
+  duplicateDomain,
+  duplicateListenerAddress,
+  duplicateListenerName,
+  duplicateRouteConfigName,
+  duplicateVirtualHostName,
+} from './uniqueness.js';
+
+export const RULES: readonly Rule[] = (
+  [
+    deprecatedTotalWeight,
+    dialectShorthand,
+    discoveryUnknownCluster,
+    duplicateClusterName,
+    duplicateDomain,
+    duplicateListenerAddress,
+    duplicateListenerName,
+    duplicateRouteConfigName,
+    duplicateVirtualHostName,
+    envoyPlacement,
+    invalidAddress,
+    invalidClusterConfig,
+    invalidCodec,
+    invalidDiscoveryUrl,
+    invalidDomain,
+    invalidDuration,
+    invalidEndpointWeight,
+    invalidMetricsPath,
+    invalidNameserver,
+    invalidPort,
+    invalidRegex,
+    loadAssignmentNameMismatch,
+    privilegedPort,
+    rdsUnknownRouteConfig,
+    regexUnsupportedSyntax,
+    requiredField,
+    routeAction,
+    routePathSpecifier,
+    routeUnknownCluster,
+    shadowedRoute,
+    staticClusterNeedsIp,
+    tlsCertExpired,
+    tlsCertExpiring,
+    tlsFileInvalid,
+    tlsFileMissing,
+    tlsKeyMismatch,
+    unreachableVirtualHost,
+    unusedCluster,
+    weightedClusterWeights,
+    weightedClusterZeroWeight,
+  ] as Rule[]
+).sort((a, b) => a.id.localeCompare(b.id));
+
+export const RULES_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.id, r]));

@@ -1,0 +1,200 @@
+/** References between resources: routes → clusters, listeners → route configurations, discovery → clusters. */
+import { spanOf, keySpanOf } from '../../config/model-base.js';
+import type { ApiConfigSource, Bootstrap, ConfigSource, DiscoveryRefreshService } from '../../config/model.js';
+import { defineRule } from '../rule.js';
+import { nameHint } from './hints.js';
+
+export const routeUnknownCluster = defineRule({
+  id: 'route-unknown-cluster',
+  severity: 'error',
+  category: 'reference',
+  description: "A route (or one of its weighted clusters) names a cluster that the config does not define.",
+  messages: {
+    route: 'route sends traffic to cluster `{{name}}`, which is not defined',
+    weighted: 'weighted cluster entry `{{name}}` is not a defined cluster',
+  },
+  check(ctx) {
+    // Clusters delivered over CDS are unknown until run time.
+    if (ctx.config.dynamic_resources?.cds_config !== undefined) return;
+    const names = ctx.index.clustersByName;
+    for (const { route, rc } of ctx.index.routes) {
+      const action = route.route;
+      if (action === undefined) continue;
+      // Envoy only checks static route → cluster references when validate_clusters is on (its default here).
+      const severity = rc.validate_clusters === false ? 'warning' : undefined;
+      if (action.cluster !== undefined && action.cluster !== '' && !names.has(action.cluster)) {
+        ctx.report({
+          messageId: 'route',
+          data: { name: action.cluster },
+          at: spanOf(action, 'cluster'),
+          hint: nameHint(action.cluster, names.keys()),
+          ...(severity ? { severity } : {}),
+        });
+      }
+      for (const cw of action.weighted_clusters?.clusters ?? []) {
+        if (cw.name !== undefined && cw.name !== '' && !names.has(cw.name)) {
+          ctx.report({
+            messageId: 'weighted',
+            data: { name: cw.name },
+            at: spanOf(cw, 'name'),
+            hint: nameHint(cw.name, names.keys()),
+            ...(severity ? { severity } : {}),
+          });
+        }
+      }
+    }
+  },
+});
+
+export const loadAssignmentNameMismatch = defineRule({
+  id: 'load-assignment-name-mismatch',
+  severity: 'error',
+  category: 'reference',
+  description: "A cluster's `load_assignment.cluster_name` differs from the cluster's own name.",
+  messages: {
+    mismatch: 'load_assignment.cluster_name `{{assigned}}` does not match the cluster name `{{name}}`',
+  },
+  check(ctx) {
+    for (const c of ctx.index.clusters) {
+      const la = c.load_assignment;
+      if (la?.cluster_name === undefined || c.name === undefined || la.cluster_name === c.name) continue;
+      ctx.report({
+        messageId: 'mismatch',
+        data: { assigned: la.cluster_name, name: c.name },
+        at: spanOf(la, 'cluster_name'),
+        hint: `set it to \`${c.name}\``,
+        related: [{ message: 'the cluster is named here', span: spanOf(c, 'name') }],
+      });
+    }
+  },
+});
+
+export const rdsUnknownRouteConfig = defineRule({
+  id: 'rds-unknown-route-config',
+  severity: 'error',
+  category: 'reference',
+  description: 'A connection manager names (RDS-style) a route configuration that the config does not define.',
+  messages: {
+    unknown: 'route configuration `{{name}}` is not defined in this config',
+  },
+  check(ctx) {
+    const names = ctx.index.routeConfigsByName;
+    for (const { hcm } of ctx.index.hcms) {
+      const rds = hcm.rds;
+      const name = rds?.route_config_name;
+      if (rds === undefined || name === undefined || name === '') continue;
+      // With a config source the route configuration is fetched over xDS, so its absence here is expected.
+      if (hasConfigSource(rds.config_source)) continue;
+      if (names.has(name)) continue;
+      ctx.report({
+        messageId: 'unknown',
+        data: { name },
+        at: spanOf(rds, 'route_config_name'),
+        hint: nameHint(name, names.keys()) ?? 'define it, or give `rds` a `config_source` to fetch it over xDS',
+      });
+    }
+  },
+});
+
+function hasConfigSource(cs: ConfigSource | undefined): boolean {
+  return cs !== undefined && (cs.ads === true || cs.api_config_source !== undefined);
+}
+
+/** The cluster a refresh service feeds: its `cluster_name`, else the last path segment of its URL. */
+export function refreshServiceCluster(s: DiscoveryRefreshService): { name: string; derived: boolean } | undefined {
+  if (s.cluster_name !== undefined && s.cluster_name !== '') return { name: s.cluster_name, derived: false };
+  if (s.service_url === undefined) return undefined;
+  try {
+    const segs = new URL(s.service_url).pathname.split('/').filter((x) => x !== '');
+    const last = segs[segs.length - 1];
+    return last === undefined ? undefined : { name: decodeURIComponent(last), derived: true };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every ApiConfigSource in the bootstrap, for the clusters that xDS is fetched from. */
+function apiConfigSources(config: Bootstrap, hcmSources: readonly (ConfigSource | undefined)[]): ApiConfigSource[] {
+  const out: ApiConfigSource[] = [];
+  const dr = config.dynamic_resources;
+  const add = (a: ApiConfigSource | undefined): void => {
+    if (a !== undefined) out.push(a);
+  };
+  add(dr?.ads_config);
+  add(dr?.lds_config?.api_config_source);
+  add(dr?.cds_config?.api_config_source);
+  for (const c of config.static_resources?.clusters ?? []) add(c.eds_cluster_config?.eds_config?.api_config_source);
+  for (const cs of hcmSources) add(cs?.api_config_source);
+  return out;
+}
+
+export const discoveryUnknownCluster = defineRule({
+  id: 'discovery-unknown-cluster',
+  severity: 'error',
+  category: 'reference',
+  description: 'A discovery service (the refresh service, or an xDS API source) names a cluster that is not defined.',
+  messages: {
+    refresh: 'discovery refresh service `{{service}}` feeds cluster `{{name}}`, which is not defined',
+    refreshDerived:
+      'discovery refresh service `{{service}}` feeds cluster `{{name}}` (the last segment of its URL), which is not defined',
+    xds: 'xDS is fetched from cluster `{{name}}`, which is not defined',
+  },
+  check(ctx) {
+    const names = ctx.index.clustersByName;
+    for (const s of ctx.index.refreshServices) {
+      const target = refreshServiceCluster(s);
+      if (target === undefined || names.has(target.name)) continue;
+      ctx.report({
+        messageId: target.derived ? 'refreshDerived' : 'refresh',
+        data: { service: s.service_name ?? '', name: target.name },
+        at: target.derived ? spanOf(s, 'service_url') : spanOf(s, 'cluster_name'),
+        hint: nameHint(target.name, names.keys()),
+      });
+    }
+    for (const a of apiConfigSources(ctx.config, ctx.index.hcms.map((h) => h.hcm.rds?.config_source))) {
+      (a.cluster_names ?? []).forEach((n, i) => {
+        if (!names.has(n)) ctx.report({ messageId: 'xds', data: { name: n }, at: spanOf(a, 'cluster_names', i), hint: nameHint(n, names.keys()) });
+      });
+      for (const g of a.grpc_services ?? []) {
+        const n = g.envoy_grpc?.cluster_name;
+        if (n !== undefined && n !== '' && !names.has(n)) {
+          ctx.report({ messageId: 'xds', data: { name: n }, at: spanOf(g.envoy_grpc, 'cluster_name'), hint: nameHint(n, names.keys()) });
+        }
+      }
+    }
+  },
+});
+
+export const unusedCluster = defineRule({
+  id: 'unused-cluster',
+  severity: 'warning',
+  category: 'reference',
+  description: 'A cluster that no route, weighted cluster or discovery service refers to.',
+  messages: {
+    unused: 'cluster `{{name}}` is not used by any route or discovery service',
+  },
+  check(ctx) {
+    const used = new Set<string>();
+    for (const { route } of ctx.index.routes) {
+      const a = route.route;
+      if (a === undefined) continue;
+      // A cluster chosen from a request header can be any cluster.
+      if (a.cluster_header !== undefined && a.cluster_header !== '') return;
+      if (a.cluster !== undefined) used.add(a.cluster);
+      for (const cw of a.weighted_clusters?.clusters ?? []) if (cw.name !== undefined) used.add(cw.name);
+    }
+    for (const s of ctx.index.refreshServices) {
+      const t = refreshServiceCluster(s);
+      if (t !== undefined) used.add(t.name);
+    }
+    for (const a of apiConfigSources(ctx.config, ctx.index.hcms.map((h) => h.hcm.rds?.config_source))) {
+      for (const n of a.cluster_names ?? []) used.add(n);
+      for (const g of a.grpc_services ?? []) if (g.envoy_grpc?.cluster_name !== undefined) used.add(g.envoy_grpc.cluster_name);
+    }
+    for (const c of ctx.index.clusters) {
+      if (c.name === undefined || used.has(c.name)) continue;
+      ctx.report({ messageId: 'unused', data: { name: c.name }, at: spanOf(c, 'name') ?? keySpanOf(c, 'name') });
+    }
+  },
+});
+

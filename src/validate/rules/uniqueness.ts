@@ -1,0 +1,160 @@
+/** Names and keys that Envoy requires to be unique. Each check is one map pass: the second occurrence is reported,
+ * pointing back at the first. */
+import { spanOf } from '../../config/model-base.js';
+import type { Span } from '../../config/source.js';
+import { defineRule, type RuleContext } from '../rule.js';
+
+interface Named {
+  readonly name?: string;
+}
+
+function reportDuplicates<T extends Named>(
+  ctx: RuleContext<'duplicate'>,
+  items: readonly T[],
+  what: string,
+): void {
+  const seen = new Map<string, T>();
+  for (const item of items) {
+    const name = item.name;
+    if (name === undefined || name === '') continue;
+    const first = seen.get(name);
+    if (first === undefined) {
+      seen.set(name, item);
+      continue;
+    }
+    ctx.report({
+      messageId: 'duplicate',
+      data: { what, name },
+      at: spanOf(item, 'name'),
+      hint: `rename one of them; names must be unique`,
+      related: [{ message: `first ${what} named \`${name}\``, span: spanOf(first, 'name') }],
+    });
+  }
+}
+
+const DUP_MESSAGE = { duplicate: 'duplicate {{what}} name `{{name}}`' } as const;
+
+export const duplicateListenerName = defineRule({
+  id: 'duplicate-listener-name',
+  severity: 'error',
+  category: 'uniqueness',
+  description: 'Two listeners have the same name.',
+  messages: DUP_MESSAGE,
+  check(ctx) {
+    reportDuplicates(ctx, ctx.index.listeners, 'listener');
+  },
+});
+
+export const duplicateClusterName = defineRule({
+  id: 'duplicate-cluster-name',
+  severity: 'error',
+  category: 'uniqueness',
+  description: 'Two clusters have the same name.',
+  messages: DUP_MESSAGE,
+  check(ctx) {
+    reportDuplicates(ctx, ctx.index.clusters, 'cluster');
+  },
+});
+
+export const duplicateRouteConfigName = defineRule({
+  id: 'duplicate-route-config-name',
+  severity: 'error',
+  category: 'uniqueness',
+  description: 'Two route configurations have the same name.',
+  messages: DUP_MESSAGE,
+  check(ctx) {
+    reportDuplicates(
+      ctx,
+      ctx.index.routeConfigs.map((r) => r.rc),
+      'route configuration',
+    );
+  },
+});
+
+export const duplicateVirtualHostName = defineRule({
+  id: 'duplicate-virtual-host-name',
+  severity: 'error',
+  category: 'uniqueness',
+  description: 'Two virtual hosts in one route configuration have the same name.',
+  messages: DUP_MESSAGE,
+  check(ctx) {
+    for (const { rc } of ctx.index.routeConfigs) reportDuplicates(ctx, rc.virtual_hosts ?? [], 'virtual host');
+  },
+});
+
+export const duplicateDomain = defineRule({
+  id: 'duplicate-domain',
+  severity: 'error',
+  category: 'uniqueness',
+  description: 'The same domain appears twice in one route configuration (Envoy rejects the config).',
+  messages: {
+    duplicate: 'domain `{{domain}}` already belongs to virtual host `{{first}}` in this route configuration',
+    wildcard: 'only a single wildcard domain `*` is permitted in a route configuration; virtual host `{{first}}` already has one',
+  },
+  check(ctx) {
+    for (const { rc } of ctx.index.routeConfigs) {
+      const seen = new Map<string, { vh: string; span: Span | undefined }>();
+      for (const vh of rc.virtual_hosts ?? []) {
+        (vh.domains ?? []).forEach((d, i) => {
+          // Envoy compares domains lowercased.
+          const key = d.toLowerCase();
+          const first = seen.get(key);
+          const span = spanOf(vh, 'domains', i);
+          if (first === undefined) {
+            seen.set(key, { vh: vh.name ?? '', span });
+            return;
+          }
+          ctx.report({
+            messageId: key === '*' ? 'wildcard' : 'duplicate',
+            data: { domain: d, first: first.vh },
+            at: span,
+            hint: 'each domain may select only one virtual host; remove one of them',
+            related: [{ message: `\`${d}\` first appears here`, span: first.span }],
+          });
+        });
+      }
+    }
+  },
+});
+
+export const duplicateListenerAddress = defineRule({
+  id: 'duplicate-listener-address',
+  severity: 'error',
+  category: 'uniqueness',
+  description: 'Two listeners bind the same address and port.',
+  messages: {
+    duplicate: 'listener `{{name}}` binds {{address}}, which listener `{{first}}` already binds',
+  },
+  check(ctx) {
+    const seen = new Map<string, { name: string; span: Span | undefined }>();
+    for (const l of ctx.index.listeners) {
+      const sa = l.address?.socket_address;
+      let key: string;
+      let shown: string;
+      if (sa !== undefined) {
+        const port = sa.port_value ?? 0;
+        // Port 0 asks the kernel for a fresh port each time, so it never clashes.
+        if (port === 0 || sa.address === undefined) continue;
+        const host = sa.address.toLowerCase();
+        shown = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+        key = `${sa.protocol ?? 'TCP'} ${shown}`;
+      } else if (l.address?.pipe?.path !== undefined) {
+        shown = l.address.pipe.path;
+        key = `pipe ${shown}`;
+      } else continue;
+      const span = spanOf(l, 'address');
+      const first = seen.get(key);
+      if (first === undefined) {
+        seen.set(key, { name: l.name ?? '', span });
+        continue;
+      }
+      ctx.report({
+        messageId: 'duplicate',
+        data: { name: l.name ?? '', address: shown, first: first.name },
+        at: span,
+        hint: 'give each listener its own port',
+        related: [{ message: `\`${shown}\` is first bound here`, span: first.span }],
+      });
+    }
+  },
+});
