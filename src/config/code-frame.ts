@@ -1,0 +1,79 @@
+/**
+ * A code frame: the source lines around a span with line numbers and a caret underline, the way Babel and rustc
+ * show where a problem is. Tabs are expanded (tab stop 4) so the underline lines up whatever the terminal does.
+ */
+import type { SourceFile, Span } from './source.js';
+
+export interface CodeFrameOptions {
+  /** ANSI colour for the marker and the gutter. */
+  readonly color?: boolean;
+  /** Lines shown before the span (default 1) and after it (default 1). */
+  readonly linesAbove?: number;
+  readonly linesBelow?: number;
+  /** Longest span shown in full; longer ones show their first and last lines (default 6). */
+  readonly maxSpanLines?: number;
+}
+
+const TAB = 4;
+
+export function codeFrame(source: SourceFile, span: Span, opts: CodeFrameOptions = {}): string {
+  const color = opts.color === true;
+  const paint = (code: string, s: string): string => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
+  const total = source.lineCount;
+  const startLine = clamp(span.line, 1, total);
+  const endLine = clamp(Math.max(span.endLine, span.line), startLine, total);
+  const from = Math.max(1, startLine - (opts.linesAbove ?? 1));
+  const to = Math.min(total, endLine + (opts.linesBelow ?? 1));
+  const maxSpanLines = opts.maxSpanLines ?? 6;
+  const width = String(to).length;
+  const out: string[] = [];
+  for (let line = from; line <= to; line++) {
+    const inSpan = line >= startLine && line <= endLine;
+    if (inSpan && endLine - startLine + 1 > maxSpanLines && line > startLine + 1 && line < endLine - 1) {
+      if (line === startLine + 2) out.push(paint('2', ` ${' '.repeat(width)} ⋮`));
+      continue;
+    }
+    const raw = source.lineText(line);
+    const text = expandTabs(raw);
+    const gutter = `${inSpan ? '>' : ' '} ${String(line).padStart(width)} |`;
+    out.push(`${inSpan ? paint('31;1', gutter) : paint('2', gutter)}${text === '' ? '' : ' ' + text}`);
+    if (!inSpan) continue;
+    // Underline: from the span's column on its first line, to its end column on its last line.
+    const startCol = line === startLine ? span.column : firstNonSpace(raw);
+    const endCol = line === endLine && span.endLine === line ? span.endColumn : raw.length + 1;
+    const a = visualColumn(raw, startCol);
+    const b = Math.max(a + 1, visualColumn(raw, endCol));
+    const marker = ' '.repeat(a - 1) + '^'.repeat(b - a);
+    out.push(`${paint('2', `  ${' '.repeat(width)} |`)} ${paint('31;1', marker)}`);
+  }
+  return out.join('\n');
+}
+
+function clamp(n: number, lo: number, hi: number): number {
+  return Math.min(Math.max(n, lo), Math.max(lo, hi));
+}
+
+function firstNonSpace(line: string): number {
+  const m = /\S/.exec(line);
+  return m === null ? 1 : m.index + 1;
+}
+
+/** The 1-based display column of a 1-based character column, with tabs expanded. */
+function visualColumn(line: string, column: number): number {
+  let v = 1;
+  for (let i = 0; i < column - 1; i++) {
+    if (i < line.length && line[i] === '\t') v += TAB - ((v - 1) % TAB);
+    else v += 1;
+  }
+  return v;
+}
+
+function expandTabs(line: string): string {
+  if (!line.includes('\t')) return line;
+  let out = '';
+  for (const ch of line) {
+    if (ch === '\t') out += ' '.repeat(TAB - (out.length % TAB));
+    else out += ch;
+  }
+  return out;
+}

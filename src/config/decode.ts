@@ -1,0 +1,481 @@
+/**
+ * Syntax tree → typed model, driven by the schema (src/config/descriptor.ts). Every message node gets its [META]
+ * (span, per-field spans and comments, dialect notes); values are checked against the field's type; fields the schema
+ * does not know are reported and kept verbatim in the node's `unmodeled` object so a conversion does not lose them.
+ * The article's dialect is mapped onto the canonical model by src/config/normalize.ts, called for every message.
+ */
+import type { Diagnostic } from './diagnostic.js';
+import { loadSchema } from './descriptor.js';
+import type { EnumDesc, FieldDesc, FieldKind, MessageDesc, ScalarType, Schema } from './descriptor.js';
+import { META, parseDuration } from './model-base.js';
+import type { DialectNote, Duration, FieldMeta, JsonObject, JsonValue, ModelNode, NodeMeta } from './model-base.js';
+import type { Bootstrap, InputFormat } from './model.js';
+import { afterDecode, normalizeMessage } from './normalize.js';
+import type { NormalizeContext } from './normalize.js';
+import type { Span } from './source.js';
+import { didYouMean } from './suggest.js';
+import type { SField, SMessage, SScalar, SyntaxNode } from './syntax.js';
+
+export interface DecodeOptions {
+  readonly format: InputFormat;
+  /** The schema to decode against (defaults to the packaged one). */
+  readonly schema?: Schema;
+}
+
+export interface DecodeResult {
+  config: Bootstrap;
+  diagnostics: Diagnostic[];
+}
+
+/** Type URLs (the part after `type.googleapis.com/`) that a modelled message accepts in `@type`. */
+const TYPE_URLS: Record<string, readonly string[]> = {
+  HttpConnectionManager: [
+    'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+    'envoy.config.filter.network.http_connection_manager.v2.HttpConnectionManager',
+  ],
+  TlsContext: [
+    'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+    'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+    'envoy.api.v2.auth.DownstreamTlsContext',
+    'envoy.api.v2.auth.UpstreamTlsContext',
+  ],
+  Bootstrap: ['envoy.config.bootstrap.v3.Bootstrap'],
+  Cluster: ['envoy.config.cluster.v3.Cluster'],
+  Listener: ['envoy.config.listener.v3.Listener'],
+  RouteConfiguration: ['envoy.config.route.v3.RouteConfiguration'],
+  ClusterLoadAssignment: ['envoy.config.endpoint.v3.ClusterLoadAssignment'],
+};
+
+/** Decode a whole config (the root is a Bootstrap). */
+export function decodeConfig(tree: SMessage, opts: DecodeOptions): DecodeResult {
+  const d = new Decoder(opts.schema ?? loadSchema(), opts.format);
+  const root = d.message(d.schema.message('Bootstrap'), tree, 'Bootstrap');
+  const config = (root === UNMODELED ? {} : root) as Bootstrap;
+  return { config, diagnostics: d.diagnostics };
+}
+
+const UNMODELED = Symbol('unmodeled');
+type Decoded = unknown;
+
+const INT_RANGES: Partial<Record<ScalarType, readonly [bigint, bigint]>> = {
+  int32: [-(2n ** 31n), 2n ** 31n - 1n],
+  sint32: [-(2n ** 31n), 2n ** 31n - 1n],
+  sfixed32: [-(2n ** 31n), 2n ** 31n - 1n],
+  uint32: [0n, 2n ** 32n - 1n],
+  fixed32: [0n, 2n ** 32n - 1n],
+  int64: [-(2n ** 63n), 2n ** 63n - 1n],
+  sint64: [-(2n ** 63n), 2n ** 63n - 1n],
+  sfixed64: [-(2n ** 63n), 2n ** 63n - 1n],
+  uint64: [0n, 2n ** 64n - 1n],
+  fixed64: [0n, 2n ** 64n - 1n],
+};
+
+class Decoder implements NormalizeContext {
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly notes = new WeakMap<object, DialectNote[]>();
+  private readonly verbatim = new WeakMap<SField, string>();
+
+  constructor(
+    readonly schema: Schema,
+    readonly format: InputFormat,
+  ) {}
+
+  // NormalizeContext
+  note(target: object, note: DialectNote): void {
+    const list = this.notes.get(target);
+    if (list === undefined) this.notes.set(target, [note]);
+    else list.push(note);
+  }
+  keepVerbatim(field: SField, why: string): void {
+    this.verbatim.set(field, why);
+  }
+  report(d: Diagnostic): void {
+    this.diagnostics.push(d);
+  }
+
+  message(desc: MessageDesc, original: SMessage, path: string): ModelNode | typeof UNMODELED {
+    const typeField = original.fields.find((f) => f.name === '@type');
+    if (typeField !== undefined && !this.typeMatches(desc, typeField)) return UNMODELED;
+    const msg = normalizeMessage(desc, original, this);
+    const node: ModelNode & Record<string, unknown> = {};
+    const fields: { [name: string]: FieldMeta } = {};
+    const meta: NodeMeta = { span: original.span, fields };
+    if (original.trailingComments !== undefined) meta.trailingComments = original.trailingComments;
+    const firstOccurrence = new Map<string, SField>();
+    let unmodeled: JsonObject | undefined;
+
+    for (const f of msg.fields) {
+      if (f.name === '@type') continue;
+      const why = this.verbatim.get(f);
+      const fd = desc.fields.get(f.name);
+      if (why !== undefined || fd === undefined) {
+        unmodeled ??= {};
+        const json = toJson(f.value);
+        const prev = unmodeled[f.name];
+        unmodeled[f.name] = prev === undefined ? json : Array.isArray(prev) ? [...prev, json] : [prev, json];
+        fields[f.name] ??= fieldMeta(f);
+        if (why !== undefined) {
+          this.diagnostics.push({ ruleId: 'unmodeled-extension', severity: 'warning', message: why, span: f.keySpan });
+        } else {
+          this.unknownField(desc, f, path);
+        }
+        continue;
+      }
+      if (fd.repeated) {
+        this.repeated(desc, fd, f, node, fields, path, (json) => {
+          unmodeled ??= {};
+          unmodeled[f.name] = json;
+        });
+        continue;
+      }
+      const prior = firstOccurrence.get(f.name);
+      if (prior !== undefined) {
+        this.diagnostics.push({
+          ruleId: 'duplicate-field',
+          severity: 'error',
+          message: `field \`${f.name}\` is set twice; ${desc.name} holds one \`${f.name}\``,
+          span: f.keySpan,
+          related: [{ message: 'first set here', span: prior.keySpan }],
+        });
+        continue;
+      }
+      firstOccurrence.set(f.name, f);
+      if (f.value.kind === 'list') {
+        this.invalid(f.value.span, `field \`${f.name}\` takes a single value, not a list`, f.name);
+        continue;
+      }
+      if (f.value.kind === 'scalar' && f.value.style === 'null') continue;
+      const v = this.value(fd, f.value, `${path}.${f.name}`, f);
+      if (v === UNMODELED) {
+        unmodeled ??= {};
+        unmodeled[f.name] = toJson(f.value);
+        fields[f.name] = fieldMeta(f);
+        continue;
+      }
+      if (v === undefined) continue;
+      node[f.name] = v;
+      fields[f.name] = fieldMeta(f);
+    }
+    if (unmodeled !== undefined) node.unmodeled = unmodeled;
+    const notes = [...(this.notes.get(original) ?? []), ...(msg !== original ? this.notes.get(msg) ?? [] : [])];
+    if (notes.length > 0) meta.dialect = notes;
+    Object.defineProperty(node, META, { value: meta, enumerable: false, writable: true, configurable: true });
+    afterDecode(desc, node, this);
+    return node;
+  }
+
+  private repeated(
+    desc: MessageDesc,
+    fd: FieldDesc,
+    f: SField,
+    node: Record<string, unknown>,
+    fields: { [name: string]: FieldMeta },
+    path: string,
+    keepUnmodeled: (json: JsonValue) => void,
+  ): void {
+    const items = f.value.kind === 'list' ? f.value.items : f.value.kind === 'scalar' && f.value.style === 'null' ? [] : [f.value];
+    let arr = node[f.name] as unknown[] | undefined;
+    let fm = fields[f.name];
+    const kept: JsonValue[] = [];
+    for (const item of items) {
+      const v = this.value(fd, item, `${path}.${f.name}[]`, f.value.kind === 'list' ? undefined : f);
+      if (v === UNMODELED) {
+        kept.push(toJson(item));
+        continue;
+      }
+      if (v === undefined) continue;
+      if (arr === undefined) {
+        arr = [];
+        node[f.name] = arr;
+      }
+      if (fm === undefined) {
+        fm = fieldMeta(f);
+        fm.itemSpans = [];
+        fields[f.name] = fm;
+      }
+      arr.push(v);
+      fm.itemSpans!.push(item.span);
+    }
+    if (kept.length > 0) keepUnmodeled(kept);
+    void desc;
+  }
+
+  /** One value of a field (an element, for repeated fields). undefined = invalid (already reported). */
+  private value(fd: FieldDesc, v: SyntaxNode, path: string, occurrence?: SField): Decoded | typeof UNMODELED | undefined {
+    const k: FieldKind = fd.value;
+    switch (k.kind) {
+      case 'message': {
+        if (v.kind !== 'message') {
+          if (v.kind === 'scalar' && v.style === 'null') return this.emptyMessage(v.span);
+          this.invalid(v.span, `field \`${fd.name}\` takes a ${k.type.name} message, not ${describeNode(v)}`, fd.name);
+          return undefined;
+        }
+        const node = this.message(k.type, v, path);
+        if (node === UNMODELED) return UNMODELED;
+        if (occurrence?.comments !== undefined) {
+          const m = node[META];
+          if (m !== undefined) m.comments = occurrence.comments;
+        }
+        return node;
+      }
+      case 'scalar':
+        return v.kind === 'scalar' ? this.scalar(k.type, v, fd.name) : this.typeError(v, fd.name, k.type);
+      case 'enum':
+        return v.kind === 'scalar' ? this.enumValue(k.type, v, fd.name) : this.typeError(v, fd.name, 'enum');
+      case 'wrapper': {
+        if (v.kind === 'message') {
+          const inner = v.fields.find((x) => x.name === 'value');
+          if (inner === undefined || v.fields.length !== 1 || inner.value.kind !== 'scalar') {
+            this.invalid(v.span, `field \`${fd.name}\` takes a plain ${k.type} value (or \`{value: …}\`)`, fd.name);
+            return undefined;
+          }
+          return this.scalar(k.type, inner.value, fd.name);
+        }
+        return v.kind === 'scalar' ? this.scalar(k.type, v, fd.name) : this.typeError(v, fd.name, k.type);
+      }
+      case 'duration':
+        return this.duration(v, fd.name);
+      case 'struct':
+        if (v.kind !== 'message') {
+          this.invalid(v.span, `field \`${fd.name}\` takes an object, not ${describeNode(v)}`, fd.name);
+          return undefined;
+        }
+        return toJson(v);
+      case 'json':
+        return toJson(v);
+    }
+  }
+
+  private emptyMessage(span: Span): ModelNode {
+    const node: ModelNode = {};
+    Object.defineProperty(node, META, { value: { span, fields: {} }, enumerable: false, writable: true, configurable: true });
+    return node;
+  }
+
+  private typeMatches(desc: MessageDesc, typeField: SField): boolean {
+    const v = typeField.value;
+    const url = v.kind === 'scalar' && typeof v.value === 'string' ? v.value : undefined;
+    const name = url?.slice(url.lastIndexOf('/') + 1);
+    const accepted = TYPE_URLS[desc.name];
+    if (name !== undefined && accepted !== undefined && accepted.includes(name)) return true;
+    if (name !== undefined && accepted === undefined && name.endsWith('.' + desc.name.split('.').pop())) return true;
+    this.diagnostics.push({
+      ruleId: 'unmodeled-extension',
+      severity: 'warning',
+      message:
+        url === undefined
+          ? '`@type` must be a type URL string'
+          : `\`${name}\` is not modelled by meshctl; it is kept verbatim and passed through unchanged`,
+      span: v.span,
+      hint: accepted !== undefined ? `meshctl models ${accepted.map((a) => a.split('.').pop()).join(' / ')} here` : undefined,
+    } as Diagnostic);
+    return false;
+  }
+
+  private unknownField(desc: MessageDesc, f: SField, path: string): void {
+    const suggestion = didYouMean(f.name, desc.fields.keys());
+    const where = desc.name.split('.').pop();
+    this.diagnostics.push({
+      ruleId: 'unknown-field',
+      severity: 'warning',
+      message:
+        this.format === 'envoy'
+          ? `\`${f.name}\` (in ${where}) is not modelled by meshctl; it is kept verbatim`
+          : `unknown field \`${f.name}\` in ${where}; it is kept verbatim`,
+      span: f.keySpan,
+      ...(suggestion !== undefined ? { hint: `did you mean \`${suggestion}\`?` } : {}),
+    });
+    void path;
+  }
+
+  private invalid(span: Span, message: string, field: string, hint?: string): void {
+    this.diagnostics.push({ ruleId: 'invalid-value', severity: 'error', message, span, ...(hint ? { hint } : {}) });
+    void field;
+  }
+
+  private typeError(v: SyntaxNode, field: string, expected: string): undefined {
+    this.invalid(v.span, `field \`${field}\` takes ${article(expected)} ${expected}, not ${describeNode(v)}`, field);
+    return undefined;
+  }
+
+  private scalar(type: ScalarType, v: SScalar, field: string): string | number | boolean | undefined {
+    switch (type) {
+      case 'string':
+      case 'bytes':
+        if (v.style === 'string' || v.style === 'bare') return String(v.value);
+        this.invalid(
+          v.span,
+          `field \`${field}\` takes a string, not ${describeNode(v)}`,
+          field,
+          `quote it: "${v.raw.replace(/"/g, '\\"')}"`,
+        );
+        return undefined;
+      case 'bool': {
+        if (v.style === 'bool') return v.value as boolean;
+        if (v.style === 'bare' || (v.style === 'number' && this.format === 'textproto')) {
+          const t = String(v.raw);
+          if (t === 'true' || t === 'True' || t === 't' || t === '1') return true;
+          if (t === 'false' || t === 'False' || t === 'f' || t === '0') return false;
+        }
+        this.invalid(v.span, `field \`${field}\` takes true or false, not ${describeNode(v)}`, field);
+        return undefined;
+      }
+      case 'double':
+      case 'float':
+        return this.float(v, field);
+      default:
+        return this.integer(type, v, field);
+    }
+  }
+
+  private float(v: SScalar, field: string): number | undefined {
+    if (v.style === 'number' && typeof v.value === 'number') return v.value;
+    if (v.style === 'bare' || v.style === 'string') {
+      const t = String(v.value).trim();
+      const lower = t.toLowerCase();
+      if (lower === 'inf' || lower === 'infinity' || lower === '+inf' || lower === '+infinity') return Infinity;
+      if (lower === '-inf' || lower === '-infinity') return -Infinity;
+      if (lower === 'nan' || lower === '-nan') return NaN;
+      if (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?[fF]?$/.test(t)) return Number.parseFloat(t);
+    }
+    this.invalid(v.span, `field \`${field}\` takes a number, not ${describeNode(v)}`, field);
+    return undefined;
+  }
+
+  private integer(type: ScalarType, v: SScalar, field: string): number | undefined {
+    let big: bigint | undefined;
+    if (v.style === 'number' && typeof v.value === 'number') {
+      if (!Number.isFinite(v.value) || !Number.isInteger(v.value)) {
+        this.invalid(v.span, `field \`${field}\` takes a whole number (${type}), not ${v.raw}`, field);
+        return undefined;
+      }
+      big = Number.isSafeInteger(v.value) ? BigInt(v.value) : exactInteger(v.raw) ?? BigInt(v.value);
+    } else if (v.style === 'string' || v.style === 'bare') {
+      // proto3 JSON writes 64-bit integers as strings; accept digit strings for every integer type.
+      big = exactInteger(String(v.value).trim());
+    }
+    if (big === undefined) {
+      this.invalid(v.span, `field \`${field}\` takes a whole number (${type}), not ${describeNode(v)}`, field);
+      return undefined;
+    }
+    const range = INT_RANGES[type];
+    if (range !== undefined && (big < range[0] || big > range[1])) {
+      this.invalid(v.span, `${v.raw} is out of range for field \`${field}\` (${type}: ${range[0]}..${range[1]})`, field);
+      return undefined;
+    }
+    return Number(big);
+  }
+
+  private enumValue(e: EnumDesc, v: SScalar, field: string): string | undefined {
+    if (v.style === 'number' && typeof v.value === 'number') {
+      const name = e.names.get(v.value);
+      if (name !== undefined) return name;
+      this.invalid(v.span, `${v.raw} is not a value of ${e.name} (field \`${field}\`)`, field, `use one of ${[...e.values.keys()].join(', ')}`);
+      return undefined;
+    }
+    if (v.style === 'string' || v.style === 'bare') {
+      const name = String(v.value);
+      if (e.values.has(name)) return name;
+      const ci = [...e.values.keys()].find((k) => k.toLowerCase() === name.toLowerCase());
+      const suggestion = ci ?? didYouMean(name, e.values.keys());
+      this.invalid(
+        v.span,
+        `\`${name}\` is not a value of ${e.name} (field \`${field}\`)`,
+        field,
+        suggestion !== undefined ? `did you mean \`${suggestion}\`? (enum names are case-sensitive)` : `use one of ${[...e.values.keys()].join(', ')}`,
+      );
+      return undefined;
+    }
+    this.invalid(v.span, `field \`${field}\` takes an ${e.name} name, not ${describeNode(v)}`, field);
+    return undefined;
+  }
+
+  private duration(v: SyntaxNode, field: string): Duration | undefined {
+    if (v.kind === 'scalar') {
+      if (v.style === 'number' && typeof v.value === 'number' && Number.isFinite(v.value)) {
+        return parseDuration(/^-?\d+(\.\d+)?$/.test(v.raw) ? v.raw : String(v.value));
+      }
+      if (v.style === 'string' || v.style === 'bare') {
+        const d = parseDuration(String(v.value));
+        if (d !== undefined) return d;
+      }
+      this.invalid(v.span, `field \`${field}\` takes a duration such as "0.25s", "5s" or "250ms", not ${describeNode(v)}`, field);
+      return undefined;
+    }
+    if (v.kind === 'message') {
+      let seconds = 0;
+      let nanos = 0;
+      for (const f of v.fields) {
+        const n = f.value.kind === 'scalar' ? this.integer(f.name === 'nanos' ? 'int32' : 'int64', f.value, `${field}.${f.name}`) : undefined;
+        if (n === undefined) {
+          if (f.value.kind !== 'scalar') this.invalid(f.value.span, `\`${field}.${f.name}\` takes a whole number`, field);
+          return undefined;
+        }
+        if (f.name === 'seconds') seconds = n;
+        else if (f.name === 'nanos') nanos = n;
+        else {
+          this.invalid(f.keySpan, `a duration has \`seconds\` and \`nanos\`, not \`${f.name}\``, field);
+          return undefined;
+        }
+      }
+      if (Math.abs(nanos) >= 1e9 || (seconds > 0 && nanos < 0) || (seconds < 0 && nanos > 0)) {
+        this.invalid(v.span, `\`${field}.nanos\` must be below 1e9 in magnitude and have the sign of \`seconds\``, field);
+        return undefined;
+      }
+      return { seconds, nanos };
+    }
+    this.invalid(v.span, `field \`${field}\` takes a duration, not a list`, field);
+    return undefined;
+  }
+}
+
+function fieldMeta(f: SField): FieldMeta {
+  const fm: FieldMeta = { span: f.span, keySpan: f.keySpan };
+  if (f.comments !== undefined) fm.comments = f.comments;
+  return fm;
+}
+
+/** An exact integer from decimal (or 0x hex) text, or undefined. */
+function exactInteger(t: string): bigint | undefined {
+  if (/^[-+]?\d+$/.test(t)) return BigInt(t.replace(/^\+/, ''));
+  const m = /^([-+]?)0[xX]([0-9a-fA-F]+)$/.exec(t);
+  if (m !== null) return (m[1] === '-' ? -1n : 1n) * BigInt('0x' + m[2]);
+  return undefined;
+}
+
+function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? 'an' : 'a';
+}
+
+function describeNode(v: SyntaxNode): string {
+  if (v.kind === 'message') return 'a message';
+  if (v.kind === 'list') return 'a list';
+  switch (v.style) {
+    case 'string':
+      return `the string ${JSON.stringify(v.value)}`;
+    case 'number':
+      return `the number ${v.raw}`;
+    case 'bool':
+      return `the boolean ${v.raw}`;
+    case 'null':
+      return 'null';
+    default:
+      return `\`${v.raw}\``;
+  }
+}
+
+/** A syntax node as plain JSON, for Struct fields and for fields kept verbatim. */
+export function toJson(v: SyntaxNode): JsonValue {
+  if (v.kind === 'message') {
+    const o: JsonObject = {};
+    for (const f of v.fields) o[f.name] = toJson(f.value);
+    return o;
+  }
+  if (v.kind === 'list') return v.items.map(toJson);
+  if (v.style === 'number' && typeof v.value === 'number') {
+    if (Number.isInteger(v.value) && !Number.isSafeInteger(v.value) && /^-?\d+$/.test(v.raw)) return v.raw;
+    if (!Number.isFinite(v.value)) return String(v.value);
+    return v.value;
+  }
+  return v.value;
+}

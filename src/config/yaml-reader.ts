@@ -1,0 +1,371 @@
+/**
+ * YAML and JSON → syntax tree. JSON is read by the same reader (JSON is YAML 1.2), so both get the same positions
+ * and diagnostics. The `yaml` package does the parsing; this module maps its nodes onto src/config/syntax.ts, keeps
+ * comments, rejects what a config file must not contain (several documents, duplicate keys, runaway aliases) and
+ * expands aliases and `<<` merge keys.
+ */
+import { parseAllDocuments, isAlias, isMap, isPair, isScalar, isSeq, Scalar } from 'yaml';
+import type { Alias, Document, Node as YNode, Pair, YAMLMap, YAMLSeq } from 'yaml';
+import type { Diagnostic } from './diagnostic.js';
+import type { Comments } from './model-base.js';
+import type { SourceFile, Span } from './source.js';
+import type { SField, SList, SMessage, SScalar, SyntaxNode } from './syntax.js';
+
+export interface YamlReadOptions {
+  /** Recorded only for messages; JSON has no comments to look for. */
+  readonly json?: boolean;
+  /** Most syntax nodes that alias expansion may create in one file (a guard against "billion laughs"). */
+  readonly maxAliasNodes?: number;
+  /** Deepest nesting of mappings and sequences accepted. */
+  readonly maxDepth?: number;
+}
+
+export interface YamlReadResult {
+  tree: SMessage | undefined;
+  diagnostics: Diagnostic[];
+}
+
+export const DEFAULT_MAX_ALIAS_NODES = 100_000;
+export const DEFAULT_MAX_DEPTH = 200;
+
+class AliasLimit extends Error {}
+class DepthLimit extends Error {}
+
+export function readYaml(source: SourceFile, opts: YamlReadOptions = {}): YamlReadResult {
+  const diagnostics: Diagnostic[] = [];
+  const what = opts.json ? 'JSON' : 'YAML';
+  let docs: Document.Parsed[] | Document.Parsed;
+  try {
+    docs = parseAllDocuments(source.text, { uniqueKeys: false, prettyErrors: false, strict: true });
+  } catch (err) {
+    if (err instanceof RangeError) {
+      diagnostics.push({
+        ruleId: 'nesting-too-deep',
+        severity: 'error',
+        message: `the ${what} is nested too deeply to read`,
+        span: source.span(0, 0),
+      });
+      return { tree: undefined, diagnostics };
+    }
+    throw err;
+  }
+  // parseAllDocuments returns an EmptyStream (an array) for an empty file.
+  const list = Array.isArray(docs) ? docs : [docs];
+  if (list.length === 0) return { tree: { kind: 'message', fields: [], span: source.span(0, 0) }, diagnostics };
+
+  const first = list[0]!;
+  for (const e of first.errors) {
+    const [start, end] = e.pos;
+    diagnostics.push({
+      ruleId: 'syntax-error',
+      severity: 'error',
+      message: `${what} syntax error: ${firstLine(e.message)}`,
+      span: source.span(start, Math.max(end, start + 1)),
+    });
+  }
+  for (let i = 1; i < list.length; i++) {
+    const doc = list[i]!;
+    if (doc.contents === null && doc.errors.length === 0) continue;
+    const start = doc.range[0];
+    diagnostics.push({
+      ruleId: 'multi-document',
+      severity: 'error',
+      message: `the file holds more than one YAML document; a config must be a single document`,
+      span: source.span(start, start + 3),
+      hint: 'split the documents into separate files, or remove the `---` separator',
+    });
+    break;
+  }
+  if (diagnostics.some((d) => d.severity === 'error')) return { tree: undefined, diagnostics };
+
+  const reader = new Reader(source, first, opts, diagnostics);
+  const contents = first.contents;
+  if (contents === null || (isScalar(contents) && contents.value === null)) {
+    return { tree: { kind: 'message', fields: [], span: source.span(0, source.text.length) }, diagnostics };
+  }
+  if (!isMap(contents)) {
+    const [s, e] = contents.range ?? [0, 0];
+    diagnostics.push({
+      ruleId: 'syntax-error',
+      severity: 'error',
+      message: `the top level of a config must be a mapping of field names to values, not ${describe(contents)}`,
+      span: source.span(s, e),
+    });
+    return { tree: undefined, diagnostics };
+  }
+  try {
+    const tree = reader.message(contents, 0);
+    const rest = opts.json ? [] : reader.commentsBetween(reader.consumed, source.text.length);
+    if (rest.length > 0) tree.trailingComments = rest;
+    return { tree, diagnostics };
+  } catch (err) {
+    if (err instanceof AliasLimit) {
+      diagnostics.push({ ruleId: 'alias-expansion', severity: 'error', message: err.message, span: reader.aliasSpan ?? source.span(0, 0) });
+      return { tree: undefined, diagnostics };
+    }
+    if (err instanceof DepthLimit || err instanceof RangeError) {
+      diagnostics.push({
+        ruleId: 'nesting-too-deep',
+        severity: 'error',
+        message: `the ${what} is nested more than ${opts.maxDepth ?? DEFAULT_MAX_DEPTH} levels deep`,
+        span: reader.depthSpan ?? source.span(0, 0),
+      });
+      return { tree: undefined, diagnostics };
+    }
+    throw err;
+  }
+}
+
+function firstLine(message: string): string {
+  const line = message.split('\n')[0] ?? message;
+  return line.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function describe(n: YNode): string {
+  if (isSeq(n)) return 'a sequence';
+  if (isScalar(n)) return `the scalar ${JSON.stringify(n.value)}`;
+  return 'this value';
+}
+
+class Reader {
+  /** Offset up to which the source has been turned into nodes; whole-line comments before it are taken. */
+  consumed = 0;
+  aliasSpan: Span | undefined;
+  depthSpan: Span | undefined;
+  private aliasNodes = 0;
+  private expanding = 0;
+  private readonly active = new Set<YNode>();
+  private readonly maxAliasNodes: number;
+  private readonly maxDepth: number;
+  private readonly comments: boolean;
+
+  constructor(
+    private readonly source: SourceFile,
+    private readonly doc: Document.Parsed,
+    opts: YamlReadOptions,
+    private readonly diagnostics: Diagnostic[],
+  ) {
+    this.maxAliasNodes = opts.maxAliasNodes ?? DEFAULT_MAX_ALIAS_NODES;
+    this.maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+    this.comments = !opts.json;
+  }
+
+  /** A node's span, without the line breaks and indentation a block collection's range ends with. */
+  private span(range: readonly [number, number, number] | null | undefined): Span {
+    const [s, e] = range ?? [0, 0];
+    return this.source.span(s, this.trimEnd(s, e));
+  }
+
+  private trimEnd(start: number, end: number): number {
+    const t = this.source.text;
+    let e = end;
+    while (e > start && (t.charCodeAt(e - 1) === 10 || t.charCodeAt(e - 1) === 13 || t.charCodeAt(e - 1) === 32 || t.charCodeAt(e - 1) === 9)) e--;
+    return e;
+  }
+
+  node(n: YNode | null, depth: number, at: number): SyntaxNode {
+    if (n === null) {
+      return { kind: 'scalar', style: 'null', value: null, raw: '', span: this.source.span(at, at) };
+    }
+    if (this.expanding > 0 && ++this.aliasNodes > this.maxAliasNodes) {
+      throw new AliasLimit(
+        `YAML aliases expand to more than ${this.maxAliasNodes} nodes; refusing to expand them further`,
+      );
+    }
+    if (isMap(n)) return this.message(n, depth + 1);
+    if (isSeq(n)) return this.list(n, depth + 1);
+    if (isAlias(n)) return this.alias(n, depth);
+    if (isScalar(n)) return this.scalar(n);
+    const [s, e] = (n as YNode).range ?? [at, at];
+    this.diagnostics.push({
+      ruleId: 'syntax-error',
+      severity: 'error',
+      message: 'unsupported YAML node',
+      span: this.source.span(s, e),
+    });
+    return { kind: 'scalar', style: 'null', value: null, raw: '', span: this.source.span(s, e) };
+  }
+
+  private checkDepth(depth: number, range: readonly [number, number, number] | null | undefined): void {
+    if (depth > this.maxDepth) {
+      const [s] = range ?? [0];
+      this.depthSpan = this.source.span(s, s + 1);
+      throw new DepthLimit();
+    }
+  }
+
+  private alias(n: Alias, depth: number): SyntaxNode {
+    const span = this.span(n.range);
+    const target = n.resolve(this.doc);
+    if (target === undefined) {
+      this.diagnostics.push({
+        ruleId: 'syntax-error',
+        severity: 'error',
+        message: `YAML alias *${n.source} refers to no anchor`,
+        span,
+      });
+      return { kind: 'scalar', style: 'null', value: null, raw: '', span };
+    }
+    if (this.active.has(target)) {
+      this.aliasSpan = span;
+      throw new AliasLimit(`YAML alias *${n.source} refers to a node that contains it`);
+    }
+    this.aliasSpan = span;
+    this.active.add(target);
+    this.expanding++;
+    try {
+      return this.node(target, depth, span.column);
+    } finally {
+      this.expanding--;
+      this.active.delete(target);
+    }
+  }
+
+  private scalar(n: Scalar): SScalar {
+    const [s, e] = n.range ?? [0, 0];
+    const span = this.source.span(s, e);
+    if (this.expanding === 0) this.consumed = Math.max(this.consumed, n.range?.[2] ?? e);
+    const raw = this.source.text.slice(s, e);
+    const v = n.value;
+    if (n.type !== Scalar.PLAIN && n.type !== undefined) {
+      return { kind: 'scalar', style: 'string', value: typeof v === 'string' ? v : String(v), raw, span };
+    }
+    if (typeof v === 'number') return { kind: 'scalar', style: 'number', value: v, raw, span };
+    if (typeof v === 'bigint') return { kind: 'scalar', style: 'number', value: Number(v), raw, span };
+    if (typeof v === 'boolean') return { kind: 'scalar', style: 'bool', value: v, raw, span };
+    if (v === null || v === undefined) return { kind: 'scalar', style: 'null', value: null, raw, span };
+    return { kind: 'scalar', style: 'bare', value: String(v), raw, span };
+  }
+
+  private list(n: YAMLSeq, depth: number): SList {
+    this.checkDepth(depth, n.range);
+    const items: SyntaxNode[] = [];
+    for (const item of n.items) {
+      const start = (item as YNode | null)?.range?.[0] ?? n.range?.[0] ?? 0;
+      items.push(this.node(item as YNode | null, depth, start));
+    }
+    if (this.expanding === 0 && n.range) this.consumed = Math.max(this.consumed, n.range[1]);
+    return { kind: 'list', items, span: this.span(n.range) };
+  }
+
+  message(n: YAMLMap, depth: number): SMessage {
+    this.checkDepth(depth, n.range);
+    const fields: SField[] = [];
+    const seen = new Map<string, SField>();
+    const merges: Array<{ value: YNode | null; span: Span }> = [];
+    for (const pair of n.items as Array<Pair<unknown, unknown>>) {
+      if (!isPair(pair)) continue;
+      const key = pair.key as YNode | null;
+      if (key === null || !isScalar(key)) {
+        const [s, e] = (key as YNode | null)?.range ?? n.range ?? [0, 0];
+        this.diagnostics.push({
+          ruleId: 'syntax-error',
+          severity: 'error',
+          message: 'a mapping key must be a plain field name',
+          span: this.source.span(s, e),
+        });
+        continue;
+      }
+      const [ks, ke] = key.range ?? [0, 0];
+      const leading = this.comments && this.expanding === 0 ? this.commentsBetween(this.consumed, ks) : [];
+      if (this.expanding === 0) this.consumed = Math.max(this.consumed, ke);
+      const keySpan = this.source.span(ks, ke);
+      const name = String(key.value);
+      const valueNode = pair.value as YNode | null;
+      if (name === '<<' && key.type === Scalar.PLAIN) {
+        merges.push({ value: valueNode, span: keySpan });
+        this.node(valueNode, depth, ke); // consume its source position; the merge is applied below
+        continue;
+      }
+      const value = this.node(valueNode, depth, ke);
+      const valueEnd = valueNode?.range?.[1] ?? ke;
+      const span = this.source.span(ks, Math.max(this.trimEnd(ks, valueEnd), ke));
+      const field: SField = { name, keySpan, span, value };
+      if (this.comments && this.expanding === 0) {
+        const blockValue = valueNode !== null && (isMap(valueNode) || isSeq(valueNode)) && !valueNode.flow;
+        const trailing = this.trailingComment(blockValue ? ke : valueEnd);
+        const comments: Comments = {};
+        if (leading.length > 0) comments.leading = leading;
+        if (trailing !== undefined) comments.trailing = trailing;
+        if (comments.leading || comments.trailing !== undefined) field.comments = comments;
+      }
+      const prior = seen.get(name);
+      if (prior !== undefined) {
+        this.diagnostics.push({
+          ruleId: 'duplicate-field',
+          severity: 'error',
+          message: `key \`${name}\` appears twice in the same mapping`,
+          span: keySpan,
+          hint: 'remove one of them; a mapping cannot hold the same key twice',
+          related: [{ message: 'first written here', span: prior.keySpan }],
+        });
+        continue;
+      }
+      seen.set(name, field);
+      fields.push(field);
+    }
+    for (const m of merges) this.merge(m.value, m.span, fields, seen, depth);
+    return { kind: 'message', fields, span: this.span(n.range) };
+  }
+
+  /** YAML 1.1 merge keys (`<<: *base`): the aliased mappings' keys fill in what this mapping does not set. */
+  private merge(value: YNode | null, span: Span, fields: SField[], seen: Map<string, SField>, depth: number): void {
+    const sources = value !== null && isSeq(value) ? (value.items as YNode[]) : [value];
+    for (const src of sources) {
+      const converted = this.node(src, depth, 0);
+      if (converted.kind !== 'message') {
+        this.diagnostics.push({
+          ruleId: 'invalid-value',
+          severity: 'error',
+          message: 'a `<<` merge key needs a mapping (or a list of mappings) to merge',
+          span,
+        });
+        continue;
+      }
+      for (const f of converted.fields) {
+        if (seen.has(f.name)) continue;
+        seen.set(f.name, f);
+        fields.push(f);
+      }
+    }
+  }
+
+  /** Whole-line `#` comments in [from, to), without the marker. */
+  commentsBetween(from: number, to: number): string[] {
+    if (to <= from) return [];
+    const text = this.source.text;
+    const out: string[] = [];
+    let i = from;
+    // Start at the beginning of the next line: anything on the line of `from` is a trailing comment.
+    const nl = text.indexOf('\n', i);
+    if (nl === -1 || nl >= to) return [];
+    i = nl + 1;
+    while (i < to) {
+      let j = text.indexOf('\n', i);
+      if (j === -1 || j > to) j = to;
+      const line = text.slice(i, j).trim();
+      if (line.startsWith('#')) out.push(stripMarker(line));
+      else if (line !== '' && line !== '-' && line !== '---') {
+        // Content that is not a node boundary (a `- ` prefix); what came before belongs to something else.
+        if (!/^(- ?)+$/.test(line)) out.length = 0;
+      }
+      i = j + 1;
+    }
+    return out;
+  }
+
+  /** A `# comment` after `from` on the same line. */
+  private trailingComment(from: number): string | undefined {
+    const text = this.source.text;
+    let end = text.indexOf('\n', from);
+    if (end === -1) end = text.length;
+    const rest = text.slice(from, end);
+    const m = /(^|[ \t])#(.*)$/.exec(rest);
+    if (m === null) return undefined;
+    return stripMarker('#' + m[2]!).trimEnd();
+  }
+}
+
+function stripMarker(line: string): string {
+  return line.replace(/^#\s?/, '').replace(/\r$/, '');
+}
