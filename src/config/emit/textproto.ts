@@ -105,9 +105,10 @@ class Printer {
       this.lines.push(`${indent}${name} {}${tail}`);
       return;
     }
-    this.lines.push(`${indent}${name} {${tail}`);
+    // a comment on a message field's line is read back from the line where the field ends: the closing brace
+    this.lines.push(`${indent}${name} {`);
     this.body(m, indent + '  ');
-    this.lines.push(`${indent}}`);
+    this.lines.push(`${indent}}${tail}`);
   }
 
   /** A value inside a `[...]` list that mixes messages and scalars (only opaque JSON does that): one line. */

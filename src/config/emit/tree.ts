@@ -144,7 +144,10 @@ export function messageToTree(node: Record<string, unknown>, typeName: string, o
     if (f.repeated && Array.isArray(v)) {
       // An element message keeps its own comments (those written before it in the source).
       const items = v.map((item) => scalarNode(f, item, opts));
-      fields.push({ name: f.name, value: { kind: 'list', items }, ...(fieldComments ? { comments: fieldComments } : {}) });
+      // the field's comments are those of its first occurrence, which the first element also carries
+      const first = items[0];
+      const comments = first?.kind === 'message' && sameComments(first.comments, fieldComments) ? undefined : fieldComments;
+      fields.push({ name: f.name, value: { kind: 'list', items }, ...(comments ? { comments } : {}) });
     } else {
       let value = scalarNode(f, v, opts);
       let comments = fieldComments;

@@ -27,7 +27,16 @@ function toNode(n: TNode): YamlNode {
     const seq = new YAMLSeq();
     for (const item of n.items) {
       const y = toNode(item);
-      if (item.kind === 'message') setBefore(y, item.comments);
+      if (item.kind === 'message') {
+        // a comment between `- ` and the first key would be lost; it goes above the `- ` line with the item's own
+        const first = (y as YAMLMap).items[0]?.key as Scalar | undefined;
+        const lines = [...(item.comments?.leading ?? [])];
+        if (first?.commentBefore) {
+          lines.push(...first.commentBefore.split('\n').map((l) => l.replace(/^ /, '')));
+          first.commentBefore = undefined;
+        }
+        setBefore(y, { leading: lines });
+      }
       seq.items.push(y);
     }
     return seq;
@@ -42,9 +51,9 @@ function toMap(m: TMessage): YAMLMap {
     setBefore(key, f.comments);
     const value = toNode(f.value);
     if (f.comments?.trailing !== undefined) {
-      // on a scalar the comment stays on the key's line; on a collection it is best kept before the key
+      // `key: value # c` for a scalar; `key: # c` above a block mapping or sequence
       if (value instanceof Scalar) value.comment = commentText([f.comments.trailing]);
-      else key.commentBefore = commentText([...(f.comments.leading ?? []), f.comments.trailing]);
+      else key.comment = commentText([f.comments.trailing]);
     }
     map.items.push(new Pair(key, value));
   }
