@@ -1,0 +1,300 @@
+/**
+ * The proxy engine behind `meshctl run`: `startProxy(config, opts)` binds every listener of the config, starts the
+ * admin server, and returns a handle to reload or close it. Usable from tests without the CLI.
+ */
+import type { Bootstrap } from '../config/model.js';
+import type { ClusterManager, ClusterManagerOptions } from '../upstream/types.js';
+import { startAdmin, startMetricsServer, type AdminServer, type ClusterStatus } from './admin.js';
+import { buildGeneration, type ClusterRuntime, type Generation } from './generation.js';
+import { ListenerServer, bindingKey, type BoundAddress } from './listener-server.js';
+import type { UpstreamFailureMode } from './local-reply.js';
+import type { RouterFactory } from './routing.js';
+import { StatsStore, type StatsSnapshot } from './stats.js';
+import type { UpstreamClientKind } from './upstream-pool.js';
+import { defaultClusterManager, defaultRouterFactory } from './shared-deps.js';
+
+export type { StatsSnapshot } from './stats.js';
+export type { ClusterStatus } from './admin.js';
+export type { UpstreamFailureMode } from './local-reply.js';
+export type { UpstreamClientKind } from './upstream-pool.js';
+
+export interface ProxyOptions {
+  /** Directory that relative file names in the config (certificates, direct-response bodies) resolve against. */
+  readonly baseDir?: string;
+  /** Rewrites endpoint addresses (`--map-endpoint`). */
+  readonly mapEndpoint?: (ip: string, port: number) => { ip: string; port: number };
+  /** Binds every listener to this address instead of the config's (`--listen-address`). */
+  readonly listenAddress?: string;
+  /** Added to every non-zero listener port (`--listen-port-offset`), for privileged ports such as the article's 80. */
+  readonly listenPortOffset?: number;
+  /** Admin address override; `false` runs without an admin server (workers). Default: the config's admin address,
+   * else 127.0.0.1:9901. */
+  readonly admin?: { address: string; port: number } | false;
+  readonly upstreamClient?: UpstreamClientKind;
+  /** `envoy` (default): connect failures and resets answer 503 (UF/UR/UC); `502`: the issue's variant. */
+  readonly upstreamFailureMode?: UpstreamFailureMode;
+  /** Append x-forwarded-for even without use_remote_address (Envoy appends only with it). */
+  readonly forceXff?: boolean;
+  /** One JSON line per request; null/undefined = no access log. */
+  readonly accessLog?: ((line: string) => void) | null;
+  /** Diagnostics and lifecycle messages. */
+  readonly log?: (line: string) => void;
+  readonly clusterManagerFactory?: (config: Bootstrap, opts: ClusterManagerOptions) => ClusterManager | Promise<ClusterManager>;
+  readonly routerFactory?: (config: Bootstrap) => RouterFactory | Promise<RouterFactory>;
+  /** Overrides DNS nameservers for discovery (tests). */
+  readonly dnsServers?: readonly string[];
+  /** With --workers the admin server runs in the primary and asks the workers for their numbers. */
+  readonly adminProviders?: {
+    stats(): Promise<StatsSnapshot>;
+    clusters(): Promise<ClusterStatus[]>;
+  };
+}
+
+export interface ListenerInfo {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface RunningProxy {
+  readonly listeners: readonly ListenerInfo[];
+  readonly admin: { address: string; port: number } | undefined;
+  /** Swap to a new (already validated) config; requests in flight finish on the old one. */
+  reload(config: Bootstrap): Promise<void>;
+  /** Stop accepting, let in-flight requests finish for up to `drainTimeoutMs`, then close everything. */
+  close(drainTimeoutMs?: number): Promise<void>;
+  stats(): StatsSnapshot;
+  clusterStatuses(): ClusterStatus[];
+  config(): Bootstrap;
+  /** Subscribe to finished requests (dashboard). */
+  observe(fn: ((status: number, host: string, ms: number) => void) | null): void;
+  readonly state: 'LIVE' | 'DRAINING';
+}
+
+export async function startProxy(config: Bootstrap, opts: ProxyOptions = {}): Promise<RunningProxy> {
+  const proxy = new Proxy(opts);
+  await proxy.start(config);
+  return proxy;
+}
+
+class Proxy implements RunningProxy {
+  private readonly store = new StatsStore();
+  private cm!: ClusterManager;
+  private gen!: Generation;
+  private routerFactoryOf!: (config: Bootstrap) => RouterFactory | Promise<RouterFactory>;
+  private servers: ListenerServer[] = [];
+  private adminServer: AdminServer | undefined;
+  private metricsServer: AdminServer | undefined;
+  private genId = 0;
+  private healthFailing = false;
+  private observer: ((status: number, host: string, ms: number) => void) | null = null;
+  private readonly oldGens = new Set<Generation>();
+  state: 'LIVE' | 'DRAINING' = 'LIVE';
+  private readonly startedAt = Date.now();
+
+  constructor(private readonly opts: ProxyOptions) {}
+
+  get listeners(): ListenerInfo[] {
+    return this.servers.map((s) => ({ name: s.current.lr.name, ...s.address() }));
+  }
+
+  get admin(): { address: string; port: number } | undefined {
+    return this.adminServer ? { address: this.adminServer.address, port: this.adminServer.port } : undefined;
+  }
+
+  async start(config: Bootstrap): Promise<void> {
+    const log = this.opts.log ?? (() => undefined);
+    const cmOpts: ClusterManagerOptions = {
+      random: { nextU32: () => (Math.random() * 0x1_0000_0000) >>> 0, next: Math.random },
+      clock: { now: () => performance.now() },
+      ...(this.opts.mapEndpoint ? { mapEndpoint: this.opts.mapEndpoint } : {}),
+      ...(this.opts.dnsServers ? { dnsServers: this.opts.dnsServers } : {}),
+      log,
+    };
+    this.cm = await (this.opts.clusterManagerFactory ?? defaultClusterManager)(config, cmOpts);
+    this.routerFactoryOf = this.opts.routerFactory ?? defaultRouterFactory;
+    this.gen = await this.build(config, undefined);
+    try {
+      for (const lr of this.gen.listeners) {
+        const { ip, port } = this.listenAddr(lr.listener.address?.socket_address?.address, lr.listener.address?.socket_address?.port_value);
+        const s = new ListenerServer(this.gen, lr, ip, port, this.opts.baseDir ?? process.cwd());
+        await s.listen();
+        this.servers.push(s);
+      }
+      await this.startAdmin(config);
+    } catch (err) {
+      await this.close(0);
+      throw err;
+    }
+  }
+
+  private listenAddr(ip: string | undefined, port: number | undefined): { ip: string; port: number } {
+    const p = port ?? 0;
+    return {
+      ip: this.opts.listenAddress ?? (ip || '0.0.0.0'),
+      port: p === 0 ? 0 : p + (this.opts.listenPortOffset ?? 0),
+    };
+  }
+
+  private async build(config: Bootstrap, previous: ReadonlyMap<string, ClusterRuntime> | undefined): Promise<Generation> {
+    const routerFactory = await this.routerFactoryOf(config);
+    const { gen, retired } = buildGeneration({
+      id: ++this.genId,
+      config,
+      baseDir: this.opts.baseDir ?? process.cwd(),
+      clusterManager: this.cm,
+      routerFactory,
+      store: this.store,
+      client: this.opts.upstreamClient ?? 'undici',
+      upstreamFailureMode: this.opts.upstreamFailureMode ?? 'envoy',
+      accessLog: this.opts.accessLog ?? null,
+      forceXff: this.opts.forceXff ?? false,
+      previous,
+      healthFailing: () => this.healthFailing,
+      lookupCluster: (name) => this.cm.get(name),
+    });
+    gen.observer = this.observer;
+    for (const c of retired) void this.closeWhenIdle(c);
+    return gen;
+  }
+
+  /** A cluster whose transport changed (or that left the config) closes once nothing runs on the old generation. */
+  private async closeWhenIdle(c: ClusterRuntime): Promise<void> {
+    await Promise.all([...this.oldGens].map((g) => waitIdle(g, 60_000)));
+    await c.close();
+  }
+
+  private async startAdmin(config: Bootstrap): Promise<void> {
+    if (this.opts.admin === false) return;
+    const sa = config.admin?.address?.socket_address;
+    const host = this.opts.admin?.address ?? (sa?.address || '127.0.0.1');
+    const port = this.opts.admin?.port ?? sa?.port_value ?? 9901;
+    const metricsPath = config.http_server?.prometheus?.metrics_path;
+    const providers = {
+      stats: this.opts.adminProviders?.stats ?? (async () => this.stats()),
+      clusters: this.opts.adminProviders?.clusters ?? (async () => this.clusterStatuses()),
+      config: () => this.gen.config,
+      state: () => this.state,
+      setHealthFailing: (f: boolean) => {
+        this.healthFailing = f;
+      },
+      healthFailing: () => this.healthFailing,
+      startedAt: this.startedAt,
+    };
+    this.adminServer = await startAdmin(host, port, providers, metricsPath ? [metricsPath] : []);
+    const ms = config.http_server?.address?.socket_address;
+    if (ms !== undefined && metricsPath) {
+      this.metricsServer = await startMetricsServer(ms.address || '127.0.0.1', ms.port_value ?? 0, providers, metricsPath);
+    }
+  }
+
+  async reload(config: Bootstrap): Promise<void> {
+    const log = this.opts.log ?? (() => undefined);
+    this.cm.applyConfig(config);
+    const old = this.gen;
+    const gen = await this.build(config, old.clusters);
+    this.oldGens.add(old);
+    void waitIdle(old, 300_000).then(() => this.oldGens.delete(old));
+    // Listeners that keep address, codec and TLS swap in place; others are rebound.
+    const keep = new Map<string, ListenerServer>();
+    for (const s of this.servers) keep.set(s.key, s);
+    const next: ListenerServer[] = [];
+    const toClose: ListenerServer[] = [];
+    for (const lr of gen.listeners) {
+      const { ip, port } = this.listenAddr(lr.listener.address?.socket_address?.address, lr.listener.address?.socket_address?.port_value);
+      const key = bindingKey(lr, ip, port);
+      const existing = keep.get(key);
+      if (existing !== undefined) {
+        keep.delete(key);
+        existing.current = { gen, lr };
+        next.push(existing);
+      } else {
+        // Same address, different codec/TLS: free the port first.
+        for (const [k, s] of keep) {
+          if (k.startsWith(`${ip}|${port}|`) && port !== 0) {
+            keep.delete(k);
+            await s.close(0);
+          }
+        }
+        const s = new ListenerServer(gen, lr, ip, port, this.opts.baseDir ?? process.cwd());
+        await s.listen();
+        next.push(s);
+      }
+    }
+    for (const s of keep.values()) toClose.push(s);
+    this.servers = next;
+    this.gen = gen;
+    for (const c of gen.clusters.values()) c.prunePools();
+    for (const s of toClose) void s.close(30_000);
+    log(`meshctl: config generation ${gen.id} active (${gen.listeners.length} listener(s), ${gen.clusters.size} cluster(s))`);
+  }
+
+  async close(drainTimeoutMs = 0): Promise<void> {
+    this.state = 'DRAINING';
+    const deadline = Date.now() + drainTimeoutMs;
+    await Promise.all(this.servers.map((s) => s.close(drainTimeoutMs)));
+    if (this.gen !== undefined) await waitIdle(this.gen, Math.max(0, deadline - Date.now()));
+    await Promise.all([...this.oldGens].map((g) => waitIdle(g, Math.max(0, deadline - Date.now()))));
+    if (this.gen !== undefined) await Promise.all([...this.gen.clusters.values()].map((c) => c.close()));
+    await this.cm?.close();
+    await this.adminServer?.close();
+    await this.metricsServer?.close();
+  }
+
+  stats(): StatsSnapshot {
+    return this.store.snapshot();
+  }
+
+  config(): Bootstrap {
+    return this.gen.config;
+  }
+
+  observe(fn: ((status: number, host: string, ms: number) => void) | null): void {
+    this.observer = fn;
+    this.gen.observer = fn;
+  }
+
+  clusterStatuses(): ClusterStatus[] {
+    const out: ClusterStatus[] = [];
+    for (const uc of this.cm.clusters()) {
+      const rt = this.gen.clusters.get(uc.name);
+      const th = uc.config.circuit_breakers?.thresholds?.find((t) => (t.priority ?? 'DEFAULT') === 'DEFAULT');
+      out.push({
+        name: uc.name,
+        thresholds: {
+          max_connections: th?.max_connections ?? 1024,
+          max_pending_requests: th?.max_pending_requests ?? 1024,
+          max_requests: th?.max_requests ?? 1024,
+          max_retries: th?.max_retries ?? 3,
+        },
+        added_via_api: !(this.gen.config.static_resources?.clusters ?? []).some((c) => c.name === uc.name),
+        hosts: uc.hosts.hosts.map((h) => {
+          const c = rt?.pools.get(h.address)?.counters;
+          return {
+            address: h.address,
+            weight: h.weight,
+            priority: h.priority,
+            health: h.health === 'healthy' ? 'healthy' : `/${h.health}`,
+            ...(h.hostname ? { hostname: h.hostname } : {}),
+            cx_active: c?.cx_active ?? 0,
+            cx_connect_fail: c?.cx_connect_fail ?? 0,
+            cx_total: c?.cx_total ?? 0,
+            rq_active: h.activeRequests,
+            rq_error: c?.rq_error ?? 0,
+            rq_success: c?.rq_success ?? 0,
+            rq_timeout: c?.rq_timeout ?? 0,
+            rq_total: c?.rq_total ?? 0,
+          };
+        }),
+      });
+    }
+    return out;
+  }
+}
+
+async function waitIdle(gen: Generation, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (gen.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+export type { BoundAddress };

@@ -1,0 +1,116 @@
+/**
+ * Local replies: the answers the proxy gives itself instead of an upstream, with Envoy's status codes, response
+ * flags and bodies (ENVOY-FACTS §10). One catalogue, so every path answers the same way and counts the same flag.
+ */
+
+export type ResponseFlag = 'NR' | 'NC' | 'UH' | 'UF' | 'UO' | 'UT' | 'UR' | 'UC' | 'UPE' | 'URX' | 'LR' | 'DC';
+
+/** Envoy's fixed order for %RESPONSE_FLAGS% (joined by ","). */
+const FLAG_ORDER: readonly ResponseFlag[] = ['UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'UO', 'NR', 'DC', 'URX', 'UPE', 'NC'];
+
+export function formatFlags(flags: number): string {
+  if (flags === 0) return '-';
+  let out = '';
+  for (let i = 0; i < FLAG_ORDER.length; i++) {
+    if ((flags & (1 << i)) !== 0) out += (out ? ',' : '') + FLAG_ORDER[i];
+  }
+  return out;
+}
+
+export function flagBit(flag: ResponseFlag): number {
+  return 1 << FLAG_ORDER.indexOf(flag);
+}
+
+export const FLAG = {
+  UH: flagBit('UH'),
+  UT: flagBit('UT'),
+  LR: flagBit('LR'),
+  UR: flagBit('UR'),
+  UF: flagBit('UF'),
+  UC: flagBit('UC'),
+  UO: flagBit('UO'),
+  NR: flagBit('NR'),
+  DC: flagBit('DC'),
+  URX: flagBit('URX'),
+  UPE: flagBit('UPE'),
+  NC: flagBit('NC'),
+} as const;
+
+const RESET_PREFIX = 'upstream connect error or disconnect/reset before headers. ';
+
+export interface LocalReply {
+  readonly status: number;
+  readonly flag: number;
+  readonly body: string;
+  /** Extra response headers (x-envoy-overloaded on overflow). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** How upstream failures before response headers are answered. `envoy` (default): 503 UF/UR/UC, 502 only for
+ * protocol errors. `502`: the issue's variant, 502 for refused connections and resets as well. */
+export type UpstreamFailureMode = 'envoy' | '502';
+
+export function noRoute(): LocalReply {
+  return { status: 404, flag: FLAG.NR, body: '' };
+}
+
+export function noCluster(status: number): LocalReply {
+  return { status, flag: FLAG.NC, body: '' };
+}
+
+export function noHealthyUpstream(): LocalReply {
+  return { status: 503, flag: FLAG.UH, body: 'no healthy upstream' };
+}
+
+export function overflow(): LocalReply {
+  return {
+    status: 503,
+    flag: FLAG.UO,
+    body: RESET_PREFIX + 'reset reason: overflow',
+    headers: { 'x-envoy-overloaded': 'true' },
+  };
+}
+
+export function upstreamTimeout(): LocalReply {
+  return { status: 504, flag: FLAG.UT, body: 'upstream request timeout' };
+}
+
+export function connectFailure(detail: string, retried: boolean, mode: UpstreamFailureMode): LocalReply {
+  return {
+    status: mode === '502' ? 502 : 503,
+    flag: FLAG.UF,
+    body: `${RESET_PREFIX}${retried ? 'retried and the latest ' : ''}reset reason: remote connection failure, transport failure reason: ${detail}`,
+  };
+}
+
+export function connectTimeout(retried: boolean, mode: UpstreamFailureMode): LocalReply {
+  return {
+    status: mode === '502' ? 502 : 503,
+    flag: FLAG.UF,
+    body: `${RESET_PREFIX}${retried ? 'retried and the latest ' : ''}reset reason: connection timeout`,
+  };
+}
+
+export function upstreamReset(retried: boolean, mode: UpstreamFailureMode): LocalReply {
+  return {
+    status: mode === '502' ? 502 : 503,
+    flag: FLAG.UR,
+    body: `${RESET_PREFIX}${retried ? 'retried and the latest ' : ''}reset reason: remote reset`,
+  };
+}
+
+export function connectionTermination(retried: boolean, mode: UpstreamFailureMode): LocalReply {
+  return {
+    status: mode === '502' ? 502 : 503,
+    flag: FLAG.UC,
+    body: `${RESET_PREFIX}${retried ? 'retried and the latest ' : ''}reset reason: connection termination`,
+  };
+}
+
+export function protocolError(retried: boolean): LocalReply {
+  return {
+    status: 502,
+    flag: FLAG.UPE,
+    body: `${RESET_PREFIX}${retried ? 'retried and the latest ' : ''}reset reason: protocol error`,
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * TLS termination settings from a listener's DownstreamTlsContext: certificate chain and key (files, inline or
+ * environment), TLS 1.2 minimum unless the config says otherwise, ALPN per codec, client certificates, and SNI
+ * selection across filter chains.
+ */
+import { readFileSync } from 'node:fs';
+import tls from 'node:tls';
+import type { DataSource, FilterChain, HttpConnectionManager_CodecType, TlsContext, TlsParameters_TlsProtocol } from '../config/model.js';
+import { resolveDataPath } from './route-runtime.js';
+
+export class TlsConfigError extends Error {}
+
+const VERSIONS: Partial<Record<TlsParameters_TlsProtocol, tls.SecureVersion>> = {
+  TLSv1_0: 'TLSv1',
+  TLSv1_1: 'TLSv1.1',
+  TLSv1_2: 'TLSv1.2',
+  TLSv1_3: 'TLSv1.3',
+};
+
+function readSource(ds: DataSource | undefined, baseDir: string, what: string): Buffer | undefined {
+  if (ds === undefined) return undefined;
+  if (ds.filename) {
+    const p = resolveDataPath(baseDir, ds.filename);
+    try {
+      return readFileSync(p);
+    } catch (err) {
+      throw new TlsConfigError(`cannot read ${what} ${p}: ${(err as Error).message}`);
+    }
+  }
+  if (ds.inline_string) return Buffer.from(ds.inline_string);
+  if (ds.inline_bytes) return Buffer.from(ds.inline_bytes, 'base64');
+  if (ds.environment_variable) return Buffer.from(process.env[ds.environment_variable] ?? '');
+  return undefined;
+}
+
+/** The article's dialect names (`certificate_key_file`, `certificate_chain_file`) when the model kept them unmodeled. */
+function dialectFile(ctx: TlsContext, key: string): DataSource | undefined {
+  const un = ctx.common_tls_context?.unmodeled?.[key];
+  return typeof un === 'string' ? { filename: un } : undefined;
+}
+
+export function secureOptions(
+  ctx: TlsContext,
+  baseDir: string,
+  codec: HttpConnectionManager_CodecType,
+): tls.SecureContextOptions & { ALPNProtocols: string[]; requestCert: boolean } {
+  const common = ctx.common_tls_context ?? {};
+  const certs = common.tls_certificates ?? [];
+  const cert: Buffer[] = [];
+  const key: Buffer[] = [];
+  for (const c of certs) {
+    const ch = readSource(c.certificate_chain, baseDir, 'certificate chain');
+    const k = readSource(c.private_key, baseDir, 'private key');
+    if (ch !== undefined) cert.push(ch);
+    if (k !== undefined) key.push(k);
+  }
+  if (cert.length === 0) {
+    const ch = readSource(dialectFile(ctx, 'certificate_chain_file'), baseDir, 'certificate chain');
+    const k = readSource(dialectFile(ctx, 'certificate_key_file'), baseDir, 'private key');
+    if (ch !== undefined) cert.push(ch);
+    if (k !== undefined) key.push(k);
+  }
+  if (cert.length === 0 || key.length === 0) throw new TlsConfigError('the TLS context has no certificate chain and private key');
+  const params = common.tls_params;
+  const minVersion = VERSIONS[params?.tls_minimum_protocol_version ?? 'TLS_AUTO'] ?? 'TLSv1.2';
+  const maxVersion = VERSIONS[params?.tls_maximum_protocol_version ?? 'TLS_AUTO'] ?? 'TLSv1.3';
+  const alpn =
+    common.alpn_protocols && common.alpn_protocols.length > 0
+      ? [...common.alpn_protocols]
+      : codec === 'HTTP2'
+        ? ['h2']
+        : codec === 'HTTP1'
+          ? ['http/1.1']
+          : ['h2', 'http/1.1'];
+  const ca = readSource(common.validation_context?.trusted_ca, baseDir, 'trusted CA');
+  return {
+    cert,
+    key,
+    minVersion,
+    maxVersion,
+    ...(params?.cipher_suites?.length ? { ciphers: params.cipher_suites.join(':') } : {}),
+    ...(params?.ecdh_curves?.length ? { ecdhCurve: params.ecdh_curves.join(':') } : {}),
+    ...(ca !== undefined ? { ca } : {}),
+    ALPNProtocols: alpn,
+    requestCert: ctx.require_client_certificate === true,
+  };
+}
+
+/** The chain's TLS context, if it terminates TLS. */
+export function chainTls(fc: FilterChain): TlsContext | undefined {
+  return fc.transport_socket?.typed_config;
+}
+
+/**
+ * An SNICallback choosing a filter chain's certificate by `filter_chain_match.server_names` (exact, or `*.suffix`),
+ * or undefined when no chain names servers.
+ */
+export function sniCallback(
+  chains: readonly FilterChain[],
+  baseDir: string,
+  codec: HttpConnectionManager_CodecType,
+): ((servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => void) | undefined {
+  const named: { names: string[]; ctx: tls.SecureContext }[] = [];
+  for (const fc of chains) {
+    const t = chainTls(fc);
+    const names = fc.filter_chain_match?.server_names ?? [];
+    if (t === undefined || names.length === 0) continue;
+    named.push({ names: names.map((n) => n.toLowerCase()), ctx: tls.createSecureContext(secureOptions(t, baseDir, codec)) });
+  }
+  if (named.length === 0) return undefined;
+  return (servername, cb) => {
+    const sn = servername.toLowerCase();
+    for (const n of named) if (n.names.includes(sn)) return cb(null, n.ctx);
+    for (const n of named)
+      for (const name of n.names) if (name.startsWith('*.') && sn.endsWith(name.slice(1)) && sn.length > name.length - 1) return cb(null, n.ctx);
+    cb(null, undefined);
+  };
+}

@@ -1,0 +1,248 @@
+/**
+ * Connection pools to upstream hosts: one pool per host, keep-alive, HTTP/1.1 or HTTP/2 per cluster. Two
+ * implementations sit behind one small interface so the faster can be chosen by measurement (bench/proxy.ts):
+ * undici's Pool/H2CClient (default) and node's own http.Agent.
+ */
+import http from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { Pool, H2CClient, type Dispatcher } from 'undici';
+
+export type UpstreamErrorKind = 'connect-failure' | 'connect-timeout' | 'reset' | 'termination' | 'protocol' | 'aborted';
+
+/** Receives one upstream attempt's response. Methods return nothing; flow control goes through `pause`/`resume`. */
+export interface AttemptSink {
+  onStart(ctl: AttemptControl): void;
+  onHeaders(status: number, headers: IncomingHttpHeaders): void;
+  onData(chunk: Buffer): void;
+  onEnd(): void;
+  onError(kind: UpstreamErrorKind, detail: string): void;
+}
+
+export interface AttemptControl {
+  abort(reason: Error): void;
+  pause(): void;
+  resume(): void;
+}
+
+export interface UpstreamRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable | Buffer | null;
+}
+
+export interface PoolEvents {
+  onConnect(): void;
+  onDisconnect(): void;
+  onConnectFail(timeout: boolean): void;
+}
+
+export interface HostPool {
+  dispatch(req: UpstreamRequest, sink: AttemptSink): void;
+  /** Let in-flight requests finish, then close. */
+  close(): Promise<void>;
+  destroy(): void;
+}
+
+export interface PoolOptions {
+  ip: string;
+  port: number;
+  http2: boolean;
+  connectTimeoutMs: number;
+  maxConnections?: number;
+  events: PoolEvents;
+}
+
+export type UpstreamClientKind = 'undici' | 'node';
+
+export function createHostPool(kind: UpstreamClientKind, opts: PoolOptions): HostPool {
+  if (opts.http2) return new UndiciPool(opts);
+  return kind === 'node' ? new NodeAgentPool(opts) : new UndiciPool(opts);
+}
+
+/** The kind of failure behind an upstream error (undici codes and socket errno names). */
+export function classifyError(err: Error & { code?: string }): UpstreamErrorKind {
+  const code = err.code ?? '';
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'connect-timeout';
+    case 'ECONNREFUSED':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'connect-failure';
+    case 'UND_ERR_ABORTED':
+    case 'ABORT_ERR':
+      return 'aborted';
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+      return 'termination';
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ERR_HTTP2_STREAM_ERROR':
+    case 'ERR_HTTP2_SESSION_ERROR':
+      return 'reset';
+    default:
+      if (code.startsWith('HPE_') || code === 'UND_ERR_INFO' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || err.name === 'HTTPParserError')
+        return 'protocol';
+      return 'reset';
+  }
+}
+
+class UndiciPool implements HostPool {
+  private readonly dispatcher: Dispatcher;
+  constructor(opts: PoolOptions) {
+    const origin = `http://${opts.ip.includes(':') ? `[${opts.ip}]` : opts.ip}:${opts.port}`;
+    const common = {
+      connectTimeout: opts.connectTimeoutMs,
+      // The route timeout governs; undici's own 300 s timers would only fire after it.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      keepAliveTimeout: 60_000,
+      keepAliveMaxTimeout: 600_000,
+    };
+    this.dispatcher = opts.http2
+      ? new H2CClient(origin, common)
+      : new Pool(origin, { ...common, connections: opts.maxConnections ?? null, pipelining: 1 });
+    const ev = opts.events;
+    this.dispatcher.on('connect', () => ev.onConnect());
+    this.dispatcher.on('disconnect', () => ev.onDisconnect());
+    this.dispatcher.on('connectionError', (_o: unknown, _t: unknown, err: Error & { code?: string }) =>
+      ev.onConnectFail(err.code === 'UND_ERR_CONNECT_TIMEOUT'),
+    );
+  }
+
+  dispatch(req: UpstreamRequest, sink: AttemptSink): void {
+    this.dispatcher.dispatch(
+      { method: req.method as Dispatcher.HttpMethod, path: req.path, headers: req.headers as Record<string, string>, body: req.body },
+      new UndiciHandler(sink),
+    );
+  }
+
+  close(): Promise<void> {
+    return this.dispatcher.close();
+  }
+  destroy(): void {
+    void this.dispatcher.destroy().catch(() => undefined);
+  }
+}
+
+class UndiciHandler implements Dispatcher.DispatchHandler {
+  constructor(private readonly sink: AttemptSink) {}
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.sink.onStart(controller);
+  }
+  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    // 1xx informational responses are not forwarded (100-continue is handled per hop).
+    if (status < 200) return;
+    this.sink.onHeaders(status, headers);
+  }
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.sink.onData(chunk);
+  }
+  onResponseEnd(): void {
+    this.sink.onEnd();
+  }
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    const kind = classifyError(err);
+    this.sink.onError(kind, errorDetail(err));
+  }
+}
+
+function errorDetail(err: Error & { code?: string }): string {
+  const code = err.code ?? '';
+  if (code === 'ECONNREFUSED') return 'delayed connect error: Connection refused';
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connection timeout';
+  return code || err.message;
+}
+
+/** node's http.Agent with keep-alive, for comparison with undici (`--upstream-client node`). */
+class NodeAgentPool implements HostPool {
+  private readonly agent: http.Agent;
+  constructor(private readonly opts: PoolOptions) {
+    this.agent = new http.Agent({
+      keepAlive: true,
+      keepAliveMsecs: 1000,
+      maxSockets: opts.maxConnections ?? Infinity,
+      scheduling: 'lifo',
+    });
+  }
+
+  dispatch(req: UpstreamRequest, sink: AttemptSink): void {
+    const ev = this.opts.events;
+    let connected = false;
+    let ended = false;
+    const creq = http.request({
+      host: this.opts.ip,
+      port: this.opts.port,
+      method: req.method,
+      path: req.path,
+      headers: req.headers as http.OutgoingHttpHeaders,
+      agent: this.agent,
+    });
+    let connectTimer: NodeJS.Timeout | undefined;
+    const fail = (kind: UpstreamErrorKind, detail: string): void => {
+      if (ended) return;
+      ended = true;
+      if (connectTimer) clearTimeout(connectTimer);
+      sink.onError(kind, detail);
+    };
+    let resStream: http.IncomingMessage | undefined;
+    sink.onStart({
+      abort: (reason) => {
+        ended = true;
+        creq.destroy(reason);
+      },
+      pause: () => resStream?.pause(),
+      resume: () => resStream?.resume(),
+    });
+    creq.on('socket', (sock) => {
+      if ((sock as { connecting?: boolean }).connecting) {
+        connectTimer = setTimeout(() => {
+          ev.onConnectFail(true);
+          fail('connect-timeout', 'connection timeout');
+          creq.destroy();
+        }, this.opts.connectTimeoutMs);
+        sock.once('connect', () => {
+          connected = true;
+          if (connectTimer) clearTimeout(connectTimer);
+          ev.onConnect();
+          sock.once('close', () => ev.onDisconnect());
+        });
+      } else connected = true;
+    });
+    creq.on('error', (err: Error & { code?: string }) => {
+      let kind = classifyError(err);
+      if (!connected && kind !== 'connect-timeout') {
+        kind = 'connect-failure';
+        ev.onConnectFail(false);
+      }
+      fail(kind, errorDetail(err));
+    });
+    creq.on('response', (res) => {
+      resStream = res;
+      sink.onHeaders(res.statusCode ?? 502, res.headers);
+      res.on('data', (c: Buffer) => sink.onData(c));
+      res.on('end', () => {
+        if (ended) return;
+        ended = true;
+        sink.onEnd();
+      });
+      res.on('error', (err) => fail(classifyError(err), errorDetail(err)));
+      res.on('aborted', () => fail('reset', 'aborted'));
+    });
+    if (req.body === null) creq.end();
+    else if (Buffer.isBuffer(req.body)) creq.end(req.body);
+    else req.body.pipe(creq);
+  }
+
+  async close(): Promise<void> {
+    this.agent.destroy();
+  }
+  destroy(): void {
+    this.agent.destroy();
+  }
+}
