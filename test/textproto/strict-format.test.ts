@@ -83,7 +83,7 @@ test('repeated fields: written repeatedly, and as `[a, b]` lists of scalars and 
   assert.deepEqual(l.items.map((i) => at(i.span)), ['3:5-3:6', '3:8-3:13', '3:15-3:20', '3:22-3:25']);
   const m = path(t, 'm').value as SList;
   assert.deepEqual(m.items.map((i) => i.kind), ['message', 'message']);
-  assert.equal(at(m.items[1]!.span), '4:13-4:18');
+  assert.equal(at(m.items[1]!.span), '4:13-4:19');
   assert.equal((path(t, 'n').value as SList).items.length, 1);
   assert.deepEqual((path(t, 'e').value as SList).items, []);
 });
