@@ -33,6 +33,8 @@ import { describeChar, Lexer, Tok, type LexComment, type LexError } from './lexe
 export const MAX_DEPTH = 100;
 /** After this many errors the parser stops reading: more would only be echoes of the first ones. */
 export const MAX_ERRORS = 100;
+/** Unclosed messages reported at the end of the file (the innermost ones; the rest follow from them). */
+const MAX_EOF_ERRORS = 3;
 
 export interface ParseTextprotoOptions {
   /** Return the recovered tree even when there are syntax errors (by default `tree` is then undefined). */
@@ -95,6 +97,7 @@ class Parser {
   private errors = 0;
   /** Offset of the token the last parser error was reported at: one error per token is enough. */
   private lastErrorAt = -1;
+  private eofErrors = 0;
 
   constructor(source: SourceFile) {
     this.file = source.name;
@@ -152,8 +155,9 @@ class Parser {
   /** A syntax error at the current token (suppressed when that token already has one, or was itself reported). */
   private error(message: string, hint?: string, related?: RelatedLocation[]): void {
     const lx = this.lx;
-    // At the end of the file every still-open message gets its own "expected `}`" error.
-    if (lx.kind === Tok.Invalid || (lx.start === this.lastErrorAt && lx.kind !== Tok.EOF)) return;
+    // At the end of the file each still-open message gets its own "expected `}`" error, the innermost few.
+    if (lx.kind === Tok.Invalid) return;
+    if (lx.kind === Tok.EOF ? this.eofErrors++ >= MAX_EOF_ERRORS : lx.start === this.lastErrorAt) return;
     this.lastErrorAt = lx.start;
     const span =
       lx.kind === Tok.EOF
