@@ -6,6 +6,7 @@
  */
 import type { Bootstrap, Cluster } from '../config/model.js';
 import type { Balancer, Clock, Host, HostSetView, Random } from '../balancer/types.js';
+import type { Timers } from './timers.js';
 
 /** How one upstream attempt ended. */
 export type UpstreamOutcome =
@@ -40,6 +41,10 @@ export interface ClusterManagerOptions {
   readonly dnsServers?: readonly string[];
   /** Where discovery and health-check events are logged. */
   readonly log?: (line: string) => void;
+  /** Timers for health checks, ejection sweeps and discovery polls (default: node's, unref'd). Tests pass a ManualClock. */
+  readonly timers?: Timers;
+  /** Disable active health checks (e.g. `simulate`, which models health from flags). Default false. */
+  readonly disableHealthChecks?: boolean;
 }
 
 export interface ClusterManager {
@@ -52,4 +57,9 @@ export interface ClusterManager {
   removeCluster(name: string): void;
   /** Stop health checks, discovery and timers. */
   close(): Promise<void>;
+  /**
+   * Resolves once initial discovery has had its first answer (DNS resolved, refresh service / xDS first response,
+   * first health-check round), or failed: Envoy's cluster warming. Optional so fakes need not implement it.
+   */
+  ready?(): Promise<void>;
 }

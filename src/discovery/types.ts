@@ -1,0 +1,28 @@
+/**
+ * What every discovery source (DNS, the refresh service, xDS) hands the cluster manager: the full endpoint set of a
+ * cluster each time it changes. The cluster manager maps addresses (`--map-endpoint`) and applies the set through
+ * HostSet.replace, so hosts that stay keep their health and counters and in-flight requests are never dropped.
+ */
+import type { HostInit } from '../balancer/types.js';
+import type { Clock } from '../balancer/types.js';
+import type { Timers } from '../upstream/timers.js';
+
+export type EndpointSink = (hosts: readonly HostInit[]) => void;
+
+export interface DiscoveryHandle {
+  /** Resolves after the first attempt, success or failure (Envoy finishes cluster init either way). */
+  readonly ready: Promise<void>;
+  close(): void;
+}
+
+export interface DiscoveryDeps {
+  readonly timers: Timers;
+  readonly clock: Clock;
+  readonly log?: (line: string) => void;
+}
+
+/** Exponential back-off with full jitter: base × 2^failures, capped, then a random share of it. */
+export function backoffMs(failures: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(failures, 30));
+  return Math.max(baseMs / 2, ceiling * (0.5 + random() / 2));
+}

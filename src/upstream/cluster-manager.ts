@@ -1,0 +1,283 @@
+/**
+ * The cluster manager: one UpstreamCluster per configured or discovered cluster, each with its HostSet, the shared
+ * balancer, circuit breakers, outlier detection, active health checks and its discovery source (static endpoints,
+ * STRICT_DNS / LOGICAL_DNS, the article's refresh service, xDS). The proxy asks for clusters by name and reports every
+ * attempt back; everything that changes host health goes through the HostSet, so `/clusters`, the balancer and
+ * `simulate` all see one state.
+ */
+import type { Bootstrap, Cluster } from '../config/model.js';
+import type { Balancer, Host, HostInit } from '../balancer/types.js';
+import { HostSet, hostsFromCluster } from '../balancer/host-set.js';
+import { createBalancer } from '../balancer/index.js';
+import { CircuitBreaker, breakerLimits } from './circuit-breaker.js';
+import { OutlierDetector, outlierSettings, type OutlierSettings } from './outlier-detector.js';
+import { HealthChecker } from './health-checker.js';
+import { realTimers, type Timers } from './timers.js';
+import type { BreakerResource, ClusterManager, ClusterManagerOptions, UpstreamCluster, UpstreamOutcome } from './types.js';
+import type { DiscoveryHandle } from '../discovery/types.js';
+import { DnsDiscovery, dnsOptionsFor } from '../discovery/dns.js';
+
+export interface ManagedClusterDeps {
+  readonly opts: ClusterManagerOptions;
+  readonly timers: Timers;
+  /** The bootstrap in force (DNS cluster resolvers fall back to its dns_query nameservers). */
+  readonly bootstrap: () => Bootstrap | undefined;
+  readonly log: (line: string) => void;
+  /** Options outlier detection takes beyond the schema (e.g. alwaysEjectOneHost). */
+  readonly outlierOverrides?: Partial<OutlierSettings>;
+}
+
+/** Where a cluster came from: the static config, the article's refresh service, or the API (CDS). */
+export type ClusterOrigin = 'static' | 'refresh-service' | 'api';
+
+export class ManagedCluster implements UpstreamCluster {
+  readonly name: string;
+  config: Cluster;
+  readonly hosts: HostSet;
+  balancer: Balancer;
+  readonly breaker: CircuitBreaker;
+  outlier: OutlierDetector | undefined;
+  healthChecker: HealthChecker | undefined;
+  discovery: DiscoveryHandle | undefined;
+  /** Set while an external source (refresh service, EDS) owns the endpoint list. */
+  externalEndpoints = false;
+  /** Whether any attempt was ever made (Envoy health-checks at no_traffic_interval until then). */
+  hadTraffic = false;
+  origin: ClusterOrigin;
+  private warm: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    cluster: Cluster,
+    private readonly deps: ManagedClusterDeps,
+    origin: ClusterOrigin = 'static',
+  ) {
+    this.name = cluster.name ?? '';
+    this.config = cluster;
+    this.origin = origin;
+    this.hosts = new HostSet();
+    this.breaker = new CircuitBreaker(breakerLimits(cluster));
+    this.balancer = createBalancer(cluster, this.hosts, deps.opts.random);
+    this.startSources();
+    this.startHealth();
+  }
+
+  tryAcquire(resource: BreakerResource): boolean {
+    return this.breaker.tryAcquire(resource);
+  }
+
+  release(resource: BreakerResource): void {
+    this.breaker.release(resource);
+  }
+
+  onAttemptStart(host: Host): void {
+    this.hadTraffic = true;
+    host.activeRequests++;
+  }
+
+  onAttemptEnd(host: Host, outcome: UpstreamOutcome, _latencyMs: number): void {
+    if (host.activeRequests > 0) host.activeRequests--;
+    this.outlier?.onResult(host, outcome);
+  }
+
+  /** Resolves when discovery has answered once and every host has had its first health check. */
+  ready(): Promise<void> {
+    return this.warm;
+  }
+
+  /** Apply an endpoint list from discovery (addresses mapped, state of staying hosts kept). */
+  setEndpoints(hosts: readonly HostInit[]): void {
+    if (this.closed) return;
+    const map = this.deps.opts.mapEndpoint;
+    this.hosts.replace(map ? hosts.map((h) => ({ ...h, ...map(h.ip, h.port) })) : hosts);
+  }
+
+  /** A new definition of this cluster (reload, CDS update). Hosts that stay keep their health and counters. */
+  reconfigure(cluster: Cluster): void {
+    const before = this.config;
+    this.config = cluster;
+    this.breaker.setLimits(breakerLimits(cluster));
+    if (sameJson(before, cluster)) return;
+    this.balancer = createBalancer(cluster, this.hosts, this.deps.opts.random);
+    const sourceChanged =
+      before.type !== cluster.type ||
+      !sameJson(before.load_assignment, cluster.load_assignment) ||
+      !sameJson(before.dns_query, cluster.dns_query) ||
+      !sameJson(before.dns_resolvers, cluster.dns_resolvers) ||
+      before.dns_refresh_rate?.seconds !== cluster.dns_refresh_rate?.seconds ||
+      before.dns_refresh_rate?.nanos !== cluster.dns_refresh_rate?.nanos ||
+      before.respect_dns_ttl !== cluster.respect_dns_ttl ||
+      before.dns_lookup_family !== cluster.dns_lookup_family;
+    if (sourceChanged) {
+      this.discovery?.close();
+      this.discovery = undefined;
+      this.startSources();
+    }
+    if (!sameJson(before.health_checks, cluster.health_checks)) {
+      this.healthChecker?.close();
+      this.healthChecker = undefined;
+      for (const h of this.hosts.hosts) this.hosts.setHealthFlag(h, 'active-hc', false);
+      this.startHealth();
+    }
+    if (!sameJson(before.outlier_detection, cluster.outlier_detection)) {
+      if (cluster.outlier_detection === undefined) {
+        this.outlier?.close();
+        this.outlier = undefined;
+        for (const h of this.hosts.hosts) this.hosts.setHealthFlag(h, 'outlier', false);
+      } else if (this.outlier) {
+        this.outlier.setSettings(outlierSettings(cluster.outlier_detection, this.deps.outlierOverrides));
+      } else {
+        this.startOutlier();
+      }
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.discovery?.close();
+    this.healthChecker?.close();
+    this.outlier?.close();
+  }
+
+  private startSources(): void {
+    const c = this.config;
+    const type = c.type ?? 'STATIC';
+    if ((type === 'STRICT_DNS' || type === 'LOGICAL_DNS') && !this.externalEndpoints) {
+      const dns = new DnsDiscovery(
+        dnsOptionsFor(c, this.deps.bootstrap(), this.deps.opts.dnsServers),
+        (hosts) => this.setEndpoints(hosts),
+        { timers: this.deps.timers, clock: this.deps.opts.clock, log: this.deps.log },
+        this.name,
+      );
+      this.discovery = dns;
+      this.warm = dns.ready;
+    } else if (type === 'EDS' || this.externalEndpoints) {
+      // Endpoints arrive from xDS or the refresh service; until then the cluster is empty (Envoy: warming).
+    } else {
+      this.setEndpoints(hostsFromCluster(c));
+    }
+    if (this.outlier === undefined && c.outlier_detection !== undefined) this.startOutlier();
+  }
+
+  private startOutlier(): void {
+    this.outlier = new OutlierDetector(this.hosts, outlierSettings(this.config.outlier_detection!, this.deps.outlierOverrides), {
+      clock: this.deps.opts.clock,
+      timers: this.deps.timers,
+      random: this.deps.opts.random,
+      log: this.deps.log,
+      cluster: this.name,
+    });
+  }
+
+  private startHealth(): void {
+    const checks = this.config.health_checks ?? [];
+    if (checks.length === 0 || this.deps.opts.disableHealthChecks) return;
+    this.healthChecker = new HealthChecker(this.hosts, checks, {
+      timers: this.deps.timers,
+      random: this.deps.opts.random,
+      hadTraffic: () => this.hadTraffic,
+      cluster: this.name,
+      log: this.deps.log,
+      onCheck: (host, result) => {
+        if (result === 'healthy' && !this.healthChecker?.isFailing(host)) this.outlier?.onActiveHealthCheckSuccess(host);
+      },
+    });
+    const discoveryReady = this.warm;
+    const hc = this.healthChecker;
+    this.warm = discoveryReady.then(() => hc.ready());
+  }
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export interface ClusterManagerImplOptions extends ClusterManagerOptions {
+  readonly outlierOverrides?: Partial<OutlierSettings>;
+}
+
+export class ClusterManagerImpl implements ClusterManager {
+  private readonly map = new Map<string, ManagedCluster>();
+  private bootstrap: Bootstrap | undefined;
+  private readonly deps: ManagedClusterDeps;
+  private closed = false;
+
+  constructor(config: Bootstrap, private readonly opts: ClusterManagerImplOptions) {
+    const log = opts.log ?? (() => undefined);
+    this.deps = {
+      opts,
+      timers: opts.timers ?? realTimers,
+      bootstrap: () => this.bootstrap,
+      log,
+      ...(opts.outlierOverrides ? { outlierOverrides: opts.outlierOverrides } : {}),
+    };
+    this.applyConfig(config);
+  }
+
+  get(name: string): ManagedCluster | undefined {
+    return this.map.get(name);
+  }
+
+  clusters(): Iterable<ManagedCluster> {
+    return this.map.values();
+  }
+
+  applyConfig(config: Bootstrap): void {
+    this.bootstrap = config;
+    const wanted = new Map<string, Cluster>();
+    for (const c of config.static_resources?.clusters ?? []) {
+      if (c.name && !wanted.has(c.name)) wanted.set(c.name, c);
+    }
+    for (const [name, mc] of this.map) {
+      if (mc.origin === 'static' && !wanted.has(name)) this.removeCluster(name);
+    }
+    for (const [name, c] of wanted) {
+      const mc = this.map.get(name);
+      if (mc) {
+        mc.origin = 'static';
+        mc.reconfigure(c);
+      } else {
+        this.map.set(name, new ManagedCluster(c, this.deps, 'static'));
+      }
+    }
+  }
+
+  upsertCluster(cluster: Cluster): void {
+    this.upsert(cluster, 'api');
+  }
+
+  /** Add or replace a cluster, recording where it came from. */
+  upsert(cluster: Cluster, origin: ClusterOrigin): ManagedCluster {
+    const name = cluster.name ?? '';
+    const mc = this.map.get(name);
+    if (mc) {
+      mc.reconfigure(cluster);
+      return mc;
+    }
+    const created = new ManagedCluster(cluster, this.deps, origin);
+    this.map.set(name, created);
+    return created;
+  }
+
+  removeCluster(name: string): void {
+    const mc = this.map.get(name);
+    if (!mc) return;
+    mc.close();
+    this.map.delete(name);
+  }
+
+  async ready(): Promise<void> {
+    await Promise.all([...this.map.values()].map((c) => c.ready()));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const mc of this.map.values()) mc.close();
+  }
+}
+
+/** The cluster manager `meshctl run` uses (see src/upstream/types.ts for the contract). */
+export function createClusterManager(config: Bootstrap, opts: ClusterManagerImplOptions): ClusterManagerImpl {
+  return new ClusterManagerImpl(config, opts);
+}

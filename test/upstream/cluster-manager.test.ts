@@ -1,0 +1,118 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bootstrap, manualManager, staticCluster } from './helpers.js';
+import { CircuitBreaker, breakerLimits } from '../../src/upstream/circuit-breaker.js';
+import type { Host } from '../../src/balancer/types.js';
+
+test('static cluster: hosts from load_assignment, mapped endpoints, balancer picks among them', () => {
+  const { cm } = manualManager(bootstrap(staticCluster('web', ['10.244.0.2:8080', '10.244.0.3:8080'])), {
+    mapEndpoint: (ip, port) => (ip === '10.244.0.2' ? { ip: '127.0.0.1', port: 18080 } : { ip: '127.0.0.1', port: 18081 }),
+  });
+  const c = cm.get('web');
+  assert.ok(c);
+  assert.deepEqual(c.hosts.hosts.map((h) => h.address), ['127.0.0.1:18080', '127.0.0.1:18081']);
+  const seen = new Set<string>();
+  for (let i = 0; i < 10; i++) seen.add(c.balancer.pick()!.address);
+  assert.deepEqual([...seen].sort(), ['127.0.0.1:18080', '127.0.0.1:18081']);
+  assert.equal(cm.get('nope'), undefined);
+});
+
+test('onAttemptStart/End keep activeRequests, never below zero', () => {
+  const { cm } = manualManager(bootstrap(staticCluster('c', ['127.0.0.1:1'])));
+  const c = cm.get('c')!;
+  const h = c.hosts.hosts[0]!;
+  c.onAttemptStart(h);
+  c.onAttemptStart(h);
+  assert.equal(h.activeRequests, 2);
+  c.onAttemptEnd(h, { kind: 'response', status: 200 }, 1);
+  c.onAttemptEnd(h, { kind: 'response', status: 200 }, 1);
+  c.onAttemptEnd(h, { kind: 'response', status: 200 }, 1);
+  assert.equal(h.activeRequests, 0);
+});
+
+test('circuit breakers: Envoy defaults 1024/1024/1024/3, first DEFAULT thresholds entry wins', () => {
+  const d = breakerLimits({ name: 'x' });
+  assert.deepEqual([d.connections, d.pending, d.requests, d.retries], [1024, 1024, 1024, 3]);
+  const l = breakerLimits({
+    name: 'x',
+    circuit_breakers: { thresholds: [{ priority: 'HIGH', max_requests: 1 }, { max_requests: 2 }, { max_requests: 9 }] },
+  });
+  assert.equal(l.requests, 2);
+  assert.equal(l.connections, 1024);
+});
+
+test('circuit breaker overflow: refused at the limit, counted, and free again after release', () => {
+  const { cm } = manualManager(
+    bootstrap(staticCluster('c', ['127.0.0.1:1'], { circuit_breakers: { thresholds: [{ max_requests: 2, max_retries: 1 }] } })),
+  );
+  const c = cm.get('c')!;
+  assert.equal(c.tryAcquire('requests'), true);
+  assert.equal(c.tryAcquire('requests'), true);
+  assert.equal(c.tryAcquire('requests'), false);
+  assert.equal(c.tryAcquire('requests'), false);
+  assert.equal(c.breaker.overflowCount('requests'), 2);
+  assert.equal(c.breaker.isOpen('requests'), true);
+  c.release('requests');
+  assert.equal(c.tryAcquire('requests'), true);
+  assert.equal(c.tryAcquire('retries'), true);
+  assert.equal(c.tryAcquire('retries'), false);
+  assert.equal(c.breaker.overflowCount('retries'), 1);
+});
+
+test('retry budget overrides max_retries: max(min_retry_concurrency, budget% of active+pending)', () => {
+  const b = new CircuitBreaker(
+    breakerLimits({ name: 'x', circuit_breakers: { thresholds: [{ max_retries: 100, retry_budget: { budget_percent: { value: 50 }, min_retry_concurrency: 1 } }] } }),
+  );
+  assert.equal(b.limit('retries'), 1);
+  for (let i = 0; i < 6; i++) b.tryAcquire('requests');
+  assert.equal(b.limit('retries'), 3);
+  assert.ok(b.tryAcquire('retries') && b.tryAcquire('retries') && b.tryAcquire('retries'));
+  assert.equal(b.tryAcquire('retries'), false);
+});
+
+test('hot reload keeps hosts that stay (health flags, activeRequests), adds and removes others and clusters', () => {
+  const cfg1 = bootstrap(
+    staticCluster('a', ['127.0.0.1:1', '127.0.0.1:2'], { outlier_detection: { max_ejection_percent: 100, consecutive_5xx: 1 } }),
+    staticCluster('gone', ['127.0.0.1:9']),
+  );
+  const { cm } = manualManager(cfg1);
+  const a = cm.get('a')!;
+  const h1 = a.hosts.hosts[0] as Host;
+  a.onAttemptStart(h1);
+  a.onAttemptStart(h1);
+  a.onAttemptEnd(h1, { kind: 'response', status: 500 }, 1);
+  assert.equal(h1.health, 'unhealthy', 'ejected after one 5xx');
+  cm.applyConfig(
+    bootstrap(
+      staticCluster('a', ['127.0.0.1:1', '127.0.0.1:3'], { outlier_detection: { max_ejection_percent: 100, consecutive_5xx: 1 } }),
+      staticCluster('new', ['127.0.0.1:4']),
+    ),
+  );
+  assert.equal(cm.get('a'), a, 'same cluster object');
+  assert.deepEqual(a.hosts.hosts.map((h) => h.address), ['127.0.0.1:1', '127.0.0.1:3']);
+  assert.equal(a.hosts.hosts[0], h1, 'same host object');
+  assert.equal(h1.health, 'unhealthy');
+  assert.equal(h1.activeRequests, 1);
+  assert.equal(cm.get('gone'), undefined);
+  assert.ok(cm.get('new'));
+  assert.deepEqual([...cm.clusters()].map((c) => c.name).sort(), ['a', 'new']);
+});
+
+test('reload with a changed lb_policy rebuilds the balancer over the same hosts', () => {
+  const { cm } = manualManager(bootstrap(staticCluster('a', ['127.0.0.1:1', '127.0.0.1:2'])));
+  const a = cm.get('a')!;
+  const before = a.balancer;
+  cm.applyConfig(bootstrap(staticCluster('a', ['127.0.0.1:1', '127.0.0.1:2'], { lb_policy: 'RANDOM' })));
+  assert.notEqual(a.balancer, before);
+  assert.ok(a.balancer.pick());
+});
+
+test('upsertCluster / removeCluster (CDS)', () => {
+  const { cm } = manualManager(bootstrap());
+  cm.upsertCluster(staticCluster('x', ['127.0.0.1:5']));
+  assert.equal(cm.get('x')!.hosts.hosts.length, 1);
+  cm.upsertCluster(staticCluster('x', ['127.0.0.1:5', '127.0.0.1:6']));
+  assert.equal(cm.get('x')!.hosts.hosts.length, 2);
+  cm.removeCluster('x');
+  assert.equal(cm.get('x'), undefined);
+});
