@@ -93,7 +93,12 @@ class Decoder implements NormalizeContext {
     this.diagnostics.push(d);
   }
 
-  message(desc: MessageDesc, original: SMessage, path: string): ModelNode | typeof UNMODELED {
+  message(desc: MessageDesc, written: SMessage, path: string): ModelNode | typeof UNMODELED {
+    const original = expandAny(written);
+    if (original !== written) {
+      const carried = this.notes.get(written);
+      if (carried !== undefined) this.notes.set(original, carried);
+    }
     const typeField = original.fields.find((f) => f.name === '@type');
     if (typeField !== undefined && !this.typeMatches(desc, typeField)) return UNMODELED;
     const msg = normalizeMessage(desc, original, this);
@@ -427,6 +432,24 @@ class Decoder implements NormalizeContext {
     this.invalid(v.span, `field \`${field}\` takes a duration, not a list`, field);
     return undefined;
   }
+}
+
+/**
+ * Text format's Any expansion, `typed_config { [type.googleapis.com/pkg.Msg] { … } }`, read as the JSON form
+ * `{ "@type": "type.googleapis.com/pkg.Msg", … }`.
+ */
+function expandAny(msg: SMessage): SMessage {
+  if (msg.fields.length !== 1) return msg;
+  const f = msg.fields[0]!;
+  const m = /^\[(.+)\]$/.exec(f.name);
+  if (m === null || f.value.kind !== 'message' || !m[1]!.includes('/')) return msg;
+  const url: SField = {
+    name: '@type',
+    keySpan: f.keySpan,
+    span: f.keySpan,
+    value: { kind: 'scalar', style: 'string', value: m[1]!, raw: JSON.stringify(m[1]), span: f.keySpan },
+  };
+  return { ...f.value, fields: [url, ...f.value.fields], span: msg.span };
 }
 
 function fieldMeta(f: SField): FieldMeta {

@@ -102,6 +102,9 @@ export function normalizeMessage(desc: MessageDesc, msg: SMessage, ctx: Normaliz
     case 'Cluster':
       fields = v2TlsContext(fields, ctx, desc.name === 'Cluster' ? 'UpstreamTlsContext' : 'DownstreamTlsContext');
       break;
+    case 'ConfigSource':
+      fields = aggregatedConfigSource(fields);
+      break;
     case 'Filter':
       extensionByName(fields, HCM_FILTER_NAMES, 'filter', ctx);
       break;
@@ -305,6 +308,17 @@ function toLbEndpoint(v: SMessage, holder: SField, ctx: NormalizeContext): SFiel
   });
   const field: SField = { name: 'lb_endpoints', keySpan: holder.keySpan, span: v.span, value: lb };
   return field;
+}
+
+/**
+ * Envoy writes ConfigSource's `ads` as an empty AggregatedConfigSource message (`ads: {}`); the model holds it as a
+ * boolean, so `ads: {}` reads as `ads: true`.
+ */
+function aggregatedConfigSource(fields: SField[]): SField[] {
+  return fields.map((f) => {
+    if (f.name !== 'ads' || f.value.kind !== 'message' || f.value.fields.length > 0) return f;
+    return { ...f, value: { kind: 'scalar', style: 'bool', value: true, raw: '{}', span: f.value.span } };
+  });
 }
 
 function renameField(fields: SField[], from: string, to: string, onRename: (f: SField) => void): SField[] {
