@@ -81,6 +81,7 @@ class Exchange implements AttemptSink {
   private attemptNo = 0;
   private attemptStartMs = 0;
   private tried: Set<Host> | undefined;
+  private hash: bigint | undefined;
   private tee: BodyTee | undefined;
   private bodyBuffer: Buffer | null = null;
   private ctl: AttemptControl | undefined;
@@ -121,7 +122,7 @@ class Exchange implements AttemptSink {
       const failing = this.gen.healthFailing();
       return this.sendLocal(failing ? 503 : 200, EMPTY, failing ? { 'x-envoy-immediate-health-check-fail': 'true' } : undefined, 0);
     }
-    const d = lr.router.match(authority, path, method, (name) => headerValue(headers, name));
+    const d = lr.router.match(authority, path, method, (name) => headerValue(headers, name), this.req.socket?.remoteAddress);
     if (d.kind === 'none') {
       lr.stats.no_route.value++;
       return this.localReply(reply.noRoute());
@@ -145,6 +146,7 @@ class Exchange implements AttemptSink {
       return this.localReply(reply.noCluster(rr.clusterNotFoundStatus));
     }
     this.cluster = cluster;
+    this.hash = d.hash;
     cluster.stats.rq_total.value++;
     if (!cluster.upstream.tryAcquire('requests')) {
       cluster.stats.rq_pending_overflow.value++;
@@ -204,8 +206,10 @@ class Exchange implements AttemptSink {
   private attempt(): void {
     const cluster = this.cluster!;
     const retry = this.rr!.retry;
-    const exclude = this.tried !== undefined && retry !== null && retry.excludeTried ? { exclude: this.tried } : undefined;
-    const host = cluster.upstream.balancer.pick(exclude);
+    const exclude = this.tried !== undefined && retry !== null && retry.excludeTried ? this.tried : undefined;
+    const host = cluster.upstream.balancer.pick(
+      exclude === undefined && this.hash === undefined ? undefined : { hash: this.hash, exclude },
+    );
     if (host === undefined) {
       cluster.stats.cx_none_healthy.value++;
       return this.localReply(reply.noHealthyUpstream());

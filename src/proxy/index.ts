@@ -11,7 +11,8 @@ import type { UpstreamFailureMode } from './local-reply.js';
 import type { RouterFactory } from './routing.js';
 import { StatsStore, type StatsSnapshot } from './stats.js';
 import type { UpstreamClientKind } from './upstream-pool.js';
-import { defaultClusterManager, defaultRouterFactory } from './shared-deps.js';
+import { defaultClusterManager, sharedRouterFactory } from './shared-deps.js';
+import { createRandom, randomFromEntropy } from '../balancer/random.js';
 
 export type { StatsSnapshot } from './stats.js';
 export type { ClusterStatus } from './admin.js';
@@ -41,6 +42,8 @@ export interface ProxyOptions {
   readonly log?: (line: string) => void;
   readonly clusterManagerFactory?: (config: Bootstrap, opts: ClusterManagerOptions) => ClusterManager | Promise<ClusterManager>;
   readonly routerFactory?: (config: Bootstrap) => RouterFactory | Promise<RouterFactory>;
+  /** Seeds the balancers' and the weighted-cluster random source (as `simulate --seed`); default: entropy. */
+  readonly seed?: number;
   /** Overrides DNS nameservers for discovery (tests). */
   readonly dnsServers?: readonly string[];
   /** With --workers the admin server runs in the primary and asks the workers for their numbers. */
@@ -69,6 +72,8 @@ export interface RunningProxy {
   /** Subscribe to finished requests (dashboard). */
   observe(fn: ((status: number, host: string, ms: number) => void) | null): void;
   readonly state: 'LIVE' | 'DRAINING';
+  /** What POST /healthcheck/fail and /healthcheck/ok set (the health_check filter then answers 503 / 200). */
+  setHealthFailing(failing: boolean): void;
 }
 
 export async function startProxy(config: Bootstrap, opts: ProxyOptions = {}): Promise<RunningProxy> {
@@ -104,15 +109,16 @@ class Proxy implements RunningProxy {
 
   async start(config: Bootstrap): Promise<void> {
     const log = this.opts.log ?? (() => undefined);
+    const random = this.opts.seed !== undefined ? createRandom(this.opts.seed) : randomFromEntropy();
     const cmOpts: ClusterManagerOptions = {
-      random: { nextU32: () => (Math.random() * 0x1_0000_0000) >>> 0, next: Math.random },
+      random,
       clock: { now: () => performance.now() },
       ...(this.opts.mapEndpoint ? { mapEndpoint: this.opts.mapEndpoint } : {}),
       ...(this.opts.dnsServers ? { dnsServers: this.opts.dnsServers } : {}),
       log,
     };
     this.cm = await (this.opts.clusterManagerFactory ?? defaultClusterManager)(config, cmOpts);
-    this.routerFactoryOf = this.opts.routerFactory ?? defaultRouterFactory;
+    this.routerFactoryOf = this.opts.routerFactory ?? sharedRouterFactory(random);
     this.gen = await this.build(config, undefined);
     try {
       for (const lr of this.gen.listeners) {
@@ -243,6 +249,10 @@ class Proxy implements RunningProxy {
 
   stats(): StatsSnapshot {
     return this.store.snapshot();
+  }
+
+  setHealthFailing(failing: boolean): void {
+    this.healthFailing = failing;
   }
 
   config(): Bootstrap {

@@ -12,6 +12,8 @@ export type Decision =
       readonly vhost: VirtualHost;
       readonly clusterName: string;
       readonly weighted: ClusterWeight | undefined;
+      /** The route's hash_policy result, for RING_HASH / MAGLEV. */
+      readonly hash?: bigint | undefined;
     }
   | { readonly kind: 'direct'; readonly route: Route; readonly vhost: VirtualHost }
   | { readonly kind: 'redirect'; readonly route: Route; readonly vhost: VirtualHost };
@@ -20,7 +22,7 @@ export type HeaderLookup = (name: string) => string | undefined;
 
 export interface ListenerRouter {
   readonly routeConfig: RouteConfiguration | undefined;
-  match(authority: string, path: string, method: string, header: HeaderLookup): Decision;
+  match(authority: string, path: string, method: string, header: HeaderLookup, sourceIp?: string): Decision;
 }
 
 export type RouterFactory = (hcm: HttpConnectionManager, listenerIndex: number) => ListenerRouter;

@@ -1,0 +1,346 @@
+/**
+ * `meshctl run CONFIG`: validate, start the proxy (or N worker processes sharing the listeners), reload on SIGHUP and
+ * on file change, drain on SIGTERM/SIGINT. The CLI command only parses flags and calls `runProxy`.
+ */
+import cluster from 'node:cluster';
+import { watch, type FSWatcher } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Bootstrap, ParseResult } from '../config/model.js';
+import type { Diagnostic } from '../config/diagnostic.js';
+import { createAccessLog, type AccessLog } from './access-log.js';
+import { mergeClusterStatuses, startAdmin, type AdminServer, type ClusterStatus } from './admin.js';
+import { startProxy, type ProxyOptions, type RunningProxy } from './index.js';
+import type { UpstreamFailureMode } from './local-reply.js';
+import { mergeSnapshots, type StatsSnapshot } from './stats.js';
+import type { UpstreamClientKind } from './upstream-pool.js';
+
+export interface RunOptions {
+  readonly file: string;
+  readonly from?: 'textproto' | 'yaml' | 'json' | 'envoy';
+  readonly mapEndpoint?: (ip: string, port: number) => { ip: string; port: number };
+  readonly listenAddress?: string;
+  readonly listenPortOffset?: number;
+  readonly admin?: { address: string; port: number };
+  readonly workers: number;
+  /** `-` or `stdout` for standard output, a path, or undefined for no access log. */
+  readonly accessLog: string | undefined;
+  readonly drainTimeoutMs: number;
+  readonly dashboard: boolean;
+  readonly watch: boolean;
+  readonly upstreamClient: UpstreamClientKind;
+  readonly upstreamFailureMode: UpstreamFailureMode;
+  readonly forceXff: boolean;
+  readonly seed?: number;
+  readonly color: boolean;
+  /** Diagnostics and lifecycle lines (stderr). */
+  readonly log: (line: string) => void;
+}
+
+/** What loading found: the config, or the rendered diagnostics and whether they include errors. */
+export interface Loaded {
+  readonly config: Bootstrap | undefined;
+  readonly report: string;
+  readonly errors: number;
+}
+
+export class ConfigLoadError extends Error {}
+
+/** Parse and validate exactly as `meshctl validate` does. Rejects with ConfigLoadError when the file cannot be read. */
+export async function loadAndValidate(file: string, from: RunOptions['from'], color: boolean): Promise<Loaded> {
+  const [{ readConfigFile, ConfigReadError }, { validateParsed }, { renderReport }] = await Promise.all([
+    import('../config/index.js'),
+    import('../validate/index.js'),
+    import('../validate/report.js'),
+  ]);
+  let parsed: ParseResult;
+  try {
+    parsed = await readConfigFile(file, from ? { from } : {});
+  } catch (err) {
+    if (err instanceof ConfigReadError) throw new ConfigLoadError(err.message);
+    throw err;
+  }
+  const diagnostics: Diagnostic[] = validateParsed(parsed, { filesBase: process.cwd() });
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const report =
+    diagnostics.length > 0
+      ? renderReport([{ file, format: parsed.format, source: parsed.source, diagnostics }], { format: 'pretty', color })
+      : '';
+  return { config: errors > 0 ? undefined : parsed.config, report, errors };
+}
+
+interface WorkerMessage {
+  readonly type: 'meshctl:stats' | 'meshctl:reload' | 'meshctl:drain' | 'meshctl:health' | 'meshctl:ready' | 'meshctl:stats-reply';
+  readonly id?: number;
+  readonly failing?: boolean;
+  readonly snap?: StatsSnapshot;
+  readonly clusters?: ClusterStatus[];
+}
+
+/** Runs until drained. Resolves with the exit code. */
+export async function runProxy(opts: RunOptions, initial: Bootstrap): Promise<number> {
+  if (cluster.isWorker) return runWorker(opts, initial);
+  if (opts.workers > 1) return runPrimary(opts, initial);
+  return runSingle(opts, initial);
+}
+
+function proxyOptions(opts: RunOptions, accessLog: AccessLog | undefined): ProxyOptions {
+  return {
+    baseDir: process.cwd(),
+    ...(opts.mapEndpoint ? { mapEndpoint: opts.mapEndpoint } : {}),
+    ...(opts.listenAddress ? { listenAddress: opts.listenAddress } : {}),
+    ...(opts.listenPortOffset ? { listenPortOffset: opts.listenPortOffset } : {}),
+    ...(opts.admin ? { admin: opts.admin } : {}),
+    ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    upstreamClient: opts.upstreamClient,
+    upstreamFailureMode: opts.upstreamFailureMode,
+    forceXff: opts.forceXff,
+    accessLog: accessLog?.write ?? null,
+    log: opts.log,
+  };
+}
+
+function announce(opts: RunOptions, proxy: RunningProxy, config: Bootstrap): void {
+  const ls = config.static_resources?.listeners ?? [];
+  proxy.listeners.forEach((l, i) => {
+    const hcm = ls[i]?.filter_chains?.[0]?.filters?.[0]?.typed_config;
+    const tls = ls[i]?.filter_chains?.some((fc) => fc.transport_socket !== undefined) ?? false;
+    const host = l.address.includes(':') ? `[${l.address}]` : l.address;
+    opts.log(`meshctl: listener ${l.name} on ${tls ? 'https' : 'http'}://${host}:${l.port} (codec ${hcm?.codec_type ?? 'AUTO'}${tls ? ', TLS' : ''})`);
+  });
+  if (proxy.admin) opts.log(`meshctl: admin on http://${proxy.admin.address}:${proxy.admin.port}`);
+}
+
+/** Reload on SIGHUP and file change: a config with errors is logged and ignored. */
+function reloader(opts: RunOptions, apply: (config: Bootstrap) => Promise<void>): { stop(): void; trigger(): void } {
+  let running = false;
+  let again = false;
+  const doReload = async (): Promise<void> => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      const loaded = await loadAndValidate(opts.file, opts.from, opts.color);
+      if (loaded.config === undefined) {
+        opts.log(`meshctl: reload of ${opts.file} refused (${loaded.errors} error${loaded.errors === 1 ? '' : 's'}); still serving the previous config`);
+        if (loaded.report) opts.log(loaded.report.trimEnd());
+      } else {
+        await apply(loaded.config);
+        opts.log(`meshctl: reloaded ${opts.file}`);
+      }
+    } catch (err) {
+      opts.log(`meshctl: reload of ${opts.file} failed: ${(err as Error).message}; still serving the previous config`);
+    } finally {
+      running = false;
+      if (again) {
+        again = false;
+        void doReload();
+      }
+    }
+  };
+  const onHup = (): void => void doReload();
+  process.on('SIGHUP', onHup);
+  let watcher: FSWatcher | undefined;
+  let debounce: NodeJS.Timeout | undefined;
+  if (opts.watch) {
+    // Watch the directory: editors replace files by rename, which ends a watch on the file itself.
+    const abs = resolve(opts.file);
+    const base = abs.slice(dirname(abs).length + 1);
+    try {
+      watcher = watch(dirname(abs), (_ev, name) => {
+        if (name !== null && name !== base) return;
+        if (debounce) clearTimeout(debounce);
+        debounce = setTimeout(() => void doReload(), 150);
+      });
+      watcher.on('error', () => undefined);
+    } catch {
+      // No watch support: SIGHUP still works.
+    }
+  }
+  return {
+    stop() {
+      process.removeListener('SIGHUP', onHup);
+      watcher?.close();
+      if (debounce) clearTimeout(debounce);
+    },
+    trigger: () => void doReload(),
+  };
+}
+
+function onTerminate(fn: () => void): void {
+  let fired = false;
+  const h = (): void => {
+    if (fired) return;
+    fired = true;
+    fn();
+  };
+  process.once('SIGTERM', h);
+  process.once('SIGINT', h);
+}
+
+async function runSingle(opts: RunOptions, config: Bootstrap): Promise<number> {
+  const accessLog = opts.accessLog !== undefined ? createAccessLog(opts.accessLog) : undefined;
+  const proxy = await startProxy(config, proxyOptions(opts, accessLog));
+  announce(opts, proxy, config);
+  const rl = reloader(opts, (c) => proxy.reload(c));
+  let stopDashboard: (() => void) | undefined;
+  if (opts.dashboard) {
+    const { startDashboard } = await import('./dashboard.js');
+    stopDashboard = startDashboard(proxy, async () => proxy.stats());
+  }
+  return new Promise<number>((resolveExit) => {
+    onTerminate(() => {
+      opts.log(`meshctl: draining (up to ${opts.drainTimeoutMs} ms)`);
+      rl.stop();
+      stopDashboard?.();
+      void proxy
+        .close(opts.drainTimeoutMs)
+        .then(() => accessLog?.close())
+        .then(() => {
+          opts.log('meshctl: stopped');
+          resolveExit(0);
+        });
+    });
+  });
+}
+
+async function runWorker(opts: RunOptions, config: Bootstrap): Promise<number> {
+  const accessLog = opts.accessLog !== undefined ? createAccessLog(opts.accessLog) : undefined;
+  const proxy = await startProxy(config, { ...proxyOptions(opts, accessLog), admin: false });
+  const send = (m: WorkerMessage): void => {
+    if (process.connected) process.send?.(m);
+  };
+  const reloadSelf = async (): Promise<void> => {
+    const loaded = await loadAndValidate(opts.file, opts.from, false);
+    if (loaded.config !== undefined) await proxy.reload(loaded.config);
+  };
+  return new Promise<number>((resolveExit) => {
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      void proxy
+        .close(opts.drainTimeoutMs)
+        .then(() => accessLog?.close())
+        .then(() => resolveExit(0));
+    };
+    process.on('message', (m: WorkerMessage) => {
+      if (m.type === 'meshctl:stats') send({ type: 'meshctl:stats-reply', id: m.id!, snap: proxy.stats(), clusters: proxy.clusterStatuses() });
+      else if (m.type === 'meshctl:reload') void reloadSelf().catch(() => undefined);
+      else if (m.type === 'meshctl:drain') stop();
+      else if (m.type === 'meshctl:health') proxy.setHealthFailing(m.failing === true);
+    });
+    // Signals to the process group reach workers too; the primary coordinates, so workers drain on its word or
+    // on their own signal alike.
+    onTerminate(stop);
+    process.on('SIGHUP', () => undefined);
+    send({ type: 'meshctl:ready' });
+  });
+}
+
+async function runPrimary(opts: RunOptions, config: Bootstrap): Promise<number> {
+  let current = config;
+  const workers = new Set<import('node:cluster').Worker>();
+  let nextId = 1;
+  const pending = new Map<number, { replies: { snap: StatsSnapshot; clusters: ClusterStatus[] }[]; want: number; done: () => void }>();
+  let failing = false;
+  let state: 'LIVE' | 'DRAINING' | 'INITIALIZING' = 'INITIALIZING';
+
+  const gather = async (): Promise<{ snap: StatsSnapshot; clusters: ClusterStatus[] }> => {
+    const id = nextId++;
+    const live = [...workers].filter((w) => w.isConnected());
+    const replies: { snap: StatsSnapshot; clusters: ClusterStatus[] }[] = [];
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, 2000);
+      pending.set(id, {
+        replies,
+        want: live.length,
+        done: () => {
+          clearTimeout(t);
+          r();
+        },
+      });
+      if (live.length === 0) r();
+      for (const w of live) w.send({ type: 'meshctl:stats', id });
+    });
+    pending.delete(id);
+    return { snap: mergeSnapshots(replies.map((x) => x.snap)), clusters: mergeClusterStatuses(replies.map((x) => x.clusters)) };
+  };
+
+  const readyCount = { n: 0 };
+  const allReady = new Promise<void>((r) => {
+    const fork = (): void => {
+      const w = cluster.fork({ MESHCTL_WORKER: '1' });
+      workers.add(w);
+      w.on('message', (m: WorkerMessage) => {
+        if (m.type === 'meshctl:ready') {
+          readyCount.n++;
+          if (readyCount.n === opts.workers) r();
+        } else if (m.type === 'meshctl:stats-reply') {
+          const p = pending.get(m.id!);
+          if (p) {
+            p.replies.push({ snap: m.snap!, clusters: m.clusters! });
+            if (p.replies.length >= p.want) p.done();
+          }
+        }
+      });
+      w.on('exit', (code) => {
+        workers.delete(w);
+        if (state === 'LIVE') {
+          opts.log(`meshctl: worker ${w.process.pid} exited (${code}); starting another`);
+          fork();
+        }
+      });
+    };
+    for (let i = 0; i < opts.workers; i++) fork();
+  });
+  await allReady;
+  state = 'LIVE';
+
+  let admin: AdminServer | undefined;
+  const sa = current.admin?.address?.socket_address;
+  const metricsPath = current.http_server?.prometheus?.metrics_path;
+  admin = await startAdmin(
+    opts.admin?.address ?? (sa?.address || '127.0.0.1'),
+    opts.admin?.port ?? sa?.port_value ?? 9901,
+    {
+      stats: async () => (await gather()).snap,
+      clusters: async () => (await gather()).clusters,
+      config: () => current,
+      state: () => state,
+      setHealthFailing: (f) => {
+        failing = f;
+        for (const w of workers) w.send({ type: 'meshctl:health', failing: f });
+      },
+      healthFailing: () => failing,
+      startedAt: Date.now(),
+    },
+    metricsPath ? [metricsPath] : [],
+  );
+  opts.log(`meshctl: ${opts.workers} workers serving; admin on http://${admin.address}:${admin.port}`);
+  const rl = reloader(opts, async (c) => {
+    current = c;
+    for (const w of workers) w.send({ type: 'meshctl:reload' });
+  });
+  return new Promise<number>((resolveExit) => {
+    onTerminate(() => {
+      state = 'DRAINING';
+      rl.stop();
+      opts.log(`meshctl: draining ${workers.size} workers (up to ${opts.drainTimeoutMs} ms)`);
+      for (const w of workers) if (w.isConnected()) w.send({ type: 'meshctl:drain' });
+      const deadline = setTimeout(() => {
+        for (const w of workers) w.kill('SIGKILL');
+      }, opts.drainTimeoutMs + 2000);
+      const check = setInterval(() => {
+        if (workers.size > 0) return;
+        clearInterval(check);
+        clearTimeout(deadline);
+        void admin?.close().then(() => {
+          opts.log('meshctl: stopped');
+          resolveExit(0);
+        });
+      }, 20);
+    });
+  });
+}
