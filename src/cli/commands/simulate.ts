@@ -1,0 +1,131 @@
+/**
+ * `meshctl simulate CONFIG`: where will the traffic go? Routes synthetic or replayed requests through the same router
+ * and balancer `meshctl run` uses and reports the split per listener → route → cluster → endpoint.
+ */
+import { Option, type Command } from 'commander';
+import { CliError, EXIT_CONFIG, EXIT_OK, EXIT_USAGE } from '../errors.js';
+
+interface SimulateCliOptions {
+  requests?: string;
+  rps?: string;
+  duration?: string;
+  seed: string;
+  listener?: string;
+  host: string[];
+  path: string[];
+  method: string[];
+  header: string[];
+  requestsFile?: string;
+  unhealthy: string[];
+  latency: string[];
+  at: string[];
+  format: 'table' | 'json';
+  watch?: boolean;
+  color: boolean;
+  randomWeighted?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function register(program: Command): void {
+  program
+    .command('simulate')
+    .description('predict the traffic split: route requests through the router and balancers, report per endpoint')
+    .argument('<config>', 'config file (text-proto, YAML, JSON or Envoy v3)')
+    .option('-n, --requests <n>', 'number of requests (default 10000; 300k and 1M work)')
+    .option('--rps <r>', 'arrival rate on the virtual clock (default 1000)')
+    .option('--duration <d>', 'simulate this long at --rps (e.g. 60s); requests = rps × duration')
+    .option('--seed <s>', 'random seed: the same seed gives the same result', '1')
+    .option('--listener <name>', 'send traffic to this listener only (default: spread over all HTTP listeners)')
+    .option('--host <host>', 'Host/:authority of the requests; repeat for a mix (default: the first domain of the first virtual host)', collect, [])
+    .option('--path <path>', 'request path; repeat for a mix (default /)', collect, [])
+    .option('--method <method>', 'request method; repeat for a mix (default GET)', collect, [])
+    .option('--header <name:value>', 'request header; repeat, several values of one name form a mix', collect, [])
+    .option('--requests-file <file>', 'replay requests: JSON lines {method, host, path, headers, source_ip, listener} or Envoy access-log lines')
+    .option('--unhealthy <host:port>', 'mark an endpoint unhealthy from the start; repeatable', collect, [])
+    .option('--latency <host:port=dist>', 'endpoint latency on the virtual clock: const:5ms, exp:10ms, normal:20ms,5ms, uniform:5ms,15ms (`*=` for all); repeatable', collect, [])
+    .option('--at <time:down|up=host:port>', 'timeline event, e.g. 10s:down=10.244.0.2:8080; repeatable', collect, [])
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--watch', 'live view while the simulation runs (on a terminal only)')
+    .option('--random-weighted', 'RANDOM clusters honour endpoint weights (Envoy ignores them; this is meshctl\'s variant)')
+    .option('--no-color', 'no colour in the table')
+    .action(async (config: string, opts: SimulateCliOptions) => {
+      process.exitCode = await runSimulate(config, opts);
+    });
+}
+
+async function runSimulate(path: string, opts: SimulateCliOptions): Promise<number> {
+  const o = await import('../../simulate/options.js');
+  const { runSimulation, SimulateError } = await import('../../simulate/engine.js');
+  const { ReplayError } = await import('../../simulate/traffic.js');
+  let simOpts: Parameters<typeof runSimulation>[1];
+  try {
+    if (opts.requests !== undefined && opts.duration !== undefined) throw new o.OptionError('give --requests or --rps/--duration, not both');
+    const rps = opts.rps !== undefined ? o.parsePositive(opts.rps, '--rps') : undefined;
+    simOpts = {
+      seed: o.parseSeed(opts.seed),
+      configName: path,
+      hosts: opts.host,
+      paths: opts.path,
+      methods: opts.method.map((m) => m.toUpperCase()),
+      headers: o.parseHeaders(opts.header),
+      unhealthy: opts.unhealthy.map((u) => o.parseAddress(u, '--unhealthy')),
+      latency: o.parseLatencyFlags(opts.latency),
+      timeline: o.parseTimeline(opts.at),
+      weightedRandom: opts.randomWeighted === true,
+      ...(opts.requests !== undefined ? { requests: o.parseCount(opts.requests, '--requests') } : {}),
+      ...(rps !== undefined ? { rps } : {}),
+      ...(opts.duration !== undefined ? { durationMs: o.parseDurationFlag(opts.duration, '--duration') } : {}),
+      ...(opts.listener !== undefined ? { listener: opts.listener } : {}),
+      ...(opts.requestsFile !== undefined ? { requestsFile: opts.requestsFile } : {}),
+    };
+  } catch (err) {
+    if (err instanceof o.OptionError) throw new CliError(err.message, EXIT_USAGE);
+    throw err;
+  }
+  if (simOpts.requestsFile !== undefined) {
+    const { existsSync } = await import('node:fs');
+    if (!existsSync(simOpts.requestsFile)) throw new CliError(`--requests-file: cannot read ${simOpts.requestsFile}: no such file`, EXIT_USAGE);
+  }
+
+  const config = await import('../../config/index.js');
+  let parsed;
+  try {
+    parsed = await config.readConfigFile(path);
+  } catch (err) {
+    if (err instanceof config.ConfigReadError) throw new CliError(err.message, EXIT_USAGE);
+    throw err;
+  }
+  const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
+  if (parsed.config === undefined || errors.length > 0) {
+    for (const d of errors) process.stderr.write(`${d.span.file}:${d.span.line}:${d.span.column}: error: ${d.message} [${d.ruleId}]\n`);
+    process.stderr.write('meshctl: the config has errors; fix them (see `meshctl validate`) before simulating\n');
+    return EXIT_CONFIG;
+  }
+
+  const watch = opts.watch === true && process.stdout.isTTY === true;
+  let view: { update(report: import('../../simulate/report-types.js').SimReport, done: number, total: number | undefined): void; close(): Promise<void> } | undefined;
+  if (watch) {
+    const { startWatchView } = await import('../../simulate/watch-view.js');
+    view = startWatchView();
+    simOpts = { ...simOpts, onProgress: (r, done, total) => view!.update(r, done, total), progressEvery: 20_000 };
+  }
+  let report;
+  try {
+    report = await runSimulation(parsed.config, simOpts);
+  } catch (err) {
+    await view?.close();
+    if (err instanceof SimulateError || err instanceof ReplayError) throw new CliError(err.message, EXIT_USAGE);
+    throw err;
+  }
+  await view?.close();
+  if (opts.format === 'json') {
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  } else {
+    const { renderTable } = await import('../../simulate/render.js');
+    const { default: chalk, Chalk } = await import('chalk');
+    const color = opts.color !== false && !process.env.NO_COLOR && process.stdout.isTTY === true;
+    process.stdout.write(renderTable(report, color ? chalk : new Chalk({ level: 0 })));
+  }
+  return EXIT_OK;
+}
