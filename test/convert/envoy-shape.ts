@@ -43,6 +43,7 @@ export const ENVOY_SHAPES: Record<string, Shape> = {
   Route: {
     name: null, match: 'RouteMatch', route: 'RouteAction', redirect: null, direct_response: null, request_headers_to_add: null,
     request_headers_to_remove: null, response_headers_to_add: null, response_headers_to_remove: null,
+    typed_per_filter_config: null, metadata: null, decorator: null,
   },
   RouteMatch: {
     prefix: null, path: null, safe_regex: null, path_separated_prefix: null, case_sensitive: null, headers: null,
@@ -57,8 +58,8 @@ export const ENVOY_SHAPES: Record<string, Shape> = {
     name: null, type: null, connect_timeout: null, lb_policy: null, load_assignment: 'ClusterLoadAssignment',
     health_checks: null, circuit_breakers: null, outlier_detection: null, common_lb_config: null, ring_hash_lb_config: null,
     maglev_lb_config: null, least_request_lb_config: null, dns_refresh_rate: null, respect_dns_ttl: null,
-    dns_lookup_family: null, typed_dns_resolver_config: 'TypedExtensionConfig', transport_socket: 'TransportSocket',
-    eds_cluster_config: null, typed_extension_protocol_options: null, cleanup_interval: null, alt_stat_name: null,
+    dns_lookup_family: null, dns_resolvers: 'Address', http2_protocol_options: null, typed_dns_resolver_config: 'TypedExtensionConfig', transport_socket: 'TransportSocket',
+    eds_cluster_config: null, typed_extension_protocol_options: null, upstream_connection_options: null, cleanup_interval: null, alt_stat_name: null,
   },
   ClusterLoadAssignment: { cluster_name: null, endpoints: 'LocalityLbEndpoints', policy: null, named_endpoints: null },
   LocalityLbEndpoints: { locality: null, lb_endpoints: 'LbEndpoint', load_balancing_weight: null, priority: null },
@@ -84,7 +85,9 @@ export const ENVOY_ANY_TYPES: Record<string, string> = {
   'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext': 'DownstreamTlsContext',
   'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext': 'UpstreamTlsContext',
   'type.googleapis.com/envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig': 'CaresDnsResolverConfig',
+  // kept verbatim from the input, not checked further
   'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions': '',
+  'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy': '',
 };
 
 /** Every place the value breaks Envoy's shape, as `path: problem` lines (empty = conforms). */

@@ -204,7 +204,7 @@ test('envoy-json is the same bootstrap as envoy YAML', () => {
   assert.deepEqual(json, yaml);
 });
 
-test('envoy: deprecated cluster fields take their current form', () => {
+test('envoy: fields already in Envoy shape are kept as they are; RuntimeDouble and cluster_name are filled in', () => {
   const config: Bootstrap = {
     static_resources: {
       clusters: [
@@ -221,14 +221,12 @@ test('envoy: deprecated cluster fields take their current form', () => {
   };
   const { doc } = envoyOf(config);
   const c = doc.static_resources.clusters[0];
-  assert.equal(c.http2_protocol_options, undefined);
-  assert.deepEqual(c.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'], {
-    '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-    explicit_http_config: { http2_protocol_options: { max_concurrent_streams: 100 } },
+  assert.deepEqual(c.http2_protocol_options, { max_concurrent_streams: 100 });
+  assert.deepEqual(c.dns_resolvers, [{ socket_address: { address: '127.0.0.1', port_value: 53 } }]);
+  assert.deepEqual(c.least_request_lb_config, {
+    choice_count: 3,
+    active_request_bias: { default_value: 0.5, runtime_key: 'upstream.least_request.active_request_bias' },
   });
-  assert.equal(c.dns_resolvers, undefined);
-  assert.equal(c.typed_dns_resolver_config.name, 'envoy.network.dns_resolver.cares');
-  assert.deepEqual(c.least_request_lb_config.active_request_bias.default_value, 0.5);
   assert.equal(c.load_assignment.cluster_name, 'grpc');
   assert.deepEqual(envoyShapeProblems(doc), []);
 });

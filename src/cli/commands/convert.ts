@@ -61,7 +61,7 @@ async function renderDiagnostics(diags: readonly Diagnostic[], source: SourceFil
   for (const d of diags) {
     const s = d.span;
     out += `${c.bold(`${s.file}:${s.line}:${s.column}`)}: ${paint[d.severity](d.severity)}: ${d.message} ${c.dim(`[${d.ruleId}]`)}\n`;
-    if (source !== undefined && s.file === source.name && s.line >= 1 && s.line <= source.lineCount) {
+    if (d.severity !== 'info' && source !== undefined && s.file === source.name && s.line >= 1 && s.line <= source.lineCount) {
       out += codeFrame(source, s, { color }) + '\n';
     }
     if (d.hint !== undefined) out += `  ${c.cyan('hint')}: ${d.hint}\n`;

@@ -1,8 +1,9 @@
 /**
  * The model as a real Envoy v3 bootstrap: `@type` on every typed_config, the TLS transport socket on the filter
- * chain, Envoy's required defaults filled in (HCM stat_prefix, the router http filter), deprecated cluster fields
- * moved to their extension form, and the article-only constructs Envoy has no place for dropped with a
- * `not-representable-in-envoy` warning each.
+ * chain, Envoy's required defaults filled in (HCM stat_prefix, the router http filter), dns_query as a c-ares
+ * resolver config, and the article-only constructs Envoy has no place for dropped with a `not-representable-in-envoy`
+ * warning each. Fields that already have Envoy's name and shape (even deprecated ones Envoy still accepts, such as
+ * Cluster.http2_protocol_options) are written as they are, so envoy → envoy is lossless.
  */
 import type { Diagnostic } from '../diagnostic.js';
 import { META, type JsonObject, type JsonValue, type NodeMeta } from '../model-base.js';
@@ -10,6 +11,7 @@ import type { Bootstrap } from '../model.generated.js';
 import { pointSpan, type Span } from '../source.js';
 import { treeToJson } from './json.js';
 import { configToTree } from './tree.js';
+import { ROOT_PACKAGE, schema } from './schema.js';
 
 const TYPE_PREFIX = 'type.googleapis.com/';
 export const ENVOY_TYPES = {
@@ -79,6 +81,21 @@ export function nameserverAddress(ns: string): Obj {
   return { socket_address: { address: host, port_value: port } };
 }
 
+const HCM_TYPE = `${ROOT_PACKAGE}.HttpConnectionManager`;
+
+/** The fields in the schema's order (defaults added later land where the field belongs), unknown ones after. */
+function inProtoOrder(o: Obj, typeName: string): Obj {
+  const out: Obj = {};
+  for (const f of schema().message(typeName).fields) if (o[f.name] !== undefined) out[f.name] = o[f.name]!;
+  for (const [k, v] of Object.entries(o)) if (!(k in out)) out[k] = v;
+  return out;
+}
+
+/** The first character of a span: a caret under where a block starts rather than a frame of the whole block. */
+function startOf(s: Span): Span {
+  return { file: s.file, line: s.line, column: s.column, endLine: s.line, endColumn: s.column + 1 };
+}
+
 function caresResolver(resolvers: JsonValue[]): Obj {
   return { name: ENVOY_NAMES.cares, typed_config: typed(ENVOY_TYPES.cares, { resolvers }) };
 }
@@ -90,18 +107,21 @@ class EnvoyMapper {
     private readonly file: string,
   ) {}
 
-  private where(node: object | undefined, field?: string): Span {
+  /** Where to point: the field's name when the node has one (a short, one-line caret), else the node. */
+  private where(node: object | undefined, field?: string, index?: number): Span {
     const meta = node === undefined ? undefined : (node as { [META]?: NodeMeta })[META];
-    const span = field !== undefined ? (meta?.fields[field]?.span ?? meta?.span) : meta?.span;
+    const f = field !== undefined ? meta?.fields[field] : undefined;
+    const item = index !== undefined ? f?.itemSpans?.[index] : undefined;
+    const span = item !== undefined && index !== 0 ? startOf(item) : (f?.keySpan ?? f?.span ?? meta?.span);
     return span ?? pointSpan(this.file);
   }
 
-  private warn(node: object | undefined, field: string | undefined, message: string, hint?: string): void {
+  private warn(node: object | undefined, field: string | undefined, message: string, hint?: string, index?: number): void {
     this.diagnostics.push({
       ruleId: NOT_REPRESENTABLE,
       severity: 'warning',
       message,
-      span: this.where(node, field),
+      span: this.where(node, field, index),
       ...(hint !== undefined ? { hint } : {}),
     });
   }
@@ -151,10 +171,10 @@ class EnvoyMapper {
     const out: Obj = {};
     for (const [k, v] of Object.entries(sr)) {
       if (k === 'service_cluster_discovery_refresh_service') {
-        (model?.service_cluster_discovery_refresh_service ?? []).forEach((svc) => {
-          this.warn(svc, undefined,
+        (model?.service_cluster_discovery_refresh_service ?? []).forEach((svc, i) => {
+          this.warn(model, k,
             `the discovery refresh service${svc.service_name ? ` "${svc.service_name}"` : ''} has no Envoy equivalent; it was dropped.`,
-            'serve the endpoints over EDS (a cluster with type: EDS and eds_cluster_config) instead of an HTTP poll.');
+            'serve the endpoints over EDS (a cluster with type: EDS and eds_cluster_config) instead of an HTTP poll.', i);
         });
         continue;
       }
@@ -190,16 +210,15 @@ class EnvoyMapper {
 
   private filter(f: Obj, statPrefix: string): { filter: Obj; movedSocket?: Obj } {
     const name = typeof f.name === 'string' && f.name !== '' ? (LEGACY_NAMES[f.name] ?? f.name) : undefined;
-    if (!isObj(f.typed_config)) return { filter: { ...f, ...(name !== undefined ? { name } : {}) } };
+    // an Any kept verbatim (another network filter) already says what it is
+    if (!isObj(f.typed_config) || f.typed_config['@type'] !== undefined) return { filter: { ...f, ...(name !== undefined ? { name } : {}) } };
     const hcm: Obj = { ...f.typed_config };
     let movedSocket: Obj | undefined;
     if (isObj(hcm.transport_socket)) movedSocket = hcm.transport_socket;
     delete hcm.transport_socket;
-    const body: Obj = {};
-    if (hcm.codec_type !== undefined) body.codec_type = hcm.codec_type;
-    body.stat_prefix = typeof hcm.stat_prefix === 'string' && hcm.stat_prefix !== '' ? hcm.stat_prefix : statPrefix;
-    for (const [k, v] of Object.entries(hcm)) if (!(k in body)) body[k] = v;
-    body.http_filters = this.httpFilters(hcm.http_filters);
+    hcm.stat_prefix = typeof hcm.stat_prefix === 'string' && hcm.stat_prefix !== '' ? hcm.stat_prefix : statPrefix;
+    hcm.http_filters = this.httpFilters(hcm.http_filters);
+    const body = inProtoOrder(hcm, HCM_TYPE);
     const out: Obj = { name: name ?? ENVOY_NAMES.hcm };
     for (const [k, v] of Object.entries(f)) if (k !== 'name' && k !== 'typed_config') out[k] = v;
     out.typed_config = typed(ENVOY_TYPES.hcm, body);
@@ -219,7 +238,7 @@ class EnvoyMapper {
 
   /** A model TransportSocket (TlsContext in typed_config) as Envoy's tls transport socket. */
   private tlsSocket(ts: Obj, side: 'downstream' | 'upstream'): Obj {
-    if (!isObj(ts.typed_config)) {
+    if (!isObj(ts.typed_config) || ts.typed_config['@type'] !== undefined) {
       const name = typeof ts.name === 'string' ? (LEGACY_NAMES[ts.name] ?? ts.name) : ts.name;
       return { ...ts, ...(name !== undefined ? { name } : {}) };
     }
@@ -253,17 +272,6 @@ class EnvoyMapper {
             if (r !== undefined) resolvers.push(...objs(((r.typed_config as Obj).resolvers as JsonValue[]) ?? []));
           }
           break;
-        case 'dns_resolvers':
-          // deprecated in Envoy in favour of typed_dns_resolver_config
-          resolvers.push(...objs(v));
-          break;
-        case 'http2_protocol_options':
-          this.http2Options(out, c, v);
-          break;
-        case 'typed_extension_protocol_options':
-          if (!('typed_extension_protocol_options' in out)) out[k] = v;
-          else out[k] = { ...(v as Obj), ...(out[k] as Obj) };
-          break;
         case 'least_request_lb_config':
           out[k] = this.leastRequest(v);
           break;
@@ -274,20 +282,10 @@ class EnvoyMapper {
           out[k] = v;
       }
     }
+    // Envoy takes either the deprecated dns_resolvers or typed_dns_resolver_config; a cluster that already names
+    // resolvers keeps them, and dns_query's nameservers are added to the typed form
     if (resolvers.length > 0 && out.typed_dns_resolver_config === undefined) out.typed_dns_resolver_config = caresResolver(resolvers);
     return out;
-  }
-
-  /** Cluster.http2_protocol_options is deprecated: Envoy wants it in the upstream HttpProtocolOptions extension. */
-  private http2Options(out: Obj, c: Obj, v: JsonValue): void {
-    const existing = isObj(c.typed_extension_protocol_options) ? c.typed_extension_protocol_options : {};
-    if (existing[ENVOY_TYPES.httpProtocolOptions] !== undefined) return;
-    out.typed_extension_protocol_options = {
-      ...(isObj(out.typed_extension_protocol_options) ? out.typed_extension_protocol_options : {}),
-      [ENVOY_TYPES.httpProtocolOptions]: typed(ENVOY_TYPES.httpProtocolOptions, {
-        explicit_http_config: { http2_protocol_options: isObj(v) ? v : {} },
-      }),
-    };
   }
 
   /** Envoy's active_request_bias is a RuntimeDouble (a default plus a runtime key), not a plain double. */

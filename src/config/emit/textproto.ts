@@ -3,7 +3,7 @@
  * `field {`, repeated scalars as `[a, b]`, durations (`0.25s`) and enum names bare, comments as `#` lines.
  */
 import type { Comments } from '../model-base.js';
-import type { TField, TMessage, TNode, TScalar } from './tree.js';
+import type { TField, TList, TMessage, TNode, TScalar } from './tree.js';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -76,6 +76,12 @@ class Printer {
     const v = f.value;
     if (v.kind === 'list') {
       this.leading(f.comments, indent);
+      if (v.opaque && v.items.some((i) => i.kind !== 'scalar')) {
+        this.lines.push(`${indent}${name}: [`);
+        this.listItems(v, indent + '  ');
+        this.lines.push(`${indent}]${this.trailing(f.comments)}`);
+        return;
+      }
       if (v.items.length > 0 && v.items.every((i) => i.kind === 'message')) {
         v.items.forEach((item, idx) => {
           const m = item as TMessage;
@@ -109,6 +115,24 @@ class Printer {
     this.lines.push(`${indent}${name} {`);
     this.body(m, indent + '  ');
     this.lines.push(`${indent}}${tail}`);
+  }
+
+  /** The elements of a verbatim JSON array, one per line, messages as `{ … }` blocks. */
+  private listItems(list: TList, indent: string): void {
+    list.items.forEach((item, i) => {
+      const comma = i < list.items.length - 1 ? ',' : '';
+      if (item.kind === 'scalar') this.lines.push(`${indent}${scalarText(item)}${comma}`);
+      else if (item.kind === 'list') {
+        this.lines.push(`${indent}[`);
+        this.listItems(item, indent + '  ');
+        this.lines.push(`${indent}]${comma}`);
+      } else if (item.fields.length === 0) this.lines.push(`${indent}{}${comma}`);
+      else {
+        this.lines.push(`${indent}{`);
+        this.body(item, indent + '  ');
+        this.lines.push(`${indent}}${comma}`);
+      }
+    });
   }
 
   /** A value inside a `[...]` list that mixes messages and scalars (only opaque JSON does that): one line. */

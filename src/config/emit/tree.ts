@@ -39,6 +39,8 @@ export interface TMessage {
 export interface TList {
   readonly kind: 'list';
   readonly items: TNode[];
+  /** True for JSON arrays taken verbatim: without a schema, only list syntax says "this is a list". */
+  readonly opaque?: boolean;
 }
 
 export type TNode = TScalar | TMessage | TList;
@@ -93,7 +95,7 @@ function mergeComments(field: Comments | undefined, node: Comments | undefined):
 /** A JSON value (a Struct, or fields meshctl does not model) as a tree, verbatim. */
 export function jsonToTree(v: JsonValue): TNode {
   if (v === null) return { kind: 'scalar', type: 'null', value: null };
-  if (Array.isArray(v)) return { kind: 'list', items: v.map(jsonToTree) };
+  if (Array.isArray(v)) return { kind: 'list', opaque: true, items: v.map(jsonToTree) };
   switch (typeof v) {
     case 'string':
       return { kind: 'scalar', type: 'string', value: v };
@@ -161,7 +163,8 @@ export function messageToTree(node: Record<string, unknown>, typeName: string, o
   const unmodeled = node.unmodeled as Record<string, JsonValue> | undefined;
   if (unmodeled !== undefined && typeof unmodeled === 'object') {
     for (const [name, value] of Object.entries(unmodeled)) {
-      if (info.byName.has(name)) continue;
+      // a schema field whose value could not be modelled (another filter's typed_config, say) is kept here too
+      if (node[name] !== undefined) continue;
       const fmeta = opts.comments ? meta?.fields[name] : undefined;
       const comments = metaComments(fmeta?.comments);
       fields.push({ name, value: jsonToTree(value), ...(comments ? { comments } : {}) });

@@ -50,10 +50,13 @@ function toMap(m: TMessage): YAMLMap {
     const key = new Scalar(f.name);
     setBefore(key, f.comments);
     const value = toNode(f.value);
-    if (f.comments?.trailing !== undefined) {
+    // a repeated message field's line comment travels with its first element (text-proto's first `field {`)
+    const first = f.value.kind === 'list' ? f.value.items[0] : undefined;
+    const trailing = f.comments?.trailing ?? (first?.kind === 'message' ? first.comments?.trailing : undefined);
+    if (trailing !== undefined) {
       // `key: value # c` for a scalar; `key: # c` above a block mapping or sequence
-      if (value instanceof Scalar) value.comment = commentText([f.comments.trailing]);
-      else key.comment = commentText([f.comments.trailing]);
+      if (value instanceof Scalar) value.comment = commentText([trailing]);
+      else key.comment = commentText([trailing]);
     }
     map.items.push(new Pair(key, value));
   }
