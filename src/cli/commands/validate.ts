@@ -100,7 +100,7 @@ async function runValidate(patterns: string[], opts: ValidateCliOptions): Promis
     return EXIT_CONFIG;
   }
   if (maxWarnings !== undefined && t.warnings > maxWarnings) {
-    process.stderr.write(`meshctl: ${t.warnings} warnings exceed --max-warnings ${maxWarnings}\n`);
+    process.stderr.write(`meshctl: ${t.warnings} warning${t.warnings === 1 ? "" : "s"} exceed${t.warnings === 1 ? "s" : ""} --max-warnings ${maxWarnings}\n`);
     return EXIT_CONFIG;
   }
   return EXIT_OK;
