@@ -3,6 +3,7 @@
  * admin server, and returns a handle to reload or close it. Usable from tests without the CLI.
  */
 import type { Bootstrap } from '../config/model.js';
+import type { Random } from '../balancer/types.js';
 import type { ClusterManager, ClusterManagerOptions } from '../upstream/types.js';
 import { startAdmin, startMetricsServer, type AdminServer, type ClusterStatus } from './admin.js';
 import { buildGeneration, type ClusterRuntime, type Generation } from './generation.js';
@@ -109,9 +110,14 @@ class Proxy implements RunningProxy {
 
   async start(config: Bootstrap): Promise<void> {
     const log = this.opts.log ?? (() => undefined);
-    const random = this.opts.seed !== undefined ? createRandom(this.opts.seed) : randomFromEntropy();
-    const cmOpts: ClusterManagerOptions = {
-      random,
+    // Seeded exactly as `meshctl simulate --seed` seeds its streams, so the same config and seed pick the same hosts.
+    const seed = this.opts.seed;
+    const random = seed !== undefined ? createRandom(`${seed}/route`) : randomFromEntropy();
+    const clusterNames = (config.static_resources?.clusters ?? []).map((c) => c.name ?? '');
+    const randomFor = (name: string): Random => (seed !== undefined ? createRandom(`${seed}/cluster/${name}`) : randomFromEntropy());
+    const cmOpts: ClusterManagerOptions & { randomFor: (cluster: string) => Random } = {
+      random: seed !== undefined && clusterNames.length === 1 ? randomFor(clusterNames[0]!) : random,
+      randomFor,
       clock: { now: () => performance.now() },
       ...(this.opts.mapEndpoint ? { mapEndpoint: this.opts.mapEndpoint } : {}),
       ...(this.opts.dnsServers ? { dnsServers: this.opts.dnsServers } : {}),

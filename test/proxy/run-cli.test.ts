@@ -1,0 +1,292 @@
+/**
+ * `meshctl run` through the real CLI binary: refusing bad configs, the article's full example (TLS, HTTP/2, weighted
+ * endpoints mapped to local servers), the live split against `simulate`, reload while requests flow, drain on
+ * SIGTERM, Prometheus output, and `prometheus-config`.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import { copyFileSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { startEchoServer, type EchoServer } from '../../src/proxy/echo-server.js';
+import { endpointMapper, isLoopback, mappedEndpoints, parseMapping } from '../../src/proxy/map-endpoint.js';
+import { readConfigFile } from '../../src/config/index.js';
+import { runSimulation } from '../../src/simulate/engine.js';
+import { FIXTURES, runCli } from '../helpers/cli.js';
+import { destroyAgent, get, h2get, makeCert } from './helpers.js';
+import { freePort, spawnCli, type RunningCli } from './cli-helpers.js';
+
+let a: EchoServer;
+let b: EchoServer;
+const children: RunningCli[] = [];
+
+before(async () => {
+  a = await startEchoServer({ name: 'a' });
+  b = await startEchoServer({ name: 'b' });
+});
+
+after(async () => {
+  for (const c of children) c.kill();
+  await a.close();
+  await b.close();
+  destroyAgent();
+});
+
+function yamlConfig(opts: { routes?: string; clusterName?: string; ports?: number[]; weights?: number[]; extraHcm?: string }): string {
+  const ports = opts.ports ?? [a.port, b.port];
+  const weights = opts.weights ?? ports.map(() => 1);
+  const name = opts.clusterName ?? 'echo';
+  return `
+static_resources:
+  listeners:
+    - name: main
+      address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                stat_prefix: ingress_http
+                codec_type: AUTO
+${opts.extraHcm ?? ''}
+                route_config:
+                  name: local
+                  virtual_hosts:
+                    - name: all
+                      domains: ["*"]
+                      routes:
+${opts.routes ?? `                        - match: { prefix: "/" }
+                          route: { cluster: ${name} }`}
+  clusters:
+    - name: ${name}
+      connect_timeout: 1s
+      load_assignment:
+        cluster_name: ${name}
+        endpoints:
+          - lb_endpoints:
+${ports.map((p, i) => `              - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${p} } } }\n                load_balancing_weight: ${weights[i]}`).join('\n')}
+`;
+}
+
+function tempFile(name: string, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'meshctl-run-'));
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+async function startRun(args: string[], cwd?: string): Promise<{ cli: RunningCli; port: number; admin: number }> {
+  const cli = spawnCli(['run', '--admin-address', '127.0.0.1:0', '--no-access-log', ...args], cwd ? { cwd } : {});
+  children.push(cli);
+  const m = await cli.waitFor(/listener \S+ on https?:\/\/127\.0\.0\.1:(\d+)/);
+  const ad = await cli.waitFor(/admin on http:\/\/127\.0\.0\.1:(\d+)/);
+  return { cli, port: Number(m[1]), admin: Number(ad[1]) };
+}
+
+test('run refuses a config with errors: exit 1, diagnostics printed as validate prints them', async () => {
+  const file = tempFile('bad.yaml', yamlConfig({ routes: `                        - match: { prefix: "/" }\n                          route: { cluster: nowhere }` }));
+  const r = await runCli(['run', file]);
+  assert.equal(r.code, 1);
+  const v = await runCli(['validate', file]);
+  assert.equal(v.code, 1);
+  // The same report (validate prints it on stdout; run on stderr, then a line saying it did not start).
+  assert.ok(r.stderr.includes(v.stdout.trim()), `run stderr:\n${r.stderr}\nvalidate stdout:\n${v.stdout}`);
+  assert.match(r.stderr, /not starting/);
+  const missing = await runCli(['run', join(tmpdir(), 'meshctl-no-such-file.yaml')]);
+  assert.equal(missing.code, 2);
+});
+
+test("the article's full example runs with --map-endpoint: TLS, HTTP/2, both weighted endpoints", async (t) => {
+  const cert = makeCert();
+  if (cert === undefined) return t.skip('openssl not available');
+  const dir = cert.dir;
+  copyFileSync(join(FIXTURES, 'seed', 'full-example.textproto'), join(dir, 'full-example.textproto'));
+  const maps = [`10.244.0.2:8080=127.0.0.1:${a.port}`, `10.244.0.3:8080=127.0.0.1:${b.port}`];
+  // Never contact 10.x: every endpoint of the config must map to loopback before anything starts.
+  const parsed = await readConfigFile(join(dir, 'full-example.textproto'));
+  const mapped = mappedEndpoints(parsed.config!, endpointMapper(maps.map(parseMapping)));
+  assert.equal(mapped.length, 2);
+  for (const m of mapped) assert.ok(isLoopback(m.to.split(':')[0]!), `${m.from} maps to ${m.to}`);
+  const listenPort = await freePort();
+  const { cli, port } = await startRun(
+    ['full-example.textproto', '--listen-address', '127.0.0.1', '--listen-port-offset', String(listenPort - 80), ...maps.flatMap((m) => ['--map-endpoint', m])],
+    dir,
+  );
+  assert.equal(port, listenPort);
+  const session = http2.connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
+  const seen = new Map<string, number>();
+  for (let i = 0; i < 30; i++) {
+    const r = await h2get(session, `/article/${i}`);
+    assert.equal(r.status, 200);
+    const up = (JSON.parse(r.body) as { upstream: string }).upstream;
+    seen.set(up, (seen.get(up) ?? 0) + 1);
+  }
+  session.close();
+  assert.equal(seen.get('a'), 10);
+  assert.equal(seen.get('b'), 20);
+  cli.child.kill('SIGTERM');
+  assert.equal(await cli.exit(), 0);
+});
+
+test('the live split for the article weights equals what simulate predicts for the same config and seed', async () => {
+  const file = tempFile('split.yaml', yamlConfig({ clusterName: 'example-cluster', weights: [100, 200] }));
+  const seed = 7;
+  const n = 300;
+  const { cli, port } = await startRun([file, '--seed', String(seed)]);
+  const live = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const r = await get(port, `/split/${i}`);
+    assert.equal(r.status, 200);
+    const up = (JSON.parse(r.body) as { upstream: string }).upstream;
+    live.set(up, (live.get(up) ?? 0) + 1);
+  }
+  const parsed = await readConfigFile(file);
+  const sim = await runSimulation(parsed.config!, { requests: n, seed });
+  const eps = sim.listeners[0]!.routes[0]!.clusters[0]!.endpoints;
+  const predicted = new Map(eps.map((e) => [e.address, e.count]));
+  assert.equal(live.get('a'), predicted.get(`127.0.0.1:${a.port}`));
+  assert.equal(live.get('b'), predicted.get(`127.0.0.1:${b.port}`));
+  assert.equal((live.get('a') ?? 0) + (live.get('b') ?? 0), n);
+  assert.ok(Math.abs((live.get('b') ?? 0) / n - 2 / 3) < 0.02);
+  cli.child.kill('SIGTERM');
+  assert.equal(await cli.exit(), 0);
+});
+
+test('reload with a bad and then a good config while requests flow: zero failed requests', async () => {
+  const file = tempFile('reload.yaml', yamlConfig({}));
+  const { cli, port } = await startRun([file]);
+  let failed = 0;
+  let sawNew = false;
+  let stop = false;
+  let sent = 0;
+  const worker = async (): Promise<void> => {
+    // Bounded: stops on the flag or after 3,000 requests per worker.
+    for (let i = 0; i < 3000 && !stop; i++) {
+      sent++;
+      try {
+        const r = await get(port, `/load/${i}`);
+        if (r.status !== 200) failed++;
+        if (r.headers['x-generation'] === 'two') sawNew = true;
+      } catch {
+        failed++;
+      }
+    }
+  };
+  const load = Promise.all([worker(), worker(), worker(), worker()]);
+  await new Promise((r) => setTimeout(r, 300));
+  writeFileSync(file, 'static_resources: {{{ this is not yaml\n');
+  cli.child.kill('SIGHUP');
+  await cli.waitFor(/reload of .* refused/);
+  writeFileSync(
+    file,
+    yamlConfig({
+      routes: `                        - match: { prefix: "/" }
+                          route: { cluster: echo }
+                          response_headers_to_add: [{ header: { key: x-generation, value: two } }]`,
+    }),
+  );
+  cli.child.kill('SIGHUP');
+  await cli.waitFor(/reloaded /);
+  await new Promise((r) => setTimeout(r, 300));
+  stop = true;
+  await load;
+  assert.ok(sent > 50, `only ${sent} requests were sent`);
+  assert.equal(failed, 0);
+  assert.equal(sawNew, true);
+  cli.child.kill('SIGTERM');
+  assert.equal(await cli.exit(), 0);
+});
+
+test('SIGTERM drains: a request in flight completes, new connections are refused, exit 0', async () => {
+  const file = tempFile('drain.yaml', yamlConfig({}));
+  const { cli, port } = await startRun([file, '--drain-timeout', '5s']);
+  const slow = get(port, '/delay/600');
+  await new Promise((r) => setTimeout(r, 150));
+  cli.child.kill('SIGTERM');
+  await cli.waitFor(/draining/);
+  const r = await slow;
+  assert.equal(r.status, 200);
+  assert.equal(await cli.exit(), 0);
+  await assert.rejects(get(port, '/after'));
+});
+
+/** A strict reader of the Prometheus text exposition format 0.0.4 (what a scraper accepts). */
+function parseExposition(text: string): Map<string, { type: string; samples: { name: string; labels: Record<string, string>; value: number }[] }> {
+  const families = new Map<string, { type: string; samples: { name: string; labels: Record<string, string>; value: number }[] }>();
+  const sampleRe = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)( -?\d+)?$/;
+  const labelRe = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)/gy;
+  let current: string | undefined;
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    if (line.startsWith('# HELP ')) continue;
+    const ty = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line);
+    if (ty) {
+      assert.ok(!families.has(ty[1]!), `family ${ty[1]} declared twice`);
+      families.set(ty[1]!, { type: ty[2]!, samples: [] });
+      current = ty[1]!;
+      continue;
+    }
+    assert.ok(!line.startsWith('#'), `unexpected comment: ${line}`);
+    const m = sampleRe.exec(line);
+    assert.ok(m, `not a sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    if (m[3]) {
+      labelRe.lastIndex = 0;
+      let lm: RegExpExecArray | null;
+      let consumed = 0;
+      while ((lm = labelRe.exec(m[3])) !== null) {
+        labels[lm[1]!] = lm[2]!;
+        consumed = labelRe.lastIndex;
+      }
+      assert.equal(consumed, m[3].length, `bad labels in ${line}`);
+    }
+    const fam = current !== undefined ? families.get(current) : undefined;
+    assert.ok(fam && (m[1] === current || m[1]!.startsWith(current + '_')), `sample ${m[1]} outside its family`);
+    fam.samples.push({ name: m[1]!, labels, value: Number(m[4]) });
+  }
+  return families;
+}
+
+test('Prometheus exposition (/stats/prometheus and the config metrics_path) parses with Envoy names and tags', async () => {
+  const text = readFileSync(join(FIXTURES, 'quickstart', 'mesh.textproto'), 'utf8')
+    .replace(/port_value: 10000/, 'port_value: 0')
+    .replace(/port_value: 18080/, `port_value: ${a.port}`)
+    .replace(/port_value: 18081/, `port_value: ${b.port}`);
+  const file = tempFile('mesh.textproto', text);
+  const { cli, port, admin } = await startRun([file]);
+  for (let i = 0; i < 9; i++) assert.equal((await get(port, `/p/${i}`)).status, 200);
+  await get(port, '/status/503');
+  for (const path of ['/stats/prometheus', '/metrics']) {
+    const r = await get(admin, path);
+    assert.equal(r.status, 200);
+    assert.match(String(r.headers['content-type']), /text\/plain; version=0\.0\.4/);
+    const fams = parseExposition(r.body);
+    const total = fams.get('envoy_cluster_upstream_rq_total');
+    assert.equal(total?.type, 'counter');
+    assert.deepEqual(total?.samples, [{ name: 'envoy_cluster_upstream_rq_total', labels: { envoy_cluster_name: 'example-cluster' }, value: 10 }]);
+    const xx = fams.get('envoy_cluster_upstream_rq_xx')!.samples;
+    assert.equal(xx.find((s) => s.labels.envoy_response_code_class === '2')?.value, 9);
+    assert.equal(xx.find((s) => s.labels.envoy_response_code_class === '5')?.value, 1);
+    const code = fams.get('envoy_cluster_upstream_rq')!.samples.find((s) => s.labels.envoy_response_code === '503');
+    assert.equal(code?.value, 1);
+    const hist = fams.get('envoy_cluster_upstream_rq_time')!;
+    assert.equal(hist.type, 'histogram');
+    assert.equal(hist.samples.find((s) => s.name === 'envoy_cluster_upstream_rq_time_count')?.value, 10);
+    assert.equal(hist.samples.find((s) => s.name === 'envoy_cluster_upstream_rq_time_bucket' && s.labels.le === '+Inf')?.value, 10);
+    const cx = fams.get('envoy_http_downstream_rq_total')!.samples[0]!;
+    assert.deepEqual(cx.labels, { envoy_http_conn_manager_prefix: 'ingress_http' });
+    assert.ok(fams.has('envoy_listener_downstream_cx_total'));
+  }
+  cli.child.kill('SIGTERM');
+  assert.equal(await cli.exit(), 0);
+});
+
+test('prometheus-config writes the scrape config from the article', async () => {
+  const r = await runCli(['prometheus-config', join(FIXTURES, 'seed', 'prometheus.textproto')]);
+  assert.equal(r.code, 0, r.stderr);
+  const y = parseYaml(r.stdout) as { scrape_configs: Record<string, unknown>[] };
+  assert.deepEqual(y.scrape_configs, [
+    { job_name: 'example-job', scrape_interval: '10s', metrics_path: '/metrics', static_configs: [{ targets: ['127.0.0.1:8080'] }] },
+  ]);
+});
