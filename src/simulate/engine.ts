@@ -481,7 +481,7 @@ function clusterReport(name: string, rcs: RouteClusterStats | undefined, routeRe
     return e;
   });
   const chi = chiSquareTest(rcs.counts, Array.from(rcs.expected));
-  return {
+  const out: ClusterReport = {
     name,
     policy: cs.balancer.settings.policy,
     requests: rcs.requests,
@@ -494,4 +494,9 @@ function clusterReport(name: string, rcs: RouteClusterStats | undefined, routeRe
     pValue: chi.pValue,
     endpoints,
   };
+  if (latency) {
+    const sum = rcs.latencySum.reduce((a, b) => a + b, 0);
+    out.meanLatencyMs = picked > 0 ? sum / picked : undefined;
+  }
+  return out;
 }

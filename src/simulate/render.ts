@@ -66,6 +66,10 @@ function renderCluster(cl: ClusterReport, weighted: boolean, c: ChalkInstance): 
       : `χ²=${cl.chiSquare === undefined ? '∞' : cl.chiSquare.toFixed(2)} df=${cl.degreesOfFreedom} p=${(cl.pValue < 0.01 ? c.red : c.green)(pValue(cl.pValue))}`;
   const split = weighted ? `  ${pct(cl.share)} of route (expected ${pct(cl.expectedShare)})` : '';
   lines.push(`    ${c.bold('cluster')} ${c.cyan(cl.name)}  ${cl.policy ?? ''}  ${cl.requests} requests${split}  ${fit}`);
+  if (cl.meanLatencyMs !== undefined) {
+    const note = cl.policy === 'LEAST_REQUEST' ? c.dim(' (least request follows in-flight requests; expected shares assume none)') : '';
+    lines.push(`      mean latency ${cl.meanLatencyMs.toFixed(2)} ms${note}`);
+  }
   if (cl.noHost > 0) lines.push(c.red(`      no healthy host (503 UH): ${cl.noHost}`));
   if (cl.panicPicks > 0) lines.push(c.yellow(`      panic mode (healthy below threshold, all hosts used): ${cl.panicPicks} picks`));
   if (cl.endpoints.length === 0) return lines;

@@ -65,6 +65,8 @@ export interface ClusterReport {
   /** Chi-square goodness-of-fit p-value of the endpoint counts against the expected shares. */
   readonly pValue: number | undefined;
   readonly endpoints: readonly EndpointReport[];
+  /** Mean latency of the cluster's picked requests (only with --latency). */
+  meanLatencyMs?: number | undefined;
 }
 
 export interface EndpointReport {
