@@ -45,6 +45,8 @@ export const HCM_FILTER_NAMES: ReadonlySet<string> = new Set([
 ]);
 export const TLS_SOCKET_NAMES: ReadonlySet<string> = new Set(['envoy.transport_sockets.tls', 'tls']);
 
+// Lookups in these tables take field names and values straight from the input, so they must not see
+// Object.prototype (`constructor`, `__proto__`, `toString` would otherwise resolve to functions): use ownKey().
 const TOP_LEVEL_FRAGMENTS: Record<string, string> = {
   cluster: 'clusters',
   clusters: 'clusters',
@@ -52,6 +54,10 @@ const TOP_LEVEL_FRAGMENTS: Record<string, string> = {
   listeners: 'listeners',
   service_cluster_discovery_refresh_service: 'service_cluster_discovery_refresh_service',
 };
+
+function ownKey(table: Record<string, string>, key: string): string | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
 
 const ENDPOINT_SHORTHAND_KEYS = new Set(['address', 'weight', 'endpoint', 'hostname', 'health_status', 'health_check_config']);
 
@@ -187,7 +193,7 @@ function topLevelFragments(fields: SField[], root: SMessage, ctx: NormalizeConte
   const moved: SField[] = [];
   const rest: SField[] = [];
   for (const f of fields) {
-    const target = TOP_LEVEL_FRAGMENTS[f.name];
+    const target = ownKey(TOP_LEVEL_FRAGMENTS, f.name);
     if (target === undefined) {
       rest.push(f);
       continue;
@@ -223,8 +229,8 @@ function topLevelFragments(fields: SField[], root: SMessage, ctx: NormalizeConte
   };
   void root;
   // Keep file order: static_resources where the first fragment was.
-  const at = fields.indexOf(fields.find((f) => TOP_LEVEL_FRAGMENTS[f.name] !== undefined)!);
-  const before = fields.slice(0, at).filter((f) => TOP_LEVEL_FRAGMENTS[f.name] === undefined);
+  const at = fields.indexOf(fields.find((f) => ownKey(TOP_LEVEL_FRAGMENTS, f.name) !== undefined)!);
+  const before = fields.slice(0, at).filter((f) => ownKey(TOP_LEVEL_FRAGMENTS, f.name) === undefined);
   return [...before, sr, ...rest.slice(before.length)];
 }
 
@@ -339,7 +345,7 @@ function codecShorthand(fields: SField[], msg: SMessage, ctx: NormalizeContext):
     });
   }).map((f) => {
     if (f.name !== 'codec_type' || f.value.kind !== 'scalar' || typeof f.value.value !== 'string') return f;
-    const mapped = CODECS[f.value.value.toLowerCase()];
+    const mapped = ownKey(CODECS, f.value.value.toLowerCase());
     if (mapped === undefined || mapped === f.value.value) return f;
     const value: SScalar = { kind: 'scalar', style: 'bare', value: mapped, raw: f.value.raw, span: f.value.span };
     return { ...f, value };
