@@ -35,7 +35,10 @@ export function didYouMean(name: string, candidates: Iterable<string>): string |
   let bestDist = Infinity;
   for (const c of candidates) {
     if (c === name) continue;
-    const d = editDistance(lower, c.toLowerCase());
+    const other = c.toLowerCase();
+    // The distance is at least the difference in length; skipping those keeps a 1 MB name from costing O(n·m).
+    if (Math.abs(other.length - lower.length) > limit) continue;
+    const d = editDistance(lower, other);
     if (d <= limit && d < bestDist) {
       best = c;
       bestDist = d;
