@@ -34,6 +34,21 @@ class DepthLimit extends Error {}
 export function readYaml(source: SourceFile, opts: YamlReadOptions = {}): YamlReadResult {
   const diagnostics: Diagnostic[] = [];
   const what = opts.json ? 'JSON' : 'YAML';
+  if (opts.json) {
+    // JSON's brackets outside strings are all structure, so its depth is known before the (recursive) YAML
+    // composer runs into the stack limit, which costs seconds on 10,000 levels.
+    // The top-level mapping is level 0 to the reader, so the reader's limit allows one more bracket.
+    const tooDeep = jsonTooDeepAt(source.text, (opts.maxDepth ?? DEFAULT_MAX_DEPTH) + 1);
+    if (tooDeep >= 0) {
+      diagnostics.push({
+        ruleId: 'nesting-too-deep',
+        severity: 'error',
+        message: `the JSON is nested more than ${opts.maxDepth ?? DEFAULT_MAX_DEPTH} levels deep`,
+        span: source.span(tooDeep, tooDeep + 1),
+      });
+      return { tree: undefined, diagnostics };
+    }
+  }
   let docs: Document.Parsed[] | Document.Parsed;
   try {
     docs = parseAllDocuments(source.text, { uniqueKeys: false, prettyErrors: false, strict: true });
@@ -56,6 +71,16 @@ export function readYaml(source: SourceFile, opts: YamlReadOptions = {}): YamlRe
   const first = list[0]!;
   for (const e of first.errors) {
     const [start, end] = e.pos;
+    // The yaml package turns its own stack overflow on deeply nested flow collections into a parse error.
+    if (/Maximum call stack size exceeded/.test(e.message)) {
+      diagnostics.push({
+        ruleId: 'nesting-too-deep',
+        severity: 'error',
+        message: `the ${what} is nested too deeply to read (meshctl accepts at most ${opts.maxDepth ?? DEFAULT_MAX_DEPTH} levels)`,
+        span: source.span(start, Math.max(end, start + 1)),
+      });
+      break;
+    }
     diagnostics.push({
       ruleId: 'syntax-error',
       severity: 'error',
@@ -116,6 +141,26 @@ export function readYaml(source: SourceFile, opts: YamlReadOptions = {}): YamlRe
   }
 }
 
+/** Offset of the first `{` or `[` that opens a level deeper than `max`, or -1. Strings are skipped. */
+function jsonTooDeepAt(text: string, max: number): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c /* \ */) i++;
+        else if (d === 0x22 || d === 0x0a) break;
+      }
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return i;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return -1;
+}
+
 function firstLine(message: string): string {
   const line = message.split('\n')[0] ?? message;
   return line.replace(/ at line \d+, column \d+:?$/, '');
@@ -135,6 +180,7 @@ class Reader {
   private aliasNodes = 0;
   private expanding = 0;
   private readonly active = new Set<YNode>();
+  private readonly resolved = new Map<Alias, YNode | undefined>();
   private readonly maxAliasNodes: number;
   private readonly maxDepth: number;
   private readonly comments: boolean;
@@ -196,7 +242,12 @@ class Reader {
 
   private alias(n: Alias, depth: number): SyntaxNode {
     const span = this.span(n.range);
-    const target = n.resolve(this.doc);
+    // Alias.resolve walks the whole document; an expansion meets the same few aliases again and again.
+    let target = this.resolved.get(n);
+    if (target === undefined && !this.resolved.has(n)) {
+      target = n.resolve(this.doc);
+      this.resolved.set(n, target);
+    }
     if (target === undefined) {
       this.diagnostics.push({
         ruleId: 'syntax-error',
@@ -337,9 +388,11 @@ class Reader {
     const out: string[] = [];
     let i = from;
     // Start at the beginning of the next line: anything on the line of `from` is a trailing comment.
-    const nl = text.indexOf('\n', i);
-    if (nl === -1 || nl >= to) return [];
-    i = nl + 1;
+    if (from > 0 && text.charCodeAt(from - 1) !== 10) {
+      const nl = text.indexOf('\n', i);
+      if (nl === -1 || nl >= to) return [];
+      i = nl + 1;
+    }
     while (i < to) {
       let j = text.indexOf('\n', i);
       if (j === -1 || j > to) j = to;
