@@ -21,7 +21,7 @@ export interface DiscoveryDeps {
   readonly log?: (line: string) => void;
 }
 
-/** Exponential back-off with full jitter: base × 2^failures, capped, then a random share of it. */
+/** Exponential back-off: base × 2^failures, capped at max, jittered to between half and all of that. */
 export function backoffMs(failures: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(failures, 30));
   return Math.max(baseMs / 2, ceiling * (0.5 + random() / 2));

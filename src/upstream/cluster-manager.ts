@@ -16,6 +16,8 @@ import { realTimers, type Timers } from './timers.js';
 import type { BreakerResource, ClusterManager, ClusterManagerOptions, UpstreamCluster, UpstreamOutcome } from './types.js';
 import type { DiscoveryHandle } from '../discovery/types.js';
 import { DnsDiscovery, dnsOptionsFor } from '../discovery/dns.js';
+import { RefreshServiceClient } from '../discovery/refresh-service.js';
+import { refreshServiceCluster } from '../config/normalize.js';
 
 export interface ManagedClusterDeps {
   readonly opts: ClusterManagerOptions;
@@ -90,6 +92,27 @@ export class ManagedCluster implements UpstreamCluster {
     if (this.closed) return;
     const map = this.deps.opts.mapEndpoint;
     this.hosts.replace(map ? hosts.map((h) => ({ ...h, ...map(h.ip, h.port) })) : hosts);
+  }
+
+  /**
+   * Hand the endpoint list to an external source (refresh service, EDS). Static endpoints stay until its first good
+   * answer; the cluster's warm-up waits for the source's first attempt.
+   */
+  attachSource(handle: DiscoveryHandle | undefined): void {
+    this.externalEndpoints = true;
+    if (handle !== undefined) {
+      const before = this.warm;
+      this.warm = Promise.all([before, handle.ready]).then(() => undefined);
+    }
+  }
+
+  /** The external source went away (reload): back to the cluster's own endpoints. */
+  detachSource(): void {
+    if (!this.externalEndpoints) return;
+    this.externalEndpoints = false;
+    this.discovery?.close();
+    this.discovery = undefined;
+    this.startSources();
   }
 
   /** A new definition of this cluster (reload, CDS update). Hosts that stay keep their health and counters. */
@@ -198,6 +221,7 @@ export interface ClusterManagerImplOptions extends ClusterManagerOptions {
 
 export class ClusterManagerImpl implements ClusterManager {
   private readonly map = new Map<string, ManagedCluster>();
+  private readonly refresh = new Map<string, { key: string; client: RefreshServiceClient }>();
   private bootstrap: Bootstrap | undefined;
   private readonly deps: ManagedClusterDeps;
   private closed = false;
@@ -240,6 +264,43 @@ export class ClusterManagerImpl implements ClusterManager {
         this.map.set(name, new ManagedCluster(c, this.deps, 'static'));
       }
     }
+    this.syncRefreshServices(config);
+  }
+
+  /** The article's refresh services: one poller per service, feeding its cluster (created when not configured). */
+  private syncRefreshServices(config: Bootstrap): void {
+    const wanted = new Map<string, { key: string; svc: NonNullable<NonNullable<Bootstrap['static_resources']>['service_cluster_discovery_refresh_service']>[number] }>();
+    for (const svc of config.static_resources?.service_cluster_discovery_refresh_service ?? []) {
+      const cluster = refreshServiceCluster(svc);
+      if (!cluster || !svc.service_url || wanted.has(cluster)) continue;
+      wanted.set(cluster, { key: JSON.stringify(svc), svc });
+    }
+    for (const [cluster, entry] of this.refresh) {
+      if (wanted.get(cluster)?.key === entry.key && this.map.has(cluster)) continue;
+      entry.client.close();
+      this.refresh.delete(cluster);
+      const mc = this.map.get(cluster);
+      if (mc && !wanted.has(cluster)) {
+        if (mc.origin === 'refresh-service') this.removeCluster(cluster);
+        else mc.detachSource();
+      }
+    }
+    for (const [cluster, { key, svc }] of wanted) {
+      if (this.refresh.has(cluster)) continue;
+      const mc = this.map.get(cluster) ?? this.upsert({ name: cluster, type: 'EDS' }, 'refresh-service');
+      const client = new RefreshServiceClient(svc, (hosts) => mc.setEndpoints(hosts), {
+        timers: this.deps.timers,
+        clock: this.opts.clock,
+        log: this.deps.log,
+      });
+      mc.attachSource(client);
+      this.refresh.set(cluster, { key, client });
+    }
+  }
+
+  /** The refresh-service poller feeding a cluster, if any (stats, tests). */
+  refreshClient(cluster: string): RefreshServiceClient | undefined {
+    return this.refresh.get(cluster)?.client;
   }
 
   upsertCluster(cluster: Cluster): void {
@@ -273,6 +334,8 @@ export class ClusterManagerImpl implements ClusterManager {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const { client } of this.refresh.values()) client.close();
+    this.refresh.clear();
     for (const mc of this.map.values()) mc.close();
   }
 }
