@@ -17,11 +17,16 @@ export function treeToJson(n: TNode): JsonValue {
     if (Number.isNaN(v)) return 'NaN';
     if (v === Infinity) return 'Infinity';
     if (v === -Infinity) return '-Infinity';
+    if (Object.is(v, -0)) return NEGATIVE_ZERO;
     return v;
   }
   return n.value;
 }
 
+/** JSON.stringify writes -0 as 0; a placeholder string is swapped for the literal afterwards. */
+const NEGATIVE_ZERO = '\u0000meshctl:-0';
+
 export function printJson(n: TNode): string {
-  return JSON.stringify(treeToJson(n), null, 2) + '\n';
+  const text = JSON.stringify(treeToJson(n), null, 2) + '\n';
+  return text.includes('\\u0000meshctl:-0') ? text.replaceAll('"\\u0000meshctl:-0"', '-0') : text;
 }

@@ -27,7 +27,7 @@ export function numberTextproto(n: number): string {
   if (Number.isNaN(n)) return 'nan';
   if (n === Infinity) return 'inf';
   if (n === -Infinity) return '-inf';
-  return String(n);
+  return Object.is(n, -0) ? '-0' : String(n);
 }
 
 function scalarText(s: TScalar): string {
