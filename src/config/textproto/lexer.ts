@@ -69,6 +69,22 @@ const PUNCT: Record<number, Tok> = {
   0x2d: Tok.Minus,
 };
 
+const INTERN_MASK = 1023;
+
+const PUNCT_TEXT: Partial<Record<Tok, string>> = {
+  [Tok.EOF]: '',
+  [Tok.LBrace]: '{',
+  [Tok.RBrace]: '}',
+  [Tok.LAngle]: '<',
+  [Tok.RAngle]: '>',
+  [Tok.LBracket]: '[',
+  [Tok.RBracket]: ']',
+  [Tok.Colon]: ':',
+  [Tok.Comma]: ',',
+  [Tok.Semi]: ';',
+  [Tok.Minus]: '-',
+};
+
 function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
 }
@@ -210,8 +226,15 @@ export class Lexer {
     const c = text.charCodeAt(p);
     if (isIdentStart(c)) {
       let q = p + 1;
-      while (q < this.len && isIdentPart(text.charCodeAt(q))) q++;
-      this.finish(Tok.Ident, q);
+      let h = c;
+      let d: number;
+      while (q < this.len && isIdentPart((d = text.charCodeAt(q)))) {
+        h = (Math.imul(h, 31) + d) | 0;
+        q++;
+      }
+      this.kind = Tok.Ident;
+      this.end = this.pos = q;
+      this.value = this.intern(p, q, h);
       return;
     }
     if (isDigit(c) || (c === 0x2e && p + 1 < this.len && isDigit(text.charCodeAt(p + 1)))) {
@@ -242,11 +265,28 @@ export class Lexer {
     return !(c === 0x2e && q + 1 < this.len && isDigit(this.text.charCodeAt(q + 1)));
   }
 
+  /**
+   * Field names and enum names repeat thousands of times in a large config: keep one string per distinct name (a
+   * small hash-indexed cache, checked against the text) instead of a fresh copy per occurrence.
+   */
+  private intern(from: number, to: number, hash: number): string {
+    const slot = (hash ^ (hash >>> 13)) & INTERN_MASK;
+    const cached = this.names[slot];
+    if (cached !== undefined && cached.length === to - from && this.text.startsWith(cached, from)) return cached;
+    const s = this.text.slice(from, to);
+    this.names[slot] = s;
+    return s;
+  }
+
+  private readonly names: (string | undefined)[] = new Array<string | undefined>(INTERN_MASK + 1);
+
   private finish(kind: Tok, end: number): void {
     this.kind = kind;
     this.end = end;
     this.pos = end;
-    this.value = kind === Tok.String ? this.value : this.text.slice(this.start, end);
+    // Punctuation needs no text of its own (the parser reads `value` only for words, strings and in messages).
+    if (kind <= Tok.Word || kind === Tok.Invalid) this.value = this.text.slice(this.start, end);
+    else if (kind !== Tok.String) this.value = PUNCT_TEXT[kind]!;
   }
 
   private skipTrivia(): void {

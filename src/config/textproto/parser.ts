@@ -54,12 +54,15 @@ export function parseTextproto(source: SourceFile, opts: ParseTextprotoOptions =
   return { tree: failed && opts.partial !== true ? undefined : tree, diagnostics: parser.diagnostics };
 }
 
+/** A message being read: what closes it, and how to name it in "expected `}` to close X opened at L:C". */
 interface Opened {
-  /** How the message is named in "expected `}` to close X opened at L:C": "`clusters`", "an element of `routes`". */
-  readonly label: string;
+  /** The field it is the value of (or the list's field, for an element). */
+  readonly name: string;
+  /** An element of a list (`an element of \`routes\``) rather than a field's value (`\`routes\``). */
+  readonly element: boolean;
   readonly line: number;
   readonly column: number;
-  readonly close: '}' | '>';
+  readonly close: Tok.RBrace | Tok.RAngle;
 }
 
 const NAN_INF = /^(?:inf|infinity|nan)$/i;
@@ -185,7 +188,7 @@ class Parser {
   /** Fields up to the closing token of `opened` (or the end of the document); returns the comments before it. */
   private body(fields: SField[], opened: Opened | undefined, depth: number): string[] | undefined {
     const lx = this.lx;
-    const close = opened === undefined ? Tok.EOF : opened.close === '}' ? Tok.RBrace : Tok.RAngle;
+    const close = opened === undefined ? Tok.EOF : opened.close;
     for (;;) {
       const k = lx.kind;
       if (k === Tok.Ident || k === Tok.LBracket || k === Tok.String) {
@@ -221,8 +224,10 @@ class Parser {
   }
 
   private unclosed(o: Opened): void {
-    this.error(`expected \`${o.close}\` to close ${o.label} opened at ${o.line}:${o.column}, found ${this.found()}`, undefined, [
-      { message: `${o.label} opened here`, span: this.span(o.line, o.column, o.line, o.column + 1) },
+    const label = o.element ? `an element of \`${o.name}\`` : `\`${o.name}\``;
+    const close = o.close === Tok.RBrace ? '}' : '>';
+    this.error(`expected \`${close}\` to close ${label} opened at ${o.line}:${o.column}, found ${this.found()}`, undefined, [
+      { message: `${label} opened here`, span: this.span(o.line, o.column, o.line, o.column + 1) },
     ]);
   }
 
@@ -308,7 +313,7 @@ class Parser {
     let value: SyntaxNode | undefined;
     const k = lx.kind;
     if (k === Tok.LBrace || k === Tok.LAngle) {
-      value = this.message(depth + 1, `\`${name}\``, line, column);
+      value = this.message(depth + 1, name, false, line, column);
     } else if (k === Tok.LBracket) {
       value = this.list(depth + 1, name);
     } else if (isScalarStart(k)) {
@@ -350,18 +355,18 @@ class Parser {
     return k === Tok.Colon || k === Tok.LBrace || k === Tok.LAngle;
   }
 
-  private message(depth: number, label: string, openLine: number, openCol: number): SMessage | undefined {
+  private message(depth: number, name: string, element: boolean, openLine: number, openCol: number): SMessage | undefined {
     const lx = this.lx;
     if (depth > MAX_DEPTH) {
       this.tooDeep();
       return undefined;
     }
-    const close = lx.kind === Tok.LBrace ? '}' : '>';
+    const close = lx.kind === Tok.LBrace ? Tok.RBrace : Tok.RAngle;
     const line = lx.tokLine;
     const column = lx.tokCol;
     lx.advance();
     const fields: SField[] = [];
-    const trailing = this.body(fields, { label, line: openLine, column: openCol, close }, depth);
+    const trailing = this.body(fields, { name, element, line: openLine, column: openCol, close }, depth);
     const msg: SMessage = { kind: 'message', fields, span: this.span(line, column, lx.prevEndLine, lx.prevEndCol) };
     if (trailing !== undefined) msg.trailingComments = trailing;
     return msg;
@@ -389,7 +394,7 @@ class Parser {
       }
       let item: SyntaxNode | undefined;
       if (k === Tok.LBrace || k === Tok.LAngle) {
-        item = this.message(depth + 1, `an element of \`${name}\``, lx.tokLine, lx.tokCol);
+        item = this.message(depth + 1, name, true, lx.tokLine, lx.tokCol);
       } else if (k === Tok.LBracket) {
         item = this.list(depth + 1, name);
       } else if (isScalarStart(k)) {

@@ -1,0 +1,120 @@
+/**
+ * Speed of the text-proto reader alone (tokens → syntax tree, no decoding): generates configs in the article's dialect
+ * with 100, 1,000 and 10,000 clusters (one listener route per cluster), then times the lexer by itself and the whole
+ * parse. Run: `npx tsc -p . && node dist/bench/textproto-lexer.js [--runs N]`.
+ */
+import { performance } from 'node:perf_hooks';
+import { SourceFile } from '../src/config/source.js';
+import { Lexer, Tok } from '../src/config/textproto/lexer.js';
+import { parseTextproto } from '../src/config/textproto/parser.js';
+
+function cluster(i: number): string {
+  return `  clusters {
+    cluster {
+      # cluster ${i}
+      name: "service-${i}"
+      connect_timeout: 0.25s
+      lb_policy: ROUND_ROBIN
+      load_assignment {
+        cluster_name: "service-${i}"
+        endpoints {
+          address { socket_address { address: "10.0.${(i >> 8) & 255}.${i & 255}" port_value: 8080 } }
+          weight: 100
+        }
+        endpoints {
+          address { socket_address { address: "10.1.${(i >> 8) & 255}.${i & 255}" port_value: 8080 } }
+          weight: 200
+        }
+      }
+    }
+  }
+`;
+}
+
+function route(i: number): string {
+  return `                  routes {
+                    match { prefix: "/svc/${i}/" }
+                    route { cluster: "service-${i}" timeout: 15s }
+                  }
+`;
+}
+
+export function generate(n: number): string {
+  const parts = ['static_resources {\n'];
+  for (let i = 0; i < n; i++) parts.push(cluster(i));
+  parts.push(`  listeners {
+    listener {
+      name: "edge"
+      address { socket_address { address: "0.0.0.0" port_value: 80 } }
+      filter_chains {
+        filter_chain {
+          filters {
+            name: "envoy.http_connection_manager"
+            typed_config {
+              codec: "http2"
+              route_config {
+                name: "routes"
+                virtual_hosts {
+                  name: "all"
+                  domains: ["*"]
+`);
+  for (let i = 0; i < n; i++) parts.push(route(i));
+  parts.push(`                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+`);
+  return parts.join('');
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function time(runs: number, fn: () => void): number {
+  fn(); // warm up
+  const ts: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    fn();
+    ts.push(performance.now() - t0);
+  }
+  return median(ts);
+}
+
+if (process.argv[1]?.endsWith("textproto-lexer.js")) main();
+function main(): void {
+const runsArg = process.argv.indexOf('--runs');
+const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 7;
+
+console.log(`text-proto reader, median of ${runs} runs (Node ${process.version})`);
+console.log('| clusters | size | tokens | lexer only | parse (lex + tree) | parse MB/s |');
+console.log('| ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const n of [100, 1_000, 10_000]) {
+  const text = generate(n);
+  const source = new SourceFile(`gen-${n}.textproto`, text);
+  let tokens = 0;
+  const lexMs = time(runs, () => {
+    tokens = 0;
+    const lx = new Lexer(text, () => undefined);
+    while (lx.kind !== Tok.EOF) {
+      tokens++;
+      lx.advance();
+    }
+  });
+  const parseMs = time(runs, () => {
+    const r = parseTextproto(source);
+    if (r.tree === undefined || r.diagnostics.length > 0) throw new Error('generated config did not parse');
+  });
+  const mb = text.length / 1e6;
+  console.log(
+    `| ${n.toLocaleString('en-US')} | ${mb.toFixed(2)} MB | ${tokens.toLocaleString('en-US')} | ${lexMs.toFixed(1)} ms | ${parseMs.toFixed(1)} ms | ${(mb / (parseMs / 1000)).toFixed(0)} |`,
+  );
+}
+}
