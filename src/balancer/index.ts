@@ -94,6 +94,8 @@ export class ClusterBalancer implements Balancer {
   private pickers: (SourcePicker | undefined)[] = [];
   /** The slot taking 100% of the load, or -1 when a draw is needed. */
   private only = -1;
+  /** When one slot takes all the load and the policy needs no hash: its picker (the common case's fast path). */
+  private fast: SourcePicker | undefined;
   private readonly factory: PickerFactory;
   private readonly deps: PickerDeps;
   private readonly hashPolicy: boolean;
@@ -113,6 +115,8 @@ export class ClusterBalancer implements Balancer {
 
   pick(ctx?: PickContext): Host | undefined {
     if (this.hostSet.version !== this.builtVersion) this.rebuild();
+    const fast = this.fast;
+    if (fast !== undefined && (ctx === undefined || ctx.exclude === undefined || ctx.exclude.size === 0)) return fast.pick(false, 0, 0, 0);
     let hashed = false;
     let hi = 0;
     let lo = 0;
@@ -185,6 +189,11 @@ export class ClusterBalancer implements Balancer {
     });
     this.pickers = new Array<SourcePicker | undefined>(this.plan.slots.length);
     this.only = this.plan.slots.length === 1 && this.plan.slots[0]!.load === 100 ? 0 : -1;
+    this.fast = undefined;
+    if (this.only === 0 && !this.hashPolicy) {
+      this.fast = this.makePicker(0);
+      this.lastPickInPanic = this.plan.slots[0]!.panic;
+    }
   }
 
   private makePicker(slot: number): SourcePicker {

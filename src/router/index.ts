@@ -46,6 +46,8 @@ export interface WeightedTarget {
 
 export interface CompiledWeightedClusters {
   readonly clusters: readonly WeightedTarget[];
+  /** Cluster ids (ClusterIds) of `clusters`, same order. */
+  readonly ids: readonly number[];
   /** Upper bounds of each cluster's interval [prev, upper) over [0, total). */
   readonly upper: readonly number[];
   /** Σ weights (total_weight is ignored, as Envoy ≥ 1.24 does). */
@@ -73,6 +75,8 @@ export interface CompiledRoute {
   readonly matchText: string;
   readonly kind: RouteKind;
   readonly cluster: string | undefined;
+  /** The id of `cluster` in the router's cluster-name table (-1 when the route does not name one cluster). */
+  readonly clusterId: number;
   readonly clusterHeader: string | undefined;
   readonly weighted: CompiledWeightedClusters | undefined;
   readonly action: RouteAction | undefined;
@@ -90,6 +94,29 @@ export interface CompiledRoute {
   readonly test: (path: string, query: string, headers: HeaderLookup, authority: string, method: string) => boolean;
 }
 
+/**
+ * Small integer ids for the cluster names routes use, so a caller can keep its balancers in an array indexed by id
+ * and skip a string-keyed lookup per request. Names are interned once here.
+ */
+export class ClusterIds {
+  private readonly ids = new Map<string, number>();
+  readonly names: string[] = [];
+  /** The id of `name`, assigning the next one if new. */
+  intern(name: string): number {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      this.ids.set(name, id);
+      this.names.push(Object.keys({ [name]: 0 })[0]!);
+    }
+    return id;
+  }
+  /** The id of `name`, or -1 when no route names it. */
+  get(name: string): number {
+    return this.ids.get(name) ?? -1;
+  }
+}
+
 export class ListenerRouter {
   readonly virtualHosts: readonly CompiledVirtualHost[];
   private readonly domains = new DomainIndex<CompiledVirtualHost>();
@@ -101,11 +128,12 @@ export class ListenerRouter {
     readonly routeConfig: RouteConfiguration | undefined,
     hcm: HttpConnectionManager | undefined,
     problems: CompileProblem[],
+    readonly clusterIds: ClusterIds = new ClusterIds(),
   ) {
     this.ignorePort = routeConfig?.ignore_port_in_host_matching === true || hcm?.strip_any_host_port === true;
     const vhosts: CompiledVirtualHost[] = [];
     (routeConfig?.virtual_hosts ?? []).forEach((vh, i) => {
-      const compiled = compileVirtualHost(vh, i, problems);
+      const compiled = compileVirtualHost(vh, i, problems, this.clusterIds);
       vhosts.push(compiled);
       for (const d of vh.domains ?? []) this.domains.add(d, compiled);
     });
@@ -158,6 +186,8 @@ export class ListenerRouter {
 
 export interface CompiledRouter {
   readonly listeners: readonly ListenerRouter[];
+  /** Every cluster name any route uses, with its id (CompiledRoute.clusterId, selectClusterId). */
+  readonly clusterIds: ClusterIds;
   listener(name: string): ListenerRouter | undefined;
   /** Regexes that did not compile, duplicate domains, routes without an action: each such matcher never matches. */
   readonly problems: readonly CompileProblem[];
@@ -167,6 +197,9 @@ export interface CompiledRouter {
 export function compileRouter(config: Bootstrap): CompiledRouter {
   const problems: CompileProblem[] = [];
   const listeners: ListenerRouter[] = [];
+  const clusterIds = new ClusterIds();
+  // Ids for every defined cluster first, so they follow the config's cluster order.
+  for (const c of config.static_resources?.clusters ?? []) if (c.name !== undefined) clusterIds.intern(c.name);
   (config.static_resources?.listeners ?? []).forEach((l, i) => {
     let hcm: HttpConnectionManager | undefined;
     for (const chain of l.filter_chains ?? []) {
@@ -180,10 +213,10 @@ export function compileRouter(config: Bootstrap): CompiledRouter {
       if (hcm) break;
     }
     if (!hcm) return;
-    listeners.push(new ListenerRouter(l.name ?? `listener-${i}`, l, hcm.route_config, hcm, problems));
+    listeners.push(new ListenerRouter(l.name ?? `listener-${i}`, l, hcm.route_config, hcm, problems, clusterIds));
   });
   const byName = new Map(listeners.map((l) => [l.name, l]));
-  return { listeners, listener: (name) => byName.get(name), problems };
+  return { listeners, clusterIds, listener: (name) => byName.get(name), problems };
 }
 
 /** A router for one route configuration alone (tests, RDS). */
@@ -192,11 +225,12 @@ export function compileRouteConfiguration(rc: RouteConfiguration, name = rc.name
   return { router: new ListenerRouter(name, { name }, rc, undefined, problems), problems };
 }
 
-function compileVirtualHost(vh: VirtualHost, index: number, problems: CompileProblem[]): CompiledVirtualHost {
+function compileVirtualHost(vh: VirtualHost, index: number, problems: CompileProblem[], ids: ClusterIds): CompiledVirtualHost {
   const routes: CompiledRoute[] = [];
   const compiled: CompiledVirtualHost = { name: vh.name ?? `vhost-${index}`, index, config: vh, routes };
+  routeIds.set(compiled, ids);
   (vh.routes ?? []).forEach((r, i) => {
-    const c = compileRoute(r, i, compiled, problems);
+    const c = compileRoute(r, i, compiled, problems, ids);
     if (c) routes.push(c);
   });
   return compiled;
@@ -204,7 +238,7 @@ function compileVirtualHost(vh: VirtualHost, index: number, problems: CompilePro
 
 const never = (): boolean => false;
 
-function compileRoute(r: Route, index: number, vh: CompiledVirtualHost, problems: CompileProblem[]): CompiledRoute | undefined {
+function compileRoute(r: Route, index: number, vh: CompiledVirtualHost, problems: CompileProblem[], ids: ClusterIds): CompiledRoute | undefined {
   const m = r.match ?? {};
   const caseSensitive = m.case_sensitive !== false;
   let pathTest: (path: string) => boolean;
@@ -271,7 +305,7 @@ function compileRoute(r: Route, index: number, vh: CompiledVirtualHost, problems
       let total = 0;
       for (const c of clusters) upper.push((total += c.weight));
       if (total <= 0) problems.push({ message: 'Sum of weights in the weighted_cluster must be greater than 0.', node: action.weighted_clusters, field: 'clusters' });
-      weighted = { clusters, upper, total, headerName: action.weighted_clusters.header_name?.toLowerCase() };
+      weighted = { clusters, ids: clusters.map((c) => ids.intern(c.name)), upper, total, headerName: action.weighted_clusters.header_name?.toLowerCase() };
     } else if (action.cluster_header !== undefined) kind = 'cluster_header';
     else kind = 'cluster';
   } else if (r.redirect) kind = 'redirect';
@@ -290,6 +324,7 @@ function compileRoute(r: Route, index: number, vh: CompiledVirtualHost, problems
     matchText,
     kind,
     cluster: kind === 'cluster' ? action?.cluster : undefined,
+    clusterId: kind === 'cluster' && action?.cluster !== undefined ? ids.intern(action.cluster) : -1,
     clusterHeader: action?.cluster_header?.toLowerCase(),
     weighted,
     action,
@@ -314,16 +349,45 @@ export function selectCluster(route: CompiledRoute, random: Random, headers?: He
   const w = route.weighted;
   if (w !== undefined) {
     if (w.total <= 0) return undefined;
-    let v: number;
-    const hv = w.headerName !== undefined && headers ? headers(w.headerName) : undefined;
-    if (hv !== undefined && /^\d{1,20}$/.test(hv) && BigInt(hv) <= 0xffffffffffffffffn) v = Number(BigInt(hv) % BigInt(w.total));
-    else v = w.total <= 0x100000 ? random.nextU32() % w.total : Math.floor(random.next() * w.total);
+    const v = weightedValue(w, random, headers);
     const upper = w.upper;
     for (let i = 0; i < upper.length; i++) if (v < upper[i]!) return w.clusters[i]!.name;
     return w.clusters[w.clusters.length - 1]!.name;
   }
   if (route.kind === 'cluster_header') return headers && route.clusterHeader ? headers(route.clusterHeader) : undefined;
   return undefined;
+}
+
+/**
+ * Like selectCluster, but returns the cluster's id (see ClusterIds): no string handling on the hot path. -1 when no
+ * cluster is chosen; a cluster_header naming a cluster no route names gives -1 too (use selectCluster for the name).
+ */
+export function selectClusterId(route: CompiledRoute, random: Random, headers?: HeaderLookup): number {
+  if (route.kind === 'cluster') return route.clusterId;
+  const w = route.weighted;
+  if (w !== undefined) {
+    if (w.total <= 0) return -1;
+    const v = weightedValue(w, random, headers);
+    const upper = w.upper;
+    for (let i = 0; i < upper.length; i++) if (v < upper[i]!) return w.ids[i]!;
+    return w.ids[w.ids.length - 1]!;
+  }
+  if (route.kind === 'cluster_header' && headers && route.clusterHeader) {
+    const name = headers(route.clusterHeader);
+    return name === undefined ? -1 : clusterIdsOf(route).get(name);
+  }
+  return -1;
+}
+
+function weightedValue(w: CompiledWeightedClusters, random: Random, headers: HeaderLookup | undefined): number {
+  const hv = w.headerName !== undefined && headers ? headers(w.headerName) : undefined;
+  if (hv !== undefined && /^\d{1,20}$/.test(hv) && BigInt(hv) <= 0xffffffffffffffffn) return Number(BigInt(hv) % BigInt(w.total));
+  return w.total <= 0x100000 ? random.nextU32() % w.total : Math.floor(random.next() * w.total);
+}
+
+const routeIds = new WeakMap<CompiledVirtualHost, ClusterIds>();
+function clusterIdsOf(route: CompiledRoute): ClusterIds {
+  return routeIds.get(route.vhost) ?? new ClusterIds();
 }
 
 /** Connection facts a hash policy may use. */

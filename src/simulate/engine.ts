@@ -9,7 +9,7 @@ import { ClusterBalancer, createBalancer } from '../balancer/index.js';
 import { HostSet, hostsFromCluster } from '../balancer/host-set.js';
 import { createRandom } from '../balancer/random.js';
 import type { Host, Random } from '../balancer/types.js';
-import { compileRouter, routeHash, selectCluster, type CompiledRoute, type HeaderLookup, type ListenerRouter } from '../router/index.js';
+import { compileRouter, routeHash, selectClusterId, type CompiledRoute, type HeaderLookup, type ListenerRouter } from '../router/index.js';
 import { didYouMean } from '../config/suggest.js';
 import { type LatencyDist, sampleLatency } from './latency.js';
 import { type SimRequest, type SyntheticMix, SyntheticTraffic, readReplayFile } from './traffic.js';
@@ -132,6 +132,8 @@ class RouteStats {
   /** Route names a cluster the config does not define. */
   clusterNotFound = 0;
   readonly clusters = new Map<string, RouteClusterStats>();
+  /** The same stats by cluster id, for the per-request path. */
+  readonly byId: (RouteClusterStats | undefined)[] = [];
   constructor(readonly route: CompiledRoute) {}
 }
 
@@ -225,6 +227,7 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
     listeners = [only];
   }
   const listenerByName = new Map(listeners.map((l) => [l.router.name, l]));
+  const clusterNames = router.clusterIds.names;
 
   const clusters = new Map<string, ClusterState>();
   (config.static_resources?.clusters ?? []).forEach((c, i) => {
@@ -232,6 +235,7 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
     if (!clusters.has(name)) clusters.set(name, new ClusterState(name, c, createRandom(`${seed}/cluster/${name}`), opts.weightedRandom ?? false));
   });
 
+  const clusterById = clusterNames.map((n) => clusters.get(n));
   const hostsAt = (address: string, what: string): { cs: ClusterState; host: Host }[] => {
     const found: { cs: ClusterState; host: Host }[] = [];
     for (const cs of clusters.values()) for (const h of cs.hosts) if (h.address === address) found.push({ cs, host: h });
@@ -323,18 +327,25 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
       rs.redirect++;
       return;
     }
-    const clusterName = selectCluster(route, routeRandom, lookup);
-    if (clusterName === undefined) {
-      rs.noCluster++;
-      return;
+    const cid = selectClusterId(route, routeRandom, lookup);
+    let rcs = cid >= 0 ? rs.byId[cid] : undefined;
+    if (rcs === undefined) {
+      // First request of this route to this cluster (or a cluster_header naming a cluster no route names).
+      const clusterName = cid >= 0 ? clusterNames[cid] : route.kind === 'cluster_header' && route.clusterHeader ? lookup(route.clusterHeader) : undefined;
+      if (clusterName === undefined) {
+        rs.noCluster++;
+        return;
+      }
+      const cs = cid >= 0 ? clusterById[cid] : clusters.get(clusterName);
+      if (!cs) {
+        rs.clusterNotFound++;
+        return;
+      }
+      rcs = rs.clusters.get(clusterName);
+      if (!rcs) rs.clusters.set(clusterName, (rcs = new RouteClusterStats(cs)));
+      if (cid >= 0) rs.byId[cid] = rcs;
     }
-    const cs = clusters.get(clusterName);
-    if (!cs) {
-      rs.clusterNotFound++;
-      return;
-    }
-    let rcs = rs.clusters.get(clusterName);
-    if (!rcs) rs.clusters.set(clusterName, (rcs = new RouteClusterStats(cs)));
+    const cs = rcs.cs;
     rcs.begin();
     const hash = route.hashPolicies === undefined ? undefined : routeHash(route, lookup, { sourceIp: req.sourceIp, path: req.path });
     const host = cs.balancer.pick(hash === undefined ? undefined : { hash });

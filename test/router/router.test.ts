@@ -214,3 +214,42 @@ test('bad regexes are reported and never match', () => {
   assert.match(problems[0]!.message, /invalid regex/);
   assert.equal(r.match('h', '(', 'GET', noHeaders), undefined);
 });
+
+test('cluster ids: defined clusters first in config order, weighted targets and selectClusterId agree with selectCluster', async () => {
+  const { selectClusterId } = await import('../../src/router/index.js');
+  const listener = (rc: RouteConfiguration) => ({
+    name: 'l',
+    filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: { route_config: rc } }] }],
+  });
+  const compiled = compileRouter({
+    static_resources: {
+      clusters: [{ name: 'z' }, { name: 'a' }],
+      listeners: [
+        listener({
+          virtual_hosts: [
+            {
+              name: 'v',
+              domains: ['*'],
+              routes: [
+                { match: { prefix: '/w' }, route: { weighted_clusters: { clusters: [{ name: 'a', weight: 1 }, { name: 'ghost', weight: 1 }] } } },
+                { match: { prefix: '/h' }, route: { cluster_header: 'x-cluster' } },
+                { match: { prefix: '/' }, route: { cluster: 'z' } },
+              ],
+            },
+          ],
+        }),
+      ],
+    },
+  });
+  assert.deepEqual(compiled.clusterIds.names, ['z', 'a', 'ghost']);
+  const l = compiled.listeners[0]!;
+  assert.equal(l.match('h', '/', 'GET', noHeaders)!.clusterId, 0);
+  const w = l.match('h', '/w', 'GET', noHeaders)!;
+  const r1 = createRandom(3);
+  const r2 = createRandom(3);
+  for (let i = 0; i < 100; i++) assert.equal(compiled.clusterIds.names[selectClusterId(w, r1)], selectCluster(w, r2));
+  const h = l.match('h', '/h', 'GET', noHeaders)!;
+  assert.equal(selectClusterId(h, r1, headersOf({ 'x-cluster': 'a' })), 1);
+  assert.equal(selectClusterId(h, r1, headersOf({ 'x-cluster': 'nope' })), -1);
+  assert.equal(selectCluster(h, r1, headersOf({ 'x-cluster': 'nope' })), 'nope');
+});
