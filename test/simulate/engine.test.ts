@@ -163,3 +163,17 @@ test('unknown listener or endpoint names are errors with suggestions', async () 
   await assert.rejects(runSimulation(cfg, { listener: 'k' }), (e: Error) => e instanceof SimulateError && /no listener named "k"/.test(e.message));
   await assert.rejects(runSimulation(cfg, { unhealthy: ['10.0.0.1:81'] }), (e: Error) => e instanceof SimulateError && /did you mean 10\.0\.0\.1:80/.test(e.message));
 });
+
+test('memory stays flat: a million requests with requests in flight keep a bounded heap', async () => {
+  const cfg = bootstrap([all('v', 'c')], [cluster('c', 'LEAST_REQUEST', [['10.0.0.1:80', 1], ['10.0.0.2:80', 1]])]);
+  const heaps: number[] = [];
+  await runSimulation(cfg, {
+    requests: 1_000_000,
+    latency: new Map([['*', { kind: 'exp' as const, meanMs: 20 }]]),
+    progressEvery: 100_000,
+    onProgress: () => heaps.push(process.memoryUsage().heapUsed),
+  });
+  // Keeping every request would take well over 50 MB; in-flight requests are ~20 at 1000 req/s × 20 ms.
+  const growth = Math.max(...heaps.slice(1)) - heaps[0]!;
+  assert.ok(growth < 30 * 1024 * 1024, `heap grew ${(growth / 1048576).toFixed(1)} MB`);
+});
