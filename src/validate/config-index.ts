@@ -15,6 +15,8 @@ import type {
   TlsContext,
   VirtualHost,
 } from '../config/model.js';
+import { META, type DialectNote, type Duration, type NodeMeta } from '../config/model-base.js';
+import { isDurationShape } from './util/walk.js';
 
 export interface HcmEntry {
   readonly listener: Listener;
@@ -47,6 +49,13 @@ export interface TlsEntry {
   readonly where: string;
 }
 
+/** A Duration value and the field of the node that holds it. */
+export interface DurationEntry {
+  readonly node: Record<string, unknown>;
+  readonly field: string;
+  readonly value: Duration;
+}
+
 export interface ConfigIndex {
   readonly listeners: readonly Listener[];
   readonly hcms: readonly HcmEntry[];
@@ -60,6 +69,28 @@ export interface ConfigIndex {
   readonly routeConfigsByName: ReadonlyMap<string, RouteConfiguration>;
   readonly refreshServices: readonly DiscoveryRefreshService[];
   readonly tlsContexts: readonly TlsEntry[];
+  /** Every Duration anywhere in the model. */
+  readonly durations: readonly DurationEntry[];
+  /** Every dialect note anywhere in the model, in walk order. */
+  readonly dialectNotes: readonly DialectNote[];
+}
+
+/** One recursive pass over every node (recursion depth is the model's nesting, about twenty). */
+function walkModel(root: object, durations: DurationEntry[], notes: DialectNote[]): void {
+  const visit = (node: Record<string, unknown>): void => {
+    const meta = (node as { [META]?: NodeMeta })[META];
+    if (meta?.dialect !== undefined) for (const n of meta.dialect) notes.push(n);
+    for (const key in node) {
+      if (key === 'unmodeled') continue;
+      const v = node[key];
+      if (typeof v !== 'object' || v === null) continue;
+      if (Array.isArray(v)) {
+        for (const x of v) if (typeof x === 'object' && x !== null) visit(x as Record<string, unknown>);
+      } else if (isDurationShape(v)) durations.push({ node, field: key, value: v });
+      else visit(v as Record<string, unknown>);
+    }
+  };
+  visit(root as Record<string, unknown>);
 }
 
 export function buildIndex(config: Bootstrap): ConfigIndex {
@@ -106,7 +137,13 @@ export function buildIndex(config: Bootstrap): ConfigIndex {
   }
   if (config.tls_context !== undefined) tlsContexts.push({ tls: config.tls_context, where: 'the top-level tls_context' });
 
+  const durations: DurationEntry[] = [];
+  const dialectNotes: DialectNote[] = [];
+  walkModel(config, durations, dialectNotes);
+
   return {
+    durations,
+    dialectNotes,
     listeners,
     hcms,
     routeConfigs,

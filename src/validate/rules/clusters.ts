@@ -2,7 +2,7 @@
 import { durationToMs, spanOf } from '../../config/model-base.js';
 import type { Duration } from '../../config/model.js';
 import { defineRule } from '../rule.js';
-import { isDurationShape, walkNodes } from '../util/walk.js';
+import { isDurationShape } from '../util/walk.js';
 
 const UINT32_MAX = 4294967295;
 
@@ -150,24 +150,18 @@ export const invalidDuration = defineRule({
     order: 'retry max_interval is shorter than base_interval',
   },
   check(ctx) {
-    walkNodes(ctx.config, (node) => {
-      for (const [field, v] of Object.entries(node)) {
-        if (!isDurationShape(v)) continue;
-        const ms = durationToMs(v);
-        if (ms < 0) ctx.report({ messageId: 'negative', data: { field, value: fmt(v) }, at: spanOf(node, field) });
-        else if (ms === 0 && POSITIVE[field] !== undefined) ctx.report({ messageId: 'zero', data: { field }, at: spanOf(node, field) });
+    for (const { node, field, value } of ctx.index.durations) {
+      const ms = durationToMs(value);
+      if (ms < 0) ctx.report({ messageId: 'negative', data: { field, value: fmt(value) }, at: spanOf(node, field) });
+      // A route's `timeout: 0s` means "no timeout", so `timeout` is positive-only in a health check.
+      else if (ms === 0 && (POSITIVE[field] !== undefined || (field === 'timeout' && 'unhealthy_threshold' in node))) {
+        ctx.report({ messageId: 'zero', data: { field }, at: spanOf(node, field) });
       }
-      // Health check timeouts must be positive too (a route's `timeout: 0s` means "no timeout", so the field name alone is not enough).
-      const hcTimeout = node.timeout;
-      if ('unhealthy_threshold' in node && isDurationShape(hcTimeout) && durationToMs(hcTimeout) === 0) {
-        ctx.report({ messageId: 'zero', data: { field: 'timeout' }, at: spanOf(node, 'timeout') });
+      if (field === 'max_interval') {
+        const base = node.base_interval;
+        if (isDurationShape(base) && durationToMs(value) < durationToMs(base)) ctx.report({ messageId: 'order', at: spanOf(node, 'max_interval') });
       }
-      const base = node.base_interval;
-      const max = node.max_interval;
-      if (isDurationShape(base) && isDurationShape(max) && durationToMs(max) < durationToMs(base)) {
-        ctx.report({ messageId: 'order', at: spanOf(node, 'max_interval') });
-      }
-    });
+    }
   },
 });
 

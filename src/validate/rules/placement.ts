@@ -3,11 +3,8 @@
  * note on the node (META.dialect, ids listed in src/config/normalize.ts); these rules turn them into diagnostics that
  * say what Envoy expects. Misplacements are warnings; mere shorthands are info notes.
  */
-import { metaOf, spanOf } from '../../config/model-base.js';
-import type { DialectNote } from '../../config/model-base.js';
-import type { Bootstrap } from '../../config/model.js';
+import { spanOf } from '../../config/model-base.js';
 import { defineRule } from '../rule.js';
-import { walkNodes } from '../util/walk.js';
 
 /** Constructs that sit somewhere Envoy does not look for them. */
 const MISPLACED: Record<string, string> = {
@@ -26,11 +23,6 @@ const SHORTHAND: Record<string, string> = {
   'certificate-file-shorthand': 'the `certificate_key_file` / `certificate_chain_file` shorthand',
 };
 
-function notes(config: Bootstrap, visit: (n: DialectNote) => void): void {
-  walkNodes(config, (node) => {
-    for (const note of metaOf(node)?.dialect ?? []) visit(note);
-  });
-}
 
 const CONVERT_HINT = "`meshctl convert --to envoy` writes Envoy's own layout";
 
@@ -46,7 +38,7 @@ export const envoyPlacement = defineRule({
       "the top-level tls_context is not attached to any listener or cluster; Envoy expects it as the typed_config of a filter chain's transport_socket",
   },
   check(ctx) {
-    notes(ctx.config, (note) => {
+    ctx.index.dialectNotes.forEach((note) => {
       const what = MISPLACED[note.construct];
       // Unknown constructs are treated as misplacements: better a warning than silence.
       if (what === undefined && SHORTHAND[note.construct] !== undefined) return;
@@ -71,7 +63,7 @@ export const dialectShorthand = defineRule({
     note: '{{what}} (dialect shorthand); Envoy writes {{placement}}',
   },
   check(ctx) {
-    notes(ctx.config, (note) => {
+    ctx.index.dialectNotes.forEach((note) => {
       const what = SHORTHAND[note.construct];
       if (what === undefined) return;
       ctx.report({ messageId: 'note', data: { what, placement: note.envoyPlacement }, at: note.span, hint: CONVERT_HINT });

@@ -108,25 +108,21 @@ export const unreachableVirtualHost = defineRule({
   id: 'unreachable-virtual-host',
   severity: 'warning',
   category: 'reachability',
-  description: 'A virtual host that no request can select.',
+  description: 'A virtual host that no request can select: all its domains carry a port that the connection manager strips before matching.',
   messages: {
     ports: 'virtual host `{{name}}` can never match: all its domains include a port, but {{why}} strips the port from the Host header before matching',
-    taken: 'virtual host `{{name}}` can never match: each of its domains already selects an earlier virtual host',
   },
   check(ctx) {
     for (const { rc, hcm } of ctx.index.routeConfigs) {
       const why = rc.ignore_port_in_host_matching === true ? 'ignore_port_in_host_matching' : hcm.strip_any_host_port === true ? 'strip_any_host_port' : undefined;
-      const seen = new Set<string>();
+      if (why === undefined) continue;
       for (const vh of rc.virtual_hosts ?? []) {
         const domains = vh.domains ?? [];
         if (domains.length === 0) continue;
         const at = spanOf(vh, 'domains');
-        if (why !== undefined && domains.every((d) => /:\d+$/.test(d) && !d.endsWith('*'))) {
+        if (domains.every((d) => /:\d+$/.test(d) && !d.endsWith('*'))) {
           ctx.report({ messageId: 'ports', data: { name: vh.name ?? '', why }, at, hint: 'drop the ports from the domains' });
-        } else if (domains.every((d) => seen.has(d.toLowerCase()))) {
-          ctx.report({ messageId: 'taken', data: { name: vh.name ?? '' }, at });
         }
-        for (const d of domains) seen.add(d.toLowerCase());
       }
     }
   },
