@@ -18,6 +18,8 @@ import type { DiscoveryHandle } from '../discovery/types.js';
 import { DnsDiscovery, dnsOptionsFor } from '../discovery/dns.js';
 import { RefreshServiceClient } from '../discovery/refresh-service.js';
 import { refreshServiceCluster } from '../config/normalize.js';
+import { startXds, xdsPlan, type XdsHost } from '../discovery/xds.js';
+import type { XdsState } from '../discovery/xds-core.js';
 
 export interface ManagedClusterDeps {
   readonly opts: ClusterManagerOptions;
@@ -215,6 +217,12 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+interface XdsEntry {
+  readonly key: string;
+  handle?: DiscoveryHandle & { state: XdsState };
+  starting: Promise<void>;
+}
+
 export interface ClusterManagerImplOptions extends ClusterManagerOptions {
   readonly outlierOverrides?: Partial<OutlierSettings>;
 }
@@ -222,6 +230,7 @@ export interface ClusterManagerImplOptions extends ClusterManagerOptions {
 export class ClusterManagerImpl implements ClusterManager {
   private readonly map = new Map<string, ManagedCluster>();
   private readonly refresh = new Map<string, { key: string; client: RefreshServiceClient }>();
+  private xds: XdsEntry | undefined;
   private bootstrap: Bootstrap | undefined;
   private readonly deps: ManagedClusterDeps;
   private closed = false;
@@ -265,6 +274,58 @@ export class ClusterManagerImpl implements ClusterManager {
       }
     }
     this.syncRefreshServices(config);
+    this.syncXds(config);
+  }
+
+  /** Start, restart or stop the xDS session `dynamic_resources` (and EDS clusters) ask for. */
+  private syncXds(config: Bootstrap): void {
+    const plan = xdsPlan(config);
+    const key = plan ? JSON.stringify([plan, config.node ?? null]) : '';
+    if ((this.xds?.key ?? '') === key) return;
+    this.xds?.handle?.close();
+    this.xds = undefined;
+    if (!plan) {
+      for (const mc of [...this.map.values()]) if (mc.origin === 'api') this.removeCluster(mc.name);
+      return;
+    }
+    const entry: XdsEntry = { key, starting: Promise.resolve() };
+    this.xds = entry;
+    entry.starting = startXds(config, plan, this.xdsHost(), { timers: this.deps.timers, clock: this.opts.clock, log: this.deps.log }).then(
+      async (handle) => {
+        if (this.xds !== entry || this.closed) {
+          handle.close();
+          return;
+        }
+        entry.handle = handle;
+        await handle.ready;
+      },
+      (err: unknown) => this.deps.log(`xds: cannot start: ${(err as Error).message}`),
+    );
+  }
+
+  private xdsHost(): XdsHost {
+    return {
+      applyApiClusters: (clusters) => {
+        const names = new Set<string>();
+        for (const c of clusters) {
+          const existing = this.map.get(c.name!);
+          if (existing && existing.origin !== 'api') {
+            this.deps.log(`xds: cluster ${c.name} is defined statically; the CDS copy is ignored`);
+            continue;
+          }
+          names.add(c.name!);
+          this.upsert(c, 'api');
+        }
+        for (const mc of [...this.map.values()]) if (mc.origin === 'api' && !names.has(mc.name)) this.removeCluster(mc.name);
+      },
+      edsClusters: () => [...this.map.values()].filter((mc) => (mc.config.type ?? 'STATIC') === 'EDS' && !this.refresh.has(mc.name)),
+      addressOf: (name) => this.map.get(name)?.hosts.hosts[0]?.address,
+    };
+  }
+
+  /** The xDS session's state (versions, ACK/NACK counts), once started. */
+  xdsState(): XdsState | undefined {
+    return this.xds?.handle?.state;
   }
 
   /** The article's refresh services: one poller per service, feeding its cluster (created when not configured). */
@@ -328,6 +389,7 @@ export class ClusterManagerImpl implements ClusterManager {
   }
 
   async ready(): Promise<void> {
+    await this.xds?.starting;
     await Promise.all([...this.map.values()].map((c) => c.ready()));
   }
 
@@ -336,6 +398,8 @@ export class ClusterManagerImpl implements ClusterManager {
     this.closed = true;
     for (const { client } of this.refresh.values()) client.close();
     this.refresh.clear();
+    this.xds?.handle?.close();
+    this.xds = undefined;
     for (const mc of this.map.values()) mc.close();
   }
 }

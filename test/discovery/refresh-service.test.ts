@@ -130,8 +130,9 @@ test('refresh service: ETag sent back as If-None-Match, 304 keeps the set; a clu
     await cm.ready();
     const c = cm.get('dyn')!;
     assert.equal(addrs(c.hosts.hosts), '127.0.0.1:3001');
-    await until(() => cp.requests.some((r) => r.ifNoneMatch === '"v1"'), 5000, 'conditional request');
-    assert.ok(cm.refreshClient('dyn')!.stats.update_no_rebuild >= 1);
+    await until(() => cm.refreshClient('dyn')!.stats.update_no_rebuild >= 1, 5000, '304 handled');
+    assert.ok(cp.requests.some((r) => r.ifNoneMatch === '"v1"'), 'conditional request sent');
+    assert.equal(addrs(c.hosts.hosts), '127.0.0.1:3001');
     // Reload without the service: the cluster it created goes away.
     cm.applyConfig({ static_resources: {} });
     assert.equal(cm.get('dyn'), undefined);
