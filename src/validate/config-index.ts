@@ -73,16 +73,34 @@ export interface ConfigIndex {
   readonly durations: readonly DurationEntry[];
   /** Every dialect note anywhere in the model, in walk order. */
   readonly dialectNotes: readonly DialectNote[];
+  /** Cluster names mentioned in data meshctl does not model (a tcp_proxy's `cluster`, …), so they count as used. */
+  readonly unmodeledClusterRefs: ReadonlySet<string>;
+}
+
+/** `cluster` / `cluster_name` strings, and `name`s inside `clusters` lists, anywhere in verbatim JSON. */
+function collectClusterRefs(v: unknown, out: Set<string>, inClusters = false): void {
+  if (Array.isArray(v)) {
+    for (const x of v) collectClusterRefs(x, out, inClusters);
+    return;
+  }
+  if (typeof v !== 'object' || v === null) return;
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (typeof x === 'string' && (k === 'cluster' || k === 'cluster_name' || (inClusters && k === 'name'))) out.add(x);
+    else collectClusterRefs(x, out, k === 'clusters');
+  }
 }
 
 /** One recursive pass over every node (recursion depth is the model's nesting, about twenty). */
-function walkModel(root: object, durations: DurationEntry[], notes: DialectNote[]): void {
+function walkModel(root: object, durations: DurationEntry[], notes: DialectNote[], refs: Set<string>): void {
   const visit = (node: Record<string, unknown>): void => {
     const meta = (node as { [META]?: NodeMeta })[META];
     if (meta?.dialect !== undefined) for (const n of meta.dialect) notes.push(n);
     for (const key in node) {
-      if (key === 'unmodeled') continue;
       const v = node[key];
+      if (key === 'unmodeled') {
+        collectClusterRefs(v, refs);
+        continue;
+      }
       if (typeof v !== 'object' || v === null) continue;
       if (Array.isArray(v)) {
         for (const x of v) if (typeof x === 'object' && x !== null) visit(x as Record<string, unknown>);
@@ -139,11 +157,13 @@ export function buildIndex(config: Bootstrap): ConfigIndex {
 
   const durations: DurationEntry[] = [];
   const dialectNotes: DialectNote[] = [];
-  walkModel(config, durations, dialectNotes);
+  const unmodeledClusterRefs = new Set<string>();
+  walkModel(config, durations, dialectNotes, unmodeledClusterRefs);
 
   return {
     durations,
     dialectNotes,
+    unmodeledClusterRefs,
     listeners,
     hcms,
     routeConfigs,

@@ -169,12 +169,14 @@ export const unusedCluster = defineRule({
   id: 'unused-cluster',
   severity: 'warning',
   category: 'reference',
-  description: 'A cluster that no route, weighted cluster or discovery service refers to.',
+  description: 'A cluster that no route, weighted cluster or discovery service refers to (not checked in files without listeners).',
   messages: {
     unused: 'cluster `{{name}}` is not used by any route or discovery service',
   },
   check(ctx) {
-    const used = new Set<string>();
+    // A file of clusters alone (a CDS fragment, a shared cluster list) has nothing that could use them.
+    if (ctx.index.listeners.length === 0 && ctx.index.refreshServices.length === 0) return;
+    const used = new Set<string>(ctx.index.unmodeledClusterRefs);
     for (const { route } of ctx.index.routes) {
       const a = route.route;
       if (a === undefined) continue;
