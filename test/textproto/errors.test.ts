@@ -74,6 +74,8 @@ test('invalid escapes: unknown, short \\x \\u \\U, out of range, backslash at th
     '1:9-1:10 invalid-escape invalid escape: `\\` at the end of the line',
     '1:4-1:10 syntax-error unterminated string: expected a closing `"` before the end of the line',
   ]);
+  assert.deepEqual(errors('a: "\\é"'), ['1:5-1:7 invalid-escape invalid escape `\\é`']);
+  assert.deepEqual(errors('a: "\\\x07"'), ['1:5-1:7 invalid-escape invalid escape: `\\` followed by U+0007']);
   assert.equal(parse('a: "\\q"').diagnostics[0]!.severity, 'error');
 });
 
@@ -83,6 +85,7 @@ test('unknown characters, NUL bytes and lone surrogates are reported, not fatal'
   assert.deepEqual(errors('a: 1\0b: 2'), ['1:5-1:6 syntax-error unexpected character U+0000']);
   assert.deepEqual(errors('a: 1 \uDC00'), ['1:6-1:7 syntax-error unexpected character U+DC00']);
   assert.deepEqual(errors('a: .'), ['1:4-1:5 syntax-error unexpected character `.`']);
+  assert.deepEqual(errors('a: é'), ['1:4-1:5 syntax-error unexpected character `é` (U+00E9)']);
   // Inside strings they are just characters.
   assert.deepEqual(errors('a: "\0\uD800"'), []);
   const r = parse('a: 1 @ b: 2', true);

@@ -103,10 +103,14 @@ function isOctal(c: number): boolean {
 
 const FLOAT_RE = /^(?:(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)[fF]?$|^\d+[fF]$/;
 
-/** How a character is shown in a message: `@` for printable ASCII, U+0000 otherwise. */
+/** How a character is shown in a message: `@` for printable ASCII, `é` (U+00E9) for other letters, U+0000 otherwise. */
 export function describeChar(c: number): string {
   if (c > 0x20 && c < 0x7f) return '`' + String.fromCharCode(c) + '`';
-  return 'U+' + c.toString(16).toUpperCase().padStart(4, '0');
+  const code = 'U+' + c.toString(16).toUpperCase().padStart(4, '0');
+  if (c >= 0xa1 && (c < 0xd800 || c > 0xdfff) && c !== 0xfeff && /\p{L}|\p{N}|\p{S}|\p{P}/u.test(String.fromCharCode(c))) {
+    return '`' + String.fromCharCode(c) + '` (' + code + ')';
+  }
+  return code;
 }
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
@@ -477,8 +481,9 @@ export class Lexer {
             q--; // leave the line break (or end of file) to end the string
             this.error('invalid-escape', 'invalid escape: `\\` at the end of the line', escStart, escStart + 1);
           } else {
-            const shown = e === 13 ? 'U+000D' : describeChar(e).replace(/`/g, '');
-            this.error('invalid-escape', `invalid escape \`\\${shown}\``, escStart, q, 'valid escapes: \\n \\t \\r \\" \\\' \\\\ \\xHH \\ooo \\uXXXX \\UXXXXXXXX');
+            const d = describeChar(e);
+            const what = d.startsWith('`') ? `invalid escape \`\\${d.slice(1, d.indexOf('`', 1))}\`` : `invalid escape: \`\\\` followed by ${d}`;
+            this.error('invalid-escape', what, escStart, q, 'valid escapes: \\n \\t \\r \\" \\\' \\\\ \\xHH \\ooo \\uXXXX \\UXXXXXXXX');
           }
       }
       segStart = q;
