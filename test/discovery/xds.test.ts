@@ -1,0 +1,175 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { until } from '../upstream/helpers.js';
+import { createClusterManager } from '../../src/upstream/cluster-manager.js';
+import { SeededRandom } from '../../src/balancer/random.js';
+import type { Bootstrap } from '../../src/config/model.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, cla, edsCluster, startGrpcControlPlane, startRestControlPlane, staticClusterJson } from './control-plane.js';
+import { decodeResponse, encodeResource, encodeResponse } from '../../src/discovery/xds-grpc.js';
+import { xdsPlan } from '../../src/discovery/xds.js';
+
+const controlCluster = (port: number) => ({
+  name: 'xds',
+  load_assignment: { endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }] },
+});
+
+const hostsOf = (cm: ReturnType<typeof createClusterManager>, name: string) =>
+  cm.get(name)?.hosts.hosts.map((h) => h.address).join(',') ?? '(none)';
+
+const apiNames = (cm: ReturnType<typeof createClusterManager>) =>
+  [...cm.clusters()].filter((c) => c.origin === 'api').map((c) => c.name).sort().join(',');
+
+function manager(config: Bootstrap) {
+  return createClusterManager(config, { random: new SeededRandom(1), clock: { now: () => performance.now() } });
+}
+
+test('xdsPlan reads dynamic_resources: REST cds_config, ADS over gRPC, EDS-only static clusters', () => {
+  assert.equal(xdsPlan({}), undefined);
+  const rest = xdsPlan({ dynamic_resources: { cds_config: { api_config_source: { api_type: 'REST', cluster_names: ['cp'] } } } });
+  assert.equal(rest?.transport, 'rest');
+  assert.equal(rest?.controlCluster, 'cp');
+  const ads = xdsPlan({
+    dynamic_resources: { cds_config: { ads: true }, ads_config: { api_type: 'AGGREGATED_GRPC', grpc_services: [{ envoy_grpc: { cluster_name: 'cp' } }] } },
+  });
+  assert.equal(ads?.transport, 'grpc');
+  assert.equal(ads?.cds, true);
+  const edsOnly = xdsPlan({
+    dynamic_resources: { ads_config: { api_type: 'GRPC', grpc_services: [{ envoy_grpc: { cluster_name: 'cp' } }] } },
+    static_resources: { clusters: [{ name: 'e', type: 'EDS', eds_cluster_config: { eds_config: { ads: true } } }] },
+  });
+  assert.equal(edsOnly?.cds, false);
+  assert.equal(edsOnly?.transport, 'grpc');
+});
+
+test('xDS REST-JSON: clusters and endpoints added and removed by the control plane; ACK by version+nonce; NACK keeps the old state', async () => {
+  const cp = await startRestControlPlane();
+  cp.snapshot.version = 1;
+  cp.snapshot.clusters = [edsCluster('svc-a', 'a'), staticClusterJson('svc-b', 7001)];
+  cp.snapshot.endpoints = [cla('a', 6001, 6002)];
+  const cm = manager({
+    static_resources: { clusters: [controlCluster(cp.port)] },
+    dynamic_resources: { cds_config: { api_config_source: { api_type: 'REST', cluster_names: ['xds'], refresh_delay: { seconds: 0, nanos: 30e6 } } } },
+  });
+  try {
+    await cm.ready();
+    await until(() => hostsOf(cm, 'svc-a') === '127.0.0.1:6001,127.0.0.1:6002', 5000, 'EDS endpoints');
+    assert.equal(hostsOf(cm, 'svc-b'), '127.0.0.1:7001');
+    assert.equal(apiNames(cm), 'svc-a,svc-b');
+    const eds = cp.requests.find((r) => r.type_url === ENDPOINT_TYPE)!;
+    assert.deepEqual(eds.resource_names, ['a']);
+    assert.equal(eds.node.id, 'meshctl');
+    const firstCds = cp.requests.find((r) => r.type_url === CLUSTER_TYPE)!;
+    assert.equal(firstCds.version_info, '');
+    await until(() => cp.requests.some((r) => r.type_url === CLUSTER_TYPE && r.version_info === 'v1' && r.response_nonce !== ''), 5000, 'CDS ACK');
+
+    // v2: svc-b removed, svc-c added, a's endpoints change.
+    cp.snapshot.version = 2;
+    cp.snapshot.clusters = [edsCluster('svc-a', 'a'), edsCluster('svc-c', 'c')];
+    cp.snapshot.endpoints = [cla('a', 6002, 6003), cla('c', 6100)];
+    const a = cm.get('svc-a')!;
+    const stays = a.hosts.hosts.find((h) => h.port === 6002);
+    await until(() => apiNames(cm) === 'svc-a,svc-c' && hostsOf(cm, 'svc-c') === '127.0.0.1:6100', 5000, 'v2 applied');
+    await until(() => hostsOf(cm, 'svc-a') === '127.0.0.1:6002,127.0.0.1:6003', 5000, 'a follows');
+    assert.equal(cm.get('svc-a'), a, 'the cluster object stays');
+    assert.equal(a.hosts.hosts.find((h) => h.port === 6002), stays, 'a host that stays keeps its state');
+
+    // v3 is invalid (a cluster without a name, an endpoint on port 0): NACKed, v2 stays in force.
+    cp.snapshot.version = 3;
+    cp.snapshot.clusters = [edsCluster('svc-a', 'a'), { type: 'STATIC' }];
+    cp.snapshot.endpoints = [cla('a', 0), cla('c', 6100)];
+    await until(
+      () => cp.requests.some((r) => r.type_url === CLUSTER_TYPE && r.version_info === 'v2' && r.error_detail !== undefined),
+      5000,
+      'CDS NACK',
+    );
+    await until(() => cp.requests.some((r) => r.type_url === ENDPOINT_TYPE && r.version_info === 'v2' && r.error_detail !== undefined), 5000, 'EDS NACK');
+    const nack = cp.requests.find((r) => r.type_url === ENDPOINT_TYPE && r.error_detail !== undefined)!;
+    assert.match(nack.error_detail!.message, /port_value/);
+    assert.equal(apiNames(cm), 'svc-a,svc-c');
+    assert.equal(hostsOf(cm, 'svc-a'), '127.0.0.1:6002,127.0.0.1:6003');
+    assert.ok(cm.xdsState()!.stats.update_rejected >= 2);
+    assert.equal(cm.xdsState()!.version(CLUSTER_TYPE), 'v2');
+
+    // The control plane fixes it: v4 accepted, error_detail gone.
+    cp.snapshot.version = 4;
+    cp.snapshot.clusters = [edsCluster('svc-a', 'a')];
+    cp.snapshot.endpoints = [cla('a', 6004)];
+    await until(() => apiNames(cm) === 'svc-a' && hostsOf(cm, 'svc-a') === '127.0.0.1:6004', 5000, 'v4 applied');
+    assert.equal(cm.get('svc-c'), undefined);
+  } finally {
+    await cm.close();
+    await cp.close();
+  }
+});
+
+test('gRPC wire codec: resources survive encode → decode with Envoy field numbers (durations, wrappers, enums)', () => {
+  const cluster = {
+    name: 'c',
+    type: 'EDS',
+    connect_timeout: '0.250s',
+    lb_policy: 'LEAST_REQUEST',
+    outlier_detection: { consecutive_5xx: 3, base_ejection_time: '2s', max_ejection_percent: 50 },
+    circuit_breakers: { thresholds: [{ max_requests: 7 }] },
+    eds_cluster_config: { eds_config: { ads: {} }, service_name: 'svc' },
+  };
+  const buf = encodeResponse({ version_info: '9', type_url: CLUSTER_TYPE, nonce: 'n', resources: [encodeResource(CLUSTER_TYPE, cluster)] });
+  const back = decodeResponse(buf);
+  assert.equal(back.version_info, '9');
+  assert.deepEqual(back.resources![0], { '@type': CLUSTER_TYPE, ...cluster });
+  // Byte-level check of one field number: Cluster.name is field 1 (tag 0x0a) in Envoy's proto.
+  assert.equal(encodeResource(CLUSTER_TYPE, { name: 'c' }).value[0], 0x0a);
+  // ClusterLoadAssignment.endpoints is field 2, LbEndpoint.load_balancing_weight field 4.
+  const claAny = encodeResource(ENDPOINT_TYPE, { cluster_name: 'x', endpoints: [{ lb_endpoints: [{ load_balancing_weight: 5 }] }] });
+  assert.ok(Buffer.from(claAny.value).includes(Buffer.from([0x22, 0x02, 0x08, 0x05])), 'weight as UInt32Value in field 4');
+});
+
+test('xDS gRPC ADS: CDS + EDS over a stream, pushes add/remove clusters and endpoints, ACK by version+nonce, NACK keeps state', async () => {
+  const cp = await startGrpcControlPlane();
+  cp.snapshot.version = 1;
+  cp.snapshot.clusters = [edsCluster('svc-a', 'a')];
+  cp.snapshot.endpoints = [cla('a', 5001, 5002)];
+  const cm = manager({
+    node: { id: 'sidecar-1', cluster: 'mesh' },
+    static_resources: { clusters: [controlCluster(cp.port)] },
+    dynamic_resources: { cds_config: { ads: true }, ads_config: { api_type: 'AGGREGATED_GRPC', grpc_services: [{ envoy_grpc: { cluster_name: 'xds' } }] } },
+  });
+  try {
+    await until(() => hostsOf(cm, 'svc-a') === '127.0.0.1:5001,127.0.0.1:5002', 5000, 'ADS endpoints');
+    assert.equal(cp.requests[0]!.node.id, 'sidecar-1');
+    assert.equal(cp.requests[0]!.type_url, CLUSTER_TYPE);
+    await until(() => cp.requests.some((r) => r.type_url === ENDPOINT_TYPE && r.version_info === 'v1' && r.response_nonce !== ''), 5000, 'EDS ACK');
+    assert.ok(cp.requests.some((r) => r.type_url === CLUSTER_TYPE && r.version_info === 'v1' && r.response_nonce !== ''), 'CDS ACK');
+
+    // Add a cluster: the client subscribes to its EDS name on the same stream.
+    cp.snapshot.version = 2;
+    cp.snapshot.clusters = [edsCluster('svc-a', 'a'), edsCluster('svc-b', 'b')];
+    cp.snapshot.endpoints = [cla('a', 5002), cla('b', 5100)];
+    cp.push(CLUSTER_TYPE);
+    await until(() => hostsOf(cm, 'svc-b') === '127.0.0.1:5100', 5000, 'svc-b endpoints');
+    assert.ok(cp.requests.some((r) => r.type_url === ENDPOINT_TYPE && r.resource_names.join() === 'a,b'));
+    cp.push(ENDPOINT_TYPE);
+    await until(() => hostsOf(cm, 'svc-a') === '127.0.0.1:5002', 5000, 'a lost 5001');
+
+    // An invalid EDS update: NACK with the previous version and this nonce; endpoints unchanged.
+    const nonce = cp.pushRaw(ENDPOINT_TYPE, 'v3', [cla('a', 0)]);
+    await until(() => cp.requests.some((r) => r.response_nonce === nonce), 5000, 'NACK');
+    const nack = cp.requests.find((r) => r.response_nonce === nonce)!;
+    assert.equal(nack.version_info, 'v2');
+    assert.ok(nack.error_detail && nack.error_detail.message.length > 0);
+    assert.equal(hostsOf(cm, 'svc-a'), '127.0.0.1:5002');
+    // An invalid CDS update (a nameless cluster) keeps both clusters.
+    const n2 = cp.pushRaw(CLUSTER_TYPE, 'v3', [{ type: 'EDS' }]);
+    await until(() => cp.requests.some((r) => r.response_nonce === n2), 5000, 'CDS NACK');
+    assert.equal(apiNames(cm), 'svc-a,svc-b');
+
+    // Remove svc-b.
+    cp.snapshot.version = 4;
+    cp.snapshot.clusters = [edsCluster('svc-a', 'a')];
+    cp.push(CLUSTER_TYPE);
+    await until(() => cm.get('svc-b') === undefined, 5000, 'svc-b removed');
+    assert.equal(cm.xdsState()!.version(CLUSTER_TYPE), 'v4');
+  } finally {
+    await cm.close();
+    await cp.close();
+  }
+});
