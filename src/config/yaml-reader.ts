@@ -4,8 +4,9 @@
  * comments, rejects what a config file must not contain (several documents, duplicate keys, runaway aliases) and
  * expands aliases and `<<` merge keys.
  */
-import { parseAllDocuments, isAlias, isMap, isPair, isScalar, isSeq, Scalar } from 'yaml';
-import type { Alias, Document, Node as YNode, Pair, YAMLMap, YAMLSeq } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Alias, Document, Node as YNode, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import { commentsBetween, offsetOf, readYamlFast, trailingComment } from './yaml-fast-path.js';
 import type { Diagnostic } from './diagnostic.js';
 import type { Comments } from './model-base.js';
 import type { SourceFile, Span } from './source.js';
@@ -18,6 +19,8 @@ export interface YamlReadOptions {
   readonly maxAliasNodes?: number;
   /** Deepest nesting of mappings and sequences accepted. */
   readonly maxDepth?: number;
+  /** Always use the `yaml` package (for the differential test of the fast path). */
+  readonly noFastPath?: boolean;
 }
 
 export interface YamlReadResult {
@@ -31,7 +34,25 @@ export const DEFAULT_MAX_DEPTH = 200;
 class AliasLimit extends Error {}
 class DepthLimit extends Error {}
 
+type YamlModule = typeof import('yaml');
+let yamlModule: YamlModule | undefined;
+
+/** The `yaml` package, loaded on first need: most configs never need it (see yaml-fast-path.ts). */
+function yaml(): YamlModule {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule;
+  return yamlModule;
+}
+
 export function readYaml(source: SourceFile, opts: YamlReadOptions = {}): YamlReadResult {
+  if (opts.noFastPath !== true) {
+    const tree = readYamlFast(source, { json: opts.json === true, maxDepth: opts.maxDepth ?? DEFAULT_MAX_DEPTH });
+    if (tree !== undefined) return { tree, diagnostics: [] };
+  }
+  return readYamlFull(source, opts);
+}
+
+function readYamlFull(source: SourceFile, opts: YamlReadOptions): YamlReadResult {
+  const { parseAllDocuments, isMap, isScalar } = yaml();
   const diagnostics: Diagnostic[] = [];
   const what = opts.json ? 'JSON' : 'YAML';
   if (opts.json) {
@@ -120,7 +141,7 @@ export function readYaml(source: SourceFile, opts: YamlReadOptions = {}): YamlRe
   }
   try {
     const tree = reader.message(contents, 0);
-    const rest = opts.json ? [] : reader.commentsBetween(reader.consumed, source.text.length);
+    const rest = opts.json ? [] : commentsBetween(source.text, reader.consumed, source.text.length);
     if (rest.length > 0) tree.trailingComments = rest;
     return { tree, diagnostics };
   } catch (err) {
@@ -167,6 +188,7 @@ function firstLine(message: string): string {
 }
 
 function describe(n: YNode): string {
+  const { isSeq, isScalar } = yaml();
   if (isSeq(n)) return 'a sequence';
   if (isScalar(n)) return `the scalar ${JSON.stringify(n.value)}`;
   return 'this value';
@@ -210,6 +232,7 @@ class Reader {
   }
 
   node(n: YNode | null, depth: number, at: number): SyntaxNode {
+    const { isMap, isSeq, isAlias, isScalar } = yaml();
     if (n === null) {
       return { kind: 'scalar', style: 'null', value: null, raw: '', span: this.source.span(at, at) };
     }
@@ -273,12 +296,14 @@ class Reader {
   }
 
   private scalar(n: Scalar): SScalar {
-    const [s, e] = n.range ?? [0, 0];
+    const PLAIN = 'PLAIN';
+    const [s] = n.range ?? [0, 0];
+    const e = this.scalarEnd(n);
     const span = this.source.span(s, e);
-    if (this.expanding === 0) this.consumed = Math.max(this.consumed, n.range?.[2] ?? e);
+    if (this.expanding === 0) this.consumed = Math.max(this.consumed, e);
     const raw = this.source.text.slice(s, e);
     const v = n.value;
-    if (n.type !== Scalar.PLAIN && n.type !== undefined) {
+    if (n.type !== PLAIN && n.type !== undefined) {
       return { kind: 'scalar', style: 'string', value: typeof v === 'string' ? v : String(v), raw, span };
     }
     if (typeof v === 'number') return { kind: 'scalar', style: 'number', value: v, raw, span };
@@ -288,6 +313,40 @@ class Reader {
     return { kind: 'scalar', style: 'bare', value: String(v), raw, span };
   }
 
+  /** Where a scalar's text ends: the package's range can run on over a trailing comment at the end of a block. */
+  private scalarEnd(n: Scalar): number {
+    const t = this.source.text;
+    const [s, e] = n.range ?? [0, 0];
+    if (n.type === 'QUOTE_DOUBLE') {
+      for (let i = s + 1; i < e; i++) {
+        if (t[i] === '\\') i++;
+        else if (t[i] === '"') return i + 1;
+      }
+      return e;
+    }
+    if (n.type === 'QUOTE_SINGLE') {
+      for (let i = s + 1; i < e; i++) {
+        if (t[i] === "'") {
+          if (t[i + 1] === "'") i++;
+          else return i + 1;
+        }
+      }
+      return e;
+    }
+    if (n.type === 'PLAIN' || n.type === undefined) {
+      const m = t.slice(s, e).search(/[ \t\n]#/);
+      return this.trimEnd(s, m >= 0 ? s + m : e);
+    }
+    return this.trimEnd(s, e);
+  }
+
+  /** A block collection ends where its last element does (its range may run on over comments). */
+  private collectionEnd(range: readonly [number, number, number] | null | undefined, flow: boolean | undefined, last: { readonly span: Span } | undefined): number {
+    const [s, e] = range ?? [0, 0];
+    if (flow || last === undefined) return this.trimEnd(s, e);
+    return offsetOf(this.source, last.span.endLine, last.span.endColumn);
+  }
+
   private list(n: YAMLSeq, depth: number): SList {
     this.checkDepth(depth, n.range);
     const items: SyntaxNode[] = [];
@@ -295,12 +354,16 @@ class Reader {
       const start = (item as YNode | null)?.range?.[0] ?? n.range?.[0] ?? 0;
       items.push(this.node(item as YNode | null, depth, start));
     }
-    if (this.expanding === 0 && n.range) this.consumed = Math.max(this.consumed, n.range[1]);
-    return { kind: 'list', items, span: this.span(n.range) };
+    const end = this.collectionEnd(n.range, n.flow, items[items.length - 1]);
+    if (this.expanding === 0) this.consumed = Math.max(this.consumed, end);
+    return { kind: 'list', items, span: this.source.span(n.range?.[0] ?? 0, end) };
   }
 
   message(n: YAMLMap, depth: number): SMessage {
+    const { isPair, isScalar, isMap, isSeq } = yaml();
     this.checkDepth(depth, n.range);
+    // Comments belong to the field that holds a flow collection, not to the fields inside it.
+    const comments = this.comments && !n.flow;
     const fields: SField[] = [];
     const seen = new Map<string, SField>();
     const merges: Array<{ value: YNode | null; span: Span }> = [];
@@ -318,23 +381,23 @@ class Reader {
         continue;
       }
       const [ks, ke] = key.range ?? [0, 0];
-      const leading = this.comments && this.expanding === 0 ? this.commentsBetween(this.consumed, ks) : [];
+      const leading = comments && this.expanding === 0 ? commentsBetween(this.source.text, this.consumed, ks) : [];
       if (this.expanding === 0) this.consumed = Math.max(this.consumed, ke);
       const keySpan = this.source.span(ks, ke);
       const name = String(key.value);
       const valueNode = pair.value as YNode | null;
-      if (name === '<<' && key.type === Scalar.PLAIN) {
+      if (name === '<<' && key.type === 'PLAIN') {
         merges.push({ value: valueNode, span: keySpan });
         this.node(valueNode, depth, ke); // consume its source position; the merge is applied below
         continue;
       }
       const value = this.node(valueNode, depth, ke);
-      const valueEnd = valueNode?.range?.[1] ?? ke;
-      const span = this.source.span(ks, Math.max(this.trimEnd(ks, valueEnd), ke));
+      const valueEnd = valueNode === null ? ke : offsetOf(this.source, value.span.endLine, value.span.endColumn);
+      const span = this.source.span(ks, Math.max(valueEnd, ke));
       const field: SField = { name, keySpan, span, value };
-      if (this.comments && this.expanding === 0) {
+      if (comments && this.expanding === 0) {
         const blockValue = valueNode !== null && (isMap(valueNode) || isSeq(valueNode)) && !valueNode.flow;
-        const trailing = this.trailingComment(blockValue ? ke : valueEnd);
+        const trailing = trailingComment(this.source.text, blockValue ? ke : valueEnd);
         const comments: Comments = {};
         if (leading.length > 0) comments.leading = leading;
         if (trailing !== undefined) comments.trailing = trailing;
@@ -356,11 +419,13 @@ class Reader {
       fields.push(field);
     }
     for (const m of merges) this.merge(m.value, m.span, fields, seen, depth);
-    return { kind: 'message', fields, span: this.span(n.range) };
+    const end = this.collectionEnd(n.range, n.flow, fields[fields.length - 1]);
+    return { kind: 'message', fields, span: this.source.span(n.range?.[0] ?? 0, end) };
   }
 
   /** YAML 1.1 merge keys (`<<: *base`): the aliased mappings' keys fill in what this mapping does not set. */
   private merge(value: YNode | null, span: Span, fields: SField[], seen: Map<string, SField>, depth: number): void {
+    const { isSeq } = yaml();
     const sources = value !== null && isSeq(value) ? (value.items as YNode[]) : [value];
     for (const src of sources) {
       const converted = this.node(src, depth, 0);
@@ -380,45 +445,4 @@ class Reader {
       }
     }
   }
-
-  /** Whole-line `#` comments in [from, to), without the marker. */
-  commentsBetween(from: number, to: number): string[] {
-    if (to <= from) return [];
-    const text = this.source.text;
-    const out: string[] = [];
-    let i = from;
-    // Start at the beginning of the next line: anything on the line of `from` is a trailing comment.
-    if (from > 0 && text.charCodeAt(from - 1) !== 10) {
-      const nl = text.indexOf('\n', i);
-      if (nl === -1 || nl >= to) return [];
-      i = nl + 1;
-    }
-    while (i < to) {
-      let j = text.indexOf('\n', i);
-      if (j === -1 || j > to) j = to;
-      const line = text.slice(i, j).trim();
-      if (line.startsWith('#')) out.push(stripMarker(line));
-      else if (line !== '' && line !== '-' && line !== '---') {
-        // Content that is not a node boundary (a `- ` prefix); what came before belongs to something else.
-        if (!/^(- ?)+$/.test(line)) out.length = 0;
-      }
-      i = j + 1;
-    }
-    return out;
-  }
-
-  /** A `# comment` after `from` on the same line. */
-  private trailingComment(from: number): string | undefined {
-    const text = this.source.text;
-    let end = text.indexOf('\n', from);
-    if (end === -1) end = text.length;
-    const rest = text.slice(from, end);
-    const m = /(^|[ \t])#(.*)$/.exec(rest);
-    if (m === null) return undefined;
-    return stripMarker('#' + m[2]!).trimEnd();
-  }
-}
-
-function stripMarker(line: string): string {
-  return line.replace(/^#\s?/, '').replace(/\r$/, '');
 }

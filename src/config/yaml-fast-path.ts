@@ -1,0 +1,584 @@
+/**
+ * A fast reader for the plain subset of YAML (and all of JSON) that configs are written in: block mappings and
+ * sequences, single-line plain and quoted scalars, flow collections, `#` comments. It produces exactly the syntax
+ * tree the `yaml`-package reader (src/config/yaml-reader.ts) would, at a fraction of the cost — and without loading
+ * that package. Anything outside the subset (anchors, tags, block scalars, multi-line plain scalars, several
+ * documents, odd keys, duplicate keys, any error) makes it give up and return undefined, and the full reader takes
+ * over; a differential test holds the two to the same output.
+ */
+import type { Comments } from './model-base.js';
+import type { SourceFile, Span } from './source.js';
+import type { SField, SList, SMessage, SScalar, SyntaxNode } from './syntax.js';
+
+class GiveUp extends Error {}
+const GIVE_UP = new GiveUp();
+
+export interface FastReadOptions {
+  readonly json?: boolean;
+  readonly maxDepth: number;
+}
+
+/** The tree, or undefined when the input needs the full YAML reader. */
+export function readYamlFast(source: SourceFile, opts: FastReadOptions): SMessage | undefined {
+  const text = source.text;
+  if (text.includes('\t') || text.includes('\r')) return undefined;
+  try {
+    const p = new FastParser(source, opts);
+    return p.document();
+  } catch (err) {
+    if (err instanceof GiveUp) return undefined;
+    if (err instanceof RangeError) return undefined;
+    throw err;
+  }
+}
+
+const NULL_RE = /^(?:~|[Nn]ull|NULL)?$/;
+const BOOL_RE = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
+const OCT_RE = /^0o[0-7]+$/;
+const INT_RE = /^[-+]?[0-9]+$/;
+const HEX_RE = /^0x[0-9a-fA-F]+$/;
+const SPECIAL_FLOAT_RE = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
+const EXP_RE = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
+const FLOAT_RE = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
+const PLAIN_KEY_RE = /[A-Za-z_$/][A-Za-z0-9_.$/-]*/y;
+
+const SP = 32;
+const NL = 10;
+const HASH = 35;
+
+class FastParser {
+  private pos = 0;
+  private consumed = 0;
+  private readonly text: string;
+  private readonly comments: boolean;
+
+  constructor(
+    private readonly source: SourceFile,
+    private readonly opts: FastReadOptions,
+  ) {
+    this.text = source.text;
+    this.comments = opts.json !== true;
+  }
+
+  document(): SMessage {
+    this.skipBlankAndCommentLines();
+    if (this.pos >= this.text.length) throw GIVE_UP;
+    const c = this.text.charCodeAt(this.pos);
+    let root: SMessage;
+    if (c === 0x7b /* { */) {
+      const v = this.flow(0);
+      if (v.kind !== 'message') throw GIVE_UP;
+      root = v;
+      this.endOfLine();
+    } else {
+      if (this.column() !== 0) throw GIVE_UP;
+      if (this.startsWith('---') || this.startsWith('...') || c === 0x25 /* % */) throw GIVE_UP;
+      root = this.blockMapping(0, 1);
+    }
+    this.skipBlankAndCommentLines();
+    if (this.pos < this.text.length) throw GIVE_UP;
+    if (this.comments) {
+      const rest = commentsBetween(this.text, this.consumed, this.text.length);
+      if (rest.length > 0) root.trailingComments = rest;
+    }
+    return root;
+  }
+
+  // --- lines ------------------------------------------------------------------------------------------------
+
+  private column(): number {
+    const nl = this.text.lastIndexOf('\n', this.pos - 1);
+    return this.pos - (nl + 1);
+  }
+
+  private startsWith(s: string): boolean {
+    return this.text.startsWith(s, this.pos);
+  }
+
+  /** Moves to the first content character of the next line that has content (not blank, not a comment). */
+  private skipBlankAndCommentLines(): void {
+    const t = this.text;
+    for (;;) {
+      let i = this.pos;
+      while (i < t.length && t.charCodeAt(i) === SP) i++;
+      if (i >= t.length) {
+        this.pos = t.length;
+        return;
+      }
+      const c = t.charCodeAt(i);
+      if (c === NL) {
+        this.pos = i + 1;
+        continue;
+      }
+      if (c === HASH) {
+        const nl = t.indexOf('\n', i);
+        this.pos = nl === -1 ? t.length : nl + 1;
+        continue;
+      }
+      this.pos = i;
+      return;
+    }
+  }
+
+  /** After a value: only spaces and an optional comment up to the end of the line. */
+  private endOfLine(): void {
+    const t = this.text;
+    let i = this.pos;
+    while (i < t.length && t.charCodeAt(i) === SP) i++;
+    if (i < t.length && t.charCodeAt(i) === HASH) {
+      if (i === this.pos) throw GIVE_UP; // `#` must follow whitespace to start a comment
+      const nl = t.indexOf('\n', i);
+      i = nl === -1 ? t.length : nl;
+    }
+    if (i < t.length && t.charCodeAt(i) !== NL) throw GIVE_UP;
+    this.pos = i < t.length ? i + 1 : i;
+  }
+
+  private lineIndent(): number {
+    return this.column();
+  }
+
+  // --- block collections ------------------------------------------------------------------------------------
+
+  /** A block mapping whose first key is at this.pos; every key sits at column `indent`. */
+  private blockMapping(indent: number, depth: number): SMessage {
+    if (depth > this.opts.maxDepth) throw GIVE_UP;
+    const fields: SField[] = [];
+    const names = new Set<string>();
+    const start = this.pos;
+    let end = start;
+    for (;;) {
+      const ks = this.pos;
+      const name = this.key();
+      const ke = this.pos;
+      if (names.has(name) || name === '<<') throw GIVE_UP;
+      names.add(name);
+      const leading = this.comments ? commentsBetween(this.text, this.consumed, ks) : [];
+      this.consumed = Math.max(this.consumed, ke);
+      // `:` then a space, the end of the line, or a comment.
+      if (this.text.charCodeAt(this.pos) !== 0x3a) throw GIVE_UP;
+      this.pos++;
+      const after = this.text.charCodeAt(this.pos);
+      if (!(after === SP || after === NL || Number.isNaN(after))) throw GIVE_UP;
+      const { value, block } = this.mappingValue(indent, depth);
+      const valueEnd = trimEnd(this.text, ks, spanEndOffset(value, this.source));
+      const field: SField = { name, keySpan: this.source.span(ks, ke), span: this.source.span(ks, Math.max(valueEnd, ke)), value };
+      if (this.comments) {
+        const trailing = trailingComment(this.text, block ? ke : valueEnd);
+        const comments: Comments = {};
+        if (leading.length > 0) comments.leading = leading;
+        if (trailing !== undefined) comments.trailing = trailing;
+        if (comments.leading || comments.trailing !== undefined) field.comments = comments;
+      }
+      fields.push(field);
+      end = Math.max(valueEnd, ke);
+      // Next key at the same indentation?
+      const save = this.pos;
+      this.skipBlankAndCommentLines();
+      if (this.pos >= this.text.length) break;
+      const col = this.lineIndent();
+      if (col < indent) {
+        this.pos = save;
+        break;
+      }
+      if (col > indent) throw GIVE_UP;
+      const c = this.text.charCodeAt(this.pos);
+      if (c === 0x2d /* - */ && isSeqIndicator(this.text, this.pos)) {
+        this.pos = save;
+        break;
+      }
+    }
+    return { kind: 'message', fields, span: this.source.span(start, end) };
+  }
+
+  /** The value after `key:`; `block` when it is a block collection on the following lines. */
+  private mappingValue(indent: number, depth: number): { value: SyntaxNode; block: boolean } {
+    const t = this.text;
+    let i = this.pos;
+    while (i < t.length && t.charCodeAt(i) === SP) i++;
+    const c = t.charCodeAt(i);
+    if (i >= t.length || c === NL || c === HASH) {
+      if (c === HASH && i === this.pos) throw GIVE_UP;
+      // A block collection on the next lines (a sequence may sit at the key's own indentation).
+      const nl = i >= t.length ? t.length : t.indexOf('\n', i);
+      this.pos = nl === -1 ? t.length : nl + 1;
+      this.skipBlankAndCommentLines();
+      if (this.pos >= t.length) throw GIVE_UP; // null value
+      const col = this.lineIndent();
+      const isSeq = t.charCodeAt(this.pos) === 0x2d && isSeqIndicator(t, this.pos);
+      if (isSeq && col >= indent) return { value: this.blockSequence(col, depth + 1), block: true };
+      if (col > indent) return { value: this.blockMapping(col, depth + 1), block: true };
+      throw GIVE_UP; // null value
+    }
+    this.pos = i;
+    const value = this.inlineValue(depth);
+    this.endOfLine();
+    this.noContinuation(indent);
+    return { value, block: false };
+  }
+
+  /** A plain scalar continued on a more indented line is a multi-line scalar: not in the subset. */
+  private noContinuation(indent: number): void {
+    const save = this.pos;
+    this.skipBlankAndCommentLines();
+    if (this.pos < this.text.length && this.lineIndent() > indent) {
+      // Deeper content after a complete value is either a continuation or an error: the full reader decides.
+      const c = this.text.charCodeAt(this.pos);
+      if (!(c === 0x2d && isSeqIndicator(this.text, this.pos))) throw GIVE_UP;
+      throw GIVE_UP;
+    }
+    this.pos = save;
+  }
+
+  private blockSequence(indent: number, depth: number): SList {
+    if (depth > this.opts.maxDepth) throw GIVE_UP;
+    const items: SyntaxNode[] = [];
+    const start = this.pos;
+    let end = start;
+    for (;;) {
+      // At `-`.
+      this.pos++;
+      const t = this.text;
+      let i = this.pos;
+      while (i < t.length && t.charCodeAt(i) === SP) i++;
+      const c = t.charCodeAt(i);
+      let item: SyntaxNode;
+      if (i >= t.length || c === NL || c === HASH) {
+        if (c === HASH && i === this.pos) throw GIVE_UP;
+        const nl = i >= t.length ? t.length : t.indexOf('\n', i);
+        this.pos = nl === -1 ? t.length : nl + 1;
+        this.skipBlankAndCommentLines();
+        if (this.pos >= t.length) throw GIVE_UP;
+        const col = this.lineIndent();
+        if (col <= indent) throw GIVE_UP; // null item
+        const isSeq = t.charCodeAt(this.pos) === 0x2d && isSeqIndicator(t, this.pos);
+        item = isSeq ? this.blockSequence(col, depth + 1) : this.blockMapping(col, depth + 1);
+      } else {
+        this.pos = i;
+        const col = i - (t.lastIndexOf('\n', i - 1) + 1);
+        if (c === 0x2d && isSeqIndicator(t, i)) item = this.blockSequence(col, depth + 1);
+        else if (this.looksLikeKey()) item = this.blockMapping(col, depth + 1);
+        else {
+          item = this.inlineValue(depth);
+          this.endOfLine();
+          this.noContinuation(indent);
+        }
+      }
+      items.push(item);
+      end = trimEnd(this.text, start, spanEndOffset(item, this.source));
+      const save = this.pos;
+      this.skipBlankAndCommentLines();
+      if (this.pos >= this.text.length) break;
+      const col = this.lineIndent();
+      if (col < indent) {
+        this.pos = save;
+        break;
+      }
+      if (col > indent) throw GIVE_UP;
+      if (!(this.text.charCodeAt(this.pos) === 0x2d && isSeqIndicator(this.text, this.pos))) {
+        this.pos = save;
+        break;
+      }
+    }
+    this.consumed = Math.max(this.consumed, end);
+    return { kind: 'list', items, span: this.source.span(start, end) };
+  }
+
+  /** Is there `key:` (then space or end of line) at this.pos, before the end of the line? */
+  private looksLikeKey(): boolean {
+    const save = this.pos;
+    try {
+      this.key();
+      const c = this.text.charCodeAt(this.pos);
+      const n = this.text.charCodeAt(this.pos + 1);
+      return c === 0x3a && (n === SP || n === NL || Number.isNaN(n));
+    } catch (err) {
+      if (err instanceof GiveUp) return false;
+      throw err;
+    } finally {
+      this.pos = save;
+    }
+  }
+
+  /** A block mapping key: a plain identifier-like word or a quoted string. */
+  private key(): string {
+    const c = this.text.charCodeAt(this.pos);
+    if (c === 0x22 /* " */ || c === 0x27 /* ' */) {
+      const s = this.quoted();
+      return String(s.value);
+    }
+    PLAIN_KEY_RE.lastIndex = this.pos;
+    const m = PLAIN_KEY_RE.exec(this.text);
+    if (m === null) throw GIVE_UP;
+    const k = m[0];
+    if (NULL_RE.test(k) || BOOL_RE.test(k)) throw GIVE_UP;
+    this.pos += k.length;
+    return k;
+  }
+
+  // --- values -----------------------------------------------------------------------------------------------
+
+  private inlineValue(depth: number): SyntaxNode {
+    const c = this.text.charCodeAt(this.pos);
+    if (c === 0x7b || c === 0x5b) return this.flow(depth + 1);
+    if (c === 0x22 || c === 0x27) {
+      const s = this.quoted();
+      this.consumed = Math.max(this.consumed, this.pos);
+      return s;
+    }
+    return this.plain(false);
+  }
+
+  private plain(inFlow: boolean): SScalar {
+    const t = this.text;
+    const start = this.pos;
+    const c = t.charCodeAt(start);
+    // Indicators that cannot start a plain scalar (or start YAML features outside the subset).
+    if ('&*!|>%@`#,[]{}'.includes(t[start] ?? '')) throw GIVE_UP;
+    if ((c === 0x2d || c === 0x3f || c === 0x3a) && (t.charCodeAt(start + 1) === SP || t.charCodeAt(start + 1) === NL)) throw GIVE_UP;
+    let i = start;
+    for (; i < t.length; i++) {
+      const ch = t.charCodeAt(i);
+      if (ch === NL) break;
+      if (ch === HASH && t.charCodeAt(i - 1) === SP) break;
+      if (ch === 0x3a /* : */) {
+        const n = t.charCodeAt(i + 1);
+        if (n === SP || n === NL || Number.isNaN(n) || (inFlow && (n === 0x2c || n === 0x5d || n === 0x7d))) throw GIVE_UP;
+      }
+      if (inFlow && (ch === 0x2c || ch === 0x5d || ch === 0x7d || ch === 0x5b || ch === 0x7b)) break;
+    }
+    let end = i;
+    while (end > start && t.charCodeAt(end - 1) === SP) end--;
+    if (end === start) throw GIVE_UP;
+    this.pos = end;
+    const raw = t.slice(start, end);
+    const span = this.source.span(start, end);
+    this.consumed = Math.max(this.consumed, end);
+    return resolvePlain(raw, span);
+  }
+
+  private quoted(): SScalar {
+    const t = this.text;
+    const start = this.pos;
+    const q = t.charCodeAt(start);
+    let out = '';
+    let i = start + 1;
+    if (q === 0x27) {
+      for (;;) {
+        const j = t.indexOf("'", i);
+        if (j === -1) throw GIVE_UP;
+        const chunk = t.slice(i, j);
+        if (chunk.includes('\n')) throw GIVE_UP;
+        out += chunk;
+        if (t.charCodeAt(j + 1) === 0x27) {
+          out += "'";
+          i = j + 2;
+          continue;
+        }
+        i = j + 1;
+        break;
+      }
+    } else {
+      let from = i;
+      for (;;) {
+        if (i >= t.length) throw GIVE_UP;
+        const ch = t.charCodeAt(i);
+        if (ch === 0x22) break;
+        if (ch === NL) throw GIVE_UP;
+        if (ch === 0x5c /* \ */) {
+          out += t.slice(from, i);
+          const e = t[i + 1];
+          const simple = e === undefined ? undefined : ESCAPES[e];
+          if (simple !== undefined) {
+            out += simple;
+            i += 2;
+          } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(t.slice(i + 2, i + 6))) {
+            out += String.fromCharCode(parseInt(t.slice(i + 2, i + 6), 16));
+            i += 6;
+          } else throw GIVE_UP;
+          from = i;
+          continue;
+        }
+        i++;
+      }
+      out += t.slice(from, i);
+      i++;
+    }
+    this.pos = i;
+    return { kind: 'scalar', style: 'string', value: out, raw: t.slice(start, i), span: this.source.span(start, i) };
+  }
+
+  /** `{…}` or `[…]`, JSON-like, possibly over several lines (no comments inside). */
+  private flow(depth: number): SyntaxNode {
+    if (depth > this.opts.maxDepth) throw GIVE_UP;
+    const t = this.text;
+    const start = this.pos;
+    const open = t.charCodeAt(start);
+    this.pos++;
+    const close = open === 0x7b ? 0x7d : 0x5d;
+    const fields: SField[] = [];
+    const items: SyntaxNode[] = [];
+    const names = new Set<string>();
+    this.flowSpace();
+    if (t.charCodeAt(this.pos) === close) {
+      this.pos++;
+    } else {
+      for (;;) {
+        if (open === 0x7b) {
+          const ks = this.pos;
+          const c = t.charCodeAt(ks);
+          let name: string;
+          if (c === 0x22 || c === 0x27) name = String(this.quoted().value);
+          else {
+            PLAIN_KEY_RE.lastIndex = ks;
+            const m = PLAIN_KEY_RE.exec(t);
+            if (m === null) throw GIVE_UP;
+            name = m[0];
+            if (NULL_RE.test(name) || BOOL_RE.test(name)) throw GIVE_UP;
+            this.pos += name.length;
+          }
+          const ke = this.pos;
+          if (names.has(name) || name === '<<') throw GIVE_UP;
+          names.add(name);
+          if (t.charCodeAt(this.pos) !== 0x3a) throw GIVE_UP;
+          this.pos++;
+          // JSON allows `"a":1`; YAML needs a space after `:` unless the key is quoted.
+          const n = t.charCodeAt(this.pos);
+          if (!(n === SP || n === NL) && !(c === 0x22 || c === 0x27)) throw GIVE_UP;
+          this.flowSpace();
+          const value = this.flowValue(depth);
+          const valueEnd = spanEndOffset(value, this.source);
+          fields.push({ name, keySpan: this.source.span(ks, ke), span: this.source.span(ks, valueEnd), value });
+        } else {
+          items.push(this.flowValue(depth));
+        }
+        this.flowSpace();
+        const c = t.charCodeAt(this.pos);
+        if (c === 0x2c) {
+          this.pos++;
+          this.flowSpace();
+          if (t.charCodeAt(this.pos) === close) throw GIVE_UP; // trailing comma: let the full reader judge
+          continue;
+        }
+        if (c === close) {
+          this.pos++;
+          break;
+        }
+        throw GIVE_UP;
+      }
+    }
+    const span = this.source.span(start, this.pos);
+    this.consumed = Math.max(this.consumed, this.pos);
+    return open === 0x7b ? { kind: 'message', fields, span } : { kind: 'list', items, span };
+  }
+
+  private flowValue(depth: number): SyntaxNode {
+    const c = this.text.charCodeAt(this.pos);
+    if (c === 0x7b || c === 0x5b) return this.flow(depth + 1);
+    if (c === 0x22 || c === 0x27) return this.quoted();
+    return this.plain(true);
+  }
+
+  private flowSpace(): void {
+    const t = this.text;
+    while (this.pos < t.length) {
+      const c = t.charCodeAt(this.pos);
+      if (c === SP || c === NL) this.pos++;
+      else if (c === HASH) throw GIVE_UP;
+      else break;
+    }
+  }
+}
+
+const ESCAPES: Record<string, string> = {
+  '\\': '\\',
+  '"': '"',
+  '/': '/',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  '0': '\0',
+};
+
+function isSeqIndicator(t: string, i: number): boolean {
+  const n = t.charCodeAt(i + 1);
+  return n === SP || n === NL || Number.isNaN(n);
+}
+
+function resolvePlain(raw: string, span: Span): SScalar {
+  if (NULL_RE.test(raw)) return { kind: 'scalar', style: 'null', value: null, raw, span };
+  if (BOOL_RE.test(raw)) return { kind: 'scalar', style: 'bool', value: raw[0] === 't' || raw[0] === 'T', raw, span };
+  if (INT_RE.test(raw)) return { kind: 'scalar', style: 'number', value: parseInt(raw, 10), raw, span };
+  if (HEX_RE.test(raw)) return { kind: 'scalar', style: 'number', value: parseInt(raw.slice(2), 16), raw, span };
+  if (OCT_RE.test(raw)) return { kind: 'scalar', style: 'number', value: parseInt(raw.slice(2), 8), raw, span };
+  if (SPECIAL_FLOAT_RE.test(raw)) {
+    const value = raw.slice(-3).toLowerCase() === 'nan' ? NaN : raw[0] === '-' ? -Infinity : Infinity;
+    return { kind: 'scalar', style: 'number', value, raw, span };
+  }
+  if (EXP_RE.test(raw) || FLOAT_RE.test(raw)) return { kind: 'scalar', style: 'number', value: parseFloat(raw), raw, span };
+  return { kind: 'scalar', style: 'bare', value: raw, raw, span };
+}
+
+/** The end offset of a node's span (spans are line:column; turn the end back into an offset). */
+function spanEndOffset(n: SyntaxNode, source: SourceFile): number {
+  return offsetOf(source, n.span.endLine, n.span.endColumn);
+}
+
+const lineStartCache = new WeakMap<SourceFile, number[]>();
+
+/** The 0-based offset of a 1-based line:column. */
+export function offsetOf(source: SourceFile, line: number, column: number): number {
+  let starts = lineStartCache.get(source);
+  if (starts === undefined) {
+    starts = [0];
+    const t = source.text;
+    for (let i = t.indexOf('\n'); i !== -1; i = t.indexOf('\n', i + 1)) starts.push(i + 1);
+    lineStartCache.set(source, starts);
+  }
+  return starts[line - 1]! + column - 1;
+}
+
+function trimEnd(t: string, start: number, end: number): number {
+  let e = end;
+  while (e > start && (t.charCodeAt(e - 1) === NL || t.charCodeAt(e - 1) === SP)) e--;
+  return e;
+}
+
+/** Whole-line `#` comments in [from, to), without the marker (the same rule as the full reader's). */
+export function commentsBetween(text: string, from: number, to: number): string[] {
+  if (to <= from) return [];
+  const out: string[] = [];
+  let i = from;
+  if (from > 0 && text.charCodeAt(from - 1) !== NL) {
+    const nl = text.indexOf('\n', i);
+    if (nl === -1 || nl >= to) return [];
+    i = nl + 1;
+  }
+  while (i < to) {
+    let j = text.indexOf('\n', i);
+    if (j === -1 || j > to) j = to;
+    const line = text.slice(i, j).trim();
+    if (line.startsWith('#')) out.push(stripMarker(line));
+    else if (line !== '' && line !== '-' && line !== '---') {
+      if (!/^(- ?)+$/.test(line)) out.length = 0;
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
+/** A `# comment` after `from` on the same line. */
+export function trailingComment(text: string, from: number): string | undefined {
+  let end = text.indexOf('\n', from);
+  if (end === -1) end = text.length;
+  const rest = text.slice(from, end);
+  const m = /(^|[ \t])#(.*)$/.exec(rest);
+  if (m === null) return undefined;
+  return stripMarker('#' + m[2]!).trimEnd();
+}
+
+function stripMarker(line: string): string {
+  return line.replace(/^#\s?/, '').replace(/\r$/, '');
+}
