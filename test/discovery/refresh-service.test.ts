@@ -72,8 +72,9 @@ test('refresh service: polls the URL, applies the simple shape and ClusterLoadAs
   const cm = createClusterManager(articleConfig(cp.port), { random: new SeededRandom(1), clock: { now: () => performance.now() } });
   try {
     const c = cm.get('example-cluster')!;
+    assert.equal(addrs(c.hosts.hosts), '127.0.0.1:1', 'static endpoints until the first answer');
     await cm.ready();
-    assert.equal(addrs(c.hosts.hosts), '127.0.0.1:2001,127.0.0.1:2002');
+    await until(() => addrs(c.hosts.hosts) === '127.0.0.1:2001,127.0.0.1:2002', 10_000, 'first answer applied');
     assert.equal(c.hosts.hosts[1]!.weight, 3);
     assert.equal(cp.requests[0]!.url, '/cluster/example-cluster');
     const stays = c.hosts.hosts[1];
@@ -129,7 +130,7 @@ test('refresh service: ETag sent back as If-None-Match, 304 keeps the set; a clu
   try {
     await cm.ready();
     const c = cm.get('dyn')!;
-    assert.equal(addrs(c.hosts.hosts), '127.0.0.1:3001');
+    await until(() => addrs(c.hosts.hosts) === '127.0.0.1:3001', 10_000, 'first answer applied');
     await until(() => cm.refreshClient('dyn')!.stats.update_no_rebuild >= 1, 5000, '304 handled');
     assert.ok(cp.requests.some((r) => r.ifNoneMatch === '"v1"'), 'conditional request sent');
     assert.equal(addrs(c.hosts.hosts), '127.0.0.1:3001');
