@@ -14,7 +14,7 @@ import { didYouMean } from '../config/suggest.js';
 import { type LatencyDist, sampleLatency } from './latency.js';
 import { type SimRequest, type SyntheticMix, SyntheticTraffic, readReplayFile } from './traffic.js';
 import { chiSquareTest } from './stats.js';
-import type { ClusterReport, EndpointReport, ListenerReport, RouteReport, SimReport, TimelineEntry } from './report-types.js';
+import type { ClusterReport, EndpointReport, ListenerReport, PhaseReport, RouteReport, SimReport, TimelineEntry } from './report-types.js';
 
 export interface TimelineEvent {
   readonly atMs: number;
@@ -85,6 +85,23 @@ class ClusterState {
   }
 }
 
+class PhaseStats {
+  requests = 0;
+  noHost = 0;
+  readonly counts: Float64Array;
+  readonly expected: Float64Array;
+  constructor(n: number) {
+    this.counts = new Float64Array(n);
+    this.expected = new Float64Array(n);
+  }
+}
+
+/** Which timeline phase the clock is in (the number of --at events applied so far). */
+interface PhaseClock {
+  phase: number;
+  readonly track: boolean;
+}
+
 class RouteClusterStats {
   requests = 0;
   noHost = 0;
@@ -92,11 +109,17 @@ class RouteClusterStats {
   readonly counts: Float64Array;
   readonly expected: Float64Array;
   readonly latencySum: Float64Array;
+  /** Per timeline phase, only when there is a timeline. */
+  readonly phases: (PhaseStats | undefined)[] = [];
   private epochVersion = -1;
+  private epochPhase = -1;
   private epochCount = 0;
   private epochShares: Float64Array = new Float64Array(0);
 
-  constructor(readonly cs: ClusterState) {
+  constructor(
+    readonly cs: ClusterState,
+    private readonly clock: PhaseClock,
+  ) {
     const n = cs.hosts.length;
     this.counts = new Float64Array(n);
     this.expected = new Float64Array(n);
@@ -107,18 +130,42 @@ class RouteClusterStats {
   begin(): void {
     this.requests++;
     const v = this.cs.hostSet.version;
-    if (v !== this.epochVersion) {
+    const p = this.clock.phase;
+    if (v !== this.epochVersion || p !== this.epochPhase) {
       this.flush();
       this.epochVersion = v;
+      this.epochPhase = p;
       this.epochShares = this.cs.sharesNow();
     }
     this.epochCount++;
+    if (this.clock.track) this.phase(p).requests++;
+  }
+
+  /** A pick of host `idx`. */
+  record(idx: number): void {
+    this.counts[idx]!++;
+    if (this.clock.track) this.phase(this.clock.phase).counts[idx]!++;
+  }
+
+  recordNoHost(): void {
+    this.noHost++;
+    if (this.clock.track) this.phase(this.clock.phase).noHost++;
+  }
+
+  phase(p: number): PhaseStats {
+    let ph = this.phases[p];
+    if (ph === undefined) this.phases[p] = ph = new PhaseStats(this.cs.hosts.length);
+    return ph;
   }
 
   flush(): void {
     if (this.epochCount === 0) return;
     const s = this.epochShares;
-    for (let i = 0; i < s.length; i++) this.expected[i]! += this.epochCount * s[i]!;
+    const ph = this.clock.track ? this.phase(this.epochPhase).expected : undefined;
+    for (let i = 0; i < s.length; i++) {
+      this.expected[i]! += this.epochCount * s[i]!;
+      if (ph) ph[i]! += this.epochCount * s[i]!;
+    }
     this.epochCount = 0;
   }
 }
@@ -260,6 +307,7 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
   const timeline = [...(opts.timeline ?? [])].sort((a, b) => a.atMs - b.atMs);
   const timelineTargets = timeline.map((e) => hostsAt(e.address, `--at ${e.atMs}ms:${e.action}`));
   const timelineDone: TimelineEntry[] = [];
+  const phaseClock: PhaseClock = { phase: 0, track: timeline.length > 0 };
 
   const total =
     opts.requests ?? (opts.durationMs !== undefined ? Math.floor((rps * opts.durationMs) / 1000) : opts.requestsFile !== undefined ? undefined : 10_000);
@@ -291,6 +339,7 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
       virtualMs: now,
       timeline: timelineDone,
       latency: anyLatency,
+      phaseBounds: [0, ...timeline.map((e) => e.atMs)],
     });
 
   const process1 = (req: SimRequest): void => {
@@ -300,6 +349,7 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
       for (const { cs, host } of timelineTargets[timelineIndex]!) cs.hostSet.setHealthFlag(host, 'active-hc', e.action === 'down');
       timelineDone.push({ atMs: e.atMs, action: e.action, address: e.address, afterRequests: done });
       timelineIndex++;
+      phaseClock.phase = timelineIndex;
     }
     if (anyLatency) completions.drain(now);
     done++;
@@ -342,7 +392,7 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
         return;
       }
       rcs = rs.clusters.get(clusterName);
-      if (!rcs) rs.clusters.set(clusterName, (rcs = new RouteClusterStats(cs)));
+      if (!rcs) rs.clusters.set(clusterName, (rcs = new RouteClusterStats(cs, phaseClock)));
       if (cid >= 0) rs.byId[cid] = rcs;
     }
     const cs = rcs.cs;
@@ -350,12 +400,12 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
     const hash = route.hashPolicies === undefined ? undefined : routeHash(route, lookup, { sourceIp: req.sourceIp, path: req.path });
     const host = cs.balancer.pick(hash === undefined ? undefined : { hash });
     if (host === undefined) {
-      rcs.noHost++;
+      rcs.recordNoHost();
       return;
     }
     if (cs.balancer.lastPickInPanic) rcs.panicPicks++;
     const idx = cs.index.get(host)!;
-    rcs.counts[idx]!++;
+    rcs.record(idx);
     if (anyLatency) {
       const d = cs.latency[idx];
       if (d !== undefined) {
@@ -407,6 +457,8 @@ interface ReportMeta {
   virtualMs: number;
   timeline: TimelineEntry[];
   latency: boolean;
+  /** Start time of each timeline phase (phase 0 starts at 0). */
+  phaseBounds: number[];
 }
 
 function buildReport(listeners: ListenerStats[], meta: ReportMeta): SimReport {
@@ -423,7 +475,7 @@ function buildReport(listeners: ListenerStats[], meta: ReportMeta): SimReport {
         const rcs = rs.clusters.get(name);
         const weight = weights?.clusters.filter((c) => c.name === name).reduce((a, c) => a + c.weight, 0);
         const expectedShare = weights ? (weights.total > 0 ? weight! / weights.total : 0) : r.kind === 'cluster' ? 1 : undefined;
-        clusters.push(clusterReport(name, rcs, rs.requests, expectedShare, meta.latency));
+        clusters.push(clusterReport(name, rcs, rs.requests, expectedShare, meta.latency, meta.phaseBounds));
       }
       routes.push({
         id: r.id,
@@ -455,7 +507,14 @@ function buildReport(listeners: ListenerStats[], meta: ReportMeta): SimReport {
   };
 }
 
-function clusterReport(name: string, rcs: RouteClusterStats | undefined, routeRequests: number, expectedShare: number | undefined, latency: boolean): ClusterReport {
+function clusterReport(
+  name: string,
+  rcs: RouteClusterStats | undefined,
+  routeRequests: number,
+  expectedShare: number | undefined,
+  latency: boolean,
+  phaseBounds: number[],
+): ClusterReport {
   if (!rcs) {
     return {
       name,
@@ -505,6 +564,26 @@ function clusterReport(name: string, rcs: RouteClusterStats | undefined, routeRe
     pValue: chi.pValue,
     endpoints,
   };
+  if (rcs.phases.length > 0) {
+    const phases: PhaseReport[] = [];
+    rcs.phases.forEach((ph, p) => {
+      if (ph === undefined || ph.requests === 0) return;
+      const picked = ph.requests - ph.noHost;
+      phases.push({
+        fromMs: phaseBounds[p] ?? 0,
+        toMs: p + 1 < phaseBounds.length ? phaseBounds[p + 1]! : null,
+        requests: ph.requests,
+        noHost: ph.noHost,
+        endpoints: cs.hosts.map((h, i) => ({
+          address: h.address,
+          count: ph.counts[i]!,
+          share: picked > 0 ? ph.counts[i]! / picked : 0,
+          expectedShare: ph.expected[i]! / ph.requests,
+        })),
+      });
+    });
+    out.phases = phases;
+  }
   if (latency) {
     const sum = rcs.latencySum.reduce((a, b) => a + b, 0);
     out.meanLatencyMs = picked > 0 ? sum / picked : undefined;

@@ -55,7 +55,7 @@ export function renderTable(report: SimReport, c: ChalkInstance): string {
       for (const cl of r.clusters) lines.push(...renderCluster(cl, r.kind === 'weighted_clusters', c));
     }
   }
-  return lines.join('\n') + '\n';
+  return lines.map((l) => l.trimEnd()).join('\n') + '\n';
 }
 
 function renderCluster(cl: ClusterReport, weighted: boolean, c: ChalkInstance): string[] {
@@ -89,6 +89,20 @@ function renderCluster(cl: ClusterReport, weighted: boolean, c: ChalkInstance): 
     lines.push(
       `      ${padRight(e.address, addrW)}  ${padLeft(String(e.priority), 4)}  ${padLeft(String(e.weight), 6)}  ${health}  ${padLeft(String(e.count), countW)}  ${padLeft(pct(e.share), 7)}  ${padLeft(pct(e.expectedShare), 8)}  ${devColored}${lat}  ${c.blue(bar(e.share))}`,
     );
+  }
+  if (cl.phases && cl.phases.length > 0) {
+    // Over time: one row per timeline phase, one column per endpoint: observed share (expected).
+    const secs = (ms: number) => `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)}s`;
+    const labels = cl.phases.map((p) => `${secs(p.fromMs)}–${p.toMs === null ? 'end' : secs(p.toMs)}`);
+    const labelW = Math.max(9, ...labels.map((l) => l.length));
+    const reqW = Math.max(8, ...cl.phases.map((p) => String(p.requests).length));
+    const colW = cl.endpoints.map((e) => Math.max(e.address.length, 17));
+    lines.push(c.dim(`      ${padRight('over time', labelW)}  ${padLeft('requests', reqW)}  ${cl.endpoints.map((e, i) => padRight(e.address, colW[i]!)).join('  ')}`));
+    cl.phases.forEach((p, k) => {
+      const cells = p.endpoints.map((e, i) => padRight(`${pct(e.share, 1)} (${pct(e.expectedShare, 1)})`, colW[i]!));
+      const extra = p.noHost > 0 ? c.red(`  503 UH: ${p.noHost}`) : '';
+      lines.push(`      ${padRight(labels[k]!, labelW)}  ${padLeft(String(p.requests), reqW)}  ${cells.join('  ')}${extra}`);
+    });
   }
   return lines;
 }

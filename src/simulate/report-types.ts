@@ -67,6 +67,18 @@ export interface ClusterReport {
   readonly endpoints: readonly EndpointReport[];
   /** Mean latency of the cluster's picked requests (only with --latency). */
   meanLatencyMs?: number | undefined;
+  /** The split between timeline events (only with --at); phases this cluster saw no request in are left out. */
+  phases?: PhaseReport[];
+}
+
+export interface PhaseReport {
+  readonly fromMs: number;
+  /** null for the last phase (until the end of the simulation). */
+  readonly toMs: number | null;
+  readonly requests: number;
+  readonly noHost: number;
+  /** Same order as the cluster's endpoints. */
+  readonly endpoints: readonly { address: string; count: number; share: number; expectedShare: number }[];
 }
 
 export interface EndpointReport {

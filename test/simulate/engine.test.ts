@@ -98,6 +98,15 @@ test('timeline: a host going down mid-run gets only its share of the time before
   assert.ok(Math.abs(a.expectedShare - 2 / 9) < 1e-9);
   assert.equal(c.panicPicks, 0);
   assert.deepEqual(r.timeline.map((t) => [t.action, t.afterRequests]), [['down', 3000], ['up', 6000]]);
+  // The split over time: one phase per interval between events.
+  assert.deepEqual(
+    c.phases!.map((p) => [p.fromMs, p.toMs, p.requests, Math.round(p.endpoints[0]!.count), Number(p.endpoints[0]!.expectedShare.toFixed(4))]),
+    [
+      [0, 3000, 3000, 1000, 0.3333],
+      [3000, 6000, 3000, 0, 0],
+      [6000, null, 3000, 1000, 0.3333],
+    ],
+  );
 });
 
 test('LEAST_REQUEST avoids a slow endpoint that round robin keeps feeding', async () => {
