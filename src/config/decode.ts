@@ -49,8 +49,8 @@ const TYPE_URLS: Record<string, readonly string[]> = {
 /** Decode a whole config (the root is a Bootstrap). */
 export function decodeConfig(tree: SMessage, opts: DecodeOptions): DecodeResult {
   const d = new Decoder(opts.schema ?? loadSchema(), opts.format);
-  const root = d.message(d.schema.message('Bootstrap'), tree, 'Bootstrap');
-  const config = (root === UNMODELED ? {} : root) as Bootstrap;
+  const root = d.message(d.schema.message('Bootstrap'), tree, 'Bootstrap', true);
+  const config = root as Bootstrap;
   return { config, diagnostics: d.diagnostics };
 }
 
@@ -93,14 +93,17 @@ class Decoder implements NormalizeContext {
     this.diagnostics.push(d);
   }
 
-  message(desc: MessageDesc, written: SMessage, path: string): ModelNode | typeof UNMODELED {
+  message(desc: MessageDesc, written: SMessage, path: string, root: true): ModelNode;
+  message(desc: MessageDesc, written: SMessage, path: string): ModelNode | typeof UNMODELED;
+  message(desc: MessageDesc, written: SMessage, path: string, root = false): ModelNode | typeof UNMODELED {
     const original = expandAny(written);
     if (original !== written) {
       const carried = this.notes.get(written);
       if (carried !== undefined) this.notes.set(original, carried);
     }
     const typeField = original.fields.find((f) => f.name === '@type');
-    if (typeField !== undefined && !this.typeMatches(desc, typeField)) return UNMODELED;
+    // A mismatched @type on the root is reported, and the file still read as a bootstrap.
+    if (typeField !== undefined && !this.typeMatches(desc, typeField, root) && !root) return UNMODELED;
     const msg = normalizeMessage(desc, original, this);
     const node: ModelNode & Record<string, unknown> = {};
     const fields: { [name: string]: FieldMeta } = {};
@@ -162,8 +165,9 @@ class Decoder implements NormalizeContext {
       fields[f.name] = fieldMeta(f);
     }
     if (unmodeled !== undefined) node.unmodeled = unmodeled;
-    const notes = [...(this.notes.get(original) ?? []), ...(msg !== original ? this.notes.get(msg) ?? [] : [])];
-    if (notes.length > 0) meta.dialect = notes;
+    const own = this.notes.get(original);
+    const rewritten = msg !== original ? this.notes.get(msg) : undefined;
+    if (own !== undefined || rewritten !== undefined) meta.dialect = [...(own ?? []), ...(rewritten ?? [])];
     Object.defineProperty(node, META, { value: meta, enumerable: false, writable: true, configurable: true });
     afterDecode(desc, node, this);
     return node;
@@ -257,7 +261,7 @@ class Decoder implements NormalizeContext {
     return node;
   }
 
-  private typeMatches(desc: MessageDesc, typeField: SField): boolean {
+  private typeMatches(desc: MessageDesc, typeField: SField, root: boolean): boolean {
     const v = typeField.value;
     const url = v.kind === 'scalar' && typeof v.value === 'string' ? v.value : undefined;
     const name = url?.slice(url.lastIndexOf('/') + 1);
@@ -270,7 +274,9 @@ class Decoder implements NormalizeContext {
       message:
         url === undefined
           ? '`@type` must be a type URL string'
-          : `\`${name}\` is not modelled by meshctl; it is kept verbatim and passed through unchanged`,
+          : root
+            ? `\`${name}\` is not a bootstrap; the file is read as one anyway`
+            : `\`${name}\` is not modelled by meshctl; it is kept verbatim and passed through unchanged`,
       span: v.span,
       hint: accepted !== undefined ? `meshctl models ${accepted.map((a) => a.split('.').pop()).join(' / ')} here` : undefined,
     } as Diagnostic);

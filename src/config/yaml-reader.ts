@@ -288,7 +288,7 @@ class Reader {
     this.active.add(target);
     this.expanding++;
     try {
-      return this.node(target, depth, span.column);
+      return this.node(target, depth, n.range?.[0] ?? 0);
     } finally {
       this.expanding--;
       this.active.delete(target);
