@@ -11,21 +11,21 @@ interface SimulateCliOptions {
   duration?: string;
   seed: string;
   listener?: string;
-  host: string[];
-  path: string[];
-  method: string[];
-  header: string[];
+  host?: string[];
+  path?: string[];
+  method?: string[];
+  header?: string[];
   requestsFile?: string;
-  unhealthy: string[];
-  latency: string[];
-  at: string[];
+  unhealthy?: string[];
+  latency?: string[];
+  at?: string[];
   format: 'table' | 'json';
   watch?: boolean;
   color: boolean;
   randomWeighted?: boolean;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export function register(program: Command): void {
   program
@@ -37,14 +37,14 @@ export function register(program: Command): void {
     .option('--duration <d>', 'simulate this long at --rps (e.g. 60s); requests = rps × duration')
     .option('--seed <s>', 'random seed: the same seed gives the same result', '1')
     .option('--listener <name>', 'send traffic to this listener only (default: spread over all HTTP listeners)')
-    .option('--host <host>', 'Host/:authority of the requests; repeat for a mix (default: the first domain of the first virtual host)', collect, [])
-    .option('--path <path>', 'request path; repeat for a mix (default /)', collect, [])
-    .option('--method <method>', 'request method; repeat for a mix (default GET)', collect, [])
-    .option('--header <name:value>', 'request header; repeat, several values of one name form a mix', collect, [])
+    .option('--host <host>', 'Host/:authority of the requests; repeat for a mix (default: the first domain of the first virtual host)', collect)
+    .option('--path <path>', 'request path; repeat for a mix (default /)', collect)
+    .option('--method <method>', 'request method; repeat for a mix (default GET)', collect)
+    .option('--header <name:value>', 'request header; repeat, several values of one name form a mix', collect)
     .option('--requests-file <file>', 'replay requests: JSON lines {method, host, path, headers, source_ip, listener} or Envoy access-log lines')
-    .option('--unhealthy <host:port>', 'mark an endpoint unhealthy from the start; repeatable', collect, [])
-    .option('--latency <host:port=dist>', 'endpoint latency on the virtual clock: const:5ms, exp:10ms, normal:20ms,5ms, uniform:5ms,15ms (`*=` for all); repeatable', collect, [])
-    .option('--at <time:down|up=host:port>', 'timeline event, e.g. 10s:down=10.244.0.2:8080; repeatable', collect, [])
+    .option('--unhealthy <host:port>', 'mark an endpoint unhealthy from the start; repeatable', collect)
+    .option('--latency <host:port=dist>', 'endpoint latency on the virtual clock: const:5ms, exp:10ms, normal:20ms,5ms, uniform:5ms,15ms (`*=` for all); repeatable', collect)
+    .option('--at <time:down|up=host:port>', 'timeline event, e.g. 10s:down=10.244.0.2:8080; repeatable', collect)
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--watch', 'live view while the simulation runs (on a terminal only)')
     .option('--random-weighted', 'RANDOM clusters honour endpoint weights (Envoy ignores them; this is meshctl\'s variant)')
@@ -65,13 +65,13 @@ async function runSimulate(path: string, opts: SimulateCliOptions): Promise<numb
     simOpts = {
       seed: o.parseSeed(opts.seed),
       configName: path,
-      hosts: opts.host,
-      paths: opts.path,
-      methods: opts.method.map((m) => m.toUpperCase()),
-      headers: o.parseHeaders(opts.header),
-      unhealthy: opts.unhealthy.map((u) => o.parseAddress(u, '--unhealthy')),
-      latency: o.parseLatencyFlags(opts.latency),
-      timeline: o.parseTimeline(opts.at),
+      hosts: opts.host ?? [],
+      paths: opts.path ?? [],
+      methods: (opts.method ?? []).map((m) => m.toUpperCase()),
+      headers: o.parseHeaders(opts.header ?? []),
+      unhealthy: (opts.unhealthy ?? []).map((u) => o.parseAddress(u, '--unhealthy')),
+      latency: o.parseLatencyFlags(opts.latency ?? []),
+      timeline: o.parseTimeline(opts.at ?? []),
       weightedRandom: opts.randomWeighted === true,
       ...(opts.requests !== undefined ? { requests: o.parseCount(opts.requests, '--requests') } : {}),
       ...(rps !== undefined ? { rps } : {}),
