@@ -114,3 +114,20 @@ test('usage errors exit 2 with a clear message; config errors exit 1', async () 
   assert.equal(r.code, 1);
   assert.match(r.stderr, /broken\.textproto:\d+:\d+: error/);
 });
+
+test('--requests-file replays an access log through the CLI; --latency shows mean latency', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshctl-simcli-'));
+  const log = join(dir, 'access.log');
+  const line = (path: string) => `[2024-01-01T00:00:00.000Z] "GET ${path} HTTP/2" 200 - 0 0 1 1 "10.1.1.1" "curl" "-" "example.service.local" "-"`;
+  writeFileSync(log, [line('/'), line('/a'), '{"host":"example.service.local","path":"/b"}', ''].join('\n'));
+  const r = await runCli(['simulate', ARTICLE, '--requests-file', log, '--latency', '10.244.0.2:8080=const:5ms', '--latency', '*=const:1ms', '--format', 'json']);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as SimReport;
+  assert.equal(report.requests, 3);
+  const c = report.listeners[0]!.routes[0]!.clusters[0]!;
+  assert.equal(c.requests, 3);
+  for (const e of c.endpoints) if (e.count > 0) assert.equal(e.meanLatencyMs, e.address === '10.244.0.2:8080' ? 5 : 1);
+  const missing = await runCli(['simulate', ARTICLE, '--requests-file', join(dir, 'none.log')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /none\.log/);
+});
