@@ -1,6 +1,7 @@
 /** `--check-files`: the TLS key and certificate files exist, parse, belong together and have not expired. */
 import { readFileSync } from 'node:fs';
-import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { spanOf } from '../../config/model-base.js';
 import type { DataSource } from '../../config/model.js';
@@ -8,6 +9,13 @@ import type { Span } from '../../config/source.js';
 import { defineRule, type RuleContext } from '../rule.js';
 
 const DAY_MS = 86_400_000;
+
+/** node:crypto is loaded only under --check-files (it is the slowest builtin to initialise). */
+let cryptoModule: typeof import('node:crypto') | undefined;
+function crypto(): typeof import('node:crypto') {
+  cryptoModule ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  return cryptoModule;
+}
 /** Certificates expiring within this many days get a warning. */
 export const EXPIRY_WARNING_DAYS = 30;
 
@@ -78,7 +86,7 @@ function quietly<M extends string>(ctx: RuleContext<M>): RuleContext<Ids> {
 
 function parseCert(l: Loaded): X509Certificate | string {
   try {
-    return new X509Certificate(l.data);
+    return new (crypto().X509Certificate)(l.data);
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
@@ -86,7 +94,7 @@ function parseCert(l: Loaded): X509Certificate | string {
 
 function parseKey(l: Loaded): KeyObject | string {
   try {
-    return createPrivateKey(l.data);
+    return crypto().createPrivateKey(l.data);
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
