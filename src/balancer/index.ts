@@ -21,6 +21,7 @@ export type { Balancer, Clock, Host, HostHealth, HostInit, HostSetView, PickCont
 export { HostSet, hostsFromCluster, formatAddress, healthFromStatus } from './host-set.js';
 export { SeededRandom, createRandom, randomFromEntropy } from './random.js';
 export { xxHash64, combineHashes } from './xxhash64.js';
+export { murmurHash2 } from './murmur2.js';
 export { planPriorities } from './priority.js';
 export type { PriorityPlan, Slot } from './priority.js';
 
@@ -45,6 +46,7 @@ export interface BalancerSettings {
   readonly activeRequestBias: number;
   readonly minimumRingSize: number;
   readonly maximumRingSize: number;
+  readonly ringHashFunction: 'XX_HASH' | 'MURMUR_HASH_2';
   readonly maglevTableSize: number;
   readonly weightedRandom: boolean;
 }
@@ -63,6 +65,7 @@ export function balancerSettings(cluster: Cluster, opts: BalancerOptions = {}): 
     activeRequestBias: cluster.least_request_lb_config?.active_request_bias ?? 1,
     minimumRingSize: Math.min(cluster.ring_hash_lb_config?.minimum_ring_size || 1024, MAX_RING_SIZE),
     maximumRingSize: Math.min(cluster.ring_hash_lb_config?.maximum_ring_size || MAX_RING_SIZE, MAX_RING_SIZE),
+    ringHashFunction: cluster.ring_hash_lb_config?.hash_function ?? 'XX_HASH',
     maglevTableSize: table !== undefined && isPrime(table) && table <= 5000011 ? table : DEFAULT_MAGLEV_TABLE_SIZE,
     weightedRandom: opts.weightedRandom ?? false,
   };
@@ -77,7 +80,7 @@ function pickerFactory(s: BalancerSettings): PickerFactory {
     case 'RANDOM':
       return randomPolicy(s.weightedRandom);
     case 'RING_HASH':
-      return ringHash({ minimumRingSize: s.minimumRingSize, maximumRingSize: s.maximumRingSize });
+      return ringHash({ minimumRingSize: s.minimumRingSize, maximumRingSize: s.maximumRingSize, hashFunction: s.ringHashFunction });
     case 'MAGLEV':
       return maglev(s.maglevTableSize);
   }

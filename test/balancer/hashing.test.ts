@@ -78,3 +78,19 @@ test('maglev honours weights in the table', () => {
   const s = m.shares();
   assert.ok(Math.abs(s[0]! - 0.25) < 0.005, String(s[0]));
 });
+
+test('MurmurHash2 (Envoy STD_HASH_SEED variant) matches Envoy’s vectors; MURMUR_HASH_2 rings balance too', async () => {
+  const { murmurHash2 } = await import('../../src/balancer/murmur2.js');
+  assert.equal(murmurHash2(''), 6142509188972423790n);
+  assert.equal(murmurHash2('foo'), 9631199822919835226n);
+  assert.equal(murmurHash2('bar'), 11474628671133349555n);
+  assert.equal(murmurHash2('foo\nbar'), 16306510975912980159n);
+  assert.equal(murmurHash2('lyft'), 12847078931730529320n);
+  const set = new HostSet(hosts(4));
+  const xx = createBalancer({ lb_policy: 'RING_HASH' }, set, createRandom(1));
+  const mm = createBalancer({ lb_policy: 'RING_HASH', ring_hash_lb_config: { hash_function: 'MURMUR_HASH_2' } }, set, createRandom(1));
+  const a = [...xx.expectedShares().values()];
+  const b = [...mm.expectedShares().values()];
+  assert.notDeepEqual(a, b, 'a different ring');
+  for (const s of b) assert.ok(Math.abs(s - 0.25) < 0.06, String(s));
+});

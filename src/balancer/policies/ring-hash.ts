@@ -5,6 +5,7 @@
  * entry ≥ the request hash, wrapping to the start.
  */
 import { xxHash64 } from '../xxhash64.js';
+import { murmurHash2 } from '../murmur2.js';
 import type { Host } from '../types.js';
 import type { PickerFactory, SourcePicker } from './picker.js';
 import { emptyPicker } from './round-robin.js';
@@ -12,6 +13,8 @@ import { emptyPicker } from './round-robin.js';
 export interface RingHashOptions {
   readonly minimumRingSize: number;
   readonly maximumRingSize: number;
+  /** XX_HASH (default) or MURMUR_HASH_2 for the ring entries. */
+  readonly hashFunction?: 'XX_HASH' | 'MURMUR_HASH_2';
 }
 
 export const MAX_RING_SIZE = 8388608;
@@ -37,6 +40,7 @@ export class RingHashPicker implements SourcePicker {
     for (const h of hosts) minW = Math.min(minW, h.weight / total);
     const scale = Math.min(Math.ceil(minW * minRing) / minW, maxRing);
     const size = Math.ceil(scale);
+    const hashKey = opts.hashFunction === 'MURMUR_HASH_2' ? (k: string) => murmurHash2(k) : (k: string) => xxHash64(k);
     const hashes: bigint[] = [];
     const owners: number[] = [];
     let current = 0;
@@ -46,7 +50,7 @@ export class RingHashPicker implements SourcePicker {
       target += scale * (host.weight / total);
       let n = 0;
       while (current < target) {
-        hashes.push(xxHash64(`${host.address}_${n}`));
+        hashes.push(hashKey(`${host.address}_${n}`));
         owners.push(i);
         n++;
         current++;
