@@ -8,7 +8,10 @@ import type { TField, TList, TMessage, TNode, TScalar } from './tree.js';
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** A string literal with the escapes protobuf's text format defines. */
+const NEEDS_ESCAPE = /["\\\x00-\x1f\x7f]/;
+
 export function quoteTextproto(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"';
   let out = '"';
   for (const ch of s) {
     const c = ch.codePointAt(0)!;

@@ -80,7 +80,11 @@ function metaComments(c: Comments | undefined): Comments | undefined {
 }
 
 function sameComments(a: Comments | undefined, b: Comments | undefined): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.trailing !== b.trailing) return false;
+  const la = a.leading ?? [];
+  const lb = b.leading ?? [];
+  return la.length === lb.length && la.every((l, i) => l === lb[i]);
 }
 
 /** Both a field and the message it holds can carry comments; merge them without printing one twice. */
@@ -136,48 +140,49 @@ function scalarNode(info: FieldInfo, v: unknown, opts: TreeOptions): TNode {
 /** One model message as a tree, fields in proto order, then its unmodeled fields in their source order. */
 export function messageToTree(node: Record<string, unknown>, typeName: string, opts: TreeOptions): TMessage {
   const info = schema().message(typeName);
-  const meta = (node as { [META]?: NodeMeta })[META];
+  const meta = opts.comments ? (node as { [META]?: NodeMeta })[META] : undefined;
   const fields: TField[] = [];
-  for (const f of info.fields) {
+  const defs = info.fields;
+  for (let i = 0; i < defs.length; i++) {
+    const f = defs[i]!;
     const v = node[f.name];
     if (v === undefined) continue;
-    const fmeta = opts.comments ? meta?.fields[f.name] : undefined;
-    const fieldComments = metaComments(fmeta?.comments);
+    let comments = meta === undefined ? undefined : metaComments(meta.fields[f.name]?.comments);
+    let value: TNode;
     if (f.repeated && Array.isArray(v)) {
-      // An element message keeps its own comments (those written before it in the source).
-      const items = v.map((item) => scalarNode(f, item, opts));
+      // an element message keeps its own comments (those written before it in the source)
+      const items: TNode[] = new Array<TNode>(v.length);
+      for (let k = 0; k < v.length; k++) items[k] = scalarNode(f, v[k], opts);
       // the field's comments are those of its first occurrence, which the first element also carries
       const first = items[0];
-      const comments = first?.kind === 'message' && sameComments(first.comments, fieldComments) ? undefined : fieldComments;
-      fields.push({ name: f.name, value: { kind: 'list', items }, ...(comments ? { comments } : {}) });
+      if (comments !== undefined && first?.kind === 'message' && sameComments(first.comments, comments)) comments = undefined;
+      value = { kind: 'list', items };
     } else {
-      let value = scalarNode(f, v, opts);
-      let comments = fieldComments;
-      if (value.kind === 'message' && opts.comments && !value.opaque) {
-        comments = mergeComments(fieldComments, value.comments);
-        value = { ...value, comments: undefined };
+      value = scalarNode(f, v, opts);
+      if (meta !== undefined && value.kind === 'message' && !value.opaque && value.comments !== undefined) {
+        comments = mergeComments(comments, value.comments);
+        value = { kind: 'message', fields: value.fields, ...(value.trailingComments ? { trailingComments: value.trailingComments } : {}) };
       }
-      fields.push({ name: f.name, value, ...(comments ? { comments } : {}) });
     }
+    fields.push(comments === undefined ? { name: f.name, value } : { name: f.name, value, comments });
   }
   const unmodeled = node.unmodeled as Record<string, JsonValue> | undefined;
-  if (unmodeled !== undefined && typeof unmodeled === 'object') {
-    for (const [name, value] of Object.entries(unmodeled)) {
+  if (unmodeled !== undefined && unmodeled !== null && typeof unmodeled === 'object') {
+    for (const name of Object.keys(unmodeled)) {
       // a schema field whose value could not be modelled (another filter's typed_config, say) is kept here too
       if (node[name] !== undefined) continue;
-      const fmeta = opts.comments ? meta?.fields[name] : undefined;
-      const comments = metaComments(fmeta?.comments);
-      fields.push({ name, value: jsonToTree(value), ...(comments ? { comments } : {}) });
+      const comments = meta === undefined ? undefined : metaComments(meta.fields[name]?.comments);
+      const value = jsonToTree(unmodeled[name]!);
+      fields.push(comments === undefined ? { name, value } : { name, value, comments });
     }
   }
-  const comments = opts.comments ? metaComments(meta?.comments) : undefined;
-  const trailing = opts.comments ? meta?.trailingComments?.filter((c) => c !== undefined) : undefined;
-  return {
-    kind: 'message',
-    fields,
-    ...(comments ? { comments } : {}),
-    ...(trailing !== undefined && trailing.length > 0 ? { trailingComments: trailing } : {}),
-  };
+  if (meta === undefined) return { kind: 'message', fields };
+  const comments = metaComments(meta.comments);
+  const trailing = meta.trailingComments?.filter((c) => c !== undefined);
+  const out: { -readonly [K in keyof TMessage]: TMessage[K] } = { kind: 'message', fields };
+  if (comments !== undefined) out.comments = comments;
+  if (trailing !== undefined && trailing.length > 0) out.trailingComments = trailing;
+  return out;
 }
 
 /** The whole config as a tree. */
