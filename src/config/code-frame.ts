@@ -33,7 +33,7 @@ export function codeFrame(source: SourceFile, span: Span, opts: CodeFrameOptions
       if (line === startLine + 2) out.push(paint('2', ` ${' '.repeat(width)} ⋮`));
       continue;
     }
-    const raw = source.lineText(line);
+    const raw = shownLine(source, line);
     const text = expandTabs(raw);
     const gutter = `${inSpan ? '>' : ' '} ${String(line).padStart(width)} |`;
     out.push(`${inSpan ? paint('31;1', gutter) : paint('2', gutter)}${text === '' ? '' : ' ' + text}`);
@@ -47,6 +47,25 @@ export function codeFrame(source: SourceFile, span: Span, opts: CodeFrameOptions
     out.push(`${paint('2', `  ${' '.repeat(width)} |`)} ${paint('31;1', marker)}`);
   }
   return out.join('\n');
+}
+
+// Private keys written inline (`inline_string: "-----BEGIN PRIVATE KEY-----\n…"`) must not reach a terminal or a CI
+// log through a code frame: their body is masked, keeping every character's position so the caret still lines up.
+const PRIVATE_KEY = /(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)([\s\S]*?)(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g;
+const maskedLines = new WeakMap<SourceFile, string[] | null>();
+
+function shownLine(source: SourceFile, line: number): string {
+  let lines = maskedLines.get(source);
+  if (lines === undefined) {
+    lines = source.text.includes('PRIVATE KEY')
+      ? source.text
+          .replace(PRIVATE_KEY, (_m, begin: string, body: string, end: string) => begin + body.replace(/[A-Za-z0-9+/=]/g, '*') + end)
+          .split('\n')
+          .map((l) => l.replace(/\r$/, ''))
+      : null;
+    maskedLines.set(source, lines);
+  }
+  return lines === null ? source.lineText(line) : (lines[line - 1] ?? '');
 }
 
 function clamp(n: number, lo: number, hi: number): number {
