@@ -335,11 +335,13 @@ export class Lexer {
     const len = this.len;
     let q = p;
     let allDigits = true;
+    let h = 0;
     const hex = text.charCodeAt(p) === 0x30 && (text.charCodeAt(p + 1) | 0x20) === 0x78;
     while (q < len) {
       const c = text.charCodeAt(q);
       if (isIdentPart(c) || c === 0x2e) {
         if (!isDigit(c)) allDigits = false;
+        h = (Math.imul(h, 31) + c) | 0;
         q++;
       } else if (
         (c === 0x2b || c === 0x2d) &&
@@ -354,11 +356,17 @@ export class Lexer {
         break;
       }
     }
+    if (allDigits && (q - p === 1 || text.charCodeAt(p) !== 0x30)) {
+      // Plain decimal integers (ports, weights) repeat like names do.
+      this.kind = Tok.Number;
+      this.end = this.pos = q;
+      this.value = this.intern(p, q, h);
+      return;
+    }
     const word = text.slice(p, q);
     let kind = Tok.Word;
     if (allDigits) {
-      if (word.length === 1 || word.charCodeAt(0) !== 0x30) kind = Tok.Number;
-      else {
+      {
         let octal = true;
         for (let i = 1; i < word.length; i++) if (!isOctal(word.charCodeAt(i))) octal = false;
         if (octal) kind = Tok.Number;
@@ -380,10 +388,30 @@ export class Lexer {
     } else if (FLOAT_RE.test(word)) {
       kind = Tok.Number;
     }
-    this.finish(kind, q);
+    this.kind = kind;
+    this.end = this.pos = q;
+    this.value = word;
   }
 
   private scanString(p: number, quote: number): void {
+    const text = this.text;
+    const len = this.len;
+    // Fast path: most strings have no escapes and are one slice of the source.
+    let f = p + 1;
+    for (;;) {
+      const c = f < len ? text.charCodeAt(f) : 10;
+      if (c === quote) {
+        this.value = text.slice(p + 1, f);
+        this.finish(Tok.String, f + 1);
+        return;
+      }
+      if (c === 10 || c === 0x5c) break;
+      f++;
+    }
+    this.scanEscapedString(p, quote);
+  }
+
+  private scanEscapedString(p: number, quote: number): void {
     const text = this.text;
     const len = this.len;
     let q = p + 1;
