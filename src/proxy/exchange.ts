@@ -215,6 +215,7 @@ class Exchange implements AttemptSink {
       return this.localReply(reply.noHealthyUpstream());
     }
     this.host = host;
+    if (retry !== null) (this.tried ??= new Set()).add(host);
     this.lastHostAddress = host.address;
     this.attemptNo++;
     this.attemptStartMs = performance.now();
@@ -265,6 +266,12 @@ class Exchange implements AttemptSink {
     const res = this.res;
     try {
       if (this.h2 && status === 204) delete out['content-length'];
+      if (!this.h2) {
+        // Headers, a small body and the end usually arrive in one parser pass: corked, they leave in one write.
+        const r = res as ServerResponse;
+        r.cork();
+        process.nextTick(uncork, r);
+      }
       res.writeHead(status, out as Record<string, string | string[]>);
     } catch {
       // Headers the downstream codec refuses (malformed upstream headers): a protocol error.
@@ -348,7 +355,6 @@ class Exchange implements AttemptSink {
     const cluster = this.cluster!;
     cluster.stats.rq_retry.value++;
     this.retried = true;
-    (this.tried ??= new Set()).add(this.host!);
     const wait = backoffMs(this.rr!.retry!, this.attemptNo, Math.random);
     cluster.stats.rq_retry_backoff_exponential.value++;
     this.retryTimer = setTimeout(() => {
@@ -517,6 +523,10 @@ class Exchange implements AttemptSink {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function uncork(r: ServerResponse): void {
+  if (r.writableCorked > 0) r.uncork();
+}
 
 /** Sentinel reason for aborting an attempt on purpose (retry, timeout, downstream gone). */
 class RetryAbort extends Error {

@@ -1,0 +1,304 @@
+/**
+ * Proxy benchmark: one upstream (nginx answering a fixed body), measured direct, through nginx as a reverse proxy
+ * (1 worker, keep-alive upstream), through `meshctl run` with 1 and 2 workers, and meshctl's two upstream clients
+ * (undici and node's http.Agent). HTTP/1.1 with wrk, HTTP/2 (h2c prior knowledge) with h2load.
+ *
+ *   npm run build && node dist/bench/proxy.js [--duration 10] [--connections 32] [--write]
+ *
+ * Installs nginx, wrk and h2load (Debian: nginx wrk nghttp2-client) when missing. Everything listens on 127.0.0.1,
+ * every process is stopped by its own handle, and every load run is bounded by its duration.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir, cpus } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const args = process.argv.slice(2);
+const flag = (name: string, def: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : def;
+};
+const DURATION = Number(flag('--duration', '10'));
+const CONNECTIONS = Number(flag('--connections', '32'));
+const WRITE = args.includes('--write');
+
+function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+function ensureTools(): void {
+  const missing = [
+    ['nginx', 'nginx'],
+    ['wrk', 'wrk'],
+    ['h2load', 'nghttp2-client'],
+  ].filter(([cmd]) => !have(cmd!));
+  if (missing.length === 0) return;
+  const pkgs = missing.map(([, p]) => p!);
+  console.error(`bench: installing ${pkgs.join(' ')} (apt-get)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', ...pkgs], { stdio: 'inherit', env });
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function waitPort(port: number, ms = 15_000, label = ""): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        r(true);
+      });
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listening on 127.0.0.1:${port}${label ? ` (${label})` : ""}`);
+}
+
+const procs: ChildProcess[] = [];
+function start(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  const p = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  p.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    process.stderr.write(`[${cmd}] ${d}`);
+  });
+  procs.push(p);
+  return p;
+}
+async function stop(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) {
+    if (p.exitCode !== 0) console.error(`bench: ${p.spawnargs.slice(0, 3).join(' ')} had already exited (${p.exitCode ?? p.signalCode})`);
+    return;
+  }
+  const done = new Promise<void>((r) => p.once('exit', () => r()));
+  p.kill('SIGTERM');
+  const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+  await done;
+  clearTimeout(t);
+}
+
+function nginxConf(dir: string, body: string): string {
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `daemon off;
+master_process on;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  keepalive_requests 1000000;
+${body}
+}
+`,
+  );
+  return conf;
+}
+
+interface Result {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+function parseMs(v: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(v.trim());
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
+}
+
+function wrk(port: number): Result {
+  spawnSync('wrk', ['-t1', `-c${CONNECTIONS}`, '-d2s', `http://127.0.0.1:${port}/`]);
+  const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency', `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const p50 = parseMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const p99 = parseMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
+  if (errors) console.error(`bench: ${errors} non-2xx responses on port ${port}`);
+  return { rps, p50, p99 };
+}
+
+function h2load(port: number, dir: string): Result {
+  const clients = Math.max(1, Math.min(8, CONNECTIONS));
+  const streams = Math.max(1, Math.floor(CONNECTIONS / clients));
+  const log = join(dir, `h2load-${port}.log`);
+  spawnSync('h2load', ['-D', '2', '-c', String(clients), '-m', String(streams), `http://127.0.0.1:${port}/`]);
+  const out = execFileSync('h2load', ['-D', String(DURATION), '-c', String(clients), '-m', String(streams), '--log-file', log, `http://127.0.0.1:${port}/`], {
+    encoding: 'utf8',
+  });
+  const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1]);
+  const failed = Number(/(\d+) failed/.exec(out)?.[1] ?? 0);
+  if (failed > 0) console.error(`bench: h2load ${failed} failed on port ${port}`);
+  // --log-file: <start µs> <status> <duration µs> per request.
+  const times = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => Number(l.split('\t')[2]) / 1000)
+    .filter((x) => Number.isFinite(x))
+    .sort((a, b) => a - b);
+  const q = (p: number): number => times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? NaN;
+  return { rps, p50: q(0.5), p99: q(0.99) };
+}
+
+function meshConfig(dir: string, port: number, upstream: number): string {
+  const file = join(dir, `mesh-${port}.yaml`);
+  writeFileSync(
+    file,
+    `static_resources:
+  listeners:
+    - name: bench
+      address: { socket_address: { address: 127.0.0.1, port_value: ${port} } }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                stat_prefix: bench
+                codec_type: AUTO
+                route_config:
+                  virtual_hosts:
+                    - name: all
+                      domains: ["*"]
+                      routes:
+                        - match: { prefix: "/" }
+                          route: { cluster: upstream }
+  clusters:
+    - name: upstream
+      connect_timeout: 1s
+      load_assignment:
+        cluster_name: upstream
+        endpoints:
+          - lb_endpoints:
+              - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstream} } } }
+`,
+  );
+  return file;
+}
+
+async function main(): Promise<void> {
+  ensureTools();
+  const dir = mkdtempSync(join(tmpdir(), 'meshctl-bench-'));
+  const [up1, up2, ngx1, ngx2, m1, m2, mNode] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+  // The upstream: nginx answering a fixed 13-byte body, HTTP/1.1 on up1 and h2c on up2.
+  const upDir = mkdtempSync(join(dir, 'up-'));
+  const upConf = nginxConf(
+    upDir,
+    `  server { listen 127.0.0.1:${up1}; keepalive_timeout 300s; location / { return 200 "hello, mesh!\\n"; } }
+  server { listen 127.0.0.1:${up2} http2; keepalive_timeout 300s; location / { return 200 "hello, mesh!\\n"; } }`,
+  );
+  start('nginx', ['-p', upDir, '-c', upConf]);
+  const pxDir = mkdtempSync(join(dir, 'px-'));
+  const pxConf = nginxConf(
+    pxDir,
+    `  upstream backend { server 127.0.0.1:${up1}; keepalive 64; keepalive_requests 1000000; }
+  server {
+    listen 127.0.0.1:${ngx1};
+    listen 127.0.0.1:${ngx2} http2;
+    keepalive_timeout 300s;
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }`,
+  );
+  start('nginx', ['-p', pxDir, '-c', pxConf]);
+  const bin = join(REPO, 'bin', 'meshctl');
+  const cfg1 = meshConfig(dir, m1, up1);
+  const cfg2 = meshConfig(dir, m2, up1);
+  const cfgN = meshConfig(dir, mNode, up1);
+  const common = ['--no-access-log', '--no-watch'];
+  const mesh1 = start(process.execPath, [bin, 'run', cfg1, '--admin-address', '127.0.0.1:0', ...common]);
+  const mesh2 = start(process.execPath, [bin, 'run', cfg2, '--workers', '2', '--admin-address', '127.0.0.1:0', ...common]);
+  const meshN = start(process.execPath, [bin, 'run', cfgN, '--upstream-client', 'node', '--admin-address', '127.0.0.1:0', ...common]);
+  const names = ["upstream h1", "upstream h2", "nginx h1", "nginx h2", "meshctl 1 worker", "meshctl 2 workers", "meshctl node client"];
+  await Promise.all([up1, up2, ngx1, ngx2, m1, m2, mNode].map((p, i) => waitPort(p, 60_000, names[i])));
+
+  const rows: { name: string; h1: Result; h2: Result | undefined }[] = [];
+  try {
+    const measure = (name: string, h1port: number, h2port: number | undefined): void => {
+      console.error(`bench: ${name}`);
+      const h1 = wrk(h1port);
+      const h2 = h2port !== undefined ? h2load(h2port, dir) : undefined;
+      rows.push({ name, h1, h2 });
+    };
+    measure('direct to upstream (nginx, fixed body)', up1, up2);
+    measure('nginx reverse proxy, 1 worker, keep-alive upstream', ngx1, ngx2);
+    measure('meshctl run, 1 worker (undici upstream pool)', m1, m1);
+    measure('meshctl run, 1 worker (node http.Agent upstream)', mNode, undefined);
+    measure('meshctl run, 2 workers', m2, m2);
+  } finally {
+    console.error('bench: stopping servers');
+    for (const p of [mesh1, mesh2, meshN]) await stop(p);
+    for (const p of procs) await stop(p);
+    console.error('bench: stopped');
+  }
+
+  const f = (x: number, d = 0): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+  const nginx = rows[1]!;
+  const lines = [
+    `Run: \`node dist/bench/proxy.js --duration ${DURATION} --connections ${CONNECTIONS}\` on ${cpus().length} cores (${cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, ` +
+      `${new Date().toISOString().slice(0, 10)}. Upstream: nginx returning a 13-byte body; load generator, proxy and upstream share the machine. ` +
+      `HTTP/1.1: wrk, 1 thread, ${CONNECTIONS} connections. HTTP/2: h2load (h2c prior knowledge), ${Math.min(8, CONNECTIONS)} connections × ${Math.floor(CONNECTIONS / Math.min(8, CONNECTIONS))} streams.`,
+    '',
+    '| path | HTTP/1.1 req/s | p50 ms | p99 ms | HTTP/2 req/s | p50 ms | p99 ms |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map(
+      (r) => `| ${r.name} | ${f(r.h1.rps)} | ${f(r.h1.p50, 2)} | ${f(r.h1.p99, 2)} | ${r.h2 ? f(r.h2.rps) : '—'} | ${r.h2 ? f(r.h2.p50, 2) : '—'} | ${r.h2 ? f(r.h2.p99, 2) : '—'} |`,
+    ),
+    '',
+    '| meshctl / nginx | HTTP/1.1 req/s | HTTP/1.1 p99 | HTTP/2 req/s | HTTP/2 p99 |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...rows.slice(2).map(
+      (r) =>
+        `| ${r.name.replace('meshctl run, ', '')} | ${f(r.h1.rps / nginx.h1.rps, 2)}× | ${f(r.h1.p99 / nginx.h1.p99, 2)}× | ${r.h2 && nginx.h2 ? f(r.h2.rps / nginx.h2.rps, 2) + '×' : '—'} | ${r.h2 && nginx.h2 ? f(r.h2.p99 / nginx.h2.p99, 2) + '×' : '—'} |`,
+    ),
+  ];
+  const text = lines.join('\n');
+  console.log(text);
+  if (WRITE) {
+    const doc = join(REPO, 'docs', 'BENCHMARKS.md');
+    if (existsSync(doc)) {
+      const cur = readFileSync(doc, 'utf8');
+      const marker = '<!-- bench:proxy -->';
+      const i = cur.indexOf(marker);
+      if (i >= 0) {
+        const rest = cur.slice(i + marker.length);
+        const next = rest.search(/\n## /);
+        const notes = readNotes();
+        writeFileSync(doc, cur.slice(0, i + marker.length) + '\n\n' + text + '\n' + notes + (next >= 0 ? '\n' + rest.slice(next) : '\n'));
+        console.error('bench: wrote docs/BENCHMARKS.md');
+      }
+    }
+  }
+}
+
+/** Hand-written analysis kept next to the figures (bench/proxy-notes.md), if present. */
+function readNotes(): string {
+  const p = join(REPO, 'bench', 'proxy-notes.md');
+  return existsSync(p) ? '\n' + readFileSync(p, 'utf8').trimEnd() + '\n' : '';
+}
+
+process.on('exit', (c) => {
+  if (c === 0 && !finished) console.error('bench: exited early (a wait never finished)');
+});
+let finished = false;
+main().then(() => (finished = true)).catch(async (err: Error) => {
+  console.error(`bench: ${err.message}`);
+  for (const p of procs) await stop(p);
+  process.exit(1);
+});
