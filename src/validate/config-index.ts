@@ -28,6 +28,7 @@ export interface RouteConfigEntry {
   readonly rc: RouteConfiguration;
   readonly hcm: HttpConnectionManager;
   readonly listener: Listener;
+  readonly chain: FilterChain;
 }
 
 export interface VirtualHostEntry {
@@ -137,7 +138,7 @@ export function buildIndex(config: Bootstrap): ConfigIndex {
         }
         const rc = hcm.route_config;
         if (rc === undefined) continue;
-        routeConfigs.push({ rc, hcm, listener });
+        routeConfigs.push({ rc, hcm, listener, chain });
         if (rc.name !== undefined && rc.name !== '' && !routeConfigsByName.has(rc.name)) routeConfigsByName.set(rc.name, rc);
         for (const vh of rc.virtual_hosts ?? []) {
           virtualHosts.push({ vh, rc, hcm });

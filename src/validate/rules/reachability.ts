@@ -108,12 +108,22 @@ export const unreachableVirtualHost = defineRule({
   id: 'unreachable-virtual-host',
   severity: 'warning',
   category: 'reachability',
-  description: 'A virtual host that no request can select: all its domains carry a port that the connection manager strips before matching.',
+  description: 'A virtual host whose routes no request can reach: all its domains carry a port that is stripped before matching, or it requires TLS on a listener without TLS.',
   messages: {
+    tls: 'virtual host `{{name}}` requires TLS for all requests (require_tls: ALL), but listener `{{listener}}` has no TLS: every request is redirected to https and its routes are never used',
     ports: 'virtual host `{{name}}` can never match: all its domains include a port, but {{why}} strips the port from the Host header before matching',
   },
   check(ctx) {
-    for (const { rc, hcm } of ctx.index.routeConfigs) {
+    for (const { rc, hcm, chain, listener } of ctx.index.routeConfigs) {
+      // Without TLS on the connection (and no trusted proxy hop that could vouch for https), require_tls ALL redirects everything.
+      const plain = chain.transport_socket === undefined && hcm.transport_socket === undefined && (hcm.xff_num_trusted_hops ?? 0) === 0;
+      if (plain) {
+        for (const vh of rc.virtual_hosts ?? []) {
+          if (vh.require_tls === 'ALL' && (vh.routes?.length ?? 0) > 0) {
+            ctx.report({ messageId: 'tls', data: { name: vh.name ?? '', listener: listener.name ?? '' }, at: spanOf(vh, 'require_tls'), hint: 'add a TLS transport_socket to the filter chain, or drop require_tls' });
+          }
+        }
+      }
       const why = rc.ignore_port_in_host_matching === true ? 'ignore_port_in_host_matching' : hcm.strip_any_host_port === true ? 'strip_any_host_port' : undefined;
       if (why === undefined) continue;
       for (const vh of rc.virtual_hosts ?? []) {
