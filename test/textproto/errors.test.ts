@@ -79,6 +79,13 @@ test('invalid escapes: unknown, short \\x \\u \\U, out of range, backslash at th
   assert.equal(parse('a: "\\q"').diagnostics[0]!.severity, 'error');
 });
 
+test('looking ahead past a string (to tell a quoted field name) reports nothing twice', () => {
+  assert.deepEqual(errors('a: "x"\n"b" "c\\q"'), ['2:7-2:9 invalid-escape invalid escape `\\q`']);
+  assert.deepEqual(errors('a: "x"\n"b" @'), ['2:5-2:6 syntax-error unexpected character `@`']);
+  const r = parse('a: "x"\n"b" "c"', true);
+  assert.equal(r.tree?.fields.length, 1);
+});
+
 test('unknown characters, NUL bytes and lone surrogates are reported, not fatal', () => {
   assert.deepEqual(errors('a: 1 @ b: 2'), ['1:6-1:7 syntax-error unexpected character `@`']);
   assert.deepEqual(errors('a: 1 @@$ b: 2'), ['1:6-1:9 syntax-error unexpected characters starting with `@`']);
