@@ -93,7 +93,7 @@ export const duplicateDomain = defineRule({
   },
   check(ctx) {
     for (const { rc } of ctx.index.routeConfigs) {
-      const seen = new Map<string, { vh: string; span: Span | undefined }>();
+      const seen = new Map<string, { vh: string; domain: string; span: Span | undefined }>();
       for (const vh of rc.virtual_hosts ?? []) {
         (vh.domains ?? []).forEach((d, i) => {
           // Envoy compares domains lowercased.
@@ -101,7 +101,7 @@ export const duplicateDomain = defineRule({
           const first = seen.get(key);
           const span = spanOf(vh, 'domains', i);
           if (first === undefined) {
-            seen.set(key, { vh: vh.name ?? '', span });
+            seen.set(key, { vh: vh.name ?? '', domain: d, span });
             return;
           }
           ctx.report({
@@ -109,7 +109,7 @@ export const duplicateDomain = defineRule({
             data: { domain: d, first: first.vh },
             at: span,
             hint: 'each domain may select only one virtual host; remove one of them',
-            related: [{ message: `\`${d}\` first appears here`, span: first.span }],
+            related: [{ message: `\`${first.domain}\` first appears here`, span: first.span }],
           });
         });
       }
