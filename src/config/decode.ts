@@ -109,7 +109,6 @@ class Decoder implements NormalizeContext {
     const fields: { [name: string]: FieldMeta } = {};
     const meta: NodeMeta = { span: original.span, fields };
     if (original.trailingComments !== undefined) meta.trailingComments = original.trailingComments;
-    const firstOccurrence = new Map<string, SField>();
     let unmodeled: JsonObject | undefined;
 
     for (const f of msg.fields) {
@@ -136,20 +135,20 @@ class Decoder implements NormalizeContext {
         });
         continue;
       }
-      const prior = firstOccurrence.get(f.name);
+      const prior = fields[f.name];
       if (prior !== undefined) {
         this.diagnostics.push({
           ruleId: 'duplicate-field',
           severity: 'error',
           message: `field \`${f.name}\` is set twice; ${desc.name} holds one \`${f.name}\``,
           span: f.keySpan,
-          related: [{ message: 'first set here', span: prior.keySpan }],
+          related: [{ message: 'first set here', span: prior.keySpan ?? prior.span }],
         });
         continue;
       }
-      firstOccurrence.set(f.name, f);
       if (f.value.kind === 'list') {
         this.invalid(f.value.span, `field \`${f.name}\` takes a single value, not a list`, f.name);
+        fields[f.name] = fieldMeta(f);
         continue;
       }
       if (f.value.kind === 'scalar' && f.value.style === 'null') continue;
@@ -160,9 +159,9 @@ class Decoder implements NormalizeContext {
         fields[f.name] = fieldMeta(f);
         continue;
       }
+      fields[f.name] = fieldMeta(f);
       if (v === undefined) continue;
       node[f.name] = v;
-      fields[f.name] = fieldMeta(f);
     }
     if (unmodeled !== undefined) node.unmodeled = unmodeled;
     const own = this.notes.get(original);

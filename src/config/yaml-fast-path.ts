@@ -52,12 +52,38 @@ class FastParser {
   private readonly text: string;
   private readonly comments: boolean;
 
+  private readonly starts: number[];
+  private hint = 0;
+
   constructor(
     private readonly source: SourceFile,
     private readonly opts: FastReadOptions,
   ) {
     this.text = source.text;
     this.comments = opts.json !== true;
+    this.starts = lineStarts(source);
+  }
+
+  /** The line (0-based) of an offset; spans are made in nearly increasing order, so start from the last answer. */
+  private lineOf(offset: number): number {
+    const starts = this.starts;
+    let h = this.hint;
+    if (starts[h]! <= offset) {
+      while (h + 1 < starts.length && starts[h + 1]! <= offset) {
+        h++;
+        if (h - this.hint > 8) return (this.hint = searchLine(starts, offset));
+      }
+      return (this.hint = h);
+    }
+    return (this.hint = searchLine(starts, offset));
+  }
+
+  /** source.span(start, end), without two binary searches per span. */
+  private span(start: number, end: number): Span {
+    const e = Math.max(start, end);
+    const a = this.lineOf(start);
+    const b = e === start ? a : this.lineOf(e);
+    return { file: this.source.name, line: a + 1, column: start - this.starts[a]! + 1, endLine: b + 1, endColumn: e - this.starts[b]! + 1 };
   }
 
   document(): SMessage {
@@ -79,7 +105,7 @@ class FastParser {
     if (this.pos < this.text.length) throw GIVE_UP;
     if (this.comments) {
       const rest = commentsBetween(this.text, this.consumed, this.text.length);
-      if (rest.length > 0) root.trailingComments = rest;
+      if (rest.length > 0) root.trailingComments = [...rest];
     }
     return root;
   }
@@ -144,15 +170,14 @@ class FastParser {
   private blockMapping(indent: number, depth: number): SMessage {
     if (depth > this.opts.maxDepth) throw GIVE_UP;
     const fields: SField[] = [];
-    const names = new Set<string>();
     const start = this.pos;
     let end = start;
     for (;;) {
       const ks = this.pos;
       const name = this.key();
       const ke = this.pos;
-      if (names.has(name) || name === '<<') throw GIVE_UP;
-      names.add(name);
+      if (name === '<<') throw GIVE_UP;
+      for (let i = 0; i < fields.length; i++) if (fields[i]!.name === name) throw GIVE_UP;
       const leading = this.comments ? commentsBetween(this.text, this.consumed, ks) : [];
       this.consumed = Math.max(this.consumed, ke);
       // `:` then a space, the end of the line, or a comment.
@@ -162,13 +187,15 @@ class FastParser {
       if (!(after === SP || after === NL || Number.isNaN(after))) throw GIVE_UP;
       const { value, block } = this.mappingValue(indent, depth);
       const valueEnd = trimEnd(this.text, ks, spanEndOffset(value, this.source));
-      const field: SField = { name, keySpan: this.source.span(ks, ke), span: this.source.span(ks, Math.max(valueEnd, ke)), value };
+      const field: SField = { name, keySpan: this.span(ks, ke), span: this.span(ks, Math.max(valueEnd, ke)), value };
       if (this.comments) {
         const trailing = trailingComment(this.text, block ? ke : valueEnd);
-        const comments: Comments = {};
-        if (leading.length > 0) comments.leading = leading;
-        if (trailing !== undefined) comments.trailing = trailing;
-        if (comments.leading || comments.trailing !== undefined) field.comments = comments;
+        if (leading.length > 0 || trailing !== undefined) {
+          const comments: Comments = {};
+          if (leading.length > 0) comments.leading = [...leading];
+          if (trailing !== undefined) comments.trailing = trailing;
+          field.comments = comments;
+        }
       }
       fields.push(field);
       end = Math.max(valueEnd, ke);
@@ -188,7 +215,7 @@ class FastParser {
         break;
       }
     }
-    return { kind: 'message', fields, span: this.source.span(start, end) };
+    return { kind: 'message', fields, span: this.span(start, end) };
   }
 
   /** The value after `key:`; `block` when it is a block collection on the following lines. */
@@ -281,7 +308,7 @@ class FastParser {
       }
     }
     this.consumed = Math.max(this.consumed, end);
-    return { kind: 'list', items, span: this.source.span(start, end) };
+    return { kind: 'list', items, span: this.span(start, end) };
   }
 
   /** Is there `key:` (then space or end of line) at this.pos, before the end of the line? */
@@ -352,7 +379,7 @@ class FastParser {
     if (end === start) throw GIVE_UP;
     this.pos = end;
     const raw = t.slice(start, end);
-    const span = this.source.span(start, end);
+    const span = this.span(start, end);
     this.consumed = Math.max(this.consumed, end);
     return resolvePlain(raw, span);
   }
@@ -405,7 +432,7 @@ class FastParser {
       i++;
     }
     this.pos = i;
-    return { kind: 'scalar', style: 'string', value: out, raw: t.slice(start, i), span: this.source.span(start, i) };
+    return { kind: 'scalar', style: 'string', value: out, raw: t.slice(start, i), span: this.span(start, i) };
   }
 
   /** `{…}` or `[…]`, JSON-like, possibly over several lines (no comments inside). */
@@ -448,7 +475,7 @@ class FastParser {
           this.flowSpace();
           const value = this.flowValue(depth);
           const valueEnd = spanEndOffset(value, this.source);
-          fields.push({ name, keySpan: this.source.span(ks, ke), span: this.source.span(ks, valueEnd), value });
+          fields.push({ name, keySpan: this.span(ks, ke), span: this.span(ks, valueEnd), value });
         } else {
           items.push(this.flowValue(depth));
         }
@@ -467,7 +494,7 @@ class FastParser {
         throw GIVE_UP;
       }
     }
-    const span = this.source.span(start, this.pos);
+    const span = this.span(start, this.pos);
     this.consumed = Math.max(this.consumed, this.pos);
     return open === 0x7b ? { kind: 'message', fields, span } : { kind: 'list', items, span };
   }
@@ -528,8 +555,7 @@ function spanEndOffset(n: SyntaxNode, source: SourceFile): number {
 
 const lineStartCache = new WeakMap<SourceFile, number[]>();
 
-/** The 0-based offset of a 1-based line:column. */
-export function offsetOf(source: SourceFile, line: number, column: number): number {
+function lineStarts(source: SourceFile): number[] {
   let starts = lineStartCache.get(source);
   if (starts === undefined) {
     starts = [0];
@@ -537,7 +563,23 @@ export function offsetOf(source: SourceFile, line: number, column: number): numb
     for (let i = t.indexOf('\n'); i !== -1; i = t.indexOf('\n', i + 1)) starts.push(i + 1);
     lineStartCache.set(source, starts);
   }
-  return starts[line - 1]! + column - 1;
+  return starts;
+}
+
+function searchLine(starts: number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** The 0-based offset of a 1-based line:column. */
+export function offsetOf(source: SourceFile, line: number, column: number): number {
+  return lineStarts(source)[line - 1]! + column - 1;
 }
 
 function trimEnd(t: string, start: number, end: number): number {
@@ -546,37 +588,51 @@ function trimEnd(t: string, start: number, end: number): number {
   return e;
 }
 
-/** Whole-line `#` comments in [from, to), without the marker (the same rule as the full reader's). */
-export function commentsBetween(text: string, from: number, to: number): string[] {
-  if (to <= from) return [];
-  const out: string[] = [];
+/**
+ * Whole-line `#` comments in [from, to), without the marker (the rule both readers share). Lines of only `-`
+ * indicators are node boundaries; any other content in between means the comments belonged to something else.
+ */
+export function commentsBetween(text: string, from: number, to: number): readonly string[] {
+  if (to <= from) return NONE;
+  let out: string[] | undefined;
   let i = from;
   if (from > 0 && text.charCodeAt(from - 1) !== NL) {
     const nl = text.indexOf('\n', i);
-    if (nl === -1 || nl >= to) return [];
+    if (nl === -1 || nl >= to) return NONE;
     i = nl + 1;
   }
   while (i < to) {
     let j = text.indexOf('\n', i);
     if (j === -1 || j > to) j = to;
-    const line = text.slice(i, j).trim();
-    if (line.startsWith('#')) out.push(stripMarker(line));
-    else if (line !== '' && line !== '-' && line !== '---') {
-      if (!/^(- ?)+$/.test(line)) out.length = 0;
-    }
+    // The first non-blank character decides what the line is.
+    let k = i;
+    while (k < j && (text.charCodeAt(k) === SP || text.charCodeAt(k) === 9)) k++;
+    const c = text.charCodeAt(k);
+    if (k < j && c === HASH) (out ??= []).push(stripMarker(text.slice(k, j).trim()));
+    else if (k < j && !isIndicatorLine(text, k, j)) out = undefined;
     i = j + 1;
   }
-  return out;
+  return out ?? NONE;
+}
+
+const NONE: string[] = [];
+
+/** `-`, `- -`, `---`: nothing but sequence indicators (and spaces) on the rest of the line. */
+function isIndicatorLine(text: string, from: number, to: number): boolean {
+  const rest = text.slice(from, to).trim();
+  return rest === '-' || rest === '---' || /^(- ?)+$/.test(rest);
 }
 
 /** A `# comment` after `from` on the same line. */
 export function trailingComment(text: string, from: number): string | undefined {
   let end = text.indexOf('\n', from);
   if (end === -1) end = text.length;
-  const rest = text.slice(from, end);
-  const m = /(^|[ \t])#(.*)$/.exec(rest);
-  if (m === null) return undefined;
-  return stripMarker('#' + m[2]!).trimEnd();
+  for (let i = from; i < end; i++) {
+    if (text.charCodeAt(i) !== HASH) continue;
+    const before = i === from ? SP : text.charCodeAt(i - 1);
+    if (before === SP || before === 9) return stripMarker(text.slice(i, end)).trimEnd();
+  }
+  return undefined;
 }
 
 function stripMarker(line: string): string {

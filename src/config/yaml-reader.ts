@@ -142,7 +142,7 @@ function readYamlFull(source: SourceFile, opts: YamlReadOptions): YamlReadResult
   try {
     const tree = reader.message(contents, 0);
     const rest = opts.json ? [] : commentsBetween(source.text, reader.consumed, source.text.length);
-    if (rest.length > 0) tree.trailingComments = rest;
+    if (rest.length > 0) tree.trailingComments = [...rest];
     return { tree, diagnostics };
   } catch (err) {
     if (err instanceof AliasLimit) {
@@ -399,7 +399,7 @@ class Reader {
         const blockValue = valueNode !== null && (isMap(valueNode) || isSeq(valueNode)) && !valueNode.flow;
         const trailing = trailingComment(this.source.text, blockValue ? ke : valueEnd);
         const comments: Comments = {};
-        if (leading.length > 0) comments.leading = leading;
+        if (leading.length > 0) comments.leading = [...leading];
         if (trailing !== undefined) comments.trailing = trailing;
         if (comments.leading || comments.trailing !== undefined) field.comments = comments;
       }
