@@ -15,6 +15,8 @@ export class HostImpl implements Host {
   weight: number;
   priority: number;
   hostname?: string;
+  locality?: string;
+  localityWeight?: number;
   health: HostHealth;
   activeRequests = 0;
   /** The health the source declared (health_status, discovery); flags override it. */
@@ -29,6 +31,8 @@ export class HostImpl implements Host {
     this.weight = init.weight;
     this.priority = init.priority;
     if (init.hostname !== undefined) this.hostname = init.hostname;
+    if (init.locality !== undefined) this.locality = init.locality;
+    if (init.localityWeight !== undefined) this.localityWeight = init.localityWeight;
     this.declaredHealth = init.health ?? 'healthy';
     this.health = this.declaredHealth;
   }
@@ -79,6 +83,8 @@ export class HostSet implements HostSetView {
         kept.weight = init.weight;
         kept.priority = init.priority;
         if (init.hostname !== undefined) kept.hostname = init.hostname;
+        kept.locality = init.locality;
+        kept.localityWeight = init.localityWeight;
         kept.declaredHealth = init.health ?? 'healthy';
         recompute(kept);
         next.push(kept);
@@ -157,6 +163,8 @@ export function hostsFromCluster(cluster: Cluster, opts: HostsFromClusterOptions
   const out: HostInit[] = [];
   for (const locality of cluster.load_assignment?.endpoints ?? []) {
     const priority = locality.priority ?? 0;
+    const loc = locality.locality;
+    const localityKey = loc && (loc.region || loc.zone || loc.sub_zone) ? `${loc.region ?? ''}/${loc.zone ?? ''}/${loc.sub_zone ?? ''}` : undefined;
     for (const lbe of locality.lb_endpoints ?? []) {
       const sa = lbe.endpoint?.address?.socket_address;
       if (!sa || sa.address === undefined || sa.address === '') continue;
@@ -173,6 +181,8 @@ export function hostsFromCluster(cluster: Cluster, opts: HostsFromClusterOptions
       };
       const hostname = lbe.endpoint?.hostname;
       if (hostname) init.hostname = hostname;
+      if (localityKey !== undefined) init.locality = localityKey;
+      if (locality.load_balancing_weight !== undefined) init.localityWeight = locality.load_balancing_weight;
       out.push(init);
     }
   }

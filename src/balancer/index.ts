@@ -10,6 +10,7 @@ import type { Cluster } from '../config/model.js';
 import { type PriorityPlan, type Slot, chooseSlot, planPriorities } from './priority.js';
 import type { PickerDeps, PickerFactory, SourcePicker } from './policies/picker.js';
 import { leastRequest } from './policies/least-request.js';
+import { localityWeighted } from './policies/locality.js';
 import { DEFAULT_MAGLEV_TABLE_SIZE, isPrime, maglev } from './policies/maglev.js';
 import { randomPolicy } from './policies/random.js';
 import { MAX_RING_SIZE, ringHash } from './policies/ring-hash.js';
@@ -49,6 +50,8 @@ export interface BalancerSettings {
   readonly ringHashFunction: 'XX_HASH' | 'MURMUR_HASH_2';
   readonly maglevTableSize: number;
   readonly weightedRandom: boolean;
+  /** common_lb_config.locality_weighted_lb_config is set (round robin, least request and random only). */
+  readonly localityWeighted: boolean;
 }
 
 export function balancerSettings(cluster: Cluster, opts: BalancerOptions = {}): BalancerSettings {
@@ -68,6 +71,7 @@ export function balancerSettings(cluster: Cluster, opts: BalancerOptions = {}): 
     ringHashFunction: cluster.ring_hash_lb_config?.hash_function ?? 'XX_HASH',
     maglevTableSize: table !== undefined && isPrime(table) && table <= 5000011 ? table : DEFAULT_MAGLEV_TABLE_SIZE,
     weightedRandom: opts.weightedRandom ?? false,
+    localityWeighted: cluster.common_lb_config?.locality_weighted_lb_config !== undefined,
   };
 }
 
@@ -201,7 +205,12 @@ export class ClusterBalancer implements Balancer {
 
   private makePicker(slot: number): SourcePicker {
     const s: Slot = this.plan.slots[slot]!;
-    const picker = this.factory(s.hosts, this.deps);
+    let factory = this.factory;
+    if (this.settings.localityWeighted && !this.hashPolicy && s.hosts.some((h) => h.locality !== undefined)) {
+      const priorityHosts = this.hostSet.hosts.filter((h) => h.priority === s.priority);
+      factory = localityWeighted(this.factory, priorityHosts, s.panic, this.settings.overprovisioningFactor);
+    }
+    const picker = factory(s.hosts, this.deps);
     this.pickers[slot] = picker;
     return picker;
   }

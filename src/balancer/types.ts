@@ -32,6 +32,10 @@ export interface Host {
   readonly priority: number;
   /** Optional hostname (DNS-discovered hosts, endpoint.hostname). */
   readonly hostname?: string;
+  /** `region/zone/sub_zone` of the endpoint's locality, when it has one (locality-weighted balancing). */
+  readonly locality?: string;
+  /** The locality's load_balancing_weight (LocalityLbEndpoints), when set. */
+  readonly localityWeight?: number;
   health: HostHealth;
   /** Requests in flight to this host (maintained by the caller through onStart/onResult). */
   activeRequests: number;
@@ -63,6 +67,10 @@ export interface HostInit {
   readonly weight: number;
   readonly priority: number;
   readonly hostname?: string;
+  /** `region/zone/sub_zone` of the endpoint's locality, when it has one. */
+  readonly locality?: string;
+  /** The locality's load_balancing_weight, when set (used with common_lb_config.locality_weighted_lb_config). */
+  readonly localityWeight?: number;
   /** Health the source declares (lb_endpoints[].health_status, or a discovery answer). Default healthy. */
   readonly health?: HostHealth;
 }
