@@ -228,7 +228,7 @@ const lines = [
     return `| ${s} | ${fmt(median(xs))} | ${fmt(Math.max(...xs))} | ${xs.map((x) => Math.round(x)).join(', ')} |`;
   }),
   '',
-  'Reading: with the retry policy a dead upstream costs no client request — the first attempts to it fail fast (connection refused or reset) and are retried on the other host, and outlier detection ejects it after five consecutive failures. Without retries the requests in flight on the killed host's connections, and those sent to it before the ejection, are the failures clients see. Polled sources take on average half their interval plus one request; a gRPC push is applied as soon as it arrives.',
+  'Reading: with the retry policy a dead upstream costs no client request — the first attempts to it fail fast (connection refused or reset) and are retried on the other host, and outlier detection ejects it after five consecutive failures. Without retries the requests in flight on the killed host’s connections, and those sent to it before the ejection, are the failures clients see. Polled sources take on average half their interval plus one request; a gRPC push is applied as soon as it arrives.',
 ];
 const section = lines.join('\n');
 process.stdout.write(section + '\n');
