@@ -367,7 +367,9 @@ class Parser {
     lx.advance();
     const fields: SField[] = [];
     const trailing = this.body(fields, { name, element, line: openLine, column: openCol, close }, depth);
-    const msg: SMessage = { kind: 'message', fields, span: this.span(line, column, lx.prevEndLine, lx.prevEndCol) };
+    // An exact-size copy: a grown array keeps ~17 slots, and a big config holds 100,000s of small messages.
+    const exact = fields.length === 0 ? fields : fields.slice();
+    const msg: SMessage = { kind: 'message', fields: exact, span: this.span(line, column, lx.prevEndLine, lx.prevEndCol) };
     if (trailing !== undefined) msg.trailingComments = trailing;
     return msg;
   }
@@ -422,7 +424,8 @@ class Parser {
       this.error(`expected \`,\` or \`]\` after an element of \`${name}\`, found ${this.found()}`);
       if (!(isScalarStart(k2) || isOpener(k2))) lx.advance();
     }
-    return { kind: 'list', items, span: this.span(line, column, lx.prevEndLine, lx.prevEndCol) };
+    const exact = items.length === 0 ? items : items.slice();
+    return { kind: 'list', items: exact, span: this.span(line, column, lx.prevEndLine, lx.prevEndCol) };
   }
 
   private scalar(): SScalar | undefined {
