@@ -131,3 +131,22 @@ test('shadowed-route and duplicate detection scale linearly (maps, no pairwise c
   assert.equal(shadowed.length, 1);
   assert.match(shadowed[0]!.message, /#8/);
 });
+
+test('fields meshctl keeps verbatim count: connect_matcher is a path specifier, runtime_fraction a condition', () => {
+  const routes = [
+    { match: { unmodeled: { connect_matcher: {} } }, route: { cluster: 'c' } },
+    { match: { prefix: '/', unmodeled: { runtime_fraction: { default_value: { numerator: 10 } } } }, route: { cluster: 'c' } },
+    { match: { prefix: '/a' }, route: { cluster: 'c' } },
+    { match: { prefix: '/' }, route: { cluster: 'c' } },
+    { match: { prefix: '/b' }, route: { cluster: 'c' } },
+  ];
+  const config: Bootstrap = {
+    static_resources: {
+      clusters: [{ name: 'c' }],
+      listeners: [{ name: 'l', address: { socket_address: { address: '127.0.0.1', port_value: 1 } }, filter_chains: [{ filters: [{ typed_config: { route_config: { virtual_hosts: [{ name: 'v', domains: ['*'], routes }] } } }] }] }],
+    },
+  };
+  const diags = validateParsed(parsed(config));
+  assert.deepEqual(diags.map((d) => d.ruleId), ['shadowed-route']);
+  assert.match(diags[0]!.message, /#4/);
+});

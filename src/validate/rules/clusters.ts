@@ -119,7 +119,11 @@ export const requiredField = defineRule({
         if (hc.http_health_check !== undefined && (hc.http_health_check.path ?? '') === '') miss(hc.http_health_check, 'http_health_check', 'path');
       }
     }
-    for (const l of ctx.index.listeners) if (l.address === undefined) miss(l, `listener \`${l.name ?? ''}\``, 'address');
+    for (const l of ctx.index.listeners) {
+      // API and internal listeners have no socket address.
+      const special = l.unmodeled !== undefined && ('api_listener' in l.unmodeled || 'internal_listener' in l.unmodeled);
+      if (l.address === undefined && !special) miss(l, `listener \`${l.name ?? ''}\``, 'address');
+    }
     for (const { vh } of ctx.index.virtualHosts) if (vh.name === undefined || vh.name === '') miss(vh, 'virtual host', 'name');
     for (const { route } of ctx.index.routes) if (route.match === undefined) miss(route, 'route', 'match');
   },

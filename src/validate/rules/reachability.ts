@@ -5,7 +5,9 @@ import { defineRule } from '../rule.js';
 
 /** A match with criteria beyond the path (headers, query parameters, gRPC) matches only some requests for its path. */
 function hasConditions(m: RouteMatch): boolean {
-  return (m.headers?.length ?? 0) > 0 || (m.query_parameters?.length ?? 0) > 0 || m.grpc !== undefined;
+  // Criteria meshctl keeps verbatim (runtime_fraction, cookies, dynamic_metadata, tls_context, …) count too.
+  const unmodeled = m.unmodeled !== undefined && Object.keys(m.unmodeled).length > 0;
+  return unmodeled || (m.headers?.length ?? 0) > 0 || (m.query_parameters?.length ?? 0) > 0 || m.grpc !== undefined;
 }
 
 /** The literal path prefix a match covers entirely, if it is a prefix-like matcher ('' for catch-alls). */

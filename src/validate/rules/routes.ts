@@ -6,6 +6,16 @@ import { defineRule } from '../rule.js';
 import { checkRe2 } from '../util/re2.js';
 
 const PATH_SPECIFIERS = ['prefix', 'path', 'safe_regex', 'path_separated_prefix'] as const;
+/** Envoy's other path specifiers, which meshctl keeps verbatim (`unmodeled`). */
+const UNMODELED_PATH_SPECIFIERS = ['connect_matcher', 'path_match_policy'];
+/** Route actions and cluster specifiers meshctl does not model but Envoy accepts. */
+const UNMODELED_ACTIONS = ['filter_action', 'non_forwarding_action'];
+const UNMODELED_CLUSTER_SPECIFIERS = ['cluster_specifier_plugin', 'inline_cluster_specifier_plugin'];
+
+function unmodeledKeys(node: { unmodeled?: object } | undefined, keys: readonly string[]): string[] {
+  const u = node?.unmodeled;
+  return u === undefined ? [] : keys.filter((k) => k in u);
+}
 
 export const routePathSpecifier = defineRule({
   id: 'route-path-specifier',
@@ -21,7 +31,7 @@ export const routePathSpecifier = defineRule({
     for (const { route } of ctx.index.routes) {
       const m = route.match;
       if (m === undefined) continue;
-      const set = PATH_SPECIFIERS.filter((f) => m[f] !== undefined);
+      const set: string[] = [...PATH_SPECIFIERS.filter((f) => m[f] !== undefined), ...unmodeledKeys(m, UNMODELED_PATH_SPECIFIERS)];
       if (set.length === 0) {
         ctx.report({ messageId: 'none', at: spanOf(m), hint: 'add `prefix: "/"` to match every path' });
       } else if (set.length > 1) {
@@ -54,7 +64,10 @@ export const routeAction = defineRule({
   },
   check(ctx) {
     for (const { route } of ctx.index.routes) {
-      const actions = (['route', 'redirect', 'direct_response'] as const).filter((f) => route[f] !== undefined);
+      const actions: string[] = [
+        ...(['route', 'redirect', 'direct_response'] as const).filter((f) => route[f] !== undefined),
+        ...unmodeledKeys(route, UNMODELED_ACTIONS),
+      ];
       if (actions.length === 0) {
         ctx.report({ messageId: 'noAction', at: spanOf(route) });
         continue;
@@ -68,6 +81,7 @@ export const routeAction = defineRule({
       if (a.cluster !== undefined && a.cluster !== '') targets.push('cluster');
       if (a.cluster_header !== undefined && a.cluster_header !== '') targets.push('cluster_header');
       if (a.weighted_clusters !== undefined) targets.push('weighted_clusters');
+      targets.push(...unmodeledKeys(a, UNMODELED_CLUSTER_SPECIFIERS));
       if (targets.length === 0) ctx.report({ messageId: 'noCluster', at: spanOf(route, 'route') });
       else if (targets.length > 1) {
         ctx.report({ messageId: 'manyClusters', data: { fields: targets.join(' and ') }, at: spanOf(a, targets[1]!) });
