@@ -83,7 +83,7 @@ async function stop(p: ChildProcess): Promise<void> {
   }
   const done = new Promise<void>((r) => p.once('exit', () => r()));
   p.kill('SIGTERM');
-  const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+  const t = setTimeout(() => p.kill('SIGKILL'), 15_000);
   await done;
   clearTimeout(t);
 }
@@ -117,7 +117,29 @@ interface Result {
   rps: number;
   p50: number;
   p99: number;
+  /** CPU time the proxy (and its child processes) spent per request, µs: robust against a busy machine. */
+  cpuUs?: number;
 }
+
+/** utime + stime of a process and its children, in clock ticks (Linux /proc). */
+function cpuTicks(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const pids = [pid];
+  const kids = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+  pids.push(...kids);
+  let t = 0;
+  for (const p of pids) {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      t += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return t;
+}
+const TICK_US = 1e6 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
 
 function parseMs(v: string): number {
   const m = /^([\d.]+)(us|ms|s)$/.exec(v.trim());
@@ -126,22 +148,24 @@ function parseMs(v: string): number {
   return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
 }
 
-function wrk(port: number): Result {
-  spawnSync('wrk', ['-t1', `-c${CONNECTIONS}`, '-d2s', `http://127.0.0.1:${port}/`]);
+function wrk(port: number, pid: number | undefined): Result {
+  spawnSync('wrk', ['-t1', `-c${CONNECTIONS}`, '-d5s', `http://127.0.0.1:${port}/`]);
+  const t0 = cpuTicks(pid);
   const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency', `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const p50 = parseMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? '');
   const p99 = parseMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
   if (errors) console.error(`bench: ${errors} non-2xx responses on port ${port}`);
-  return { rps, p50, p99 };
+  const n = Number(/(\d+) requests in/.exec(out)?.[1]);
+  return { rps, p50, p99, cpuUs: ((cpuTicks(pid) - t0) * TICK_US) / n };
 }
 
 function h2load(port: number, dir: string): Result {
   const clients = Math.max(1, Math.min(8, CONNECTIONS));
   const streams = Math.max(1, Math.floor(CONNECTIONS / clients));
   const log = join(dir, `h2load-${port}.log`);
-  spawnSync('h2load', ['-D', '2', '-c', String(clients), '-m', String(streams), `http://127.0.0.1:${port}/`]);
+  spawnSync('h2load', ['-D', '4', '-c', String(clients), '-m', String(streams), `http://127.0.0.1:${port}/`]);
   const out = execFileSync('h2load', ['-D', String(DURATION), '-c', String(clients), '-m', String(streams), '--log-file', log, `http://127.0.0.1:${port}/`], {
     encoding: 'utf8',
   });
@@ -216,7 +240,7 @@ async function main(): Promise<void> {
     location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }`,
   );
-  start('nginx', ['-p', pxDir, '-c', pxConf]);
+  const nginxProxy = start('nginx', ['-p', pxDir, '-c', pxConf]);
   const bin = join(REPO, 'bin', 'meshctl');
   const cfg1 = meshConfig(dir, m1, up1);
   const cfg2 = meshConfig(dir, m2, up1);
@@ -230,17 +254,17 @@ async function main(): Promise<void> {
 
   const rows: { name: string; h1: Result; h2: Result | undefined }[] = [];
   try {
-    const measure = (name: string, h1port: number, h2port: number | undefined): void => {
+    const measure = (name: string, h1port: number, h2port: number | undefined, pid?: number): void => {
       console.error(`bench: ${name}`);
-      const h1 = wrk(h1port);
+      const h1 = wrk(h1port, pid);
       const h2 = h2port !== undefined ? h2load(h2port, dir) : undefined;
       rows.push({ name, h1, h2 });
     };
-    measure('direct to upstream (nginx, fixed body)', up1, up2);
-    measure('nginx reverse proxy, 1 worker, keep-alive upstream', ngx1, ngx2);
-    measure('meshctl run, 1 worker (undici upstream pool)', m1, m1);
-    measure('meshctl run, 1 worker (node http.Agent upstream)', mNode, undefined);
-    measure('meshctl run, 2 workers', m2, m2);
+    measure('direct to upstream (nginx, fixed body)', up1, up2, undefined);
+    measure('nginx reverse proxy, 1 worker, keep-alive upstream', ngx1, ngx2, nginxProxy.pid);
+    measure('meshctl run, 1 worker (undici upstream pool)', m1, m1, mesh1.pid);
+    measure('meshctl run, 1 worker (node http.Agent upstream)', mNode, undefined, meshN.pid);
+    measure('meshctl run, 2 workers', m2, m2, mesh2.pid);
   } finally {
     console.error('bench: stopping servers');
     for (const p of [mesh1, mesh2, meshN]) await stop(p);
@@ -255,17 +279,18 @@ async function main(): Promise<void> {
       `${new Date().toISOString().slice(0, 10)}. Upstream: nginx returning a 13-byte body; load generator, proxy and upstream share the machine. ` +
       `HTTP/1.1: wrk, 1 thread, ${CONNECTIONS} connections. HTTP/2: h2load (h2c prior knowledge), ${Math.min(8, CONNECTIONS)} connections × ${Math.floor(CONNECTIONS / Math.min(8, CONNECTIONS))} streams.`,
     '',
-    '| path | HTTP/1.1 req/s | p50 ms | p99 ms | HTTP/2 req/s | p50 ms | p99 ms |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| path | HTTP/1.1 req/s | p50 ms | p99 ms | proxy CPU µs/req | HTTP/2 req/s | p50 ms | p99 ms |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
-      (r) => `| ${r.name} | ${f(r.h1.rps)} | ${f(r.h1.p50, 2)} | ${f(r.h1.p99, 2)} | ${r.h2 ? f(r.h2.rps) : '—'} | ${r.h2 ? f(r.h2.p50, 2) : '—'} | ${r.h2 ? f(r.h2.p99, 2) : '—'} |`,
+      (r) =>
+        `| ${r.name} | ${f(r.h1.rps)} | ${f(r.h1.p50, 2)} | ${f(r.h1.p99, 2)} | ${r.h1.cpuUs !== undefined && Number.isFinite(r.h1.cpuUs) ? f(r.h1.cpuUs, 1) : '—'} | ${r.h2 ? f(r.h2.rps) : '—'} | ${r.h2 ? f(r.h2.p50, 2) : '—'} | ${r.h2 ? f(r.h2.p99, 2) : '—'} |`,
     ),
     '',
-    '| meshctl / nginx | HTTP/1.1 req/s | HTTP/1.1 p99 | HTTP/2 req/s | HTTP/2 p99 |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    '| meshctl / nginx | HTTP/1.1 req/s | HTTP/1.1 p99 | CPU per request | HTTP/2 req/s | HTTP/2 p99 |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
     ...rows.slice(2).map(
       (r) =>
-        `| ${r.name.replace('meshctl run, ', '')} | ${f(r.h1.rps / nginx.h1.rps, 2)}× | ${f(r.h1.p99 / nginx.h1.p99, 2)}× | ${r.h2 && nginx.h2 ? f(r.h2.rps / nginx.h2.rps, 2) + '×' : '—'} | ${r.h2 && nginx.h2 ? f(r.h2.p99 / nginx.h2.p99, 2) + '×' : '—'} |`,
+        `| ${r.name.replace('meshctl run, ', '')} | ${f(r.h1.rps / nginx.h1.rps, 2)}× | ${f(r.h1.p99 / nginx.h1.p99, 2)}× | ${f((r.h1.cpuUs ?? NaN) / (nginx.h1.cpuUs ?? NaN), 2)}× | ${r.h2 && nginx.h2 ? f(r.h2.rps / nginx.h2.rps, 2) + '×' : '—'} | ${r.h2 && nginx.h2 ? f(r.h2.p99 / nginx.h2.p99, 2) + '×' : '—'} |`,
     ),
   ];
   const text = lines.join('\n');

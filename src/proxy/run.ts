@@ -59,7 +59,8 @@ export async function loadAndValidate(file: string, from: RunOptions['from'], co
     if (err instanceof ConfigReadError) throw new ConfigLoadError(err.message);
     throw err;
   }
-  const diagnostics: Diagnostic[] = validateParsed(parsed, { filesBase: process.cwd() });
+  // Worker processes run a config their primary has just validated: parsing is enough.
+  const diagnostics: Diagnostic[] = cluster.isWorker ? parsed.diagnostics.filter((d) => d.severity === 'error') : validateParsed(parsed, { filesBase: process.cwd() });
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const report =
     diagnostics.length > 0
