@@ -12,7 +12,8 @@
  * `infinity` (any case, with or without `-`) stay identifiers: style `bare`, value the text as written (`-inf`).
  * `true`/`True`/`false`/`False` are style `bool`, `null` style `null`. An Any or extension field name keeps its
  * brackets: `[type.googleapis.com/pkg.Msg]`. A field name may also be a quoted string (meshctl's printer writes
- * `"@type": …` and keys of opaque JSON that way); the name is then the decoded string.
+ * `"@type": …` and keys of opaque JSON that way); the name is then the decoded string. Adjacent strings concatenate,
+ * also across lines, except that a string starting a line and followed by `:`, `{` or `<` is such a field name.
  *
  * Comments: whole-line comments before a field become `comments.leading` of that field; a comment on the line where a
  * field ends becomes its `comments.trailing`; comments before a closing brace (or the end of the document) become
