@@ -116,3 +116,22 @@ test('upsertCluster / removeCluster (CDS)', () => {
   cm.removeCluster('x');
   assert.equal(cm.get('x'), undefined);
 });
+
+test('envoyHealthFlags names why a host is out, as Envoy’s /clusters does', async () => {
+  const { envoyHealthFlags } = await import('../../src/upstream/health-flags.js');
+  const { cm } = manualManager(
+    bootstrap(staticCluster('c', ['127.0.0.1:1', '127.0.0.1:2'], { outlier_detection: { consecutive_5xx: 1, max_ejection_percent: 100 } })),
+  );
+  const c = cm.get('c')!;
+  const [h1, h2] = c.hosts.hosts as [Host, Host];
+  assert.equal(envoyHealthFlags(h1), 'healthy');
+  c.onAttemptEnd(h1, { kind: 'response', status: 503 }, 1);
+  assert.equal(envoyHealthFlags(h1), '/failed_outlier_check');
+  c.hosts.setHealthFlag(h1, 'active-hc', true);
+  assert.equal(envoyHealthFlags(h1), '/failed_active_hc/failed_outlier_check');
+  c.setEndpoints([
+    { ip: '127.0.0.1', port: 1, weight: 1, priority: 0 },
+    { ip: '127.0.0.1', port: 2, weight: 1, priority: 0, health: 'degraded' },
+  ]);
+  assert.equal(envoyHealthFlags(h2), '/degraded_eds_health');
+});
