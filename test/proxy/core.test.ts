@@ -327,3 +327,44 @@ test('admin: ready, stats, prometheus, clusters, config_dump, healthcheck', asyn
   assert.equal((await get(ad.port, '/healthcheck/fail')).status, 400);
   assert.equal((await get(ad.port, '/healthcheck/fail', {}, 'POST')).status, 200);
 });
+
+test('the health_check filter answers its path itself, 503 with the immediate-fail header after POST /healthcheck/fail', async () => {
+  const cfg = config({ clusters: [cluster('echo', [a.port])], routes: [routeTo('echo')] });
+  cfg.static_resources!.listeners![0]!.filter_chains![0]!.filters![0]!.typed_config!.http_filters = [
+    { name: 'envoy.filters.http.health_check', typed_config: { pass_through_mode: false, headers: [{ name: ':path', string_match: { exact: '/healthz' } }] } },
+    { name: 'envoy.filters.http.router' },
+  ];
+  const p = await start(cfg);
+  const port = p.listeners[0]!.port;
+  const ok = await get(port, '/healthz');
+  assert.equal(ok.status, 200);
+  assert.equal(ok.body, '');
+  assert.equal((await get(p.admin!.port, '/healthcheck/fail', {}, 'POST')).status, 200);
+  const failing = await get(port, '/healthz');
+  assert.equal(failing.status, 503);
+  assert.equal(failing.headers['x-envoy-immediate-health-check-fail'], 'true');
+  // Other paths still proxy.
+  assert.equal((await get(port, '/other')).status, 200);
+  assert.equal((await get(p.admin!.port, '/healthcheck/ok', {}, 'POST')).status, 200);
+  assert.equal((await get(port, '/healthz')).status, 200);
+});
+
+test('per-try timeout retries on the next host; the route timeout covers all tries', async () => {
+  const cfg = config({
+    clusters: [cluster('two', [a.port, b.port])],
+    routes: [
+      routeTo('two', '/delay', {
+        timeout: { seconds: 0, nanos: 900_000_000 },
+        retry_policy: { retry_on: '5xx', num_retries: 3, per_try_timeout: { seconds: 0, nanos: 100_000_000 } },
+      }),
+    ],
+  });
+  const p = await start(cfg);
+  const r = await get(p.listeners[0]!.port, '/delay/300');
+  assert.equal(r.status, 504);
+  assert.equal(r.body, 'upstream request timeout');
+  const s = p.stats().counters;
+  assert.ok((s['cluster.two.upstream_rq_per_try_timeout'] ?? 0) >= 3, JSON.stringify(s));
+  const hosts = (cm!.get('two') as FakeCluster).attempts.map((x) => x.host);
+  assert.ok(hosts.length >= 2 && hosts[0] !== hosts[1]);
+});
