@@ -9,7 +9,7 @@ import { expandBraces, globFiles } from '../../src/validate/util/glob.js';
 import { inlineDisables } from '../../src/validate/suppress.js';
 import { validateParsed } from '../../src/validate/index.js';
 import { SourceFile } from '../../src/config/source.js';
-import type { Bootstrap, ParseResult } from '../../src/config/model.js';
+import type { Bootstrap, ParseResult, Route } from '../../src/config/model.js';
 
 test('RE2 check: accepts RE2 syntax, flags what RE2 lacks, catches what does not compile', () => {
   for (const ok of ['^/items/[0-9]+$', '(?i)^/API', '(?P<id>[a-z]+)', '(?<id>x)', '\\Q.*\\E', '[[:alpha:]]+', '\\pL+', 'a{2,5}?', 'x*?y', '\\A/x\\z', '{', 'a{,2}', '']) {
@@ -133,7 +133,7 @@ test('shadowed-route and duplicate detection scale linearly (maps, no pairwise c
 });
 
 test('fields meshctl keeps verbatim count: connect_matcher is a path specifier, runtime_fraction a condition', () => {
-  const routes = [
+  const routes: Route[] = [
     { match: { unmodeled: { connect_matcher: {} } }, route: { cluster: 'c' } },
     { match: { prefix: '/', unmodeled: { runtime_fraction: { default_value: { numerator: 10 } } } }, route: { cluster: 'c' } },
     { match: { prefix: '/a' }, route: { cluster: 'c' } },
@@ -143,7 +143,7 @@ test('fields meshctl keeps verbatim count: connect_matcher is a path specifier, 
   const config: Bootstrap = {
     static_resources: {
       clusters: [{ name: 'c' }],
-      listeners: [{ name: 'l', address: { socket_address: { address: '127.0.0.1', port_value: 1 } }, filter_chains: [{ filters: [{ typed_config: { route_config: { virtual_hosts: [{ name: 'v', domains: ['*'], routes }] } } }] }] }],
+      listeners: [{ name: 'l', address: { socket_address: { address: '127.0.0.1', port_value: 10001 } }, filter_chains: [{ filters: [{ typed_config: { route_config: { virtual_hosts: [{ name: 'v', domains: ['*'], routes }] } } }] }] }],
     },
   };
   const diags = validateParsed(parsed(config));
