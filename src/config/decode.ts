@@ -118,8 +118,8 @@ class Decoder implements NormalizeContext {
       if (why !== undefined || fd === undefined) {
         unmodeled ??= {};
         const json = toJson(f.value);
-        const prev = unmodeled[f.name];
-        unmodeled[f.name] = prev === undefined ? json : Array.isArray(prev) ? [...prev, json] : [prev, json];
+        const prev = Object.hasOwn(unmodeled, f.name) ? unmodeled[f.name] : undefined;
+        setOwn(unmodeled, f.name, prev === undefined ? json : Array.isArray(prev) ? [...prev, json] : [prev, json]);
         fields[f.name] ??= fieldMeta(f);
         if (why !== undefined) {
           this.diagnostics.push({ ruleId: 'unmodeled-extension', severity: 'warning', message: why, span: f.keySpan });
@@ -131,11 +131,11 @@ class Decoder implements NormalizeContext {
       if (fd.repeated) {
         this.repeated(desc, fd, f, node, fields, path, (json) => {
           unmodeled ??= {};
-          unmodeled[f.name] = json;
+          setOwn(unmodeled, f.name, json);
         });
         continue;
       }
-      const prior = fields[f.name];
+      const prior = Object.hasOwn(fields, f.name) ? fields[f.name] : undefined;
       if (prior !== undefined) {
         this.diagnostics.push({
           ruleId: 'duplicate-field',
@@ -155,7 +155,7 @@ class Decoder implements NormalizeContext {
       const v = this.value(fd, f.value, `${path}.${f.name}`, f);
       if (v === UNMODELED) {
         unmodeled ??= {};
-        unmodeled[f.name] = toJson(f.value);
+        setOwn(unmodeled, f.name, toJson(f.value));
         fields[f.name] = fieldMeta(f);
         continue;
       }
@@ -457,6 +457,12 @@ function expandAny(msg: SMessage): SMessage {
   return { ...f.value, fields: [url, ...f.value.fields], span: msg.span };
 }
 
+/** obj[key] = value, also for keys such as `__proto__` that an assignment would not store as data. */
+function setOwn<T>(obj: { [key: string]: T }, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
 function fieldMeta(f: SField): FieldMeta {
   const fm: FieldMeta = { span: f.span, keySpan: f.keySpan };
   if (f.comments !== undefined) fm.comments = f.comments;
@@ -493,10 +499,18 @@ function describeNode(v: SyntaxNode): string {
 }
 
 /** A syntax node as plain JSON, for Struct fields and for fields kept verbatim. */
+/**
+ * Keys come from the input, so `obj[key] = v` would run the `__proto__` setter and replace the object's prototype
+ * (a later read then finds Object.prototype's members, and rules walking the model crash): define own properties.
+ */
+function setOwn(o: JsonObject, key: string, value: JsonValue): void {
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 export function toJson(v: SyntaxNode): JsonValue {
   if (v.kind === 'message') {
     const o: JsonObject = {};
-    for (const f of v.fields) o[f.name] = toJson(f.value);
+    for (const f of v.fields) setOwn(o, f.name, toJson(f.value));
     return o;
   }
   if (v.kind === 'list') return v.items.map(toJson);
