@@ -135,3 +135,24 @@ test('envoyHealthFlags names why a host is out, as Envoy’s /clusters does', as
   ]);
   assert.equal(envoyHealthFlags(h2), '/degraded_eds_health');
 });
+
+test('upstreamClusterStats reports breaker, outlier and health-check numbers under Envoy names', async () => {
+  const { upstreamClusterStats, clusterManagerStats } = await import('../../src/upstream/stats.js');
+  const { cm } = manualManager(
+    bootstrap(
+      staticCluster('c', ['127.0.0.1:1', '127.0.0.1:2'], {
+        outlier_detection: { consecutive_5xx: 1, max_ejection_percent: 50 },
+        circuit_breakers: { thresholds: [{ max_requests: 1, track_remaining: true }] },
+      }),
+    ),
+  );
+  const c = cm.get('c')!;
+  c.tryAcquire('requests');
+  c.onAttemptEnd(c.hosts.hosts[0]!, { kind: 'response', status: 500 }, 1);
+  const s = upstreamClusterStats(c, cm);
+  assert.equal(s['circuit_breakers.default.rq_open'], 1);
+  assert.equal(s['circuit_breakers.default.remaining_rq'], 0);
+  assert.equal(s['outlier_detection.ejections_active'], 1);
+  assert.equal(s['outlier_detection.ejections_enforced_consecutive_5xx'], 1);
+  assert.equal(clusterManagerStats(cm)['cluster_manager.active_clusters'], 1);
+});
