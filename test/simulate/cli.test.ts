@@ -131,3 +131,10 @@ test('--requests-file replays an access log through the CLI; --latency shows mea
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /none\.log/);
 });
+
+test('colour: FORCE_COLOR colours the table, --no-color and NO_COLOR do not', async () => {
+  const forced = await runCli(['simulate', ARTICLE, '-n', '100'], { env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
+  assert.match(forced.stdout, /\x1b\[/);
+  const off = await runCli(['simulate', ARTICLE, '-n', '100', '--no-color'], { env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
+  assert.doesNotMatch(off.stdout, /\x1b\[/);
+});

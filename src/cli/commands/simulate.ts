@@ -124,7 +124,9 @@ async function runSimulate(path: string, opts: SimulateCliOptions): Promise<numb
   } else {
     const { renderTable } = await import('../../simulate/render.js');
     const { default: chalk, Chalk } = await import('chalk');
-    const color = opts.color !== false && !process.env.NO_COLOR && process.stdout.isTTY === true;
+    const force = process.env.FORCE_COLOR;
+    const forced = force !== undefined && force !== '' && force !== '0' && force !== 'false';
+    const color = opts.color !== false && !process.env.NO_COLOR && (process.stdout.isTTY === true || forced);
     process.stdout.write(renderTable(report, color ? chalk : new Chalk({ level: 0 })));
   }
   return EXIT_OK;
