@@ -237,3 +237,13 @@ test('--check-files: a valid certificate and matching key pass', { skip: openssl
     rmSync(certs, { recursive: true, force: true });
   }
 });
+
+test("all five of the article's snippets validate without errors", async () => {
+  const { code, report } = await json(['fixtures/seed']);
+  assert.equal(code, 0);
+  assert.equal(report.summary.files, 5);
+  assert.equal(report.summary.errors, 0);
+  // The lone tls_context fragment and the top-level cluster are placement warnings.
+  const placement = report.files.flatMap((f) => f.diagnostics.filter((d) => d.rule === 'envoy-placement').map(() => f.file)).sort();
+  assert.deepEqual(placement, ['fixtures/seed/full-example.textproto', 'fixtures/seed/tls-context.textproto', 'fixtures/seed/weighted-cluster.textproto']);
+});
