@@ -9,7 +9,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readConfigFile } from '../src/config/index.js';
-import { HostSet, createBalancer, createRandom, hostsFromCluster, xxHash64 } from '../src/balancer/index.js';
+import { HostSet, createBalancer, createRandom, hostsFromCluster } from '../src/balancer/index.js';
 import { compileRouter, selectClusterId, type HeaderLookup } from '../src/router/index.js';
 import type { Cluster, Cluster_LbPolicy } from '../src/config/model.js';
 import { runSimulation } from '../src/simulate/engine.js';
@@ -121,7 +121,6 @@ const simN = Math.min(N, 3_000_000);
 await runSimulation(cfg, { requests: simN, seed: 1 });
 const simRate = simN / ((performance.now() - t0) / 1000);
 
-void xxHash64;
 const table = [
   `Command: \`node dist/bench/simulate.js --write\` (rates from process CPU time; one core, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}).`,
   '',

@@ -342,7 +342,7 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
       phaseBounds: [0, ...timeline.map((e) => e.atMs)],
     });
 
-  const process1 = (req: SimRequest): void => {
+  const simulateOne = (req: SimRequest): void => {
     now = done * interval;
     while (timelineIndex < timeline.length && timeline[timelineIndex]!.atMs <= now) {
       const e = timeline[timelineIndex]!;
@@ -425,7 +425,7 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
       let replayed = 0;
       for await (const req of readReplayFile(opts.requestsFile)) {
         if (total !== undefined && done >= total) break;
-        process1(req);
+        simulateOne(req);
         replayed++;
         if (opts.onProgress && done % progressEvery === 0) opts.onProgress(report(), done, total);
       }
@@ -438,7 +438,7 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
       const end = Math.min(n, done + progressEvery);
       while (done < end) {
         const req = synthetic.next('');
-        process1(req);
+        simulateOne(req);
       }
       if (opts.onProgress) {
         opts.onProgress(report(), done, n);

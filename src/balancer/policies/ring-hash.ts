@@ -38,8 +38,8 @@ export class RingHashPicker implements SourcePicker {
     for (const h of hosts) total += h.weight;
     let minW = 1;
     for (const h of hosts) minW = Math.min(minW, h.weight / total);
+    // The ring gets ceil(scale) entries in all: the running sums below hand them out.
     const scale = Math.min(Math.ceil(minW * minRing) / minW, maxRing);
-    const size = Math.ceil(scale);
     const hashKey = opts.hashFunction === 'MURMUR_HASH_2' ? (k: string) => murmurHash2(k) : (k: string) => xxHash64(k);
     const hashes: bigint[] = [];
     const owners: number[] = [];
@@ -56,7 +56,6 @@ export class RingHashPicker implements SourcePicker {
         current++;
       }
     }
-    void size;
     const order = hashes.map((_, i) => i).sort((a, b) => (hashes[a]! < hashes[b]! ? -1 : hashes[a]! > hashes[b]! ? 1 : 0));
     this.hi = new Uint32Array(order.length);
     this.lo = new Uint32Array(order.length);
