@@ -139,10 +139,12 @@ export class ManagedCluster implements UpstreamCluster {
       this.startSources();
     }
     if (!sameJson(before.health_checks, cluster.health_checks)) {
-      this.healthChecker?.close();
+      const old = this.healthChecker;
+      const passing = new Set(this.hosts.hosts.filter((h) => !old?.isFailing(h)));
+      old?.close();
       this.healthChecker = undefined;
       for (const h of this.hosts.hosts) this.hosts.setHealthFlag(h, 'active-hc', false);
-      this.startHealth();
+      this.startHealth(passing);
     }
     if (!sameJson(before.outlier_detection, cluster.outlier_detection)) {
       if (cluster.outlier_detection === undefined) {
@@ -194,10 +196,11 @@ export class ManagedCluster implements UpstreamCluster {
     });
   }
 
-  private startHealth(): void {
+  private startHealth(assumeHealthy?: ReadonlySet<Host>): void {
     const checks = this.config.health_checks ?? [];
     if (checks.length === 0 || this.deps.opts.disableHealthChecks) return;
     this.healthChecker = new HealthChecker(this.hosts, checks, {
+      ...(assumeHealthy ? { assumeHealthy } : {}),
       timers: this.deps.timers,
       random: this.deps.opts.random,
       hadTraffic: () => this.hadTraffic,

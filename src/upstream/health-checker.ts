@@ -37,6 +37,11 @@ export interface HealthCheckerDeps {
   readonly log?: (line: string) => void;
   /** Every finished check (outlier detection un-ejects a host that passes). */
   readonly onCheck?: (host: Host, result: CheckResult, nowHealthy: boolean) => void;
+  /**
+   * Hosts that passed the previous checker (a reload changing the health-check config): they keep serving until
+   * their first check under the new config instead of starting failed.
+   */
+  readonly assumeHealthy?: ReadonlySet<Host>;
   /** Replace the network probe (tests of the state machine). */
   readonly probe?: (host: Host, hc: HealthCheck, timeoutMs: number) => Promise<CheckResult>;
 }
@@ -66,7 +71,7 @@ export class HealthChecker {
     private readonly deps: HealthCheckerDeps,
   ) {
     this.checkers = checks.map((hc) => new SingleChecker(hosts, hc, deps, this.stats, (h) => this.anyFailing(h)));
-    for (const h of hosts.hosts) hosts.setHealthFlag(h, 'active-hc', true);
+    for (const h of hosts.hosts) hosts.setHealthFlag(h, 'active-hc', !deps.assumeHealthy?.has(h));
     for (const c of this.checkers) c.sync();
     this.firstRound = Promise.all(this.checkers.map((c) => c.firstRound)).then(() => undefined);
     this.unsubscribe = hosts.onChange(() => {
@@ -150,8 +155,9 @@ class SingleChecker {
     for (const host of live) {
       if (this.sessions.has(host)) continue;
       // New hosts (start, DNS, EDS) start failed until their first check passes.
-      this.hosts.setHealthFlag(host, 'active-hc', true);
-      const s: Session = { host, failed: true, firstCheck: true, numHealthy: 0, numUnhealthy: 0, pendingTransition: false, stopped: false, checkedOnce: false };
+      const assumed = this.deps.assumeHealthy?.has(host) === true && this.initial.has(host);
+      if (!assumed) this.hosts.setHealthFlag(host, 'active-hc', true);
+      const s: Session = { host, failed: !assumed, firstCheck: true, numHealthy: 0, numUnhealthy: 0, pendingTransition: false, stopped: false, checkedOnce: false };
       this.sessions.set(host, s);
       const jitter = this.initialJitterMs > 0 ? this.deps.random.next() * this.initialJitterMs : 0;
       this.schedule(s, jitter);

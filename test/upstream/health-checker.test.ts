@@ -185,3 +185,21 @@ test('state machine (fake clock, scripted probe): unhealthy_threshold counts net
     assert.equal(clock.pending, 0, 'closing cancels the timers');
   })();
 });
+
+test('a reload that changes the health check keeps passing hosts in service until their first new check', async () => {
+  const srv = await statusServer(200);
+  const cluster = (path: string) => staticCluster('r', [`127.0.0.1:${srv.port}`], { health_checks: [fast({ http_health_check: { path } })] });
+  const cm = realManager(cluster('/a'));
+  try {
+    await cm.ready();
+    const host = cm.get('r')!.hosts.hosts[0]!;
+    assert.equal(host.health, 'healthy');
+    cm.applyConfig(bootstrap(cluster('/b')));
+    assert.equal(host.health, 'healthy', 'not reset to failed by the reload');
+    srv.status = 500;
+    await until(() => host.health === 'unhealthy', 5000, 'the new checker still fails it');
+  } finally {
+    await cm.close();
+    await srv.close();
+  }
+});

@@ -120,7 +120,8 @@ async function runSimulate(path: string, opts: SimulateCliOptions): Promise<numb
   }
   await view?.close();
   if (opts.format === 'json') {
-    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    // Fields without a value (a p-value with one endpoint, …) print as null, so every key is always there.
+    process.stdout.write(JSON.stringify(report, (_k, v: unknown) => (v === undefined ? null : v), 2) + '\n');
   } else {
     const { renderTable } = await import('../../simulate/render.js');
     const { default: chalk, Chalk } = await import('chalk');
