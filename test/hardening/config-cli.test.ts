@@ -123,3 +123,13 @@ test('a directory and a missing file: exit 2 naming the path', async () => {
     }
   }
 });
+
+test('retry_back_off with max_interval but no base_interval: a diagnostic, not an internal error', async () => {
+  const p = write(
+    'backoff.yaml',
+    'static_resources:\n  listeners:\n  - name: l\n    address: {socket_address: {address: 127.0.0.1, port_value: 8080}}\n    filter_chains:\n    - filters:\n      - name: envoy.filters.network.http_connection_manager\n        typed_config:\n          stat_prefix: l\n          route_config:\n            virtual_hosts:\n            - name: v\n              domains: ["*"]\n              routes:\n              - match: {prefix: /}\n                route: {cluster: a, retry_policy: {retry_back_off: {max_interval: 0.5s, __proto__: 1s}}}\n  clusters: [{name: a, connect_timeout: 1s}]\n',
+  );
+  const r = await runCli(['validate', p]);
+  assert.doesNotMatch(r.stderr, /internal error|TypeError/, r.stderr);
+  assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr}`);
+});

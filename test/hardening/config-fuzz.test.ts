@@ -112,7 +112,7 @@ test('text-proto and JSON with duplicate singular fields report duplicate-field 
   for (const [file, text] of [
     ['d.textproto', 'admin {\n}\nadmin {\n}\n'],
     ['d.json', '{\n"admin": {},\n"admin": {}\n}'],
-    ['d.yaml', 'admin: {}\nadmin: {}\n'],
+    ['d.yaml', 'admin: {}\n\nadmin: {}\n'],
   ] as const) {
     const r = parseConfig(text, file);
     const d = r.diagnostics.find((x) => x.ruleId === 'duplicate-field');
