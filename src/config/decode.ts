@@ -120,7 +120,7 @@ class Decoder implements NormalizeContext {
         const json = toJson(f.value);
         const prev = Object.hasOwn(unmodeled, f.name) ? unmodeled[f.name] : undefined;
         setOwn(unmodeled, f.name, prev === undefined ? json : Array.isArray(prev) ? [...prev, json] : [prev, json]);
-        fields[f.name] ??= fieldMeta(f);
+        if (!Object.hasOwn(fields, f.name)) setOwn(fields, f.name, fieldMeta(f));
         if (why !== undefined) {
           this.diagnostics.push({ ruleId: 'unmodeled-extension', severity: 'warning', message: why, span: f.keySpan });
         } else {
@@ -457,12 +457,6 @@ function expandAny(msg: SMessage): SMessage {
   return { ...f.value, fields: [url, ...f.value.fields], span: msg.span };
 }
 
-/** obj[key] = value, also for keys such as `__proto__` that an assignment would not store as data. */
-function setOwn<T>(obj: { [key: string]: T }, key: string, value: T): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-  else obj[key] = value;
-}
-
 function fieldMeta(f: SField): FieldMeta {
   const fm: FieldMeta = { span: f.span, keySpan: f.keySpan };
   if (f.comments !== undefined) fm.comments = f.comments;
@@ -503,7 +497,7 @@ function describeNode(v: SyntaxNode): string {
  * Keys come from the input, so `obj[key] = v` would run the `__proto__` setter and replace the object's prototype
  * (a later read then finds Object.prototype's members, and rules walking the model crash): define own properties.
  */
-function setOwn(o: JsonObject, key: string, value: JsonValue): void {
+function setOwn<T>(o: { [key: string]: T }, key: string, value: T): void {
   Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
 }
 

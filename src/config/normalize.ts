@@ -111,6 +111,9 @@ export function normalizeMessage(desc: MessageDesc, msg: SMessage, ctx: Normaliz
     case 'ConfigSource':
       fields = aggregatedConfigSource(fields);
       break;
+    case 'LeastRequestLbConfig':
+      fields = runtimeDouble(fields, 'active_request_bias');
+      break;
     case 'Filter':
       extensionByName(fields, HCM_FILTER_NAMES, 'filter', ctx);
       break;
@@ -324,6 +327,19 @@ function aggregatedConfigSource(fields: SField[]): SField[] {
   return fields.map((f) => {
     if (f.name !== 'ads' || f.value.kind !== 'message' || f.value.fields.length > 0) return f;
     return { ...f, value: { kind: 'scalar', style: 'bool', value: true, raw: '{}', span: f.value.span } };
+  });
+}
+
+/**
+ * Envoy writes some numbers as RuntimeDouble (`{default_value, runtime_key}`); the model holds the default. The
+ * runtime key is dropped: meshctl has no runtime layer to look it up in.
+ */
+function runtimeDouble(fields: SField[], name: string): SField[] {
+  return fields.map((f) => {
+    if (f.name !== name || f.value.kind !== 'message') return f;
+    const d = f.value.fields.find((x) => x.name === 'default_value');
+    if (d === undefined || f.value.fields.some((x) => x.name !== 'default_value' && x.name !== 'runtime_key')) return f;
+    return { ...f, value: d.value };
   });
 }
 

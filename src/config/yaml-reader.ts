@@ -28,7 +28,7 @@ export interface YamlReadResult {
   diagnostics: Diagnostic[];
 }
 
-export const DEFAULT_MAX_ALIAS_NODES = 100_000;
+export const DEFAULT_MAX_ALIAS_NODES = 20_000;
 export const DEFAULT_MAX_DEPTH = 200;
 
 class AliasLimit extends Error {}
@@ -52,7 +52,7 @@ export function readYaml(source: SourceFile, opts: YamlReadOptions = {}): YamlRe
 }
 
 function readYamlFull(source: SourceFile, opts: YamlReadOptions): YamlReadResult {
-  const { parseAllDocuments, isMap, isScalar } = yaml();
+  const { Composer, Parser, isMap, isScalar } = yaml();
   const diagnostics: Diagnostic[] = [];
   const what = opts.json ? 'JSON' : 'YAML';
   if (opts.json) {
@@ -70,9 +70,15 @@ function readYamlFull(source: SourceFile, opts: YamlReadOptions): YamlReadResult
       return { tree: undefined, diagnostics };
     }
   }
-  let docs: Document.Parsed[] | Document.Parsed;
+  const list: Document.Parsed[] = [];
   try {
-    docs = parseAllDocuments(source.text, { uniqueKeys: false, prettyErrors: false, strict: true });
+    // Documents one at a time, stopping at the first one after the config's: a stream of thousands of documents
+    // is refused as fast as a stream of two.
+    const composer = new Composer({ uniqueKeys: false, prettyErrors: false, strict: true });
+    for (const doc of composer.compose(new Parser().parse(source.text))) {
+      list.push(doc as Document.Parsed);
+      if (list.length > 1 && (doc.contents !== null || doc.errors.length > 0)) break;
+    }
   } catch (err) {
     if (err instanceof RangeError) {
       diagnostics.push({
@@ -85,8 +91,6 @@ function readYamlFull(source: SourceFile, opts: YamlReadOptions): YamlReadResult
     }
     throw err;
   }
-  // parseAllDocuments returns an EmptyStream (an array) for an empty file.
-  const list = Array.isArray(docs) ? docs : [docs];
   if (list.length === 0) return { tree: { kind: 'message', fields: [], span: source.span(0, 0) }, diagnostics };
 
   const first = list[0]!;
@@ -388,7 +392,7 @@ class Reader {
       const valueNode = pair.value as YNode | null;
       if (name === '<<' && key.type === 'PLAIN') {
         merges.push({ value: valueNode, span: keySpan });
-        this.node(valueNode, depth, ke); // consume its source position; the merge is applied below
+        if (this.expanding === 0 && valueNode?.range) this.consumed = Math.max(this.consumed, valueNode.range[1]);
         continue;
       }
       const value = this.node(valueNode, depth, ke);
