@@ -32,7 +32,13 @@ interface JsonReport {
 
 async function json(args: string[], opts: Parameters<typeof runCli>[1] = {}): Promise<{ code: number | null; report: JsonReport; stderr: string }> {
   const r = await runCli(['validate', '--format', 'json', ...args], opts);
-  return { code: r.code, report: JSON.parse(r.stdout) as JsonReport, stderr: r.stderr };
+  let report: JsonReport;
+  try {
+    report = JSON.parse(r.stdout) as JsonReport;
+  } catch {
+    assert.fail(`meshctl validate ${args.join(' ')} printed no JSON (exit ${r.code}): ${r.stderr}`);
+  }
+  return { code: r.code, report, stderr: r.stderr };
 }
 
 function tempDir(): string {
