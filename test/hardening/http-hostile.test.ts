@@ -215,7 +215,10 @@ test('HTTP/2: a flood of RST_STREAM on streams the client opened does not take t
 
 test(
   'slowloris: headers trickling past request_headers_timeout → 408 and the socket closed',
-  { todo: 'the proxy ignores HCM request_headers_timeout (headersTimeout is fixed at 60 s, checked every 30 s by node); needs listener-server support' },
+  {
+    todo:
+      'the proxy ignores HCM request_headers_timeout (headersTimeout fixed at 60 s; node checks it every connectionsCheckingInterval, 30 s, and only on servers that listen() — the AUTO listener hands sockets to an http.Server that never listens, so its checks never run)',
+  },
   async () => {
     const echo = await startEchoUpstream();
     const p = await startProxyFromYaml(hostileConfigYaml({ echo: echo.port, bad: echo.port, reset: echo.port }, { requestHeadersTimeout: '0.5s' }));
