@@ -207,3 +207,21 @@ test('JSON is read with positions and no comment scanning; `#` inside strings is
   assert.deepEqual([fm.keySpan!.line, fm.keySpan!.column, fm.span.endLine, fm.span.endColumn], [3, 5, 3, 34]);
   assert.equal(fm.comments, undefined);
 });
+
+test("Envoy's RuntimeDouble reads as its default; input keys named __proto__ stay data", () => {
+  const r = parseConfig(
+    'static_resources:\n  clusters:\n  - name: c\n    least_request_lb_config:\n      active_request_bias: {default_value: 0.5, runtime_key: lr.bias}\n    __proto__: {polluted: true}\n',
+    'rt.yaml',
+  );
+  const c = r.config!.static_resources!.clusters![0]!;
+  assert.equal(c.least_request_lb_config!.active_request_bias, 0.5);
+  assert.deepEqual(Object.keys(c.unmodeled!), ['__proto__']);
+  assert.equal(Object.getPrototypeOf(c.unmodeled), Object.prototype);
+  assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+});
+
+test('a stream of many YAML documents is refused at the second one', () => {
+  const r = parseConfig('admin: {}\n---\nadmin: {}\n'.repeat(500), 'docs.yaml');
+  assert.equal(r.config, undefined);
+  assert.deepEqual(diags(r), ['error multi-document 2:1']);
+});
