@@ -76,8 +76,9 @@ function tempFile(name: string, text: string): string {
   return p;
 }
 
-async function startRun(args: string[], cwd?: string): Promise<{ cli: RunningCli; port: number; admin: number }> {
-  const cli = spawnCli(['run', '--admin-address', '127.0.0.1:0', '--no-access-log', ...args], cwd ? { cwd } : {});
+async function startRun(args: string[], cwd?: string, accessLog?: string): Promise<{ cli: RunningCli; port: number; admin: number }> {
+  const log = accessLog !== undefined ? ['--access-log', accessLog] : ['--no-access-log'];
+  const cli = spawnCli(['run', '--admin-address', '127.0.0.1:0', ...log, ...args], cwd ? { cwd } : {});
   children.push(cli);
   const m = await cli.waitFor(/listener \S+ on https?:\/\/127\.0\.0\.1:(\d+)/);
   const ad = await cli.waitFor(/admin on http:\/\/127\.0\.0\.1:(\d+)/);
@@ -198,9 +199,10 @@ test('reload with a bad and then a good config while requests flow: zero failed 
   assert.equal(await cli.exit(), 0);
 });
 
-test('SIGTERM drains: a request in flight completes, new connections are refused, exit 0', async () => {
+test('SIGTERM drains: a request in flight completes, new connections are refused, exit 0; the access log has it', async () => {
   const file = tempFile('drain.yaml', yamlConfig({}));
-  const { cli, port } = await startRun([file, '--drain-timeout', '5s']);
+  const logFile = file.replace(/drain\.yaml$/, 'access.log');
+  const { cli, port } = await startRun([file, '--drain-timeout', '5s'], undefined, logFile);
   const slow = get(port, '/delay/600');
   await new Promise((r) => setTimeout(r, 150));
   cli.child.kill('SIGTERM');
@@ -209,6 +211,13 @@ test('SIGTERM drains: a request in flight completes, new connections are refused
   assert.equal(r.status, 200);
   assert.equal(await cli.exit(), 0);
   await assert.rejects(get(port, '/after'));
+  const lines = readFileSync(logFile, 'utf8').trim().split('\n');
+  assert.equal(lines.length, 1);
+  const entry = JSON.parse(lines[0]!) as Record<string, unknown>;
+  assert.equal(entry.path, '/delay/600');
+  assert.equal(entry.response_code, 200);
+  assert.equal(entry.response_flags, '-');
+  assert.equal(entry.upstream_cluster, 'echo');
 });
 
 /** A strict reader of the Prometheus text exposition format 0.0.4 (what a scraper accepts). */
