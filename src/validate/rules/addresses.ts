@@ -199,3 +199,26 @@ export const privilegedPort = defineRule({
 });
 
 export type { RuleContext };
+
+export const exposedAdmin = defineRule({
+  id: 'admin-exposed',
+  severity: 'warning',
+  category: 'privileges',
+  description: 'The admin interface listens on a non-loopback address; anyone who reaches it can drain listeners, fail health checks or stop the proxy.',
+  messages: {
+    exposed: 'the admin interface listens on {{address}}, reachable from other machines; its POST endpoints can drain listeners and stop the proxy',
+  },
+  check(ctx) {
+    const sa = ctx.config.admin?.address?.socket_address;
+    const a = sa?.address;
+    if (a === undefined) return;
+    const loopback = /^127\./.test(a) || a === '::1' || a.toLowerCase() === 'localhost';
+    if (loopback) return;
+    ctx.report({
+      messageId: 'exposed',
+      data: { address: a.includes(':') ? `[${a}]:${sa?.port_value ?? 0}` : `${a}:${sa?.port_value ?? 0}` },
+      at: spanOf(sa, 'address'),
+      hint: 'bind it to 127.0.0.1 and reach it through a tunnel or a sidecar',
+    });
+  },
+});

@@ -1,7 +1,7 @@
 /** Every validation rule, sorted by id. Add a rule here, document it in docs/rules.md and give it a fixture in
  * fixtures/invalid/<rule-id>.yaml (the corpus test fails otherwise). */
 import type { Rule } from '../rule.js';
-import { invalidAddress, invalidDiscoveryUrl, invalidNameserver, invalidPort, privilegedPort, staticClusterNeedsIp } from './addresses.js';
+import { exposedAdmin, invalidAddress, invalidDiscoveryUrl, invalidNameserver, invalidPort, privilegedPort, staticClusterNeedsIp } from './addresses.js';
 import { invalidClusterConfig, invalidDuration, invalidEndpointWeight, invalidMetricsPath, requiredField } from './clusters.js';
 import { dialectShorthand, envoyPlacement } from './placement.js';
 import { shadowedRoute, unreachableVirtualHost } from './reachability.js';
@@ -39,6 +39,7 @@ export const RULES: readonly Rule[] = (
     duplicateRouteConfigName,
     duplicateVirtualHostName,
     envoyPlacement,
+    exposedAdmin,
     invalidAddress,
     invalidClusterConfig,
     invalidCodec,
