@@ -21,7 +21,7 @@ import {
 } from './fuzz-lib.js';
 
 const SEED = Number(process.env.MESHCTL_FUZZ_SEED ?? 20261125);
-const RUNS = Number(process.env.MESHCTL_FUZZ_RUNS ?? 1500);
+const RUNS = Number(process.env.MESHCTL_FUZZ_RUNS ?? 2500);
 
 const seeds = loadSeeds();
 const keys = fieldNames(seeds);
@@ -59,13 +59,13 @@ test(`mutated fixtures (${RUNS} cases, seed ${SEED}): a model or positioned diag
   assert.ok(modelled > RUNS / 10, `only ${modelled} of ${RUNS} mutated inputs reached the decoder`);
 });
 
-test(`generated documents from the schema's field names (${Math.round(RUNS / 2)} cases)`, () => {
+test(`generated documents from the schema's field names (${RUNS} cases)`, () => {
   fc.assert(
     fc.property(structuredInputArb(keys, (d) => stringify(d)), (input) => {
       const out = runCase(input, { reparse: 'one' });
       if (out.failures.length > 0) throw new Error(`${input.how}\n${input.text.slice(0, 2000)}\n${out.failures.join('\n')}`);
     }),
-    { seed: SEED + 1, numRuns: Math.round(RUNS / 2), endOnFailure: true, includeErrorInReport: true },
+    { seed: SEED + 1, numRuns: RUNS, endOnFailure: true, includeErrorInReport: true },
   );
 });
 
