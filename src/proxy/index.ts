@@ -14,6 +14,7 @@ import { StatsStore, type StatsSnapshot } from './stats.js';
 import type { UpstreamClientKind } from './upstream-pool.js';
 import { defaultClusterManager, sharedRouterFactory } from './shared-deps.js';
 import { createRandom, randomFromEntropy } from '../balancer/random.js';
+import { envoyHealthFlags } from '../upstream/health-flags.js';
 
 export type { StatsSnapshot } from './stats.js';
 export type { ClusterStatus } from './admin.js';
@@ -23,6 +24,8 @@ export type { UpstreamClientKind } from './upstream-pool.js';
 export interface ProxyOptions {
   /** Directory that relative file names in the config (certificates, direct-response bodies) resolve against. */
   readonly baseDir?: string;
+  /** How long listeners wait for clusters to warm up (DNS, discovery, first health checks); default 15 s. */
+  readonly warmupTimeoutMs?: number;
   /** Rewrites endpoint addresses (`--map-endpoint`). */
   readonly mapEndpoint?: (ip: string, port: number) => { ip: string; port: number };
   /** Binds every listener to this address instead of the config's (`--listen-address`). */
@@ -124,6 +127,9 @@ class Proxy implements RunningProxy {
       log,
     };
     this.cm = await (this.opts.clusterManagerFactory ?? defaultClusterManager)(config, cmOpts);
+    // Envoy warms clusters (first DNS answer, first discovery fetch, first health check) before its listeners take
+    // traffic, bounded by the initial fetch timeout (15 s), so a DNS cluster does not answer 503 for its first requests.
+    await warmUp(this.cm, this.opts.warmupTimeoutMs ?? 15_000, log);
     this.routerFactoryOf = this.opts.routerFactory ?? sharedRouterFactory(random);
     this.gen = await this.build(config, undefined);
     try {
@@ -290,7 +296,7 @@ class Proxy implements RunningProxy {
             address: h.address,
             weight: h.weight,
             priority: h.priority,
-            health: h.health === 'healthy' ? 'healthy' : `/${h.health}`,
+            health: envoyHealthFlags(h),
             ...(h.hostname ? { hostname: h.hostname } : {}),
             cx_active: c?.cx_active ?? 0,
             cx_connect_fail: c?.cx_connect_fail ?? 0,
@@ -314,3 +320,16 @@ async function waitIdle(gen: Generation, timeoutMs: number): Promise<void> {
 }
 
 export type { BoundAddress };
+
+/** Waits for the cluster manager's warm-up, at most `timeoutMs`; a cluster still warming then starts as it is. */
+async function warmUp(cm: ClusterManager, timeoutMs: number, log: (line: string) => void): Promise<void> {
+  if (cm.ready === undefined) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), timeoutMs);
+    timer.unref();
+  });
+  const done = await Promise.race([cm.ready().then(() => false), timedOut]);
+  clearTimeout(timer);
+  if (done) log(`meshctl: clusters still warming after ${timeoutMs} ms; starting listeners anyway`);
+}

@@ -37,8 +37,15 @@ export class ListenerServer implements ListenerBinding {
   private h2: http2.Http2Server | http2.Http2SecureServer | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
+  /** Sockets HTTP/1.1 requests arrive on (the TLS socket under TLS), and how many requests each has in flight:
+   * node's closeIdleConnections() only sees connections of a server that listens itself, not the sniffed AUTO ones
+   * or HTTP/1.1 on an HTTP/2 server, so a drain tracks idleness here. */
+  private readonly requestSockets = new Set<net.Socket>();
+  private readonly inFlight = new Map<net.Socket, number>();
+  private readonly h2Sockets = new WeakSet<object>();
   readonly key: string;
   private closing = false;
+  private readonly isTls: boolean;
 
   constructor(
     gen: Generation,
@@ -53,9 +60,13 @@ export class ListenerServer implements ListenerBinding {
     const chains = lr.listener.filter_chains ?? [];
     const tlsChain = chains.find((fc) => chainTls(fc) !== undefined && !(fc.filter_chain_match?.server_names?.length)) ??
       chains.find((fc) => chainTls(fc) !== undefined);
+    this.isTls = tlsChain !== undefined;
     const onRequest = (req: DownReq, res: DownRes): void => {
       const c = this.current;
-      if (this.closing && req.httpVersionMajor === 1) (res as http.ServerResponse).shouldKeepAlive = false;
+      if (req.httpVersionMajor === 1) {
+        if (this.closing) (res as http.ServerResponse).shouldKeepAlive = false;
+        this.countInFlight(req.socket, res);
+      }
       handleRequest(c.gen, c.lr, req, res);
     };
     const serverTimeouts = (s: http.Server): void => {
@@ -73,11 +84,13 @@ export class ListenerServer implements ListenerBinding {
         this.h1 = s;
         this.net = s;
         s.on('connection', (sock: net.Socket) => this.track(sock, false));
+        s.on('secureConnection', (tls: net.Socket) => this.trackRequestSocket(tls));
       } else {
         const s = http2.createSecureServer({ ...tlsOpts, allowHTTP1: codec !== 'HTTP2' }, onRequest);
         this.h2 = s;
         this.net = s;
         s.on('connection', (sock: net.Socket) => this.track(sock, false));
+        s.on('secureConnection', (tls: net.Socket) => this.trackRequestSocket(tls));
       }
     } else if (codec === 'HTTP1') {
       const s = http.createServer(onRequest);
@@ -89,7 +102,10 @@ export class ListenerServer implements ListenerBinding {
       const s = http2.createServer({}, onRequest);
       this.h2 = s;
       this.net = s;
-      s.on('connection', (sock: net.Socket) => this.track(sock, false));
+      s.on('connection', (sock: net.Socket) => {
+        this.h2Sockets.add(sock);
+        this.track(sock, false);
+      });
     } else {
       // AUTO on cleartext: HTTP/2 when the first bytes are the connection preface, else HTTP/1.1 (Envoy's rule).
       const h1 = http.createServer(onRequest);
@@ -116,7 +132,36 @@ export class ListenerServer implements ListenerBinding {
     }
   }
 
+  private trackRequestSocket(sock: net.Socket): void {
+    this.requestSockets.add(sock);
+    sock.once('close', () => {
+      this.requestSockets.delete(sock);
+      this.inFlight.delete(sock);
+    });
+  }
+
+  private countInFlight(sock: net.Socket, res: DownRes): void {
+    this.inFlight.set(sock, (this.inFlight.get(sock) ?? 0) + 1);
+    res.once('close', () => {
+      const n = (this.inFlight.get(sock) ?? 1) - 1;
+      if (n > 0) this.inFlight.set(sock, n);
+      else {
+        this.inFlight.delete(sock);
+        if (this.closing) sock.end();
+      }
+    });
+  }
+
+  /** During a drain: end every connection with no request in flight (HTTP/2 sessions get GOAWAY instead). */
+  private endIdle(): void {
+    for (const sock of this.requestSockets) {
+      if (this.inFlight.has(sock) || this.h2Sockets.has(sock) || (sock as { alpnProtocol?: string | false }).alpnProtocol === 'h2') continue;
+      sock.end();
+    }
+  }
+
   private track(sock: net.Socket, h1: boolean): void {
+    if (!this.isTls) this.trackRequestSocket(sock);
     const { lr } = this.current;
     lr.listenerStats.cx_total.value++;
     lr.listenerStats.cx_active.value++;
@@ -145,7 +190,10 @@ export class ListenerServer implements ListenerBinding {
       // tick; the HTTP/1.1 server's 'data' listener takes them when resumed.
       sock.pause();
       sock.unshift(buf);
-      if (isH2) h2.emit('connection', sock as Duplex);
+      if (isH2) {
+        this.h2Sockets.add(sock);
+        h2.emit('connection', sock as Duplex);
+      }
       else {
         h1.emit('connection', sock as Duplex);
         sock.resume();
@@ -178,10 +226,12 @@ export class ListenerServer implements ListenerBinding {
     this.closing = true;
     const closed = new Promise<void>((r) => this.net.close(() => r()));
     this.h1?.closeIdleConnections();
+    this.endIdle();
     for (const s of this.sessions) s.close();
     const deadline = Date.now() + timeoutMs;
     while (this.sockets.size > 0 && Date.now() < deadline) {
       this.h1?.closeIdleConnections();
+      this.endIdle();
       await new Promise((r) => setTimeout(r, 20));
     }
     for (const s of this.sockets) s.destroy();

@@ -18,6 +18,8 @@ export interface RunOptions {
   readonly file: string;
   readonly from?: 'textproto' | 'yaml' | 'json' | 'envoy';
   readonly mapEndpoint?: (ip: string, port: number) => { ip: string; port: number };
+  /** Nameservers that replace the config's (tests answer DNS from their own server on 127.0.0.1). */
+  readonly dnsServers?: readonly string[];
   readonly listenAddress?: string;
   readonly listenPortOffset?: number;
   readonly admin?: { address: string; port: number };
@@ -88,6 +90,7 @@ function proxyOptions(opts: RunOptions, accessLog: AccessLog | undefined): Proxy
   return {
     baseDir: process.cwd(),
     ...(opts.mapEndpoint ? { mapEndpoint: opts.mapEndpoint } : {}),
+    ...(opts.dnsServers ? { dnsServers: opts.dnsServers } : {}),
     ...(opts.listenAddress ? { listenAddress: opts.listenAddress } : {}),
     ...(opts.listenPortOffset ? { listenPortOffset: opts.listenPortOffset } : {}),
     ...(opts.admin ? { admin: opts.admin } : {}),

@@ -16,6 +16,8 @@ export interface TestDnsServer {
   readonly v6: Map<string, Record[]>;
   /** 'ok' answers; 'servfail' answers SERVFAIL; 'silent' drops queries. */
   mode: 'ok' | 'servfail' | 'silent';
+  /** Answers wait this long (a slow nameserver). */
+  delayMs: number;
   /** Every question received, as `TYPE name`. */
   readonly queries: string[];
   close(): Promise<void>;
@@ -32,6 +34,7 @@ export async function startDnsServer(): Promise<TestDnsServer> {
     a: new Map(),
     v6: new Map(),
     mode: 'ok',
+    delayMs: 0,
     queries: [],
     close: () => new Promise<void>((r) => sock.close(() => r())),
   };
@@ -63,7 +66,8 @@ export async function startDnsServer(): Promise<TestDnsServer> {
       questions: q.questions,
       answers,
     });
-    sock.send(reply, rinfo.port, rinfo.address);
+    if (state.delayMs > 0) setTimeout(() => sock.send(reply, rinfo.port, rinfo.address), state.delayMs);
+    else sock.send(reply, rinfo.port, rinfo.address);
   });
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
   (state as { port: number }).port = (sock.address() as AddressInfo).port;

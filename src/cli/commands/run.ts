@@ -1,10 +1,12 @@
 /** `meshctl run CONFIG`: a real proxy from the config (validated first; a config with errors is refused). */
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { CliError, EXIT_CONFIG, EXIT_USAGE } from '../errors.js';
 
 interface RunCliOptions {
   from?: string;
   mapEndpoint: string[];
+  dnsServer: string[];
   listenPortOffset?: string;
   listenAddress?: string;
   adminAddress?: string;
@@ -29,6 +31,7 @@ export function register(program: Command): void {
     .argument('<config>', 'config file (text-proto, YAML, JSON or Envoy v3)')
     .option('--from <format>', 'input format: textproto, yaml, json or envoy (default: detected)')
     .option('--map-endpoint <from=to>', 'rewrite an endpoint address, e.g. 10.244.0.2:8080=127.0.0.1:18080 (repeatable)', collect, [])
+    .option('--dns-server <ip[:port]>', "resolve DNS clusters with this nameserver instead of the config's (repeatable)", collect, [])
     .option('--listen-port-offset <n>', 'add N to every listener port (run port 80 as 10080 without root)')
     .option('--listen-address <ip>', "bind every listener to this address instead of the config's")
     .option('--admin-address <host:port>', "admin server address (default: the config's admin, else 127.0.0.1:9901)")
@@ -57,6 +60,15 @@ function hostPort(name: string, v: string): { address: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(v);
   if (!m) throw new CliError(`${name} expects host:port, got \`${v}\``, EXIT_USAGE);
   return { address: m[1] ?? m[2]!, port: int(name, m[3]!, 0, 65535) };
+}
+
+/** A nameserver as node:dns takes it: `1.2.3.4`, `1.2.3.4:53`, `::1` or `[::1]:53`, IP literals only. */
+function dnsServer(v: string): string {
+  const m = /^(?:\[([^\]]+)\]|([^:\[\]]+))(?::(\d+))?$/.exec(v) ?? (isIP(v) === 6 ? [v, v, undefined, undefined] : null);
+  const ip = m ? (m[1] ?? m[2]!) : '';
+  if (!m || isIP(ip) === 0) throw new CliError(`--dns-server expects an IP address with an optional port, got \`${v}\``, EXIT_USAGE);
+  if (m[3] !== undefined) int('--dns-server port', m[3], 1, 65535);
+  return v;
 }
 
 async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
@@ -101,6 +113,7 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
         file,
         ...(from ? { from: from as 'yaml' } : {}),
         ...(mapEndpoint ? { mapEndpoint } : {}),
+        ...(opts.dnsServer.length > 0 ? { dnsServers: opts.dnsServer.map(dnsServer) } : {}),
         ...(opts.listenAddress ? { listenAddress: opts.listenAddress } : {}),
         ...(opts.listenPortOffset !== undefined ? { listenPortOffset: int('--listen-port-offset', opts.listenPortOffset, -65535, 65535) } : {}),
         ...(opts.adminAddress ? { admin: hostPort('--admin-address', opts.adminAddress) } : {}),
