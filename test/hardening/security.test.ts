@@ -50,7 +50,6 @@ test('the admin server binds 127.0.0.1 when the config gives a port but no addre
 
 test(
   'validate warns when the admin server listens on every interface (0.0.0.0 or ::)',
-  { todo: 'no validate rule flags an admin address of 0.0.0.0/:: yet (validate engineer: e.g. rule `admin-exposed`, warning)' },
   async () => {
     for (const addr of ['0.0.0.0', '"::"']) {
       const p = writeIn(cert?.dir ?? '/tmp', `admin-${addr.replace(/\W/g, '')}.yaml`, `admin:\n  address: { socket_address: { address: ${addr}, port_value: 9901 } }\n`);
