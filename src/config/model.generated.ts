@@ -248,6 +248,15 @@ export interface HttpConnectionManager extends ModelNode {
    * there and record the placement, so this field is always empty in a parsed model. */
   transport_socket?: TransportSocket;
   access_log?: JsonObject[];
+  common_http_protocol_options?: HttpProtocolOptions;
+  /** Envoy default 60 (KiB); a request whose headers are larger gets 431. */
+  max_request_headers_kb?: number;
+}
+
+/** Envoy's config.core.v3.HttpProtocolOptions (only the fields meshctl acts on; numbers follow Envoy). */
+export interface HttpProtocolOptions extends ModelNode {
+  /** Envoy default 100; a request with more headers gets 431. */
+  max_headers_count?: number;
 }
 
 export interface Rds extends ModelNode {
