@@ -17,6 +17,8 @@ import { redirectTarget, type RouteRuntime } from './route-runtime.js';
 import type { AttemptControl, AttemptSink, UpstreamErrorKind } from './upstream-pool.js';
 import type { ClusterRuntime, Generation, HostCounters, ListenerRuntime } from './generation.js';
 
+const CONNECTION_CLOSE: Readonly<Record<string, string>> = { connection: 'close' };
+
 export type DownReq = IncomingMessage | Http2ServerRequest;
 export type DownRes = ServerResponse | Http2ServerResponse;
 
@@ -68,6 +70,12 @@ export function handleRequest(gen: Generation, lr: ListenerRuntime, req: DownReq
   new Exchange(gen, lr, req, res).start();
 }
 
+/** Answers a request the codec layer refuses (too many headers: 431) with Envoy's local reply for a downstream
+ * protocol error: the status text as body, flag DPE, and the connection closed. Counted and logged as a request. */
+export function rejectRequest(gen: Generation, lr: ListenerRuntime, req: DownReq, res: DownRes, status: number, body: string): void {
+  new Exchange(gen, lr, req, res).reject(status, body);
+}
+
 class Exchange implements AttemptSink {
   private readonly startMs = performance.now();
   private readonly startTime = Date.now();
@@ -108,15 +116,38 @@ class Exchange implements AttemptSink {
     this.h2 = req.httpVersionMajor === 2;
   }
 
-  start(): void {
+  private begin(): void {
     const lr = this.lr;
     lr.stats.rq_total.value++;
     lr.stats.rq_active.value++;
     this.gen.inflight++;
     this.res.once('close', this.onDownstreamClose);
+  }
+
+  reject(status: number, body: string): void {
+    this.begin();
+    this.lr.stats.cx_protocol_error.value++;
+    this.flags |= FLAG.DPE;
+    if (!this.h2) (this.res as ServerResponse).shouldKeepAlive = false;
+    this.sendLocal(status, Buffer.from(body), this.h2 ? undefined : CONNECTION_CLOSE, FLAG.DPE);
+  }
+
+  start(): void {
+    this.begin();
+    const lr = this.lr;
     const headers = this.req.headers;
     const authority = ((this.h2 ? headers[':authority'] : headers.host) as string | undefined) ?? '';
-    const path = this.req.url ?? '/';
+    let path = this.req.url ?? '/';
+    if (lr.normalizePath !== null) {
+      const n = lr.normalizePath(path);
+      // Envoy: 400 with an empty body (details path_normalization_failed).
+      if (n === null) return this.sendLocal(400, EMPTY, undefined, 0);
+      if (n !== path) {
+        path = n;
+        // Envoy rewrites :path itself, so the access log shows the normalised path too.
+        this.req.url = n;
+      }
+    }
     const method = this.req.method ?? 'GET';
     if (lr.healthCheckPath !== null && path === lr.healthCheckPath) {
       const failing = this.gen.healthFailing();

@@ -19,6 +19,7 @@ import { RouteCompiler } from './route-runtime.js';
 import type { ListenerRouter, RouterFactory } from './routing.js';
 import { statSafe, type Counter, type Histogram, type StatsStore } from './stats.js';
 import { createHostPool, type HostPool, type UpstreamClientKind } from './upstream-pool.js';
+import { compilePathNormalizer, type PathNormalizer } from './normalize-path.js';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
@@ -37,7 +38,15 @@ export interface HttpStats {
   readonly cx_http1_total: Counter;
   readonly cx_http2_total: Counter;
   readonly rq_time: Histogram;
+  /** Requests answered 408 because their headers did not arrive within request_headers_timeout. */
+  readonly rq_header_timeout: Counter;
+  /** Connections closed for a protocol error (431 too many / too large headers, 400 malformed). */
+  readonly cx_protocol_error: Counter;
 }
+
+/** Envoy's defaults: HttpProtocolOptions.max_headers_count 100, HCM max_request_headers_kb 60. */
+export const DEFAULT_MAX_HEADERS_COUNT = 100;
+export const DEFAULT_MAX_REQUEST_HEADERS_KB = 60;
 
 export interface ListenerStats {
   readonly cx_total: Counter;
@@ -57,6 +66,14 @@ export interface ListenerRuntime {
   readonly appendXff: boolean;
   /** The :path the HTTP health_check filter answers itself, or null when the chain has no such filter. */
   readonly healthCheckPath: string | null;
+  /** Most request headers accepted (HTTP/1.1: more → 431; HTTP/2: the stream is reset). */
+  readonly maxHeadersCount: number;
+  /** Most bytes of request headers accepted (node's maxHeaderSize; more → 431). */
+  readonly maxRequestHeadersBytes: number;
+  /** HCM request_headers_timeout in ms; 0 = off (Envoy's default). */
+  readonly requestHeadersTimeoutMs: number;
+  /** normalize_path / merge_slashes compiled; null when both are off. */
+  readonly normalizePath: PathNormalizer | null;
   readonly stats: HttpStats;
   readonly listenerStats: ListenerStats;
 }
@@ -243,6 +260,8 @@ export interface GenerationDeps {
   readonly accessLog: ((line: string) => void) | null;
   /** Append x-forwarded-for even when use_remote_address is unset (the issue's variant; Envoy appends only with it). */
   readonly forceXff: boolean;
+  /** With normalize_path: 400 for a path whose `..` climbs above the root (Envoy clamps it at the root). */
+  readonly rejectPathAboveRoot?: boolean;
   /** Cluster runtimes of the previous generation, reused when compatible. */
   readonly previous: ReadonlyMap<string, ClusterRuntime> | undefined;
   readonly healthFailing: () => boolean;
@@ -283,6 +302,14 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
       generateRequestId: hcm.generate_request_id ?? true,
       appendXff: hcm.use_remote_address === true || d.forceXff,
       healthCheckPath: healthCheckPathOf(hcm),
+      maxHeadersCount: hcm.common_http_protocol_options?.max_headers_count ?? DEFAULT_MAX_HEADERS_COUNT,
+      maxRequestHeadersBytes: (hcm.max_request_headers_kb ?? DEFAULT_MAX_REQUEST_HEADERS_KB) * 1024,
+      requestHeadersTimeoutMs: hcm.request_headers_timeout !== undefined ? durationToMs(hcm.request_headers_timeout) : 0,
+      normalizePath: compilePathNormalizer({
+        normalize: hcm.normalize_path === true,
+        mergeSlashes: hcm.merge_slashes === true,
+        rejectAboveRoot: d.rejectPathAboveRoot === true,
+      }),
       stats: {
         rq_total: s.counter(hp + 'downstream_rq_total'),
         rq_active: s.gauge(hp + 'downstream_rq_active'),
@@ -297,6 +324,8 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
         cx_http1_total: s.counter(hp + 'downstream_cx_http1_total'),
         cx_http2_total: s.counter(hp + 'downstream_cx_http2_total'),
         rq_time: s.histogram(hp + 'downstream_rq_time'),
+        rq_header_timeout: s.counter(hp + 'downstream_rq_header_timeout'),
+        cx_protocol_error: s.counter(hp + 'downstream_cx_protocol_error'),
       },
       listenerStats: {
         cx_total: s.counter(lp + 'downstream_cx_total'),

@@ -40,6 +40,8 @@ export interface ProxyOptions {
   readonly upstreamFailureMode?: UpstreamFailureMode;
   /** Append x-forwarded-for even without use_remote_address (Envoy appends only with it). */
   readonly forceXff?: boolean;
+  /** With HCM normalize_path: answer 400 to a path whose `..` climbs above the root (Envoy clamps it at the root). */
+  readonly rejectPathAboveRoot?: boolean;
   /** One JSON line per request; null/undefined = no access log. */
   readonly accessLog?: ((line: string) => void) | null;
   /** Diagnostics and lifecycle messages. */
@@ -167,6 +169,7 @@ class Proxy implements RunningProxy {
       upstreamFailureMode: this.opts.upstreamFailureMode ?? 'envoy',
       accessLog: this.opts.accessLog ?? null,
       forceXff: this.opts.forceXff ?? false,
+      rejectPathAboveRoot: this.opts.rejectPathAboveRoot ?? false,
       previous,
       healthFailing: () => this.healthFailing,
       lookupCluster: (name) => this.cm.get(name),

@@ -9,7 +9,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HttpConnectionManager_CodecType } from '../config/model.js';
-import { handleRequest, type DownReq, type DownRes } from './exchange.js';
+import { handleRequest, rejectRequest, type DownReq, type DownRes } from './exchange.js';
 import type { Generation, ListenerRuntime } from './generation.js';
 import { chainTls, secureOptions, sniCallback } from './tls.js';
 
@@ -25,7 +25,23 @@ export interface ListenerBinding {
 /** Fingerprint of what needs a rebind when it changes. */
 export function bindingKey(lr: ListenerRuntime, ip: string, port: number): string {
   const tlsCtx = lr.listener.filter_chains?.map((fc) => JSON.stringify(chainTls(fc) ?? null)).join('|') ?? '';
-  return `${ip}|${port}|${lr.hcm.codec_type ?? 'AUTO'}|${tlsCtx}`;
+  // The header limits are fixed when a server is built (node reads them per connection / per HTTP/2 session).
+  return `${ip}|${port}|${lr.hcm.codec_type ?? 'AUTO'}|${lr.maxHeadersCount}|${lr.maxRequestHeadersBytes}|${tlsCtx}`;
+}
+
+/** A request-headers clock on one HTTP/1.1 connection. `deadline` 0: no byte of a request seen yet (an idle
+ * connection is idle_timeout's business, not this one's), so the timer only polls bytesRead in steps. */
+interface HeaderClock {
+  timer: NodeJS.Timeout | undefined;
+  mark: number;
+  deadline: number;
+}
+
+/** Envoy's local replies to an HTTP/1.1 codec error, keyed by node's error code: the status text as body. */
+function codecErrorReply(code: string | undefined): [number, string] {
+  if (code === 'HPE_HEADER_OVERFLOW') return [431, 'Request Header Fields Too Large'];
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return [408, 'Request Timeout'];
+  return [400, 'Bad Request'];
 }
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
@@ -46,6 +62,7 @@ export class ListenerServer implements ListenerBinding {
   readonly key: string;
   private closing = false;
   private readonly isTls: boolean;
+  private readonly headerClocks = new Map<net.Socket, HeaderClock>();
 
   constructor(
     gen: Generation,
@@ -64,42 +81,56 @@ export class ListenerServer implements ListenerBinding {
     const onRequest = (req: DownReq, res: DownRes): void => {
       const c = this.current;
       if (req.httpVersionMajor === 1) {
+        if (this.headerClocks.size > 0) this.stopHeaderClock(req.socket);
         if (this.closing) (res as http.ServerResponse).shouldKeepAlive = false;
         this.countInFlight(req.socket, res);
+        // node keeps at most maxHeadersCount (set to the limit + 1) pairs, so one more than the limit means over it.
+        if (req.rawHeaders.length > c.lr.maxHeadersCount * 2) {
+          return rejectRequest(c.gen, c.lr, req, res, 431, 'Request Header Fields Too Large');
+        }
       }
       handleRequest(c.gen, c.lr, req, res);
     };
+    const h1Options = { maxHeaderSize: lr.maxRequestHeadersBytes };
     const serverTimeouts = (s: http.Server): void => {
       s.keepAliveTimeout = 300_000;
       s.headersTimeout = 60_000;
       s.requestTimeout = 0;
+      this.h1Limits(s);
     };
+    // HTTP/2: node resets a stream whose header list has more entries (Envoy resets it too; pseudo-headers count).
+    const h2Options = { maxHeaderListPairs: Math.max(4, lr.maxHeadersCount) };
     if (tlsChain !== undefined) {
       const opts = secureOptions(chainTls(tlsChain)!, baseDir, codec);
       const sni = sniCallback(chains, baseDir, codec);
       const tlsOpts = { ...opts, ...(sni ? { SNICallback: sni } : {}) };
       if (codec === 'HTTP1') {
-        const s = https.createServer(tlsOpts, onRequest);
+        const s = https.createServer({ ...tlsOpts, ...h1Options }, onRequest);
         serverTimeouts(s);
         this.h1 = s;
         this.net = s;
         s.on('connection', (sock: net.Socket) => this.track(sock, false));
-        s.on('secureConnection', (tls: net.Socket) => this.trackRequestSocket(tls));
+        s.on('secureConnection', (tls: net.Socket) => this.onSecureConnection(tls));
       } else {
-        const s = http2.createSecureServer({ ...tlsOpts, allowHTTP1: codec !== 'HTTP2' }, onRequest);
+        const s = http2.createSecureServer({ ...tlsOpts, ...h2Options, allowHTTP1: codec !== 'HTTP2' }, onRequest);
+        // The HTTP/1.1 fallback reads these from the server object, as an http.Server would.
+        this.h1Limits(s as unknown as http.Server);
         this.h2 = s;
         this.net = s;
         s.on('connection', (sock: net.Socket) => this.track(sock, false));
-        s.on('secureConnection', (tls: net.Socket) => this.trackRequestSocket(tls));
+        s.on('secureConnection', (tls: net.Socket) => this.onSecureConnection(tls));
       }
     } else if (codec === 'HTTP1') {
-      const s = http.createServer(onRequest);
+      const s = http.createServer(h1Options, onRequest);
       serverTimeouts(s);
       this.h1 = s;
       this.net = s;
-      s.on('connection', (sock: net.Socket) => this.track(sock, true));
+      s.on('connection', (sock: net.Socket) => {
+        this.track(sock, true);
+        this.startHeaderClock(sock, false);
+      });
     } else if (codec === 'HTTP2') {
-      const s = http2.createServer({}, onRequest);
+      const s = http2.createServer(h2Options, onRequest);
       this.h2 = s;
       this.net = s;
       s.on('connection', (sock: net.Socket) => {
@@ -108,9 +139,9 @@ export class ListenerServer implements ListenerBinding {
       });
     } else {
       // AUTO on cleartext: HTTP/2 when the first bytes are the connection preface, else HTTP/1.1 (Envoy's rule).
-      const h1 = http.createServer(onRequest);
+      const h1 = http.createServer(h1Options, onRequest);
       serverTimeouts(h1);
-      const h2 = http2.createServer({}, onRequest);
+      const h2 = http2.createServer(h2Options, onRequest);
       this.h1 = h1;
       this.h2 = h2;
       this.net = net.createServer((sock) => {
@@ -132,6 +163,99 @@ export class ListenerServer implements ListenerBinding {
     }
   }
 
+  /** maxHeadersCount one above the limit, so a request over it is seen (node drops the extra pairs silently);
+   * codec errors answered as Envoy answers them, and counted. */
+  private h1Limits(s: http.Server): void {
+    s.maxHeadersCount = this.current.lr.maxHeadersCount + 1;
+    (s as { maxHeaderSize?: number }).maxHeaderSize = this.current.lr.maxRequestHeadersBytes;
+    s.on('clientError', (err: NodeJS.ErrnoException, sock: Duplex) => this.onClientError(err, sock as net.Socket));
+  }
+
+  private onClientError(err: NodeJS.ErrnoException, sock: net.Socket): void {
+    this.stopHeaderClock(sock);
+    if (err.code === 'ECONNRESET' || !sock.writable) {
+      sock.destroy();
+      return;
+    }
+    const pending = (sock as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (pending === undefined || pending === null || !pending.headersSent) {
+      const [status, body] = codecErrorReply(err.code);
+      this.writeRawReply(sock, status, body);
+    }
+    sock.destroy();
+  }
+
+  /** A local reply written straight to the socket (no request object exists), counted as a request, then closed. */
+  private writeRawReply(sock: net.Socket, status: number, body: string): void {
+    const { lr } = this.current;
+    lr.stats.rq_total.value++;
+    lr.stats.rq_completed.value++;
+    lr.stats.rq_xx[(status / 100) | 0]!.value++;
+    if (status !== 408) lr.stats.cx_protocol_error.value++;
+    sock.write(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+        (body ? 'content-type: text/plain\r\n' : '') +
+        `date: ${new Date().toUTCString()}\r\nserver: ${lr.serverName}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+
+  private onSecureConnection(tls: net.Socket): void {
+    this.trackRequestSocket(tls);
+    if ((tls as { alpnProtocol?: string | false }).alpnProtocol !== 'h2') this.startHeaderClock(tls, false);
+  }
+
+  /**
+   * HCM request_headers_timeout on an HTTP/1.1 connection with no request in flight. node's own headersTimeout is
+   * checked only every connectionsCheckingInterval and only on servers that listen() themselves (not the sniffed
+   * AUTO sockets), so the proxy keeps its own clock. `begun`: bytes of a request are known to have arrived.
+   */
+  private startHeaderClock(sock: net.Socket, begun: boolean): void {
+    const ms = this.current.lr.requestHeadersTimeoutMs;
+    if (ms <= 0 || sock.destroyed) return;
+    let clock = this.headerClocks.get(sock);
+    if (clock === undefined) {
+      clock = { timer: undefined, mark: 0, deadline: 0 };
+      this.headerClocks.set(sock, clock);
+      sock.once('close', () => this.stopHeaderClock(sock));
+    } else if (clock.timer !== undefined) clearTimeout(clock.timer);
+    const c = clock;
+    c.mark = sock.bytesRead;
+    c.deadline = begun ? Date.now() + ms : 0;
+    // Until a byte arrives, poll in quarter steps: the 408 then comes at most a quarter late, never early.
+    const step = Math.max(10, Math.ceil(ms / 4));
+    const check = (): void => {
+      c.timer = undefined;
+      if (sock.destroyed) return this.stopHeaderClock(sock);
+      const now = Date.now();
+      if (c.deadline === 0) {
+        if (sock.bytesRead === c.mark) {
+          c.timer = setTimeout(check, step);
+          return;
+        }
+        c.deadline = now + ms;
+      }
+      if (now < c.deadline) {
+        c.timer = setTimeout(check, c.deadline - now);
+        return;
+      }
+      this.stopHeaderClock(sock);
+      this.current.lr.stats.rq_header_timeout.value++;
+      // Envoy: 408 with an empty body, and the connection closed (the request never completed).
+      this.writeRawReply(sock, 408, '');
+      sock.end();
+      // A client that never reads or closes is cut off after a grace period.
+      setTimeout(() => sock.destroy(), 5000).unref();
+    };
+    c.timer = setTimeout(check, begun ? ms : step);
+  }
+
+  private stopHeaderClock(sock: net.Socket): void {
+    const c = this.headerClocks.get(sock);
+    if (c === undefined) return;
+    if (c.timer !== undefined) clearTimeout(c.timer);
+    this.headerClocks.delete(sock);
+  }
+
   private trackRequestSocket(sock: net.Socket): void {
     this.requestSockets.add(sock);
     sock.once('close', () => {
@@ -148,6 +272,8 @@ export class ListenerServer implements ListenerBinding {
       else {
         this.inFlight.delete(sock);
         if (this.closing) sock.end();
+        // Keep-alive: the next request's headers are on the clock again.
+        else if (this.current.lr.requestHeadersTimeoutMs > 0) this.startHeaderClock(sock, false);
       }
     });
   }
@@ -196,6 +322,7 @@ export class ListenerServer implements ListenerBinding {
       }
       else {
         h1.emit('connection', sock as Duplex);
+        this.startHeaderClock(sock, true);
         sock.resume();
       }
     };

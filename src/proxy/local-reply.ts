@@ -3,10 +3,10 @@
  * flags and bodies (ENVOY-FACTS §10). One catalogue, so every path answers the same way and counts the same flag.
  */
 
-export type ResponseFlag = 'NR' | 'NC' | 'UH' | 'UF' | 'UO' | 'UT' | 'UR' | 'UC' | 'UPE' | 'URX' | 'LR' | 'DC';
+export type ResponseFlag = 'NR' | 'NC' | 'UH' | 'UF' | 'UO' | 'UT' | 'UR' | 'UC' | 'UPE' | 'URX' | 'LR' | 'DC' | 'DPE';
 
 /** Envoy's fixed order for %RESPONSE_FLAGS% (joined by ","). */
-const FLAG_ORDER: readonly ResponseFlag[] = ['UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'UO', 'NR', 'DC', 'URX', 'UPE', 'NC'];
+const FLAG_ORDER: readonly ResponseFlag[] = ['UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'UO', 'NR', 'DC', 'URX', 'DPE', 'UPE', 'NC'];
 
 export function formatFlags(flags: number): string {
   if (flags === 0) return '-';
@@ -34,6 +34,7 @@ export const FLAG = {
   URX: flagBit('URX'),
   UPE: flagBit('UPE'),
   NC: flagBit('NC'),
+  DPE: flagBit('DPE'),
 } as const;
 
 const RESET_PREFIX = 'upstream connect error or disconnect/reset before headers. ';
