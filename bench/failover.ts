@@ -9,18 +9,15 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startProxy, type RunningProxy } from '../src/proxy/index.js';
 import type { Bootstrap } from '../src/config/model.js';
 import { createClusterManager, type ClusterManagerImpl } from '../src/upstream/cluster-manager.js';
 import type { ClusterManagerOptions } from '../src/upstream/types.js';
 import { Upstream, failoverConfig, runLoad } from '../test/upstream/e2e-helpers.js';
 import { ENDPOINT_TYPE, cla, edsCluster, startGrpcControlPlane, startRestControlPlane, type GrpcControlPlane } from '../test/discovery/control-plane.js';
+import { writeBenchSection } from './bench-doc.js';
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
 const WRITE = args.includes('--write');
 const rIdx = args.indexOf('--rounds');
@@ -233,15 +230,5 @@ const lines = [
 const section = lines.join('\n');
 process.stdout.write(section + '\n');
 
-if (WRITE) {
-  const docPath = join(REPO, 'docs', 'BENCHMARKS.md');
-  let doc = readFileSync(docPath, 'utf8');
-  const marker = '<!-- bench:failover -->';
-  if (!doc.includes(marker)) doc = doc.replace(/\n*$/, '\n\n## Failure recovery and discovery (`bench/failover.ts`)\n\n' + marker + '\n');
-  const at = doc.indexOf(marker);
-  const after = at + marker.length;
-  const next = doc.indexOf('\n## ', after);
-  const end = next < 0 ? doc.length : next;
-  writeFileSync(docPath, doc.slice(0, after) + '\n\n' + section + '\n' + doc.slice(end));
-}
+if (WRITE) writeBenchSection('failover', section, '## Failure recovery and discovery (`bench/failover.ts`)');
 process.exit(0);

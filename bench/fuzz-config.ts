@@ -6,8 +6,6 @@
  *
  *   node dist/bench/fuzz-config.js [--cases 100000] [--seed 20261125] [--write]
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { cpus } from 'node:os';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
@@ -22,7 +20,7 @@ import {
   structuredInputArb,
   type FuzzInput,
 } from '../test/hardening/fuzz-lib.js';
-import { REPO } from '../test/helpers/cli.js';
+import { writeBenchSection } from './bench-doc.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -127,17 +125,7 @@ const text = [
 console.log(text);
 
 if (WRITE) {
-  const doc = join(REPO, 'docs', 'BENCHMARKS.md');
-  const cur = readFileSync(doc, 'utf8');
-  const marker = '<!-- bench:fuzz -->';
-  const i = cur.indexOf(marker);
-  if (i < 0) {
-    console.error(`fuzz: ${marker} not found in docs/BENCHMARKS.md`);
-  } else {
-    const rest = cur.slice(i + marker.length);
-    const next = rest.search(/\n## /);
-    writeFileSync(doc, cur.slice(0, i + marker.length) + '\n\n' + text + '\n' + (next >= 0 ? rest.slice(next) : ''));
-    console.error('fuzz: wrote docs/BENCHMARKS.md');
-  }
+  writeBenchSection('fuzz', text);
+  console.error('fuzz: wrote docs/BENCHMARKS.md');
 }
 process.exitCode = mTally.failures + gTally.failures + edgeFailures > 0 ? 1 : 0;

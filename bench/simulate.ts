@@ -4,7 +4,6 @@
  * than log n). One core, one process. `node dist/bench/simulate.js [--requests N] [--write]` prints a Markdown table
  * and, with --write, puts it into docs/BENCHMARKS.md under `<!-- bench:simulate -->`.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +12,7 @@ import { HostSet, createBalancer, createRandom, hostsFromCluster } from '../src/
 import { compileRouter, selectClusterId, type HeaderLookup } from '../src/router/index.js';
 import type { Cluster, Cluster_LbPolicy } from '../src/config/model.js';
 import { runSimulation } from '../src/simulate/engine.js';
+import { writeBenchSection } from './bench-doc.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
@@ -138,14 +138,4 @@ const table = [
 process.stdout.write(table + '\n');
 if (sink === -1) process.stdout.write('');
 
-if (WRITE) {
-  const docPath = join(REPO, 'docs', 'BENCHMARKS.md');
-  const doc = readFileSync(docPath, 'utf8');
-  const marker = '<!-- bench:simulate -->';
-  const at = doc.indexOf(marker);
-  if (at < 0) throw new Error(`${marker} not found in docs/BENCHMARKS.md`);
-  const after = at + marker.length;
-  const next = doc.indexOf('\n## ', after);
-  const end = next < 0 ? doc.length : next;
-  writeFileSync(docPath, doc.slice(0, after) + '\n\n' + table + '\n' + doc.slice(end));
-}
+if (WRITE) writeBenchSection('simulate', table);

@@ -16,6 +16,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from '../test/helpers/cli.js';
 import { ensureTool, freePort } from '../test/hardening/tools.js';
+import { writeBenchSection } from './bench-doc.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -237,17 +238,8 @@ const text = lines.join('\n');
 console.log(text);
 writeFileSync(join(work, 'samples.json'), JSON.stringify({ samples, probe }, null, 1));
 if (WRITE) {
-  const doc = join(REPO, 'docs', 'BENCHMARKS.md');
-  const cur = readFileSync(doc, 'utf8');
-  const marker = '<!-- bench:soak -->';
-  const i = cur.indexOf(marker);
-  if (i < 0) console.error(`soak: ${marker} not found in docs/BENCHMARKS.md`);
-  else {
-    const rest = cur.slice(i + marker.length);
-    const next = rest.search(/\n## /);
-    writeFileSync(doc, cur.slice(0, i + marker.length) + '\n\n' + text + '\n' + (next >= 0 ? rest.slice(next) : ''));
-    console.error('soak: wrote docs/BENCHMARKS.md');
-  }
+  writeBenchSection('soak', text);
+  console.error('soak: wrote docs/BENCHMARKS.md');
 }
 rmSync(work, { recursive: true, force: true });
 process.exitCode = alive ? 0 : 1;

@@ -6,10 +6,11 @@
  *     npx tsc -p . && node dist/bench/validate.js [--runs 5] [--no-write]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeBenchSection } from './bench-doc.js';
 
 const REPO = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const BIN = join(REPO, 'bin', 'meshctl');
@@ -124,14 +125,4 @@ const table = [
 ].join('\n');
 process.stdout.write(table + '\n');
 
-if (WRITE) {
-  const docPath = join(REPO, 'docs', 'BENCHMARKS.md');
-  const doc = readFileSync(docPath, 'utf8');
-  const marker = '<!-- bench:validate -->';
-  const at = doc.indexOf(marker);
-  if (at < 0) throw new Error(`${marker} not found in docs/BENCHMARKS.md`);
-  const after = at + marker.length;
-  const next = doc.indexOf('\n## ', after);
-  const end = next < 0 ? doc.length : next;
-  writeFileSync(docPath, doc.slice(0, after) + '\n\n' + table + '\n' + doc.slice(end));
-}
+if (WRITE) writeBenchSection('validate', table);
