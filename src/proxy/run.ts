@@ -32,6 +32,8 @@ export interface RunOptions {
   readonly upstreamClient: UpstreamClientKind;
   readonly upstreamFailureMode: UpstreamFailureMode;
   readonly forceXff: boolean;
+  /** With normalize_path: 400 for a path above the root instead of Envoy's clamping. */
+  readonly rejectPathAboveRoot?: boolean;
   readonly seed?: number;
   readonly color: boolean;
   /** Diagnostics and lifecycle lines (stderr). */
@@ -98,6 +100,7 @@ function proxyOptions(opts: RunOptions, accessLog: AccessLog | undefined): Proxy
     upstreamClient: opts.upstreamClient,
     upstreamFailureMode: opts.upstreamFailureMode,
     forceXff: opts.forceXff,
+    rejectPathAboveRoot: opts.rejectPathAboveRoot === true,
     accessLog: accessLog?.write ?? null,
     log: opts.log,
   };

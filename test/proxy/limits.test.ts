@@ -12,7 +12,8 @@ import { startProxy, type RunningProxy } from '../../src/proxy/index.js';
 import { startEchoServer, type EchoServer } from '../../src/proxy/echo-server.js';
 import { canonicalPath, compilePathNormalizer } from '../../src/proxy/normalize-path.js';
 import type { Bootstrap, HttpConnectionManager } from '../../src/config/model.js';
-import { cluster, config, destroyAgent, get, makeCert } from './helpers.js';
+import { cluster, config, destroyAgent, get, makeCert, writeTemp } from './helpers.js';
+import { spawnCli } from './cli-helpers.js';
 
 let echo: EchoServer;
 const running: RunningProxy[] = [];
@@ -296,4 +297,41 @@ test('canonicalPath / compilePathNormalizer: RFC 3986 remove_dot_segments cases;
   assert.equal(both('//a/./b//../c'), '/a/b/c');
   assert.equal(both('//a/./b/../c'), '/a/c');
   assert.equal(both('*'), '*');
+});
+
+test('meshctl run --reject-path-above-root: the CLI flag reaches the proxy (400); without it the path is clamped', async () => {
+  const yaml = `static_resources:
+  listeners:
+    - name: l
+      address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                stat_prefix: l
+                normalize_path: true
+                route_config:
+                  virtual_hosts:
+                    - name: all
+                      domains: ["*"]
+                      routes: [{ match: { prefix: "/" }, route: { cluster: echo } }]
+  clusters:
+    - name: echo
+      connect_timeout: 1s
+      load_assignment:
+        cluster_name: echo
+        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${echo.port} } } } }] }]
+`;
+  const file = writeTemp('normalize.yaml', yaml);
+  for (const strict of [false, true]) {
+    const cli = spawnCli(['run', file, '--admin-address', '127.0.0.1:0', '--no-access-log', ...(strict ? ['--reject-path-above-root'] : [])]);
+    try {
+      const port = Number((await cli.waitFor(/listener \S+ on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
+      const r = await upstreamPath(port, '/a/../../b');
+      assert.deepEqual(r, strict ? { status: 400 } : { status: 200, path: '/b' });
+    } finally {
+      cli.kill();
+      await cli.exit();
+    }
+  }
 });

@@ -18,6 +18,7 @@ interface RunCliOptions {
   upstreamClient: string;
   upstreamFailureStatus: string;
   xffAlways?: boolean;
+  rejectPathAboveRoot?: boolean;
   seed?: string;
   color: boolean;
 }
@@ -44,6 +45,7 @@ export function register(program: Command): void {
     .option('--upstream-client <kind>', 'HTTP/1.1 upstream client: undici or node', 'undici')
     .option('--upstream-failure-status <code>', "status for refused/reset upstreams: 503 (Envoy's UF/UR) or 502", '503')
     .option('--xff-always', 'append x-forwarded-for even without use_remote_address (Envoy appends only with it)')
+    .option('--reject-path-above-root', 'with normalize_path, answer 400 to a path whose `..` climbs above / (Envoy clamps it at /)')
     .option('--seed <n>', 'seed the balancers (same picks as `simulate --seed`)')
     .option('--no-color', 'no colours in diagnostics')
     .action(async (file: string, opts: RunCliOptions) => {
@@ -125,6 +127,7 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
         upstreamClient: opts.upstreamClient,
         upstreamFailureMode: opts.upstreamFailureStatus === '502' ? '502' : 'envoy',
         forceXff: opts.xffAlways === true,
+        rejectPathAboveRoot: opts.rejectPathAboveRoot === true,
         ...(opts.seed !== undefined ? { seed: int('--seed', opts.seed, 0, 2 ** 32 - 1) } : {}),
         color,
         log,
