@@ -101,7 +101,13 @@ class Decoder implements NormalizeContext {
       const carried = this.notes.get(written);
       if (carried !== undefined) this.notes.set(original, carried);
     }
-    const typeField = original.fields.find((f) => f.name === '@type');
+    let typeField: SField | undefined;
+    for (const f of original.fields) {
+      if (f.name === '@type') {
+        typeField = f;
+        break;
+      }
+    }
     // A mismatched @type on the root is reported, and the file still read as a bootstrap.
     if (typeField !== undefined && !this.typeMatches(desc, typeField, root) && !root) return UNMODELED;
     const msg = normalizeMessage(desc, original, this);
@@ -152,7 +158,7 @@ class Decoder implements NormalizeContext {
         continue;
       }
       if (f.value.kind === 'scalar' && f.value.style === 'null') continue;
-      const v = this.value(fd, f.value, `${path}.${f.name}`, f);
+      const v = this.value(fd, f.value, path, f);
       if (v === UNMODELED) {
         unmodeled ??= {};
         setOwn(unmodeled, f.name, toJson(f.value));
@@ -186,7 +192,7 @@ class Decoder implements NormalizeContext {
     let fm = fields[f.name];
     const kept: JsonValue[] = [];
     for (const item of items) {
-      const v = this.value(fd, item, `${path}.${f.name}[]`, f.value.kind === 'list' ? undefined : f);
+      const v = this.value(fd, item, path, f.value.kind === 'list' ? undefined : f);
       if (v === UNMODELED) {
         kept.push(toJson(item));
         continue;
@@ -354,6 +360,13 @@ class Decoder implements NormalizeContext {
 
   private integer(type: ScalarType, v: SScalar, field: string): number | undefined {
     let big: bigint | undefined;
+    const range = INT_RANGES[type];
+    if (v.style === 'number' && typeof v.value === 'number' && Number.isSafeInteger(v.value) && range !== undefined) {
+      // The common case without BigInt: a safe integer compares exactly as a number (the ranges' ends are exact
+      // doubles); `+ 0` turns -0 into 0 as Number(BigInt(-0)) did.
+      const n = v.value;
+      if (n >= Number(range[0]) && n <= Number(range[1])) return n + 0;
+    }
     if (v.style === 'number' && typeof v.value === 'number') {
       if (!Number.isFinite(v.value) || !Number.isInteger(v.value)) {
         this.invalid(v.span, `field \`${field}\` takes a whole number (${type}), not ${v.raw}`, field);
@@ -368,7 +381,6 @@ class Decoder implements NormalizeContext {
       this.invalid(v.span, `field \`${field}\` takes a whole number (${type}), not ${describeNode(v)}`, field);
       return undefined;
     }
-    const range = INT_RANGES[type];
     if (range !== undefined && (big < range[0] || big > range[1])) {
       this.invalid(v.span, `${v.raw} is out of range for field \`${field}\` (${type}: ${range[0]}..${range[1]})`, field);
       return undefined;
@@ -406,6 +418,8 @@ class Decoder implements NormalizeContext {
         return parseDuration(/^-?\d+(\.\d+)?$/.test(v.raw) ? v.raw : String(v.value));
       }
       if (v.style === 'string' || v.style === 'bare') {
+        const fast = typeof v.value === 'string' ? simpleSeconds(v.value) : undefined;
+        if (fast !== undefined) return fast;
         const d = parseDuration(String(v.value));
         if (d !== undefined) return d;
       }
@@ -455,6 +469,16 @@ function expandAny(msg: SMessage): SMessage {
     value: { kind: 'scalar', style: 'string', value: m[1]!, raw: JSON.stringify(m[1]), span: f.keySpan },
   };
   return { ...f.value, fields: [url, ...f.value.fields], span: msg.span };
+}
+
+const SIMPLE_SECONDS = /^(\d{1,15})(?:\.(\d{1,9}))?s$/;
+
+/** `5s`, `0.25s`: what nearly every duration looks like, read without parseDuration's BigInt arithmetic (same result). */
+function simpleSeconds(t: string): Duration | undefined {
+  const m = SIMPLE_SECONDS.exec(t);
+  if (m === null) return undefined;
+  const frac = m[2];
+  return { seconds: Number(m[1]), nanos: frac === undefined ? 0 : Number(frac.padEnd(9, '0')) };
 }
 
 function fieldMeta(f: SField): FieldMeta {
