@@ -78,6 +78,11 @@ class FastParser {
     return (this.hint = searchLine(starts, offset));
   }
 
+  /** The end offset of a node's span (spans are line:column; turn the end back into an offset). */
+  private endOffset(n: SyntaxNode): number {
+    return this.starts[n.span.endLine - 1]! + n.span.endColumn - 1;
+  }
+
   /** source.span(start, end), without two binary searches per span. */
   private span(start: number, end: number): Span {
     const e = Math.max(start, end);
@@ -186,7 +191,7 @@ class FastParser {
       const after = this.text.charCodeAt(this.pos);
       if (!(after === SP || after === NL || Number.isNaN(after))) throw GIVE_UP;
       const { value, block } = this.mappingValue(indent, depth);
-      const valueEnd = trimEnd(this.text, ks, spanEndOffset(value, this.source));
+      const valueEnd = trimEnd(this.text, ks, this.endOffset(value));
       const field: SField = { name, keySpan: this.span(ks, ke), span: this.span(ks, Math.max(valueEnd, ke)), value };
       if (this.comments) {
         const trailing = trailingComment(this.text, block ? ke : valueEnd);
@@ -292,7 +297,7 @@ class FastParser {
         }
       }
       items.push(item);
-      end = trimEnd(this.text, start, spanEndOffset(item, this.source));
+      end = trimEnd(this.text, start, this.endOffset(item));
       const save = this.pos;
       this.skipBlankAndCommentLines();
       if (this.pos >= this.text.length) break;
@@ -385,6 +390,13 @@ class FastParser {
   }
 
   private quoted(): SScalar {
+    const start = this.pos;
+    const value = this.quotedText();
+    return { kind: 'scalar', style: 'string', value, raw: this.text.slice(start, this.pos), span: this.span(start, this.pos) };
+  }
+
+  /** The value of the quoted string at this.pos (moving past it), without building its scalar node (for keys). */
+  private quotedText(): string {
     const t = this.text;
     const start = this.pos;
     const q = t.charCodeAt(start);
@@ -432,7 +444,7 @@ class FastParser {
       i++;
     }
     this.pos = i;
-    return { kind: 'scalar', style: 'string', value: out, raw: t.slice(start, i), span: this.span(start, i) };
+    return out;
   }
 
   /** `{…}` or `[…]`, JSON-like, possibly over several lines (no comments inside). */
@@ -443,9 +455,11 @@ class FastParser {
     const open = t.charCodeAt(start);
     this.pos++;
     const close = open === 0x7b ? 0x7d : 0x5d;
-    const fields: SField[] = [];
-    const items: SyntaxNode[] = [];
-    const names = new Set<string>();
+    // Only the collection being read is allocated; duplicate keys are found by a scan while the mapping is small
+    // (nearly always), by a set once it is not.
+    const fields: SField[] = open === 0x7b ? [] : NO_FIELDS;
+    const items: SyntaxNode[] = open === 0x7b ? NO_ITEMS : [];
+    let names: Set<string> | undefined;
     this.flowSpace();
     if (t.charCodeAt(this.pos) === close) {
       this.pos++;
@@ -455,7 +469,7 @@ class FastParser {
           const ks = this.pos;
           const c = t.charCodeAt(ks);
           let name: string;
-          if (c === 0x22 || c === 0x27) name = String(this.quoted().value);
+          if (c === 0x22 || c === 0x27) name = this.quotedText();
           else {
             PLAIN_KEY_RE.lastIndex = ks;
             const m = PLAIN_KEY_RE.exec(t);
@@ -465,8 +479,14 @@ class FastParser {
             this.pos += name.length;
           }
           const ke = this.pos;
-          if (names.has(name) || name === '<<') throw GIVE_UP;
-          names.add(name);
+          if (name === '<<') throw GIVE_UP;
+          if (names !== undefined) {
+            if (names.has(name)) throw GIVE_UP;
+            names.add(name);
+          } else {
+            for (let i = 0; i < fields.length; i++) if (fields[i]!.name === name) throw GIVE_UP;
+            if (fields.length >= 16) names = new Set(fields.map((f) => f.name)).add(name);
+          }
           if (t.charCodeAt(this.pos) !== 0x3a) throw GIVE_UP;
           this.pos++;
           // JSON allows `"a":1`; YAML needs a space after `:` unless the key is quoted.
@@ -474,7 +494,7 @@ class FastParser {
           if (!(n === SP || n === NL) && !(c === 0x22 || c === 0x27)) throw GIVE_UP;
           this.flowSpace();
           const value = this.flowValue(depth);
-          const valueEnd = spanEndOffset(value, this.source);
+          const valueEnd = this.pos; // a flow value ends where it was read to
           fields.push({ name, keySpan: this.span(ks, ke), span: this.span(ks, valueEnd), value });
         } else {
           items.push(this.flowValue(depth));
@@ -517,6 +537,9 @@ class FastParser {
   }
 }
 
+const NO_FIELDS: SField[] = [];
+const NO_ITEMS: SyntaxNode[] = [];
+
 const ESCAPES: Record<string, string> = {
   '\\': '\\',
   '"': '"',
@@ -546,11 +569,6 @@ function resolvePlain(raw: string, span: Span): SScalar {
   }
   if (EXP_RE.test(raw) || FLOAT_RE.test(raw)) return { kind: 'scalar', style: 'number', value: parseFloat(raw), raw, span };
   return { kind: 'scalar', style: 'bare', value: raw, raw, span };
-}
-
-/** The end offset of a node's span (spans are line:column; turn the end back into an offset). */
-function spanEndOffset(n: SyntaxNode, source: SourceFile): number {
-  return offsetOf(source, n.span.endLine, n.span.endColumn);
 }
 
 const lineStartCache = new WeakMap<SourceFile, number[]>();
