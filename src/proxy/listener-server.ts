@@ -63,6 +63,8 @@ export class ListenerServer implements ListenerBinding {
   private closing = false;
   private readonly isTls: boolean;
   private readonly headerClocks = new Map<net.Socket, HeaderClock>();
+  /** Sockets already given a codec-error reply. */
+  private readonly answered = new WeakSet<net.Socket>();
 
   constructor(
     gen: Generation,
@@ -172,6 +174,8 @@ export class ListenerServer implements ListenerBinding {
   }
 
   private onClientError(err: NodeJS.ErrnoException, sock: net.Socket): void {
+    // node reports the rest of the bad input again while the reply flushes: a destroy now would drop the reply.
+    if (this.answered.has(sock)) return;
     this.stopHeaderClock(sock);
     if (err.code === 'ECONNRESET' || !sock.writable) {
       sock.destroy();
@@ -180,7 +184,12 @@ export class ListenerServer implements ListenerBinding {
     const pending = (sock as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
     if (pending === undefined || pending === null || !pending.headersSent) {
       const [status, body] = codecErrorReply(err.code);
+      this.answered.add(sock);
       this.writeRawReply(sock, status, body);
+      // end(), not destroy(): under TLS a destroy right after the write drops the reply before it is encrypted.
+      sock.end();
+      setTimeout(() => sock.destroy(), 2000).unref();
+      return;
     }
     sock.destroy();
   }

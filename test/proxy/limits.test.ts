@@ -142,6 +142,29 @@ test('max_headers_count on HTTP/2: a header list over the limit resets the strea
   }
 });
 
+test('header limits under TLS (AUTO and HTTP1): the 431 replies reach the client before the connection closes', async (t) => {
+  const cert = makeCert();
+  if (cert === undefined) return t.skip('openssl not available');
+  for (const codec of ['AUTO', 'HTTP1'] as const) {
+    const c = cfg({}, codec);
+    c.static_resources!.listeners![0]!.filter_chains![0]!.transport_socket = {
+      name: 'tls',
+      typed_config: {
+        common_tls_context: { tls_certificates: [{ certificate_chain: { filename: 'tls.crt' }, private_key: { filename: 'tls.key' } }] },
+      },
+    };
+    const { port } = await start(c, { baseDir: cert.dir });
+    const ok = await raw(port, [`GET /direct HTTP/1.1\r\nHost: x\r\n${headers(98)}X-Big: ${'v'.repeat(40_000)}\r\n\r\n`], { tls: true, waitMs: 500 });
+    assert.equal(statusOf(ok.text), 200, `${codec}: ${ok.text.slice(0, 200)}`);
+    const many = await raw(port, [`GET /direct HTTP/1.1\r\nHost: x\r\n${headers(100)}\r\n`], { tls: true });
+    assert.equal(statusOf(many.text), 431, `${codec} too many: ${many.text.slice(0, 200)}`);
+    const big = await raw(port, [`GET /direct HTTP/1.1\r\nHost: x\r\nX-Big: ${'v'.repeat(70_000)}\r\n\r\n`], { tls: true });
+    assert.equal(statusOf(big.text), 431, `${codec} too large: ${big.text.slice(0, 200)}`);
+    assert.equal(bodyOf(big.text), 'Request Header Fields Too Large');
+    assert.ok(big.closed);
+  }
+});
+
 // ---- max_request_headers_kb ----
 
 test('max_request_headers_kb: Envoy default 60 KiB accepts 40 KB of headers (node alone stops at 16 KiB), refuses 70 KB', async () => {
