@@ -250,6 +250,7 @@ export class ListenerServer implements ListenerBinding {
       this.stopHeaderClock(sock);
       this.current.lr.stats.rq_header_timeout.value++;
       // Envoy: 408 with an empty body, and the connection closed (the request never completed).
+      this.answered.add(sock);
       this.writeRawReply(sock, 408, '');
       sock.end();
       // A client that never reads or closes is cut off after a grace period.
