@@ -71,6 +71,9 @@ export const RULES: readonly Rule[] = (
     weightedClusterWeights,
     weightedClusterZeroWeight,
   ] as Rule[]
-).sort((a, b) => a.id.localeCompare(b.id));
+)
+  // Code-unit order, not localeCompare: the ids are ASCII, and the first localeCompare builds an ICU collator (~10 ms of
+  // every `meshctl validate` start-up).
+  .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
 export const RULES_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.id, r]));
