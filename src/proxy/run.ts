@@ -68,7 +68,7 @@ export async function loadAndValidate(file: string, from: RunOptions['from'], co
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const report =
     diagnostics.length > 0
-      ? renderReport([{ file, format: parsed.format, source: parsed.source, diagnostics }], { format: 'pretty', color })
+      ? await renderReport([{ file, format: parsed.format, source: parsed.source, diagnostics }], { format: 'pretty', color })
       : '';
   return { config: errors > 0 ? undefined : parsed.config, report, errors };
 }

@@ -1,9 +1,5 @@
 /** Rendering validation results in the four output formats. */
 import type { FileReport } from './index.js';
-import { formatGithub } from './formatters/github.js';
-import { formatJson } from './formatters/json.js';
-import { formatPretty } from './formatters/pretty.js';
-import { formatSarif } from './formatters/sarif.js';
 
 export type ReportFormat = 'pretty' | 'json' | 'sarif' | 'github';
 export const REPORT_FORMATS: readonly ReportFormat[] = ['pretty', 'json', 'sarif', 'github'];
@@ -14,16 +10,20 @@ export interface RenderOptions {
   readonly color: boolean;
 }
 
-export function renderReport(reports: readonly FileReport[], opts: RenderOptions): string {
+/** Async so that only the chosen formatter (and chalk only when colour is on) is loaded: start-up matters when CI
+ * runs `meshctl validate` on many small files. */
+export async function renderReport(reports: readonly FileReport[], opts: RenderOptions): Promise<string> {
   switch (opts.format) {
     case 'json':
-      return formatJson(reports);
+      return (await import('./formatters/json.js')).formatJson(reports);
     case 'sarif':
-      return formatSarif(reports);
+      return (await import('./formatters/sarif.js')).formatSarif(reports);
     case 'github':
-      return formatGithub(reports);
-    case 'pretty':
-      return formatPretty(reports, opts.color);
+      return (await import('./formatters/github.js')).formatGithub(reports);
+    case 'pretty': {
+      const { formatPretty, loadPaint } = await import('./formatters/pretty.js');
+      return formatPretty(reports, await loadPaint(opts.color));
+    }
   }
 }
 

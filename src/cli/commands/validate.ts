@@ -89,7 +89,7 @@ async function runValidate(patterns: string[], opts: ValidateCliOptions): Promis
   }
   const readable = reports.filter((r) => r.ioError === undefined);
   const color = format === 'pretty' && opts.color !== false && !process.env.NO_COLOR && (process.stdout.isTTY === true || isForced());
-  process.stdout.write(renderReport(readable, { format, color }));
+  process.stdout.write(await renderReport(readable, { format, color }));
   for (const r of reports) if (r.ioError !== undefined) process.stderr.write(`meshctl: ${r.ioError}\n`);
   if (readable.length < reports.length) return EXIT_USAGE;
 
