@@ -3,6 +3,15 @@
  * is anchored. The common RE2 syntax is shared with JS; the few spellings that differ are rewritten, and RE2-only
  * constructs JS cannot express are reported instead of silently matching something else.
  */
+import { setFlagsFromString } from 'node:v8';
+
+// Envoy runs safe_regex on RE2, whose matching time is linear in the input; V8's backtracking engine is exponential
+// on nested quantifiers such as `(a+)+$`, so one crafted path could stall the proxy's event loop for seconds. This
+// V8 flag keeps the fast backtracking engine for normal input and switches a match to V8's linear-time engine once
+// it backtracks excessively. It applies to every RegExp of the process, also ones compiled before; patterns the linear
+// engine cannot run (back-references, look-around) are rejected by `validate` as outside RE2 anyway.
+setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+
 export type RegexResult = { ok: true; regex: RegExp } | { ok: false; message: string };
 
 export function compileRe2(pattern: string, opts: { ignoreCase?: boolean; anchored?: boolean } = {}): RegexResult {

@@ -267,3 +267,26 @@ test('RE2 patterns: anchored full match, (?i), (?P<name>), unsupported construct
   const quoted = compileRe2('\\Q.*\\E');
   assert.equal(quoted.ok, false);
 });
+
+test('safe_regex runs in linear time like RE2: a nested-quantifier pattern does not backtrack exponentially on a hostile path', () => {
+  const r = router({
+    virtual_hosts: [
+      {
+        name: 'v',
+        domains: ['*'],
+        routes: [
+          { name: 'evil', match: { safe_regex: { regex: '/(a+)+' } }, route: { cluster: 'evil' } },
+          { name: 'rest', match: { prefix: '/' }, route: { cluster: 'rest' } },
+        ],
+      },
+    ],
+  });
+  // Plain backtracking needs about 2^30 steps here (minutes); RE2 semantics need one pass.
+  const hostile = '/' + 'a'.repeat(30) + '!';
+  const started = process.hrtime.bigint();
+  assert.equal(r.match('h', hostile, 'GET', noHeaders)?.name, 'rest');
+  assert.equal(r.match('h', '/aaaa', 'GET', noHeaders)?.name, 'evil');
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  // A hang bound, not a speed target: exponential matching would take minutes.
+  assert.ok(ms < 5_000, `matching took ${ms.toFixed(0)} ms`);
+});
