@@ -1,7 +1,7 @@
 /**
  * Loaded into the `meshctl run` process by bench/soak.ts (`node --import dist/bench/soak-probe.js bin/meshctl run …`):
- * every second, one JSON line with the event-loop delay of that second (perf_hooks histogram, ms) appended to the
- * file named by MESHCTL_SOAK_PROBE. meshctl itself does not expose event-loop delay yet.
+ * every second, one JSON line with the event-loop delay of that second (perf_hooks histogram, ms) and the V8 heap
+ * figures appended to the file named by MESHCTL_SOAK_PROBE. meshctl itself does not expose event-loop delay yet.
  */
 import { appendFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -12,7 +12,13 @@ if (out) {
   h.enable();
   const timer = setInterval(() => {
     const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
-    appendFileSync(out, JSON.stringify({ t: Date.now(), p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) }) + '\n');
+    // Heap figures beside RSS tell a leak (heapUsed keeps climbing) from V8 sizing its spaces for the load (heapTotal
+    // and RSS grow, then level off while heapUsed stays in a band).
+    const m = process.memoryUsage();
+    appendFileSync(
+      out,
+      JSON.stringify({ t: Date.now(), p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external }) + '\n',
+    );
     h.reset();
   }, 1000);
   timer.unref();

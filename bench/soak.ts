@@ -5,7 +5,10 @@
  * warm-up, event-loop delay percentiles, load-tool errors and fds before/after into `<!-- bench:soak -->` of
  * docs/BENCHMARKS.md (with --write).
  *
- *   node dist/bench/soak.js [--duration 60] [--connections 32] [--write]
+ *   node dist/bench/soak.js [--duration 60] [--warmup 10] [--connections 32] [--write]
+ *
+ * The warm-up runs both load tools at full load (WARMUP seconds each) before the baseline is taken, so the baseline
+ * already holds what both codecs allocate once (JIT code, HTTP/2 sessions, pools, V8's heap sized for the load).
  *
  * Needs wrk and h2load (Debian: wrk, nghttp2-client); installs them with apt-get when root, else stops with a
  * message. Everything listens on 127.0.0.1 (ephemeral ports) and every process started here is stopped by its PID.
@@ -24,7 +27,7 @@ function arg(name: string, fallback: string): string {
 }
 const DURATION = Number(arg('duration', '60'));
 const CONNECTIONS = Number(arg('connections', '32'));
-const WARMUP = 5;
+const WARMUP = Number(arg('warmup', '10'));
 const WRITE = process.argv.includes('--write');
 
 const children: ChildProcess[] = [];
@@ -155,16 +158,18 @@ async function phase(name: string, cmd: string, args: string[]): Promise<string>
   return out;
 }
 
-// Warm up (JIT, pools), then take the baseline.
+const clients = Math.max(1, Math.min(8, CONNECTIONS));
+const h2Args = (seconds: number): string[] => ['-D', String(seconds), '-c', String(clients), '-m', String(Math.max(1, Math.floor(CONNECTIONS / clients))), `http://127.0.0.1:${listenPort}/`];
+// Warm up both codecs at full load (JIT, pools, HTTP/2 machinery, heap sizing), then take the baseline.
 spawnSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${WARMUP}s`, `http://127.0.0.1:${listenPort}/`], { stdio: 'ignore' });
+spawnSync('h2load', h2Args(WARMUP), { stdio: 'ignore' });
 await new Promise((r) => setTimeout(r, 1500));
 const fdsBefore = fds();
 const rssBefore = rssKiB();
 const probeStart = Date.now();
 
 const wrkOut = await phase('HTTP/1.1 (wrk)', 'wrk', ['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency', `http://127.0.0.1:${listenPort}/`]);
-const clients = Math.max(1, Math.min(8, CONNECTIONS));
-const h2Out = await phase('HTTP/2 (h2load)', 'h2load', ['-D', String(DURATION), '-c', String(clients), '-m', String(Math.max(1, Math.floor(CONNECTIONS / clients))), `http://127.0.0.1:${listenPort}/`]);
+const h2Out = await phase('HTTP/2 (h2load)', 'h2load', h2Args(DURATION));
 
 await new Promise((r) => setTimeout(r, 2000));
 const alive = proxy.exitCode === null;
@@ -197,7 +202,7 @@ const probe = existsSync(probeFile)
   ? readFileSync(probeFile, 'utf8')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { t: number; p50: number; p99: number; max: number })
+      .map((l) => JSON.parse(l) as { t: number; p50: number; p99: number; max: number; heapUsed: number; heapTotal: number })
       .filter((x) => x.t >= probeStart)
   : [];
 const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
@@ -211,12 +216,34 @@ const growth = ((rssAfter - rssBefore) / rssBefore) * 100;
 const firstRss = (name: string): number => samples.find((s) => s.phase === name)?.rss ?? NaN;
 const lastRss = (name: string): number => [...samples].reverse().find((s) => s.phase === name)?.rss ?? NaN;
 const mb = (kib: number): string => (kib / 1024).toFixed(1);
+const mib = (bytes: number): string => (bytes / 1048576).toFixed(1);
+// Heap in use swings with every scavenge, so compare bands: the median of the first and of the last ten seconds.
+const band = (xs: number[]): number => pct(xs, 50);
+const heapUsed = probe.map((x) => x.heapUsed);
+const heapFirst = band(heapUsed.slice(0, 10));
+const heapLast = band(heapUsed.slice(-10));
+const heapTotalMax = Math.max(...probe.map((x) => x.heapTotal), 0);
+// RSS trend over the second half of the run (MiB per minute, least squares): a leak keeps a positive slope.
+const half = rssSeries.slice(Math.floor(rssSeries.length / 2));
+const slope = ((): number => {
+  const n = half.length;
+  if (n < 2) return NaN;
+  const mx = (n - 1) / 2;
+  const my = half.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  half.forEach((y, x) => {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  });
+  return ((num / den) * 60) / 1024;
+})();
 const cxActive = /listener\.[^\n]*downstream_cx_active: (\d+)/.exec(stats)?.[1];
 
 const lines = [
   `Command: \`node dist/bench/soak.js --duration ${DURATION} --connections ${CONNECTIONS} --write\` (${cpus().length} cores shared with the load`,
   `tools and the upstream, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}). \`meshctl run\` (1 worker, no access log) in front of`,
-  `one node upstream on 127.0.0.1; ${WARMUP} s warm-up, then ${DURATION} s of wrk (-t1 -c${CONNECTIONS}) and ${DURATION} s of h2load (h2c, -c${clients}`,
+  `one node upstream on 127.0.0.1; ${WARMUP} s of wrk and ${WARMUP} s of h2load to warm up, then ${DURATION} s of wrk (-t1 -c${CONNECTIONS}) and ${DURATION} s of h2load (h2c, -c${clients}`,
   `-m${Math.max(1, Math.floor(CONNECTIONS / clients))}). RSS and fds sampled every second from /proc; event-loop delay from a perf_hooks histogram inside`,
   'the proxy (bench/soak-probe.ts), one p99 per second.',
   '',
@@ -229,6 +256,8 @@ const lines = [
   '| --- | --- |',
   `| RSS after warm-up → after both phases | ${mb(rssBefore)} MiB → ${mb(rssAfter)} MiB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%; target < 10%) |`,
   `| RSS per phase (first → last second) | HTTP/1.1 ${mb(firstRss('HTTP/1.1 (wrk)'))} → ${mb(lastRss('HTTP/1.1 (wrk)'))} MiB; HTTP/2 ${mb(firstRss('HTTP/2 (h2load)'))} → ${mb(lastRss('HTTP/2 (h2load)'))} MiB; peak ${mb(rssMax)} MiB |`,
+  `| V8 heap in use (median of the first → last 10 s) | ${mib(heapFirst)} MiB → ${mib(heapLast)} MiB; heap size at most ${mib(heapTotalMax)} MiB |`,
+  `| RSS trend over the second half of the run | ${slope >= 0 ? '+' : ''}${slope.toFixed(2)} MiB/min |`,
   `| event-loop delay (per-second p99s) | median ${pct(eldP99s, 50).toFixed(1)} ms, p99 ${pct(eldP99s, 99).toFixed(1)} ms; max single delay ${eldMax.toFixed(1)} ms (${probe.length} samples) |`,
   `| open fds before → after (2 s after load) | ${fdsBefore} → ${fdsAfter}${Number.isFinite(fdsAfter) && fdsAfter > fdsBefore + 2 ? ' (leak?)' : ''} |`,
   `| downstream connections still active after load | ${cxActive ?? 'n/a'} |`,
