@@ -3,7 +3,7 @@
  * its implementation lazily, so `meshctl validate` never pays for ink, React or the proxy.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError } from './commander.js';
 import { registerCommands } from './commands/index.js';
 import { CliError, EXIT_USAGE } from './errors.js';
 

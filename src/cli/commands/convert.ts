@@ -3,7 +3,8 @@
  * another. Parse errors are shown with file:line:column and a code frame (exit 1); a missing input is exit 2; the
  * output file is replaced atomically, so a failed conversion never leaves a half-written or clobbered OUTPUT.
  */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
+import { Option } from '../commander.js';
 import type { Diagnostic } from '../../config/diagnostic.js';
 import type { ParseResult } from '../../config/model.js';
 import type { SourceFile } from '../../config/source.js';

@@ -2,7 +2,8 @@
  * `meshctl simulate CONFIG`: where will the traffic go? Routes synthetic or replayed requests through the same router
  * and balancer `meshctl run` uses and reports the split per listener → route → cluster → endpoint.
  */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
+import { Option } from '../commander.js';
 import { CliError, EXIT_CONFIG, EXIT_OK, EXIT_USAGE } from '../errors.js';
 
 interface SimulateCliOptions {
