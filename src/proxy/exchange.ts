@@ -4,12 +4,13 @@
  * node's compatible request/response objects.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Host } from '../balancer/types.js';
 import type { UpstreamOutcome } from '../upstream/types.js';
-import { applyMutation, copyRequestHeaders, copyResponseHeaders, type HeaderMutation, type OutHeaders } from './headers.js';
+import { applyMutation, copyRequestHeaders, type HeaderMutation, type OutHeaders } from './headers.js';
 import * as reply from './local-reply.js';
 import { FLAG, type LocalReply } from './local-reply.js';
 import { backoffMs, retriableFailure, retriableStatus, type CompiledRetry } from './retry.js';
@@ -65,20 +66,58 @@ function hasBody(req: DownReq): boolean {
   return cl !== undefined && cl !== '0';
 }
 
+/** Called when an HTTP/1.1 downstream response closes (the listener's per-connection in-flight count): one function
+ * per listener, handed to every exchange, instead of a 'close' listener closure per request. */
+export type ResponseClosed = (sock: Socket) => void;
+
 /** Handles one request. Called by the listener's server for every request. */
-export function handleRequest(gen: Generation, lr: ListenerRuntime, req: DownReq, res: DownRes): void {
-  new Exchange(gen, lr, req, res).start();
+export function handleRequest(gen: Generation, lr: ListenerRuntime, req: DownReq, res: DownRes, closed: ResponseClosed | null = null): void {
+  new Exchange(gen, lr, req, res, closed).start();
 }
 
 /** Answers a request the codec layer refuses (too many headers: 431) with Envoy's local reply for a downstream
  * protocol error: the status text as body, flag DPE, and the connection closed. Counted and logged as a request. */
-export function rejectRequest(gen: Generation, lr: ListenerRuntime, req: DownReq, res: DownRes, status: number, body: string): void {
-  new Exchange(gen, lr, req, res).reject(status, body);
+export function rejectRequest(
+  gen: Generation,
+  lr: ListenerRuntime,
+  req: DownReq,
+  res: DownRes,
+  status: number,
+  body: string,
+  closed: ResponseClosed | null = null,
+): void {
+  new Exchange(gen, lr, req, res, closed).reject(status, body);
 }
+
+/** The exchange a downstream response belongs to, so one shared 'close' listener finds it (no closure per request). */
+const EXCHANGE = Symbol('meshctl.exchange');
+type TaggedRes = DownRes & { [EXCHANGE]?: Exchange };
+
+function onResponseClose(this: TaggedRes): void {
+  this[EXCHANGE]?.downstreamClosed();
+}
+
+/** Timer callbacks get the exchange as their argument: no bound function or closure per request. */
+function globalTimeoutFired(ex: Exchange): void {
+  ex.onGlobalTimeout();
+}
+function tryTimeoutFired(ex: Exchange): void {
+  ex.onTryTimeout();
+}
+function retryFired(ex: Exchange): void {
+  ex.retryDue();
+}
+function bodyEnded(this: DownReq): void {
+  ((this as DownReq & { [EXCHANGE]?: Exchange })[EXCHANGE])?.startGlobalTimer();
+}
+
+/** The request headers the router's header matchers read: set just before the (synchronous) match call, so one
+ * lookup function serves every request instead of a closure per request. */
+let matchHeaders: IncomingHttpHeaders = {};
+const lookupHeader = (name: string): string | undefined => headerValue(matchHeaders, name);
 
 class Exchange implements AttemptSink {
   private readonly startMs = performance.now();
-  private readonly startTime = Date.now();
   private cluster: ClusterRuntime | undefined;
   private rr: RouteRuntime | undefined;
   private responseMutation: HeaderMutation | null = null;
@@ -112,6 +151,7 @@ class Exchange implements AttemptSink {
     private readonly lr: ListenerRuntime,
     private readonly req: DownReq,
     private readonly res: DownRes,
+    private readonly closed: ResponseClosed | null,
   ) {
     this.h2 = req.httpVersionMajor === 2;
   }
@@ -121,7 +161,9 @@ class Exchange implements AttemptSink {
     lr.stats.rq_total.value++;
     lr.stats.rq_active.value++;
     this.gen.inflight++;
-    this.res.once('close', this.onDownstreamClose);
+    // 'close' comes once per response: on() rather than once() (no wrapper per request).
+    (this.res as TaggedRes)[EXCHANGE] = this;
+    this.res.on('close', onResponseClose);
   }
 
   reject(status: number, body: string): void {
@@ -153,7 +195,9 @@ class Exchange implements AttemptSink {
       const failing = this.gen.healthFailing();
       return this.sendLocal(failing ? 503 : 200, EMPTY, failing ? { 'x-envoy-immediate-health-check-fail': 'true' } : undefined, 0);
     }
-    const d = lr.router.match(authority, path, method, (name) => headerValue(headers, name), this.req.socket?.remoteAddress);
+    matchHeaders = headers;
+    const d = lr.router.match(authority, path, method, lookupHeader, this.req.socket?.remoteAddress);
+    matchHeaders = EMPTY_HEADERS;
     if (d.kind === 'none') {
       lr.stats.no_route.value++;
       return this.localReply(reply.noRoute());
@@ -224,15 +268,16 @@ class Exchange implements AttemptSink {
 
     if (hasBody(this.req)) {
       if (rr.retry !== null) this.tee = makeTee(this.req);
-      this.req.once('end', this.startGlobalTimer);
+      (this.req as DownReq & { [EXCHANGE]?: Exchange })[EXCHANGE] = this;
+      this.req.once('end', bodyEnded);
     } else this.startGlobalTimer();
     this.attempt();
   }
 
-  private readonly startGlobalTimer = (): void => {
+  startGlobalTimer(): void {
     const ms = this.rr!.timeoutMs;
-    if (ms > 0 && !this.done) this.globalTimer = setTimeout(this.onGlobalTimeout, ms);
-  };
+    if (ms > 0 && !this.done) this.globalTimer = setTimeout(globalTimeoutFired, ms, this);
+  }
 
   private attempt(): void {
     const cluster = this.cluster!;
@@ -261,7 +306,7 @@ class Exchange implements AttemptSink {
       else body = this.bodyBuffer ?? (this.bodyBuffer = Buffer.concat(t.chunks));
     } else if (this.attemptNo === 1 && hasBody(this.req)) body = this.req;
     const retry2 = retry;
-    if (retry2 !== null && retry2.perTryTimeoutMs > 0) this.tryTimer = setTimeout(this.onTryTimeout, retry2.perTryTimeoutMs);
+    if (retry2 !== null && retry2.perTryTimeoutMs > 0) this.tryTimer = setTimeout(tryTimeoutFired, retry2.perTryTimeoutMs, this);
     const sink = retry === null ? this : new RetrySink(this, this.attemptNo);
     entry.pool.dispatch(
       { method: this.req.method ?? 'GET', path: this.upstreamPath, headers: this.upstreamHeaders!, body: body as Readable | Buffer | null },
@@ -278,7 +323,7 @@ class Exchange implements AttemptSink {
     this.ctl = ctl;
   }
 
-  onHeaders(status: number, headers: IncomingHttpHeaders): void {
+  onHeaders(status: number, out: OutHeaders): void {
     if (this.done) return;
     const retry = this.rr!.retry;
     if (retry !== null && retriableStatus(retry, status) && this.canRetry(retry)) {
@@ -289,7 +334,6 @@ class Exchange implements AttemptSink {
     this.clearTryTimer();
     this.status = status;
     this.serviceTimeMs = Math.round(performance.now() - this.attemptStartMs);
-    const out = copyResponseHeaders(headers);
     out['x-envoy-upstream-service-time'] = String(this.serviceTimeMs);
     out.server = this.lr.serverName;
     if (this.responseMutation !== null) applyMutation(out, this.responseMutation);
@@ -388,13 +432,15 @@ class Exchange implements AttemptSink {
     this.retried = true;
     const wait = backoffMs(this.rr!.retry!, this.attemptNo, Math.random);
     cluster.stats.rq_retry_backoff_exponential.value++;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      if (!this.done) this.attempt();
-    }, wait);
+    this.retryTimer = setTimeout(retryFired, wait, this);
   }
 
-  private readonly onTryTimeout = (): void => {
+  retryDue(): void {
+    this.retryTimer = undefined;
+    if (!this.done) this.attempt();
+  }
+
+  onTryTimeout(): void {
     this.tryTimer = undefined;
     if (this.done || this.headersSent) return;
     const cluster = this.cluster!;
@@ -404,9 +450,9 @@ class Exchange implements AttemptSink {
     const retry = this.rr!.retry!;
     if (retriableFailure(retry, 'per-try-timeout') && this.canRetry(retry)) return this.scheduleRetry();
     this.localReply(reply.upstreamTimeout());
-  };
+  }
 
-  private readonly onGlobalTimeout = (): void => {
+  onGlobalTimeout(): void {
     this.globalTimer = undefined;
     if (this.done) return;
     const cluster = this.cluster;
@@ -419,7 +465,7 @@ class Exchange implements AttemptSink {
       this.flags |= FLAG.UT;
       this.abortDownstream();
     } else this.localReply(reply.upstreamTimeout());
-  };
+  }
 
   private endAttempt(outcome: UpstreamOutcome): void {
     const host = this.host;
@@ -482,14 +528,17 @@ class Exchange implements AttemptSink {
     this.finish();
   }
 
-  private readonly onDownstreamClose = (): void => {
+  /** The downstream response closed: normally after it ended; before that, the client went away. */
+  downstreamClosed(): void {
+    (this.res as TaggedRes)[EXCHANGE] = undefined;
+    if (this.closed !== null) this.closed(this.req.socket as Socket);
     if (this.done) return;
     // The client went away before the response ended.
     this.flags |= FLAG.DC;
     this.ctl?.abort(new RetryAbort());
     if (this.host !== undefined) this.endAttempt({ kind: 'reset' });
     this.finish();
-  };
+  }
 
   private finish(): void {
     if (this.done) return;
@@ -532,7 +581,8 @@ class Exchange implements AttemptSink {
     const h = this.req.headers;
     const up = this.upstreamHeaders;
     const entry = {
-      start_time: new Date(this.startTime).toISOString(),
+      // Wall clock now less the duration: no Date read per request when logging is off.
+      start_time: new Date(Date.now() - Math.round(elapsed)).toISOString(),
       method: this.req.method ?? '-',
       path: (h['x-envoy-original-path'] as string | undefined) ?? this.req.url ?? '-',
       protocol: this.h2 ? 'HTTP/2' : `HTTP/${this.req.httpVersion}`,
@@ -554,6 +604,7 @@ class Exchange implements AttemptSink {
 }
 
 const EMPTY = Buffer.alloc(0);
+const EMPTY_HEADERS: IncomingHttpHeaders = {};
 
 function uncork(r: ServerResponse): void {
   if (r.writableCorked > 0) r.uncork();
@@ -578,7 +629,7 @@ class RetrySink implements AttemptSink {
     if (this.ex.current(this.n)) this.ex.onStart(ctl);
     else ctl.abort(new RetryAbort());
   }
-  onHeaders(status: number, headers: IncomingHttpHeaders): void {
+  onHeaders(status: number, headers: OutHeaders): void {
     if (this.ex.current(this.n)) this.ex.onHeaders(status, headers);
   }
   onData(chunk: Buffer): void {

@@ -44,6 +44,28 @@ export function copyResponseHeaders(src: IncomingHttpHeaders): OutHeaders {
   return out;
 }
 
+/**
+ * A raw response header list (undici's [name, value, name, value, …] buffers) as the object the downstream gets:
+ * names lower-cased, values latin1, a repeated header an array (undici's parseHeaders rule), hop-by-hop headers left
+ * out. One pass, one object: no intermediate parsed copy.
+ */
+export function responseHeadersFromRaw(raw: readonly Buffer[]): OutHeaders {
+  const out: OutHeaders = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i]!.toString('latin1').toLowerCase();
+    if (RESPONSE_HOP_BY_HOP.has(k)) continue;
+    const v = raw[i + 1]!.toString('latin1');
+    const cur = out[k];
+    if (cur === undefined) out[k] = v;
+    else if (!Object.hasOwn(out, k)) {
+      // A name that is also an Object.prototype member (`constructor`, `__proto__`, …): an own data property.
+      Object.defineProperty(out, k, { value: v, enumerable: true, configurable: true, writable: true });
+    } else if (typeof cur === 'string') out[k] = [cur, v];
+    else cur.push(v);
+  }
+  return out;
+}
+
 type Action = 'APPEND_IF_EXISTS_OR_ADD' | 'ADD_IF_ABSENT' | 'OVERWRITE_IF_EXISTS_OR_ADD' | 'OVERWRITE_IF_EXISTS';
 
 interface CompiledAdd {

@@ -83,13 +83,15 @@ export class ListenerServer implements ListenerBinding {
     const onRequest = (req: DownReq, res: DownRes): void => {
       const c = this.current;
       if (req.httpVersionMajor === 1) {
-        if (this.headerClocks.size > 0) this.stopHeaderClock(req.socket);
+        const sock = req.socket;
+        if (this.headerClocks.size > 0) this.stopHeaderClock(sock);
         if (this.closing) (res as http.ServerResponse).shouldKeepAlive = false;
-        this.countInFlight(req.socket, res);
+        this.inFlight.set(sock, (this.inFlight.get(sock) ?? 0) + 1);
         // node keeps at most maxHeadersCount (set to the limit + 1) pairs, so one more than the limit means over it.
         if (req.rawHeaders.length > c.lr.maxHeadersCount * 2) {
-          return rejectRequest(c.gen, c.lr, req, res, 431, 'Request Header Fields Too Large');
+          return rejectRequest(c.gen, c.lr, req, res, 431, 'Request Header Fields Too Large', this.responseClosed);
         }
+        return handleRequest(c.gen, c.lr, req, res, this.responseClosed);
       }
       handleRequest(c.gen, c.lr, req, res);
     };
@@ -274,19 +276,18 @@ export class ListenerServer implements ListenerBinding {
     });
   }
 
-  private countInFlight(sock: net.Socket, res: DownRes): void {
-    this.inFlight.set(sock, (this.inFlight.get(sock) ?? 0) + 1);
-    res.once('close', () => {
-      const n = (this.inFlight.get(sock) ?? 1) - 1;
-      if (n > 0) this.inFlight.set(sock, n);
-      else {
-        this.inFlight.delete(sock);
-        if (this.closing) sock.end();
-        // Keep-alive: the next request's headers are on the clock again.
-        else if (this.current.lr.requestHeadersTimeoutMs > 0) this.startHeaderClock(sock, false);
-      }
-    });
-  }
+  /** An HTTP/1.1 response closed (the exchange calls this from its own 'close' handler, so no listener closure is
+   * made per request): one request fewer in flight on its connection. */
+  private readonly responseClosed = (sock: net.Socket): void => {
+    const n = (this.inFlight.get(sock) ?? 1) - 1;
+    if (n > 0) this.inFlight.set(sock, n);
+    else {
+      this.inFlight.delete(sock);
+      if (this.closing) sock.end();
+      // Keep-alive: the next request's headers are on the clock again.
+      else if (this.current.lr.requestHeadersTimeoutMs > 0) this.startHeaderClock(sock, false);
+    }
+  };
 
   /** During a drain: end every connection with no request in flight (HTTP/2 sessions get GOAWAY instead). */
   private endIdle(): void {

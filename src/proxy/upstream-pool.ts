@@ -4,16 +4,18 @@
  * undici's Pool/H2CClient (default) and node's own http.Agent.
  */
 import http from 'node:http';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { Pool, H2CClient, type Dispatcher } from 'undici';
+import { copyResponseHeaders, responseHeadersFromRaw, type OutHeaders } from './headers.js';
 
 export type UpstreamErrorKind = 'connect-failure' | 'connect-timeout' | 'reset' | 'termination' | 'protocol' | 'aborted';
 
 /** Receives one upstream attempt's response. Methods return nothing; flow control goes through `pause`/`resume`. */
 export interface AttemptSink {
   onStart(ctl: AttemptControl): void;
-  onHeaders(status: number, headers: IncomingHttpHeaders): void;
+  /** `headers`: the response's headers, names lower-case, hop-by-hop ones already left out; a fresh object the
+   * sink owns (it may add to it and pass it on to the downstream as is). */
+  onHeaders(status: number, headers: OutHeaders): void;
   onData(chunk: Buffer): void;
   onEnd(): void;
   onError(kind: UpstreamErrorKind, detail: string): void;
@@ -130,25 +132,60 @@ class UndiciPool implements HostPool {
   }
 }
 
-class UndiciHandler implements Dispatcher.DispatchHandler {
+/**
+ * undici's handler interface in its raw form (onConnect/onHeaders/onData/onComplete/onError). The controller form
+ * (onRequestStart, onResponseStart, …) costs a wrapper handler, a controller object and a parse of every header into
+ * an object that would then be copied again; here the raw header list becomes the downstream's header object in one
+ * pass, and the handler itself is the attempt's control (abort, pause, resume).
+ */
+class UndiciHandler implements Dispatcher.DispatchHandler, AttemptControl {
+  private abortFn: ((err?: Error) => void) | null = null;
+  private resumeFn: (() => void) | null = null;
+  private paused = false;
+  private aborted = false;
   constructor(private readonly sink: AttemptSink) {}
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.sink.onStart(controller);
+
+  // ---- AttemptControl ----
+  abort(reason: Error): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.abortFn?.(reason);
   }
-  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.resumeFn?.();
+  }
+
+  // ---- undici ----
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortFn = abort;
+    this.sink.onStart(this);
+  }
+  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
     // 1xx informational responses are not forwarded (100-continue is handled per hop).
-    if (status < 200) return;
-    this.sink.onHeaders(status, headers);
+    if (status < 200) return true;
+    this.resumeFn = resume;
+    this.sink.onHeaders(status, responseHeadersFromRaw(raw));
+    return !this.paused;
   }
-  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+  onData(chunk: Buffer): boolean {
     this.sink.onData(chunk);
+    return !this.paused;
   }
-  onResponseEnd(): void {
+  onComplete(): void {
     this.sink.onEnd();
   }
-  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
-    const kind = classifyError(err);
-    this.sink.onError(kind, errorDetail(err));
+  onUpgrade(_status: number, _headers: unknown, socket: Duplex): void {
+    // Never asked for (no request is sent with an upgrade); a stray one is refused.
+    socket.destroy();
+    this.sink.onError('protocol', 'unexpected upgrade');
+  }
+  onError(err: Error): void {
+    this.sink.onError(classifyError(err), errorDetail(err));
   }
 }
 
@@ -224,7 +261,7 @@ class NodeAgentPool implements HostPool {
     });
     creq.on('response', (res) => {
       resStream = res;
-      sink.onHeaders(res.statusCode ?? 502, res.headers);
+      sink.onHeaders(res.statusCode ?? 502, copyResponseHeaders(res.headers));
       res.on('data', (c: Buffer) => sink.onData(c));
       res.on('end', () => {
         if (ended) return;
