@@ -114,7 +114,15 @@ function bodyEnded(this: DownReq): void {
 /** The request headers the router's header matchers read: set just before the (synchronous) match call, so one
  * lookup function serves every request instead of a closure per request. */
 let matchHeaders: IncomingHttpHeaders = {};
+let matchReq: DownReq | undefined;
 const lookupHeader = (name: string): string | undefined => headerValue(matchHeaders, name);
+/** The peer address, read only when a hash policy asks for it (under HTTP/2, req.socket is a Proxy made per stream). */
+const lookupPeer = (): string | undefined => (matchReq === undefined ? undefined : peerAddress(matchReq));
+
+function peerAddress(req: DownReq): string | undefined {
+  if (req.httpVersionMajor === 2) return (req as Http2ServerRequest).stream.session?.socket?.remoteAddress;
+  return req.socket?.remoteAddress;
+}
 
 class Exchange implements AttemptSink {
   private readonly startMs = performance.now();
@@ -196,8 +204,10 @@ class Exchange implements AttemptSink {
       return this.sendLocal(failing ? 503 : 200, EMPTY, failing ? { 'x-envoy-immediate-health-check-fail': 'true' } : undefined, 0);
     }
     matchHeaders = headers;
-    const d = lr.router.match(authority, path, method, lookupHeader, this.req.socket?.remoteAddress);
+    matchReq = this.req;
+    const d = lr.router.match(authority, path, method, lookupHeader, lookupPeer);
     matchHeaders = EMPTY_HEADERS;
+    matchReq = undefined;
     if (d.kind === 'none') {
       lr.stats.no_route.value++;
       return this.localReply(reply.noRoute());
@@ -257,7 +267,7 @@ class Exchange implements AttemptSink {
     this.upstreamPath = upath;
     out['x-forwarded-proto'] = lr.scheme;
     if (lr.appendXff) {
-      const peer = this.req.socket?.remoteAddress ?? '';
+      const peer = peerAddress(this.req) ?? '';
       const prev = headers['x-forwarded-for'];
       out['x-forwarded-for'] = prev ? `${prev}, ${peer}` : peer;
     }

@@ -19,10 +19,12 @@ export type Decision =
   | { readonly kind: 'redirect'; readonly route: Route; readonly vhost: VirtualHost };
 
 export type HeaderLookup = (name: string) => string | undefined;
+/** The downstream peer's address, asked for only by a hash policy on the source IP. */
+export type PeerLookup = () => string | undefined;
 
 export interface ListenerRouter {
   readonly routeConfig: RouteConfiguration | undefined;
-  match(authority: string, path: string, method: string, header: HeaderLookup, sourceIp?: string): Decision;
+  match(authority: string, path: string, method: string, header: HeaderLookup, sourceIp?: PeerLookup): Decision;
 }
 
 export type RouterFactory = (hcm: HttpConnectionManager, listenerIndex: number) => ListenerRouter;

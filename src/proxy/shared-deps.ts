@@ -45,7 +45,7 @@ export function sharedRouterFactory(random: Random): (config: Bootstrap) => Rout
             }
             weighted = m.get(clusterName);
           }
-          const hash = r.hashPolicies !== undefined ? routeHash(r, header, { sourceIp, path }) : undefined;
+          const hash = r.hashPolicies !== undefined ? routeHash(r, header, { sourceIp: sourceIp?.(), path }) : undefined;
           return { kind: 'cluster', route, vhost, clusterName, weighted, hash };
         },
       };
