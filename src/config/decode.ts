@@ -7,14 +7,14 @@
 import type { Diagnostic } from './diagnostic.js';
 import { loadSchema } from './descriptor.js';
 import type { EnumDesc, FieldDesc, FieldKind, MessageDesc, ScalarType, Schema } from './descriptor.js';
-import { META, parseDuration } from './model-base.js';
-import type { DialectNote, Duration, FieldMeta, JsonObject, JsonValue, ModelNode, NodeMeta } from './model-base.js';
+import { FieldTable, META, parseDuration, SourceMetaStore, SourceNodeMeta } from './model-base.js';
+import type { DialectNote, Duration, JsonObject, JsonValue, ModelNode } from './model-base.js';
 import type { Bootstrap, InputFormat } from './model.js';
-import { afterDecode, normalizeMessage } from './normalize.js';
+import { afterDecode, isWrapperField, normalizeMessage } from './normalize.js';
 import type { NormalizeContext } from './normalize.js';
-import type { Span } from './source.js';
+import type { SourceFile, Span } from './source.js';
 import { didYouMean } from './suggest.js';
-import type { SField, SMessage, SScalar, SyntaxNode } from './syntax.js';
+import { SField, SMessage, SScalar, type Rereader, type SyntaxNode } from './syntax.js';
 
 export interface DecodeOptions {
   readonly format: InputFormat;
@@ -48,10 +48,110 @@ const TYPE_URLS: Record<string, readonly string[]> = {
 
 /** Decode a whole config (the root is a Bootstrap). */
 export function decodeConfig(tree: SMessage, opts: DecodeOptions): DecodeResult {
-  const d = new Decoder(opts.schema ?? loadSchema(), opts.format);
-  const root = d.message(d.schema.message('Bootstrap'), tree, 'Bootstrap', true);
-  const config = root as Bootstrap;
-  return { config, diagnostics: d.diagnostics };
+  return new ConfigDecoder(opts).decode(tree);
+}
+
+/**
+ * Decoding while reading. A reader that has just read one element of a repeated field under `static_resources` (a
+ * list item, or one text-proto `clusters { … }` occurrence) passes it to element(), which decodes it at once when
+ * the path is one of a few known ones, and returns a stand-in: an empty message with the same extent that carries
+ * the model node and the element's diagnostics. decode() then takes the stand-in where it would have decoded the
+ * element, so the result and the order of the diagnostics are exactly those of decoding the whole tree afterwards;
+ * but the element's syntax tree is garbage as soon as it is decoded, instead of staying alive (and being copied into
+ * the old generation) until the whole file has been read, which on a large config was most of the collector's work.
+ *
+ * The paths:
+ *  - `static_resources.clusters[]` and `static_resources.listeners[]`: their decoding depends on nothing outside
+ *    them (Bootstrap and StaticResources rewrite neither; a wrapper block such as `clusters { cluster { … } }` is left
+ *    to the normal path, and an element whose `@type` makes it verbatim is returned as it was).
+ *  - `…listeners[].filter_chains[].filters[].typed_config.route_config.virtual_hosts[]`, only from a reader that can
+ *    read the element again: whether a filter's typed_config is a connection manager at all depends on the filter's
+ *    name and `@type`, which may come after it. A virtual host decoded as such is used only when decode() meets it as
+ *    a VirtualHost; anywhere else (a typed_config kept verbatim) it is read again from the source.
+ */
+export class ConfigDecoder {
+  private readonly d: Decoder;
+  private readonly staticResources: MessageDesc;
+  private readonly routeConfiguration: MessageDesc;
+
+  constructor(opts: DecodeOptions) {
+    this.d = new Decoder(opts.schema ?? loadSchema(), opts.format);
+    const schema = this.d.schema;
+    this.staticResources = messageField(schema.message('Bootstrap'), 'static_resources');
+    this.routeConfiguration = schema.message('RouteConfiguration');
+  }
+
+  /** See ElementHook (src/config/syntax.ts). Returns the stand-in, or `item` itself when it is decoded with the rest. */
+  element(keys: readonly string[], item: SMessage, occurrence: SField | undefined, rereader: Rereader | undefined): SMessage {
+    let parent: MessageDesc;
+    if (keys.length === 2 && keys[0] === 'static_resources' && (keys[1] === 'clusters' || keys[1] === 'listeners')) {
+      parent = this.staticResources;
+    } else if (rereader !== undefined && isVirtualHostsPath(keys)) {
+      parent = this.routeConfiguration;
+    } else {
+      return item;
+    }
+    const fd = parent.fields.get(keys[keys.length - 1]!);
+    if (fd === undefined || !fd.repeated || fd.value.kind !== 'message') return item;
+    if (occurrence !== undefined && isWrapperField(parent, occurrence)) return item;
+    const diagnostics = this.d.diagnostics;
+    const mark = diagnostics.length;
+    const node = this.d.element(fd, item, occurrence);
+    if (node === UNMODELED || node === undefined) {
+      diagnostics.length = mark;
+      return item;
+    }
+    return new DecodedElement(fd.value.type, node, diagnostics.splice(mark), item, rereader);
+  }
+
+  decode(tree: SMessage): DecodeResult {
+    const d = this.d;
+    const root = d.message(d.schema.message('Bootstrap'), tree, 'Bootstrap', true);
+    return { config: root as Bootstrap, diagnostics: d.diagnostics };
+  }
+}
+
+function messageField(desc: MessageDesc, name: string): MessageDesc {
+  const k = desc.fields.get(name)?.value;
+  if (k?.kind !== 'message') throw new Error(`${desc.name}.${name} is not a message field`);
+  return k.type;
+}
+
+/** A list marker after a repeated field's name in ElementHook keys. */
+const ITEM = '-';
+const VIRTUAL_HOSTS_PATH = ['static_resources', 'listeners', ITEM, 'filter_chains', ITEM, 'filters', ITEM, 'typed_config', 'route_config', 'virtual_hosts'];
+
+/** `static_resources.listeners[].filter_chains[].filters[].typed_config.route_config.virtual_hosts` (each `[]` optional). */
+function isVirtualHostsPath(keys: readonly string[]): boolean {
+  if (keys.length < 7 || keys[keys.length - 1] !== 'virtual_hosts') return false;
+  let i = 0;
+  for (const want of VIRTUAL_HOSTS_PATH) {
+    if (want === ITEM) {
+      if (keys[i] === ITEM) i++;
+    } else if (keys[i++] !== want) {
+      return false;
+    }
+  }
+  return i === keys.length;
+}
+
+/** The stand-in ConfigDecoder.element returns: the decoded element and its diagnostics, under the element's extent. */
+class DecodedElement extends SMessage {
+  constructor(
+    readonly desc: MessageDesc,
+    readonly node: unknown,
+    readonly diagnostics: Diagnostic[],
+    item: SMessage,
+    private readonly rereader: Rereader | undefined,
+  ) {
+    super([], item.src, item.start, item.end);
+  }
+
+  /** The element's syntax tree, read again (for a stand-in met where it does not fit). */
+  original(): SMessage {
+    if (this.rereader === undefined) throw new Error(`internal: a ${this.desc.name} decoded while reading cannot be read again`);
+    return this.rereader.reread(this);
+  }
 }
 
 const UNMODELED = Symbol('unmodeled');
@@ -74,6 +174,13 @@ class Decoder implements NormalizeContext {
   readonly diagnostics: Diagnostic[] = [];
   private readonly notes = new WeakMap<object, DialectNote[]>();
   private readonly verbatim = new WeakMap<SField, string>();
+  /** Where the metadata of the nodes decoded from one file lives. */
+  private store: SourceMetaStore | undefined;
+
+  private storeFor(src: SourceFile): SourceMetaStore {
+    if (this.store?.src !== src) this.store = new SourceMetaStore(src);
+    return this.store;
+  }
 
   constructor(
     readonly schema: Schema,
@@ -112,9 +219,7 @@ class Decoder implements NormalizeContext {
     if (typeField !== undefined && !this.typeMatches(desc, typeField, root) && !root) return UNMODELED;
     const msg = normalizeMessage(desc, original, this);
     const node: ModelNode & Record<string, unknown> = {};
-    const fields: { [name: string]: FieldMeta } = {};
-    const meta: NodeMeta = { span: original.span, fields };
-    if (original.trailingComments !== undefined) meta.trailingComments = original.trailingComments;
+    const table = new FieldTable(msg.fields.length);
     let unmodeled: JsonObject | undefined;
 
     for (const f of msg.fields) {
@@ -126,7 +231,7 @@ class Decoder implements NormalizeContext {
         const json = toJson(f.value);
         const prev = Object.hasOwn(unmodeled, f.name) ? unmodeled[f.name] : undefined;
         setOwn(unmodeled, f.name, prev === undefined ? json : Array.isArray(prev) ? [...prev, json] : [prev, json]);
-        if (!Object.hasOwn(fields, f.name)) setOwn(fields, f.name, fieldMeta(f));
+        if (table.find(f.name) < 0) addField(table, f, f.name);
         if (why !== undefined) {
           this.diagnostics.push({ ruleId: 'unmodeled-extension', severity: 'warning', message: why, span: f.keySpan });
         } else {
@@ -135,26 +240,27 @@ class Decoder implements NormalizeContext {
         continue;
       }
       if (fd.repeated) {
-        this.repeated(desc, fd, f, node, fields, path, (json) => {
+        const kept = this.repeated(fd, f, node, table, path);
+        if (kept !== undefined) {
           unmodeled ??= {};
-          setOwn(unmodeled, f.name, json);
-        });
+          setOwn(unmodeled, f.name, kept);
+        }
         continue;
       }
-      const prior = Object.hasOwn(fields, f.name) ? fields[f.name] : undefined;
-      if (prior !== undefined) {
+      const prior = table.find(f.name);
+      if (prior >= 0) {
         this.diagnostics.push({
           ruleId: 'duplicate-field',
           severity: 'error',
           message: `field \`${f.name}\` is set twice; ${desc.name} holds one \`${f.name}\``,
           span: f.keySpan,
-          related: [{ message: 'first set here', span: prior.keySpan ?? prior.span }],
+          related: [{ message: 'first set here', span: original.src.span(table.keyStart(prior), table.keyEnd(prior)) }],
         });
         continue;
       }
       if (f.value.kind === 'list') {
         this.invalid(f.value.span, `field \`${f.name}\` takes a single value, not a list`, f.name);
-        fields[f.name] = fieldMeta(f);
+        addField(table, f, fd.name);
         continue;
       }
       if (f.value.kind === 'scalar' && f.value.style === 'null') continue;
@@ -162,61 +268,68 @@ class Decoder implements NormalizeContext {
       if (v === UNMODELED) {
         unmodeled ??= {};
         setOwn(unmodeled, f.name, toJson(f.value));
-        fields[f.name] = fieldMeta(f);
+        addField(table, f, fd.name);
         continue;
       }
-      fields[f.name] = fieldMeta(f);
+      addField(table, f, fd.name);
       if (v === undefined) continue;
-      node[f.name] = v;
+      node[fd.name] = v;
     }
     if (unmodeled !== undefined) node.unmodeled = unmodeled;
     const own = this.notes.get(original);
     const rewritten = msg !== original ? this.notes.get(msg) : undefined;
+    const meta = new SourceNodeMeta(this.storeFor(original.src), this.store!.add(original.start, original.end, table));
+    if (original.trailingComments !== undefined) meta.trailingComments = original.trailingComments;
     if (own !== undefined || rewritten !== undefined) meta.dialect = [...(own ?? []), ...(rewritten ?? [])];
-    Object.defineProperty(node, META, { value: meta, enumerable: false, writable: true, configurable: true });
+    META_PROPERTY.value = meta;
+    Object.defineProperty(node, META, META_PROPERTY);
+    META_PROPERTY.value = undefined;
     afterDecode(desc, node, this);
     return node;
   }
 
-  private repeated(
-    desc: MessageDesc,
-    fd: FieldDesc,
-    f: SField,
-    node: Record<string, unknown>,
-    fields: { [name: string]: FieldMeta },
-    path: string,
-    keepUnmodeled: (json: JsonValue) => void,
-  ): void {
+  /** The elements of a repeated field; returns those kept verbatim (UNMODELED), if any. */
+  private repeated(fd: FieldDesc, f: SField, node: Record<string, unknown>, table: FieldTable, path: string): JsonValue[] | undefined {
     const items = f.value.kind === 'list' ? f.value.items : f.value.kind === 'scalar' && f.value.style === 'null' ? [] : [f.value];
-    let arr = node[f.name] as unknown[] | undefined;
-    let fm = fields[f.name];
-    const kept: JsonValue[] = [];
+    const name = fd.name;
+    let arr = node[name] as unknown[] | undefined;
+    let fm = table.find(name);
+    let kept: JsonValue[] | undefined;
     for (const item of items) {
       const v = this.value(fd, item, path, f.value.kind === 'list' ? undefined : f);
       if (v === UNMODELED) {
-        kept.push(toJson(item));
+        (kept ??= []).push(toJson(item));
         continue;
       }
       if (v === undefined) continue;
       if (arr === undefined) {
         arr = [];
-        node[f.name] = arr;
+        node[name] = arr;
       }
-      if (fm === undefined) {
-        fm = fieldMeta(f);
-        fm.itemSpans = [];
-        fields[f.name] = fm;
-      }
+      if (fm < 0) fm = addField(table, f, name);
       arr.push(v);
-      fm.itemSpans!.push(item.span);
+      table.addItem(fm, item.start, item.end);
     }
-    if (kept.length > 0) keepUnmodeled(kept);
-    void desc;
+    return kept;
+  }
+
+  /** See ConfigDecoder.element. */
+  element(fd: FieldDesc, item: SMessage, occurrence: SField | undefined): Decoded | typeof UNMODELED | undefined {
+    return this.value(fd, item, 'Bootstrap', occurrence);
   }
 
   /** One value of a field (an element, for repeated fields). undefined = invalid (already reported). */
   private value(fd: FieldDesc, v: SyntaxNode, path: string, occurrence?: SField): Decoded | typeof UNMODELED | undefined {
     const k: FieldKind = fd.value;
+    if (v instanceof DecodedElement) {
+      // Decoded while the file was read (ConfigDecoder.element): its diagnostics come out here, where decoding it
+      // now would have reported them. Met as anything else, it is read again and decoded as that.
+      if (k.kind === 'message' && k.type === v.desc) {
+        for (const d of v.diagnostics) this.diagnostics.push(d);
+        return v.node;
+      }
+      v = v.original();
+    }
     switch (k.kind) {
       case 'message': {
         if (v.kind !== 'message') {
@@ -397,7 +510,8 @@ class Decoder implements NormalizeContext {
     }
     if (v.style === 'string' || v.style === 'bare') {
       const name = String(v.value);
-      if (e.values.has(name)) return name;
+      const canonical = enumName(e, name);
+      if (canonical !== undefined) return canonical;
       const ci = [...e.values.keys()].find((k) => k.toLowerCase() === name.toLowerCase());
       const suggestion = ci ?? didYouMean(name, e.values.keys());
       this.invalid(
@@ -462,13 +576,11 @@ function expandAny(msg: SMessage): SMessage {
   const f = msg.fields[0]!;
   const m = /^\[(.+)\]$/.exec(f.name);
   if (m === null || f.value.kind !== 'message' || !m[1]!.includes('/')) return msg;
-  const url: SField = {
-    name: '@type',
-    keySpan: f.keySpan,
-    span: f.keySpan,
-    value: { kind: 'scalar', style: 'string', value: m[1]!, raw: JSON.stringify(m[1]), span: f.keySpan },
-  };
-  return { ...f.value, fields: [url, ...f.value.fields], span: msg.span };
+  const { src, keyStart, keyEnd } = f;
+  const url = new SField('@type', new SScalar('string', m[1]!, JSON.stringify(m[1]), src, keyStart, keyEnd), src, keyStart, keyEnd, keyStart, keyEnd);
+  const expanded = new SMessage([url, ...f.value.fields], msg.src, msg.start, msg.end);
+  expanded.trailingComments = f.value.trailingComments;
+  return expanded;
 }
 
 const SIMPLE_SECONDS = /^(\d{1,15})(?:\.(\d{1,9}))?s$/;
@@ -481,11 +593,26 @@ function simpleSeconds(t: string): Duration | undefined {
   return { seconds: Number(m[1]), nanos: frac === undefined ? 0 : Number(frac.padEnd(9, '0')) };
 }
 
-function fieldMeta(f: SField): FieldMeta {
-  const fm: FieldMeta = { span: f.span, keySpan: f.keySpan };
-  if (f.comments !== undefined) fm.comments = f.comments;
-  return fm;
+/** `name` is f.name, as the schema spells it when the field is modelled (one string for every node, not one each). */
+function addField(table: FieldTable, f: SField, name: string): number {
+  return table.add(name, f.keyStart, f.keyEnd, f.start, f.end, f.comments);
 }
+
+/** Each enum's names mapped to themselves: a decoded enum value is the schema's string, not a copy from the input. */
+const ENUM_NAMES = new WeakMap<EnumDesc, Map<string, string>>();
+
+function enumName(e: EnumDesc, name: string): string | undefined {
+  let names = ENUM_NAMES.get(e);
+  if (names === undefined) {
+    names = new Map();
+    for (const n of e.values.keys()) names.set(n, n);
+    ENUM_NAMES.set(e, names);
+  }
+  return names.get(name);
+}
+
+/** One descriptor for every node's META (defineProperty reads it; no object per node). */
+const META_PROPERTY: PropertyDescriptor = { value: undefined, enumerable: false, writable: true, configurable: true };
 
 /** An exact integer from decimal (or 0x hex) text, or undefined. */
 function exactInteger(t: string): bigint | undefined {
@@ -526,6 +653,7 @@ function setOwn<T>(o: { [key: string]: T }, key: string, value: T): void {
 }
 
 export function toJson(v: SyntaxNode): JsonValue {
+  if (v instanceof DecodedElement) return toJson(v.original());
   if (v.kind === 'message') {
     const o: JsonObject = {};
     for (const f of v.fields) setOwn(o, f.name, toJson(f.value));

@@ -2,7 +2,7 @@
  * What every model node carries besides its fields: where it came from (META) and any fields meshctl does not model
  * (unmodeled), kept so a conversion never drops them.
  */
-import type { Span } from './source.js';
+import type { SourceFile, Span } from './source.js';
 
 export type JsonPrimitive = string | number | boolean | null;
 export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
@@ -53,6 +53,327 @@ export interface NodeMeta {
 }
 
 /**
+ * The FieldMeta of a parsed field: the field's character offsets, with `span`, `keySpan` and `itemSpans` built from
+ * them on first read (and kept).
+ */
+export class SourceFieldMeta implements FieldMeta {
+  comments: Comments | undefined;
+  /** Element offsets (start and end of each) until itemSpans is first read. */
+  private items: number[] | undefined;
+  private made: { span?: Span; keySpan?: Span; itemSpans?: Span[] } | undefined = undefined;
+
+  constructor(
+    private readonly src: SourceFile,
+    private readonly keyStart: number,
+    private readonly keyEnd: number,
+    private readonly start: number,
+    private readonly end: number,
+    comments?: Comments,
+    items?: number[],
+  ) {
+    this.comments = comments;
+    this.items = items;
+  }
+
+  get span(): Span {
+    const m = (this.made ??= {});
+    return (m.span ??= this.src.span(this.start, this.end));
+  }
+  set span(span: Span) {
+    (this.made ??= {}).span = span;
+  }
+
+  get keySpan(): Span | undefined {
+    const m = (this.made ??= {});
+    return Object.hasOwn(m, 'keySpan') ? m.keySpan : (m.keySpan = this.src.span(this.keyStart, this.keyEnd));
+  }
+  set keySpan(span: Span | undefined) {
+    (this.made ??= {}).keySpan = span;
+  }
+
+  get itemSpans(): Span[] | undefined {
+    const m = this.made;
+    if (m !== undefined && Object.hasOwn(m, 'itemSpans')) return m.itemSpans;
+    const items = this.items;
+    if (items === undefined) return undefined;
+    const spans: Span[] = [];
+    for (let i = 0; i < items.length; i += 2) spans.push(this.src.span(items[i]!, items[i + 1]!));
+    this.items = undefined;
+    (this.made ??= {}).itemSpans = spans;
+    return spans;
+  }
+  set itemSpans(spans: Span[] | undefined) {
+    this.items = undefined;
+    (this.made ??= {}).itemSpans = spans;
+  }
+}
+
+/**
+ * The offsets of every node and field the decoder made from one file, in one growing Int32Array: a config of 10,000
+ * clusters has ~150,000 nodes and ~300,000 fields, and nearly no span is ever looked at, so they cost the collector
+ * nothing (a typed array's contents are neither copied nor scanned) and each node only a small SourceNodeMeta.
+ *
+ * A node's record, at its position: start, end, field count, then per field FIELD_INTS ints (name id, key start,
+ * key end, start, end, position of its element offsets, element count); element offsets (start, end per element)
+ * follow the fields.
+ */
+export class SourceMetaStore {
+  private ints = new Int32Array(1 << 14);
+  private used = 0;
+  private readonly names: string[] = [];
+  private readonly nameIds = new Map<string, number>();
+  /** Field comments, by the position of the field's record. */
+  private readonly comments = new Map<number, Comments>();
+
+  constructor(readonly src: SourceFile) {}
+
+  private reserve(n: number): Int32Array {
+    if (this.used + n > this.ints.length) {
+      const grown = new Int32Array(Math.max(this.ints.length * 2, this.used + n));
+      grown.set(this.ints.subarray(0, this.used));
+      this.ints = grown;
+    }
+    return this.ints;
+  }
+
+  private nameId(name: string): number {
+    let id = this.nameIds.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      this.names.push(name);
+      this.nameIds.set(name, id);
+    }
+    return id;
+  }
+
+  /** Stores a node and the fields of `table`; returns the node's position. */
+  add(start: number, end: number, table: FieldTable): number {
+    const n = table.count;
+    const t = table.entries;
+    let items = 0;
+    for (let i = 0; i < n; i++) {
+      const it = t[i * TABLE_STRIDE + 6] as number[] | undefined;
+      if (it !== undefined) items += it.length;
+    }
+    const ints = this.reserve(3 + n * FIELD_INTS + items);
+    const pos = this.used;
+    ints[pos] = start;
+    ints[pos + 1] = end;
+    ints[pos + 2] = n;
+    let at = pos + 3 + n * FIELD_INTS;
+    for (let i = 0; i < n; i++) {
+      const o = i * TABLE_STRIDE;
+      const f = pos + 3 + i * FIELD_INTS;
+      ints[f] = this.nameId(t[o] as string);
+      ints[f + 1] = t[o + 1] as number;
+      ints[f + 2] = t[o + 2] as number;
+      ints[f + 3] = t[o + 3] as number;
+      ints[f + 4] = t[o + 4] as number;
+      const comments = t[o + 5] as Comments | undefined;
+      if (comments !== undefined) this.comments.set(f, comments);
+      const it = t[o + 6] as number[] | undefined;
+      ints[f + 5] = at;
+      ints[f + 6] = it === undefined ? 0 : it.length / 2;
+      if (it !== undefined) for (let k = 0; k < it.length; k++) ints[at++] = it[k]!;
+    }
+    this.used = at;
+    return pos;
+  }
+
+  span(start: number, end: number): Span {
+    return this.src.span(start, end);
+  }
+  nodeSpan(pos: number): Span {
+    return this.src.span(this.ints[pos]!, this.ints[pos + 1]!);
+  }
+  fieldCount(pos: number): number {
+    return this.ints[pos + 2]!;
+  }
+  /** The record position of field `name` of the node at `pos`, or -1. */
+  findField(pos: number, name: string): number {
+    const id = this.nameIds.get(name);
+    if (id === undefined) return -1;
+    const ints = this.ints;
+    const n = ints[pos + 2]!;
+    for (let i = 0, f = pos + 3; i < n; i++, f += FIELD_INTS) if (ints[f] === id) return f;
+    return -1;
+  }
+  fieldName(f: number): string {
+    return this.names[this.ints[f]!]!;
+  }
+  keySpan(f: number): Span {
+    return this.src.span(this.ints[f + 1]!, this.ints[f + 2]!);
+  }
+  fieldSpan(f: number): Span {
+    return this.src.span(this.ints[f + 3]!, this.ints[f + 4]!);
+  }
+  itemSpan(f: number, index: number): Span | undefined {
+    const ints = this.ints;
+    if (index < 0 || index >= ints[f + 6]!) return undefined;
+    const at = ints[f + 5]! + 2 * index;
+    return this.src.span(ints[at]!, ints[at + 1]!);
+  }
+  /** Field `f` as a FieldMeta object. */
+  fieldMeta(f: number): SourceFieldMeta {
+    const ints = this.ints;
+    const count = ints[f + 6]!;
+    let items: number[] | undefined;
+    if (count > 0) {
+      const at = ints[f + 5]!;
+      items = Array.from(ints.subarray(at, at + 2 * count));
+    }
+    return new SourceFieldMeta(this.src, ints[f + 1]!, ints[f + 2]!, ints[f + 3]!, ints[f + 4]!, this.comments.get(f), items);
+  }
+}
+
+const FIELD_INTS = 7;
+
+/** Per field of a FieldTable: name, key start, key end, start, end, comments, element offsets. */
+const TABLE_STRIDE = 7;
+/** Fields a table may hold before find() uses a Map. */
+const SCAN_LIMIT = 24;
+
+/** The fields of a node while the decoder builds it (then SourceMetaStore.add keeps them). */
+export class FieldTable {
+  readonly entries: Array<string | number | Comments | number[] | undefined>;
+  count = 0;
+  private index: Map<string, number> | undefined = undefined;
+
+  /** `size`: at most how many distinct fields will be added. */
+  constructor(size: number) {
+    this.entries = new Array(size * TABLE_STRIDE);
+  }
+
+  /** The index of field `name`, or -1. */
+  find(name: string): number {
+    if (this.count > SCAN_LIMIT) return this.index!.get(name) ?? -1;
+    const t = this.entries;
+    for (let i = 0, o = 0; i < this.count; i++, o += TABLE_STRIDE) if (t[o] === name) return i;
+    return -1;
+  }
+
+  /** Adds a field (which must not be there yet); returns its index. */
+  add(name: string, keyStart: number, keyEnd: number, start: number, end: number, comments: Comments | undefined): number {
+    const t = this.entries;
+    const o = this.count * TABLE_STRIDE;
+    t[o] = name;
+    t[o + 1] = keyStart;
+    t[o + 2] = keyEnd;
+    t[o + 3] = start;
+    t[o + 4] = end;
+    t[o + 5] = comments;
+    t[o + 6] = undefined;
+    const i = this.count++;
+    if (this.count > SCAN_LIMIT) {
+      if (this.index === undefined) {
+        this.index = new Map();
+        for (let j = 0; j < this.count; j++) if (!this.index.has(t[j * TABLE_STRIDE] as string)) this.index.set(t[j * TABLE_STRIDE] as string, j);
+      } else this.index.set(name, i);
+    }
+    return i;
+  }
+
+  /** Appends element [start, end) to repeated field `i`. */
+  addItem(i: number, start: number, end: number): void {
+    const o = i * TABLE_STRIDE + 6;
+    const items = this.entries[o] as number[] | undefined;
+    if (items === undefined) this.entries[o] = [start, end];
+    else items.push(start, end);
+  }
+
+  /** Field `i`'s name offsets. */
+  keyStart(i: number): number {
+    return this.entries[i * TABLE_STRIDE + 1] as number;
+  }
+  keyEnd(i: number): number {
+    return this.entries[i * TABLE_STRIDE + 2] as number;
+  }
+}
+
+/** What a SourceNodeMeta holds only when it is asked for or set. */
+interface NodeMetaExtra {
+  span?: Span;
+  fields?: { [field: string]: FieldMeta };
+  comments?: Comments;
+  dialect?: DialectNote[];
+  trailingComments?: string[];
+}
+
+/**
+ * The NodeMeta of a parsed node: its record in the file's SourceMetaStore. `span` and the `fields` record of
+ * FieldMeta objects are built on first read (and kept: after that they are ordinary, mutable values); spanOf and
+ * keySpanOf read the store directly.
+ */
+export class SourceNodeMeta implements NodeMeta {
+  private extra: NodeMetaExtra | undefined = undefined;
+
+  constructor(
+    private readonly store: SourceMetaStore,
+    private readonly pos: number,
+  ) {}
+
+  get span(): Span {
+    const x = (this.extra ??= {});
+    return (x.span ??= this.store.nodeSpan(this.pos));
+  }
+  set span(span: Span) {
+    (this.extra ??= {}).span = span;
+  }
+
+  get comments(): Comments | undefined {
+    return this.extra?.comments;
+  }
+  set comments(c: Comments | undefined) {
+    (this.extra ??= {}).comments = c;
+  }
+  get dialect(): DialectNote[] | undefined {
+    return this.extra?.dialect;
+  }
+  set dialect(d: DialectNote[] | undefined) {
+    (this.extra ??= {}).dialect = d;
+  }
+  get trailingComments(): string[] | undefined {
+    return this.extra?.trailingComments;
+  }
+  set trailingComments(t: string[] | undefined) {
+    (this.extra ??= {}).trailingComments = t;
+  }
+
+  get fields(): { [field: string]: FieldMeta } {
+    const x = (this.extra ??= {});
+    if (x.fields !== undefined) return x.fields;
+    const out: { [field: string]: FieldMeta } = {};
+    const store = this.store;
+    const n = store.fieldCount(this.pos);
+    for (let i = 0, f = this.pos + 3; i < n; i++, f += FIELD_INTS) {
+      // Names come from the input: define, so that `__proto__` is a field and not the prototype.
+      Object.defineProperty(out, store.fieldName(f), { value: store.fieldMeta(f), enumerable: true, writable: true, configurable: true });
+    }
+    x.fields = out;
+    return out;
+  }
+  set fields(fields: { [field: string]: FieldMeta }) {
+    (this.extra ??= {}).fields = fields;
+  }
+
+  /** The fields are still only in the store (`fields` has not been read or set): spanOf can read them there. */
+  get compact(): boolean {
+    return this.extra?.fields === undefined;
+  }
+
+  /** Span of field `name` (or of its element `index`), its name's span, or undefined when the node has no such field. */
+  fieldSpan(name: string, index?: number): Span | undefined {
+    const f = this.store.findField(this.pos, name);
+    if (f < 0) return undefined;
+    return (index !== undefined ? this.store.itemSpan(f, index) : undefined) ?? this.store.fieldSpan(f);
+  }
+  fieldKeySpan(name: string): Span | undefined {
+    const f = this.store.findField(this.pos, name);
+    return f < 0 ? undefined : this.store.keySpan(f);
+  }
+}
+
+/**
  * The source metadata lives under a symbol so that it is invisible to JSON.stringify, Object.keys and model
  * equality, yet travels with the node.
  */
@@ -74,6 +395,10 @@ export function spanOf(node: object | undefined, field?: string, index?: number)
   const meta = metaOf(node);
   if (meta === undefined) return undefined;
   if (field === undefined) return meta.span;
+  if (meta instanceof SourceNodeMeta) {
+    // Without building the node's FieldMeta record (most nodes are never asked).
+    if (meta.compact) return meta.fieldSpan(field, index) ?? meta.span;
+  }
   const f = meta.fields[field];
   if (f === undefined) return meta.span;
   if (index !== undefined && f.itemSpans !== undefined && f.itemSpans[index] !== undefined) return f.itemSpans[index];
@@ -83,6 +408,7 @@ export function spanOf(node: object | undefined, field?: string, index?: number)
 /** The span of a field's name (falls back to the field, then the node). */
 export function keySpanOf(node: object | undefined, field: string): Span | undefined {
   const meta = metaOf(node);
+  if (meta instanceof SourceNodeMeta && meta.compact) return meta.fieldKeySpan(field) ?? meta.span;
   return meta?.fields[field]?.keySpan ?? spanOf(node, field);
 }
 

@@ -25,8 +25,7 @@ import type { MessageDesc, Schema } from './descriptor.js';
 import { META } from './model-base.js';
 import type { DialectNote, ModelNode } from './model-base.js';
 import type { DiscoveryRefreshService, FilterChain, HttpConnectionManager } from './model.generated.js';
-import type { Span } from './source.js';
-import type { SField, SMessage, SScalar, SyntaxNode } from './syntax.js';
+import { SField, SList, SMessage, SScalar, type SyntaxNode } from './syntax.js';
 
 /** What the decoder offers the rewrites. */
 export interface NormalizeContext {
@@ -122,7 +121,7 @@ export function normalizeMessage(desc: MessageDesc, msg: SMessage, ctx: Normaliz
       break;
   }
   fields = unwrapWrapperBlocks(desc, fields, ctx);
-  return fields === msg.fields ? msg : { ...msg, fields };
+  return fields === msg.fields ? msg : msg.withFields(fields);
 }
 
 /** Rewrites that need the decoded children. */
@@ -173,7 +172,7 @@ function unwrapWrapperBlocks(desc: MessageDesc, fields: SField[], ctx: Normalize
             envoyPlacement: `${f.name}: [ {…} ] — Envoy lists the ${element.name} messages directly, without a \`${w.name} { }\` wrapper`,
           });
         }
-        const field: SField = { name: f.name, keySpan: w.keySpan, span: w.span, value: v };
+        const field = new SField(f.name, v, w.src, w.keyStart, w.keyEnd, w.start, w.end);
         const comments = w.comments ?? f.comments;
         if (comments !== undefined) field.comments = comments;
         out.push(field);
@@ -183,7 +182,8 @@ function unwrapWrapperBlocks(desc: MessageDesc, fields: SField[], ctx: Normalize
   return out;
 }
 
-function isWrapperField(desc: MessageDesc, f: SField): boolean {
+/** `clusters { cluster { … } }`: a repeated message field written as a wrapper block (see unwrapWrapperBlocks). */
+export function isWrapperField(desc: MessageDesc, f: SField): boolean {
   const fd = desc.fields.get(f.name);
   if (fd === undefined || !fd.repeated || fd.value.kind !== 'message' || f.value.kind !== 'message') return false;
   const inner = f.value.fields;
@@ -209,27 +209,20 @@ function topLevelFragments(fields: SField[], root: SMessage, ctx: NormalizeConte
         envoyPlacement: `static_resources.${target}[] — Envoy's bootstrap holds ${target} under static_resources`,
       });
     }
-    const field: SField = { name: target, keySpan: f.keySpan, span: f.span, value: f.value };
-    if (f.comments !== undefined) field.comments = f.comments;
-    moved.push(field);
+    moved.push(f.with(target, f.value));
   }
   if (moved.length === 0) return fields;
   const existing = rest.findIndex((f) => f.name === 'static_resources' && f.value.kind === 'message');
   if (existing >= 0) {
     const sr = rest[existing]!;
     const value = sr.value as SMessage;
-    rest[existing] = { ...sr, value: { ...value, fields: [...value.fields, ...moved] } };
+    rest[existing] = sr.with(sr.name, value.withFields([...value.fields, ...moved]));
     return rest;
   }
   const first = moved[0]!;
   const last = moved[moved.length - 1]!;
-  const span = joinSpans(first.span, last.span);
-  const sr: SField = {
-    name: 'static_resources',
-    keySpan: first.keySpan,
-    span,
-    value: { kind: 'message', fields: moved, span },
-  };
+  const src = first.src;
+  const sr = new SField('static_resources', new SMessage(moved, src, first.start, last.end), src, first.keyStart, first.keyEnd, first.start, last.end);
   void root;
   // Keep file order: static_resources where the first fragment was.
   const at = fields.indexOf(fields.find((f) => ownKey(TOP_LEVEL_FRAGMENTS, f.name) !== undefined)!);
@@ -261,22 +254,24 @@ function endpointShorthand(fields: SField[], ctx: NormalizeContext): SField[] {
       }
       const lb = toLbEndpoint(v, f, ctx);
       if (group === undefined) {
-        group = { field: { name: 'endpoints', keySpan: f.keySpan, span: f.span, value: { kind: 'message', fields: [], span: f.span } }, lb: [] };
+        group = { field: new SField('endpoints', new SMessage([], f.src, f.start, f.end), f.src, f.keyStart, f.keyEnd, f.start, f.end), lb: [] };
         if (f.comments !== undefined) group.field.comments = f.comments;
         out.push(group.field);
       }
       group.lb.push(lb);
     }
     if (regular.length > 0) {
-      const value: SyntaxNode = f.value.kind === 'list' ? { ...f.value, items: regular } : regular[0]!;
-      out.push({ ...f, value });
+      const value: SyntaxNode = f.value.kind === 'list' ? new SList(regular, f.value.src, f.value.start, f.value.end) : regular[0]!;
+      out.push(f.with(f.name, value));
     }
   }
   if (group !== undefined) {
-    const spans = group.lb.map((l) => l.span);
-    const span = joinSpans(spans[0]!, spans[spans.length - 1]!);
-    const idx = out.indexOf(group.field);
-    out[idx] = { ...group.field, span: joinSpans(group.field.span, span), value: { kind: 'message', fields: group.lb, span } };
+    const g = group.field;
+    const start = group.lb[0]!.start;
+    const end = group.lb[group.lb.length - 1]!.end;
+    const joined = new SField(g.name, new SMessage(group.lb, g.src, start, end), g.src, g.keyStart, g.keyEnd, g.start, end);
+    joined.comments = g.comments;
+    out[out.indexOf(g)] = joined;
   }
   return out;
 }
@@ -296,27 +291,27 @@ function toLbEndpoint(v: SMessage, holder: SField, ctx: NormalizeContext): SFiel
         endpointField = f;
         break;
       case 'weight':
-        lbFields.push({ ...f, name: 'load_balancing_weight' });
+        lbFields.push(f.with('load_balancing_weight', f.value));
         break;
       default:
         lbFields.push(f);
     }
   }
   if (endpointFields.length > 0) {
-    const span = joinSpans(endpointFields[0]!.span, endpointFields[endpointFields.length - 1]!.span);
-    const ef: SField = { name: 'endpoint', keySpan: endpointFields[0]!.keySpan, span, value: { kind: 'message', fields: endpointFields, span } };
+    const first = endpointFields[0]!;
+    const end = endpointFields[endpointFields.length - 1]!.end;
+    const ef = new SField('endpoint', new SMessage(endpointFields, first.src, first.start, end), first.src, first.keyStart, first.keyEnd, first.start, end);
     lbFields.unshift(ef);
   }
   if (endpointField !== undefined) lbFields.unshift(endpointField);
-  const lb: SMessage = { kind: 'message', fields: lbFields, span: v.span };
+  const lb = new SMessage(lbFields, v.src, v.start, v.end);
   ctx.note(lb, {
     construct: 'endpoint-shorthand',
     span: v.span,
     envoyPlacement:
       'load_assignment.endpoints[].lb_endpoints[] { endpoint { address { … } } load_balancing_weight: N } — Envoy nests each endpoint in lb_endpoints and calls the weight load_balancing_weight',
   });
-  const field: SField = { name: 'lb_endpoints', keySpan: holder.keySpan, span: v.span, value: lb };
-  return field;
+  return new SField('lb_endpoints', lb, v.src, holder.keyStart, holder.keyEnd, v.start, v.end);
 }
 
 /**
@@ -326,7 +321,7 @@ function toLbEndpoint(v: SMessage, holder: SField, ctx: NormalizeContext): SFiel
 function aggregatedConfigSource(fields: SField[]): SField[] {
   return fields.map((f) => {
     if (f.name !== 'ads' || f.value.kind !== 'message' || f.value.fields.length > 0) return f;
-    return { ...f, value: { kind: 'scalar', style: 'bool', value: true, raw: '{}', span: f.value.span } };
+    return f.with(f.name, new SScalar('bool', true, '{}', f.value.src, f.value.start, f.value.end));
   });
 }
 
@@ -339,7 +334,7 @@ function runtimeDouble(fields: SField[], name: string): SField[] {
     if (f.name !== name || f.value.kind !== 'message') return f;
     const d = f.value.fields.find((x) => x.name === 'default_value');
     if (d === undefined || f.value.fields.some((x) => x.name !== 'default_value' && x.name !== 'runtime_key')) return f;
-    return { ...f, value: d.value };
+    return f.with(f.name, d.value);
   });
 }
 
@@ -348,7 +343,7 @@ function renameField(fields: SField[], from: string, to: string, onRename: (f: S
   return fields.map((f) => {
     if (f.name !== from) return f;
     onRename(f);
-    return { ...f, name: to };
+    return f.with(to, f.value);
   });
 }
 
@@ -363,8 +358,8 @@ function codecShorthand(fields: SField[], msg: SMessage, ctx: NormalizeContext):
     if (f.name !== 'codec_type' || f.value.kind !== 'scalar' || typeof f.value.value !== 'string') return f;
     const mapped = ownKey(CODECS, f.value.value.toLowerCase());
     if (mapped === undefined || mapped === f.value.value) return f;
-    const value: SScalar = { kind: 'scalar', style: 'bare', value: mapped, raw: f.value.raw, span: f.value.span };
-    return { ...f, value };
+    const v = f.value;
+    return f.with(f.name, new SScalar('bare', mapped, v.raw, v.src, v.start, v.end));
   });
 }
 
@@ -387,21 +382,23 @@ function certificateFiles(fields: SField[], ctx: NormalizeContext): SField[] {
   if (key === undefined && chain === undefined) return fields;
   const certFields: SField[] = [];
   const dataSource = (f: SField, name: string): SField => {
-    const inner: SField = { name: 'filename', keySpan: f.keySpan, span: f.span, value: f.value };
-    return { name, keySpan: f.keySpan, span: f.span, value: { kind: 'message', fields: [inner], span: f.span } };
+    const inner = new SField('filename', f.value, f.src, f.keyStart, f.keyEnd, f.start, f.end);
+    return new SField(name, new SMessage([inner], f.src, f.start, f.end), f.src, f.keyStart, f.keyEnd, f.start, f.end);
   };
   if (chain !== undefined) certFields.push(dataSource(chain, 'certificate_chain'));
   if (key !== undefined) certFields.push(dataSource(key, 'private_key'));
-  const parts = [key, chain].filter((f): f is SField => f !== undefined).sort((a, b) => a.span.line - b.span.line || a.span.column - b.span.column);
-  const span = joinSpans(parts[0]!.span, parts[parts.length - 1]!.span);
-  const cert: SMessage = { kind: 'message', fields: certFields, span };
+  const parts = [key, chain].filter((f): f is SField => f !== undefined).sort((a, b) => a.start - b.start);
+  const p0 = parts[0]!;
+  const end = parts[parts.length - 1]!.end;
+  const cert = new SMessage(certFields, p0.src, p0.start, end);
+  const span = cert.span;
   ctx.note(cert, {
     construct: 'certificate-file-shorthand',
     span,
     envoyPlacement:
       'common_tls_context.tls_certificates[] { certificate_chain { filename } private_key { filename } } — Envoy has no certificate_key_file / certificate_chain_file fields',
   });
-  const tlsField: SField = { name: 'tls_certificates', keySpan: parts[0]!.keySpan, span, value: cert };
+  const tlsField = new SField('tls_certificates', cert, p0.src, p0.keyStart, p0.keyEnd, p0.start, end);
   const rest = fields.filter((f) => f !== key && f !== chain);
   // tls_certificates[0]: before any tls_certificates written out in full.
   const firstCert = rest.findIndex((f) => f.name === 'tls_certificates');
@@ -413,22 +410,17 @@ function v2TlsContext(fields: SField[], ctx: NormalizeContext, envoyType: string
   const i = fields.findIndex((f) => f.name === 'tls_context');
   if (i < 0) return fields;
   const f = fields[i]!;
-  const name: SField = {
-    name: 'name',
-    keySpan: f.keySpan,
-    span: f.keySpan,
-    value: { kind: 'scalar', style: 'string', value: 'envoy.transport_sockets.tls', raw: '"envoy.transport_sockets.tls"', span: f.keySpan },
-  };
-  const typed: SField = { name: 'typed_config', keySpan: f.keySpan, span: f.span, value: f.value };
-  const ts: SMessage = { kind: 'message', fields: [name, typed], span: f.span };
+  const { src, keyStart, keyEnd } = f;
+  const tlsName = new SScalar('string', 'envoy.transport_sockets.tls', '"envoy.transport_sockets.tls"', src, keyStart, keyEnd);
+  const name = new SField('name', tlsName, src, keyStart, keyEnd, keyStart, keyEnd);
+  const typed = new SField('typed_config', f.value, src, keyStart, keyEnd, f.start, f.end);
+  const ts = new SMessage([name, typed], src, f.start, f.end);
   ctx.note(ts, {
     construct: 'v2-tls-context',
     span: f.keySpan,
     envoyPlacement: `transport_socket { name: "envoy.transport_sockets.tls" typed_config { '@type': …tls.v3.${envoyType} … } } — tls_context is Envoy's removed v2 field`,
   });
-  const out: SField = { name: 'transport_socket', keySpan: f.keySpan, span: f.span, value: ts };
-  if (f.comments !== undefined) out.comments = f.comments;
-  return [...fields.slice(0, i), out, ...fields.slice(i + 1)];
+  return [...fields.slice(0, i), f.with('transport_socket', ts), ...fields.slice(i + 1)];
 }
 
 /**
@@ -484,6 +476,3 @@ function transportSocketFromHcm(chain: FilterChain, ctx: NormalizeContext): void
   }
 }
 
-function joinSpans(a: Span, b: Span): Span {
-  return { file: a.file, line: a.line, column: a.column, endLine: b.endLine, endColumn: b.endColumn };
-}

@@ -23,20 +23,19 @@ export class SourceFile {
     this.text = text;
   }
 
-  private starts(): number[] {
+  /** The offset at which each line starts (built on first use, then shared by every reader and span). */
+  starts(): readonly number[] {
     if (this.lineStarts === undefined) {
       const starts = [0];
       const t = this.text;
-      for (let i = 0; i < t.length; i++) {
-        if (t.charCodeAt(i) === 10) starts.push(i + 1);
-      }
+      for (let i = t.indexOf('\n'); i !== -1; i = t.indexOf('\n', i + 1)) starts.push(i + 1);
       this.lineStarts = starts;
     }
     return this.lineStarts;
   }
 
-  /** 1-based line and column of a 0-based character offset. */
-  position(offset: number): { line: number; column: number } {
+  /** The 0-based line of a 0-based offset. */
+  private lineOf(offset: number): number {
     const starts = this.starts();
     let lo = 0;
     let hi = starts.length - 1;
@@ -45,14 +44,22 @@ export class SourceFile {
       if (starts[mid]! <= offset) lo = mid;
       else hi = mid - 1;
     }
-    return { line: lo + 1, column: offset - starts[lo]! + 1 };
+    return lo;
+  }
+
+  /** 1-based line and column of a 0-based character offset. */
+  position(offset: number): { line: number; column: number } {
+    const lo = this.lineOf(offset);
+    return { line: lo + 1, column: offset - this.starts()[lo]! + 1 };
   }
 
   /** A span covering the character offsets [start, end). */
   span(start: number, end: number): Span {
-    const a = this.position(start);
-    const b = this.position(Math.max(start, end));
-    return { file: this.name, line: a.line, column: a.column, endLine: b.line, endColumn: b.column };
+    const e = Math.max(start, end);
+    const starts = this.starts();
+    const a = this.lineOf(start);
+    const b = e === start ? a : this.lineOf(e);
+    return { file: this.name, line: a + 1, column: start - starts[a]! + 1, endLine: b + 1, endColumn: e - starts[b]! + 1 };
   }
 
   /** The text of a 1-based line, without its line break. */

@@ -2,33 +2,86 @@
  * The syntax tree every input format is read into before it is decoded against the schema: messages (ordered
  * fields), lists and scalars, each with its span and comments. The text-proto parser and the YAML/JSON reader
  * produce it; src/config/decode.ts turns it into the typed model, applying the dialect's rewrites on the way.
+ *
+ * A big config is read into millions of nodes, so a node keeps its position as two character offsets into its
+ * SourceFile (small integers stored in the node itself) rather than a Span object: `span` and `keySpan` are getters
+ * that build the `{file, line, column, endLine, endColumn}` object when asked (for a diagnostic, a dialect note, a
+ * test), and most never are. The decoder copies the offsets, not spans, into the model's metadata (see
+ * SourceFieldMeta in model-base.ts).
  */
 import type { Comments } from './model-base.js';
-import type { Span } from './source.js';
+import type { SourceFile, Span } from './source.js';
 
 export type SyntaxNode = SMessage | SList | SScalar;
 
-export interface SField {
-  readonly name: string;
-  readonly keySpan: Span;
+export class SField {
+  comments: Comments | undefined = undefined;
+  /**
+   * @param keyStart,keyEnd the name's offsets
+   * @param start,end the whole field's offsets (name and value); start is nearly always keyStart
+   */
+  constructor(
+    readonly name: string,
+    readonly value: SyntaxNode,
+    readonly src: SourceFile,
+    readonly keyStart: number,
+    readonly keyEnd: number,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  get keySpan(): Span {
+    return this.src.span(this.keyStart, this.keyEnd);
+  }
+
   /** Name and value. */
-  readonly span: Span;
-  readonly value: SyntaxNode;
-  comments?: Comments;
+  get span(): Span {
+    return this.src.span(this.start, this.end);
+  }
+
+  /** The same field under another name, or with another value (the dialect's rewrites). */
+  with(name: string, value: SyntaxNode): SField {
+    const f = new SField(name, value, this.src, this.keyStart, this.keyEnd, this.start, this.end);
+    f.comments = this.comments;
+    return f;
+  }
 }
 
-export interface SMessage {
-  readonly kind: 'message';
-  fields: SField[];
-  readonly span: Span;
+export class SMessage {
+  readonly kind = 'message' as const;
   /** Comments after the last field, before the closing brace / end of the mapping. */
-  trailingComments?: string[];
+  trailingComments: string[] | undefined = undefined;
+  constructor(
+    public fields: SField[],
+    readonly src: SourceFile,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  get span(): Span {
+    return this.src.span(this.start, this.end);
+  }
+
+  /** The same message (extent, trailing comments) with other fields. */
+  withFields(fields: SField[]): SMessage {
+    const m = new SMessage(fields, this.src, this.start, this.end);
+    m.trailingComments = this.trailingComments;
+    return m;
+  }
 }
 
-export interface SList {
-  readonly kind: 'list';
-  items: SyntaxNode[];
-  readonly span: Span;
+export class SList {
+  readonly kind = 'list' as const;
+  constructor(
+    public items: SyntaxNode[],
+    readonly src: SourceFile,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  get span(): Span {
+    return this.src.span(this.start, this.end);
+  }
 }
 
 /**
@@ -41,10 +94,33 @@ export interface SList {
  */
 export type ScalarStyle = 'string' | 'number' | 'bool' | 'null' | 'bare';
 
-export interface SScalar {
-  readonly kind: 'scalar';
-  readonly style: ScalarStyle;
-  readonly value: string | number | boolean | null;
-  readonly raw: string;
-  readonly span: Span;
+export class SScalar {
+  readonly kind = 'scalar' as const;
+  constructor(
+    readonly style: ScalarStyle,
+    readonly value: string | number | boolean | null,
+    readonly raw: string,
+    readonly src: SourceFile,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  get span(): Span {
+    return this.src.span(this.start, this.end);
+  }
+}
+
+/**
+ * Called by a reader with each message it reads as an element of a repeated field under `static_resources` (a list
+ * item, or one text-proto `clusters { … }` occurrence, then with its field as `occurrence`), as soon as it is read;
+ * the message it returns stands in the tree for the element (see ConfigDecoder.element). `keys` are the field names
+ * from the root to the repeated field, with `-` after a name whose value is a list the path goes through (YAML and
+ * JSON; text-proto passes only the safe paths). `rereader` can read the element again from the source, for a
+ * stand-in that turns out not to be needed.
+ */
+export type ElementHook = (keys: readonly string[], item: SMessage, occurrence: SField | undefined, rereader: Rereader | undefined) => SMessage;
+
+/** Reads a message again from its source, given the message read there before (its offsets). */
+export interface Rereader {
+  reread(item: SMessage): SMessage;
 }

@@ -7,8 +7,8 @@
  * over; a differential test holds the two to the same output.
  */
 import type { Comments } from './model-base.js';
-import type { SourceFile, Span } from './source.js';
-import type { SField, SList, SMessage, SScalar, SyntaxNode } from './syntax.js';
+import type { SourceFile } from './source.js';
+import { SField, SList, SMessage, SScalar, type ElementHook, type Rereader, type SyntaxNode } from './syntax.js';
 
 class GiveUp extends Error {}
 const GIVE_UP = new GiveUp();
@@ -16,7 +16,13 @@ const GIVE_UP = new GiveUp();
 export interface FastReadOptions {
   readonly json?: boolean;
   readonly maxDepth: number;
+  /**
+   * Called with each mapping read as an element of a list under `static_resources`, as soon as it is read; what it
+   * returns stands in the list for it (see ElementHook).
+   */
+  readonly element?: ElementHook;
 }
+
 
 /** The tree, or undefined when the input needs the full YAML reader. */
 export function readYamlFast(source: SourceFile, opts: FastReadOptions): SMessage | undefined {
@@ -46,16 +52,17 @@ const SP = 32;
 const NL = 10;
 const HASH = 35;
 
-class FastParser {
+class FastParser implements Rereader {
   private pos = 0;
   private consumed = 0;
   private readonly text: string;
   private readonly comments: boolean;
 
-  private readonly starts: number[];
-  private hint = 0;
   /** Set by mappingValue. */
   private valueWasBlock = false;
+  /** The keys (and `-` per sequence) from the root to what is being read: where an element hook applies. */
+  private readonly keys: string[] = [];
+  private readonly element: ElementHook | undefined;
 
   constructor(
     private readonly source: SourceFile,
@@ -63,34 +70,26 @@ class FastParser {
   ) {
     this.text = source.text;
     this.comments = opts.json !== true;
-    this.starts = lineStarts(source);
+    this.element = opts.element;
   }
 
-  /** The line (0-based) of an offset; spans are made in nearly increasing order, so start from the last answer. */
-  private lineOf(offset: number): number {
-    const starts = this.starts;
-    let h = this.hint;
-    if (starts[h]! <= offset) {
-      while (h + 1 < starts.length && starts[h + 1]! <= offset) {
-        h++;
-        if (h - this.hint > 8) return (this.hint = searchLine(starts, offset));
-      }
-      return (this.hint = h);
+  /** An item just read in a sequence under `static_resources`: the element hook's stand-in for it. */
+  private sequenceItem(item: SyntaxNode): SyntaxNode {
+    const keys = this.keys;
+    if (this.element === undefined || item.kind !== 'message' || keys.length < 2 || keys[0] !== 'static_resources') return item;
+    return this.element(keys, item, undefined, this);
+  }
+
+  /** Rereader: the mapping that was read at `item.start`, read again (the same text gives the same tree). */
+  reread(item: SMessage): SMessage {
+    const p = new FastParser(this.source, { json: this.opts.json === true, maxDepth: this.opts.maxDepth });
+    p.pos = item.start;
+    p.consumed = item.start;
+    const again = this.text.charCodeAt(item.start) === 0x7b ? p.flow(1) : p.blockMapping(p.column(), 1);
+    if (again.kind !== 'message' || again.start !== item.start || again.end !== item.end) {
+      throw new Error(`internal: re-reading the mapping at offset ${item.start} gave another extent`);
     }
-    return (this.hint = searchLine(starts, offset));
-  }
-
-  /** The end offset of a node's span (spans are line:column; turn the end back into an offset). */
-  private endOffset(n: SyntaxNode): number {
-    return this.starts[n.span.endLine - 1]! + n.span.endColumn - 1;
-  }
-
-  /** source.span(start, end), without two binary searches per span. */
-  private span(start: number, end: number): Span {
-    const e = Math.max(start, end);
-    const a = this.lineOf(start);
-    const b = e === start ? a : this.lineOf(e);
-    return { file: this.source.name, line: a + 1, column: start - this.starts[a]! + 1, endLine: b + 1, endColumn: e - this.starts[b]! + 1 };
+    return again;
   }
 
   document(): SMessage {
@@ -192,10 +191,12 @@ class FastParser {
       this.pos++;
       const after = this.text.charCodeAt(this.pos);
       if (!(after === SP || after === NL || Number.isNaN(after))) throw GIVE_UP;
+      this.keys.push(name);
       const value = this.mappingValue(indent, depth);
+      this.keys.pop();
       const block = this.valueWasBlock;
-      const valueEnd = trimEnd(this.text, ks, this.endOffset(value));
-      const field: SField = { name, keySpan: this.span(ks, ke), span: this.span(ks, Math.max(valueEnd, ke)), value };
+      const valueEnd = trimEnd(this.text, ks, value.end);
+      const field = new SField(name, value, this.source, ks, ke, ks, Math.max(valueEnd, ke));
       if (this.comments) {
         const trailing = trailingComment(this.text, block ? ke : valueEnd);
         if (leading.length > 0 || trailing !== undefined) {
@@ -225,7 +226,7 @@ class FastParser {
     }
     // Exact-size copies (as the text-proto parser keeps): a grown array keeps ~17 slots, and 10,000s of small mappings
     // stay alive until decoding ends.
-    return { kind: 'message', fields: fields.slice(), span: this.span(start, end) };
+    return new SMessage(fields.slice(), this.source, start, Math.max(start, end));
   }
 
   /**
@@ -287,6 +288,7 @@ class FastParser {
       while (i < t.length && t.charCodeAt(i) === SP) i++;
       const c = t.charCodeAt(i);
       let item: SyntaxNode;
+      this.keys.push('-');
       if (i >= t.length || c === NL || c === HASH) {
         if (c === HASH && i === this.pos) throw GIVE_UP;
         const nl = i >= t.length ? t.length : t.indexOf('\n', i);
@@ -308,8 +310,10 @@ class FastParser {
           this.noContinuation(indent);
         }
       }
+      this.keys.pop();
+      item = this.sequenceItem(item);
       items.push(item);
-      end = trimEnd(this.text, start, this.endOffset(item));
+      end = trimEnd(this.text, start, item.end);
       const save = this.pos;
       this.skipBlankAndCommentLines();
       if (this.pos >= this.text.length) break;
@@ -325,7 +329,7 @@ class FastParser {
       }
     }
     this.consumed = Math.max(this.consumed, end);
-    return { kind: 'list', items: items.slice(), span: this.span(start, end) };
+    return new SList(items.slice(), this.source, start, Math.max(start, end));
   }
 
   /** Is there `key:` (then space or end of line) at this.pos, before the end of the line? */
@@ -395,15 +399,14 @@ class FastParser {
     if (end === start) throw GIVE_UP;
     this.pos = end;
     const raw = t.slice(start, end);
-    const span = this.span(start, end);
     this.consumed = Math.max(this.consumed, end);
-    return resolvePlain(raw, span);
+    return resolvePlain(raw, this.source, start, end);
   }
 
   private quoted(): SScalar {
     const start = this.pos;
     const value = this.quotedText();
-    return { kind: 'scalar', style: 'string', value, raw: this.text.slice(start, this.pos), span: this.span(start, this.pos) };
+    return new SScalar('string', value, this.text.slice(start, this.pos), this.source, start, this.pos);
   }
 
   /** The value of the quoted string at this.pos (moving past it), without building its scalar node (for keys). */
@@ -503,11 +506,16 @@ class FastParser {
           const n = t.charCodeAt(this.pos);
           if (!(n === SP || n === NL) && !(c === 0x22 || c === 0x27)) throw GIVE_UP;
           this.flowSpace();
+          this.keys.push(name);
           const value = this.flowValue(depth);
+          this.keys.pop();
           const valueEnd = this.pos; // a flow value ends where it was read to
-          fields.push({ name, keySpan: this.span(ks, ke), span: this.span(ks, valueEnd), value });
+          fields.push(new SField(name, value, this.source, ks, ke, ks, valueEnd));
         } else {
-          items.push(this.flowValue(depth));
+          this.keys.push('-');
+          const item = this.flowValue(depth);
+          this.keys.pop();
+          items.push(this.sequenceItem(item));
         }
         this.flowSpace();
         const c = t.charCodeAt(this.pos);
@@ -524,9 +532,8 @@ class FastParser {
         throw GIVE_UP;
       }
     }
-    const span = this.span(start, this.pos);
     this.consumed = Math.max(this.consumed, this.pos);
-    return open === 0x7b ? { kind: 'message', fields: fields.slice(), span } : { kind: 'list', items: items.slice(), span };
+    return open === 0x7b ? new SMessage(fields.slice(), this.source, start, this.pos) : new SList(items.slice(), this.source, start, this.pos);
   }
 
   private flowValue(depth: number): SyntaxNode {
@@ -567,47 +574,24 @@ function isSeqIndicator(t: string, i: number): boolean {
   return n === SP || n === NL || Number.isNaN(n);
 }
 
-function resolvePlain(raw: string, span: Span): SScalar {
-  if (NULL_RE.test(raw)) return { kind: 'scalar', style: 'null', value: null, raw, span };
-  if (BOOL_RE.test(raw)) return { kind: 'scalar', style: 'bool', value: raw[0] === 't' || raw[0] === 'T', raw, span };
-  if (INT_RE.test(raw)) return { kind: 'scalar', style: 'number', value: parseInt(raw, 10), raw, span };
-  if (HEX_RE.test(raw)) return { kind: 'scalar', style: 'number', value: parseInt(raw.slice(2), 16), raw, span };
-  if (OCT_RE.test(raw)) return { kind: 'scalar', style: 'number', value: parseInt(raw.slice(2), 8), raw, span };
+const PLAIN_SPECIAL_START = new Set([0x7e, 0x6e, 0x4e, 0x74, 0x54, 0x66, 0x46, 0x2b, 0x2d, 0x2e]);
+
+function resolvePlain(raw: string, src: SourceFile, start: number, end: number): SScalar {
+  // Most plain scalars are names and enum values: a first character that starts no null, bool or number
+  // (`~ n N t T f F + - .` or a digit) skips the patterns.
+  const c = raw.charCodeAt(0);
+  if (!(PLAIN_SPECIAL_START.has(c) || (c >= 0x30 && c <= 0x39))) return new SScalar('bare', raw, raw, src, start, end);
+  if (NULL_RE.test(raw)) return new SScalar('null', null, raw, src, start, end);
+  if (BOOL_RE.test(raw)) return new SScalar('bool', raw[0] === 't' || raw[0] === 'T', raw, src, start, end);
+  if (INT_RE.test(raw)) return new SScalar('number', parseInt(raw, 10), raw, src, start, end);
+  if (HEX_RE.test(raw)) return new SScalar('number', parseInt(raw.slice(2), 16), raw, src, start, end);
+  if (OCT_RE.test(raw)) return new SScalar('number', parseInt(raw.slice(2), 8), raw, src, start, end);
   if (SPECIAL_FLOAT_RE.test(raw)) {
     const value = raw.slice(-3).toLowerCase() === 'nan' ? NaN : raw[0] === '-' ? -Infinity : Infinity;
-    return { kind: 'scalar', style: 'number', value, raw, span };
+    return new SScalar('number', value, raw, src, start, end);
   }
-  if (EXP_RE.test(raw) || FLOAT_RE.test(raw)) return { kind: 'scalar', style: 'number', value: parseFloat(raw), raw, span };
-  return { kind: 'scalar', style: 'bare', value: raw, raw, span };
-}
-
-const lineStartCache = new WeakMap<SourceFile, number[]>();
-
-function lineStarts(source: SourceFile): number[] {
-  let starts = lineStartCache.get(source);
-  if (starts === undefined) {
-    starts = [0];
-    const t = source.text;
-    for (let i = t.indexOf('\n'); i !== -1; i = t.indexOf('\n', i + 1)) starts.push(i + 1);
-    lineStartCache.set(source, starts);
-  }
-  return starts;
-}
-
-function searchLine(starts: number[], offset: number): number {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid]! <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
-
-/** The 0-based offset of a 1-based line:column. */
-export function offsetOf(source: SourceFile, line: number, column: number): number {
-  return lineStarts(source)[line - 1]! + column - 1;
+  if (EXP_RE.test(raw) || FLOAT_RE.test(raw)) return new SScalar('number', parseFloat(raw), raw, src, start, end);
+  return new SScalar('bare', raw, raw, src, start, end);
 }
 
 function trimEnd(t: string, start: number, end: number): number {

@@ -6,11 +6,11 @@
  */
 import { createRequire } from 'node:module';
 import type { Alias, Document, Node as YNode, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
-import { commentsBetween, offsetOf, readYamlFast, trailingComment } from './yaml-fast-path.js';
+import { commentsBetween, readYamlFast, trailingComment } from './yaml-fast-path.js';
 import type { Diagnostic } from './diagnostic.js';
 import type { Comments } from './model-base.js';
 import type { SourceFile, Span } from './source.js';
-import type { SField, SList, SMessage, SScalar, SyntaxNode } from './syntax.js';
+import { SField, SList, SMessage, SScalar, type ElementHook, type ScalarStyle, type SyntaxNode } from './syntax.js';
 
 export interface YamlReadOptions {
   /** Recorded only for messages; JSON has no comments to look for. */
@@ -21,6 +21,8 @@ export interface YamlReadOptions {
   readonly maxDepth?: number;
   /** Always use the `yaml` package (for the differential test of the fast path). */
   readonly noFastPath?: boolean;
+  /** Passed to the fast path (FastReadOptions.element); the full reader builds the whole tree. */
+  readonly element?: ElementHook;
 }
 
 export interface YamlReadResult {
@@ -45,7 +47,11 @@ function yaml(): YamlModule {
 
 export function readYaml(source: SourceFile, opts: YamlReadOptions = {}): YamlReadResult {
   if (opts.noFastPath !== true) {
-    const tree = readYamlFast(source, { json: opts.json === true, maxDepth: opts.maxDepth ?? DEFAULT_MAX_DEPTH });
+    const tree = readYamlFast(source, {
+      json: opts.json === true,
+      maxDepth: opts.maxDepth ?? DEFAULT_MAX_DEPTH,
+      ...(opts.element !== undefined ? { element: opts.element } : {}),
+    });
     if (tree !== undefined) return { tree, diagnostics: [] };
   }
   return readYamlFull(source, opts);
@@ -91,7 +97,7 @@ function readYamlFull(source: SourceFile, opts: YamlReadOptions): YamlReadResult
     }
     throw err;
   }
-  if (list.length === 0) return { tree: { kind: 'message', fields: [], span: source.span(0, 0) }, diagnostics };
+  if (list.length === 0) return { tree: new SMessage([], source, 0, 0), diagnostics };
 
   const first = list[0]!;
   for (const e of first.errors) {
@@ -131,7 +137,7 @@ function readYamlFull(source: SourceFile, opts: YamlReadOptions): YamlReadResult
   const reader = new Reader(source, first, opts, diagnostics);
   const contents = first.contents;
   if (contents === null || (isScalar(contents) && contents.value === null)) {
-    return { tree: { kind: 'message', fields: [], span: source.span(0, source.text.length) }, diagnostics };
+    return { tree: new SMessage([], source, 0, source.text.length), diagnostics };
   }
   if (!isMap(contents)) {
     const [s, e] = contents.range ?? [0, 0];
@@ -222,10 +228,9 @@ class Reader {
     this.comments = !opts.json;
   }
 
-  /** A node's span, without the line breaks and indentation a block collection's range ends with. */
-  private span(range: readonly [number, number, number] | null | undefined): Span {
-    const [s, e] = range ?? [0, 0];
-    return this.source.span(s, this.trimEnd(s, e));
+  /** A scalar at [s, e) (the end is never before the start, as in SourceFile.span). */
+  private scalarNode(style: ScalarStyle, value: string | number | boolean | null, raw: string, s: number, e: number): SScalar {
+    return new SScalar(style, value, raw, this.source, s, Math.max(s, e));
   }
 
   private trimEnd(start: number, end: number): number {
@@ -238,7 +243,7 @@ class Reader {
   node(n: YNode | null, depth: number, at: number): SyntaxNode {
     const { isMap, isSeq, isAlias, isScalar } = yaml();
     if (n === null) {
-      return { kind: 'scalar', style: 'null', value: null, raw: '', span: this.source.span(at, at) };
+      return this.scalarNode('null', null, '', at, at);
     }
     if (this.expanding > 0 && ++this.aliasNodes > this.maxAliasNodes) {
       throw new AliasLimit(
@@ -256,7 +261,7 @@ class Reader {
       message: 'unsupported YAML node',
       span: this.source.span(s, e),
     });
-    return { kind: 'scalar', style: 'null', value: null, raw: '', span: this.source.span(s, e) };
+    return this.scalarNode('null', null, '', s, e);
   }
 
   private checkDepth(depth: number, range: readonly [number, number, number] | null | undefined): void {
@@ -268,7 +273,9 @@ class Reader {
   }
 
   private alias(n: Alias, depth: number): SyntaxNode {
-    const span = this.span(n.range);
+    const [as, ae] = n.range ?? [0, 0];
+    const aliasEnd = this.trimEnd(as, ae);
+    const span = this.source.span(as, aliasEnd);
     // Alias.resolve walks the whole document; an expansion meets the same few aliases again and again.
     let target = this.resolved.get(n);
     if (target === undefined && !this.resolved.has(n)) {
@@ -282,7 +289,7 @@ class Reader {
         message: `YAML alias *${n.source} refers to no anchor`,
         span,
       });
-      return { kind: 'scalar', style: 'null', value: null, raw: '', span };
+      return this.scalarNode('null', null, '', as, aliasEnd);
     }
     if (this.active.has(target)) {
       this.aliasSpan = span;
@@ -303,18 +310,17 @@ class Reader {
     const PLAIN = 'PLAIN';
     const [s] = n.range ?? [0, 0];
     const e = this.scalarEnd(n);
-    const span = this.source.span(s, e);
     if (this.expanding === 0) this.consumed = Math.max(this.consumed, e);
     const raw = this.source.text.slice(s, e);
     const v = n.value;
     if (n.type !== PLAIN && n.type !== undefined) {
-      return { kind: 'scalar', style: 'string', value: typeof v === 'string' ? v : String(v), raw, span };
+      return this.scalarNode('string', typeof v === 'string' ? v : String(v), raw, s, e);
     }
-    if (typeof v === 'number') return { kind: 'scalar', style: 'number', value: v, raw, span };
-    if (typeof v === 'bigint') return { kind: 'scalar', style: 'number', value: Number(v), raw, span };
-    if (typeof v === 'boolean') return { kind: 'scalar', style: 'bool', value: v, raw, span };
-    if (v === null || v === undefined) return { kind: 'scalar', style: 'null', value: null, raw, span };
-    return { kind: 'scalar', style: 'bare', value: String(v), raw, span };
+    if (typeof v === 'number') return this.scalarNode('number', v, raw, s, e);
+    if (typeof v === 'bigint') return this.scalarNode('number', Number(v), raw, s, e);
+    if (typeof v === 'boolean') return this.scalarNode('bool', v, raw, s, e);
+    if (v === null || v === undefined) return this.scalarNode('null', null, raw, s, e);
+    return this.scalarNode('bare', String(v), raw, s, e);
   }
 
   /** Where a scalar's text ends: the package's range can run on over a trailing comment at the end of a block. */
@@ -345,10 +351,10 @@ class Reader {
   }
 
   /** A block collection ends where its last element does (its range may run on over comments). */
-  private collectionEnd(range: readonly [number, number, number] | null | undefined, flow: boolean | undefined, last: { readonly span: Span } | undefined): number {
+  private collectionEnd(range: readonly [number, number, number] | null | undefined, flow: boolean | undefined, last: { readonly end: number } | undefined): number {
     const [s, e] = range ?? [0, 0];
     if (flow || last === undefined) return this.trimEnd(s, e);
-    return offsetOf(this.source, last.span.endLine, last.span.endColumn);
+    return last.end;
   }
 
   private list(n: YAMLSeq, depth: number): SList {
@@ -360,7 +366,8 @@ class Reader {
     }
     const end = this.collectionEnd(n.range, n.flow, items[items.length - 1]);
     if (this.expanding === 0) this.consumed = Math.max(this.consumed, end);
-    return { kind: 'list', items, span: this.source.span(n.range?.[0] ?? 0, end) };
+    const start = n.range?.[0] ?? 0;
+    return new SList(items, this.source, start, Math.max(start, end));
   }
 
   message(n: YAMLMap, depth: number): SMessage {
@@ -387,18 +394,16 @@ class Reader {
       const [ks, ke] = key.range ?? [0, 0];
       const leading = comments && this.expanding === 0 ? commentsBetween(this.source.text, this.consumed, ks) : [];
       if (this.expanding === 0) this.consumed = Math.max(this.consumed, ke);
-      const keySpan = this.source.span(ks, ke);
       const name = String(key.value);
       const valueNode = pair.value as YNode | null;
       if (name === '<<' && key.type === 'PLAIN') {
-        merges.push({ value: valueNode, span: keySpan });
+        merges.push({ value: valueNode, span: this.source.span(ks, ke) });
         if (this.expanding === 0 && valueNode?.range) this.consumed = Math.max(this.consumed, valueNode.range[1]);
         continue;
       }
       const value = this.node(valueNode, depth, ke);
-      const valueEnd = valueNode === null ? ke : offsetOf(this.source, value.span.endLine, value.span.endColumn);
-      const span = this.source.span(ks, Math.max(valueEnd, ke));
-      const field: SField = { name, keySpan, span, value };
+      const valueEnd = valueNode === null ? ke : value.end;
+      const field = new SField(name, value, this.source, ks, Math.max(ks, ke), ks, Math.max(valueEnd, ke, ks));
       if (comments && this.expanding === 0) {
         const blockValue = valueNode !== null && (isMap(valueNode) || isSeq(valueNode)) && !valueNode.flow;
         const trailing = trailingComment(this.source.text, blockValue ? ke : valueEnd);
@@ -413,7 +418,7 @@ class Reader {
           ruleId: 'duplicate-field',
           severity: 'error',
           message: `key \`${name}\` appears twice in the same mapping`,
-          span: keySpan,
+          span: field.keySpan,
           hint: 'remove one of them; a mapping cannot hold the same key twice',
           related: [{ message: 'first written here', span: prior.keySpan }],
         });
@@ -424,7 +429,8 @@ class Reader {
     }
     for (const m of merges) this.merge(m.value, m.span, fields, seen, depth);
     const end = this.collectionEnd(n.range, n.flow, fields[fields.length - 1]);
-    return { kind: 'message', fields, span: this.source.span(n.range?.[0] ?? 0, end) };
+    const start = n.range?.[0] ?? 0;
+    return new SMessage(fields, this.source, start, Math.max(start, end));
   }
 
   /** YAML 1.1 merge keys (`<<: *base`): the aliased mappings' keys fill in what this mapping does not set. */

@@ -27,7 +27,7 @@
 import type { Diagnostic, RelatedLocation } from '../diagnostic.js';
 import type { Comments } from '../model-base.js';
 import type { SourceFile, Span } from '../source.js';
-import type { SField, SList, SMessage, SScalar, SyntaxNode } from '../syntax.js';
+import { SField, SList, SMessage, SScalar, type ElementHook, type SyntaxNode } from '../syntax.js';
 import { describeChar, Lexer, Tok, type LexComment, type LexError } from './lexer.js';
 
 /** Messages and lists nested deeper than this are refused (protobuf's default recursion limit). */
@@ -40,6 +40,8 @@ const MAX_EOF_ERRORS = 3;
 export interface ParseTextprotoOptions {
   /** Return the recovered tree even when there are syntax errors (by default `tree` is then undefined). */
   partial?: boolean;
+  /** Elements of `static_resources.<field>` are handed to it as soon as they are read (see ElementHook). */
+  element?: ElementHook;
 }
 
 export interface TextprotoParseResult {
@@ -49,7 +51,7 @@ export interface TextprotoParseResult {
 }
 
 export function parseTextproto(source: SourceFile, opts: ParseTextprotoOptions = {}): TextprotoParseResult {
-  const parser = new Parser(source);
+  const parser = new Parser(source, opts.element);
   const tree = parser.document();
   const failed = parser.diagnostics.some((d) => d.severity === 'error');
   return { tree: failed && opts.partial !== true ? undefined : tree, diagnostics: parser.diagnostics };
@@ -96,15 +98,22 @@ function numberValue(raw: string): number {
 class Parser {
   readonly diagnostics: Diagnostic[] = [];
   private readonly file: string;
+  private readonly src: SourceFile;
   private readonly text: string;
   private readonly lx: Lexer;
   private errors = 0;
   /** Offset of the token the last parser error was reported at: one error per token is enough. */
   private lastErrorAt = -1;
   private eofErrors = 0;
+  /** Field names (and `-` per list) from the root to what is being read: where the element hook applies. */
+  private readonly keys: string[] = [];
 
-  constructor(source: SourceFile) {
+  constructor(
+    source: SourceFile,
+    private readonly element?: ElementHook,
+  ) {
     this.file = source.name;
+    this.src = source;
     this.text = source.text;
     this.lx = new Lexer(source.text, (e) => this.lexError(e));
   }
@@ -181,7 +190,7 @@ class Parser {
     const fields: SField[] = [];
     const trailing = this.body(fields, undefined, 0);
     const lx = this.lx;
-    const msg: SMessage = { kind: 'message', fields, span: this.span(1, 1, lx.tokLine, lx.tokCol) };
+    const msg = new SMessage(fields, this.src, 0, lx.start);
     if (trailing !== undefined) msg.trailingComments = trailing;
     return msg;
   }
@@ -274,12 +283,13 @@ class Parser {
     const leading = lx.takePending();
     const line = lx.tokLine;
     const column = lx.tokCol;
+    const start = lx.start;
     let name: string;
-    let keySpan: Span;
+    let keyEnd: number;
     if (lx.kind === Tok.Ident || lx.kind === Tok.String) {
       // A quoted name is meshctl's extension for keys that are not identifiers (`"@type"`, opaque JSON keys).
       name = lx.value;
-      keySpan = this.span(line, column, line, lx.tokEndCol);
+      keyEnd = lx.end;
       lx.advance();
     } else {
       const r = lx.readBracketName();
@@ -302,7 +312,7 @@ class Parser {
         return undefined;
       }
       name = r.name;
-      keySpan = this.span(line, column, r.endLine, r.endCol);
+      keyEnd = lx.end; // readBracketName leaves a zero-width token just after the `]`
       lx.advance();
     }
 
@@ -314,9 +324,13 @@ class Parser {
     let value: SyntaxNode | undefined;
     const k = lx.kind;
     if (k === Tok.LBrace || k === Tok.LAngle) {
+      this.keys.push(name);
       value = this.message(depth + 1, name, false, line, column);
+      this.keys.pop();
     } else if (k === Tok.LBracket) {
+      this.keys.push(name);
       value = this.list(depth + 1, name);
+      this.keys.pop();
     } else if (isScalarStart(k)) {
       if (!colon) {
         if (lx.firstOnLine) {
@@ -334,7 +348,7 @@ class Parser {
     }
     if (value === undefined) return undefined;
 
-    const f: SField = { name, keySpan, span: this.span(line, column, lx.prevEndLine, lx.prevEndCol), value };
+    const f = new SField(name, value, this.src, start, keyEnd, start, lx.prevEnd);
     if (lx.kind === Tok.Comma || lx.kind === Tok.Semi) lx.advance();
     const pending = lx.pending;
     let trailing: string | undefined;
@@ -346,6 +360,10 @@ class Parser {
       if (leading !== undefined) c.leading = commentTexts(leading);
       if (trailing !== undefined) c.trailing = trailing;
       f.comments = c;
+    }
+    if (this.element !== undefined && value.kind === 'message' && this.keys.length === 1 && this.keys[0] === 'static_resources') {
+      const stand = this.element(['static_resources', name], value, f, undefined);
+      if (stand !== value) return f.with(name, stand);
     }
     return f;
   }
@@ -363,14 +381,13 @@ class Parser {
       return undefined;
     }
     const close = lx.kind === Tok.LBrace ? Tok.RBrace : Tok.RAngle;
-    const line = lx.tokLine;
-    const column = lx.tokCol;
+    const start = lx.start;
     lx.advance();
     const fields: SField[] = [];
     const trailing = this.body(fields, { name, element, line: openLine, column: openCol, close }, depth);
     // An exact-size copy: a grown array keeps ~17 slots, and a big config holds 100,000s of small messages.
     const exact = fields.length === 0 ? fields : fields.slice();
-    const msg: SMessage = { kind: 'message', fields: exact, span: this.span(line, column, lx.prevEndLine, lx.prevEndCol) };
+    const msg = new SMessage(exact, this.src, start, lx.prevEnd);
     if (trailing !== undefined) msg.trailingComments = trailing;
     return msg;
   }
@@ -383,6 +400,7 @@ class Parser {
     }
     const line = lx.tokLine;
     const column = lx.tokCol;
+    const start = lx.start;
     const unclosed = (): void =>
       this.error(`expected \`]\` to close the list of \`${name}\` opened at ${line}:${column}, found ${this.found()}`, undefined, [
         { message: 'the list opened here', span: this.span(line, column, line, column + 1) },
@@ -397,9 +415,17 @@ class Parser {
       }
       let item: SyntaxNode | undefined;
       if (k === Tok.LBrace || k === Tok.LAngle) {
+        this.keys.push('-');
         item = this.message(depth + 1, name, true, lx.tokLine, lx.tokCol);
+        this.keys.pop();
+        const keys = this.keys;
+        if (item !== undefined && this.element !== undefined && keys.length === 2 && keys[0] === 'static_resources') {
+          item = this.element(keys, item, undefined, undefined);
+        }
       } else if (k === Tok.LBracket) {
+        this.keys.push('-');
         item = this.list(depth + 1, name);
+        this.keys.pop();
       } else if (isScalarStart(k)) {
         item = this.scalar();
       } else if (k === Tok.EOF || k === Tok.RBrace || k === Tok.RAngle) {
@@ -426,16 +452,15 @@ class Parser {
       if (!(isScalarStart(k2) || isOpener(k2))) lx.advance();
     }
     const exact = items.length === 0 ? items : items.slice();
-    return { kind: 'list', items: exact, span: this.span(line, column, lx.prevEndLine, lx.prevEndCol) };
+    return new SList(exact, this.src, start, lx.prevEnd);
   }
 
   private scalar(): SScalar | undefined {
     const lx = this.lx;
-    const line = lx.tokLine;
-    const column = lx.tokCol;
+    const src = this.src;
+    const start = lx.start;
     switch (lx.kind) {
       case Tok.String: {
-        const start = lx.start;
         let value = lx.value;
         lx.advance();
         // Adjacent strings concatenate, also across lines, unless the next one is a quoted field name.
@@ -443,33 +468,27 @@ class Parser {
           value += lx.value;
           lx.advance();
         }
-        return {
-          kind: 'scalar',
-          style: 'string',
-          value,
-          raw: this.text.slice(start, lx.prevEnd),
-          span: this.span(line, column, lx.prevEndLine, lx.prevEndCol),
-        };
+        return new SScalar('string', value, this.text.slice(start, lx.prevEnd), src, start, lx.prevEnd);
       }
       case Tok.Number: {
         const raw = lx.value;
         lx.advance();
-        return { kind: 'scalar', style: 'number', value: numberValue(raw), raw, span: this.span(line, column, line, lx.prevEndCol) };
+        return new SScalar('number', numberValue(raw), raw, src, start, lx.prevEnd);
       }
       case Tok.Word: {
         const raw = lx.value;
         lx.advance();
-        return { kind: 'scalar', style: 'bare', value: raw, raw, span: this.span(line, column, line, lx.prevEndCol) };
+        return new SScalar('bare', raw, raw, src, start, lx.prevEnd);
       }
       case Tok.Ident: {
         const raw = lx.value;
         lx.advance();
-        const span = this.span(line, column, line, lx.prevEndCol);
-        if (raw === 'true' || raw === 'True') return { kind: 'scalar', style: 'bool', value: true, raw, span };
-        if (raw === 'false' || raw === 'False') return { kind: 'scalar', style: 'bool', value: false, raw, span };
+        const end = lx.prevEnd;
+        if (raw === 'true' || raw === 'True') return new SScalar('bool', true, raw, src, start, end);
+        if (raw === 'false' || raw === 'False') return new SScalar('bool', false, raw, src, start, end);
         // Not protobuf, but what meshctl's printer writes for a JSON null inside opaque data.
-        if (raw === 'null') return { kind: 'scalar', style: 'null', value: null, raw, span };
-        return { kind: 'scalar', style: 'bare', value: raw, raw, span };
+        if (raw === 'null') return new SScalar('null', null, raw, src, start, end);
+        return new SScalar('bare', raw, raw, src, start, end);
       }
       case Tok.Minus: {
         lx.advance();
@@ -477,9 +496,8 @@ class Parser {
         if (k === Tok.Number || k === Tok.Word || (k === Tok.Ident && NAN_INF.test(lx.value))) {
           const raw = '-' + lx.value;
           lx.advance();
-          const span = this.span(line, column, lx.prevEndLine, lx.prevEndCol);
-          if (k === Tok.Number) return { kind: 'scalar', style: 'number', value: -numberValue(raw.slice(1)), raw, span };
-          return { kind: 'scalar', style: 'bare', value: raw, raw, span };
+          if (k === Tok.Number) return new SScalar('number', -numberValue(raw.slice(1)), raw, src, start, lx.prevEnd);
+          return new SScalar('bare', raw, raw, src, start, lx.prevEnd);
         }
         this.error(`expected a number after \`-\`, found ${this.found()}`);
         // `- x` on one line: x was meant as the value; skip it so it is not read as the next field's name.
