@@ -7,7 +7,7 @@
 import type { Diagnostic } from './diagnostic.js';
 import { loadSchema } from './descriptor.js';
 import type { EnumDesc, FieldDesc, FieldKind, MessageDesc, ScalarType, Schema } from './descriptor.js';
-import { FieldTable, META, parseDuration, SourceMetaStore, SourceNodeMeta } from './model-base.js';
+import { FieldTable, META, parseDuration, SourceMetaStore } from './model-base.js';
 import type { DialectNote, Duration, JsonObject, JsonValue, ModelNode } from './model-base.js';
 import type { Bootstrap, InputFormat } from './model.js';
 import { afterDecode, isWrapperField, normalizeMessage } from './normalize.js';
@@ -101,7 +101,7 @@ export class ConfigDecoder {
       diagnostics.length = mark;
       return item;
     }
-    return new DecodedElement(fd.value.type, node, diagnostics.splice(mark), item, rereader);
+    return new DecodedElement(fd.value.type, node, diagnostics.length === mark ? NO_DIAGNOSTICS : diagnostics.splice(mark), item, rereader);
   }
 
   decode(tree: SMessage): DecodeResult {
@@ -116,6 +116,8 @@ function messageField(desc: MessageDesc, name: string): MessageDesc {
   if (k?.kind !== 'message') throw new Error(`${desc.name}.${name} is not a message field`);
   return k.type;
 }
+
+const NO_DIAGNOSTICS: Diagnostic[] = [];
 
 /** A list marker after a repeated field's name in ElementHook keys. */
 const ITEM = '-';
@@ -187,13 +189,19 @@ class Decoder implements NormalizeContext {
     readonly format: InputFormat,
   ) {}
 
+  /** Whether any note / verbatim mark was ever recorded (most configs have none: no lookups then). */
+  private noted = false;
+  private markedVerbatim = false;
+
   // NormalizeContext
   note(target: object, note: DialectNote): void {
+    this.noted = true;
     const list = this.notes.get(target);
     if (list === undefined) this.notes.set(target, [note]);
     else list.push(note);
   }
   keepVerbatim(field: SField, why: string): void {
+    this.markedVerbatim = true;
     this.verbatim.set(field, why);
   }
   report(d: Diagnostic): void {
@@ -204,7 +212,7 @@ class Decoder implements NormalizeContext {
   message(desc: MessageDesc, written: SMessage, path: string): ModelNode | typeof UNMODELED;
   message(desc: MessageDesc, written: SMessage, path: string, root = false): ModelNode | typeof UNMODELED {
     const original = expandAny(written);
-    if (original !== written) {
+    if (original !== written && this.noted) {
       const carried = this.notes.get(written);
       if (carried !== undefined) this.notes.set(original, carried);
     }
@@ -224,7 +232,7 @@ class Decoder implements NormalizeContext {
 
     for (const f of msg.fields) {
       if (f.name === '@type') continue;
-      const why = this.verbatim.get(f);
+      const why = this.markedVerbatim ? this.verbatim.get(f) : undefined;
       const fd = desc.fields.get(f.name);
       if (why !== undefined || fd === undefined) {
         unmodeled ??= {};
@@ -276,9 +284,9 @@ class Decoder implements NormalizeContext {
       node[fd.name] = v;
     }
     if (unmodeled !== undefined) node.unmodeled = unmodeled;
-    const own = this.notes.get(original);
-    const rewritten = msg !== original ? this.notes.get(msg) : undefined;
-    const meta = new SourceNodeMeta(this.storeFor(original.src), this.store!.add(original.start, original.end, table));
+    const own = this.noted ? this.notes.get(original) : undefined;
+    const rewritten = msg !== original && this.noted ? this.notes.get(msg) : undefined;
+    const meta = this.storeFor(original.src).add(original.start, original.end, table);
     if (original.trailingComments !== undefined) meta.trailingComments = original.trailingComments;
     if (own !== undefined || rewritten !== undefined) meta.dialect = [...(own ?? []), ...(rewritten ?? [])];
     META_PROPERTY.value = meta;
@@ -293,6 +301,8 @@ class Decoder implements NormalizeContext {
     const items = f.value.kind === 'list' ? f.value.items : f.value.kind === 'scalar' && f.value.style === 'null' ? [] : [f.value];
     const name = fd.name;
     let arr = node[name] as unknown[] | undefined;
+    /** Elements this call put in an array it made (sized for all of them, trimmed at the end). */
+    let made = -1;
     let fm = table.find(name);
     let kept: JsonValue[] | undefined;
     for (const item of items) {
@@ -303,13 +313,20 @@ class Decoder implements NormalizeContext {
       }
       if (v === undefined) continue;
       if (arr === undefined) {
-        arr = [];
+        // Sized for every element: an array grown from [] by push keeps 17 slots or more, and a big config has tens
+        // of thousands of one- and two-element lists. (V8 makes a very large `new Array(n)` a dictionary: push then.)
+        if (items.length <= 4096) {
+          arr = new Array(items.length);
+          made = 0;
+        } else arr = [];
         node[name] = arr;
       }
       if (fm < 0) fm = addField(table, f, name);
-      arr.push(v);
+      if (made >= 0) arr[made++] = v;
+      else arr.push(v);
       table.addItem(fm, item.start, item.end);
     }
+    if (arr !== undefined && made >= 0 && made < arr.length) arr.length = made;
     return kept;
   }
 
@@ -574,6 +591,7 @@ class Decoder implements NormalizeContext {
 function expandAny(msg: SMessage): SMessage {
   if (msg.fields.length !== 1) return msg;
   const f = msg.fields[0]!;
+  if (f.name.charCodeAt(0) !== 0x5b /* [ */) return msg;
   const m = /^\[(.+)\]$/.exec(f.name);
   if (m === null || f.value.kind !== 'message' || !m[1]!.includes('/')) return msg;
   const { src, keyStart, keyEnd } = f;

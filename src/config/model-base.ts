@@ -109,29 +109,29 @@ export class SourceFieldMeta implements FieldMeta {
 }
 
 /**
- * The offsets of every node and field the decoder made from one file, in one growing Int32Array: a config of 10,000
+ * The offsets of every node and field the decoder made from one file, in Int32Array chunks: a config of 10,000
  * clusters has ~150,000 nodes and ~300,000 fields, and nearly no span is ever looked at, so they cost the collector
  * nothing (a typed array's contents are neither copied nor scanned) and each node only a small SourceNodeMeta.
  *
- * A node's record, at its position: start, end, field count, then per field FIELD_INTS ints (name id, key start,
- * key end, start, end, position of its element offsets, element count); element offsets (start, end per element)
- * follow the fields.
+ * A node's record, in one chunk at its position: start, end, field count, then per field FIELD_INTS ints (name id,
+ * key start, key end, start, end, position of its element offsets, element count, comments index + 1); element
+ * offsets (start, end per element) follow the fields.
  */
 export class SourceMetaStore {
-  private ints = new Int32Array(1 << 14);
+  /** The chunk being filled (full ones stay alive through the nodes that point into them). */
+  private ints = new Int32Array(CHUNK);
   private used = 0;
   private readonly names: string[] = [];
   private readonly nameIds = new Map<string, number>();
-  /** Field comments, by the position of the field's record. */
-  private readonly comments = new Map<number, Comments>();
+  /** Field comments; a field's record holds its index + 1 (0: none). */
+  private readonly comments: Comments[] = [];
 
   constructor(readonly src: SourceFile) {}
 
   private reserve(n: number): Int32Array {
     if (this.used + n > this.ints.length) {
-      const grown = new Int32Array(Math.max(this.ints.length * 2, this.used + n));
-      grown.set(this.ints.subarray(0, this.used));
-      this.ints = grown;
+      this.ints = new Int32Array(Math.max(CHUNK, n));
+      this.used = 0;
     }
     return this.ints;
   }
@@ -146,8 +146,8 @@ export class SourceMetaStore {
     return id;
   }
 
-  /** Stores a node and the fields of `table`; returns the node's position. */
-  add(start: number, end: number, table: FieldTable): number {
+  /** Stores a node and the fields of `table`; returns its meta. */
+  add(start: number, end: number, table: FieldTable): SourceNodeMeta {
     const n = table.count;
     const t = table.entries;
     let items = 0;
@@ -170,63 +170,63 @@ export class SourceMetaStore {
       ints[f + 3] = t[o + 3] as number;
       ints[f + 4] = t[o + 4] as number;
       const comments = t[o + 5] as Comments | undefined;
-      if (comments !== undefined) this.comments.set(f, comments);
+      ints[f + 7] = comments === undefined ? 0 : this.comments.push(comments);
       const it = t[o + 6] as number[] | undefined;
       ints[f + 5] = at;
       ints[f + 6] = it === undefined ? 0 : it.length / 2;
       if (it !== undefined) for (let k = 0; k < it.length; k++) ints[at++] = it[k]!;
     }
     this.used = at;
-    return pos;
+    return new SourceNodeMeta(this, ints, pos);
   }
 
-  span(start: number, end: number): Span {
-    return this.src.span(start, end);
+  // Reading: `ints` is the chunk a node's record is in, `pos` the record, `f` a field's record.
+  nodeSpan(ints: Int32Array, pos: number): Span {
+    return this.src.span(ints[pos]!, ints[pos + 1]!);
   }
-  nodeSpan(pos: number): Span {
-    return this.src.span(this.ints[pos]!, this.ints[pos + 1]!);
-  }
-  fieldCount(pos: number): number {
-    return this.ints[pos + 2]!;
-  }
-  /** The record position of field `name` of the node at `pos`, or -1. */
-  findField(pos: number, name: string): number {
+  /** The record of field `name` of the node at `pos`, or -1. */
+  findField(ints: Int32Array, pos: number, name: string): number {
     const id = this.nameIds.get(name);
     if (id === undefined) return -1;
-    const ints = this.ints;
     const n = ints[pos + 2]!;
     for (let i = 0, f = pos + 3; i < n; i++, f += FIELD_INTS) if (ints[f] === id) return f;
     return -1;
   }
-  fieldName(f: number): string {
-    return this.names[this.ints[f]!]!;
+  keySpan(ints: Int32Array, f: number): Span {
+    return this.src.span(ints[f + 1]!, ints[f + 2]!);
   }
-  keySpan(f: number): Span {
-    return this.src.span(this.ints[f + 1]!, this.ints[f + 2]!);
+  fieldSpan(ints: Int32Array, f: number): Span {
+    return this.src.span(ints[f + 3]!, ints[f + 4]!);
   }
-  fieldSpan(f: number): Span {
-    return this.src.span(this.ints[f + 3]!, this.ints[f + 4]!);
-  }
-  itemSpan(f: number, index: number): Span | undefined {
-    const ints = this.ints;
+  itemSpan(ints: Int32Array, f: number, index: number): Span | undefined {
     if (index < 0 || index >= ints[f + 6]!) return undefined;
     const at = ints[f + 5]! + 2 * index;
     return this.src.span(ints[at]!, ints[at + 1]!);
   }
-  /** Field `f` as a FieldMeta object. */
-  fieldMeta(f: number): SourceFieldMeta {
-    const ints = this.ints;
+  /** The fields of the node at `pos` as a record of FieldMeta objects. */
+  fieldMetas(ints: Int32Array, pos: number): { [field: string]: FieldMeta } {
+    const out: { [field: string]: FieldMeta } = {};
+    const n = ints[pos + 2]!;
+    for (let i = 0, f = pos + 3; i < n; i++, f += FIELD_INTS) {
+      // Names come from the input: define, so that `__proto__` is a field and not the prototype.
+      Object.defineProperty(out, this.names[ints[f]!]!, { value: this.fieldMeta(ints, f), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  private fieldMeta(ints: Int32Array, f: number): SourceFieldMeta {
     const count = ints[f + 6]!;
     let items: number[] | undefined;
     if (count > 0) {
       const at = ints[f + 5]!;
       items = Array.from(ints.subarray(at, at + 2 * count));
     }
-    return new SourceFieldMeta(this.src, ints[f + 1]!, ints[f + 2]!, ints[f + 3]!, ints[f + 4]!, this.comments.get(f), items);
+    return new SourceFieldMeta(this.src, ints[f + 1]!, ints[f + 2]!, ints[f + 3]!, ints[f + 4]!, ints[f + 7] === 0 ? undefined : this.comments[ints[f + 7]! - 1], items);
   }
 }
 
-const FIELD_INTS = 7;
+const FIELD_INTS = 8;
+/** Ints per chunk of a SourceMetaStore (256 KiB). */
+const CHUNK = 1 << 16;
 
 /** Per field of a FieldTable: name, key start, key end, start, end, comments, element offsets. */
 const TABLE_STRIDE = 7;
@@ -307,14 +307,16 @@ interface NodeMetaExtra {
 export class SourceNodeMeta implements NodeMeta {
   private extra: NodeMetaExtra | undefined = undefined;
 
+  /** Made by SourceMetaStore.add. */
   constructor(
     private readonly store: SourceMetaStore,
+    private readonly ints: Int32Array,
     private readonly pos: number,
   ) {}
 
   get span(): Span {
     const x = (this.extra ??= {});
-    return (x.span ??= this.store.nodeSpan(this.pos));
+    return (x.span ??= this.store.nodeSpan(this.ints, this.pos));
   }
   set span(span: Span) {
     (this.extra ??= {}).span = span;
@@ -341,16 +343,7 @@ export class SourceNodeMeta implements NodeMeta {
 
   get fields(): { [field: string]: FieldMeta } {
     const x = (this.extra ??= {});
-    if (x.fields !== undefined) return x.fields;
-    const out: { [field: string]: FieldMeta } = {};
-    const store = this.store;
-    const n = store.fieldCount(this.pos);
-    for (let i = 0, f = this.pos + 3; i < n; i++, f += FIELD_INTS) {
-      // Names come from the input: define, so that `__proto__` is a field and not the prototype.
-      Object.defineProperty(out, store.fieldName(f), { value: store.fieldMeta(f), enumerable: true, writable: true, configurable: true });
-    }
-    x.fields = out;
-    return out;
+    return (x.fields ??= this.store.fieldMetas(this.ints, this.pos));
   }
   set fields(fields: { [field: string]: FieldMeta }) {
     (this.extra ??= {}).fields = fields;
@@ -363,13 +356,13 @@ export class SourceNodeMeta implements NodeMeta {
 
   /** Span of field `name` (or of its element `index`), its name's span, or undefined when the node has no such field. */
   fieldSpan(name: string, index?: number): Span | undefined {
-    const f = this.store.findField(this.pos, name);
+    const f = this.store.findField(this.ints, this.pos, name);
     if (f < 0) return undefined;
-    return (index !== undefined ? this.store.itemSpan(f, index) : undefined) ?? this.store.fieldSpan(f);
+    return (index !== undefined ? this.store.itemSpan(this.ints, f, index) : undefined) ?? this.store.fieldSpan(this.ints, f);
   }
   fieldKeySpan(name: string): Span | undefined {
-    const f = this.store.findField(this.pos, name);
-    return f < 0 ? undefined : this.store.keySpan(f);
+    const f = this.store.findField(this.ints, this.pos, name);
+    return f < 0 ? undefined : this.store.keySpan(this.ints, f);
   }
 }
 

@@ -153,8 +153,29 @@ function singularOf(plural: string): string[] {
   return out;
 }
 
+/** Whether a message type has a repeated message field at all (else no field of it can be a wrapper block). */
+const HAS_REPEATED_MESSAGE = new WeakMap<MessageDesc, boolean>();
+
+function hasRepeatedMessage(desc: MessageDesc): boolean {
+  let has = HAS_REPEATED_MESSAGE.get(desc);
+  if (has === undefined) {
+    has = false;
+    for (const fd of desc.fields.values()) if (fd.repeated && fd.value.kind === 'message') has = true;
+    HAS_REPEATED_MESSAGE.set(desc, has);
+  }
+  return has;
+}
+
 function unwrapWrapperBlocks(desc: MessageDesc, fields: SField[], ctx: NormalizeContext): SField[] {
-  if (!fields.some((f) => isWrapperField(desc, f))) return fields;
+  if (!hasRepeatedMessage(desc)) return fields;
+  let any = false;
+  for (const f of fields) {
+    if (f.value.kind === 'message' && isWrapperField(desc, f)) {
+      any = true;
+      break;
+    }
+  }
+  if (!any) return fields;
   const out: SField[] = [];
   for (const f of fields) {
     if (!isWrapperField(desc, f)) {
