@@ -350,14 +350,14 @@ class Exchange implements AttemptSink {
     this.headersSent = true;
     const res = this.res;
     try {
-      if (this.h2 && status === 204) delete out['content-length'];
-      if (!this.h2) {
+      if (this.h2) this.respondH2(status, out);
+      else {
         // Headers, a small body and the end usually arrive in one parser pass: corked, they leave in one write.
         const r = res as ServerResponse;
         r.cork();
         process.nextTick(uncork, r);
+        r.writeHead(status, out as Record<string, string | string[]>);
       }
-      res.writeHead(status, out as Record<string, string | string[]>);
     } catch {
       // Headers the downstream codec refuses (malformed upstream headers): a protocol error.
       this.headersSent = false;
@@ -367,9 +367,34 @@ class Exchange implements AttemptSink {
     }
   }
 
+  /**
+   * An upstream response's head on an HTTP/2 stream, sent on the stream itself rather than through node's
+   * compatibility response (which validates and copies every header again and always asks for trailers, so each
+   * response ended with an extra frame). What the compatibility layer did is kept: a `connection` header dropped,
+   * no content-length on a 204, nothing sent on a stream already gone.
+   */
+  private respondH2(status: number, out: OutHeaders): void {
+    const stream = (this.res as Http2ServerResponse).stream;
+    if (stream.destroyed || stream.closed) return;
+    if (status === 204) delete out['content-length'];
+    if (out.connection !== undefined && out.connection !== 'trailers') delete out.connection;
+    out[':status'] = String(status);
+    stream.respond(out as Record<string, string | string[]>, { endStream: false });
+  }
+
   onData(chunk: Buffer): void {
     if (this.done) return;
     this.bytesSent += chunk.length;
+    if (this.h2) {
+      const stream = (this.res as Http2ServerResponse).stream;
+      if (stream.destroyed || stream.writableEnded) return;
+      if (!stream.write(chunk)) {
+        const ctl = this.ctl;
+        ctl?.pause();
+        stream.once('drain', () => ctl?.resume());
+      }
+      return;
+    }
     if (!(this.res as ServerResponse).write(chunk)) {
       const ctl = this.ctl;
       ctl?.pause();
@@ -380,7 +405,10 @@ class Exchange implements AttemptSink {
   onEnd(): void {
     if (this.done) return;
     this.endAttempt({ kind: 'response', status: this.status });
-    this.res.end();
+    if (this.h2) {
+      const stream = (this.res as Http2ServerResponse).stream;
+      if (!stream.destroyed && !stream.writableEnded) stream.end();
+    } else this.res.end();
     this.finish();
   }
 
