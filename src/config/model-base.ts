@@ -113,25 +113,29 @@ export class SourceFieldMeta implements FieldMeta {
  * clusters has ~150,000 nodes and ~300,000 fields, and nearly no span is ever looked at, so they cost the collector
  * nothing (a typed array's contents are neither copied nor scanned) and each node only a small SourceNodeMeta.
  *
- * A node's record, in one chunk at its position: start, end, field count, then per field FIELD_INTS ints (name id,
- * key start, key end, start, end, position of its element offsets, element count, comments index + 1); element
- * offsets (start, end per element) follow the fields.
+ * A node's record, in one chunk at its position: start, end, field count, then its fields, then the element offsets
+ * (start, end per element) of its repeated fields. A field: `name id << 3 | flags`, key start, key end, end; then
+ * its start if F_START (it is nearly always the key's start), its elements' position and count if F_ITEMS, its
+ * comments' index if F_COMMENTS. Four ints for most fields: the store's pages are fresh memory, and filling them
+ * was a visible part of a large parse.
  */
 export class SourceMetaStore {
   /** The chunk being filled (full ones stay alive through the nodes that point into them). */
-  private ints = new Int32Array(CHUNK);
+  private ints = newInts(CHUNK);
   private used = 0;
   private readonly names: string[] = [];
   private readonly nameIds = new Map<string, number>();
-  /** Field comments; a field's record holds its index + 1 (0: none). */
   private readonly comments: Comments[] = [];
 
-  constructor(readonly src: SourceFile) {}
+  constructor(readonly src: SourceFile) {
+    STORE_OF.set(this.ints, this);
+  }
 
   private reserve(n: number): Int32Array {
     if (this.used + n > this.ints.length) {
-      this.ints = new Int32Array(Math.max(CHUNK, n));
+      this.ints = newInts(Math.max(CHUNK, n));
       this.used = 0;
+      STORE_OF.set(this.ints, this);
     }
     return this.ints;
   }
@@ -150,34 +154,43 @@ export class SourceMetaStore {
   add(start: number, end: number, table: FieldTable): SourceNodeMeta {
     const n = table.count;
     const t = table.entries;
-    let items = 0;
-    for (let i = 0; i < n; i++) {
-      const it = t[i * TABLE_STRIDE + 6] as number[] | undefined;
-      if (it !== undefined) items += it.length;
+    let size = 3;
+    for (let i = 0, o = 0; i < n; i++, o += TABLE_STRIDE) {
+      size += 4;
+      if (t[o + 3] !== t[o + 1]) size += 1;
+      const it = t[o + 6] as number[] | undefined;
+      if (it !== undefined) size += 2 + it.length;
+      if (t[o + 5] !== undefined) size += 1;
     }
-    const ints = this.reserve(3 + n * FIELD_INTS + items);
+    const ints = this.reserve(size);
     const pos = this.used;
     ints[pos] = start;
     ints[pos + 1] = end;
     ints[pos + 2] = n;
-    let at = pos + 3 + n * FIELD_INTS;
-    for (let i = 0; i < n; i++) {
-      const o = i * TABLE_STRIDE;
-      const f = pos + 3 + i * FIELD_INTS;
-      ints[f] = this.nameId(t[o] as string);
-      ints[f + 1] = t[o + 1] as number;
-      ints[f + 2] = t[o + 2] as number;
-      ints[f + 3] = t[o + 3] as number;
-      ints[f + 4] = t[o + 4] as number;
-      const comments = t[o + 5] as Comments | undefined;
-      ints[f + 7] = comments === undefined ? 0 : this.comments.push(comments);
+    let f = pos + 3;
+    let items = pos + size;
+    for (let i = 0, o = 0; i < n; i++, o += TABLE_STRIDE) {
+      const fieldStart = t[o + 3] as number;
+      const keyStart = t[o + 1] as number;
       const it = t[o + 6] as number[] | undefined;
-      ints[f + 5] = at;
-      ints[f + 6] = it === undefined ? 0 : it.length / 2;
-      if (it !== undefined) for (let k = 0; k < it.length; k++) ints[at++] = it[k]!;
+      const comments = t[o + 5] as Comments | undefined;
+      const flags = (fieldStart !== keyStart ? F_START : 0) | (it !== undefined ? F_ITEMS : 0) | (comments !== undefined ? F_COMMENTS : 0);
+      ints[f] = (this.nameId(t[o] as string) << 3) | flags;
+      ints[f + 1] = keyStart;
+      ints[f + 2] = t[o + 2] as number;
+      ints[f + 3] = t[o + 4] as number;
+      f += 4;
+      if (flags & F_START) ints[f++] = fieldStart;
+      if (it !== undefined) {
+        items -= it.length;
+        ints[f++] = items;
+        ints[f++] = it.length / 2;
+        for (let k = 0; k < it.length; k++) ints[items + k] = it[k]!;
+      }
+      if (comments !== undefined) ints[f++] = this.comments.push(comments) - 1;
     }
-    this.used = at;
-    return new SourceNodeMeta(this, ints, pos);
+    this.used = pos + size;
+    return new SourceNodeMeta(ints, pos);
   }
 
   // Reading: `ints` is the chunk a node's record is in, `pos` the record, `f` a field's record.
@@ -189,42 +202,65 @@ export class SourceMetaStore {
     const id = this.nameIds.get(name);
     if (id === undefined) return -1;
     const n = ints[pos + 2]!;
-    for (let i = 0, f = pos + 3; i < n; i++, f += FIELD_INTS) if (ints[f] === id) return f;
+    for (let i = 0, f = pos + 3; i < n; i++, f = nextField(ints, f)) if (ints[f]! >>> 3 === id) return f;
     return -1;
   }
   keySpan(ints: Int32Array, f: number): Span {
     return this.src.span(ints[f + 1]!, ints[f + 2]!);
   }
   fieldSpan(ints: Int32Array, f: number): Span {
-    return this.src.span(ints[f + 3]!, ints[f + 4]!);
+    return this.src.span(ints[f]! & F_START ? ints[f + 4]! : ints[f + 1]!, ints[f + 3]!);
   }
   itemSpan(ints: Int32Array, f: number, index: number): Span | undefined {
-    if (index < 0 || index >= ints[f + 6]!) return undefined;
-    const at = ints[f + 5]! + 2 * index;
+    const head = ints[f]!;
+    if (!(head & F_ITEMS)) return undefined;
+    const x = f + 4 + (head & F_START ? 1 : 0);
+    if (index < 0 || index >= ints[x + 1]!) return undefined;
+    const at = ints[x]! + 2 * index;
     return this.src.span(ints[at]!, ints[at + 1]!);
   }
   /** The fields of the node at `pos` as a record of FieldMeta objects. */
   fieldMetas(ints: Int32Array, pos: number): { [field: string]: FieldMeta } {
     const out: { [field: string]: FieldMeta } = {};
     const n = ints[pos + 2]!;
-    for (let i = 0, f = pos + 3; i < n; i++, f += FIELD_INTS) {
+    for (let i = 0, f = pos + 3; i < n; i++, f = nextField(ints, f)) {
       // Names come from the input: define, so that `__proto__` is a field and not the prototype.
-      Object.defineProperty(out, this.names[ints[f]!]!, { value: this.fieldMeta(ints, f), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, this.names[ints[f]! >>> 3]!, { value: this.fieldMeta(ints, f), enumerable: true, writable: true, configurable: true });
     }
     return out;
   }
   private fieldMeta(ints: Int32Array, f: number): SourceFieldMeta {
-    const count = ints[f + 6]!;
+    const head = ints[f]!;
+    let x = f + 4;
+    const start = head & F_START ? ints[x++]! : ints[f + 1]!;
     let items: number[] | undefined;
-    if (count > 0) {
-      const at = ints[f + 5]!;
-      items = Array.from(ints.subarray(at, at + 2 * count));
+    if (head & F_ITEMS) {
+      const at = ints[x]!;
+      items = Array.from(ints.subarray(at, at + 2 * ints[x + 1]!));
+      x += 2;
     }
-    return new SourceFieldMeta(this.src, ints[f + 1]!, ints[f + 2]!, ints[f + 3]!, ints[f + 4]!, ints[f + 7] === 0 ? undefined : this.comments[ints[f + 7]! - 1], items);
+    const comments = head & F_COMMENTS ? this.comments[ints[x]!] : undefined;
+    return new SourceFieldMeta(this.src, ints[f + 1]!, ints[f + 2]!, start, ints[f + 3]!, comments, items);
   }
 }
 
-const FIELD_INTS = 8;
+const F_START = 1;
+const F_ITEMS = 2;
+const F_COMMENTS = 4;
+
+function nextField(ints: Int32Array, f: number): number {
+  const head = ints[f]!;
+  return f + 4 + (head & F_START) + (head & F_ITEMS) + ((head & F_COMMENTS) >> 2);
+}
+
+/** An Int32Array of n ints, not zeroed (only what add() writes is ever read). */
+/** The store a chunk belongs to (a node's meta keeps only its chunk: one pointer fewer per node). */
+const STORE_OF = new WeakMap<Int32Array, SourceMetaStore>();
+
+function newInts(n: number): Int32Array {
+  const b = Buffer.allocUnsafeSlow(n * 4);
+  return new Int32Array(b.buffer, b.byteOffset, n);
+}
 /** Ints per chunk of a SourceMetaStore (256 KiB). */
 const CHUNK = 1 << 16;
 
@@ -309,14 +345,13 @@ export class SourceNodeMeta implements NodeMeta {
 
   /** Made by SourceMetaStore.add. */
   constructor(
-    private readonly store: SourceMetaStore,
     private readonly ints: Int32Array,
     private readonly pos: number,
   ) {}
 
   get span(): Span {
     const x = (this.extra ??= {});
-    return (x.span ??= this.store.nodeSpan(this.ints, this.pos));
+    return (x.span ??= this.store().nodeSpan(this.ints, this.pos));
   }
   set span(span: Span) {
     (this.extra ??= {}).span = span;
@@ -343,7 +378,7 @@ export class SourceNodeMeta implements NodeMeta {
 
   get fields(): { [field: string]: FieldMeta } {
     const x = (this.extra ??= {});
-    return (x.fields ??= this.store.fieldMetas(this.ints, this.pos));
+    return (x.fields ??= this.store().fieldMetas(this.ints, this.pos));
   }
   set fields(fields: { [field: string]: FieldMeta }) {
     (this.extra ??= {}).fields = fields;
@@ -356,13 +391,19 @@ export class SourceNodeMeta implements NodeMeta {
 
   /** Span of field `name` (or of its element `index`), its name's span, or undefined when the node has no such field. */
   fieldSpan(name: string, index?: number): Span | undefined {
-    const f = this.store.findField(this.ints, this.pos, name);
+    const store = this.store();
+    const f = store.findField(this.ints, this.pos, name);
     if (f < 0) return undefined;
-    return (index !== undefined ? this.store.itemSpan(this.ints, f, index) : undefined) ?? this.store.fieldSpan(this.ints, f);
+    return (index !== undefined ? store.itemSpan(this.ints, f, index) : undefined) ?? store.fieldSpan(this.ints, f);
   }
   fieldKeySpan(name: string): Span | undefined {
-    const f = this.store.findField(this.ints, this.pos, name);
-    return f < 0 ? undefined : this.store.keySpan(this.ints, f);
+    const store = this.store();
+    const f = store.findField(this.ints, this.pos, name);
+    return f < 0 ? undefined : store.keySpan(this.ints, f);
+  }
+
+  private store(): SourceMetaStore {
+    return STORE_OF.get(this.ints)!;
   }
 }
 
