@@ -118,6 +118,7 @@ function messageField(desc: MessageDesc, name: string): MessageDesc {
 }
 
 const NO_DIAGNOSTICS: Diagnostic[] = [];
+const NO_FIELDS: SField[] = [];
 
 /** A list marker after a repeated field's name in ElementHook keys. */
 const ITEM = '-';
@@ -139,14 +140,18 @@ function isVirtualHostsPath(keys: readonly string[]): boolean {
 
 /** The stand-in ConfigDecoder.element returns: the decoded element and its diagnostics, under the element's extent. */
 class DecodedElement extends SMessage {
-  constructor(
-    readonly desc: MessageDesc,
-    readonly node: unknown,
-    readonly diagnostics: Diagnostic[],
-    item: SMessage,
-    private readonly rereader: Rereader | undefined,
-  ) {
-    super([], item.src, item.start, item.end);
+  // Declared, set once in the constructor (see the note above SField in syntax.ts).
+  declare readonly desc: MessageDesc;
+  declare readonly node: unknown;
+  declare readonly diagnostics: Diagnostic[];
+  private declare readonly rereader: Rereader | undefined;
+
+  constructor(desc: MessageDesc, node: unknown, diagnostics: Diagnostic[], item: SMessage, rereader: Rereader | undefined) {
+    super(NO_FIELDS, item.src, item.start, item.end);
+    this.desc = desc;
+    this.node = node;
+    this.diagnostics = diagnostics;
+    this.rereader = rereader;
   }
 
   /** The element's syntax tree, read again (for a stand-in met where it does not fit). */

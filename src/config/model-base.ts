@@ -271,13 +271,16 @@ const SCAN_LIMIT = 24;
 
 /** The fields of a node while the decoder builds it (then SourceMetaStore.add keeps them). */
 export class FieldTable {
-  readonly entries: Array<string | number | Comments | number[] | undefined>;
-  count = 0;
-  private index: Map<string, number> | undefined = undefined;
+  // Declared, set once in the constructor (see the note above SField in syntax.ts).
+  declare readonly entries: Array<string | number | Comments | number[] | undefined>;
+  declare count: number;
+  private declare index: Map<string, number> | undefined;
 
   /** `size`: at most how many distinct fields will be added. */
   constructor(size: number) {
     this.entries = new Array(size * TABLE_STRIDE);
+    this.count = 0;
+    this.index = undefined;
   }
 
   /** The index of field `name`, or -1. */
@@ -341,13 +344,17 @@ interface NodeMetaExtra {
  * keySpanOf read the store directly.
  */
 export class SourceNodeMeta implements NodeMeta {
-  private extra: NodeMetaExtra | undefined = undefined;
+  // Declared, set once in the constructor (see the note above SField in syntax.ts).
+  private declare readonly ints: Int32Array;
+  private declare readonly pos: number;
+  private declare extra: NodeMetaExtra | undefined;
 
   /** Made by SourceMetaStore.add. */
-  constructor(
-    private readonly ints: Int32Array,
-    private readonly pos: number,
-  ) {}
+  constructor(ints: Int32Array, pos: number) {
+    this.ints = ints;
+    this.pos = pos;
+    this.extra = undefined;
+  }
 
   get span(): Span {
     const x = (this.extra ??= {});

@@ -14,21 +14,32 @@ import type { SourceFile, Span } from './source.js';
 
 export type SyntaxNode = SMessage | SList | SScalar;
 
+// The node classes declare their fields and set each once in the constructor: with class-field initialisers (or
+// TypeScript parameter properties) every field of the millions of nodes of a large file is first defined as
+// `undefined`, then set.
+
 export class SField {
-  comments: Comments | undefined = undefined;
-  /**
-   * @param keyStart,keyEnd the name's offsets
-   * @param start,end the whole field's offsets (name and value); start is nearly always keyStart
-   */
-  constructor(
-    readonly name: string,
-    readonly value: SyntaxNode,
-    readonly src: SourceFile,
-    readonly keyStart: number,
-    readonly keyEnd: number,
-    readonly start: number,
-    readonly end: number,
-  ) {}
+  declare readonly name: string;
+  declare readonly value: SyntaxNode;
+  declare readonly src: SourceFile;
+  /** The name's offsets. */
+  declare readonly keyStart: number;
+  declare readonly keyEnd: number;
+  /** The whole field's offsets (name and value); start is nearly always keyStart. */
+  declare readonly start: number;
+  declare readonly end: number;
+  declare comments: Comments | undefined;
+
+  constructor(name: string, value: SyntaxNode, src: SourceFile, keyStart: number, keyEnd: number, start: number, end: number) {
+    this.name = name;
+    this.value = value;
+    this.src = src;
+    this.keyStart = keyStart;
+    this.keyEnd = keyEnd;
+    this.start = start;
+    this.end = end;
+    this.comments = undefined;
+  }
 
   get keySpan(): Span {
     return this.src.span(this.keyStart, this.keyEnd);
@@ -48,15 +59,22 @@ export class SField {
 }
 
 export class SMessage {
-  readonly kind = 'message' as const;
+  declare readonly kind: 'message';
+  declare fields: SField[];
+  declare readonly src: SourceFile;
+  declare readonly start: number;
+  declare readonly end: number;
   /** Comments after the last field, before the closing brace / end of the mapping. */
-  trailingComments: string[] | undefined = undefined;
-  constructor(
-    public fields: SField[],
-    readonly src: SourceFile,
-    readonly start: number,
-    readonly end: number,
-  ) {}
+  declare trailingComments: string[] | undefined;
+
+  constructor(fields: SField[], src: SourceFile, start: number, end: number) {
+    this.kind = 'message';
+    this.fields = fields;
+    this.src = src;
+    this.start = start;
+    this.end = end;
+    this.trailingComments = undefined;
+  }
 
   get span(): Span {
     return this.src.span(this.start, this.end);
@@ -71,13 +89,19 @@ export class SMessage {
 }
 
 export class SList {
-  readonly kind = 'list' as const;
-  constructor(
-    public items: SyntaxNode[],
-    readonly src: SourceFile,
-    readonly start: number,
-    readonly end: number,
-  ) {}
+  declare readonly kind: 'list';
+  declare items: SyntaxNode[];
+  declare readonly src: SourceFile;
+  declare readonly start: number;
+  declare readonly end: number;
+
+  constructor(items: SyntaxNode[], src: SourceFile, start: number, end: number) {
+    this.kind = 'list';
+    this.items = items;
+    this.src = src;
+    this.start = start;
+    this.end = end;
+  }
 
   get span(): Span {
     return this.src.span(this.start, this.end);
@@ -95,15 +119,23 @@ export class SList {
 export type ScalarStyle = 'string' | 'number' | 'bool' | 'null' | 'bare';
 
 export class SScalar {
-  readonly kind = 'scalar' as const;
-  constructor(
-    readonly style: ScalarStyle,
-    readonly value: string | number | boolean | null,
-    readonly raw: string,
-    readonly src: SourceFile,
-    readonly start: number,
-    readonly end: number,
-  ) {}
+  declare readonly kind: 'scalar';
+  declare readonly style: ScalarStyle;
+  declare readonly value: string | number | boolean | null;
+  declare readonly raw: string;
+  declare readonly src: SourceFile;
+  declare readonly start: number;
+  declare readonly end: number;
+
+  constructor(style: ScalarStyle, value: string | number | boolean | null, raw: string, src: SourceFile, start: number, end: number) {
+    this.kind = 'scalar';
+    this.style = style;
+    this.value = value;
+    this.raw = raw;
+    this.src = src;
+    this.start = start;
+    this.end = end;
+  }
 
   get span(): Span {
     return this.src.span(this.start, this.end);
