@@ -19,6 +19,7 @@ import { RouteCompiler } from './route-runtime.js';
 import type { ListenerRouter, RouterFactory } from './routing.js';
 import { statSafe, type Counter, type Histogram, type StatsStore } from './stats.js';
 import { createHostPool, type HostPool, type UpstreamClientKind } from './upstream-pool.js';
+import { clusterTls, upstreamTlsOptions, UpstreamTlsError, type UpstreamTlsOptions } from '../upstream/upstream-tls.js';
 import { compilePathNormalizer, type PathNormalizer } from './normalize-path.js';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -123,15 +124,22 @@ export class ClusterRuntime {
   readonly http2: boolean;
   readonly connectTimeoutMs: number;
   readonly maxConnections: number | undefined;
+  /** TLS client options from the cluster's transport_socket, read once (files included) per cluster. */
+  readonly tls: UpstreamTlsOptions | undefined;
+  private readonly tlsKey: string;
 
   constructor(
     readonly name: string,
     public upstream: UpstreamCluster,
     private readonly store: StatsStore,
     private readonly client: UpstreamClientKind,
+    baseDir: string,
   ) {
     const cfg = upstream.config;
     this.http2 = cfg.http2_protocol_options !== undefined;
+    const tlsCtx = clusterTls(cfg);
+    this.tlsKey = tlsCtx === undefined ? '' : JSON.stringify(tlsCtx);
+    this.tls = tlsCtx === undefined ? undefined : upstreamTlsOptions(tlsCtx, baseDir, this.http2 ? ['h2'] : ['http/1.1']);
     this.connectTimeoutMs = cfg.connect_timeout !== undefined ? durationToMs(cfg.connect_timeout) : DEFAULT_CONNECT_TIMEOUT_MS;
     const th = cfg.circuit_breakers?.thresholds?.find((t) => (t.priority ?? 'DEFAULT') === 'DEFAULT');
     this.maxConnections = th?.max_connections;
@@ -166,7 +174,12 @@ export class ClusterRuntime {
   /** Same transport settings: pools can be kept across a reload. */
   compatible(cfg: Cluster): boolean {
     const timeout = cfg.connect_timeout !== undefined ? durationToMs(cfg.connect_timeout) : DEFAULT_CONNECT_TIMEOUT_MS;
-    return (cfg.http2_protocol_options !== undefined) === this.http2 && timeout === this.connectTimeoutMs;
+    const tlsCtx = clusterTls(cfg);
+    return (
+      (cfg.http2_protocol_options !== undefined) === this.http2 &&
+      timeout === this.connectTimeoutMs &&
+      (tlsCtx === undefined ? '' : JSON.stringify(tlsCtx)) === this.tlsKey
+    );
   }
 
   codeCounter(status: number): Counter {
@@ -189,6 +202,7 @@ export class ClusterRuntime {
         http2: this.http2,
         connectTimeoutMs: this.connectTimeoutMs,
         maxConnections: this.maxConnections,
+        ...(this.tls !== undefined ? { tls: this.tls } : {}),
         events: {
           onConnect: () => {
             s.cx_total.value++;
@@ -344,7 +358,7 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
       clusters.set(uc.name, prev);
     } else {
       if (prev !== undefined) retired.push(prev);
-      clusters.set(uc.name, new ClusterRuntime(uc.name, uc, d.store, d.client));
+      clusters.set(uc.name, new ClusterRuntime(uc.name, uc, d.store, d.client, d.baseDir));
     }
   }
   for (const [name, prev] of d.previous ?? []) if (!clusters.has(name)) retired.push(prev);
@@ -357,7 +371,15 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
     resolveCluster(name) {
       const uc = d.lookupCluster(name);
       if (uc === undefined) return undefined;
-      const rt = new ClusterRuntime(name, uc, d.store, d.client);
+      let rt: ClusterRuntime;
+      try {
+        rt = new ClusterRuntime(name, uc, d.store, d.client, d.baseDir);
+      } catch (err) {
+        // A cluster from discovery whose TLS files cannot be read has no usable hosts (Envoy: transport socket not
+        // ready); its requests get the no-cluster answer instead of plaintext to a TLS port.
+        if (err instanceof UpstreamTlsError) return undefined;
+        throw err;
+      }
       clusters.set(name, rt);
       return rt;
     },

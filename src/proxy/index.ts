@@ -126,6 +126,7 @@ class Proxy implements RunningProxy {
       clock: { now: () => performance.now() },
       ...(this.opts.mapEndpoint ? { mapEndpoint: this.opts.mapEndpoint } : {}),
       ...(this.opts.dnsServers ? { dnsServers: this.opts.dnsServers } : {}),
+      baseDir: this.opts.baseDir ?? process.cwd(),
       log,
     };
     this.cm = await (this.opts.clusterManagerFactory ?? defaultClusterManager)(config, cmOpts);

@@ -4,8 +4,10 @@
  * undici's Pool/H2CClient (default) and node's own http.Agent.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { Duplex, Readable } from 'node:stream';
 import { Pool, H2CClient, type Dispatcher } from 'undici';
+import type { UpstreamTlsOptions } from '../upstream/upstream-tls.js';
 import { copyResponseHeaders, responseHeadersFromRaw, type OutHeaders } from './headers.js';
 
 export type UpstreamErrorKind = 'connect-failure' | 'connect-timeout' | 'reset' | 'termination' | 'protocol' | 'aborted';
@@ -53,19 +55,23 @@ export interface PoolOptions {
   http2: boolean;
   connectTimeoutMs: number;
   maxConnections?: number;
+  /** The cluster's UpstreamTlsContext as client options: TLS to every host of the pool. */
+  tls?: UpstreamTlsOptions;
   events: PoolEvents;
 }
 
 export type UpstreamClientKind = 'undici' | 'node';
 
 export function createHostPool(kind: UpstreamClientKind, opts: PoolOptions): HostPool {
-  if (opts.http2) return new UndiciPool(opts);
+  if (opts.http2 || opts.tls !== undefined) return new UndiciPool(opts);
   return kind === 'node' ? new NodeAgentPool(opts) : new UndiciPool(opts);
 }
 
 /** The kind of failure behind an upstream error (undici codes and socket errno names). */
 export function classifyError(err: Error & { code?: string }): UpstreamErrorKind {
   const code = err.code ?? '';
+  // A failed TLS handshake (certificate not trusted, name mismatch, protocol alert) is a connection failure to Envoy.
+  if (TLS_FAILURE.test(code) || err.name === 'UpstreamTlsError') return 'connect-failure';
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
       return 'connect-timeout';
@@ -94,10 +100,12 @@ export function classifyError(err: Error & { code?: string }): UpstreamErrorKind
   }
 }
 
+const TLS_FAILURE = /^(ERR_SSL_|ERR_TLS_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|CERT_|EPROTO$)/;
+
 class UndiciPool implements HostPool {
   private readonly dispatcher: Dispatcher;
   constructor(opts: PoolOptions) {
-    const origin = `http://${opts.ip.includes(':') ? `[${opts.ip}]` : opts.ip}:${opts.port}`;
+    const origin = `${opts.tls ? 'https' : 'http'}://${opts.ip.includes(':') ? `[${opts.ip}]` : opts.ip}:${opts.port}`;
     const common = {
       connectTimeout: opts.connectTimeoutMs,
       // The route timeout governs; undici's own 300 s timers would only fire after it.
@@ -106,9 +114,19 @@ class UndiciPool implements HostPool {
       keepAliveTimeout: 60_000,
       keepAliveMaxTimeout: 600_000,
     };
-    this.dispatcher = opts.http2
-      ? new H2CClient(origin, common)
-      : new Pool(origin, { ...common, connections: opts.maxConnections ?? null, pipelining: 1 });
+    this.dispatcher =
+      opts.tls !== undefined
+        ? // TLS: undici offers h2 by ALPN only with allowH2; an HTTP/2 cluster gets one multiplexed connection per host.
+          new Pool(origin, {
+            ...common,
+            connect: { ...opts.tls, timeout: opts.connectTimeoutMs },
+            allowH2: opts.http2,
+            connections: opts.http2 ? 1 : (opts.maxConnections ?? null),
+            pipelining: opts.http2 ? 100 : 1,
+          })
+        : opts.http2
+          ? new H2CClient(origin, common)
+          : new Pool(origin, { ...common, connections: opts.maxConnections ?? null, pipelining: 1 });
     const ev = opts.events;
     this.dispatcher.on('connect', () => ev.onConnect());
     this.dispatcher.on('disconnect', () => ev.onDisconnect());

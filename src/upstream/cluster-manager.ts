@@ -11,6 +11,7 @@ import { HostSet, hostsFromCluster } from '../balancer/host-set.js';
 import { createBalancer } from '../balancer/index.js';
 import { CircuitBreaker, breakerLimits } from './circuit-breaker.js';
 import { OutlierDetector, outlierSettings, type OutlierSettings } from './outlier-detector.js';
+import { clusterTls, upstreamTlsOptions, type UpstreamTlsOptions } from './upstream-tls.js';
 import { HealthChecker } from './health-checker.js';
 import { realTimers, type Timers } from './timers.js';
 import type { BreakerResource, ClusterManager, ClusterManagerOptions, UpstreamCluster, UpstreamOutcome } from './types.js';
@@ -196,11 +197,26 @@ export class ManagedCluster implements UpstreamCluster {
     });
   }
 
+  /** Health checks reach a TLS cluster's hosts over TLS too; unreadable TLS files leave them plain (and logged): the
+   * proxy refuses such a cluster anyway. */
+  private healthCheckTls(): UpstreamTlsOptions | undefined {
+    const ctx = clusterTls(this.config);
+    if (ctx === undefined) return undefined;
+    try {
+      return upstreamTlsOptions(ctx, this.deps.opts.baseDir ?? process.cwd(), ['http/1.1']);
+    } catch (err) {
+      this.deps.log(`meshctl: cluster ${this.name}: health checks without TLS: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
   private startHealth(assumeHealthy?: ReadonlySet<Host>): void {
     const checks = this.config.health_checks ?? [];
     if (checks.length === 0 || this.deps.opts.disableHealthChecks) return;
+    const tls = this.healthCheckTls();
     this.healthChecker = new HealthChecker(this.hosts, checks, {
       ...(assumeHealthy ? { assumeHealthy } : {}),
+      ...(tls !== undefined ? { tls } : {}),
       timers: this.deps.timers,
       random: this.deps.opts.random,
       hadTraffic: () => this.hadTraffic,

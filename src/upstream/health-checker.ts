@@ -12,11 +12,13 @@
  * The result is the HostSet's 'active-hc' flag, so the balancer, `/clusters` and `simulate` see it.
  */
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import type { HealthCheck, Int64Range } from '../config/model.js';
 import { durationToMs } from '../config/model.js';
 import type { Host, HostSetView, Random } from '../balancer/types.js';
 import type { TimerHandle, Timers } from './timers.js';
+import type { UpstreamTlsOptions } from './upstream-tls.js';
 
 export interface HealthCheckStats {
   attempt: number;
@@ -42,6 +44,8 @@ export interface HealthCheckerDeps {
    * their first check under the new config instead of starting failed.
    */
   readonly assumeHealthy?: ReadonlySet<Host>;
+  /** The cluster's TLS client options: HTTP checks go over TLS as the cluster's traffic does (Envoy's default). */
+  readonly tls?: UpstreamTlsOptions;
   /** Replace the network probe (tests of the state machine). */
   readonly probe?: (host: Host, hc: HealthCheck, timeoutMs: number) => Promise<CheckResult>;
 }
@@ -112,6 +116,7 @@ class SingleChecker {
   private readonly healthyThreshold: number;
   private readonly unhealthyThreshold: number;
   private readonly agent: http.Agent | undefined;
+  private readonly tls: UpstreamTlsOptions | undefined;
   private closed = false;
   private initial = new Set<Host>();
   private resolveFirst!: () => void;
@@ -136,7 +141,14 @@ class SingleChecker {
     this.healthyThreshold = Math.max(1, hc.healthy_threshold ?? 1);
     this.unhealthyThreshold = Math.max(1, hc.unhealthy_threshold ?? 1);
     // reuse_connection (default true) keeps one connection per host between checks.
-    this.agent = hc.http_health_check && hc.reuse_connection !== false ? new http.Agent({ keepAlive: true, maxSockets: 1 }) : undefined;
+    const tls = deps.tls !== undefined ? { ...deps.tls, ALPNProtocols: ['http/1.1'] } : undefined;
+    this.tls = tls;
+    this.agent =
+      hc.http_health_check && hc.reuse_connection !== false
+        ? tls !== undefined
+          ? new https.Agent({ keepAlive: true, maxSockets: 1, ...tls })
+          : new http.Agent({ keepAlive: true, maxSockets: 1 })
+        : undefined;
     this.firstRound = new Promise((r) => (this.resolveFirst = r));
     this.initial = new Set(hosts.hosts);
     if (this.initial.size === 0) this.resolveFirst();
@@ -198,7 +210,7 @@ class SingleChecker {
     this.stats.attempt++;
     let result: CheckResult;
     try {
-      result = await (this.deps.probe ?? ((h, hc, t) => probe(h, hc, t, this.deps.cluster, this.agent)))(s.host, this.hc, this.timeoutMs);
+      result = await (this.deps.probe ?? ((h, hc, t) => probe(h, hc, t, this.deps.cluster, this.agent, this.tls)))(s.host, this.hc, this.timeoutMs);
     } catch {
       result = 'network-failure';
     }
@@ -258,14 +270,14 @@ export function statusExpected(status: number, ranges: readonly Int64Range[] | u
 }
 
 /** One real check against a host. */
-export function probe(host: Host, hc: HealthCheck, timeoutMs: number, cluster: string, agent?: http.Agent): Promise<CheckResult> {
-  if (hc.http_health_check) return httpProbe(host, hc, timeoutMs, cluster, agent);
+export function probe(host: Host, hc: HealthCheck, timeoutMs: number, cluster: string, agent?: http.Agent, tls?: UpstreamTlsOptions): Promise<CheckResult> {
+  if (hc.http_health_check) return httpProbe(host, hc, timeoutMs, cluster, agent, tls);
   if (hc.tcp_health_check) return tcpProbe(host, hc, timeoutMs);
   // A check with no checker type configured: a plain TCP connect is the least surprising reading.
   return tcpProbe(host, { ...hc, tcp_health_check: {} }, timeoutMs);
 }
 
-function httpProbe(host: Host, hc: HealthCheck, timeoutMs: number, cluster: string, agent?: http.Agent): Promise<CheckResult> {
+function httpProbe(host: Host, hc: HealthCheck, timeoutMs: number, cluster: string, agent?: http.Agent, tls?: UpstreamTlsOptions): Promise<CheckResult> {
   const h = hc.http_health_check!;
   return new Promise((resolve) => {
     let done = false;
@@ -275,7 +287,8 @@ function httpProbe(host: Host, hc: HealthCheck, timeoutMs: number, cluster: stri
       clearTimeout(timer);
       resolve(r);
     };
-    const req = http.request({
+    const req = (tls !== undefined ? https : http).request({
+      ...(tls ?? {}),
       host: host.ip,
       port: host.port,
       method: h.method || 'GET',

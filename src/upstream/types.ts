@@ -45,6 +45,8 @@ export interface ClusterManagerOptions {
   readonly timers?: Timers;
   /** Disable active health checks (e.g. `simulate`, which models health from flags). Default false. */
   readonly disableHealthChecks?: boolean;
+  /** Directory that relative TLS file names (a cluster's transport_socket) resolve against; default the cwd. */
+  readonly baseDir?: string;
 }
 
 export interface ClusterManager {

@@ -1,0 +1,96 @@
+/**
+ * A cluster's UpstreamTlsContext (`transport_socket` on the cluster) as node TLS client options, built once per
+ * cluster and shared by the proxy's connection pools and the active health checker.
+ *
+ * Envoy's semantics, which differ from node's defaults:
+ * - without a `validation_context` the upstream certificate is not verified at all;
+ * - with one, the chain must verify against `trusted_ca`, and the name is checked only against
+ *   `match_subject_alt_names` when that list is given (Envoy never compares the certificate with the SNI by itself);
+ * - SNI is sent only when `sni` is set (never an IP address);
+ * - TLS 1.2 is the minimum and TLS 1.3 the maximum unless `tls_params` says otherwise.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { ConnectionOptions, PeerCertificate, SecureVersion } from 'node:tls';
+import type { Cluster, DataSource, TlsContext, TlsParameters_TlsProtocol } from '../config/model.js';
+
+export class UpstreamTlsError extends Error {}
+
+export type UpstreamTlsOptions = ConnectionOptions & { readonly ALPNProtocols: string[] };
+
+const VERSIONS: Partial<Record<TlsParameters_TlsProtocol, SecureVersion>> = {
+  TLSv1_0: 'TLSv1',
+  TLSv1_1: 'TLSv1.1',
+  TLSv1_2: 'TLSv1.2',
+  TLSv1_3: 'TLSv1.3',
+};
+
+function read(ds: DataSource | undefined, baseDir: string, what: string): Buffer | undefined {
+  if (ds === undefined) return undefined;
+  if (ds.filename) {
+    const p = isAbsolute(ds.filename) ? ds.filename : resolve(baseDir, ds.filename);
+    try {
+      return readFileSync(p);
+    } catch (err) {
+      throw new UpstreamTlsError(`cannot read ${what} ${p}: ${(err as Error).message}`);
+    }
+  }
+  if (ds.inline_string) return Buffer.from(ds.inline_string);
+  if (ds.inline_bytes) return Buffer.from(ds.inline_bytes, 'base64');
+  if (ds.environment_variable) return Buffer.from(process.env[ds.environment_variable] ?? '');
+  return undefined;
+}
+
+/** The names a certificate answers to: DNS, IP and URI subject alternative names. */
+function altNames(cert: PeerCertificate): string[] {
+  return (cert.subjectaltname ?? '')
+    .split(', ')
+    .map((s) => s.replace(/^(DNS|IP Address|URI):/, ''))
+    .filter((s) => s !== '');
+}
+
+/** The cluster's TLS context, when it originates TLS to its hosts. */
+export function clusterTls(cluster: Cluster): TlsContext | undefined {
+  return cluster.transport_socket?.typed_config;
+}
+
+/** Client options for one cluster. `alpn` is what the cluster's protocol needs when the context names none. */
+export function upstreamTlsOptions(ctx: TlsContext, baseDir: string, alpn: readonly string[]): UpstreamTlsOptions {
+  const common = ctx.common_tls_context ?? {};
+  const cert: Buffer[] = [];
+  const key: Buffer[] = [];
+  for (const c of common.tls_certificates ?? []) {
+    const ch = read(c.certificate_chain, baseDir, 'client certificate chain');
+    const k = read(c.private_key, baseDir, 'client private key');
+    if (ch !== undefined) cert.push(ch);
+    if (k !== undefined) key.push(k);
+  }
+  const vc = common.validation_context;
+  const ca = read(vc?.trusted_ca, baseDir, 'trusted CA');
+  const sans = vc?.match_subject_alt_names ?? [];
+  const params = common.tls_params;
+  const opts: UpstreamTlsOptions = {
+    minVersion: VERSIONS[params?.tls_minimum_protocol_version ?? 'TLS_AUTO'] ?? 'TLSv1.2',
+    maxVersion: VERSIONS[params?.tls_maximum_protocol_version ?? 'TLS_AUTO'] ?? 'TLSv1.3',
+    ALPNProtocols: common.alpn_protocols && common.alpn_protocols.length > 0 ? [...common.alpn_protocols] : [...alpn],
+    ...(cert.length > 0 ? { cert } : {}),
+    ...(key.length > 0 ? { key } : {}),
+    ...(ctx.sni ? { servername: ctx.sni } : {}),
+    ...(params?.cipher_suites?.length ? { ciphers: params.cipher_suites.join(':') } : {}),
+    ...(params?.ecdh_curves?.length ? { ecdhCurve: params.ecdh_curves.join(':') } : {}),
+    ...(ca !== undefined
+      ? {
+          ca,
+          rejectUnauthorized: true,
+          checkServerIdentity: (_host: string, peer: PeerCertificate): Error | undefined => {
+            if (sans.length === 0) return undefined;
+            const names = altNames(peer);
+            return sans.some((s) => names.includes(s))
+              ? undefined
+              : new UpstreamTlsError(`certificate names ${names.join(', ') || '(none)'}; match_subject_alt_names expects ${sans.join(', ')}`);
+          },
+        }
+      : { rejectUnauthorized: false }),
+  };
+  return opts;
+}
