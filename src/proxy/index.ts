@@ -13,6 +13,7 @@ import type { RouterFactory } from './routing.js';
 import { StatsStore, type StatsSnapshot } from './stats.js';
 import type { UpstreamClientKind } from './upstream-pool.js';
 import { defaultClusterManager, sharedRouterFactory } from './shared-deps.js';
+import { preflightTls } from './tls.js';
 import { createRandom, randomFromEntropy } from '../balancer/random.js';
 import { envoyHealthFlags } from '../upstream/health-flags.js';
 
@@ -212,6 +213,8 @@ class Proxy implements RunningProxy {
 
   async reload(config: Bootstrap): Promise<void> {
     const log = this.opts.log ?? (() => undefined);
+    // What can fail on the new config's files fails here, while the running config is still untouched.
+    preflightTls(config, this.opts.baseDir ?? process.cwd());
     this.cm.applyConfig(config);
     const old = this.gen;
     const gen = await this.build(config, old.clusters);

@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
-import type { DataSource, FilterChain, HttpConnectionManager_CodecType, TlsContext, TlsParameters_TlsProtocol } from '../config/model.js';
+import type { Bootstrap, DataSource, FilterChain, HttpConnectionManager_CodecType, TlsContext, TlsParameters_TlsProtocol } from '../config/model.js';
 import { resolveDataPath } from './route-runtime.js';
+import { clusterTls, upstreamTlsOptions } from '../upstream/upstream-tls.js';
 
 export class TlsConfigError extends Error {}
 
@@ -115,4 +116,31 @@ export function sniCallback(
       for (const name of n.names) if (name.startsWith('*.') && sn.endsWith(name.slice(1)) && sn.length > name.length - 1) return cb(null, n.ctx);
     cb(null, undefined);
   };
+}
+
+/**
+ * Build every TLS context of `config` (listener chains and clusters) without using them, so a reload whose key, chain
+ * or CA files are unreadable or malformed is refused before anything of the running config changes.
+ */
+export function preflightTls(config: Bootstrap, baseDir: string): void {
+  for (const l of config.static_resources?.listeners ?? []) {
+    for (const fc of l.filter_chains ?? []) {
+      const ctx = chainTls(fc);
+      if (ctx === undefined) continue;
+      try {
+        tls.createSecureContext(secureOptions(ctx, baseDir, 'AUTO'));
+      } catch (err) {
+        throw new TlsConfigError(`listener ${l.name ?? ''}: ${(err as Error).message}`);
+      }
+    }
+  }
+  for (const c of config.static_resources?.clusters ?? []) {
+    const ctx = clusterTls(c);
+    if (ctx === undefined) continue;
+    try {
+      tls.createSecureContext(upstreamTlsOptions(ctx, baseDir, ['http/1.1']));
+    } catch (err) {
+      throw new TlsConfigError(`cluster ${c.name ?? ''}: ${(err as Error).message}`);
+    }
+  }
 }

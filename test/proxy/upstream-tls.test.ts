@@ -187,3 +187,29 @@ test('upstream TLS: verified chain, SAN match, SNI, client certificate, HTTP/2 b
   assert.ok((counters['cluster.wrong-name.upstream_cx_connect_fail'] ?? 0) >= 1, 'a subject alt name mismatch is a connection failure');
   assert.equal(counters['cluster.mtls.upstream_cx_connect_fail'] ?? 0, 0);
 });
+
+test('a reload whose upstream CA file cannot be read is refused before anything changes; the old config keeps serving', async (t) => {
+  if (pki === undefined) return t.skip('openssl not available');
+  const h1Port = (h1.address() as AddressInfo).port;
+  const verified: TlsContext = {
+    common_tls_context: {
+      tls_certificates: [{ certificate_chain: { filename: 'client.crt' }, private_key: { filename: 'client.key' } }],
+      validation_context: { trusted_ca: { filename: 'ca.crt' } },
+    },
+  };
+  const p = await startProxy(config({ clusters: [tlsCluster('api', h1Port, verified)], routes: [routeTo('api')] }), { baseDir: pki.dir });
+  try {
+    const port = p.listeners[0]!.port;
+    assert.equal((await get(port, '/before')).status, 200);
+    const broken = config({
+      clusters: [tlsCluster('api', h1Port, { common_tls_context: { ...verified.common_tls_context, validation_context: { trusted_ca: { filename: 'missing-ca.crt' } } } })],
+      routes: [routeTo('api')],
+    });
+    await assert.rejects(p.reload(broken), /cluster api: cannot read trusted CA .*missing-ca\.crt/);
+    const after = await get(port, '/after');
+    assert.equal(after.status, 200, after.body);
+    assert.equal(p.config().static_resources?.clusters?.[0]?.transport_socket?.typed_config?.common_tls_context?.validation_context?.trusted_ca?.filename, 'ca.crt');
+  } finally {
+    await p.close(0);
+  }
+});
