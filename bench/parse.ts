@@ -3,9 +3,14 @@
  * 100 clusters, one route per cluster), writes each in every format, and times parseConfig on that text and
  * emitConfig to every output format. Prints a markdown table (median of several runs after a warm-up).
  *
- *   npx tsc -p . && node dist/bench/parse.js [--sizes 100,1000,10000] [--runs 5] [--wall]
+ *   npx tsc -p . && node dist/bench/parse.js [--sizes 100,1000,10000] [--runs 5] [--wall] [--write]
+ *
+ * `--write` puts the table (with the command, date and load average) into docs/BENCHMARKS.md under
+ * `<!-- bench:parse -->`, replacing that section's text: notes about the figures are written by hand after it.
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { writeBenchSection } from './bench-doc.js';
 import { parseConfig } from '../src/config/index.js';
 import { emitConfig } from '../src/config/convert.js';
 import type { Bootstrap, Cluster, Listener, OutputFormat } from '../src/config/model.js';
@@ -107,7 +112,16 @@ const INPUTS: Array<{ label: string; to: 'textproto' | 'yaml' | 'json' | 'envoy'
 const OUTPUTS: OutputFormat[] = ['textproto', 'yaml', 'json', 'envoy'];
 
 // rows are printed as they are measured: a 10,000-cluster run takes a while
-const rows = { push: (line: string): void => void process.stdout.write(line + '\n') };
+const WRITE = process.argv.includes('--write');
+const table: string[] = [];
+const loads: number[] = [];
+const rows = {
+  push: (line: string): void => {
+    table.push(line);
+    loads.push(loadavg()[0]!);
+    process.stdout.write(line + '\n');
+  },
+};
 rows.push(`| clusters | input format | input size | parse (ms) | parse µs/cluster | ${OUTPUTS.map((o) => `emit ${o} (ms)`).join(' | ')} |`);
 rows.push(`|---:|---|---:|---:|---:|${OUTPUTS.map(() => '---:').join('|')}|`);
 for (const n of SIZES) {
@@ -134,3 +148,39 @@ for (const n of SIZES) {
 process.stdout.write(
   `\nnode ${process.version}, ${process.platform}/${process.arch}; ${WALL ? 'wall' : 'process CPU'} time, median of ${RUNS} runs after one warm-up (at most 5 at 10,000 clusters).\n`,
 );
+
+/** Lines longer than `width` broken at spaces (the table rows, which must stay whole, are not touched). */
+function wrap(text: string, width: number): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      if (line.startsWith('|') || line.length <= width) return line;
+      const out: string[] = [];
+      let cur = '';
+      for (const word of line.split(' ')) {
+        if (cur !== '' && cur.length + 1 + word.length > width) {
+          out.push(cur);
+          cur = word;
+        } else cur = cur === '' ? word : `${cur} ${word}`;
+      }
+      if (cur !== '') out.push(cur);
+      return out.join('\n');
+    })
+    .join('\n');
+}
+
+if (WRITE) {
+  const args = process.argv.slice(2).filter((a) => a !== '--write');
+  const now = new Date();
+  const body = [
+    `Command: \`npx tsc -p . && node dist/bench/parse.js${args.length > 0 ? ' ' + args.join(' ') : ''}\` (${now.toISOString().slice(0, 10)} ` +
+      `${now.toISOString().slice(11, 16)} UTC, Node ${process.version}; load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} ` +
+      `during the run on the shared machine). Figures are **${WALL ? 'wall' : 'process CPU'} time**, median of ${RUNS} runs after a warm-up ` +
+      `(at most 5 at 10,000 clusters${WALL ? '' : '; `--wall` measures wall time instead'}). Each config has N clusters (two endpoints each), one ` +
+      'listener per 100 clusters and one route per cluster. "parse" is `parseConfig` on the text in that format; "emit X" is `emitConfig` of ' +
+      'the parsed model (with its source metadata) to format X.',
+    '',
+    ...table,
+  ].join('\n');
+  writeBenchSection('parse', wrap(body, 120));
+}
