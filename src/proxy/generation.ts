@@ -19,7 +19,8 @@ import { RouteCompiler } from './route-runtime.js';
 import type { ListenerRouter, RouterFactory } from './routing.js';
 import { statSafe, type Counter, type Histogram, type StatsStore } from './stats.js';
 import { createHostPool, type HostPool, type UpstreamClientKind } from './upstream-pool.js';
-import { clusterTls, upstreamTlsOptions, UpstreamTlsError, type UpstreamTlsOptions } from '../upstream/upstream-tls.js';
+import { clusterTls, upstreamTlsOptions, type UpstreamTlsOptions } from '../upstream/upstream-tls.js';
+import { DataSourceError } from '../config/data-source.js';
 import { compilePathNormalizer, type PathNormalizer } from './normalize-path.js';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -377,7 +378,7 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
       } catch (err) {
         // A cluster from discovery whose TLS files cannot be read has no usable hosts (Envoy: transport socket not
         // ready); its requests get the no-cluster answer instead of plaintext to a TLS port.
-        if (err instanceof UpstreamTlsError) return undefined;
+        if (err instanceof DataSourceError) return undefined;
         throw err;
       }
       clusters.set(name, rt);

@@ -3,8 +3,7 @@
  * rewrites, header mutations, timeout, retry policy, direct response and redirect. The request path reads these
  * prebuilt fields; `null` means "nothing to do".
  */
-import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { readDataSource } from '../config/data-source.js';
 import {
   durationToMs,
   type ClusterWeight,
@@ -130,15 +129,7 @@ export class RouteCompiler {
   }
 
   private dataSource(ds: DataSource | undefined): Buffer {
-    if (ds === undefined) return Buffer.alloc(0);
-    if (ds.inline_string !== undefined) return Buffer.from(ds.inline_string);
-    if (ds.inline_bytes !== undefined) return Buffer.from(ds.inline_bytes, 'base64');
-    if (ds.filename !== undefined) {
-      const p = isAbsolute(ds.filename) ? ds.filename : resolve(this.baseDir, ds.filename);
-      return readFileSync(p);
-    }
-    if (ds.environment_variable !== undefined) return Buffer.from(process.env[ds.environment_variable] ?? '');
-    return Buffer.alloc(0);
+    return readDataSource(ds, this.baseDir, 'direct response body') ?? Buffer.alloc(0);
   }
 }
 
@@ -178,6 +169,4 @@ export function redirectTarget(
   return { status: REDIRECT_CODES[r.response_code ?? 'MOVED_PERMANENTLY'] ?? 301, location: `${newScheme}://${host}${p}${query}` };
 }
 
-export function resolveDataPath(baseDir: string, file: string): string {
-  return isAbsolute(file) ? file : resolve(baseDir, file);
-}
+export { resolveDataPath } from '../config/data-source.js';

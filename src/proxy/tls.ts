@@ -3,10 +3,9 @@
  * environment), TLS 1.2 minimum unless the config says otherwise, ALPN per codec, client certificates, and SNI
  * selection across filter chains.
  */
-import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import type { Bootstrap, DataSource, FilterChain, HttpConnectionManager_CodecType, TlsContext, TlsParameters_TlsProtocol } from '../config/model.js';
-import { resolveDataPath } from './route-runtime.js';
+import { readDataSource as readSource } from '../config/data-source.js';
 import { clusterTls, upstreamTlsOptions } from '../upstream/upstream-tls.js';
 
 export class TlsConfigError extends Error {}
@@ -17,22 +16,6 @@ const VERSIONS: Partial<Record<TlsParameters_TlsProtocol, tls.SecureVersion>> = 
   TLSv1_2: 'TLSv1.2',
   TLSv1_3: 'TLSv1.3',
 };
-
-function readSource(ds: DataSource | undefined, baseDir: string, what: string): Buffer | undefined {
-  if (ds === undefined) return undefined;
-  if (ds.filename) {
-    const p = resolveDataPath(baseDir, ds.filename);
-    try {
-      return readFileSync(p);
-    } catch (err) {
-      throw new TlsConfigError(`cannot read ${what} ${p}: ${(err as Error).message}`);
-    }
-  }
-  if (ds.inline_string) return Buffer.from(ds.inline_string);
-  if (ds.inline_bytes) return Buffer.from(ds.inline_bytes, 'base64');
-  if (ds.environment_variable) return Buffer.from(process.env[ds.environment_variable] ?? '');
-  return undefined;
-}
 
 /** The article's dialect names (`certificate_key_file`, `certificate_chain_file`) when the model kept them unmodeled. */
 function dialectFile(ctx: TlsContext, key: string): DataSource | undefined {

@@ -9,11 +9,11 @@
  * - SNI is sent only when `sni` is set (never an IP address);
  * - TLS 1.2 is the minimum and TLS 1.3 the maximum unless `tls_params` says otherwise.
  */
-import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import type { ConnectionOptions, PeerCertificate, SecureVersion } from 'node:tls';
-import type { Cluster, DataSource, TlsContext, TlsParameters_TlsProtocol } from '../config/model.js';
+import { readDataSource as read } from '../config/data-source.js';
+import type { Cluster, TlsContext, TlsParameters_TlsProtocol } from '../config/model.js';
 
+/** A certificate that does not name what `match_subject_alt_names` asks for. */
 export class UpstreamTlsError extends Error {}
 
 export type UpstreamTlsOptions = ConnectionOptions & { readonly ALPNProtocols: string[] };
@@ -24,22 +24,6 @@ const VERSIONS: Partial<Record<TlsParameters_TlsProtocol, SecureVersion>> = {
   TLSv1_2: 'TLSv1.2',
   TLSv1_3: 'TLSv1.3',
 };
-
-function read(ds: DataSource | undefined, baseDir: string, what: string): Buffer | undefined {
-  if (ds === undefined) return undefined;
-  if (ds.filename) {
-    const p = isAbsolute(ds.filename) ? ds.filename : resolve(baseDir, ds.filename);
-    try {
-      return readFileSync(p);
-    } catch (err) {
-      throw new UpstreamTlsError(`cannot read ${what} ${p}: ${(err as Error).message}`);
-    }
-  }
-  if (ds.inline_string) return Buffer.from(ds.inline_string);
-  if (ds.inline_bytes) return Buffer.from(ds.inline_bytes, 'base64');
-  if (ds.environment_variable) return Buffer.from(process.env[ds.environment_variable] ?? '');
-  return undefined;
-}
 
 /** The names a certificate answers to: DNS, IP and URI subject alternative names. */
 function altNames(cert: PeerCertificate): string[] {
