@@ -1,6 +1,7 @@
 /** Routes and virtual hosts that no request can reach. */
 import { spanOf } from '../../config/model-base.js';
 import type { RouteMatch } from '../../config/model.js';
+import type { Span } from '../../config/source.js';
 import { defineRule } from '../rule.js';
 
 /** A match with criteria beyond the path (headers, query parameters, gRPC) matches only some requests for its path. */
@@ -51,9 +52,10 @@ export const shadowedRoute = defineRule({
           const name = routes[n]!.name;
           return name ? `\`${name}\` (#${n + 1})` : `#${n + 1}`;
         };
-        const at = spanOf(route, 'match');
+        // Spans are built from the parser's offsets when asked for: only for a route that is reported.
+        const at = (): Span | undefined => spanOf(route, 'match');
         if (catchAll !== undefined) {
-          ctx.report({ messageId: 'catchAll', data: { earlier: label(catchAll) }, at, hint: 'move the catch-all route to the end of the list' });
+          ctx.report({ messageId: 'catchAll', data: { earlier: label(catchAll) }, at: at(), hint: 'move the catch-all route to the end of the list' });
           return;
         }
         const cs = m.case_sensitive !== false;
@@ -82,7 +84,7 @@ export const shadowedRoute = defineRule({
             }
           }
           if (by !== undefined) {
-            ctx.report({ messageId: 'shadowed', data: { earlier: label(by), by: byText }, at, hint: 'put the more specific route first' });
+            ctx.report({ messageId: 'shadowed', data: { earlier: label(by), by: byText }, at: at(), hint: 'put the more specific route first' });
             return;
           }
         }

@@ -246,14 +246,15 @@ export const invalidDomain = defineRule({
         continue;
       }
       domains.forEach((d, i) => {
-        const at = spanOf(vh, 'domains', i);
-        if (d === '') ctx.report({ messageId: 'empty', at });
-        else if (/[\s\x00-\x1f\x7f]/.test(d)) ctx.report({ messageId: 'chars', data: { domain: d }, at });
+        // Spans are built from the parser's offsets when asked for: only for a domain that is reported.
+        const at = (): Span | undefined => spanOf(vh, 'domains', i);
+        if (d === '') ctx.report({ messageId: 'empty', at: at() });
+        else if (/[\s\x00-\x1f\x7f]/.test(d)) ctx.report({ messageId: 'chars', data: { domain: d }, at: at() });
         else if (d !== '*') {
           // Envoy looks at a leading `*` first (suffix wildcard), then a trailing one; any other `*` is literal.
           const inner = d.startsWith('*') ? d.slice(1) : d.endsWith('*') ? d.slice(0, -1) : d;
           if (inner.includes('*')) {
-            ctx.report({ messageId: 'middle', data: { domain: d }, at, severity: 'warning', hint: 'use `*.example.com` or `example.*`' });
+            ctx.report({ messageId: 'middle', data: { domain: d }, at: at(), severity: 'warning', hint: 'use `*.example.com` or `example.*`' });
           }
         }
       });

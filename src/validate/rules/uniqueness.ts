@@ -1,6 +1,7 @@
 /** Names and keys that Envoy requires to be unique. Each check is one map pass: the second occurrence is reported,
  * pointing back at the first. */
 import { spanOf } from '../../config/model-base.js';
+import type { VirtualHost } from '../../config/model.js';
 import type { Span } from '../../config/source.js';
 import { defineRule, type RuleContext } from '../rule.js';
 
@@ -93,23 +94,24 @@ export const duplicateDomain = defineRule({
   },
   check(ctx) {
     for (const { rc } of ctx.index.routeConfigs) {
-      const seen = new Map<string, { vh: string; domain: string; span: Span | undefined }>();
+      // The first virtual host and index of each domain; spans only for what is reported (the parser builds them
+      // from offsets when asked).
+      const seen = new Map<string, { vh: VirtualHost; domain: string; index: number }>();
       for (const vh of rc.virtual_hosts ?? []) {
         (vh.domains ?? []).forEach((d, i) => {
           // Envoy compares domains lowercased.
           const key = d.toLowerCase();
           const first = seen.get(key);
-          const span = spanOf(vh, 'domains', i);
           if (first === undefined) {
-            seen.set(key, { vh: vh.name ?? '', domain: d, span });
+            seen.set(key, { vh, domain: d, index: i });
             return;
           }
           ctx.report({
             messageId: key === '*' ? 'wildcard' : 'duplicate',
-            data: { domain: d, first: first.vh },
-            at: span,
+            data: { domain: d, first: first.vh.name ?? '' },
+            at: spanOf(vh, 'domains', i),
             hint: 'each domain may select only one virtual host; remove one of them',
-            related: [{ message: `\`${first.domain}\` first appears here`, span: first.span }],
+            related: [{ message: `\`${first.domain}\` first appears here`, span: spanOf(first.vh, 'domains', first.index) }],
           });
         });
       }
