@@ -1,8 +1,7 @@
 /** Names and keys that Envoy requires to be unique. Each check is one map pass: the second occurrence is reported,
  * pointing back at the first. */
 import { spanOf } from '../../config/model-base.js';
-import type { VirtualHost } from '../../config/model.js';
-import type { Span } from '../../config/source.js';
+import type { Listener, VirtualHost } from '../../config/model.js';
 import { defineRule, type RuleContext } from '../rule.js';
 
 interface Named {
@@ -128,7 +127,7 @@ export const duplicateListenerAddress = defineRule({
     duplicate: 'listener `{{name}}` binds {{address}}, which listener `{{first}}` already binds',
   },
   check(ctx) {
-    const seen = new Map<string, { name: string; span: Span | undefined }>();
+    const seen = new Map<string, Listener>();
     for (const l of ctx.index.listeners) {
       const sa = l.address?.socket_address;
       let key: string;
@@ -144,18 +143,17 @@ export const duplicateListenerAddress = defineRule({
         shown = l.address.pipe.path;
         key = `pipe ${shown}`;
       } else continue;
-      const span = spanOf(l, 'address');
       const first = seen.get(key);
       if (first === undefined) {
-        seen.set(key, { name: l.name ?? '', span });
+        seen.set(key, l);
         continue;
       }
       ctx.report({
         messageId: 'duplicate',
-        data: { name: l.name ?? '', address: shown, first: first.name },
-        at: span,
+        data: { name: l.name ?? '', address: shown, first: first.name ?? '' },
+        at: spanOf(l, 'address'),
         hint: 'give each listener its own port',
-        related: [{ message: `\`${shown}\` is first bound here`, span: first.span }],
+        related: [{ message: `\`${shown}\` is first bound here`, span: spanOf(first, 'address') }],
       });
     }
   },
