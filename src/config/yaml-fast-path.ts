@@ -358,7 +358,7 @@ class FastParser implements Rereader {
     PLAIN_KEY_RE.lastIndex = this.pos;
     if (!PLAIN_KEY_RE.test(this.text)) throw GIVE_UP;
     const k = this.text.slice(this.pos, PLAIN_KEY_RE.lastIndex);
-    if (NULL_RE.test(k) || BOOL_RE.test(k)) throw GIVE_UP;
+    if (nullOrBool(k)) throw GIVE_UP;
     this.pos += k.length;
     return k;
   }
@@ -488,7 +488,7 @@ class FastParser implements Rereader {
             PLAIN_KEY_RE.lastIndex = ks;
             if (!PLAIN_KEY_RE.test(t)) throw GIVE_UP;
             name = t.slice(ks, PLAIN_KEY_RE.lastIndex);
-            if (NULL_RE.test(name) || BOOL_RE.test(name)) throw GIVE_UP;
+            if (nullOrBool(name)) throw GIVE_UP;
             this.pos += name.length;
           }
           const ke = this.pos;
@@ -568,6 +568,12 @@ const ESCAPES: Record<string, string> = {
   t: '\t',
   '0': '\0',
 };
+
+/** A plain key that YAML reads as null or a boolean (only keys starting with n, N, t, T, f or F can be). */
+function nullOrBool(k: string): boolean {
+  const c = k.charCodeAt(0) | 0x20;
+  return (c === 0x6e || c === 0x74 || c === 0x66) && (NULL_RE.test(k) || BOOL_RE.test(k));
+}
 
 function isSeqIndicator(t: string, i: number): boolean {
   const n = t.charCodeAt(i + 1);
