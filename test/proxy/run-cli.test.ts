@@ -158,6 +158,7 @@ test('reload with a bad and then a good config while requests flow: zero failed 
   const file = tempFile('reload.yaml', yamlConfig({}));
   const { cli, port } = await startRun([file]);
   let failed = 0;
+  const reasons: string[] = [];
   let sawNew = false;
   let stop = false;
   let sent = 0;
@@ -167,10 +168,14 @@ test('reload with a bad and then a good config while requests flow: zero failed 
       sent++;
       try {
         const r = await get(port, `/load/${i}`);
-        if (r.status !== 200) failed++;
+        if (r.status !== 200) {
+          failed++;
+          if (reasons.length < 5) reasons.push(`${r.status} ${r.body.slice(0, 120)}`);
+        }
         if (r.headers['x-generation'] === 'two') sawNew = true;
-      } catch {
+      } catch (err) {
         failed++;
+        if (reasons.length < 5) reasons.push(String(err));
       }
     }
   };
@@ -193,7 +198,7 @@ test('reload with a bad and then a good config while requests flow: zero failed 
   stop = true;
   await load;
   assert.ok(sent > 50, `only ${sent} requests were sent`);
-  assert.equal(failed, 0);
+  assert.equal(failed, 0, `${failed} of ${sent} failed; first: ${reasons.join(' | ')}; proxy log: ${cli.stderr().slice(-600)}`);
   assert.equal(sawNew, true);
   cli.child.kill('SIGTERM');
   assert.equal(await cli.exit(), 0);
