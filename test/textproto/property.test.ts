@@ -148,8 +148,9 @@ class Printer {
       const mode = this.r();
       if (ch === q || ch === '\\') body += '\\' + ch;
       else if (ch === '\n') body += '\\n';
-      else if (mode < 0.15 && c < 0x100) body += '\\x' + c.toString(16).padStart(2, '0');
-      else if (mode < 0.3 && c < 0x100) body += '\\' + c.toString(8).padStart(3, '0');
+      // \x and octal escapes are bytes, not code points: only ASCII is one byte in the UTF-8 the string holds.
+      else if (mode < 0.15 && c < 0x80) body += '\\x' + c.toString(16).padStart(2, '0');
+      else if (mode < 0.3 && c < 0x80) body += '\\' + c.toString(8).padStart(3, '0');
       else if (mode < 0.45 && c < 0x10000) body += '\\u' + c.toString(16).padStart(4, '0');
       else if (mode < 0.6) body += '\\U' + c.toString(16).padStart(8, '0');
       else if (mode < 0.75 && utf8Bytes && c >= 0x80) {
@@ -307,6 +308,10 @@ function checkNode(source: SourceFile, n: SyntaxNode): void {
   }
 }
 
+// A fixed seed keeps CI deterministic (a failure reproduces from the seed in its report); MESHCTL_FC_SEED picks
+// another, for example `MESHCTL_FC_SEED=$RANDOM npm test` to explore.
+const SEED = Number(process.env.MESHCTL_FC_SEED ?? 20261202);
+
 test('property: a random tree printed in random valid notation reads back the same, with exact spans', () => {
   fc.assert(
     fc.property(trees.message, fc.integer(), (tree, seed) => {
@@ -318,7 +323,7 @@ test('property: a random tree printed in random valid notation reads back the sa
       assert.deepEqual(normalizeNames(stripMessage(r.tree)), normalizeNames(tree), text);
       checkSpans(source, r.tree);
     }),
-    { numRuns: 400 },
+    { numRuns: 400, seed: SEED },
   );
 });
 
@@ -370,6 +375,6 @@ test('property: mutated fixtures never throw; they end in a clean tree or in err
       // With `partial` the recovered tree is always there.
       assert.ok(parseTextproto(source, { partial: true }).tree !== undefined);
     }),
-    { numRuns: 1500 },
+    { numRuns: 1500, seed: SEED + 1 },
   );
 });
