@@ -9,15 +9,24 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 const out = process.env.MESHCTL_SOAK_PROBE;
 if (out) {
   const h = monitorEventLoopDelay({ resolution: 10 });
+  let tick = 0;
   h.enable();
   const timer = setInterval(() => {
     const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
     // Heap figures beside RSS tell a leak (heapUsed keeps climbing) from V8 sizing its spaces for the load (heapTotal
     // and RSS grow, then level off while heapUsed stays in a band).
+    // Every tenth second, with --expose-gc: the heap still live after a full collection, the figure a leak moves.
+    tick++;
+    const gc = (globalThis as { gc?: () => void }).gc;
+    let live: number | undefined;
+    if (gc !== undefined && tick % 10 === 0) {
+      gc();
+      live = process.memoryUsage().heapUsed;
+    }
     const m = process.memoryUsage();
     appendFileSync(
       out,
-      JSON.stringify({ t: Date.now(), p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external }) + '\n',
+      JSON.stringify({ t: Date.now(), p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, live }) + '\n',
     );
     h.reset();
   }, 1000);

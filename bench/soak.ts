@@ -1,7 +1,8 @@
 /**
  * Soak: `meshctl run` at full load for a fixed time with wrk (HTTP/1.1), then h2load (HTTP/2 cleartext, prior
  * knowledge), sampling the proxy process every second: RSS (/proc/PID/status), open file descriptors (/proc/PID/fd)
- * and event-loop delay (bench/soak-probe.ts, loaded into the process with --import). Reports RSS growth after
+ * and event-loop delay plus V8 heap figures (bench/soak-probe.ts, loaded into the process with --import; the proxy runs
+ * with --expose-gc so the probe can read the heap still live after a full collection every 10 s, the figure a leak moves). Reports RSS growth after
  * warm-up, event-loop delay percentiles, load-tool errors and fds before/after into `<!-- bench:soak -->` of
  * docs/BENCHMARKS.md (with --write).
  *
@@ -102,7 +103,7 @@ static_resources:
 const probeFile = join(work, 'probe.jsonl');
 const proxy = spawn(
   process.execPath,
-  ['--import', join(REPO, 'dist', 'bench', 'soak-probe.js'), join(REPO, 'bin', 'meshctl'), 'run', configPath, '--no-access-log', '--no-watch'],
+  ['--expose-gc', '--import', join(REPO, 'dist', 'bench', 'soak-probe.js'), join(REPO, 'bin', 'meshctl'), 'run', configPath, '--no-access-log', '--no-watch'],
   { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MESHCTL_SOAK_PROBE: probeFile } },
 );
 children.push(proxy);
@@ -202,7 +203,7 @@ const probe = existsSync(probeFile)
   ? readFileSync(probeFile, 'utf8')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { t: number; p50: number; p99: number; max: number; heapUsed: number; heapTotal: number })
+      .map((l) => JSON.parse(l) as { t: number; p50: number; p99: number; max: number; heapUsed: number; heapTotal: number; live?: number })
       .filter((x) => x.t >= probeStart)
   : [];
 const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
@@ -223,6 +224,8 @@ const heapUsed = probe.map((x) => x.heapUsed);
 const heapFirst = band(heapUsed.slice(0, 10));
 const heapLast = band(heapUsed.slice(-10));
 const heapTotalMax = Math.max(...probe.map((x) => x.heapTotal), 0);
+// The heap still live after a full collection (every 10 s, --expose-gc): a leak makes this climb phase after phase.
+const live = probe.filter((x) => x.live !== undefined).map((x) => x.live!);
 // RSS trend over the second half of the run (MiB per minute, least squares): a leak keeps a positive slope.
 const half = rssSeries.slice(Math.floor(rssSeries.length / 2));
 const slope = ((): number => {
@@ -257,6 +260,7 @@ const lines = [
   `| RSS after warm-up → after both phases | ${mb(rssBefore)} MiB → ${mb(rssAfter)} MiB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%; target < 10%) |`,
   `| RSS per phase (first → last second) | HTTP/1.1 ${mb(firstRss('HTTP/1.1 (wrk)'))} → ${mb(lastRss('HTTP/1.1 (wrk)'))} MiB; HTTP/2 ${mb(firstRss('HTTP/2 (h2load)'))} → ${mb(lastRss('HTTP/2 (h2load)'))} MiB; peak ${mb(rssMax)} MiB |`,
   `| V8 heap in use (median of the first → last 10 s) | ${mib(heapFirst)} MiB → ${mib(heapLast)} MiB; heap size at most ${mib(heapTotalMax)} MiB |`,
+  `| V8 heap live after a full GC (every 10 s) | ${live.map(mib).join(', ')} MiB |`,
   `| RSS trend over the second half of the run | ${slope >= 0 ? '+' : ''}${slope.toFixed(2)} MiB/min |`,
   `| event-loop delay (per-second p99s) | median ${pct(eldP99s, 50).toFixed(1)} ms, p99 ${pct(eldP99s, 99).toFixed(1)} ms; max single delay ${eldMax.toFixed(1)} ms (${probe.length} samples) |`,
   `| open fds before → after (2 s after load) | ${fdsBefore} → ${fdsAfter}${Number.isFinite(fdsAfter) && fdsAfter > fdsBefore + 2 ? ' (leak?)' : ''} |`,
