@@ -16,7 +16,7 @@ program
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-registerCommands(program);
+await registerCommands(program, process.argv);
 
 function packageVersion(): string {
   // dist/src/cli/main.js → the package root three levels up.

@@ -1,18 +1,24 @@
 /** Every command, registered in help order. Each module only declares its options; its action imports the work. */
 import type { Command } from 'commander';
-import { register as registerConvert } from './convert.js';
-import { register as registerValidate } from './validate.js';
-import { register as registerSimulate } from './simulate.js';
-import { register as registerRun } from './run.js';
-import { register as registerDemo } from './demo.js';
-import { register as registerPrometheusConfig } from './prometheus-config.js';
 
-export function registerCommands(program: Command): void {
-  void program;
-  registerValidate(program);
-  registerConvert(program);
-  registerSimulate(program);
-  registerRun(program);
-  registerDemo(program);
-  registerPrometheusConfig(program);
+type Register = (program: Command) => void;
+
+/** Command name → the module that registers it, in help order. */
+const COMMANDS: ReadonlyArray<readonly [string, () => Promise<{ register: Register }>]> = [
+  ['validate', () => import('./validate.js')],
+  ['convert', () => import('./convert.js')],
+  ['simulate', () => import('./simulate.js')],
+  ['run', () => import('./run.js')],
+  ['demo', () => import('./demo.js')],
+  ['prometheus-config', () => import('./prometheus-config.js')],
+];
+
+/**
+ * Registers the commands. When the command line names one of them, only that one is loaded: `meshctl validate` runs
+ * many times in CI and need not load the option tables of the proxy. Anything else (help, a typo that deserves a
+ * suggestion) gets all of them.
+ */
+export async function registerCommands(program: Command, argv: readonly string[]): Promise<void> {
+  const named = COMMANDS.find(([name]) => name === argv[2]);
+  for (const [, load] of named !== undefined ? [named] : COMMANDS) (await load()).register(program);
 }
