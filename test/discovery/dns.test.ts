@@ -19,8 +19,11 @@ function dnsCluster(name: string, host: string, extra: Partial<Cluster> = {}): C
   };
 }
 
-/** The article's bootstrap-level resolver: 8.8.8.8 must never be queried by a test. */
-const articleDns = { name: 'example.service.local', nameservers: ['8.8.8.8'] };
+/**
+ * The article's bootstrap-level dns_query names a public resolver, which no test may contact. Where no query is sent
+ * it stands as a documentation address (TEST-NET-1, never routed); where queries flow, a decoy server on 127.0.0.1.
+ */
+const articleDns = { name: 'example.service.local', nameservers: ['192.0.2.53'] };
 
 function manager(config: Bootstrap, servers: string[]) {
   const clock = new ManualClock();
@@ -34,7 +37,7 @@ test('nameserver choice: override first, then cluster dns_resolvers, cluster dns
   const boot: Bootstrap = { dns_query: articleDns };
   const c = dnsCluster('x', 'svc.test');
   assert.deepEqual(dnsServersFor(c, boot, ['127.0.0.1:5353']), ['127.0.0.1:5353']);
-  assert.deepEqual(dnsServersFor(c, boot), ['8.8.8.8']);
+  assert.deepEqual(dnsServersFor(c, boot), ['192.0.2.53']);
   assert.deepEqual(dnsServersFor({ ...c, dns_query: { nameservers: ['127.0.0.9'] } }, boot), ['127.0.0.9']);
   assert.deepEqual(
     dnsServersFor({ ...c, dns_resolvers: [{ socket_address: { address: '127.0.0.8', port_value: 5300 } }] }, boot),
@@ -45,13 +48,18 @@ test('nameserver choice: override first, then cluster dns_resolvers, cluster dns
 
 test('STRICT_DNS: every A record becomes a host, the set follows changed answers, an outage keeps the last good set', async () => {
   const dns = await startDnsServer();
+  const decoy = await startDnsServer();
+  decoy.a.set('svc.test', [{ address: '127.0.0.99' }]);
   dns.a.set('svc.test', [{ address: '127.0.0.2' }, { address: '127.0.0.3' }]);
-  const { cm, clock } = manager({ dns_query: articleDns, static_resources: { clusters: [dnsCluster('svc', 'svc.test')] } }, [`127.0.0.1:${dns.port}`]);
+  const { cm, clock } = manager(
+    { dns_query: { ...articleDns, nameservers: [`127.0.0.1:${decoy.port}`] }, static_resources: { clusters: [dnsCluster('svc', 'svc.test')] } },
+    [`127.0.0.1:${dns.port}`],
+  );
   try {
     const c = cm.get('svc')!;
     const disc = c.discovery as DnsDiscovery;
     assert.deepEqual(disc.servers(), [`127.0.0.1:${dns.port}`]);
-    assert.ok(!disc.servers().some((s) => s.startsWith('8.8.8.8')), 'the article nameserver is overridden');
+    assert.ok(!disc.servers().includes(`127.0.0.1:${decoy.port}`), "the config's nameserver is overridden");
     await cm.ready();
     assert.deepEqual(addrs(c), ['127.0.0.2:8080', '127.0.0.3:8080']);
     assert.equal(c.hosts.hosts[0]!.hostname, 'svc.test');
@@ -82,9 +90,11 @@ test('STRICT_DNS: every A record becomes a host, the set follows changed answers
     await until(() => c.hosts.hosts.length === 0, 5000, 'NXDOMAIN empties');
     assert.ok(disc.stats.update_empty >= 1);
     assert.ok(dns.queries.every((x) => x === 'A svc.test'), `only A queries for the name (V4_ONLY): ${dns.queries}`);
+    assert.deepEqual(decoy.queries, [], "the config's own nameserver is never asked");
   } finally {
     await cm.close();
     await dns.close();
+    await decoy.close();
   }
 });
 

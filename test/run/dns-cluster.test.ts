@@ -1,7 +1,9 @@
 /**
- * `meshctl run` with a STRICT_DNS cluster and the article's `dns_query` (nameserver 8.8.8.8), answered by a DNS
- * server this test starts on 127.0.0.1: `--dns-server` replaces the config's nameservers, the proxy waits for the
- * first (slow) answer before it takes traffic, and the very first request reaches the upstream the name resolves to.
+ * `meshctl run` with a STRICT_DNS cluster and the article's `dns_query`, answered by a DNS server this test starts on
+ * 127.0.0.1: `--dns-server` replaces the config's nameservers, the proxy waits for the first (slow) answer before it
+ * takes traffic, and the very first request reaches the upstream the name resolves to. The config's own nameserver,
+ * which in the article is a public resolver, is here a decoy on 127.0.0.1 that answers with a wrong address: if the
+ * override failed, the test would see the decoy queried (and the request fail) without any packet leaving loopback.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,11 +15,11 @@ import { startDnsServer } from '../discovery/dns-server.js';
 import { spawnCli, freePort } from '../proxy/cli-helpers.js';
 import { startEchoServer } from '../../src/proxy/echo-server.js';
 
-function config(listenPort: number, adminPort: number, upstreamPort: number): string {
+function config(listenPort: number, adminPort: number, upstreamPort: number, nameserver: string): string {
   return `# The article's DNS discovery, with a cluster that uses it.
 dns_query {
   name: "example.service.local"
-  nameservers: ["8.8.8.8"]
+  nameservers: ["${nameserver}"]
 }
 admin { address { socket_address { address: "127.0.0.1" port_value: ${adminPort} } } }
 static_resources {
@@ -59,11 +61,13 @@ static_resources {
 
 test('run resolves a STRICT_DNS cluster through --dns-server and serves the first request', async () => {
   const dns = await startDnsServer();
+  const decoy = await startDnsServer();
+  decoy.a.set('example.service.local', [{ address: '127.0.0.9', ttl: 30 }]);
   const echo = await startEchoServer({ name: 'resolved', host: '127.0.0.1' });
   const [listenPort, adminPort] = [await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'meshctl-dns-'));
   const file = join(dir, 'mesh.textproto');
-  writeFileSync(file, config(listenPort, adminPort, echo.port));
+  writeFileSync(file, config(listenPort, adminPort, echo.port, `127.0.0.1:${decoy.port}`));
   dns.a.set('example.service.local', [{ address: '127.0.0.1', ttl: 30 }]);
   // A slow nameserver: the listener must not take traffic before the cluster has its first answer.
   dns.delayMs = 400;
@@ -75,6 +79,7 @@ test('run resolves a STRICT_DNS cluster through --dns-server and serves the firs
     assert.equal(r.statusCode, 200, body);
     assert.match(body, /"upstream":"resolved"/);
     assert.ok(dns.queries.some((q) => q.endsWith(' example.service.local')), `queries: ${dns.queries.join(', ')}`);
+    assert.deepEqual(decoy.queries, [], "the config's own nameserver is never asked");
     const clusters = await (await request(`http://127.0.0.1:${adminPort}/clusters`)).body.text();
     assert.match(clusters, new RegExp(`dns-cluster::127\\.0\\.0\\.1:${echo.port}::health_flags::healthy`));
   } finally {
@@ -82,6 +87,7 @@ test('run resolves a STRICT_DNS cluster through --dns-server and serves the firs
     await cli.exit();
     await echo.close();
     await dns.close();
+    await decoy.close();
   }
 });
 
