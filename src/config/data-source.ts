@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { DataSource } from './model.js';
 
-export class DataSourceError extends Error {}
+export class DataSourceError extends Error {
+  override readonly name = 'DataSourceError';
+}
 
 /** Relative file names resolve against `baseDir` (Envoy: its working directory). */
 export function resolveDataPath(baseDir: string, file: string): string {

@@ -92,6 +92,7 @@ export function rejectRequest(
 /** The exchange a downstream response belongs to, so one shared 'close' listener finds it (no closure per request). */
 const EXCHANGE = Symbol('meshctl.exchange');
 type TaggedRes = DownRes & { [EXCHANGE]?: Exchange };
+type TaggedReq = DownReq & { [EXCHANGE]?: Exchange };
 
 function onResponseClose(this: TaggedRes): void {
   this[EXCHANGE]?.downstreamClosed();
@@ -107,8 +108,8 @@ function tryTimeoutFired(ex: Exchange): void {
 function retryFired(ex: Exchange): void {
   ex.retryDue();
 }
-function bodyEnded(this: DownReq): void {
-  ((this as DownReq & { [EXCHANGE]?: Exchange })[EXCHANGE])?.startGlobalTimer();
+function bodyEnded(this: TaggedReq): void {
+  this[EXCHANGE]?.startGlobalTimer();
 }
 
 /** The request headers the router's header matchers read: set just before the (synchronous) match call, so one
@@ -278,7 +279,7 @@ class Exchange implements AttemptSink {
 
     if (hasBody(this.req)) {
       if (rr.retry !== null) this.tee = makeTee(this.req);
-      (this.req as DownReq & { [EXCHANGE]?: Exchange })[EXCHANGE] = this;
+      (this.req as TaggedReq)[EXCHANGE] = this;
       this.req.once('end', bodyEnded);
     } else this.startGlobalTimer();
     this.attempt();

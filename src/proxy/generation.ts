@@ -140,7 +140,7 @@ export class ClusterRuntime {
     this.http2 = cfg.http2_protocol_options !== undefined;
     const tlsCtx = clusterTls(cfg);
     this.tlsKey = tlsCtx === undefined ? '' : JSON.stringify(tlsCtx);
-    this.tls = tlsCtx === undefined ? undefined : upstreamTlsOptions(tlsCtx, baseDir, this.http2 ? ['h2'] : ['http/1.1']);
+    this.tls = tlsCtx === undefined ? undefined : upstreamTlsOptions(tlsCtx, baseDir);
     this.connectTimeoutMs = cfg.connect_timeout !== undefined ? durationToMs(cfg.connect_timeout) : DEFAULT_CONNECT_TIMEOUT_MS;
     const th = cfg.circuit_breakers?.thresholds?.find((t) => (t.priority ?? 'DEFAULT') === 'DEFAULT');
     this.maxConnections = th?.max_connections;

@@ -130,6 +130,9 @@ class Proxy implements RunningProxy {
       baseDir: this.opts.baseDir ?? process.cwd(),
       log,
     };
+    // Every TLS context is built once up front, as on reload: a malformed key or CA refuses to start instead of failing
+    // the first handshake.
+    preflightTls(config, this.opts.baseDir ?? process.cwd());
     this.cm = await (this.opts.clusterManagerFactory ?? defaultClusterManager)(config, cmOpts);
     // Envoy warms clusters (first DNS answer, first discovery fetch, first health check) before its listeners take
     // traffic, bounded by the initial fetch timeout (15 s), so a DNS cluster does not answer 503 for its first requests.

@@ -169,4 +169,3 @@ export function redirectTarget(
   return { status: REDIRECT_CODES[r.response_code ?? 'MOVED_PERMANENTLY'] ?? 301, location: `${newScheme}://${host}${p}${query}` };
 }
 
-export { resolveDataPath } from '../config/data-source.js';

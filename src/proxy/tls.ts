@@ -8,7 +8,9 @@ import type { Bootstrap, DataSource, FilterChain, HttpConnectionManager_CodecTyp
 import { readDataSource as readSource } from '../config/data-source.js';
 import { clusterTls, upstreamTlsOptions } from '../upstream/upstream-tls.js';
 
-export class TlsConfigError extends Error {}
+export class TlsConfigError extends Error {
+  override readonly name = 'TlsConfigError';
+}
 
 const VERSIONS: Partial<Record<TlsParameters_TlsProtocol, tls.SecureVersion>> = {
   TLSv1_0: 'TLSv1',
@@ -121,7 +123,7 @@ export function preflightTls(config: Bootstrap, baseDir: string): void {
     const ctx = clusterTls(c);
     if (ctx === undefined) continue;
     try {
-      tls.createSecureContext(upstreamTlsOptions(ctx, baseDir, ['http/1.1']));
+      tls.createSecureContext(upstreamTlsOptions(ctx, baseDir));
     } catch (err) {
       throw new TlsConfigError(`cluster ${c.name ?? ''}: ${(err as Error).message}`);
     }

@@ -71,7 +71,7 @@ export function createHostPool(kind: UpstreamClientKind, opts: PoolOptions): Hos
 export function classifyError(err: Error & { code?: string }): UpstreamErrorKind {
   const code = err.code ?? '';
   // A failed TLS handshake (certificate not trusted, name mismatch, protocol alert) is a connection failure to Envoy.
-  if (TLS_FAILURE.test(code) || err.name === 'UpstreamTlsError') return 'connect-failure';
+  if (TLS_FAILURE.test(code)) return 'connect-failure';
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
       return 'connect-timeout';

@@ -203,7 +203,7 @@ export class ManagedCluster implements UpstreamCluster {
     const ctx = clusterTls(this.config);
     if (ctx === undefined) return undefined;
     try {
-      return upstreamTlsOptions(ctx, this.deps.opts.baseDir ?? process.cwd(), ['http/1.1']);
+      return upstreamTlsOptions(ctx, this.deps.opts.baseDir ?? process.cwd());
     } catch (err) {
       this.deps.log(`meshctl: cluster ${this.name}: health checks without TLS: ${(err as Error).message}`);
       return undefined;

@@ -13,10 +13,9 @@ import type { ConnectionOptions, PeerCertificate, SecureVersion } from 'node:tls
 import { readDataSource as read } from '../config/data-source.js';
 import type { Cluster, TlsContext, TlsParameters_TlsProtocol } from '../config/model.js';
 
-/** A certificate that does not name what `match_subject_alt_names` asks for. */
-export class UpstreamTlsError extends Error {}
-
-export type UpstreamTlsOptions = ConnectionOptions & { readonly ALPNProtocols: string[] };
+/** ALPN is left to the client: undici offers http/1.1, and h2 too for a cluster with http2_protocol_options; health
+ * checks offer http/1.1. */
+export type UpstreamTlsOptions = ConnectionOptions;
 
 const VERSIONS: Partial<Record<TlsParameters_TlsProtocol, SecureVersion>> = {
   TLSv1_0: 'TLSv1',
@@ -38,8 +37,8 @@ export function clusterTls(cluster: Cluster): TlsContext | undefined {
   return cluster.transport_socket?.typed_config;
 }
 
-/** Client options for one cluster. `alpn` is what the cluster's protocol needs when the context names none. */
-export function upstreamTlsOptions(ctx: TlsContext, baseDir: string, alpn: readonly string[]): UpstreamTlsOptions {
+/** Client options for one cluster. */
+export function upstreamTlsOptions(ctx: TlsContext, baseDir: string): UpstreamTlsOptions {
   const common = ctx.common_tls_context ?? {};
   const cert: Buffer[] = [];
   const key: Buffer[] = [];
@@ -56,7 +55,6 @@ export function upstreamTlsOptions(ctx: TlsContext, baseDir: string, alpn: reado
   const opts: UpstreamTlsOptions = {
     minVersion: VERSIONS[params?.tls_minimum_protocol_version ?? 'TLS_AUTO'] ?? 'TLSv1.2',
     maxVersion: VERSIONS[params?.tls_maximum_protocol_version ?? 'TLS_AUTO'] ?? 'TLSv1.3',
-    ALPNProtocols: common.alpn_protocols && common.alpn_protocols.length > 0 ? [...common.alpn_protocols] : [...alpn],
     ...(cert.length > 0 ? { cert } : {}),
     ...(key.length > 0 ? { key } : {}),
     ...(ctx.sni ? { servername: ctx.sni } : {}),
@@ -71,7 +69,10 @@ export function upstreamTlsOptions(ctx: TlsContext, baseDir: string, alpn: reado
             const names = altNames(peer);
             return sans.some((s) => names.includes(s))
               ? undefined
-              : new UpstreamTlsError(`certificate names ${names.join(', ') || '(none)'}; match_subject_alt_names expects ${sans.join(', ')}`);
+              : // node's own code for a name mismatch, so the failure is classified like every other handshake failure.
+                Object.assign(new Error(`certificate names ${names.join(', ') || '(none)'}; match_subject_alt_names expects ${sans.join(', ')}`), {
+                  code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+                });
           },
         }
       : { rejectUnauthorized: false }),

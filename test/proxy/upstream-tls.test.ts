@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { startProxy, type RunningProxy } from '../../src/proxy/index.js';
+import { upstreamTlsOptions } from '../../src/upstream/upstream-tls.js';
 import type { Cluster, TlsContext } from '../../src/config/model.js';
 import { cluster, config, destroyAgent, get, routeTo } from './helpers.js';
 
@@ -177,7 +178,7 @@ test('upstream TLS: verified chain, SAN match, SNI, client certificate, HTTP/2 b
   for (const path of ['/untrusted', '/wrong-name']) {
     const r = await get(port, path);
     assert.equal(r.status, 503, `${path}: ${r.body}`);
-    assert.match(r.body, /upstream connect error or disconnect\/reset before headers/);
+    assert.match(r.body, /upstream connect error or disconnect\/reset before headers\. reset reason: remote connection failure/);
   }
   const plain = await get(port, '/plain');
   assert.ok(plain.status >= 500, 'plaintext to a TLS port fails');
@@ -212,4 +213,37 @@ test('a reload whose upstream CA file cannot be read is refused before anything 
   } finally {
     await p.close(0);
   }
+});
+
+test("upstream TLS options follow Envoy's defaults: TLS 1.2 to 1.3, no verification without a validation context", () => {
+  const plain = upstreamTlsOptions({ common_tls_context: {} }, '/');
+  assert.equal(plain.minVersion, 'TLSv1.2');
+  assert.equal(plain.maxVersion, 'TLSv1.3');
+  assert.equal(plain.rejectUnauthorized, false);
+  assert.equal(plain.servername, undefined, 'no SNI unless configured');
+  const pinned = upstreamTlsOptions(
+    {
+      sni: 'api.test',
+      common_tls_context: {
+        tls_params: { tls_minimum_protocol_version: 'TLSv1_3' },
+        validation_context: { trusted_ca: { inline_string: 'not checked here' } },
+      },
+    },
+    '/',
+  );
+  assert.equal(pinned.minVersion, 'TLSv1.3');
+  assert.equal(pinned.rejectUnauthorized, true);
+  assert.equal(pinned.servername, 'api.test');
+});
+
+test('a malformed client key refuses to start (every TLS context is built before the proxy starts)', async (t) => {
+  if (pki === undefined) return t.skip('openssl not available');
+  writeFileSync(join(pki.dir, 'garbage.pem'), 'not a PEM file\n');
+  const cfg = config({
+    clusters: [
+      tlsCluster('api', 1, { common_tls_context: { tls_certificates: [{ certificate_chain: { filename: 'garbage.pem' }, private_key: { filename: 'garbage.pem' } }] } }),
+    ],
+    routes: [routeTo('api')],
+  });
+  await assert.rejects(startProxy(cfg, { baseDir: pki.dir }), (err: Error) => err.name === 'TlsConfigError' && /^cluster api: /.test(err.message));
 });

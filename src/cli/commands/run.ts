@@ -140,7 +140,10 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
       const hint = e.code === 'EACCES' ? ' (ports below 1024 need root: try --listen-port-offset 10000)' : '';
       throw new CliError(`cannot listen: ${e.message}${hint}`, EXIT_USAGE);
     }
-    if (e.name === 'TlsConfigError' || err instanceof Error && /TLS context|cannot read/.test(err.message)) throw new CliError(err instanceof Error ? err.message : String(err), EXIT_USAGE);
+    // Matched by name: importing the proxy's error classes here would load the proxy for every command.
+    if (e.name === 'TlsConfigError' || e.name === 'DataSourceError' || e.code?.startsWith('ERR_OSSL_') === true) {
+      throw new CliError(e.message, EXIT_USAGE);
+    }
     throw err;
   }
 }
