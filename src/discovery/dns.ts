@@ -19,7 +19,7 @@ import type { Bootstrap, Cluster, Cluster_DnsLookupFamily } from '../config/mode
 import { durationToMs } from '../config/model.js';
 import type { HostInit } from '../balancer/types.js';
 import { healthFromStatus } from '../balancer/host-set.js';
-import type { TimerHandle } from '../upstream/timers.js';
+import type { TimerHandle } from '../time/timers.js';
 import type { DiscoveryDeps, DiscoveryHandle, EndpointSink } from './types.js';
 
 export const DEFAULT_DNS_REFRESH_MS = 5000;

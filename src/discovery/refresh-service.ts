@@ -15,7 +15,7 @@ import type { DiscoveryRefreshService } from '../config/model.js';
 import { durationToMs } from '../config/model.js';
 import type { HostHealth, HostInit } from '../balancer/types.js';
 import { refreshServiceCluster } from '../config/normalize.js';
-import type { TimerHandle } from '../upstream/timers.js';
+import type { TimerHandle } from '../time/timers.js';
 import { backoffMs, type DiscoveryDeps, type DiscoveryHandle, type EndpointSink } from './types.js';
 import { ENDPOINT_TYPE, decodeLoadAssignment, hostsFromAssignment } from './envoy-json.js';
 

@@ -5,7 +5,7 @@
  */
 import type { HostInit } from '../balancer/types.js';
 import type { Clock } from '../balancer/types.js';
-import type { Timers } from '../upstream/timers.js';
+import type { Timers } from '../time/timers.js';
 
 export type EndpointSink = (hosts: readonly HostInit[]) => void;
 

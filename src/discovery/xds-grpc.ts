@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { formatDuration, parseDuration } from '../config/model.js';
-import type { TimerHandle } from '../upstream/timers.js';
+import type { TimerHandle } from '../time/timers.js';
 import { backoffMs, type DiscoveryDeps, type DiscoveryHandle } from './types.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, XdsState, type DiscoveryRequestJson, type DiscoveryResponseJson } from './xds-core.js';
 

@@ -4,7 +4,7 @@
  * the ACK or NACK of the previous answer (version_info, response_nonce, error_detail). 304 means "no change".
  * `request_timeout` (default 1 s) bounds each POST; failures keep the state and back off.
  */
-import type { TimerHandle } from '../upstream/timers.js';
+import type { TimerHandle } from '../time/timers.js';
 import { backoffMs, type DiscoveryDeps, type DiscoveryHandle } from './types.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, XdsState, type DiscoveryResponseJson } from './xds-core.js';
 

@@ -10,12 +10,13 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Host } from '../balancer/types.js';
 import type { UpstreamOutcome } from '../upstream/types.js';
-import { applyMutation, copyRequestHeaders, type HeaderMutation, type OutHeaders } from './headers.js';
+import { applyMutation, type HeaderMutation } from './header-mutation.js';
+import { copyRequestHeaders, type OutHeaders } from '../http/headers.js';
 import * as reply from './local-reply.js';
 import { FLAG, type LocalReply } from './local-reply.js';
 import { backoffMs, retriableFailure, retriableStatus, type CompiledRetry } from './retry.js';
 import { redirectTarget, type RouteRuntime } from './route-runtime.js';
-import type { AttemptControl, AttemptSink, UpstreamErrorKind } from './upstream-pool.js';
+import type { AttemptControl, AttemptSink, UpstreamErrorKind } from '../upstream/pool.js';
 import type { ClusterRuntime, Generation, HostCounters, ListenerRuntime } from './generation.js';
 
 const CONNECTION_CLOSE: Readonly<Record<string, string>> = { connection: 'close' };

@@ -18,7 +18,7 @@ import type { UpstreamFailureMode } from './local-reply.js';
 import { RouteCompiler } from './route-runtime.js';
 import type { ListenerRouter, RouterFactory } from './routing.js';
 import { statSafe, type Counter, type Histogram, type StatsStore } from './stats.js';
-import { createHostPool, type HostPool, type UpstreamClientKind } from './upstream-pool.js';
+import { createHostPool, type HostPool, type UpstreamClientKind } from '../upstream/pool.js';
 import { clusterTls, upstreamTlsOptions, type UpstreamTlsOptions } from '../upstream/upstream-tls.js';
 import { DataSourceError } from '../config/data-source.js';
 import { compilePathNormalizer, type PathNormalizer } from './normalize-path.js';

@@ -11,7 +11,7 @@ import { ListenerServer, bindingKey, type BoundAddress } from './listener-server
 import type { UpstreamFailureMode } from './local-reply.js';
 import type { RouterFactory } from './routing.js';
 import { StatsStore, type StatsSnapshot } from './stats.js';
-import type { UpstreamClientKind } from './upstream-pool.js';
+import type { UpstreamClientKind } from '../upstream/pool.js';
 import { defaultClusterManager, sharedRouterFactory } from './shared-deps.js';
 import { preflightTls } from './tls.js';
 import { createRandom, randomFromEntropy } from '../balancer/random.js';
@@ -20,7 +20,7 @@ import { envoyHealthFlags } from '../upstream/health-flags.js';
 export type { StatsSnapshot } from './stats.js';
 export type { ClusterStatus } from './admin.js';
 export type { UpstreamFailureMode } from './local-reply.js';
-export type { UpstreamClientKind } from './upstream-pool.js';
+export type { UpstreamClientKind } from '../upstream/pool.js';
 
 export interface ProxyOptions {
   /** Directory that relative file names in the config (certificates, direct-response bodies) resolve against. */

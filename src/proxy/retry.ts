@@ -3,7 +3,7 @@
  * timeout and the fully jittered exponential back-off (base 25 ms, max 10 × base).
  */
 import { durationToMs, type RetryPolicy } from '../config/model.js';
-import type { UpstreamErrorKind } from './upstream-pool.js';
+import type { UpstreamErrorKind } from '../upstream/pool.js';
 
 export interface CompiledRetry {
   readonly numRetries: number;

@@ -13,7 +13,7 @@ import {
   type RouteConfiguration,
   type VirtualHost,
 } from '../config/model.js';
-import { compileMutation, type HeaderMutation } from './headers.js';
+import { compileMutation, type HeaderMutation } from './header-mutation.js';
 import { compileRetry, type CompiledRetry } from './retry.js';
 
 export const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;

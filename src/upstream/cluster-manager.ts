@@ -13,7 +13,7 @@ import { CircuitBreaker, breakerLimits } from './circuit-breaker.js';
 import { OutlierDetector, outlierSettings, type OutlierSettings } from './outlier-detector.js';
 import { clusterTls, upstreamTlsOptions, type UpstreamTlsOptions } from './upstream-tls.js';
 import { HealthChecker } from './health-checker.js';
-import { realTimers, type Timers } from './timers.js';
+import { realTimers, type Timers } from '../time/timers.js';
 import type { BreakerResource, ClusterManager, ClusterManagerOptions, UpstreamCluster, UpstreamOutcome } from './types.js';
 import type { DiscoveryHandle } from '../discovery/types.js';
 import { DnsDiscovery, dnsOptionsFor } from '../discovery/dns.js';

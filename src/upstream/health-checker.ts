@@ -17,7 +17,7 @@ import net from 'node:net';
 import type { HealthCheck, Int64Range } from '../config/model.js';
 import { durationToMs } from '../config/model.js';
 import type { Host, HostSetView, Random } from '../balancer/types.js';
-import type { TimerHandle, Timers } from './timers.js';
+import type { TimerHandle, Timers } from '../time/timers.js';
 import type { UpstreamTlsOptions } from './upstream-tls.js';
 
 export interface HealthCheckStats {

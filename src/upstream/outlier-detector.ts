@@ -8,7 +8,7 @@
 import type { OutlierDetection } from '../config/model.js';
 import { durationToMs } from '../config/model.js';
 import type { Clock, Host, HostSetView, Random } from '../balancer/types.js';
-import type { TimerHandle, Timers } from './timers.js';
+import type { TimerHandle, Timers } from '../time/timers.js';
 import type { UpstreamOutcome } from './types.js';
 
 export type EjectionType = 'consecutive_5xx' | 'consecutive_gateway_failure' | 'consecutive_local_origin_failure';

@@ -6,7 +6,7 @@
  */
 import type { Bootstrap, Cluster } from '../config/model.js';
 import type { Balancer, Clock, Host, HostSetView, Random } from '../balancer/types.js';
-import type { Timers } from './timers.js';
+import type { Timers } from '../time/timers.js';
 
 /** How one upstream attempt ended. */
 export type UpstreamOutcome =

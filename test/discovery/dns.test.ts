@@ -5,7 +5,7 @@ import { until } from '../upstream/helpers.js';
 import { createClusterManager } from '../../src/upstream/cluster-manager.js';
 import { DnsDiscovery, dnsServersFor } from '../../src/discovery/dns.js';
 import { SeededRandom } from '../../src/balancer/random.js';
-import { ManualClock } from '../../src/upstream/timers.js';
+import { ManualClock } from '../../src/time/timers.js';
 import type { Bootstrap, Cluster } from '../../src/config/model.js';
 
 function dnsCluster(name: string, host: string, extra: Partial<Cluster> = {}): Cluster {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { startProxy, type RunningProxy } from '../../src/proxy/index.js';
-import { startEchoServer, type EchoServer } from '../../src/proxy/echo-server.js';
+import { startEchoServer, type EchoServer } from '../../src/app/echo-server.js';
 import { cluster, config, destroyAgent, get, h2get, makeCert, routeTo } from './helpers.js';
 import { fakeClusterManagerFactory, fakeRouterFactory } from './fakes.js';
 import type { Bootstrap } from '../../src/config/model.js';

@@ -9,7 +9,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import { startProxy, type RunningProxy } from '../../src/proxy/index.js';
-import { startEchoServer, type EchoServer } from '../../src/proxy/echo-server.js';
+import { startEchoServer, type EchoServer } from '../../src/app/echo-server.js';
 import { canonicalPath, compilePathNormalizer } from '../../src/proxy/normalize-path.js';
 import type { Bootstrap, HttpConnectionManager } from '../../src/config/model.js';
 import { cluster, config, destroyAgent, get, makeCert, writeTemp } from './helpers.js';

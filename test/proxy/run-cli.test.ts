@@ -10,8 +10,8 @@ import { copyFileSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { startEchoServer, type EchoServer } from '../../src/proxy/echo-server.js';
-import { endpointMapper, isLoopback, mappedEndpoints, parseMapping } from '../../src/proxy/map-endpoint.js';
+import { startEchoServer, type EchoServer } from '../../src/app/echo-server.js';
+import { endpointMapper, isLoopback, mappedEndpoints, parseMapping } from '../../src/app/map-endpoint.js';
 import { readConfigFile } from '../../src/config/index.js';
 import { runSimulation } from '../../src/simulate/engine.js';
 import { FIXTURES, runCli } from '../helpers/cli.js';

@@ -9,7 +9,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startProxy, type RunningProxy } from '../../src/proxy/index.js';
-import { startEchoServer, type EchoServer } from '../../src/proxy/echo-server.js';
+import { startEchoServer, type EchoServer } from '../../src/app/echo-server.js';
 import { cluster, config, destroyAgent, get, routeTo } from './helpers.js';
 import { freePort, spawnCli } from './cli-helpers.js';
 

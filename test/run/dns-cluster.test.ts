@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { startDnsServer } from '../discovery/dns-server.js';
 import { spawnCli, freePort } from '../proxy/cli-helpers.js';
-import { startEchoServer } from '../../src/proxy/echo-server.js';
+import { startEchoServer } from '../../src/app/echo-server.js';
 
 function config(listenPort: number, adminPort: number, upstreamPort: number, nameserver: string): string {
   return `# The article's DNS discovery, with a cluster that uses it.

@@ -8,7 +8,7 @@ import { createClusterManager } from '../../src/upstream/cluster-manager.js';
 import { HealthChecker, receivedInOrder, statusExpected, type CheckResult } from '../../src/upstream/health-checker.js';
 import { HostSet } from '../../src/balancer/host-set.js';
 import { SeededRandom } from '../../src/balancer/random.js';
-import { ManualClock } from '../../src/upstream/timers.js';
+import { ManualClock } from '../../src/time/timers.js';
 import type { HealthCheck } from '../../src/config/model.js';
 
 const fast = (extra: Partial<HealthCheck>): HealthCheck => ({

@@ -4,7 +4,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Bootstrap, Cluster } from '../../src/config/model.js';
 import { SeededRandom } from '../../src/balancer/random.js';
-import { ManualClock } from '../../src/upstream/timers.js';
+import { ManualClock } from '../../src/time/timers.js';
 import { createClusterManager, type ClusterManagerImplOptions } from '../../src/upstream/cluster-manager.js';
 
 export function staticCluster(name: string, addrs: readonly (string | [string, number])[], extra: Partial<Cluster> = {}): Cluster {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { bootstrap, manualManager, staticCluster } from './helpers.js';
 import { HostSet } from '../../src/balancer/host-set.js';
 import { SeededRandom } from '../../src/balancer/random.js';
-import { ManualClock } from '../../src/upstream/timers.js';
+import { ManualClock } from '../../src/time/timers.js';
 import { OutlierDetector, outlierSettings } from '../../src/upstream/outlier-detector.js';
 import type { Host } from '../../src/balancer/types.js';
 

@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .option('--no-access-log', 'no access log on stdout')
     .option('--dashboard', 'live terminal view')
     .action(async (opts: { config?: string; accessLog: boolean; dashboard?: boolean }) => {
-      const { runDemo } = await import('../../proxy/demo.js');
+      const { runDemo } = await import('../../app/demo.js');
       try {
         process.exitCode = await runDemo({ config: opts.config, accessLog: opts.accessLog !== false, dashboard: opts.dashboard === true });
       } catch (err) {

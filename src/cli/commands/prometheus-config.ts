@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .action(async (file: string, opts: { output?: string; from?: string }) => {
       const [{ readConfigFile, ConfigReadError }, { prometheusConfig }] = await Promise.all([
         import('../../config/index.js'),
-        import('../../proxy/prometheus-config.js'),
+        import('../../app/prometheus-config.js'),
       ]);
       let parsed;
       try {

@@ -76,8 +76,8 @@ function dnsServer(v: string): string {
 async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
   const [{ parseDuration, durationToMs }, { parseMapping, endpointMapper, MapEndpointError }, run] = await Promise.all([
     import('../../config/model-base.js'),
-    import('../../proxy/map-endpoint.js'),
-    import('../../proxy/run.js'),
+    import('../../app/map-endpoint.js'),
+    import('../../app/run.js'),
   ]);
   const from = opts.from;
   if (from !== undefined && !['textproto', 'yaml', 'json', 'envoy'].includes(from)) {

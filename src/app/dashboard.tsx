@@ -4,8 +4,8 @@
  */
 import React, { useEffect, useState } from 'react';
 import { Box, Text, render } from 'ink';
-import type { RunningProxy } from './index.js';
-import type { StatsSnapshot } from './stats.js';
+import type { RunningProxy } from '../proxy/index.js';
+import type { StatsSnapshot } from '../proxy/stats.js';
 
 interface Window {
   total: number;

@@ -7,12 +7,12 @@ import { watch, type FSWatcher } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Bootstrap, ParseResult } from '../config/model.js';
 import type { Diagnostic } from '../config/diagnostic.js';
-import { createAccessLog, type AccessLog } from './access-log.js';
-import { mergeClusterStatuses, startAdmin, type AdminServer, type ClusterStatus } from './admin.js';
-import { startProxy, type ProxyOptions, type RunningProxy } from './index.js';
-import type { UpstreamFailureMode } from './local-reply.js';
-import { mergeSnapshots, type StatsSnapshot } from './stats.js';
-import type { UpstreamClientKind } from './upstream-pool.js';
+import { createAccessLog, type AccessLog } from '../proxy/access-log.js';
+import { mergeClusterStatuses, startAdmin, type AdminServer, type ClusterStatus } from '../proxy/admin.js';
+import { startProxy, type ProxyOptions, type RunningProxy } from '../proxy/index.js';
+import type { UpstreamFailureMode } from '../proxy/local-reply.js';
+import { mergeSnapshots, type StatsSnapshot } from '../proxy/stats.js';
+import type { UpstreamClientKind } from '../upstream/pool.js';
 
 export interface RunOptions {
   readonly file: string;
@@ -73,6 +73,9 @@ export async function loadAndValidate(file: string, from: RunOptions['from'], co
   return { config: errors > 0 ? undefined : parsed.config, report, errors };
 }
 
+/** The exit status of a run that ended by itself or crashed (not a config error, not a clean stop). */
+const EXIT_INTERNAL = 2;
+
 interface WorkerMessage {
   readonly type: 'meshctl:stats' | 'meshctl:reload' | 'meshctl:drain' | 'meshctl:health' | 'meshctl:ready' | 'meshctl:stats-reply';
   readonly id?: number;
@@ -83,9 +86,32 @@ interface WorkerMessage {
 
 /** Runs until drained. Resolves with the exit code. */
 export async function runProxy(opts: RunOptions, initial: Bootstrap): Promise<number> {
-  if (cluster.isWorker) return runWorker(opts, initial);
-  if (opts.workers > 1) return runPrimary(opts, initial);
-  return runSingle(opts, initial);
+  // Upstream timers (health checks, DNS refresh, polls) are unref'd so that they never keep a stopped proxy alive. So
+  // while start-up waits for the first health-check round (cluster warming), no socket is open yet and nothing would
+  // hold the event loop: node would exit with status 0 before listening. A proxy ends only when told to, so this
+  // handle holds the loop until the drain is over.
+  const keepAlive = setInterval(() => undefined, 2 ** 31 - 1);
+  // Any other end that nobody asked for says why and is not a success.
+  const onBeforeExit = (): void => {
+    opts.log('meshctl: run ended before it was stopped (nothing held the event loop); this is a bug in meshctl');
+    process.exitCode = EXIT_INTERNAL;
+  };
+  const onCrash = (err: unknown): void => {
+    opts.log(`meshctl: run stopped by an internal error: ${err instanceof Error ? err.message : String(err)}`);
+    if (process.env.MESHCTL_DEBUG && err instanceof Error && err.stack) opts.log(err.stack);
+    process.exit(EXIT_INTERNAL);
+  };
+  process.on('beforeExit', onBeforeExit);
+  process.on('uncaughtException', onCrash);
+  try {
+    if (cluster.isWorker) return await runWorker(opts, initial);
+    if (opts.workers > 1) return await runPrimary(opts, initial);
+    return await runSingle(opts, initial);
+  } finally {
+    clearInterval(keepAlive);
+    process.removeListener('beforeExit', onBeforeExit);
+    process.removeListener('uncaughtException', onCrash);
+  }
 }
 
 function proxyOptions(opts: RunOptions, accessLog: AccessLog | undefined): ProxyOptions {

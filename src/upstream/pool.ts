@@ -7,8 +7,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Duplex, Readable } from 'node:stream';
 import { Pool, H2CClient, type Dispatcher } from 'undici';
-import type { UpstreamTlsOptions } from '../upstream/upstream-tls.js';
-import { copyResponseHeaders, responseHeadersFromRaw, type OutHeaders } from './headers.js';
+import type { UpstreamTlsOptions } from './upstream-tls.js';
+import { copyResponseHeaders, responseHeadersFromRaw, type OutHeaders } from '../http/headers.js';
 
 export type UpstreamErrorKind = 'connect-failure' | 'connect-timeout' | 'reset' | 'termination' | 'protocol' | 'aborted';
 
