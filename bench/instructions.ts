@@ -1,0 +1,165 @@
+/**
+ * Instructions per proxied request: `meshctl run` under valgrind's callgrind, warmed up first, then a fixed number of
+ * requests counted. Instructions, not seconds: the same build on the same inputs gives the same figure whatever else the
+ * machine runs, so a change to the request path can be measured before and after on a shared machine. The upstream is
+ * a plain node HTTP server in a process of its own (not counted).
+ *
+ *   npx tsc -p . && node dist/bench/instructions.js [--repo DIR] [--warmup 6000] [--requests 3000] [--h2] [--runs 1]
+ *
+ * `--repo DIR` measures another checkout's build (e.g. a worktree of the commit before a change) with this script.
+ * Needs valgrind and h2load (Debian: valgrind nghttp2-client). Everything listens on 127.0.0.1 on ephemeral ports;
+ * every process is stopped by its own handle; each load run is bounded by its request count.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const args = process.argv.slice(2);
+const flag = (name: string, def: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : def;
+};
+const REPO = resolve(flag('--repo', HERE));
+const WARMUP = Number(flag('--warmup', '6000'));
+const REQUESTS = Number(flag('--requests', '3000'));
+const RUNS = Number(flag('--runs', '1'));
+const H2 = args.includes('--h2');
+
+for (const tool of ['valgrind', 'callgrind_control', 'h2load']) {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+    console.error(`bench/instructions: ${tool} is not installed (Debian: valgrind nghttp2-client)`);
+    process.exit(2);
+  }
+}
+
+const procs: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+});
+
+/** Starts a process and resolves with the first match of `re` on its stderr (or stdout). */
+function startAndWait(cmd: string, argv: string[], re: RegExp, ms = 120_000): Promise<{ proc: ChildProcess; match: RegExpMatchArray; log: () => string }> {
+  const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  procs.push(proc);
+  let out = '';
+  return new Promise((resolveStart, reject) => {
+    const t = setTimeout(() => reject(new Error(`${cmd}: timed out waiting for ${re}:\n${out}`)), ms);
+    const on = (d: Buffer): void => {
+      out += d.toString('utf8');
+      const m = out.match(re);
+      if (m) {
+        clearTimeout(t);
+        resolveStart({ proc, match: m, log: () => out });
+      }
+    };
+    proc.stdout!.on('data', on);
+    proc.stderr!.on('data', on);
+    proc.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`${cmd} exited (${code}) before ${re}:\n${out}`));
+    });
+  });
+}
+
+async function stop(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const done = new Promise<void>((r) => p.once('exit', () => r()));
+  p.kill('SIGTERM');
+  const t = setTimeout(() => p.kill('SIGKILL'), 30_000);
+  await done;
+  clearTimeout(t);
+}
+
+function load(port: number, n: number): void {
+  const url = `http://127.0.0.1:${port}/bench`;
+  const argv = H2 ? ['-n', String(n), '-c', '8', '-m', '4', url] : ['--h1', '-n', String(n), '-c', '32', url];
+  const r = spawnSync('h2load', argv, { encoding: 'utf8', timeout: 600_000 });
+  const m = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded/.exec(r.stdout);
+  if (!m || Number(m[2]) !== n) throw new Error(`h2load: not every request succeeded:\n${r.stdout}${r.stderr}`);
+}
+
+function callgrind(pid: number, what: string[]): void {
+  const r = spawnSync('callgrind_control', [...what, String(pid)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`callgrind_control ${what.join(' ')}: ${r.stderr}`);
+}
+
+/** Sum of the `totals:` lines of every callgrind dump in `dir`. */
+function totalInstructions(dir: string): number {
+  let sum = 0;
+  for (const f of readdirSync(dir)) {
+    if (!f.startsWith('cg.out')) continue;
+    const m = /^totals: (\d+)/m.exec(readFileSync(join(dir, f), 'utf8'));
+    if (m) sum += Number(m[1]);
+  }
+  return sum;
+}
+
+async function measure(): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'meshctl-instr-'));
+  const upstream = await startAndWait(
+    process.execPath,
+    ['-e', "const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>r.end('hello from the upstream\\n'))});s.keepAliveTimeout=60000;s.listen(0,'127.0.0.1',()=>console.log('port '+s.address().port))"],
+    /port (\d+)/,
+  );
+  const config = join(dir, 'bench.yaml');
+  writeFileSync(
+    config,
+    `static_resources:
+  listeners:
+    - name: bench
+      address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                stat_prefix: bench
+                codec_type: AUTO
+                route_config:
+                  virtual_hosts:
+                    - name: all
+                      domains: ["*"]
+                      routes:
+                        - match: { prefix: "/" }
+                          route: { cluster: up }
+  clusters:
+    - name: up
+      connect_timeout: 1s
+      load_assignment:
+        cluster_name: up
+        endpoints:
+          - lb_endpoints:
+              - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstream.match[1]} } } }
+`,
+  );
+  const proxy = await startAndWait(
+    'valgrind',
+    ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(dir, 'cg.out.%p')}`, process.execPath, join(REPO, 'bin', 'meshctl'), 'run', config, '--no-access-log', '--no-watch', '--admin-address', '127.0.0.1:0'],
+    /listener \S+ on http:\/\/127\.0\.0\.1:(\d+)/,
+  );
+  const port = Number(proxy.match[1]);
+  try {
+    load(port, WARMUP);
+    callgrind(proxy.proc.pid!, ['-i', 'on']);
+    load(port, REQUESTS);
+    callgrind(proxy.proc.pid!, ['-i', 'off']);
+    callgrind(proxy.proc.pid!, ['-d']);
+  } finally {
+    await stop(proxy.proc);
+    await stop(upstream.proc);
+  }
+  const total = totalInstructions(dir);
+  if (total === 0) throw new Error(`no callgrind totals in ${dir}:\n${proxy.log()}`);
+  return total / REQUESTS;
+}
+
+const results: number[] = [];
+for (let i = 0; i < RUNS; i++) results.push(await measure());
+const rev = spawnSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
+console.log(
+  `${H2 ? 'HTTP/2 (h2load -c 8 -m 4)' : 'HTTP/1.1 (h2load --h1 -c 32)'} · ${REPO} @ ${rev} · warm-up ${WARMUP}, measured ${REQUESTS}: ` +
+    results.map((r) => `${(r / 1000).toFixed(1)}k`).join(', ') +
+    ' instructions per request',
+);
