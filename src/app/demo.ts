@@ -2,16 +2,21 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { startEchoServer } from './echo-server.js';
-import { loadAndValidate, runProxy } from './run.js';
+import { renderFileReport } from '../validate/report.js';
+import { EXIT_CONFIG } from './exit-codes.js';
+import { loadRunConfig, runProxy } from './run.js';
 
 export const QUICKSTART = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'fixtures', 'quickstart', 'mesh.textproto');
 
-export async function runDemo(opts: { config?: string | undefined; accessLog: boolean; dashboard: boolean }): Promise<number> {
+export async function runDemo(opts: { config?: string | undefined; accessLog: boolean; dashboard: boolean; color: boolean }): Promise<number> {
   const file = opts.config ?? QUICKSTART;
   const log = (line: string): void => void process.stderr.write(line + '\n');
-  const loaded = await loadAndValidate(file, undefined, false);
-  if (loaded.report) process.stderr.write(loaded.report);
-  if (loaded.config === undefined) return 1;
+  const loaded = await loadRunConfig(file, undefined);
+  process.stderr.write(await renderFileReport(loaded.report, opts.color));
+  if (loaded.config === undefined) {
+    log(`meshctl: ${file} has ${loaded.errors} error${loaded.errors === 1 ? '' : 's'}; not starting`);
+    return EXIT_CONFIG;
+  }
   const a = await startEchoServer({ name: 'upstream-a', port: 18080 });
   const b = await startEchoServer({ name: 'upstream-b', port: 18081 });
   log(`meshctl demo: echo upstreams on 127.0.0.1:${a.port} (weight 1) and 127.0.0.1:${b.port} (weight 2)`);
@@ -38,7 +43,7 @@ export async function runDemo(opts: { config?: string | undefined; accessLog: bo
         upstreamClient: 'undici',
         upstreamFailureMode: 'envoy',
         forceXff: false,
-        color: false,
+        color: opts.color,
         log,
       },
       loaded.config,

@@ -3,6 +3,7 @@
  * 10.244.0.2:8080) runs against local servers. FROM and TO are `ip:port` or a bare `ip` (any port, port kept).
  */
 import type { Bootstrap } from '../config/model.js';
+import { UsageError } from '../config/usage-error.js';
 
 export interface EndpointMapping {
   readonly fromIp: string;
@@ -10,8 +11,6 @@ export interface EndpointMapping {
   readonly toIp: string;
   readonly toPort: number | undefined;
 }
-
-export class MapEndpointError extends Error {}
 
 function splitHostPort(s: string): { ip: string; port: number | undefined } | undefined {
   const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
@@ -24,12 +23,12 @@ function splitHostPort(s: string): { ip: string; port: number | undefined } | un
 
 export function parseMapping(text: string): EndpointMapping {
   const eq = text.indexOf('=');
-  if (eq < 0) throw new MapEndpointError(`--map-endpoint expects FROM=TO (ip:port=ip:port), got \`${text}\``);
+  if (eq < 0) throw new UsageError(`--map-endpoint expects FROM=TO (ip:port=ip:port), got \`${text}\``);
   const from = splitHostPort(text.slice(0, eq).trim());
   const to = splitHostPort(text.slice(eq + 1).trim());
-  if (from === undefined || to === undefined) throw new MapEndpointError(`--map-endpoint: cannot read \`${text}\` (expected ip:port=ip:port)`);
+  if (from === undefined || to === undefined) throw new UsageError(`--map-endpoint: cannot read \`${text}\` (expected ip:port=ip:port)`);
   for (const p of [from.port, to.port]) {
-    if (p !== undefined && (p < 0 || p > 65535)) throw new MapEndpointError(`--map-endpoint: port out of range in \`${text}\``);
+    if (p !== undefined && (p < 0 || p > 65535)) throw new UsageError(`--map-endpoint: port out of range in \`${text}\``);
   }
   return { fromIp: from.ip, fromPort: from.port, toIp: to.ip, toPort: to.port };
 }

@@ -5,14 +5,17 @@
 import cluster from 'node:cluster';
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Bootstrap, ParseResult } from '../config/model.js';
-import type { Diagnostic } from '../config/diagnostic.js';
+import type { Bootstrap } from '../config/model.js';
+import { UsageError } from '../config/usage-error.js';
 import { createAccessLog, type AccessLog } from '../proxy/access-log.js';
 import { mergeClusterStatuses, startAdmin, type AdminServer, type ClusterStatus } from '../proxy/admin.js';
 import { startProxy, type ProxyOptions, type RunningProxy } from '../proxy/index.js';
 import type { UpstreamFailureMode } from '../proxy/local-reply.js';
 import { mergeSnapshots, type StatsSnapshot } from '../proxy/stats.js';
 import type { UpstreamClientKind } from '../upstream/pool.js';
+import { loadConfig, validateOptionsFor, type LoadedConfig } from '../validate/load.js';
+import { renderFileReport } from '../validate/report.js';
+import { EXIT_INTERNAL } from './exit-codes.js';
 
 export interface RunOptions {
   readonly file: string;
@@ -40,41 +43,19 @@ export interface RunOptions {
   readonly log: (line: string) => void;
 }
 
-/** What loading found: the config, or the rendered diagnostics and whether they include errors. */
-export interface Loaded {
-  readonly config: Bootstrap | undefined;
-  readonly report: string;
-  readonly errors: number;
+/**
+ * The config `run` serves, loaded as `meshctl validate` checks it. Worker processes run a config their primary has
+ * just validated: they only parse it (with the same settings and suppressions, so they accept what the primary
+ * accepted), and keep only errors (the primary has printed the rest).
+ */
+export async function loadRunConfig(file: string, from: RunOptions['from']): Promise<LoadedConfig> {
+  // `run` rereads its file on change and in every worker: stdin can be read only once.
+  if (file === '-') throw new UsageError('run reads its config from a file, which it reloads on change; stdin (`-`) cannot be read again');
+  const options = { ...(await validateOptionsFor()), ...(from ? { from } : {}) };
+  if (!cluster.isWorker) return loadConfig(file, options);
+  const loaded = await loadConfig(file, { ...options, parseOnly: true });
+  return { ...loaded, report: { ...loaded.report, diagnostics: loaded.report.diagnostics.filter((d) => d.severity === 'error') } };
 }
-
-export class ConfigLoadError extends Error {}
-
-/** Parse and validate exactly as `meshctl validate` does. Rejects with ConfigLoadError when the file cannot be read. */
-export async function loadAndValidate(file: string, from: RunOptions['from'], color: boolean): Promise<Loaded> {
-  const [{ readConfigFile, ConfigReadError }, { validateParsed }, { renderReport }] = await Promise.all([
-    import('../config/index.js'),
-    import('../validate/index.js'),
-    import('../validate/report.js'),
-  ]);
-  let parsed: ParseResult;
-  try {
-    parsed = await readConfigFile(file, from ? { from } : {});
-  } catch (err) {
-    if (err instanceof ConfigReadError) throw new ConfigLoadError(err.message);
-    throw err;
-  }
-  // Worker processes run a config their primary has just validated: parsing is enough.
-  const diagnostics: Diagnostic[] = cluster.isWorker ? parsed.diagnostics.filter((d) => d.severity === 'error') : validateParsed(parsed, { filesBase: process.cwd() });
-  const errors = diagnostics.filter((d) => d.severity === 'error').length;
-  const report =
-    diagnostics.length > 0
-      ? await renderReport([{ file, format: parsed.format, source: parsed.source, diagnostics }], { format: 'pretty', color })
-      : '';
-  return { config: errors > 0 ? undefined : parsed.config, report, errors };
-}
-
-/** The exit status of a run that ended by itself or crashed (not a config error, not a clean stop). */
-const EXIT_INTERNAL = 2;
 
 interface WorkerMessage {
   readonly type: 'meshctl:stats' | 'meshctl:reload' | 'meshctl:drain' | 'meshctl:health' | 'meshctl:ready' | 'meshctl:stats-reply';
@@ -154,10 +135,11 @@ function reloader(opts: RunOptions, apply: (config: Bootstrap) => Promise<void>)
     }
     running = true;
     try {
-      const loaded = await loadAndValidate(opts.file, opts.from, opts.color);
+      const loaded = await loadRunConfig(opts.file, opts.from);
       if (loaded.config === undefined) {
         opts.log(`meshctl: reload of ${opts.file} refused (${loaded.errors} error${loaded.errors === 1 ? '' : 's'}); still serving the previous config`);
-        if (loaded.report) opts.log(loaded.report.trimEnd());
+        const report = await renderFileReport(loaded.report, opts.color);
+        if (report) opts.log(report.trimEnd());
       } else {
         await apply(loaded.config);
         opts.log(`meshctl: reloaded ${opts.file}`);
@@ -245,7 +227,7 @@ async function runWorker(opts: RunOptions, config: Bootstrap): Promise<number> {
     if (process.connected) process.send?.(m);
   };
   const reloadSelf = async (): Promise<void> => {
-    const loaded = await loadAndValidate(opts.file, opts.from, false);
+    const loaded = await loadRunConfig(opts.file, opts.from);
     if (loaded.config !== undefined) await proxy.reload(loaded.config);
   };
   return new Promise<number>((resolveExit) => {

@@ -3,9 +3,9 @@
  * its implementation lazily, so `meshctl validate` never pays for ink, React or the proxy.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from './commander.js';
+import { Command } from './commander.js';
 import { registerCommands } from './commands/index.js';
-import { CliError, EXIT_USAGE } from './errors.js';
+import { commanderError, exitCodeFor } from './errors.js';
 
 const program = new Command();
 program
@@ -14,7 +14,7 @@ program
   .version(packageVersion(), '-V, --version')
   .showHelpAfterError('(run `meshctl --help` for usage)')
   .exitOverride()
-  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: commanderError });
 
 await registerCommands(program, process.argv);
 
@@ -32,23 +32,8 @@ async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    process.exitCode = exitCodeFor(err);
+    process.exitCode = exitCodeFor(err, (text) => void process.stderr.write(text));
   }
-}
-
-function exitCodeFor(err: unknown): number {
-  if (err instanceof CommanderError) {
-    // --help and --version end in a CommanderError with exit code 0.
-    return err.exitCode === 0 ? 0 : EXIT_USAGE;
-  }
-  if (err instanceof CliError) {
-    if (err.message) process.stderr.write(`meshctl: ${err.message}\n`);
-    return err.exitCode;
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`meshctl: internal error: ${message}\n`);
-  if (process.env.MESHCTL_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
-  return EXIT_USAGE;
 }
 
 await main(process.argv);

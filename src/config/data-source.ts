@@ -2,8 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { DataSource } from './model.js';
+import { UsageError } from './usage-error.js';
 
-export class DataSourceError extends Error {
+export class DataSourceError extends UsageError {
   override readonly name = 'DataSourceError';
 }
 

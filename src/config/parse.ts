@@ -10,6 +10,7 @@ import { ConfigDecoder } from './decode.js';
 import type { Diagnostic } from './diagnostic.js';
 import type { Bootstrap, InputFormat, ParseResult } from './model.js';
 import { SourceFile } from './source.js';
+import { UsageError } from './usage-error.js';
 import type { SMessage } from './syntax.js';
 import { parseTextproto } from './textproto/parser.js';
 import { readYaml } from './yaml-reader.js';
@@ -29,7 +30,7 @@ export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_RESOURCES = 1_000_000;
 
 /** A config file that could not be read at all (missing, a directory, no permission). The message names the path. */
-export class ConfigReadError extends Error {
+export class ConfigReadError extends UsageError {
   readonly path: string;
   readonly code: string | undefined;
   constructor(path: string, message: string, code?: string) {

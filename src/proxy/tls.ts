@@ -6,9 +6,10 @@
 import tls from 'node:tls';
 import type { Bootstrap, DataSource, FilterChain, HttpConnectionManager_CodecType, TlsContext, TlsParameters_TlsProtocol } from '../config/model.js';
 import { readDataSource as readSource } from '../config/data-source.js';
+import { UsageError } from '../config/usage-error.js';
 import { clusterTls, upstreamTlsOptions } from '../upstream/upstream-tls.js';
 
-export class TlsConfigError extends Error {
+export class TlsConfigError extends UsageError {
   override readonly name = 'TlsConfigError';
 }
 

@@ -5,6 +5,7 @@
  * timeline events flip health at given times. Only aggregates are kept: memory does not grow with the request count.
  */
 import type { Bootstrap, Cluster } from '../config/model.js';
+import { UsageError } from '../config/usage-error.js';
 import { ClusterBalancer, createBalancer } from '../balancer/index.js';
 import { HostSet, hostsFromCluster } from '../balancer/host-set.js';
 import { createRandom } from '../balancer/random.js';
@@ -50,7 +51,7 @@ export interface SimulateOptions {
   readonly configName?: string;
 }
 
-export class SimulateError extends Error {}
+export class SimulateError extends UsageError {}
 
 class ClusterState {
   readonly hostSet: HostSet;

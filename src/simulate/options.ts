@@ -1,8 +1,9 @@
 /** Turning `meshctl simulate` flags into SimulateOptions; every mistake is a message naming the flag. */
+import { UsageError } from '../config/usage-error.js';
 import { type LatencyDist, parseLatency, parseTime } from './latency.js';
 import type { TimelineEvent } from './engine.js';
 
-export class OptionError extends Error {}
+export class OptionError extends UsageError {}
 
 const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/;
 

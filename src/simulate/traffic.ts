@@ -5,6 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Random } from '../balancer/types.js';
+import { UsageError } from '../config/usage-error.js';
 
 /** One request as the simulator routes it. Header names are lower-case. */
 export interface SimRequest {
@@ -128,9 +129,7 @@ export async function* readReplayFile(path: string): AsyncGenerator<SimRequest, 
     n++;
     const r = parseReplayLine(text);
     if (r === undefined) continue;
-    if (typeof r === 'string') throw new ReplayError(`${path}:${n}: ${r}`);
+    if (typeof r === 'string') throw new UsageError(`${path}:${n}: ${r}`);
     yield r;
   }
 }
-
-export class ReplayError extends Error {}

@@ -1,11 +1,10 @@
 /** Validating files named on the command line: expand globs and directories, read, parse and validate each. */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { UsageError } from '../config/usage-error.js';
 import type { FileReport, ValidateOptions } from './index.js';
+import { loadConfig } from './load.js';
 import { globFiles, hasMagic } from './util/glob.js';
-
-/** A pattern that matches nothing, or a file that cannot be read: a usage / I/O problem (exit 2), not a config one. */
-export class ConfigFileError extends Error {}
 
 const CONFIG_EXTENSIONS = '{textproto,txtpb,pbtxt,yaml,yml,json}';
 
@@ -22,7 +21,7 @@ export function expandPatterns(patterns: readonly string[], cwd = process.cwd())
   for (const p of patterns) {
     if (hasMagic(p)) {
       const matches = globFiles(p, cwd);
-      if (matches.length === 0) throw new ConfigFileError(`no files match \`${p}\``);
+      if (matches.length === 0) throw new UsageError(`no files match \`${p}\``);
       matches.forEach(add);
       continue;
     }
@@ -34,7 +33,7 @@ export function expandPatterns(patterns: readonly string[], cwd = process.cwd())
     }
     if (isDir) {
       const matches = globFiles(join(p, '**', `*.${CONFIG_EXTENSIONS}`), cwd);
-      if (matches.length === 0) throw new ConfigFileError(`no config files in directory \`${p}\``);
+      if (matches.length === 0) throw new UsageError(`no config files in directory \`${p}\``);
       matches.forEach(add);
     } else add(p);
   }
@@ -47,21 +46,18 @@ export interface FileReportWithError extends FileReport {
 }
 
 /**
- * Validate every file the patterns name. Files that cannot be read get a report with `ioError` (the CLI exits 2);
- * a pattern that matches nothing throws ConfigFileError.
+ * Validate every file the patterns name (`-` is stdin). Files that cannot be read get a report with `ioError` (the
+ * CLI exits 2); a pattern that matches nothing is a UsageError.
  */
 export async function validateFiles(patterns: readonly string[], opts: ValidateOptions = {}): Promise<FileReportWithError[]> {
   const files = expandPatterns(patterns);
-  const { readConfigFile } = await import('../config/index.js');
-  const { validateParsed } = await import('./index.js');
   const reports: FileReportWithError[] = [];
   for (const file of files) {
     try {
-      const result = await readConfigFile(file);
-      reports.push({ file, format: result.format, source: result.source, diagnostics: validateParsed(result, opts) });
+      reports.push((await loadConfig(file, opts)).report);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      reports.push({ file, diagnostics: [], ioError: message });
+      if (!(err instanceof UsageError)) throw err;
+      reports.push({ file, diagnostics: [], ioError: err.message });
     }
   }
   return reports;

@@ -1,6 +1,6 @@
 /**
  * meshctl's validator: parse diagnostics plus every semantic rule, with suppressions applied and a stable order.
- * `meshctl validate` and `meshctl run` (which refuses a config with errors) both use these.
+ * Every command reaches it through load.ts (`loadConfig`).
  */
 import type { Diagnostic, Severity } from '../config/diagnostic.js';
 import type { InputFormat, ParseResult } from '../config/model.js';
@@ -22,6 +22,11 @@ export interface ValidateOptions {
   readonly rules?: Readonly<Record<string, RuleSetting>>;
   /** The current time, for certificate expiry. Default: now. */
   readonly now?: Date;
+  /**
+   * Only the parser's diagnostics (settings and suppressions still apply): for `convert`, which turns any config it
+   * can read into another format, and for `run`'s workers, whose primary has just validated the same file.
+   */
+  readonly parseOnly?: boolean;
 }
 
 /** One input file's result. `source` is there when the file could be read (for code frames). */
@@ -58,7 +63,7 @@ export function validateParsed(result: ParseResult, opts: ValidateOptions = {}):
   const on = new Set<string>();
   for (const [id, s] of settings) (s === 'off' ? off : on).add(id);
   const all: Diagnostic[] = [...result.diagnostics];
-  if (result.config !== undefined) {
+  if (result.config !== undefined && opts.parseOnly !== true) {
     all.push(
       ...runRules(result.config, result.source.name, {
         checkFiles: opts.checkFiles === true,
@@ -82,4 +87,4 @@ export function validateParsed(result: ParseResult, opts: ValidateOptions = {}):
   return kept.sort(compareDiagnostics);
 }
 
-export { validateFiles, ConfigFileError } from './files.js';
+export { validateFiles } from './files.js';

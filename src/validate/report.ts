@@ -6,7 +6,7 @@ export const REPORT_FORMATS: readonly ReportFormat[] = ['pretty', 'json', 'sarif
 
 export interface RenderOptions {
   readonly format: ReportFormat;
-  /** Colour (pretty only). The caller decides: a TTY, no NO_COLOR, no --no-color. */
+  /** Colour (pretty only). The CLI decides (src/cli/color.ts). */
   readonly color: boolean;
 }
 
@@ -25,6 +25,14 @@ export async function renderReport(reports: readonly FileReport[], opts: RenderO
       return formatPretty(reports, await loadPaint(opts.color));
     }
   }
+}
+
+/**
+ * One loaded file's diagnostics as `meshctl validate` prints them (pretty), or '' when there are none: what `run`,
+ * `simulate`, `convert`, `prometheus-config` and `demo` write on stderr.
+ */
+export async function renderFileReport(report: FileReport, color: boolean): Promise<string> {
+  return report.diagnostics.length === 0 ? '' : renderReport([report], { format: 'pretty', color });
 }
 
 export { summaryLine, totals, type Totals } from './formatters/summary.js';

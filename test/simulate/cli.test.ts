@@ -112,7 +112,7 @@ test('usage errors exit 2 with a clear message; config errors exit 1', async () 
   writeFileSync(broken, 'static_resources {\n  clusters {\n');
   const r = await runCli(['simulate', broken]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /broken\.textproto:\d+:\d+: error/);
+  assert.match(r.stderr, /^error\[syntax-error\]: .*\n {2}--> .*broken\.textproto:\d+:\d+$/m);
 });
 
 test('--requests-file replays an access log through the CLI; --latency shows mean latency', async () => {

@@ -1,14 +1,15 @@
 /**
  * `meshctl convert INPUT [-o OUTPUT] [--from F] --to FORMAT`: parse a config in any input format and print it in
- * another. Parse errors are shown with file:line:column and a code frame (exit 1); a missing input is exit 2; the
- * output file is replaced atomically, so a failed conversion never leaves a half-written or clobbered OUTPUT.
+ * another. What the parser and the printer have to say is reported on stderr as `meshctl validate` reports it; a
+ * config the parser finds errors in is not converted (exit 1), while semantic problems (a route to an unknown cluster)
+ * are `validate`'s business and do not stop a conversion. A missing input is exit 2; the output file is replaced
+ * atomically, so a failed conversion never leaves a half-written or clobbered OUTPUT.
  */
 import type { Command } from 'commander';
 import { Option } from '../commander.js';
-import type { Diagnostic } from '../../config/diagnostic.js';
-import type { ParseResult } from '../../config/model.js';
-import type { SourceFile } from '../../config/source.js';
-import { CliError, EXIT_CONFIG, EXIT_OK, EXIT_USAGE } from '../errors.js';
+import { EXIT_CONFIG, EXIT_OK } from '../../app/exit-codes.js';
+import { UsageError } from '../../config/usage-error.js';
+import { useColor } from '../color.js';
 
 const TO = ['textproto', 'yaml', 'json', 'envoy', 'envoy-json'] as const;
 const FROM = ['textproto', 'yaml', 'json', 'envoy'] as const;
@@ -34,42 +35,6 @@ export function register(program: Command): void {
     });
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function parseInput(input: string, from: ConvertOptions['from']): Promise<ParseResult> {
-  const config = await import('../../config/index.js');
-  const parseOpts = from !== undefined ? { from } : {};
-  if (input === '-') return config.parseConfig(await readStdin(), '<stdin>', parseOpts);
-  try {
-    return await config.readConfigFile(input, parseOpts);
-  } catch (err) {
-    if (err instanceof config.ConfigReadError) throw new CliError(err.message, EXIT_USAGE);
-    throw err;
-  }
-}
-
-async function renderDiagnostics(diags: readonly Diagnostic[], source: SourceFile | undefined, color: boolean): Promise<string> {
-  if (diags.length === 0) return '';
-  const { codeFrame } = await import('../../config/code-frame.js');
-  const { default: chalk, Chalk } = await import('chalk');
-  const c = color ? chalk : new Chalk({ level: 0 });
-  const paint = { error: c.red.bold, warning: c.yellow.bold, info: c.cyan.bold };
-  let out = '';
-  for (const d of diags) {
-    const s = d.span;
-    out += `${c.bold(`${s.file}:${s.line}:${s.column}`)}: ${paint[d.severity](d.severity)}: ${d.message} ${c.dim(`[${d.ruleId}]`)}\n`;
-    if (d.severity !== 'info' && source !== undefined && s.file === source.name && s.line >= 1 && s.line <= source.lineCount) {
-      out += codeFrame(source, s, { color }) + '\n';
-    }
-    if (d.hint !== undefined) out += `  ${c.cyan('hint')}: ${d.hint}\n`;
-  }
-  return out;
-}
-
 /** Replace `path` with `text` through a temporary file in the same directory and a rename. */
 async function writeAtomically(path: string, text: string): Promise<void> {
   const { writeFile, rename, rm } = await import('node:fs/promises');
@@ -81,23 +46,23 @@ async function writeAtomically(path: string, text: string): Promise<void> {
   } catch (err) {
     await rm(tmp, { force: true });
     const reason = err instanceof Error && 'code' in err ? String((err as NodeJS.ErrnoException).code) : String(err);
-    throw new CliError(`cannot write ${path}: ${reason}`, EXIT_USAGE);
+    throw new UsageError(`cannot write ${path}: ${reason}`);
   }
 }
 
-export async function runConvert(input: string, opts: ConvertOptions): Promise<number> {
-  const color = opts.color !== false && process.stderr.isTTY === true && !process.env.NO_COLOR;
-  const parsed = await parseInput(input, opts.from);
-  const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
-  process.stderr.write(await renderDiagnostics(parsed.diagnostics, parsed.source, color));
-  if (parsed.config === undefined || errors.length > 0) {
-    const n = Math.max(errors.length, 1);
-    process.stderr.write(`meshctl: ${parsed.source.name}: ${n} error${n === 1 ? '' : 's'}; nothing converted\n`);
+async function runConvert(input: string, opts: ConvertOptions): Promise<number> {
+  const [{ loadConfig, validateOptionsFor }, { renderFileReport }] = await Promise.all([import('../../validate/load.js'), import('../../validate/report.js')]);
+  const color = useColor(process.stderr, opts.color);
+  const loaded = await loadConfig(input, { ...(await validateOptionsFor()), parseOnly: true, ...(opts.from !== undefined ? { from: opts.from } : {}) });
+  if (loaded.config === undefined) {
+    process.stderr.write(await renderFileReport(loaded.report, color));
+    const n = Math.max(loaded.errors, 1);
+    process.stderr.write(`meshctl: ${loaded.report.file}: ${n} error${n === 1 ? '' : 's'}; nothing converted\n`);
     return EXIT_CONFIG;
   }
   const { emitConfig } = await import('../../config/convert.js');
-  const { text, diagnostics } = emitConfig(parsed.config, opts.to);
-  process.stderr.write(await renderDiagnostics(diagnostics, parsed.source, color));
+  const { text, diagnostics } = emitConfig(loaded.config, opts.to);
+  process.stderr.write(await renderFileReport({ ...loaded.report, diagnostics: [...loaded.report.diagnostics, ...diagnostics] }, color));
   if (opts.output !== undefined && opts.output !== '-') await writeAtomically(opts.output, text);
   else process.stdout.write(text);
   return EXIT_OK;

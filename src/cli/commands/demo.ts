@@ -1,6 +1,6 @@
 /** `meshctl demo`: two echo upstreams and the proxy on the quickstart config, so `curl` works at once. */
 import type { Command } from 'commander';
-import { CliError, EXIT_USAGE } from '../errors.js';
+import { useColor } from '../color.js';
 
 export function register(program: Command): void {
   program
@@ -11,12 +11,11 @@ export function register(program: Command): void {
     .option('--dashboard', 'live terminal view')
     .action(async (opts: { config?: string; accessLog: boolean; dashboard?: boolean }) => {
       const { runDemo } = await import('../../app/demo.js');
-      try {
-        process.exitCode = await runDemo({ config: opts.config, accessLog: opts.accessLog !== false, dashboard: opts.dashboard === true });
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        if (e.code === 'EADDRINUSE') throw new CliError(`cannot start the demo: ${e.message} (is another demo running?)`, EXIT_USAGE);
-        throw err;
-      }
+      process.exitCode = await runDemo({
+        config: opts.config,
+        accessLog: opts.accessLog !== false,
+        dashboard: opts.dashboard === true,
+        color: useColor(process.stderr),
+      });
     });
 }

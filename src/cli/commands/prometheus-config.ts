@@ -1,37 +1,37 @@
 /** `meshctl prometheus-config CONFIG`: the Prometheus scrape configuration for the config's metrics. */
 import type { Command } from 'commander';
-import { CliError, EXIT_CONFIG, EXIT_USAGE } from '../errors.js';
+import { EXIT_CONFIG } from '../../app/exit-codes.js';
+import { UsageError } from '../../config/usage-error.js';
+import { useColor } from '../color.js';
 
 export function register(program: Command): void {
   program
     .command('prometheus-config')
     .description("Write a Prometheus scrape config (YAML) from the config's http_server.prometheus.scrape_configs")
-    .argument('<config>', 'config file')
+    .argument('<config>', 'config file (`-` for stdin)')
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .option('--from <format>', 'input format: textproto, yaml, json or envoy (default: detected)')
     .action(async (file: string, opts: { output?: string; from?: string }) => {
-      const [{ readConfigFile, ConfigReadError }, { prometheusConfig }] = await Promise.all([
-        import('../../config/index.js'),
+      const [{ loadConfig, validateOptionsFor }, { renderFileReport }, { prometheusConfig }] = await Promise.all([
+        import('../../validate/load.js'),
+        import('../../validate/report.js'),
         import('../../app/prometheus-config.js'),
       ]);
-      let parsed;
-      try {
-        parsed = await readConfigFile(file, opts.from ? { from: opts.from as 'yaml' } : {});
-      } catch (err) {
-        if (err instanceof ConfigReadError) throw new CliError(err.message, EXIT_USAGE);
-        throw err;
+      // Only what the parser says stops it, as for `convert`: the scrape targets do not depend on the routes.
+      const loaded = await loadConfig(file, { ...(await validateOptionsFor()), parseOnly: true, ...(opts.from ? { from: opts.from as 'yaml' } : {}) });
+      if (loaded.config === undefined) {
+        process.stderr.write(await renderFileReport(loaded.report, useColor(process.stderr)));
+        process.stderr.write(`meshctl: ${file} could not be read as a config\n`);
+        process.exitCode = EXIT_CONFIG;
+        return;
       }
-      if (parsed.config === undefined) {
-        for (const d of parsed.diagnostics) process.stderr.write(`${d.span.file}:${d.span.line}:${d.span.column}: ${d.severity}: ${d.message}\n`);
-        throw new CliError(`${file} could not be read as a config`, EXIT_CONFIG);
-      }
-      const text = prometheusConfig(parsed.config);
+      const text = prometheusConfig(loaded.config);
       if (opts.output) {
         const { writeFile } = await import('node:fs/promises');
         try {
           await writeFile(opts.output, text);
         } catch (err) {
-          throw new CliError(`cannot write ${opts.output}: ${(err as Error).message}`, EXIT_USAGE);
+          throw new UsageError(`cannot write ${opts.output}: ${(err as Error).message}`);
         }
       } else process.stdout.write(text);
     });

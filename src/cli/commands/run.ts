@@ -1,7 +1,10 @@
 /** `meshctl run CONFIG`: a real proxy from the config (validated first; a config with errors is refused). */
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
-import { CliError, EXIT_CONFIG, EXIT_USAGE } from '../errors.js';
+import type { RunOptions } from '../../app/run.js';
+import { EXIT_CONFIG } from '../../app/exit-codes.js';
+import { UsageError } from '../../config/usage-error.js';
+import { useColor } from '../color.js';
 
 interface RunCliOptions {
   from?: string;
@@ -54,13 +57,13 @@ export function register(program: Command): void {
 }
 
 function int(name: string, v: string, min: number, max: number): number {
-  if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new CliError(`${name} expects a whole number from ${min} to ${max}, got \`${v}\``, EXIT_USAGE);
+  if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${name} expects a whole number from ${min} to ${max}, got \`${v}\``);
   return Number(v);
 }
 
 function hostPort(name: string, v: string): { address: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(v);
-  if (!m) throw new CliError(`${name} expects host:port, got \`${v}\``, EXIT_USAGE);
+  if (!m) throw new UsageError(`${name} expects host:port, got \`${v}\``);
   return { address: m[1] ?? m[2]!, port: int(name, m[3]!, 0, 65535) };
 }
 
@@ -68,82 +71,57 @@ function hostPort(name: string, v: string): { address: string; port: number } {
 function dnsServer(v: string): string {
   const m = /^(?:\[([^\]]+)\]|([^:\[\]]+))(?::(\d+))?$/.exec(v) ?? (isIP(v) === 6 ? [v, v, undefined, undefined] : null);
   const ip = m ? (m[1] ?? m[2]!) : '';
-  if (!m || isIP(ip) === 0) throw new CliError(`--dns-server expects an IP address with an optional port, got \`${v}\``, EXIT_USAGE);
+  if (!m || isIP(ip) === 0) throw new UsageError(`--dns-server expects an IP address with an optional port, got \`${v}\``);
   if (m[3] !== undefined) int('--dns-server port', m[3], 1, 65535);
   return v;
 }
 
 async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
-  const [{ parseDuration, durationToMs }, { parseMapping, endpointMapper, MapEndpointError }, run] = await Promise.all([
+  const [{ parseDuration, durationToMs }, { parseMapping, endpointMapper }, run, { renderFileReport }] = await Promise.all([
     import('../../config/model-base.js'),
     import('../../app/map-endpoint.js'),
     import('../../app/run.js'),
+    import('../../validate/report.js'),
   ]);
   const from = opts.from;
   if (from !== undefined && !['textproto', 'yaml', 'json', 'envoy'].includes(from)) {
-    throw new CliError(`unknown --from \`${from}\` (expected textproto, yaml, json or envoy)`, EXIT_USAGE);
+    throw new UsageError(`unknown --from \`${from}\` (expected textproto, yaml, json or envoy)`);
   }
-  let mapEndpoint;
-  try {
-    mapEndpoint = endpointMapper(opts.mapEndpoint.map(parseMapping));
-  } catch (err) {
-    if (err instanceof MapEndpointError) throw new CliError(err.message, EXIT_USAGE);
-    throw err;
-  }
+  const mapEndpoint = endpointMapper(opts.mapEndpoint.map(parseMapping));
   const drain = parseDuration(opts.drainTimeout);
-  if (drain === undefined) throw new CliError(`--drain-timeout expects a duration such as 10s or 500ms, got \`${opts.drainTimeout}\``, EXIT_USAGE);
-  if (opts.upstreamClient !== 'undici' && opts.upstreamClient !== 'node') throw new CliError(`--upstream-client expects undici or node`, EXIT_USAGE);
-  if (opts.upstreamFailureStatus !== '503' && opts.upstreamFailureStatus !== '502') throw new CliError(`--upstream-failure-status expects 503 or 502`, EXIT_USAGE);
-  const color = opts.color !== false && !process.env.NO_COLOR && process.stderr.isTTY === true;
+  if (drain === undefined) throw new UsageError(`--drain-timeout expects a duration such as 10s or 500ms, got \`${opts.drainTimeout}\``);
+  if (opts.upstreamClient !== 'undici' && opts.upstreamClient !== 'node') throw new UsageError(`--upstream-client expects undici or node`);
+  if (opts.upstreamFailureStatus !== '503' && opts.upstreamFailureStatus !== '502') throw new UsageError(`--upstream-failure-status expects 503 or 502`);
+  const color = useColor(process.stderr, opts.color);
   const log = (line: string): void => void process.stderr.write(line + '\n');
+  // Every flag is read before the config, so a usage error comes alone, not after the config's report.
+  const runOptions: RunOptions = {
+    file,
+    ...(from ? { from: from as 'yaml' } : {}),
+    ...(mapEndpoint ? { mapEndpoint } : {}),
+    ...(opts.dnsServer.length > 0 ? { dnsServers: opts.dnsServer.map(dnsServer) } : {}),
+    ...(opts.listenAddress ? { listenAddress: opts.listenAddress } : {}),
+    ...(opts.listenPortOffset !== undefined ? { listenPortOffset: int('--listen-port-offset', opts.listenPortOffset, -65535, 65535) } : {}),
+    ...(opts.adminAddress ? { admin: hostPort('--admin-address', opts.adminAddress) } : {}),
+    workers: int('--workers', opts.workers, 1, 256),
+    accessLog: opts.accessLog === false ? undefined : (opts.accessLog ?? '-'),
+    drainTimeoutMs: durationToMs(drain),
+    dashboard: opts.dashboard === true,
+    watch: opts.watch !== false,
+    upstreamClient: opts.upstreamClient,
+    upstreamFailureMode: opts.upstreamFailureStatus === '502' ? '502' : 'envoy',
+    forceXff: opts.xffAlways === true,
+    rejectPathAboveRoot: opts.rejectPathAboveRoot === true,
+    ...(opts.seed !== undefined ? { seed: int('--seed', opts.seed, 0, 2 ** 32 - 1) } : {}),
+    color,
+    log,
+  };
 
-  let loaded;
-  try {
-    loaded = await run.loadAndValidate(file, from as 'yaml' | undefined, color);
-  } catch (err) {
-    if (err instanceof run.ConfigLoadError) throw new CliError(err.message, EXIT_USAGE);
-    throw err;
-  }
-  if (loaded.report) process.stderr.write(loaded.report);
+  const loaded = await run.loadRunConfig(file, runOptions.from);
+  process.stderr.write(await renderFileReport(loaded.report, color));
   if (loaded.config === undefined) {
     log(`meshctl: ${file} has ${loaded.errors} error${loaded.errors === 1 ? '' : 's'}; not starting`);
     return EXIT_CONFIG;
   }
-  try {
-    return await run.runProxy(
-      {
-        file,
-        ...(from ? { from: from as 'yaml' } : {}),
-        ...(mapEndpoint ? { mapEndpoint } : {}),
-        ...(opts.dnsServer.length > 0 ? { dnsServers: opts.dnsServer.map(dnsServer) } : {}),
-        ...(opts.listenAddress ? { listenAddress: opts.listenAddress } : {}),
-        ...(opts.listenPortOffset !== undefined ? { listenPortOffset: int('--listen-port-offset', opts.listenPortOffset, -65535, 65535) } : {}),
-        ...(opts.adminAddress ? { admin: hostPort('--admin-address', opts.adminAddress) } : {}),
-        workers: int('--workers', opts.workers, 1, 256),
-        accessLog: opts.accessLog === false ? undefined : (opts.accessLog ?? '-'),
-        drainTimeoutMs: durationToMs(drain),
-        dashboard: opts.dashboard === true,
-        watch: opts.watch !== false,
-        upstreamClient: opts.upstreamClient,
-        upstreamFailureMode: opts.upstreamFailureStatus === '502' ? '502' : 'envoy',
-        forceXff: opts.xffAlways === true,
-        rejectPathAboveRoot: opts.rejectPathAboveRoot === true,
-        ...(opts.seed !== undefined ? { seed: int('--seed', opts.seed, 0, 2 ** 32 - 1) } : {}),
-        color,
-        log,
-      },
-      loaded.config,
-    );
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL') {
-      const hint = e.code === 'EACCES' ? ' (ports below 1024 need root: try --listen-port-offset 10000)' : '';
-      throw new CliError(`cannot listen: ${e.message}${hint}`, EXIT_USAGE);
-    }
-    // Matched by name: importing the proxy's error classes here would load the proxy for every command.
-    if (e.name === 'TlsConfigError' || e.name === 'DataSourceError' || e.code?.startsWith('ERR_OSSL_') === true) {
-      throw new CliError(e.message, EXIT_USAGE);
-    }
-    throw err;
-  }
+  return run.runProxy(runOptions, loaded.config);
 }

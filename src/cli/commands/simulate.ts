@@ -4,7 +4,9 @@
  */
 import type { Command } from 'commander';
 import { Option } from '../commander.js';
-import { CliError, EXIT_CONFIG, EXIT_OK, EXIT_USAGE } from '../errors.js';
+import { EXIT_CONFIG, EXIT_OK } from '../../app/exit-codes.js';
+import { UsageError } from '../../config/usage-error.js';
+import { useColor } from '../color.js';
 
 interface SimulateCliOptions {
   requests?: string;
@@ -32,7 +34,7 @@ export function register(program: Command): void {
   program
     .command('simulate')
     .description('predict the traffic split: route requests through the router and balancers, report per endpoint')
-    .argument('<config>', 'config file (text-proto, YAML, JSON or Envoy v3)')
+    .argument('<config>', 'config file (text-proto, YAML, JSON or Envoy v3; `-` for stdin)')
     .option('-n, --requests <n>', 'number of requests (default 10000; 300k and 1M work)')
     .option('--rps <r>', 'arrival rate on the virtual clock (default 1000)')
     .option('--duration <d>', 'simulate this long at --rps (e.g. 60s); requests = rps × duration')
@@ -57,49 +59,35 @@ export function register(program: Command): void {
 
 async function runSimulate(path: string, opts: SimulateCliOptions): Promise<number> {
   const o = await import('../../simulate/options.js');
-  const { runSimulation, SimulateError } = await import('../../simulate/engine.js');
-  const { ReplayError } = await import('../../simulate/traffic.js');
-  let simOpts: Parameters<typeof runSimulation>[1];
-  try {
-    if (opts.requests !== undefined && opts.duration !== undefined) throw new o.OptionError('give --requests or --rps/--duration, not both');
-    const rps = opts.rps !== undefined ? o.parsePositive(opts.rps, '--rps') : undefined;
-    simOpts = {
-      seed: o.parseSeed(opts.seed),
-      configName: path,
-      hosts: opts.host ?? [],
-      paths: opts.path ?? [],
-      methods: (opts.method ?? []).map((m) => m.toUpperCase()),
-      headers: o.parseHeaders(opts.header ?? []),
-      unhealthy: (opts.unhealthy ?? []).map((u) => o.parseAddress(u, '--unhealthy')),
-      latency: o.parseLatencyFlags(opts.latency ?? []),
-      timeline: o.parseTimeline(opts.at ?? []),
-      weightedRandom: opts.randomWeighted === true,
-      ...(opts.requests !== undefined ? { requests: o.parseCount(opts.requests, '--requests') } : {}),
-      ...(rps !== undefined ? { rps } : {}),
-      ...(opts.duration !== undefined ? { durationMs: o.parseDurationFlag(opts.duration, '--duration') } : {}),
-      ...(opts.listener !== undefined ? { listener: opts.listener } : {}),
-      ...(opts.requestsFile !== undefined ? { requestsFile: opts.requestsFile } : {}),
-    };
-  } catch (err) {
-    if (err instanceof o.OptionError) throw new CliError(err.message, EXIT_USAGE);
-    throw err;
-  }
+  const { runSimulation } = await import('../../simulate/engine.js');
+  if (opts.requests !== undefined && opts.duration !== undefined) throw new UsageError('give --requests or --rps/--duration, not both');
+  const rps = opts.rps !== undefined ? o.parsePositive(opts.rps, '--rps') : undefined;
+  let simOpts: Parameters<typeof runSimulation>[1] = {
+    seed: o.parseSeed(opts.seed),
+    configName: path,
+    hosts: opts.host ?? [],
+    paths: opts.path ?? [],
+    methods: (opts.method ?? []).map((m) => m.toUpperCase()),
+    headers: o.parseHeaders(opts.header ?? []),
+    unhealthy: (opts.unhealthy ?? []).map((u) => o.parseAddress(u, '--unhealthy')),
+    latency: o.parseLatencyFlags(opts.latency ?? []),
+    timeline: o.parseTimeline(opts.at ?? []),
+    weightedRandom: opts.randomWeighted === true,
+    ...(opts.requests !== undefined ? { requests: o.parseCount(opts.requests, '--requests') } : {}),
+    ...(rps !== undefined ? { rps } : {}),
+    ...(opts.duration !== undefined ? { durationMs: o.parseDurationFlag(opts.duration, '--duration') } : {}),
+    ...(opts.listener !== undefined ? { listener: opts.listener } : {}),
+    ...(opts.requestsFile !== undefined ? { requestsFile: opts.requestsFile } : {}),
+  };
   if (simOpts.requestsFile !== undefined) {
     const { existsSync } = await import('node:fs');
-    if (!existsSync(simOpts.requestsFile)) throw new CliError(`--requests-file: cannot read ${simOpts.requestsFile}: no such file`, EXIT_USAGE);
+    if (!existsSync(simOpts.requestsFile)) throw new UsageError(`--requests-file: cannot read ${simOpts.requestsFile}: no such file`);
   }
 
-  const config = await import('../../config/index.js');
-  let parsed;
-  try {
-    parsed = await config.readConfigFile(path);
-  } catch (err) {
-    if (err instanceof config.ConfigReadError) throw new CliError(err.message, EXIT_USAGE);
-    throw err;
-  }
-  const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
-  if (parsed.config === undefined || errors.length > 0) {
-    for (const d of errors) process.stderr.write(`${d.span.file}:${d.span.line}:${d.span.column}: error: ${d.message} [${d.ruleId}]\n`);
+  const [{ loadConfig, validateOptionsFor }, { renderFileReport }] = await Promise.all([import('../../validate/load.js'), import('../../validate/report.js')]);
+  const loaded = await loadConfig(path, await validateOptionsFor());
+  if (loaded.config === undefined) {
+    process.stderr.write(await renderFileReport(loaded.report, useColor(process.stderr, opts.color)));
     process.stderr.write('meshctl: the config has errors; fix them (see `meshctl validate`) before simulating\n');
     return EXIT_CONFIG;
   }
@@ -113,23 +101,17 @@ async function runSimulate(path: string, opts: SimulateCliOptions): Promise<numb
   }
   let report;
   try {
-    report = await runSimulation(parsed.config, simOpts);
-  } catch (err) {
+    report = await runSimulation(loaded.config, simOpts);
+  } finally {
     await view?.close();
-    if (err instanceof SimulateError || err instanceof ReplayError) throw new CliError(err.message, EXIT_USAGE);
-    throw err;
   }
-  await view?.close();
   if (opts.format === 'json') {
     // Fields without a value (a p-value with one endpoint, …) print as null, so every key is always there.
     process.stdout.write(JSON.stringify(report, (_k, v: unknown) => (v === undefined ? null : v), 2) + '\n');
   } else {
     const { renderTable } = await import('../../simulate/render.js');
     const { default: chalk, Chalk } = await import('chalk');
-    const force = process.env.FORCE_COLOR;
-    const forced = force !== undefined && force !== '' && force !== '0' && force !== 'false';
-    const color = opts.color !== false && !process.env.NO_COLOR && (process.stdout.isTTY === true || forced);
-    process.stdout.write(renderTable(report, color ? chalk : new Chalk({ level: 0 })));
+    process.stdout.write(renderTable(report, useColor(process.stdout, opts.color) ? chalk : new Chalk({ level: 0 })));
   }
   return EXIT_OK;
 }

@@ -1,6 +1,8 @@
 /** `meshctl validate FILE|GLOB...`: every problem in every file, in a format people or CI read. */
 import type { Command } from 'commander';
-import { CliError, EXIT_CONFIG, EXIT_OK, EXIT_USAGE } from '../errors.js';
+import { EXIT_CONFIG, EXIT_OK, EXIT_USAGE } from '../../app/exit-codes.js';
+import { UsageError } from '../../config/usage-error.js';
+import { useColor } from '../color.js';
 
 interface ValidateCliOptions {
   format: string;
@@ -17,7 +19,7 @@ export function register(program: Command): void {
   program
     .command('validate')
     .description('Check configs for errors: references, duplicates, values, reachability, placement and (optionally) TLS files')
-    .argument('<files...>', 'config files, directories or globs (quote globs: "configs/**/*.yaml")')
+    .argument('<files...>', 'config files, directories or globs (quote globs: "configs/**/*.yaml"); `-` for stdin')
     .option('-f, --format <format>', 'output format: pretty, json, sarif or github', 'pretty')
     .option('--strict', 'treat warnings as errors (exit 1 when there are any)')
     .option('--max-warnings <n>', 'exit 1 when there are more than N warnings')
@@ -32,19 +34,20 @@ export function register(program: Command): void {
 }
 
 async function runValidate(patterns: string[], opts: ValidateCliOptions): Promise<number> {
-  const [{ validateFiles, ConfigFileError, RULES_BY_ID }, { renderReport, REPORT_FORMATS, totals }, { existsSync }] = await Promise.all([
+  const [{ validateFiles, RULES_BY_ID }, { validateOptionsFor }, { renderReport, REPORT_FORMATS, totals }, { existsSync }] = await Promise.all([
     import('../../validate/index.js'),
+    import('../../validate/load.js'),
     import('../../validate/report.js'),
     import('node:fs'),
   ]);
   const format = opts.format as (typeof REPORT_FORMATS)[number];
   if (!REPORT_FORMATS.includes(format)) {
-    throw new CliError(`unknown --format \`${opts.format}\` (expected ${REPORT_FORMATS.join(', ')})`, EXIT_USAGE);
+    throw new UsageError(`unknown --format \`${opts.format}\` (expected ${REPORT_FORMATS.join(', ')})`);
   }
   let maxWarnings: number | undefined;
   if (opts.maxWarnings !== undefined) {
     maxWarnings = Number(opts.maxWarnings);
-    if (!/^\d+$/.test(opts.maxWarnings)) throw new CliError(`--max-warnings expects a whole number, got \`${opts.maxWarnings}\``, EXIT_USAGE);
+    if (!/^\d+$/.test(opts.maxWarnings)) throw new UsageError(`--max-warnings expects a whole number, got \`${opts.maxWarnings}\``);
   }
   // `--disable` is variadic, so `--disable rule file.yaml` swallows the file: give path-like words back.
   const disable: string[] = [];
@@ -52,43 +55,15 @@ async function runValidate(patterns: string[], opts: ValidateCliOptions): Promis
     if (!RULES_BY_ID.has(word) && (/[./*]/.test(word) || existsSync(word))) patterns.push(word);
     else disable.push(word);
   }
-  const known = new Set<string>([...RULES_BY_ID.keys(), ...(await parseRuleIds())]);
-  for (const id of disable) {
-    if (!known.has(id)) {
-      const { didYouMean } = await import('../../config/suggest.js');
-      const best = didYouMean(id, known);
-      throw new CliError(`--disable: unknown rule \`${id}\`${best ? ` (did you mean \`${best}\`?)` : ''}`, EXIT_USAGE);
-    }
-  }
-  let rules = {};
-  let checkFiles = opts.checkFiles === true;
-  const settingsPath = opts.config ?? (existsSync('.meshctl.yaml') ? '.meshctl.yaml' : undefined);
-  if (settingsPath !== undefined) {
-    const { loadSettings, SettingsError } = await import('../../validate/settings.js');
-    try {
-      const s = await loadSettings(settingsPath, known);
-      rules = s.rules;
-      if (s.checkFiles === true) checkFiles = true;
-    } catch (err) {
-      if (err instanceof SettingsError) throw new CliError(err.message, EXIT_USAGE);
-      throw err;
-    }
-  }
-
-  let reports;
-  try {
-    reports = await validateFiles(patterns, {
-      checkFiles,
-      disable,
-      rules,
-      ...(opts.baseDir !== undefined ? { filesBase: opts.baseDir } : {}),
-    });
-  } catch (err) {
-    if (err instanceof ConfigFileError) throw new CliError(err.message, EXIT_USAGE);
-    throw err;
-  }
+  const validateOptions = await validateOptionsFor({
+    disable,
+    checkFiles: opts.checkFiles === true,
+    ...(opts.config !== undefined ? { settings: opts.config } : {}),
+    ...(opts.baseDir !== undefined ? { baseDir: opts.baseDir } : {}),
+  });
+  const reports = await validateFiles(patterns, validateOptions);
   const readable = reports.filter((r) => r.ioError === undefined);
-  const color = format === 'pretty' && opts.color !== false && !process.env.NO_COLOR && (process.stdout.isTTY === true || isForced());
+  const color = format === 'pretty' && useColor(process.stdout, opts.color);
   process.stdout.write(await renderReport(readable, { format, color }));
   for (const r of reports) if (r.ioError !== undefined) process.stderr.write(`meshctl: ${r.ioError}\n`);
   if (readable.length < reports.length) return EXIT_USAGE;
@@ -104,15 +79,4 @@ async function runValidate(patterns: string[], opts: ValidateCliOptions): Promis
     return EXIT_CONFIG;
   }
   return EXIT_OK;
-}
-
-function isForced(): boolean {
-  const f = process.env.FORCE_COLOR;
-  return f !== undefined && f !== '' && f !== '0' && f !== 'false';
-}
-
-/** The parse diagnostics' rule ids (owned by the config layer), so they can be disabled too. */
-async function parseRuleIds(): Promise<string[]> {
-  const { PARSE_RULE_IDS } = await import('../../validate/parse-rules.js');
-  return [...PARSE_RULE_IDS];
 }

@@ -1,6 +1,6 @@
 /**
  * `--format pretty`: for people. Each diagnostic as a header, a location, a code frame with a caret under the
- * span and the hint, then a summary line. Colour only when asked (the CLI decides: TTY, NO_COLOR, --no-color).
+ * span and the hint, then a summary line. Colour only when asked (the CLI decides, in src/cli/color.ts).
  */
 import type { ChalkInstance } from 'chalk';
 import type { Diagnostic, Severity } from '../../config/diagnostic.js';
