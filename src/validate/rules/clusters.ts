@@ -72,7 +72,7 @@ export const invalidClusterConfig = defineRule({
     clusterProvided:
       'cluster `{{name}}` uses lb_policy CLUSTER_PROVIDED, but a {{type}} cluster provides no load balancer of its own (only ORIGINAL_DST and custom cluster types do)',
     customNeedsProvided:
-      'cluster `{{name}}` is a `{{custom}}` cluster, which provides its own load balancer; its lb_policy must be CLUSTER_PROVIDED (it has {{lb}})',
+      'cluster `{{name}}` has cluster_type `{{custom}}`, which provides its own load balancer; its lb_policy must be CLUSTER_PROVIDED (it has {{lb}})',
     logicalDns: 'LOGICAL_DNS cluster `{{name}}` needs exactly one endpoint (it has {{count}})',
     eds: 'EDS cluster `{{name}}` has no eds_cluster_config',
     maglev: 'maglev table_size {{size}} must be a prime number no larger than 5000011',
