@@ -162,7 +162,7 @@ async function discoveryRound(source: Source): Promise<number> {
         clusters: [{ name: 'xds', load_assignment: { endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: cp.port } } } }] }] } }],
       },
       dynamic_resources: grpcMode
-        ? { cds_config: { ads: true }, ads_config: { api_type: 'AGGREGATED_GRPC', grpc_services: [{ envoy_grpc: { cluster_name: 'xds' } }] } }
+        ? { cds_config: { ads: {} }, ads_config: { api_type: 'AGGREGATED_GRPC', grpc_services: [{ envoy_grpc: { cluster_name: 'xds' } }] } }
         : { cds_config: { api_config_source: { api_type: 'REST', cluster_names: ['xds'], refresh_delay: { seconds: 0, nanos: 500e6 } } } },
     };
     try {

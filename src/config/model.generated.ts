@@ -63,8 +63,14 @@ export interface DynamicResources extends ModelNode {
 
 export interface ConfigSource extends ModelNode {
   api_config_source?: ApiConfigSource;
-  ads?: boolean;
+  /** Fetch over the aggregated stream that dynamic_resources.ads_config opens. A message, written `ads: {}` (Envoy
+   * refuses `ads: true`); meshctl's own dialects also take `ads: true`. */
+  ads?: AggregatedConfigSource;
   resource_api_version?: string;
+}
+
+/** Envoy's AggregatedConfigSource: an empty message whose presence selects ADS. */
+export interface AggregatedConfigSource extends ModelNode {
 }
 
 export interface ApiConfigSource extends ModelNode {

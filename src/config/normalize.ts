@@ -19,17 +19,22 @@
  *    `tls_certificates[0] { private_key { filename } certificate_chain { filename } }`.
  *  - `v2-tls-context`: Envoy v2's `tls_context` on a filter chain or cluster; becomes a `transport_socket` named
  *    `envoy.transport_sockets.tls`.
+ *  - `ads-shorthand`: `ads: true` in a ConfigSource; becomes Envoy's `ads: {}` (an error in an Envoy-format file,
+ *    where Envoy refuses it).
  */
 import type { Diagnostic } from './diagnostic.js';
 import type { MessageDesc, Schema } from './descriptor.js';
 import { META } from './model-base.js';
 import type { DialectNote, ModelNode } from './model-base.js';
+import type { InputFormat } from './model.js';
 import type { DiscoveryRefreshService, FilterChain, HttpConnectionManager } from './model.generated.js';
 import { SField, SList, SMessage, SScalar, type SyntaxNode } from './syntax.js';
 
 /** What the decoder offers the rewrites. */
 export interface NormalizeContext {
   readonly schema: Schema;
+  /** The input's format: Envoy's own files get Envoy's verdict on what only the dialects accept. */
+  readonly format: InputFormat;
   /** Attach a note to the node that will be decoded from `target` (a syntax node). */
   note(target: object, note: DialectNote): void;
   /** Keep this field verbatim in `unmodeled`, with an `unmodeled-extension` warning saying `why`. */
@@ -108,7 +113,7 @@ export function normalizeMessage(desc: MessageDesc, msg: SMessage, ctx: Normaliz
       fields = v2TlsContext(fields, ctx, desc.name === 'Cluster' ? 'UpstreamTlsContext' : 'DownstreamTlsContext');
       break;
     case 'ConfigSource':
-      fields = aggregatedConfigSource(fields);
+      fields = aggregatedConfigSource(fields, msg, ctx);
       break;
     case 'LeastRequestLbConfig':
       fields = runtimeDouble(fields, 'active_request_bias');
@@ -336,14 +341,27 @@ function toLbEndpoint(v: SMessage, holder: SField, ctx: NormalizeContext): SFiel
 }
 
 /**
- * Envoy writes ConfigSource's `ads` as an empty AggregatedConfigSource message (`ads: {}`); the model holds it as a
- * boolean, so `ads: {}` reads as `ads: true`.
+ * ConfigSource's `ads` is Envoy's AggregatedConfigSource, an empty message written `ads: {}`. meshctl's dialects
+ * also take `ads: true` (and `ads: false` for no ADS); Envoy parses YAML/JSON by the proto3 JSON mapping, which
+ * refuses a bool for a message field, so in an Envoy-format file `ads: true` is an error (read as ADS all the same).
  */
-function aggregatedConfigSource(fields: SField[]): SField[] {
-  return fields.map((f) => {
-    if (f.name !== 'ads' || f.value.kind !== 'message' || f.value.fields.length > 0) return f;
-    return f.with(f.name, new SScalar('bool', true, '{}', f.value.src, f.value.start, f.value.end));
-  });
+function aggregatedConfigSource(fields: SField[], msg: SMessage, ctx: NormalizeContext): SField[] {
+  const ads = fields.find((f) => f.name === 'ads');
+  if (ads === undefined || ads.value.kind !== 'scalar' || typeof ads.value.value !== 'boolean') return fields;
+  const v = ads.value;
+  if (ctx.format === 'envoy') {
+    ctx.report({
+      ruleId: 'invalid-value',
+      severity: 'error',
+      message: `\`ads\` is a message in Envoy (AggregatedConfigSource), not a bool; Envoy refuses \`ads: ${v.raw}\``,
+      span: v.span,
+      hint: v.value ? 'write `ads: {}`' : 'remove the field (an absent `ads` means no ADS)',
+    });
+  } else {
+    ctx.note(msg, { construct: 'ads-shorthand', span: ads.span, envoyPlacement: v.value ? '`ads: {}` — an empty AggregatedConfigSource message' : 'no `ads` field at all' });
+  }
+  if (!v.value) return fields.filter((f) => f !== ads);
+  return fields.map((f) => (f === ads ? f.with(f.name, new SMessage([], v.src, v.start, v.end)) : f));
 }
 
 /**

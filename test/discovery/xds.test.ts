@@ -29,13 +29,13 @@ test('xdsPlan reads dynamic_resources: REST cds_config, ADS over gRPC, EDS-only 
   assert.equal(rest?.transport, 'rest');
   assert.equal(rest?.controlCluster, 'cp');
   const ads = xdsPlan({
-    dynamic_resources: { cds_config: { ads: true }, ads_config: { api_type: 'AGGREGATED_GRPC', grpc_services: [{ envoy_grpc: { cluster_name: 'cp' } }] } },
+    dynamic_resources: { cds_config: { ads: {} }, ads_config: { api_type: 'AGGREGATED_GRPC', grpc_services: [{ envoy_grpc: { cluster_name: 'cp' } }] } },
   });
   assert.equal(ads?.transport, 'grpc');
   assert.equal(ads?.cds, true);
   const edsOnly = xdsPlan({
     dynamic_resources: { ads_config: { api_type: 'GRPC', grpc_services: [{ envoy_grpc: { cluster_name: 'cp' } }] } },
-    static_resources: { clusters: [{ name: 'e', type: 'EDS', eds_cluster_config: { eds_config: { ads: true } } }] },
+    static_resources: { clusters: [{ name: 'e', type: 'EDS', eds_cluster_config: { eds_config: { ads: {} } } }] },
   });
   assert.equal(edsOnly?.cds, false);
   assert.equal(edsOnly?.transport, 'grpc');
@@ -131,7 +131,7 @@ test('xDS gRPC ADS: CDS + EDS over a stream, pushes add/remove clusters and endp
   const cm = manager({
     node: { id: 'sidecar-1', cluster: 'mesh' },
     static_resources: { clusters: [controlCluster(cp.port)] },
-    dynamic_resources: { cds_config: { ads: true }, ads_config: { api_type: 'AGGREGATED_GRPC', grpc_services: [{ envoy_grpc: { cluster_name: 'xds' } }] } },
+    dynamic_resources: { cds_config: { ads: {} }, ads_config: { api_type: 'AGGREGATED_GRPC', grpc_services: [{ envoy_grpc: { cluster_name: 'xds' } }] } },
   });
   try {
     await until(() => hostsOf(cm, 'svc-a') === '127.0.0.1:5001,127.0.0.1:5002', 5000, 'ADS endpoints');

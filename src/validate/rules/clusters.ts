@@ -1,6 +1,6 @@
 /** Cluster settings: endpoint weights, discovery type and load-balancer constraints, required fields, durations. */
 import { durationToMs, spanOf } from '../../config/model-base.js';
-import type { Duration } from '../../config/model.js';
+import type { Cluster, Duration } from '../../config/model.js';
 import { defineRule } from '../rule.js';
 import { isDurationShape } from '../util/walk.js';
 
@@ -40,6 +40,22 @@ export const invalidEndpointWeight = defineRule({
   },
 });
 
+/** Custom cluster types whose factory returns a load balancer of its own (Envoy's dynamic forward proxy, aggregate
+ * and Redis cluster docs configure each with `lb_policy: CLUSTER_PROVIDED`). */
+const PROVIDES_LB: ReadonlySet<string> = new Set([
+  'envoy.clusters.dynamic_forward_proxy',
+  'envoy.clusters.aggregate',
+  'envoy.clusters.redis',
+]);
+
+/** The extension name of a cluster's `cluster_type` (a custom cluster), if it has one. */
+function customClusterType(c: Cluster): string | undefined {
+  const ct = (c as { cluster_type?: unknown }).cluster_type ?? c.unmodeled?.['cluster_type'];
+  if (typeof ct !== 'object' || ct === null || Array.isArray(ct)) return undefined;
+  const n = (ct as { name?: unknown }).name;
+  return typeof n === 'string' ? n : '';
+}
+
 function isPrime(n: number): boolean {
   if (n < 2 || !Number.isInteger(n)) return false;
   for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
@@ -53,7 +69,10 @@ export const invalidClusterConfig = defineRule({
   description: 'A combination of cluster type and load-balancer settings that Envoy rejects at load.',
   messages: {
     originalDst: "cluster `{{name}}` is ORIGINAL_DST, which only allows lb_policy CLUSTER_PROVIDED (it has {{lb}})",
-    clusterProvided: 'cluster `{{name}}` uses lb_policy CLUSTER_PROVIDED, which is only valid for ORIGINAL_DST clusters',
+    clusterProvided:
+      'cluster `{{name}}` uses lb_policy CLUSTER_PROVIDED, but a {{type}} cluster provides no load balancer of its own (only ORIGINAL_DST and custom cluster types do)',
+    customNeedsProvided:
+      'cluster `{{name}}` has cluster_type `{{custom}}`, which provides its own load balancer; its lb_policy must be CLUSTER_PROVIDED (it has {{lb}})',
     logicalDns: 'LOGICAL_DNS cluster `{{name}}` needs exactly one endpoint (it has {{count}})',
     eds: 'EDS cluster `{{name}}` has no eds_cluster_config',
     maglev: 'maglev table_size {{size}} must be a prime number no larger than 5000011',
@@ -65,12 +84,22 @@ export const invalidClusterConfig = defineRule({
   check(ctx) {
     for (const c of ctx.index.clusters) {
       const name = c.name ?? '';
-      const type = c.type ?? 'STATIC';
       const lb = c.lb_policy ?? 'ROUND_ROBIN';
-      if (type === 'ORIGINAL_DST' && lb !== 'CLUSTER_PROVIDED') {
+      const custom = customClusterType(c);
+      // A custom cluster (`cluster_type`, the other arm of the oneof that holds `type`) brings its own discovery, so
+      // the built-in types' checks do not apply to it.
+      const type = custom === undefined ? (c.type ?? 'STATIC') : undefined;
+      if (custom !== undefined) {
+        // Envoy's cluster manager refuses a cluster that provides a load balancer unless lb_policy is
+        // CLUSTER_PROVIDED ("cluster provided LB not specified but cluster '…' provided one"); these always do.
+        if (PROVIDES_LB.has(custom) && lb !== 'CLUSTER_PROVIDED') {
+          ctx.report({ messageId: 'customNeedsProvided', data: { name, custom, lb }, at: spanOf(c, c.lb_policy === undefined ? 'name' : 'lb_policy'), hint: 'set `lb_policy: CLUSTER_PROVIDED`' });
+        }
+      } else if (type === 'ORIGINAL_DST' && lb !== 'CLUSTER_PROVIDED') {
         ctx.report({ messageId: 'originalDst', data: { name, lb }, at: spanOf(c, c.lb_policy === undefined ? 'type' : 'lb_policy'), hint: 'set `lb_policy: CLUSTER_PROVIDED`' });
       } else if (type !== 'ORIGINAL_DST' && lb === 'CLUSTER_PROVIDED') {
-        ctx.report({ messageId: 'clusterProvided', data: { name }, at: spanOf(c, 'lb_policy') });
+        // Envoy: "cluster provided LB specified but cluster '…' did not provide one" (cluster_manager_impl.cc).
+        ctx.report({ messageId: 'clusterProvided', data: { name, type: type ?? '' }, at: spanOf(c, 'lb_policy') });
       }
       if (type === 'LOGICAL_DNS') {
         const locs = c.load_assignment?.endpoints ?? [];

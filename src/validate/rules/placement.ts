@@ -21,6 +21,7 @@ const SHORTHAND: Record<string, string> = {
   'codec-shorthand': 'the `codec` shorthand',
   'tls-context-wrapper': 'a `tls_context { … }` wrapper inside typed_config',
   'certificate-file-shorthand': 'the `certificate_key_file` / `certificate_chain_file` shorthand',
+  'ads-shorthand': 'a bool `ads`',
 };
 
 

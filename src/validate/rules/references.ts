@@ -50,20 +50,30 @@ export const loadAssignmentNameMismatch = defineRule({
   id: 'load-assignment-name-mismatch',
   severity: 'error',
   category: 'reference',
-  description: "A cluster's `load_assignment.cluster_name` differs from the cluster's own name.",
+  description:
+    "A cluster's `load_assignment.cluster_name` differs from the name it is looked up by: an error on EDS clusters (the service name EDS asks for), a warning elsewhere (Envoy does not use the name there).",
   messages: {
     mismatch: 'load_assignment.cluster_name `{{assigned}}` does not match the cluster name `{{name}}`',
+    eds: 'load_assignment.cluster_name `{{assigned}}` is not `{{name}}`, the name EDS serves this cluster under',
+    unused: 'load_assignment.cluster_name `{{assigned}}` does not match the cluster name `{{name}}`; Envoy ignores this name on a {{type}} cluster',
   },
   check(ctx) {
     for (const c of ctx.index.clusters) {
       const la = c.load_assignment;
-      if (la?.cluster_name === undefined || c.name === undefined || la.cluster_name === c.name) continue;
+      if (la?.cluster_name === undefined || c.name === undefined) continue;
+      // An EDS cluster's assignment is keyed by its eds_cluster_config.service_name, else the cluster's name. The
+      // other types read their endpoints straight from load_assignment and never look at its cluster_name (Envoy's
+      // Cluster.load_assignment docs), so a mismatch there is a leftover, not a fault.
+      const eds = c.type === 'EDS';
+      const expected = eds ? c.eds_cluster_config?.service_name || c.name : c.name;
+      if (la.cluster_name === expected) continue;
       ctx.report({
-        messageId: 'mismatch',
-        data: { assigned: la.cluster_name, name: c.name },
+        messageId: eds ? (expected === c.name ? 'mismatch' : 'eds') : 'unused',
+        data: { assigned: la.cluster_name, name: expected, type: c.type ?? 'STATIC' },
         at: spanOf(la, 'cluster_name'),
-        hint: `set it to \`${c.name}\``,
+        hint: `set it to \`${expected}\``,
         related: [{ message: 'the cluster is named here', span: spanOf(c, 'name') }],
+        ...(eds ? {} : { severity: 'warning' as const }),
       });
     }
   },
@@ -97,7 +107,7 @@ export const rdsUnknownRouteConfig = defineRule({
 });
 
 function hasConfigSource(cs: ConfigSource | undefined): boolean {
-  return cs !== undefined && (cs.ads === true || cs.api_config_source !== undefined);
+  return cs !== undefined && (cs.ads !== undefined || cs.api_config_source !== undefined);
 }
 
 /** The cluster a refresh service feeds: its `cluster_name`, else the last path segment of its URL. */

@@ -60,12 +60,21 @@ export const duplicateRouteConfigName = defineRule({
   id: 'duplicate-route-config-name',
   severity: 'error',
   category: 'uniqueness',
-  description: 'Two route configurations have the same name.',
+  description:
+    'Two route configurations share a name that an `rds` looks up. An inline route_config is not keyed by its name (several listeners may reuse one), so only names an RDS reference resolves must be unique.',
   messages: DUP_MESSAGE,
   check(ctx) {
+    // Envoy keys route configurations by name only where RDS delivers them; an inline route_config's name is a
+    // label for stats and config dumps. So the names that matter are those an `rds.route_config_name` asks for.
+    const looked = new Set<string>();
+    for (const { hcm } of ctx.index.hcms) {
+      const n = hcm.rds?.route_config_name;
+      if (n !== undefined && n !== '') looked.add(n);
+    }
+    if (looked.size === 0) return;
     reportDuplicates(
       ctx,
-      ctx.index.routeConfigs.map((r) => r.rc),
+      ctx.index.routeConfigs.map((r) => r.rc).filter((rc) => rc.name !== undefined && looked.has(rc.name)),
       'route configuration',
     );
   },
