@@ -79,6 +79,12 @@ const POSIX_CLASSES: Readonly<Record<string, CodePointSet>> = {
 
 const NOT_NEWLINE = CodePointSet.of(0x0a).negate();
 
+interface RepeatToken {
+  readonly start: number;
+  /** Followed by `?` (`*?`). */
+  readonly lazy: boolean;
+}
+
 class Re2SyntaxError extends Error {
   constructor(readonly problem: Re2Error) {
     super(problem.message);
@@ -119,8 +125,8 @@ class Parser {
     let flags = outer;
     const alternatives: Re2Node[] = [];
     let items: Re2Node[] = [];
-    // Where the previous token began, if it was a repetition operator: RE2 refuses `a**` and Perl's `a++`.
-    let lastRepeat: { start: number; lazy: boolean } | undefined;
+    // The previous token, if it was a repetition operator: RE2 refuses `a**` and Perl's `a++`.
+    let lastRepeat: RepeatToken | undefined;
     for (;;) {
       if (this.i >= p.length) {
         if (open >= 0) this.fail('invalid', 'unterminated group', open);
@@ -128,7 +134,7 @@ class Parser {
       }
       const start = this.i;
       const c = p[start]!;
-      let repeat: { start: number; lazy: boolean } | undefined;
+      let repeat: RepeatToken | undefined;
       if (c === ')') {
         if (open < 0) this.fail('invalid', "unmatched ')'", start);
         break;
@@ -150,36 +156,7 @@ class Parser {
       } else if (c === '[') {
         items.push({ kind: 'chars', set: this.bracket(flags) });
       } else if (c === '*' || c === '+' || c === '?' || c === '{') {
-        const counts = c === '{' ? this.counts() : undefined;
-        if (c === '{' && counts === undefined) {
-          // RE2 reads a `{` that does not start a repetition as a literal.
-          items.push(this.literal(0x7b, flags));
-          this.i++;
-        } else {
-          if (c !== '{') this.i++;
-          const lazy = p[this.i] === '?';
-          if (lazy) this.i++;
-          if (lastRepeat !== undefined) {
-            if (c === '+' && !lastRepeat.lazy) {
-              this.fail('unsupported', 'possessive quantifier (RE2 has no possessive quantifiers)', lastRepeat.start);
-            }
-            this.fail('invalid', `bad repetition operator \`${p.slice(lastRepeat.start, this.i)}\``, lastRepeat.start);
-          }
-          const [min, max] = counts ?? (c === '*' ? [0, -1] : c === '+' ? [1, -1] : [0, 1]);
-          if (counts !== undefined) {
-            const text = p.slice(start, this.i - (lazy ? 1 : 0));
-            if (min > MAX_REPEAT || max > MAX_REPEAT) this.fail('invalid', `repeat count in \`${text}\` exceeds RE2's limit of ${MAX_REPEAT}`, start);
-            if (max !== -1 && max < min) this.fail('invalid', `bad repeat range \`${text}\``, start);
-          }
-          const body = items.pop();
-          if (body === undefined) this.fail('invalid', 'nothing to repeat', start);
-          const node: Re2Node = { kind: 'repeat', min, max, greedy: lazy === flags.ungreedy, body };
-          if ((min >= 2 || max >= 2) && repeatBudget(node, MAX_REPEAT) === 0) {
-            this.fail('invalid', `nested repeat counts in \`${p.slice(start, this.i)}\` multiply past RE2's limit of ${MAX_REPEAT}`, start);
-          }
-          items.push(node);
-          repeat = { start, lazy };
-        }
+        repeat = this.repetition(items, flags, lastRepeat);
       } else if (c === '\\') {
         this.escape(flags, items);
       } else {
@@ -191,6 +168,43 @@ class Parser {
     }
     alternatives.push(concat(items));
     return alternatives.length === 1 ? alternatives[0]! : { kind: 'alt', items: alternatives };
+  }
+
+  /**
+   * A repetition operator at the cursor (`*`, `+?`, `{2,5}`…) applied to the last item; a `{` that starts no count
+   * is a literal, as in RE2. Returns the operator's token when it was one.
+   */
+  private repetition(items: Re2Node[], flags: Flags, last: RepeatToken | undefined): RepeatToken | undefined {
+    const p = this.p;
+    const start = this.i;
+    const c = p[start]!;
+    const counts = c === '{' ? this.counts() : undefined;
+    if (c === '{' && counts === undefined) {
+      items.push(this.literal(0x7b, flags));
+      this.i++;
+      return undefined;
+    }
+    if (c !== '{') this.i++;
+    const lazy = p[this.i] === '?';
+    if (lazy) this.i++;
+    if (last !== undefined) {
+      if (c === '+' && !last.lazy) this.fail('unsupported', 'possessive quantifier (RE2 has no possessive quantifiers)', last.start);
+      this.fail('invalid', `bad repetition operator \`${p.slice(last.start, this.i)}\``, last.start);
+    }
+    const [min, max] = counts ?? (c === '*' ? [0, -1] : c === '+' ? [1, -1] : [0, 1]);
+    if (counts !== undefined) {
+      const text = p.slice(start, this.i - (lazy ? 1 : 0));
+      if (min > MAX_REPEAT || max > MAX_REPEAT) this.fail('invalid', `repeat count in \`${text}\` exceeds RE2's limit of ${MAX_REPEAT}`, start);
+      if (max !== -1 && max < min) this.fail('invalid', `bad repeat range \`${text}\``, start);
+    }
+    const body = items.pop();
+    if (body === undefined) this.fail('invalid', 'nothing to repeat', start);
+    const node: Re2Node = { kind: 'repeat', min, max, greedy: lazy === flags.ungreedy, body };
+    if ((min >= 2 || max >= 2) && repeatBudget(node, MAX_REPEAT) === 0) {
+      this.fail('invalid', `nested repeat counts in \`${p.slice(start, this.i)}\` multiply past RE2's limit of ${MAX_REPEAT}`, start);
+    }
+    items.push(node);
+    return { start, lazy };
   }
 
   private literal(cp: number, flags: Flags): Re2Node {

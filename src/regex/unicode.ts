@@ -81,8 +81,19 @@ function lookup(name: string): CodePointSet | null {
   }
 }
 
-let cased: CodePointSet | undefined;
-let casedText: string | undefined;
+let cased: { readonly set: CodePointSet; readonly text: string } | undefined;
+
+/** Every code point with a case mapping, as a set and as one string to search. */
+function casedCodePoints(): { readonly set: CodePointSet; readonly text: string } {
+  if (cased === undefined) {
+    const set = scan('\\p{Changes_When_Casemapped}');
+    const chars: string[] = [];
+    for (const [lo, hi] of set.pairs()) for (let c = lo; c <= hi; c++) chars.push(String.fromCodePoint(c));
+    cased = { set, text: chars.join('') };
+  }
+  return cased;
+}
+
 const orbits = new Map<number, readonly number[]>();
 
 /**
@@ -93,17 +104,12 @@ const orbits = new Map<number, readonly number[]>();
 export function foldOrbit(cp: number): readonly number[] {
   let orbit = orbits.get(cp);
   if (orbit === undefined) {
-    if (cased === undefined) {
-      cased = scan('\\p{Changes_When_Casemapped}');
-      const chars: string[] = [];
-      for (const [lo, hi] of cased.pairs()) for (let c = lo; c <= hi; c++) chars.push(String.fromCodePoint(c));
-      casedText = chars.join('');
-    }
+    const { set, text } = casedCodePoints();
     const ch = String.fromCodePoint(cp);
     const found = [cp];
-    if (cased.has(cp)) {
+    if (set.has(cp)) {
       const same = new RegExp(ch.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&'), 'giu');
-      for (const m of casedText!.matchAll(same)) if (m[0] !== ch) found.push(m[0].codePointAt(0)!);
+      for (const m of text.matchAll(same)) if (m[0] !== ch) found.push(m[0].codePointAt(0)!);
     }
     orbit = found;
     orbits.set(cp, orbit);
@@ -113,10 +119,10 @@ export function foldOrbit(cp: number): readonly number[] {
 
 /** The set with every member's case-folding orbit added (RE2's AddFoldedRange). */
 export function foldClose(set: CodePointSet): CodePointSet {
-  foldOrbit(0x41); // loads the table of code points with a case mapping
   const extra: [number, number][] = [];
+  const withCase = casedCodePoints().set.pairs();
   for (const [lo, hi] of set.pairs()) {
-    for (const [a, b] of cased!.pairs()) {
+    for (const [a, b] of withCase) {
       if (b < lo) continue;
       if (a > hi) break;
       for (let cp = Math.max(a, lo); cp <= Math.min(b, hi); cp++) for (const o of foldOrbit(cp)) extra.push([o, o]);
