@@ -15,6 +15,7 @@ import {
 } from '../config/model.js';
 import { compileMutation, type HeaderMutation } from './header-mutation.js';
 import { compileRetry, type CompiledRetry } from './retry.js';
+import { compileRe2Rewrite } from '../regex/re2.js';
 
 export const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
 
@@ -91,10 +92,7 @@ export class RouteCompiler {
     const matched = m?.prefix ?? m?.path ?? m?.path_separated_prefix ?? '';
     let regexRewrite: RouteRuntime['regexRewrite'] = null;
     if (action?.regex_rewrite?.pattern?.regex !== undefined) {
-      regexRewrite = {
-        re: new RegExp(action.regex_rewrite.pattern.regex, 'g'),
-        sub: (action.regex_rewrite.substitution ?? '').replace(/\\(\d)/g, '$$$1'),
-      };
+      regexRewrite = compileRe2Rewrite(action.regex_rewrite.pattern.regex, action.regex_rewrite.substitution ?? '') ?? null;
     }
     return {
       requestMutation: compileMutation([

@@ -28,13 +28,12 @@ import {
   type HeaderLookup,
   compileHeaderMatcher,
   compileQueryMatcher,
+  compileRegexMatcher,
   cookieValue,
   queryParam,
 } from './matchers.js';
-import { compileRe2 } from './regex.js';
 
 export type { HeaderLookup, CompileProblem } from './matchers.js';
-export { compileRe2 } from './regex.js';
 export { DomainIndex, stripPort } from './domains.js';
 
 export type RouteKind = 'cluster' | 'weighted_clusters' | 'cluster_header' | 'redirect' | 'direct_response';
@@ -257,14 +256,7 @@ function compileRoute(r: Route, index: number, vh: CompiledVirtualHost, problems
     pathTest = caseSensitive ? test : (path) => test(path.toLowerCase());
     matchText = `path_separated_prefix ${m.path_separated_prefix}`;
   } else if (m.safe_regex?.regex !== undefined) {
-    const re = compileRe2(m.safe_regex.regex);
-    if (re.ok) {
-      const regex = re.regex;
-      pathTest = (path) => regex.test(path);
-    } else {
-      problems.push({ message: `invalid regex ${JSON.stringify(m.safe_regex.regex)}: ${re.message}`, node: m.safe_regex, field: 'regex' });
-      pathTest = never;
-    }
+    pathTest = compileRegexMatcher(m.safe_regex.regex, m.safe_regex, problems);
     matchText = `regex ${m.safe_regex.regex}`;
   } else {
     problems.push({ message: 'route match has no path specifier (prefix, path, safe_regex, path_separated_prefix)', node: m, field: 'prefix' });

@@ -3,7 +3,7 @@
  * seen through a header lookup function so the proxy can pass its own header object without copying it.
  */
 import type { HeaderMatcher, QueryParameterMatcher, StringMatcher } from '../config/model.js';
-import { compileRe2 } from './regex.js';
+import { compileRe2 } from '../regex/re2.js';
 
 /** A request header by lower-case name (several values joined with ","), or undefined when absent. */
 export type HeaderLookup = (name: string) => string | undefined;
@@ -35,15 +35,16 @@ export function compileStringMatcher(m: StringMatcher, problems: CompileProblem[
     const want = ic ? m.contains.toLowerCase() : m.contains;
     return ic ? (v) => v.toLowerCase().includes(want) : (v) => v.includes(want);
   }
-  if (m.safe_regex?.regex !== undefined) return regexMatcher(m.safe_regex.regex, m.safe_regex, problems);
+  if (m.safe_regex?.regex !== undefined) return compileRegexMatcher(m.safe_regex.regex, m.safe_regex, problems);
   problems.push({ message: 'string matcher has no exact, prefix, suffix, contains or safe_regex', node: m, field: 'exact' });
   return () => false;
 }
 
-function regexMatcher(pattern: string, node: object, problems: CompileProblem[]): ValueMatcher {
+/** An RE2 pattern (safe_regex) matching the whole value; one that RE2 would refuse is a problem and never matches. */
+export function compileRegexMatcher(pattern: string, node: object, problems: CompileProblem[]): ValueMatcher {
   const r = compileRe2(pattern);
   if (!r.ok) {
-    problems.push({ message: `invalid regex ${JSON.stringify(pattern)}: ${r.message}`, node, field: 'regex' });
+    problems.push({ message: `invalid regex ${JSON.stringify(pattern)}: ${r.error.message}`, node, field: 'regex' });
     return () => false;
   }
   const re = r.regex;
@@ -67,7 +68,7 @@ export function compileHeaderMatcher(h: HeaderMatcher, problems: CompileProblem[
   else if (h.prefix_match !== undefined) match = compileStringMatcher({ prefix: h.prefix_match }, problems);
   else if (h.suffix_match !== undefined) match = compileStringMatcher({ suffix: h.suffix_match }, problems);
   else if (h.contains_match !== undefined) match = compileStringMatcher({ contains: h.contains_match }, problems);
-  else if (h.safe_regex_match?.regex !== undefined) match = regexMatcher(h.safe_regex_match.regex, h.safe_regex_match, problems);
+  else if (h.safe_regex_match?.regex !== undefined) match = compileRegexMatcher(h.safe_regex_match.regex, h.safe_regex_match, problems);
   else if (h.range_match) {
     const start = h.range_match.start ?? 0;
     const end = h.range_match.end ?? 0;

@@ -1,28 +1,14 @@
-/** The validator's pieces on their own: the RE2 check, the glob expander, inline directives, hand-built models. */
+/** The validator's pieces on their own: the glob expander, inline directives, hand-built models. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkRe2 } from '../../src/validate/util/re2.js';
 import { expandBraces, globFiles } from '../../src/validate/util/glob.js';
 import { inlineDisables } from '../../src/validate/suppress.js';
 import { validateParsed } from '../../src/validate/index.js';
 import { SourceFile } from '../../src/config/source.js';
 import type { Bootstrap, ParseResult, Route } from '../../src/config/model.js';
-
-test('RE2 check: accepts RE2 syntax, flags what RE2 lacks, catches what does not compile', () => {
-  for (const ok of ['^/items/[0-9]+$', '(?i)^/API', '(?P<id>[a-z]+)', '(?<id>x)', '\\Q.*\\E', '[[:alpha:]]+', '\\pL+', 'a{2,5}?', 'x*?y', '\\A/x\\z', '{', 'a{,2}', '']) {
-    assert.equal(checkRe2(ok), undefined, ok);
-  }
-  const kind = (p: string): string | undefined => checkRe2(p)?.kind;
-  for (const bad of ['(?=x)', '(?!x)', '(?<=x)y', '(?<!x)y', '(a)\\1', '\\k<n>', 'a++', 'a*+', '(?>a)', '(?(1)a|b)', '\\Z', '(?R)']) {
-    assert.equal(kind(bad), 'unsupported', bad);
-  }
-  for (const bad of ['(', 'a)', '[a-', '*a', 'a**', 'a{1001}', 'a{3,2}', '[z-a]', '\\', '[[:nope:]]']) {
-    assert.equal(kind(bad), 'invalid', bad);
-  }
-});
 
 test('glob: *, ?, [..], {a,b} and ** over real directories', () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshctl-glob-'));

@@ -3,7 +3,7 @@ import { spanOf } from '../../config/model-base.js';
 import type { RegexMatcher, Route, StringMatcher } from '../../config/model.js';
 import type { Span } from '../../config/source.js';
 import { defineRule } from '../rule.js';
-import { checkRe2 } from '../util/re2.js';
+import { checkRe2, type Re2Error } from '../../regex/re2.js';
 
 const PATH_SPECIFIERS = ['prefix', 'path', 'safe_regex', 'path_separated_prefix'] as const;
 /** Envoy's other path specifiers, which meshctl keeps verbatim (`unmodeled`). */
@@ -110,11 +110,18 @@ function* routeRegexes(routes: readonly { route: Route }[]): Generator<{ regex: 
   }
 }
 
+/** Where in the pattern the problem is, for the hint: `at character 4: `(?<!admin)/x$``. */
+function where(regex: string, p: Re2Error): string {
+  const rest = regex.slice(p.offset);
+  return `at character ${p.offset + 1}: \`${rest.length > 24 ? `${rest.slice(0, 24)}…` : rest}\``;
+}
+
 export const regexUnsupportedSyntax = defineRule({
   id: 'regex-unsupported-syntax',
   severity: 'error',
   category: 'value',
-  description: 'A regex uses a construct that RE2 (Envoy\'s regex engine) does not have: look-around, backreferences, possessive quantifiers, atomic groups.',
+  description:
+    "A regex uses a construct that RE2 (Envoy's regex engine) does not have — look-around, backreferences, possessive quantifiers, atomic groups — or that meshctl cannot run (`\\C`).",
   messages: {
     unsupported: 'regex `{{regex}}` uses {{what}}',
   },
@@ -122,7 +129,8 @@ export const regexUnsupportedSyntax = defineRule({
     for (const { regex, at } of routeRegexes(ctx.index.routes)) {
       const p = checkRe2(regex);
       if (p?.kind === 'unsupported') {
-        ctx.report({ messageId: 'unsupported', data: { regex, what: p.message }, at, hint: 'rewrite it without that construct (RE2 guarantees linear-time matching)' });
+        const fix = p.hint ?? 'rewrite it without that construct (RE2 guarantees linear-time matching)';
+        ctx.report({ messageId: 'unsupported', data: { regex, what: p.message }, at, hint: `${where(regex, p)}; ${fix}` });
       }
     }
   },
@@ -132,14 +140,14 @@ export const invalidRegex = defineRule({
   id: 'invalid-regex',
   severity: 'error',
   category: 'value',
-  description: 'A regex that does not compile.',
+  description: 'A regex that RE2 (Envoy\'s regex engine) refuses to compile.',
   messages: {
     invalid: 'regex `{{regex}}` does not compile: {{reason}}',
   },
   check(ctx) {
     for (const { regex, at } of routeRegexes(ctx.index.routes)) {
       const p = checkRe2(regex);
-      if (p?.kind === 'invalid') ctx.report({ messageId: 'invalid', data: { regex, reason: p.message }, at });
+      if (p?.kind === 'invalid') ctx.report({ messageId: 'invalid', data: { regex, reason: p.message }, at, hint: where(regex, p) });
     }
   },
 });
