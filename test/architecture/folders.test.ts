@@ -15,6 +15,7 @@ import { REPO } from '../helpers/cli.js';
  */
 const LAYER: Readonly<Record<string, number>> = {
   config: 0,
+  regex: 0,
   balancer: 1,
   http: 1,
   validate: 1,
