@@ -104,7 +104,6 @@ export function parseRe2(pattern: string): Re2Parse {
 class Parser {
   private i = 0;
   private captures = 0;
-  private readonly names = new Set<string>();
 
   constructor(private readonly p: string) {}
 
@@ -249,8 +248,8 @@ class Parser {
       if (!/^[\p{Lu}\p{Ll}\p{Lt}\p{Lm}\p{Lo}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]+$/u.test(name)) {
         this.fail('invalid', `invalid named capture group \`${p.slice(start, end + 1)}\``, start);
       }
-      if (this.names.has(name)) this.fail('invalid', `duplicate capture group name \`${name}\``, start);
-      this.names.add(name);
+      // A name may be used again: RE2 keeps the leftmost group of a name, as Perl does (RE2's own test
+      // CapturingGroupNames; google/re2 issue 393). Names matter to no caller here; captures are numbered.
       this.i = end + 1;
       this.captures++;
       return { node: { kind: 'capture', body: this.closed(flags, depth, start) } };
