@@ -470,7 +470,7 @@ class Exchange implements AttemptSink {
     const cluster = this.cluster!;
     cluster.stats.rq_retry.value++;
     this.retried = true;
-    const wait = backoffMs(this.rr!.retry!, this.attemptNo, Math.random);
+    const wait = backoffMs(this.rr!.retry!, this.attemptNo, this.gen.retryRandom);
     cluster.stats.rq_retry_backoff_exponential.value++;
     this.retryTimer = setTimeout(retryFired, wait, this);
   }

@@ -12,7 +12,7 @@ import {
   type RouteConfiguration,
   type VirtualHost,
 } from '../config/model.js';
-import type { Host } from '../balancer/types.js';
+import type { Host, Random } from '../balancer/types.js';
 import type { ClusterManager, UpstreamCluster } from '../upstream/types.js';
 import type { UpstreamFailureMode } from './local-reply.js';
 import { RouteCompiler } from './route-runtime.js';
@@ -253,6 +253,8 @@ export interface Generation {
   readonly clusters: ReadonlyMap<string, ClusterRuntime>;
   /** A cluster added after this generation was built (CDS, discovery), or undefined. */
   resolveCluster(name: string): ClusterRuntime | undefined;
+  /** Retry back-off jitter. */
+  readonly retryRandom: Random;
   readonly listeners: readonly ListenerRuntime[];
   readonly healthFailing: () => boolean;
   readonly upstreamFailureMode: UpstreamFailureMode;
@@ -269,6 +271,7 @@ export interface GenerationDeps {
   readonly baseDir: string;
   readonly clusterManager: ClusterManager;
   readonly routerFactory: RouterFactory;
+  readonly retryRandom: Random;
   readonly store: StatsStore;
   readonly client: UpstreamClientKind;
   readonly upstreamFailureMode: UpstreamFailureMode;
@@ -384,6 +387,7 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
       clusters.set(name, rt);
       return rt;
     },
+    retryRandom: d.retryRandom,
     listeners,
     healthFailing: d.healthFailing,
     upstreamFailureMode: d.upstreamFailureMode,

@@ -3,7 +3,6 @@
  * admin server, and returns a handle to reload or close it. Usable from tests without the CLI.
  */
 import type { Bootstrap } from '../config/model.js';
-import type { Random } from '../balancer/types.js';
 import type { ClusterManager, ClusterManagerOptions } from '../upstream/types.js';
 import { startAdmin, startMetricsServer, type AdminServer, type ClusterStatus } from './admin.js';
 import { buildGeneration, type ClusterRuntime, type Generation } from './generation.js';
@@ -14,7 +13,7 @@ import { StatsStore, type StatsSnapshot } from './stats.js';
 import type { UpstreamClientKind } from '../upstream/pool.js';
 import { defaultClusterManager, sharedRouterFactory } from './shared-deps.js';
 import { preflightTls } from './tls.js';
-import { createRandom, randomFromEntropy } from '../balancer/random.js';
+import { RandomStreams } from '../balancer/random.js';
 import { envoyHealthFlags } from '../upstream/health-flags.js';
 
 export type { StatsSnapshot } from './stats.js';
@@ -49,7 +48,8 @@ export interface ProxyOptions {
   readonly log?: (line: string) => void;
   readonly clusterManagerFactory?: (config: Bootstrap, opts: ClusterManagerOptions) => ClusterManager | Promise<ClusterManager>;
   readonly routerFactory?: (config: Bootstrap) => RouterFactory | Promise<RouterFactory>;
-  /** Seeds the balancers' and the weighted-cluster random source (as `simulate --seed`); default: entropy. */
+  /** Seeds every random stream (weighted clusters, each cluster's balancer, retry back-off) as `simulate --seed`
+   * seeds its own, so the same config and seed pick the same hosts; default: entropy. */
   readonly seed?: number;
   /** Overrides DNS nameservers for discovery (tests). */
   readonly dnsServers?: readonly string[];
@@ -94,6 +94,7 @@ class Proxy implements RunningProxy {
   private cm!: ClusterManager;
   private gen!: Generation;
   private routerFactoryOf!: (config: Bootstrap) => RouterFactory | Promise<RouterFactory>;
+  private readonly random: RandomStreams;
   private servers: ListenerServer[] = [];
   private adminServer: AdminServer | undefined;
   private metricsServer: AdminServer | undefined;
@@ -104,7 +105,9 @@ class Proxy implements RunningProxy {
   state: 'LIVE' | 'DRAINING' = 'LIVE';
   private readonly startedAt = Date.now();
 
-  constructor(private readonly opts: ProxyOptions) {}
+  constructor(private readonly opts: ProxyOptions) {
+    this.random = new RandomStreams(opts.seed);
+  }
 
   get listeners(): ListenerInfo[] {
     return this.servers.map((s) => ({ name: s.current.lr.name, ...s.address() }));
@@ -116,14 +119,8 @@ class Proxy implements RunningProxy {
 
   async start(config: Bootstrap): Promise<void> {
     const log = this.opts.log ?? (() => undefined);
-    // Seeded exactly as `meshctl simulate --seed` seeds its streams, so the same config and seed pick the same hosts.
-    const seed = this.opts.seed;
-    const random = seed !== undefined ? createRandom(`${seed}/route`) : randomFromEntropy();
-    const clusterNames = (config.static_resources?.clusters ?? []).map((c) => c.name ?? '');
-    const randomFor = (name: string): Random => (seed !== undefined ? createRandom(`${seed}/cluster/${name}`) : randomFromEntropy());
-    const cmOpts: ClusterManagerOptions & { randomFor: (cluster: string) => Random } = {
-      random: seed !== undefined && clusterNames.length === 1 ? randomFor(clusterNames[0]!) : random,
-      randomFor,
+    const cmOpts: ClusterManagerOptions = {
+      random: this.random,
       clock: { now: () => performance.now() },
       ...(this.opts.mapEndpoint ? { mapEndpoint: this.opts.mapEndpoint } : {}),
       ...(this.opts.dnsServers ? { dnsServers: this.opts.dnsServers } : {}),
@@ -137,7 +134,7 @@ class Proxy implements RunningProxy {
     // Envoy warms clusters (first DNS answer, first discovery fetch, first health check) before its listeners take
     // traffic, bounded by the initial fetch timeout (15 s), so a DNS cluster does not answer 503 for its first requests.
     await warmUp(this.cm, this.opts.warmupTimeoutMs ?? 15_000, log);
-    this.routerFactoryOf = this.opts.routerFactory ?? sharedRouterFactory(random);
+    this.routerFactoryOf = this.opts.routerFactory ?? sharedRouterFactory(this.random.route);
     this.gen = await this.build(config, undefined);
     try {
       for (const lr of this.gen.listeners) {
@@ -169,6 +166,7 @@ class Proxy implements RunningProxy {
       baseDir: this.opts.baseDir ?? process.cwd(),
       clusterManager: this.cm,
       routerFactory,
+      retryRandom: this.random.retry,
       store: this.store,
       client: this.opts.upstreamClient ?? 'undici',
       upstreamFailureMode: this.opts.upstreamFailureMode ?? 'envoy',

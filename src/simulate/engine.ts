@@ -7,7 +7,7 @@
 import type { Bootstrap, Cluster } from '../config/model.js';
 import { ClusterBalancer, createBalancer } from '../balancer/index.js';
 import { HostSet, hostsFromCluster } from '../balancer/host-set.js';
-import { createRandom } from '../balancer/random.js';
+import { RandomStreams } from '../balancer/random.js';
 import type { Host, Random } from '../balancer/types.js';
 import { compileRouter, routeHash, selectClusterId, type CompiledRoute, type HeaderLookup, type ListenerRouter } from '../router/index.js';
 import { didYouMean } from '../config/suggest.js';
@@ -254,9 +254,11 @@ class CompletionQueue {
 
 export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {}): Promise<SimReport> {
   const seed = opts.seed ?? 1;
-  const trafficRandom = createRandom(`${seed}/traffic`);
-  const routeRandom = createRandom(`${seed}/route`);
-  const latencyRandom = createRandom(`${seed}/latency`);
+  // The same streams `run --seed` draws from (weighted clusters, each cluster's balancer), plus the simulator's own.
+  const random = new RandomStreams(seed);
+  const trafficRandom = random.stream('traffic');
+  const routeRandom = random.route;
+  const latencyRandom = random.stream('latency');
   const rps = opts.rps ?? 1000;
   if (!(rps > 0)) throw new SimulateError('--rps must be greater than 0');
   const interval = 1000 / rps;
@@ -279,7 +281,7 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
   const clusters = new Map<string, ClusterState>();
   (config.static_resources?.clusters ?? []).forEach((c, i) => {
     const name = c.name ?? `cluster-${i}`;
-    if (!clusters.has(name)) clusters.set(name, new ClusterState(name, c, createRandom(`${seed}/cluster/${name}`), opts.weightedRandom ?? false));
+    if (!clusters.has(name)) clusters.set(name, new ClusterState(name, c, random.balancer(name), opts.weightedRandom ?? false));
   });
 
   const clusterById = clusterNames.map((n) => clusters.get(n));
