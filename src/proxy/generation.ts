@@ -12,6 +12,7 @@ import {
   type RouteConfiguration,
   type VirtualHost,
 } from '../config/model.js';
+import { connectionManager } from '../config/connection-manager.js';
 import type { Host, Random } from '../balancer/types.js';
 import type { ClusterManager, UpstreamCluster } from '../upstream/types.js';
 import type { UpstreamFailureMode } from './local-reply.js';
@@ -286,12 +287,6 @@ export interface GenerationDeps {
   readonly lookupCluster: (name: string) => UpstreamCluster | undefined;
 }
 
-/** The HTTP connection manager of a listener (the first filter chain's first HCM). */
-export function hcmOf(l: Listener): HttpConnectionManager | undefined {
-  for (const fc of l.filter_chains ?? []) for (const f of fc.filters ?? []) if (f.typed_config !== undefined) return f.typed_config;
-  return undefined;
-}
-
 export function listenerAddressKey(l: Listener): string {
   const sa = l.address?.socket_address;
   return `${sa?.address ?? '0.0.0.0'}_${sa?.port_value ?? 0}`;
@@ -302,7 +297,7 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
   const listeners: ListenerRuntime[] = [];
   const ls = d.config.static_resources?.listeners ?? [];
   ls.forEach((l, index) => {
-    const hcm = hcmOf(l) ?? {};
+    const hcm = connectionManager(l) ?? {};
     for (const vh of hcm.route_config?.virtual_hosts ?? []) vhostToRc.set(vh, hcm.route_config!);
     const tls = l.filter_chains?.some((fc) => fc.transport_socket?.typed_config !== undefined) ?? false;
     const statPrefix = statSafe(hcm.stat_prefix || l.stat_prefix || l.name || `listener_${index}`);

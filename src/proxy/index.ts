@@ -2,7 +2,7 @@
  * The proxy engine behind `meshctl run`: `startProxy(config, opts)` binds every listener of the config, starts the
  * admin server, and returns a handle to reload or close it. Usable from tests without the CLI.
  */
-import type { Bootstrap } from '../config/model.js';
+import type { Bootstrap, HttpConnectionManager_CodecType } from '../config/model.js';
 import type { ClusterManager, ClusterManagerOptions } from '../upstream/types.js';
 import { startAdmin, startMetricsServer, type AdminServer, type ClusterStatus } from './admin.js';
 import { buildGeneration, type ClusterRuntime, type Generation } from './generation.js';
@@ -64,6 +64,9 @@ export interface ListenerInfo {
   readonly name: string;
   readonly address: string;
   readonly port: number;
+  /** `https` when the listener terminates TLS. */
+  readonly scheme: 'http' | 'https';
+  readonly codec: HttpConnectionManager_CodecType;
 }
 
 export interface RunningProxy {
@@ -110,7 +113,10 @@ class Proxy implements RunningProxy {
   }
 
   get listeners(): ListenerInfo[] {
-    return this.servers.map((s) => ({ name: s.current.lr.name, ...s.address() }));
+    return this.servers.map((s) => {
+      const lr = s.current.lr;
+      return { name: lr.name, ...s.address(), scheme: lr.scheme, codec: lr.hcm.codec_type ?? 'AUTO' };
+    });
   }
 
   get admin(): { address: string; port: number } | undefined {

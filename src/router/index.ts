@@ -18,6 +18,7 @@ import type {
   VirtualHost,
 } from '../config/model.js';
 import { durationToMs } from '../config/model.js';
+import { connectionManager } from '../config/connection-manager.js';
 import type { Random } from '../balancer/types.js';
 import { combineHashes, xxHash64 } from '../balancer/xxhash64.js';
 import { DomainIndex, stripPort } from './domains.js';
@@ -201,17 +202,7 @@ export function compileRouter(config: Bootstrap): CompiledRouter {
   // Ids for every defined cluster first, so they follow the config's cluster order.
   for (const c of config.static_resources?.clusters ?? []) if (c.name !== undefined) clusterIds.intern(c.name);
   (config.static_resources?.listeners ?? []).forEach((l, i) => {
-    let hcm: HttpConnectionManager | undefined;
-    for (const chain of l.filter_chains ?? []) {
-      for (const f of chain.filters ?? []) {
-        const tc = f.typed_config;
-        if (tc && (tc.route_config !== undefined || tc.rds !== undefined || (f.name ?? '').includes('http_connection_manager'))) {
-          hcm = tc;
-          break;
-        }
-      }
-      if (hcm) break;
-    }
+    const hcm = connectionManager(l);
     if (!hcm) return;
     listeners.push(new ListenerRouter(l.name ?? `listener-${i}`, l, hcm.route_config, hcm, problems, clusterIds));
   });
