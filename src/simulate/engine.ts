@@ -9,7 +9,7 @@ import { ClusterBalancer, createBalancer } from '../balancer/index.js';
 import { HostSet, hostsFromCluster } from '../balancer/host-set.js';
 import { RandomStreams } from '../balancer/random.js';
 import type { Host, Random } from '../balancer/types.js';
-import { compileRouter, routeHash, selectClusterId, type CompiledRoute, type HeaderLookup, type ListenerRouter } from '../router/index.js';
+import { RouteResult, compileRouter, routeRequest, type CompiledRoute, type HeaderLookup, type ListenerRouter } from '../router/index.js';
 import { didYouMean } from '../config/suggest.js';
 import { type LatencyDist, sampleLatency } from './latency.js';
 import { type SimRequest, type SyntheticMix, SyntheticTraffic, readReplayFile } from './traffic.js';
@@ -257,7 +257,6 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
   // The same streams `run --seed` draws from (weighted clusters, each cluster's balancer), plus the simulator's own.
   const random = new RandomStreams(seed);
   const trafficRandom = random.stream('traffic');
-  const routeRandom = random.route;
   const latencyRandom = random.stream('latency');
   const rps = opts.rps ?? 1000;
   if (!(rps > 0)) throw new SimulateError('--rps must be greater than 0');
@@ -327,6 +326,8 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
   const fillAuthority = (opts.hosts ?? []).length === 0 && opts.requestsFile === undefined;
   let current: SimRequest = synthetic.next('');
   const lookup: HeaderLookup = (name) => current.headers[name];
+  const sourceIp = (): string | undefined => current.sourceIp;
+  const routed = new RouteResult();
   const completions = new CompletionQueue();
   let timelineIndex = 0;
   let done = 0;
@@ -363,7 +364,7 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
     } else ls = listeners.length === 1 ? listeners[0]! : listeners[done % listeners.length]!;
     ls.requests++;
     const authority = fillAuthority && req.authority === '' ? ls.defaultAuthority : req.authority;
-    const route = ls.router.match(authority, req.path, req.method, lookup);
+    const route = routeRequest(ls.router, authority, req.path, req.method, lookup, sourceIp, random.route, routed);
     if (route === undefined) {
       ls.notFound++;
       return;
@@ -379,11 +380,11 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
       rs.redirect++;
       return;
     }
-    const cid = selectClusterId(route, routeRandom, lookup);
+    const cid = routed.clusterId;
     let rcs = cid >= 0 ? rs.byId[cid] : undefined;
     if (rcs === undefined) {
       // First request of this route to this cluster (or a cluster_header naming a cluster no route names).
-      const clusterName = cid >= 0 ? clusterNames[cid] : route.kind === 'cluster_header' && route.clusterHeader ? lookup(route.clusterHeader) : undefined;
+      const clusterName = routed.clusterName;
       if (clusterName === undefined) {
         rs.noCluster++;
         return;
@@ -399,7 +400,7 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
     }
     const cs = rcs.cs;
     rcs.begin();
-    const hash = route.hashPolicies === undefined ? undefined : routeHash(route, lookup, { sourceIp: req.sourceIp, path: req.path });
+    const hash = routed.hash;
     const host = cs.balancer.pick(hash === undefined ? undefined : { hash });
     if (host === undefined) {
       rcs.recordNoHost();
