@@ -18,8 +18,8 @@ import { createProxyCluster, type ProxyCluster } from './cluster-stats.js';
 import { compilePathNormalizer, type PathNormalizer } from './normalize-path.js';
 
 /** Envoy's defaults: HttpProtocolOptions.max_headers_count 100, HCM max_request_headers_kb 60. */
-export const DEFAULT_MAX_HEADERS_COUNT = 100;
-export const DEFAULT_MAX_REQUEST_HEADERS_KB = 60;
+const DEFAULT_MAX_HEADERS_COUNT = 100;
+const DEFAULT_MAX_REQUEST_HEADERS_KB = 60;
 
 export interface ListenerRuntime {
   readonly name: string;
@@ -88,7 +88,7 @@ export interface GenerationDeps {
   readonly lookupCluster: (name: string) => UpstreamCluster | undefined;
 }
 
-export function listenerAddressKey(l: Listener): string {
+function listenerAddressKey(l: Listener): string {
   const sa = l.address?.socket_address;
   return `${sa?.address ?? '0.0.0.0'}_${sa?.port_value ?? 0}`;
 }

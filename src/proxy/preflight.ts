@@ -14,7 +14,7 @@ import type { LocalReply } from './local-reply.js';
 import { redirectAnswer, type RouteRuntime } from './route-runtime.js';
 
 /** Where a request that passed preflight goes: the route, the weighted entry and hash (RouteResult), the cluster. */
-export class Preflight extends RouteResult<RouteRuntime> {
+class Preflight extends RouteResult<RouteRuntime> {
   cluster: ProxyCluster | undefined = undefined;
   authority = '';
   /** The :path after normalisation. */
