@@ -113,14 +113,12 @@ function proxyOptions(opts: RunOptions, accessLog: AccessLog | undefined): Proxy
   };
 }
 
-function announce(opts: RunOptions, proxy: RunningProxy, config: Bootstrap): void {
-  const ls = config.static_resources?.listeners ?? [];
-  proxy.listeners.forEach((l, i) => {
-    const hcm = ls[i]?.filter_chains?.[0]?.filters?.[0]?.typed_config;
-    const tls = ls[i]?.filter_chains?.some((fc) => fc.transport_socket !== undefined) ?? false;
+function announce(opts: RunOptions, proxy: RunningProxy): void {
+  for (const l of proxy.listeners) {
+    const tls = l.scheme === 'https';
     const host = l.address.includes(':') ? `[${l.address}]` : l.address;
-    opts.log(`meshctl: listener ${l.name} on ${tls ? 'https' : 'http'}://${host}:${l.port} (codec ${hcm?.codec_type ?? 'AUTO'}${tls ? ', TLS' : ''})`);
-  });
+    opts.log(`meshctl: listener ${l.name} on ${l.scheme}://${host}:${l.port} (codec ${l.codec}${tls ? ', TLS' : ''})`);
+  }
   if (proxy.admin) opts.log(`meshctl: admin on http://${proxy.admin.address}:${proxy.admin.port}`);
 }
 
@@ -197,7 +195,7 @@ function onTerminate(fn: () => void): void {
 async function runSingle(opts: RunOptions, config: Bootstrap): Promise<number> {
   const accessLog = opts.accessLog !== undefined ? createAccessLog(opts.accessLog) : undefined;
   const proxy = await startProxy(config, proxyOptions(opts, accessLog));
-  announce(opts, proxy, config);
+  announce(opts, proxy);
   const rl = reloader(opts, (c) => proxy.reload(c));
   let stopDashboard: (() => void) | undefined;
   if (opts.dashboard) {

@@ -79,3 +79,38 @@ export function randomFromEntropy(): SeededRandom {
 export function nextU53(random: Random): number {
   return (random.nextU32() & 0x1fffff) * 4294967296 + random.nextU32();
 }
+
+/**
+ * The random streams of one `simulate` or `run`, each derived from the seed and its purpose: the router's
+ * weighted-cluster draws, each cluster's balancer, and so on. A consumer draws only from its own stream, so one
+ * cluster's picks depend on the seed, the cluster's name and its own requests alone, never on how traffic interleaves
+ * with other clusters or with timers: `run --seed N` then picks what `simulate --seed N` predicts. Without a seed every
+ * stream starts from the platform's entropy.
+ */
+export class RandomStreams {
+  /** Weighted-cluster picks (the router). */
+  readonly route: Random;
+  /** Retry back-off jitter. */
+  readonly retry: Random;
+
+  constructor(readonly seed: number | string | undefined) {
+    this.route = this.stream('route');
+    this.retry = this.stream('retry');
+  }
+
+  /** A new stream for `purpose`: with a seed, the same seed and purpose always give the same sequence. */
+  stream(purpose: string): Random {
+    return this.seed === undefined ? randomFromEntropy() : createRandom(`${this.seed}/${purpose}`);
+  }
+
+  /** A new stream for one cluster's balancer. */
+  balancer(cluster: string): Random {
+    return this.stream(`cluster/${cluster}`);
+  }
+
+  /** A new stream for one cluster's timer-driven draws (health-check jitter, outlier enforcement), apart from its
+   * balancer's: when a timer fires must not change which host a request goes to. */
+  upstream(cluster: string): Random {
+    return this.stream(`upstream/${cluster}`);
+  }
+}

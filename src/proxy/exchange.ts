@@ -1,71 +1,34 @@
 /**
- * One downstream request through the proxy: route, pick a host, forward with retries and timeouts, stream the
- * response back, answer locally on failure, count and log. HTTP/1.1 and HTTP/2 downstreams share this code through
- * node's compatible request/response objects.
+ * One downstream request through the proxy, as a state machine over upstream attempts: preflight (route, cluster,
+ * local answers), then an attempt to a host the balancer picks, retried on the route's retry policy after a
+ * jittered back-off, bounded by the per-try and the route timeout; the response streams back, or the request ends
+ * with a local reply; then it is counted and logged. HTTP/1.1 and HTTP/2 downstreams share this code through node's
+ * compatible request/response objects. Nothing per request is a closure: timers get the exchange as an argument, and
+ * one shared 'close' listener finds its exchange through a symbol.
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Host } from '../balancer/types.js';
+import type { HostCounters } from '../upstream/cluster-runtime.js';
 import type { UpstreamOutcome } from '../upstream/types.js';
+import type { AttemptControl, AttemptSink, UpstreamErrorKind } from '../upstream/pool.js';
+import type { OutHeaders } from '../http/headers.js';
+import { accessLogLine, type AccessLogFacts } from './access-log.js';
+import type { ProxyCluster } from './cluster-stats.js';
+import { hasBody, type DownReq, type DownRes } from './downstream.js';
+import type { Generation, ListenerRuntime } from './generation.js';
 import { applyMutation, type HeaderMutation } from './header-mutation.js';
-import { copyRequestHeaders, type OutHeaders } from '../http/headers.js';
 import * as reply from './local-reply.js';
 import { FLAG, type LocalReply } from './local-reply.js';
+import { PREFLIGHT, preflight } from './preflight.js';
+import { RetryBody } from './request-body.js';
+import { endResponse, resetDownstream, writeLocalResponse, writeResponseData, writeResponseHead } from './response-writer.js';
 import { backoffMs, retriableFailure, retriableStatus, type CompiledRetry } from './retry.js';
-import { redirectTarget, type RouteRuntime } from './route-runtime.js';
-import type { AttemptControl, AttemptSink, UpstreamErrorKind } from '../upstream/pool.js';
-import type { ClusterRuntime, Generation, HostCounters, ListenerRuntime } from './generation.js';
+import type { ProxyRoute } from './route-runtime.js';
+import { responseMutationOf, upstreamHeaders, upstreamPath } from './upstream-request.js';
 
 const CONNECTION_CLOSE: Readonly<Record<string, string>> = { connection: 'close' };
-
-export type DownReq = IncomingMessage | Http2ServerRequest;
-export type DownRes = ServerResponse | Http2ServerResponse;
-
-/** Request bodies kept for a retry, up to Envoy's default per-connection buffer limit. */
-const RETRY_BUFFER_LIMIT = 1024 * 1024;
-
-interface BodyTee {
-  readonly chunks: Buffer[];
-  size: number;
-  started: boolean;
-  complete: boolean;
-  overflow: boolean;
-  readonly iter: AsyncGenerator<Buffer>;
-}
-
-function makeTee(src: Readable): BodyTee {
-  const state = { chunks: [] as Buffer[], size: 0, started: false, complete: false, overflow: false };
-  async function* gen(): AsyncGenerator<Buffer> {
-    state.started = true;
-    for await (const c of src as AsyncIterable<Buffer>) {
-      if (!state.overflow) {
-        if (state.size + c.length > RETRY_BUFFER_LIMIT) {
-          state.overflow = true;
-          state.chunks.length = 0;
-        } else {
-          state.chunks.push(c);
-          state.size += c.length;
-        }
-      }
-      yield c;
-    }
-    state.complete = true;
-  }
-  return Object.assign(state, { iter: gen() });
-}
-
-function hasBody(req: DownReq): boolean {
-  if (req.httpVersionMajor === 2) {
-    return !(req as Http2ServerRequest).stream.endAfterHeaders;
-  }
-  const h = req.headers;
-  if (h['transfer-encoding'] !== undefined) return true;
-  const cl = h['content-length'];
-  return cl !== undefined && cl !== '0';
-}
 
 /** Called when an HTTP/1.1 downstream response closes (the listener's per-connection in-flight count): one function
  * per listener, handed to every exchange, instead of a 'close' listener closure per request. */
@@ -113,25 +76,13 @@ function bodyEnded(this: TaggedReq): void {
   this[EXCHANGE]?.startGlobalTimer();
 }
 
-/** The request headers the router's header matchers read: set just before the (synchronous) match call, so one
- * lookup function serves every request instead of a closure per request. */
-let matchHeaders: IncomingHttpHeaders = {};
-let matchReq: DownReq | undefined;
-const lookupHeader = (name: string): string | undefined => headerValue(matchHeaders, name);
-/** The peer address, read only when a hash policy asks for it (under HTTP/2, req.socket is a Proxy made per stream). */
-const lookupPeer = (): string | undefined => (matchReq === undefined ? undefined : peerAddress(matchReq));
-
-function peerAddress(req: DownReq): string | undefined {
-  if (req.httpVersionMajor === 2) return (req as Http2ServerRequest).stream.session?.socket?.remoteAddress;
-  return req.socket?.remoteAddress;
-}
-
-class Exchange implements AttemptSink {
+class Exchange implements AttemptSink, AccessLogFacts {
   private readonly startMs = performance.now();
-  private cluster: ClusterRuntime | undefined;
-  private rr: RouteRuntime | undefined;
+  private cluster: ProxyCluster | undefined;
+  private route: ProxyRoute | undefined;
+  private retry: CompiledRetry | null = null;
   private responseMutation: HeaderMutation | null = null;
-  private upstreamHeaders: OutHeaders | undefined;
+  upstreamHeaders: OutHeaders | undefined;
   private upstreamPath = '';
   private host: Host | undefined;
   private hostCounters: HostCounters | undefined;
@@ -139,8 +90,7 @@ class Exchange implements AttemptSink {
   private attemptStartMs = 0;
   private tried: Set<Host> | undefined;
   private hash: bigint | undefined;
-  private tee: BodyTee | undefined;
-  private bodyBuffer: Buffer | null = null;
+  private body: RetryBody | undefined;
   private ctl: AttemptControl | undefined;
   private globalTimer: NodeJS.Timeout | undefined;
   private tryTimer: NodeJS.Timeout | undefined;
@@ -149,21 +99,26 @@ class Exchange implements AttemptSink {
   private done = false;
   private holdsRequest = false;
   private holdsRetry = false;
-  private status = 0;
-  private flags = 0;
-  private bytesSent = 0;
-  private serviceTimeMs = -1;
+  status = 0;
+  flags = 0;
+  bytesSent = 0;
+  serviceTimeMs = -1;
+  upstreamHost = '';
   private retried = false;
-  private readonly h2: boolean;
+  readonly h2: boolean;
 
   constructor(
     private readonly gen: Generation,
     private readonly lr: ListenerRuntime,
-    private readonly req: DownReq,
+    readonly req: DownReq,
     private readonly res: DownRes,
     private readonly closed: ResponseClosed | null,
   ) {
     this.h2 = req.httpVersionMajor === 2;
+  }
+
+  get clusterName(): string | undefined {
+    return this.cluster?.name;
   }
 
   private begin(): void {
@@ -181,59 +136,26 @@ class Exchange implements AttemptSink {
     this.lr.stats.cx_protocol_error.value++;
     this.flags |= FLAG.DPE;
     if (!this.h2) (this.res as ServerResponse).shouldKeepAlive = false;
-    this.sendLocal(status, Buffer.from(body), this.h2 ? undefined : CONNECTION_CLOSE, FLAG.DPE);
+    this.sendLocal(status, Buffer.from(body), this.h2 ? undefined : CONNECTION_CLOSE);
   }
 
   start(): void {
     this.begin();
-    const lr = this.lr;
-    const headers = this.req.headers;
-    const authority = ((this.h2 ? headers[':authority'] : headers.host) as string | undefined) ?? '';
-    let path = this.req.url ?? '/';
-    if (lr.normalizePath !== null) {
-      const n = lr.normalizePath(path);
-      // Envoy: 400 with an empty body (details path_normalization_failed).
-      if (n === null) return this.sendLocal(400, EMPTY, undefined, 0);
-      if (n !== path) {
-        path = n;
-        // Envoy rewrites :path itself, so the access log shows the normalised path too.
-        this.req.url = n;
-      }
+    const answer = preflight(this.gen, this.lr, this.req);
+    if (answer !== null) {
+      this.responseMutation = answer.responseMutation ?? null;
+      return this.localReply(answer);
     }
-    const method = this.req.method ?? 'GET';
-    if (lr.healthCheckPath !== null && path === lr.healthCheckPath) {
-      const failing = this.gen.healthFailing();
-      return this.sendLocal(failing ? 503 : 200, EMPTY, failing ? { 'x-envoy-immediate-health-check-fail': 'true' } : undefined, 0);
-    }
-    matchHeaders = headers;
-    matchReq = this.req;
-    const d = lr.router.match(authority, path, method, lookupHeader, lookupPeer);
-    matchHeaders = EMPTY_HEADERS;
-    matchReq = undefined;
-    if (d.kind === 'none') {
-      lr.stats.no_route.value++;
-      return this.localReply(reply.noRoute());
-    }
-    const rr = this.gen.routes.route(d.route, d.vhost);
-    this.rr = rr;
-    if (d.kind === 'direct') {
-      lr.stats.rq_direct_response.value++;
-      this.responseMutation = rr.responseMutation;
-      return this.sendLocal(rr.direct!.status, rr.direct!.body, undefined, 0);
-    }
-    if (d.kind === 'redirect') {
-      lr.stats.rq_redirect.value++;
-      const t = redirectTarget(rr.redirect!, lr.scheme, authority, path, rr.matchedPrefixLength);
-      this.responseMutation = rr.responseMutation;
-      return this.sendLocal(t.status, Buffer.alloc(0), { location: t.location }, 0);
-    }
-    const cluster = this.gen.clusters.get(d.clusterName) ?? this.gen.resolveCluster(d.clusterName);
-    if (cluster === undefined) {
-      lr.stats.no_cluster.value++;
-      return this.localReply(reply.noCluster(rr.clusterNotFoundStatus));
-    }
+    const p = PREFLIGHT;
+    const route = p.route!;
+    const cluster = p.cluster!;
+    this.route = route;
+    this.retry = route.ext.retry;
     this.cluster = cluster;
-    this.hash = d.hash;
+    this.hash = p.hash;
+    const weightedIndex = p.weightedIndex;
+    const authority = p.authority;
+    const path = p.path;
     cluster.stats.rq_total.value++;
     if (!cluster.upstream.tryAcquire('requests')) {
       cluster.stats.rq_pending_overflow.value++;
@@ -241,59 +163,27 @@ class Exchange implements AttemptSink {
     }
     this.holdsRequest = true;
     cluster.stats.rq_active.value++;
-
-    // Upstream request headers, built once and reused by every attempt.
-    const out = copyRequestHeaders(headers);
-    let hostRewrite = rr.hostRewrite;
-    let reqMutation = rr.requestMutation;
-    this.responseMutation = rr.responseMutation;
-    if (d.weighted !== undefined) {
-      const w = this.gen.routes.weightedCluster(d.route, d.vhost, d.weighted);
-      hostRewrite = w.hostRewrite;
-      reqMutation = w.requestMutation;
-      this.responseMutation = w.responseMutation;
-    }
-    out.host = hostRewrite ?? authority;
-    if (hostRewrite !== null) out['x-envoy-original-host'] = authority;
-    let upath = path;
-    if (rr.prefixRewrite !== null) {
-      upath = rr.prefixRewrite + path.slice(rr.matchedPrefixLength);
-      out['x-envoy-original-path'] = path;
-    } else if (rr.regexRewrite !== null) {
-      const q = path.indexOf('?');
-      const p = q >= 0 ? path.slice(0, q) : path;
-      upath = p.replace(rr.regexRewrite.re, rr.regexRewrite.sub) + (q >= 0 ? path.slice(q) : '');
-      out['x-envoy-original-path'] = path;
-    }
-    if (upath.charCodeAt(0) !== 47 /* / */) upath = '/' + upath;
-    this.upstreamPath = upath;
-    out['x-forwarded-proto'] = lr.scheme;
-    if (lr.appendXff) {
-      const peer = peerAddress(this.req) ?? '';
-      const prev = headers['x-forwarded-for'];
-      out['x-forwarded-for'] = prev ? `${prev}, ${peer}` : peer;
-    }
-    if (lr.generateRequestId && headers['x-request-id'] === undefined) out['x-request-id'] = randomUUID();
-    if (rr.timeoutMs > 0) out['x-envoy-expected-rq-timeout-ms'] = rr.timeoutHeader;
-    if (reqMutation !== null) applyMutation(out, reqMutation);
-    this.upstreamHeaders = out;
+    this.responseMutation = responseMutationOf(route, weightedIndex);
+    this.upstreamPath = upstreamPath(route, path);
+    this.upstreamHeaders = upstreamHeaders(this.lr, route, weightedIndex, this.req, authority, path);
 
     if (hasBody(this.req)) {
-      if (rr.retry !== null) this.tee = makeTee(this.req);
+      if (this.retry !== null) this.body = new RetryBody(this.req);
       (this.req as TaggedReq)[EXCHANGE] = this;
       this.req.once('end', bodyEnded);
     } else this.startGlobalTimer();
     this.attempt();
   }
 
+  /** The route timeout runs from the end of the request (Envoy: once the downstream request is complete). */
   startGlobalTimer(): void {
-    const ms = this.rr!.timeoutMs;
+    const ms = this.route!.timeoutMs;
     if (ms > 0 && !this.done) this.globalTimer = setTimeout(globalTimeoutFired, ms, this);
   }
 
   private attempt(): void {
     const cluster = this.cluster!;
-    const retry = this.rr!.retry;
+    const retry = this.retry;
     const exclude = this.tried !== undefined && retry !== null && retry.excludeTried ? this.tried : undefined;
     const host = cluster.upstream.balancer.pick(
       exclude === undefined && this.hash === undefined ? undefined : { hash: this.hash, exclude },
@@ -304,7 +194,7 @@ class Exchange implements AttemptSink {
     }
     this.host = host;
     if (retry !== null) (this.tried ??= new Set()).add(host);
-    this.lastHostAddress = host.address;
+    this.upstreamHost = host.address;
     this.attemptNo++;
     this.attemptStartMs = performance.now();
     cluster.upstream.onAttemptStart(host);
@@ -312,13 +202,9 @@ class Exchange implements AttemptSink {
     this.hostCounters = entry.counters;
     entry.counters.rq_total++;
     let body: Readable | Buffer | AsyncIterable<Buffer> | null = null;
-    if (this.tee !== undefined) {
-      const t = this.tee;
-      if (!t.started) body = t.iter;
-      else body = this.bodyBuffer ?? (this.bodyBuffer = Buffer.concat(t.chunks));
-    } else if (this.attemptNo === 1 && hasBody(this.req)) body = this.req;
-    const retry2 = retry;
-    if (retry2 !== null && retry2.perTryTimeoutMs > 0) this.tryTimer = setTimeout(tryTimeoutFired, retry2.perTryTimeoutMs, this);
+    if (this.body !== undefined) body = this.body.next();
+    else if (this.attemptNo === 1 && hasBody(this.req)) body = this.req;
+    if (retry !== null && retry.perTryTimeoutMs > 0) this.tryTimer = setTimeout(tryTimeoutFired, retry.perTryTimeoutMs, this);
     const sink = retry === null ? this : new RetrySink(this, this.attemptNo);
     entry.pool.dispatch(
       { method: this.req.method ?? 'GET', path: this.upstreamPath, headers: this.upstreamHeaders!, body: body as Readable | Buffer | null },
@@ -337,7 +223,7 @@ class Exchange implements AttemptSink {
 
   onHeaders(status: number, out: OutHeaders): void {
     if (this.done) return;
-    const retry = this.rr!.retry;
+    const retry = this.retry;
     if (retry !== null && retriableStatus(retry, status) && this.canRetry(retry)) {
       this.endAttempt({ kind: 'response', status });
       this.ctl?.abort(new RetryAbort());
@@ -350,16 +236,8 @@ class Exchange implements AttemptSink {
     out.server = this.lr.serverName;
     if (this.responseMutation !== null) applyMutation(out, this.responseMutation);
     this.headersSent = true;
-    const res = this.res;
     try {
-      if (this.h2) this.respondH2(status, out);
-      else {
-        // Headers, a small body and the end usually arrive in one parser pass: corked, they leave in one write.
-        const r = res as ServerResponse;
-        r.cork();
-        process.nextTick(uncork, r);
-        r.writeHead(status, out as Record<string, string | string[]>);
-      }
+      writeResponseHead(this.res, this.h2, status, out);
     } catch {
       // Headers the downstream codec refuses (malformed upstream headers): a protocol error.
       this.headersSent = false;
@@ -369,48 +247,16 @@ class Exchange implements AttemptSink {
     }
   }
 
-  /**
-   * An upstream response's head on an HTTP/2 stream, sent on the stream itself rather than through node's
-   * compatibility response (which validates and copies every header again and always asks for trailers, so each
-   * response ended with an extra frame). What the compatibility layer did is kept: a `connection` header dropped,
-   * no content-length on a 204, nothing sent on a stream already gone.
-   */
-  private respondH2(status: number, out: OutHeaders): void {
-    const stream = (this.res as Http2ServerResponse).stream;
-    if (stream.destroyed || stream.closed) return;
-    if (status === 204) delete out['content-length'];
-    if (out.connection !== undefined && out.connection !== 'trailers') delete out.connection;
-    out[':status'] = String(status);
-    stream.respond(out as Record<string, string | string[]>, { endStream: false });
-  }
-
   onData(chunk: Buffer): void {
     if (this.done) return;
     this.bytesSent += chunk.length;
-    if (this.h2) {
-      const stream = (this.res as Http2ServerResponse).stream;
-      if (stream.destroyed || stream.writableEnded) return;
-      if (!stream.write(chunk)) {
-        const ctl = this.ctl;
-        ctl?.pause();
-        stream.once('drain', () => ctl?.resume());
-      }
-      return;
-    }
-    if (!(this.res as ServerResponse).write(chunk)) {
-      const ctl = this.ctl;
-      ctl?.pause();
-      this.res.once('drain', () => ctl?.resume());
-    }
+    writeResponseData(this.res, this.h2, chunk, this.ctl);
   }
 
   onEnd(): void {
     if (this.done) return;
     this.endAttempt({ kind: 'response', status: this.status });
-    if (this.h2) {
-      const stream = (this.res as Http2ServerResponse).stream;
-      if (!stream.destroyed && !stream.writableEnded) stream.end();
-    } else this.res.end();
+    endResponse(this.res, this.h2);
     this.finish();
   }
 
@@ -430,21 +276,9 @@ class Exchange implements AttemptSink {
       this.abortDownstream();
       return;
     }
-    const retry = this.rr!.retry;
+    const retry = this.retry;
     if (retry !== null && retriableFailure(retry, kind) && this.canRetry(retry)) return this.scheduleRetry();
-    const mode = this.gen.upstreamFailureMode;
-    switch (kind) {
-      case 'connect-failure':
-        return this.localReply(reply.connectFailure(detail, this.retried, mode));
-      case 'connect-timeout':
-        return this.localReply(reply.connectTimeout(this.retried, mode));
-      case 'termination':
-        return this.localReply(reply.connectionTermination(this.retried, mode));
-      case 'protocol':
-        return this.localReply(reply.protocolError(this.retried));
-      default:
-        return this.localReply(reply.upstreamReset(this.retried, mode));
-    }
+    this.localReply(reply.upstreamFailure(kind, detail, this.retried, this.gen.upstreamFailureMode));
   }
 
   // ---- retries and timeouts ----
@@ -455,7 +289,7 @@ class Exchange implements AttemptSink {
       this.flags |= FLAG.URX;
       return false;
     }
-    if (this.tee !== undefined && this.tee.started && (!this.tee.complete || this.tee.overflow)) return false;
+    if (this.body !== undefined && !this.body.replayable()) return false;
     this.releaseRetry();
     if (!cluster.upstream.tryAcquire('retries')) {
       cluster.stats.rq_retry_overflow.value++;
@@ -470,7 +304,7 @@ class Exchange implements AttemptSink {
     const cluster = this.cluster!;
     cluster.stats.rq_retry.value++;
     this.retried = true;
-    const wait = backoffMs(this.rr!.retry!, this.attemptNo, Math.random);
+    const wait = backoffMs(this.retry!, this.attemptNo, this.gen.retryRandom);
     cluster.stats.rq_retry_backoff_exponential.value++;
     this.retryTimer = setTimeout(retryFired, wait, this);
   }
@@ -487,7 +321,7 @@ class Exchange implements AttemptSink {
     cluster.stats.rq_per_try_timeout.value++;
     this.endAttempt({ kind: 'timeout' });
     this.ctl?.abort(new RetryAbort());
-    const retry = this.rr!.retry!;
+    const retry = this.retry!;
     if (retriableFailure(retry, 'per-try-timeout') && this.canRetry(retry)) return this.scheduleRetry();
     this.localReply(reply.upstreamTimeout());
   }
@@ -540,10 +374,11 @@ class Exchange implements AttemptSink {
     this.flags |= r.flag;
     // A host attempt that was in progress ends here (timeouts); connect/reset errors have already ended theirs.
     if (this.host !== undefined && this.ctl !== undefined) this.endAttempt({ kind: 'timeout' });
-    this.sendLocal(r.status, r.body.length > 0 ? Buffer.from(r.body) : EMPTY, r.headers, r.flag);
+    const body = typeof r.body === 'string' ? (r.body.length > 0 ? Buffer.from(r.body) : EMPTY) : r.body;
+    this.sendLocal(r.status, body, r.headers);
   }
 
-  private sendLocal(status: number, body: Buffer, extra: Readonly<Record<string, string>> | undefined, _flag: number): void {
+  private sendLocal(status: number, body: Buffer, extra: Readonly<Record<string, string>> | undefined): void {
     if (this.done) return;
     this.status = status;
     const out: OutHeaders = { server: this.lr.serverName };
@@ -553,18 +388,12 @@ class Exchange implements AttemptSink {
     if (this.responseMutation !== null) applyMutation(out, this.responseMutation);
     this.headersSent = true;
     this.bytesSent = body.length;
-    try {
-      this.res.writeHead(status, out as Record<string, string>);
-      this.res.end(body);
-    } catch {
-      // The downstream went away.
-    }
+    writeLocalResponse(this.res, status, out, body);
     this.finish();
   }
 
   private abortDownstream(): void {
-    if (this.h2) (this.res as Http2ServerResponse).stream.close(2 /* INTERNAL_ERROR */);
-    else this.req.socket?.destroy();
+    resetDownstream(this.req, this.res, this.h2);
     this.finish();
   }
 
@@ -587,68 +416,24 @@ class Exchange implements AttemptSink {
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.clearTryTimer();
     this.releaseRetry();
-    const lr = this.lr;
     const status = this.status;
     const elapsed = performance.now() - this.startMs;
-    lr.stats.rq_active.value--;
-    lr.stats.rq_completed.value++;
-    const cls = (status / 100) | 0;
-    if (cls >= 1 && cls <= 5) lr.stats.rq_xx[cls]!.value++;
-    lr.stats.rq_time.record(elapsed);
+    this.lr.stats.requestDone(status, elapsed);
     const cluster = this.cluster;
     if (cluster !== undefined && this.holdsRequest) {
       this.holdsRequest = false;
       cluster.upstream.release('requests');
-      cluster.stats.rq_active.value--;
-      cluster.stats.rq_completed.value++;
-      if (status > 0) {
-        if (cls >= 1 && cls <= 5) cluster.stats.rq_xx[cls]!.value++;
-        cluster.codeCounter(status).value++;
-      }
-      cluster.stats.rq_time.record(elapsed);
+      cluster.stats.requestDone(status, elapsed);
     }
-    this.gen.inflight--;
-    if (this.gen.inflight === 0 && this.gen.onIdle !== undefined) this.gen.onIdle();
-    const log = this.gen.accessLog;
-    if (log !== null) this.writeLog(log, elapsed);
-    const obs = this.gen.observer;
-    if (obs !== null) obs(status, this.lastHostAddress, elapsed);
-  }
-
-  private lastHostAddress = '';
-
-  private writeLog(log: (line: string) => void, elapsed: number): void {
-    const h = this.req.headers;
-    const up = this.upstreamHeaders;
-    const entry = {
-      // Wall clock now less the duration: no Date read per request when logging is off.
-      start_time: new Date(Date.now() - Math.round(elapsed)).toISOString(),
-      method: this.req.method ?? '-',
-      path: (h['x-envoy-original-path'] as string | undefined) ?? this.req.url ?? '-',
-      protocol: this.h2 ? 'HTTP/2' : `HTTP/${this.req.httpVersion}`,
-      response_code: this.status,
-      response_flags: reply.formatFlags(this.flags),
-      bytes_received: Number(h['content-length'] ?? 0) || 0,
-      bytes_sent: this.bytesSent,
-      duration: Math.round(elapsed),
-      upstream_service_time: this.serviceTimeMs >= 0 ? String(this.serviceTimeMs) : '-',
-      x_forwarded_for: (up?.['x-forwarded-for'] as string | undefined) ?? (h['x-forwarded-for'] as string | undefined) ?? '-',
-      user_agent: h['user-agent'] ?? '-',
-      request_id: (up?.['x-request-id'] as string | undefined) ?? (h['x-request-id'] as string | undefined) ?? '-',
-      authority: (this.h2 ? h[':authority'] : h.host) ?? '-',
-      upstream_host: this.lastHostAddress || '-',
-      upstream_cluster: this.cluster?.name ?? '-',
-    };
-    log(JSON.stringify(entry));
+    const gen = this.gen;
+    gen.inflight--;
+    if (gen.inflight === 0 && gen.onIdle !== undefined) gen.onIdle();
+    if (gen.accessLog !== null) gen.accessLog(accessLogLine(this, elapsed));
+    if (gen.observer !== null) gen.observer(status, this.upstreamHost, elapsed);
   }
 }
 
 const EMPTY = Buffer.alloc(0);
-const EMPTY_HEADERS: IncomingHttpHeaders = {};
-
-function uncork(r: ServerResponse): void {
-  if (r.writableCorked > 0) r.uncork();
-}
 
 /** Sentinel reason for aborting an attempt on purpose (retry, timeout, downstream gone). */
 class RetryAbort extends Error {
@@ -681,10 +466,4 @@ class RetrySink implements AttemptSink {
   onError(kind: UpstreamErrorKind, detail: string): void {
     if (this.ex.current(this.n)) this.ex.onError(kind, detail);
   }
-}
-
-function headerValue(h: IncomingHttpHeaders, name: string): string | undefined {
-  const v = h[name];
-  if (v === undefined) return undefined;
-  return Array.isArray(v) ? v.join(',') : v;
 }

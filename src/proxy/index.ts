@@ -2,19 +2,19 @@
  * The proxy engine behind `meshctl run`: `startProxy(config, opts)` binds every listener of the config, starts the
  * admin server, and returns a handle to reload or close it. Usable from tests without the CLI.
  */
-import type { Bootstrap } from '../config/model.js';
-import type { Random } from '../balancer/types.js';
+import type { Bootstrap, HttpConnectionManager_CodecType } from '../config/model.js';
 import type { ClusterManager, ClusterManagerOptions } from '../upstream/types.js';
+import { compileRouter, type CompiledRouter } from '../router/index.js';
 import { startAdmin, startMetricsServer, type AdminServer, type ClusterStatus } from './admin.js';
-import { buildGeneration, type ClusterRuntime, type Generation } from './generation.js';
+import { buildGeneration, type Generation } from './generation.js';
+import type { ProxyCluster } from './cluster-stats.js';
 import { ListenerServer, bindingKey, type BoundAddress } from './listener-server.js';
 import type { UpstreamFailureMode } from './local-reply.js';
-import type { RouterFactory } from './routing.js';
+import { routeRuntime, type RouteRuntime } from './route-runtime.js';
 import { StatsStore, type StatsSnapshot } from './stats.js';
 import type { UpstreamClientKind } from '../upstream/pool.js';
-import { defaultClusterManager, sharedRouterFactory } from './shared-deps.js';
 import { preflightTls } from './tls.js';
-import { createRandom, randomFromEntropy } from '../balancer/random.js';
+import { RandomStreams } from '../balancer/random.js';
 import { envoyHealthFlags } from '../upstream/health-flags.js';
 
 export type { StatsSnapshot } from './stats.js';
@@ -48,8 +48,8 @@ export interface ProxyOptions {
   /** Diagnostics and lifecycle messages. */
   readonly log?: (line: string) => void;
   readonly clusterManagerFactory?: (config: Bootstrap, opts: ClusterManagerOptions) => ClusterManager | Promise<ClusterManager>;
-  readonly routerFactory?: (config: Bootstrap) => RouterFactory | Promise<RouterFactory>;
-  /** Seeds the balancers' and the weighted-cluster random source (as `simulate --seed`); default: entropy. */
+  /** Seeds every random stream (weighted clusters, each cluster's balancer, retry back-off) as `simulate --seed`
+   * seeds its own, so the same config and seed pick the same hosts; default: entropy. */
   readonly seed?: number;
   /** Overrides DNS nameservers for discovery (tests). */
   readonly dnsServers?: readonly string[];
@@ -64,6 +64,9 @@ export interface ListenerInfo {
   readonly name: string;
   readonly address: string;
   readonly port: number;
+  /** `https` when the listener terminates TLS. */
+  readonly scheme: 'http' | 'https';
+  readonly codec: HttpConnectionManager_CodecType;
 }
 
 export interface RunningProxy {
@@ -93,7 +96,7 @@ class Proxy implements RunningProxy {
   private readonly store = new StatsStore();
   private cm!: ClusterManager;
   private gen!: Generation;
-  private routerFactoryOf!: (config: Bootstrap) => RouterFactory | Promise<RouterFactory>;
+  private readonly random: RandomStreams;
   private servers: ListenerServer[] = [];
   private adminServer: AdminServer | undefined;
   private metricsServer: AdminServer | undefined;
@@ -104,10 +107,15 @@ class Proxy implements RunningProxy {
   state: 'LIVE' | 'DRAINING' = 'LIVE';
   private readonly startedAt = Date.now();
 
-  constructor(private readonly opts: ProxyOptions) {}
+  constructor(private readonly opts: ProxyOptions) {
+    this.random = new RandomStreams(opts.seed);
+  }
 
   get listeners(): ListenerInfo[] {
-    return this.servers.map((s) => ({ name: s.current.lr.name, ...s.address() }));
+    return this.servers.map((s) => {
+      const lr = s.current.lr;
+      return { name: lr.name, ...s.address(), scheme: lr.scheme, codec: lr.hcm.codec_type ?? 'AUTO' };
+    });
   }
 
   get admin(): { address: string; port: number } | undefined {
@@ -116,14 +124,8 @@ class Proxy implements RunningProxy {
 
   async start(config: Bootstrap): Promise<void> {
     const log = this.opts.log ?? (() => undefined);
-    // Seeded exactly as `meshctl simulate --seed` seeds its streams, so the same config and seed pick the same hosts.
-    const seed = this.opts.seed;
-    const random = seed !== undefined ? createRandom(`${seed}/route`) : randomFromEntropy();
-    const clusterNames = (config.static_resources?.clusters ?? []).map((c) => c.name ?? '');
-    const randomFor = (name: string): Random => (seed !== undefined ? createRandom(`${seed}/cluster/${name}`) : randomFromEntropy());
-    const cmOpts: ClusterManagerOptions & { randomFor: (cluster: string) => Random } = {
-      random: seed !== undefined && clusterNames.length === 1 ? randomFor(clusterNames[0]!) : random,
-      randomFor,
+    const cmOpts: ClusterManagerOptions = {
+      random: this.random,
       clock: { now: () => performance.now() },
       ...(this.opts.mapEndpoint ? { mapEndpoint: this.opts.mapEndpoint } : {}),
       ...(this.opts.dnsServers ? { dnsServers: this.opts.dnsServers } : {}),
@@ -133,12 +135,12 @@ class Proxy implements RunningProxy {
     // Every TLS context is built once up front, as on reload: a malformed key or CA refuses to start instead of failing
     // the first handshake.
     preflightTls(config, this.opts.baseDir ?? process.cwd());
+    const router = this.compileRoutes(config);
     this.cm = await (this.opts.clusterManagerFactory ?? defaultClusterManager)(config, cmOpts);
     // Envoy warms clusters (first DNS answer, first discovery fetch, first health check) before its listeners take
     // traffic, bounded by the initial fetch timeout (15 s), so a DNS cluster does not answer 503 for its first requests.
     await warmUp(this.cm, this.opts.warmupTimeoutMs ?? 15_000, log);
-    this.routerFactoryOf = this.opts.routerFactory ?? sharedRouterFactory(random);
-    this.gen = await this.build(config, undefined);
+    this.gen = this.build(config, router, undefined);
     try {
       for (const lr of this.gen.listeners) {
         const { ip, port } = this.listenAddr(lr.listener.address?.socket_address?.address, lr.listener.address?.socket_address?.port_value);
@@ -161,14 +163,20 @@ class Proxy implements RunningProxy {
     };
   }
 
-  private async build(config: Bootstrap, previous: ReadonlyMap<string, ClusterRuntime> | undefined): Promise<Generation> {
-    const routerFactory = await this.routerFactoryOf(config);
+  /** The config's routes with the proxy's RouteRuntime; throws (DataSourceError) on a body file it cannot read. */
+  private compileRoutes(config: Bootstrap): CompiledRouter<RouteRuntime> {
+    return compileRouter(config, routeRuntime(this.opts.baseDir ?? process.cwd()));
+  }
+
+  private build(config: Bootstrap, router: CompiledRouter<RouteRuntime>, previous: ReadonlyMap<string, ProxyCluster> | undefined): Generation {
     const { gen, retired } = buildGeneration({
       id: ++this.genId,
       config,
       baseDir: this.opts.baseDir ?? process.cwd(),
       clusterManager: this.cm,
-      routerFactory,
+      router,
+      routeRandom: this.random.route,
+      retryRandom: this.random.retry,
       store: this.store,
       client: this.opts.upstreamClient ?? 'undici',
       upstreamFailureMode: this.opts.upstreamFailureMode ?? 'envoy',
@@ -185,7 +193,7 @@ class Proxy implements RunningProxy {
   }
 
   /** A cluster whose transport changed (or that left the config) closes once nothing runs on the old generation. */
-  private async closeWhenIdle(c: ClusterRuntime): Promise<void> {
+  private async closeWhenIdle(c: ProxyCluster): Promise<void> {
     await Promise.all([...this.oldGens].map((g) => waitIdle(g, 60_000)));
     await c.close();
   }
@@ -218,9 +226,10 @@ class Proxy implements RunningProxy {
     const log = this.opts.log ?? (() => undefined);
     // What can fail on the new config's files fails here, while the running config is still untouched.
     preflightTls(config, this.opts.baseDir ?? process.cwd());
+    const router = this.compileRoutes(config);
     this.cm.applyConfig(config);
     const old = this.gen;
-    const gen = await this.build(config, old.clusters);
+    const gen = this.build(config, router, old.clusters);
     this.oldGens.add(old);
     void waitIdle(old, 300_000).then(() => this.oldGens.delete(old));
     // Listeners that keep address, codec and TLS swap in place; others are rebound.
@@ -322,6 +331,11 @@ class Proxy implements RunningProxy {
     }
     return out;
   }
+}
+
+async function defaultClusterManager(config: Bootstrap, opts: ClusterManagerOptions): Promise<ClusterManager> {
+  const m = await import('../upstream/cluster-manager.js');
+  return m.createClusterManager(config, opts);
 }
 
 async function waitIdle(gen: Generation, timeoutMs: number): Promise<void> {

@@ -9,7 +9,8 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HttpConnectionManager_CodecType } from '../config/model.js';
-import { handleRequest, rejectRequest, type DownReq, type DownRes } from './exchange.js';
+import type { DownReq, DownRes } from './downstream.js';
+import { handleRequest, rejectRequest } from './exchange.js';
 import type { Generation, ListenerRuntime } from './generation.js';
 import { chainTls, secureOptions, sniCallback } from './tls.js';
 

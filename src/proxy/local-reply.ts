@@ -2,6 +2,8 @@
  * Local replies: the answers the proxy gives itself instead of an upstream, with Envoy's status codes, response
  * flags and bodies (ENVOY-FACTS §10). One catalogue, so every path answers the same way and counts the same flag.
  */
+import type { UpstreamErrorKind } from '../upstream/pool.js';
+import type { HeaderMutation } from './header-mutation.js';
 
 export type ResponseFlag = 'NR' | 'NC' | 'UH' | 'UF' | 'UO' | 'UT' | 'UR' | 'UC' | 'UPE' | 'URX' | 'LR' | 'DC' | 'DPE';
 
@@ -17,7 +19,7 @@ export function formatFlags(flags: number): string {
   return out;
 }
 
-export function flagBit(flag: ResponseFlag): number {
+function flagBit(flag: ResponseFlag): number {
   return 1 << FLAG_ORDER.indexOf(flag);
 }
 
@@ -41,10 +43,13 @@ const RESET_PREFIX = 'upstream connect error or disconnect/reset before headers.
 
 export interface LocalReply {
   readonly status: number;
+  /** Response flag bits (FLAG); 0 for an answer that is not a failure (direct response, redirect, health check). */
   readonly flag: number;
-  readonly body: string;
-  /** Extra response headers (x-envoy-overloaded on overflow). */
+  readonly body: string | Buffer;
+  /** Extra response headers (x-envoy-overloaded on overflow, a redirect's location). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** The route's response header mutation (direct responses and redirects). */
+  readonly responseMutation?: HeaderMutation | null;
 }
 
 /** How upstream failures before response headers are answered. `envoy` (default): 503 UF/UR/UC, 502 only for
@@ -76,7 +81,7 @@ export function upstreamTimeout(): LocalReply {
   return { status: 504, flag: FLAG.UT, body: 'upstream request timeout' };
 }
 
-export function connectFailure(detail: string, retried: boolean, mode: UpstreamFailureMode): LocalReply {
+function connectFailure(detail: string, retried: boolean, mode: UpstreamFailureMode): LocalReply {
   return {
     status: mode === '502' ? 502 : 503,
     flag: FLAG.UF,
@@ -84,7 +89,7 @@ export function connectFailure(detail: string, retried: boolean, mode: UpstreamF
   };
 }
 
-export function connectTimeout(retried: boolean, mode: UpstreamFailureMode): LocalReply {
+function connectTimeout(retried: boolean, mode: UpstreamFailureMode): LocalReply {
   return {
     status: mode === '502' ? 502 : 503,
     flag: FLAG.UF,
@@ -92,7 +97,7 @@ export function connectTimeout(retried: boolean, mode: UpstreamFailureMode): Loc
   };
 }
 
-export function upstreamReset(retried: boolean, mode: UpstreamFailureMode): LocalReply {
+function upstreamReset(retried: boolean, mode: UpstreamFailureMode): LocalReply {
   return {
     status: mode === '502' ? 502 : 503,
     flag: FLAG.UR,
@@ -100,7 +105,7 @@ export function upstreamReset(retried: boolean, mode: UpstreamFailureMode): Loca
   };
 }
 
-export function connectionTermination(retried: boolean, mode: UpstreamFailureMode): LocalReply {
+function connectionTermination(retried: boolean, mode: UpstreamFailureMode): LocalReply {
   return {
     status: mode === '502' ? 502 : 503,
     flag: FLAG.UC,
@@ -114,4 +119,20 @@ export function protocolError(retried: boolean): LocalReply {
     flag: FLAG.UPE,
     body: `${RESET_PREFIX}${retried ? 'retried and the latest ' : ''}reset reason: protocol error`,
   };
+}
+
+/** The answer to an upstream failure before response headers that is not retried (`retried`: earlier attempts were). */
+export function upstreamFailure(kind: UpstreamErrorKind, detail: string, retried: boolean, mode: UpstreamFailureMode): LocalReply {
+  switch (kind) {
+    case 'connect-failure':
+      return connectFailure(detail, retried, mode);
+    case 'connect-timeout':
+      return connectTimeout(retried, mode);
+    case 'termination':
+      return connectionTermination(retried, mode);
+    case 'protocol':
+      return protocolError(retried);
+    default:
+      return upstreamReset(retried, mode);
+  }
 }

@@ -3,6 +3,7 @@
  * timeout and the fully jittered exponential back-off (base 25 ms, max 10 × base).
  */
 import { durationToMs, type RetryPolicy } from '../config/model.js';
+import type { Random } from '../balancer/types.js';
 import type { UpstreamErrorKind } from '../upstream/pool.js';
 
 export interface CompiledRetry {
@@ -71,7 +72,7 @@ export function retriableFailure(r: CompiledRetry, kind: UpstreamErrorKind | 'pe
 }
 
 /** Envoy's back-off for retry number `n` (1-based): uniform in [0, (2^n − 1)·base), capped at max. */
-export function backoffMs(r: CompiledRetry, n: number, random: () => number): number {
+export function backoffMs(r: CompiledRetry, n: number, random: Random): number {
   const ceiling = Math.min(r.maxMs, (Math.pow(2, n) - 1) * r.baseMs);
-  return Math.floor(random() * ceiling);
+  return Math.floor(random.next() * ceiling);
 }

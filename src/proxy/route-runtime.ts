@@ -1,39 +1,34 @@
 /**
- * Everything about a route that does not depend on the request, computed once per route per config generation:
- * rewrites, header mutations, timeout, retry policy, direct response and redirect. The request path reads these
- * prebuilt fields; `null` means "nothing to do".
+ * What `meshctl run` adds to each compiled route (src/router's CompiledRoute, as its `ext`): rewrites, header
+ * mutations, the compiled retry policy, the direct-response body. Built with the router, once per config
+ * generation; the request path reads these prebuilt fields, where `null` means "nothing to do". The route's timeout,
+ * which retry policy applies and the cluster-not-found status are the router's (CompiledRoute).
  */
 import { readDataSource } from '../config/data-source.js';
-import {
-  durationToMs,
-  type ClusterWeight,
-  type DataSource,
-  type RedirectAction,
-  type Route,
-  type RouteConfiguration,
-  type VirtualHost,
-} from '../config/model.js';
+import type { ClusterWeight, RouteConfiguration } from '../config/model.js';
+import type { CompiledRoute, RouteExtension } from '../router/index.js';
 import { compileMutation, type HeaderMutation } from './header-mutation.js';
+import type { LocalReply } from './local-reply.js';
 import { compileRetry, type CompiledRetry } from './retry.js';
 import { compileRe2Rewrite } from '../regex/re2.js';
 
-export const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
+const EMPTY = Buffer.alloc(0);
 
 export interface RouteRuntime {
   readonly requestMutation: HeaderMutation | null;
   readonly responseMutation: HeaderMutation | null;
-  /** Length of the matched prefix (or exact path) to swap for `prefixRewrite`. */
   readonly prefixRewrite: string | null;
+  /** Length of the matched prefix (or exact path) that `prefixRewrite` replaces. */
   readonly matchedPrefixLength: number;
   readonly regexRewrite: { re: RegExp; sub: string } | null;
   readonly hostRewrite: string | null;
-  /** 0 = no route timeout. */
-  readonly timeoutMs: number;
+  /** x-envoy-expected-rq-timeout-ms: the route's timeout as text. */
   readonly timeoutHeader: string;
   readonly retry: CompiledRetry | null;
-  readonly clusterNotFoundStatus: number;
-  readonly direct: { status: number; body: Buffer } | null;
-  readonly redirect: RedirectAction | null;
+  /** A direct_response route's answer, built once. */
+  readonly direct: LocalReply | null;
+  /** Per weighted_clusters entry (RouteResult.weightedIndex): its headers and host rewrite over the route's. */
+  readonly weighted: readonly WeightedRuntime[] | null;
 }
 
 export interface WeightedRuntime {
@@ -42,93 +37,68 @@ export interface WeightedRuntime {
   readonly hostRewrite: string | null;
 }
 
-export class RouteCompiler {
-  private readonly routes = new WeakMap<Route, RouteRuntime>();
-  private readonly weighted = new WeakMap<ClusterWeight, WeightedRuntime>();
+/** A route as the proxy runs it. */
+export type ProxyRoute = CompiledRoute<RouteRuntime>;
 
-  constructor(
-    private readonly baseDir: string,
-    private readonly routeConfigOf: (vhost: VirtualHost) => RouteConfiguration | undefined,
-  ) {}
+/**
+ * The proxy's RouteExtension. Relative direct-response body files resolve against `baseDir`; one that cannot be read
+ * throws DataSourceError, so a config with it is refused when it is loaded (as Envoy refuses it), not on a request.
+ */
+export function routeRuntime(baseDir: string): RouteExtension<RouteRuntime> {
+  return (r, rc) => compileRouteRuntime(r, rc, baseDir);
+}
 
-  route(route: Route, vhost: VirtualHost): RouteRuntime {
-    let rt = this.routes.get(route);
-    if (rt === undefined) {
-      rt = this.compile(route, vhost);
-      this.routes.set(route, rt);
-    }
-    return rt;
+function compileRouteRuntime(r: CompiledRoute<unknown>, rc: RouteConfiguration | undefined, baseDir: string): RouteRuntime {
+  const route = r.config;
+  const vhost = r.vhost.config;
+  const action = r.action;
+  const m = route.match;
+  const matched = m?.prefix ?? m?.path ?? m?.path_separated_prefix ?? '';
+  let regexRewrite: RouteRuntime['regexRewrite'] = null;
+  if (action?.regex_rewrite?.pattern?.regex !== undefined) {
+    regexRewrite = compileRe2Rewrite(action.regex_rewrite.pattern.regex, action.regex_rewrite.substitution ?? '') ?? null;
   }
-
-  weightedCluster(route: Route, vhost: VirtualHost, cw: ClusterWeight): WeightedRuntime {
-    let w = this.weighted.get(cw);
-    if (w === undefined) {
-      const rc = this.routeConfigOf(vhost);
-      w = {
-        requestMutation: compileMutation([
-          { add: cw.request_headers_to_add, remove: cw.request_headers_to_remove },
-          { add: route.request_headers_to_add, remove: route.request_headers_to_remove },
-          { add: vhost.request_headers_to_add, remove: vhost.request_headers_to_remove },
-          { add: rc?.request_headers_to_add, remove: rc?.request_headers_to_remove },
-        ]),
-        responseMutation: compileMutation([
-          { add: cw.response_headers_to_add, remove: cw.response_headers_to_remove },
-          { add: route.response_headers_to_add, remove: route.response_headers_to_remove },
-          { add: vhost.response_headers_to_add, remove: vhost.response_headers_to_remove },
-          { add: rc?.response_headers_to_add, remove: rc?.response_headers_to_remove },
-        ]),
-        hostRewrite: cw.host_rewrite_literal || route.route?.host_rewrite_literal || null,
-      };
-      this.weighted.set(cw, w);
-    }
-    return w;
-  }
-
-  private compile(route: Route, vhost: VirtualHost): RouteRuntime {
-    const rc = this.routeConfigOf(vhost);
-    const action = route.route;
-    const timeoutMs = action?.timeout !== undefined ? durationToMs(action.timeout) : DEFAULT_ROUTE_TIMEOUT_MS;
-    const m = route.match;
-    const matched = m?.prefix ?? m?.path ?? m?.path_separated_prefix ?? '';
-    let regexRewrite: RouteRuntime['regexRewrite'] = null;
-    if (action?.regex_rewrite?.pattern?.regex !== undefined) {
-      regexRewrite = compileRe2Rewrite(action.regex_rewrite.pattern.regex, action.regex_rewrite.substitution ?? '') ?? null;
-    }
-    return {
-      requestMutation: compileMutation([
-        { add: route.request_headers_to_add, remove: route.request_headers_to_remove },
-        { add: vhost.request_headers_to_add, remove: vhost.request_headers_to_remove },
-        { add: rc?.request_headers_to_add, remove: rc?.request_headers_to_remove },
-      ]),
-      responseMutation: compileMutation([
-        { add: route.response_headers_to_add, remove: route.response_headers_to_remove },
-        { add: vhost.response_headers_to_add, remove: vhost.response_headers_to_remove },
-        { add: rc?.response_headers_to_add, remove: rc?.response_headers_to_remove },
-      ]),
-      prefixRewrite: action?.prefix_rewrite !== undefined && action.prefix_rewrite !== '' ? action.prefix_rewrite : null,
-      matchedPrefixLength: matched.length,
-      regexRewrite,
-      hostRewrite: action?.host_rewrite_literal || null,
-      timeoutMs,
-      timeoutHeader: String(timeoutMs),
-      // A route's retry policy replaces the virtual host's.
-      retry: compileRetry(action?.retry_policy ?? vhost.retry_policy),
-      clusterNotFoundStatus:
-        action?.cluster_not_found_response_code === 'NOT_FOUND'
-          ? 404
-          : action?.cluster_not_found_response_code === 'INTERNAL_SERVER_ERROR'
-            ? 500
-            : 503,
-      direct: route.direct_response
-        ? { status: route.direct_response.status ?? 200, body: this.dataSource(route.direct_response.body) }
-        : null,
-      redirect: route.redirect ?? null,
-    };
-  }
-
-  private dataSource(ds: DataSource | undefined): Buffer {
-    return readDataSource(ds, this.baseDir, 'direct response body') ?? Buffer.alloc(0);
-  }
+  // Header mutations apply weighted cluster → route → virtual host → route configuration (Envoy's default order).
+  const outer = [
+    { add: route.request_headers_to_add, remove: route.request_headers_to_remove },
+    { add: vhost.request_headers_to_add, remove: vhost.request_headers_to_remove },
+    { add: rc?.request_headers_to_add, remove: rc?.request_headers_to_remove },
+  ];
+  const outerResponse = [
+    { add: route.response_headers_to_add, remove: route.response_headers_to_remove },
+    { add: vhost.response_headers_to_add, remove: vhost.response_headers_to_remove },
+    { add: rc?.response_headers_to_add, remove: rc?.response_headers_to_remove },
+  ];
+  const hostRewrite = action?.host_rewrite_literal || null;
+  const entries = r.kind === 'weighted_clusters' ? (action?.weighted_clusters?.clusters ?? []) : undefined;
+  const responseMutation = compileMutation(outerResponse);
+  return {
+    requestMutation: compileMutation(outer),
+    responseMutation,
+    prefixRewrite: action?.prefix_rewrite !== undefined && action.prefix_rewrite !== '' ? action.prefix_rewrite : null,
+    matchedPrefixLength: matched.length,
+    regexRewrite,
+    hostRewrite,
+    timeoutHeader: String(r.timeoutMs),
+    retry: compileRetry(r.retryPolicy),
+    direct:
+      r.kind === 'direct_response' && route.direct_response
+        ? {
+            status: route.direct_response.status ?? 200,
+            flag: 0,
+            body: readDataSource(route.direct_response.body, baseDir, 'direct response body') ?? Buffer.alloc(0),
+            responseMutation,
+          }
+      : null,
+    weighted:
+      entries === undefined
+        ? null
+        : entries.map((cw: ClusterWeight) => ({
+            requestMutation: compileMutation([{ add: cw.request_headers_to_add, remove: cw.request_headers_to_remove }, ...outer]),
+            responseMutation: compileMutation([{ add: cw.response_headers_to_add, remove: cw.response_headers_to_remove }, ...outerResponse]),
+            hostRewrite: cw.host_rewrite_literal || hostRewrite,
+          })),
+  };
 }
 
 const REDIRECT_CODES: Record<string, number> = {
@@ -139,14 +109,10 @@ const REDIRECT_CODES: Record<string, number> = {
   PERMANENT_REDIRECT: 308,
 };
 
-/** The Location and status of a redirect route for one request. */
-export function redirectTarget(
-  r: RedirectAction,
-  scheme: string,
-  authority: string,
-  path: string,
-  matchedPrefixLength: number,
-): { status: number; location: string } {
+/** A redirect route's answer to one request. */
+export function redirectAnswer(route: ProxyRoute, scheme: string, authority: string, path: string): LocalReply {
+  const r = route.redirect!;
+  const matchedPrefixLength = route.ext.matchedPrefixLength;
   const newScheme = r.https_redirect ? 'https' : r.scheme_redirect || scheme;
   let host = r.host_redirect || authority;
   const portSep = host.lastIndexOf(':');
@@ -164,6 +130,12 @@ export function redirectTarget(
     } else p = r.path_redirect;
   } else if (r.prefix_rewrite !== undefined && r.prefix_rewrite !== '') p = r.prefix_rewrite + p.slice(matchedPrefixLength);
   if (r.strip_query) query = '';
-  return { status: REDIRECT_CODES[r.response_code ?? 'MOVED_PERMANENTLY'] ?? 301, location: `${newScheme}://${host}${p}${query}` };
+  return {
+    status: REDIRECT_CODES[r.response_code ?? 'MOVED_PERMANENTLY'] ?? 301,
+    flag: 0,
+    body: EMPTY,
+    headers: { location: `${newScheme}://${host}${p}${query}` },
+    responseMutation: route.ext.responseMutation,
+  };
 }
 

@@ -4,18 +4,17 @@
  * Endpoint latencies (optional) keep requests in flight on the virtual clock, so LEAST_REQUEST sees active requests;
  * timeline events flip health at given times. Only aggregates are kept: memory does not grow with the request count.
  */
-import type { Bootstrap, Cluster } from '../config/model.js';
+import type { Bootstrap } from '../config/model.js';
 import { UsageError } from '../config/usage-error.js';
-import { ClusterBalancer, createBalancer } from '../balancer/index.js';
-import { HostSet, hostsFromCluster } from '../balancer/host-set.js';
-import { createRandom } from '../balancer/random.js';
-import type { Host, Random } from '../balancer/types.js';
-import { compileRouter, routeHash, selectClusterId, type CompiledRoute, type HeaderLookup, type ListenerRouter } from '../router/index.js';
+import { RandomStreams } from '../balancer/random.js';
+import type { Host } from '../balancer/types.js';
+import { RouteResult, compileRouter, routeRequest, type HeaderLookup } from '../router/index.js';
 import { didYouMean } from '../config/suggest.js';
 import { type LatencyDist, sampleLatency } from './latency.js';
 import { type SimRequest, type SyntheticMix, SyntheticTraffic, readReplayFile } from './traffic.js';
-import { chiSquareTest } from './stats.js';
-import type { ClusterReport, EndpointReport, ListenerReport, PhaseReport, RouteReport, SimReport, TimelineEntry } from './report-types.js';
+import { buildReport } from './report.js';
+import { ClusterState, ListenerStats, RouteClusterStats, RouteStats, type PhaseClock } from './tally.js';
+import type { SimReport, TimelineEntry } from './report-types.js';
 
 export interface TimelineEvent {
   readonly atMs: number;
@@ -52,157 +51,6 @@ export interface SimulateOptions {
 }
 
 export class SimulateError extends UsageError {}
-
-class ClusterState {
-  readonly hostSet: HostSet;
-  readonly balancer: ClusterBalancer;
-  readonly hosts: readonly Host[];
-  readonly index = new Map<Host, number>();
-  readonly latency: (LatencyDist | undefined)[];
-  private sharesVersion = -1;
-  private shares: Float64Array = new Float64Array(0);
-
-  constructor(
-    readonly name: string,
-    readonly cluster: Cluster,
-    random: Random,
-    weightedRandom: boolean,
-  ) {
-    this.hostSet = new HostSet(hostsFromCluster(cluster));
-    this.balancer = createBalancer(cluster, this.hostSet, random, { weightedRandom });
-    this.hosts = [...this.hostSet.hosts];
-    this.hosts.forEach((h, i) => this.index.set(h, i));
-    this.latency = this.hosts.map(() => undefined);
-  }
-
-  /** Expected share of each host (index order) under the current host set. */
-  sharesNow(): Float64Array {
-    if (this.sharesVersion !== this.hostSet.version) {
-      const m = this.balancer.expectedShares();
-      this.shares = Float64Array.from(this.hosts, (h) => m.get(h) ?? 0);
-      this.sharesVersion = this.hostSet.version;
-    }
-    return this.shares;
-  }
-}
-
-class PhaseStats {
-  requests = 0;
-  noHost = 0;
-  readonly counts: Float64Array;
-  readonly expected: Float64Array;
-  constructor(n: number) {
-    this.counts = new Float64Array(n);
-    this.expected = new Float64Array(n);
-  }
-}
-
-/** Which timeline phase the clock is in (the number of --at events applied so far). */
-interface PhaseClock {
-  phase: number;
-  readonly track: boolean;
-}
-
-class RouteClusterStats {
-  requests = 0;
-  noHost = 0;
-  panicPicks = 0;
-  readonly counts: Float64Array;
-  readonly expected: Float64Array;
-  readonly latencySum: Float64Array;
-  /** Per timeline phase, only when there is a timeline. */
-  readonly phases: (PhaseStats | undefined)[] = [];
-  private epochVersion = -1;
-  private epochPhase = -1;
-  private epochCount = 0;
-  private epochShares: Float64Array = new Float64Array(0);
-
-  constructor(
-    readonly cs: ClusterState,
-    private readonly clock: PhaseClock,
-  ) {
-    const n = cs.hosts.length;
-    this.counts = new Float64Array(n);
-    this.expected = new Float64Array(n);
-    this.latencySum = new Float64Array(n);
-  }
-
-  /** Account one request routed here (before the pick), under the host set's current version. */
-  begin(): void {
-    this.requests++;
-    const v = this.cs.hostSet.version;
-    const p = this.clock.phase;
-    if (v !== this.epochVersion || p !== this.epochPhase) {
-      this.flush();
-      this.epochVersion = v;
-      this.epochPhase = p;
-      this.epochShares = this.cs.sharesNow();
-    }
-    this.epochCount++;
-    if (this.clock.track) this.phase(p).requests++;
-  }
-
-  /** A pick of host `idx`. */
-  record(idx: number): void {
-    this.counts[idx]!++;
-    if (this.clock.track) this.phase(this.clock.phase).counts[idx]!++;
-  }
-
-  recordNoHost(): void {
-    this.noHost++;
-    if (this.clock.track) this.phase(this.clock.phase).noHost++;
-  }
-
-  phase(p: number): PhaseStats {
-    let ph = this.phases[p];
-    if (ph === undefined) this.phases[p] = ph = new PhaseStats(this.cs.hosts.length);
-    return ph;
-  }
-
-  flush(): void {
-    if (this.epochCount === 0) return;
-    const s = this.epochShares;
-    const ph = this.clock.track ? this.phase(this.epochPhase).expected : undefined;
-    for (let i = 0; i < s.length; i++) {
-      this.expected[i]! += this.epochCount * s[i]!;
-      if (ph) ph[i]! += this.epochCount * s[i]!;
-    }
-    this.epochCount = 0;
-  }
-}
-
-class RouteStats {
-  requests = 0;
-  direct = 0;
-  redirect = 0;
-  /** cluster_header missing, weights summing to 0. */
-  noCluster = 0;
-  /** Route names a cluster the config does not define. */
-  clusterNotFound = 0;
-  readonly clusters = new Map<string, RouteClusterStats>();
-  /** The same stats by cluster id, for the per-request path. */
-  readonly byId: (RouteClusterStats | undefined)[] = [];
-  constructor(readonly route: CompiledRoute) {}
-}
-
-class ListenerStats {
-  requests = 0;
-  notFound = 0;
-  readonly routes = new Map<CompiledRoute, RouteStats>();
-  readonly defaultAuthority: string;
-  constructor(readonly router: ListenerRouter) {
-    this.defaultAuthority = defaultAuthority(router);
-  }
-}
-
-/** A Host header that reaches the listener's first virtual host: its first domain with wildcards filled in. */
-function defaultAuthority(router: ListenerRouter): string {
-  const d = router.virtualHosts[0]?.config.domains?.[0];
-  if (d === undefined || d === '*') return 'localhost';
-  if (d.startsWith('*')) return `www${d.slice(1)}`;
-  if (d.endsWith('*')) return `${d.slice(0, -1)}local`;
-  return d;
-}
 
 /** Min-heap of in-flight completions on the virtual clock. */
 class CompletionQueue {
@@ -255,9 +103,10 @@ class CompletionQueue {
 
 export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {}): Promise<SimReport> {
   const seed = opts.seed ?? 1;
-  const trafficRandom = createRandom(`${seed}/traffic`);
-  const routeRandom = createRandom(`${seed}/route`);
-  const latencyRandom = createRandom(`${seed}/latency`);
+  // The same streams `run --seed` draws from (weighted clusters, each cluster's balancer), plus the simulator's own.
+  const random = new RandomStreams(seed);
+  const trafficRandom = random.stream('traffic');
+  const latencyRandom = random.stream('latency');
   const rps = opts.rps ?? 1000;
   if (!(rps > 0)) throw new SimulateError('--rps must be greater than 0');
   const interval = 1000 / rps;
@@ -280,7 +129,7 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
   const clusters = new Map<string, ClusterState>();
   (config.static_resources?.clusters ?? []).forEach((c, i) => {
     const name = c.name ?? `cluster-${i}`;
-    if (!clusters.has(name)) clusters.set(name, new ClusterState(name, c, createRandom(`${seed}/cluster/${name}`), opts.weightedRandom ?? false));
+    if (!clusters.has(name)) clusters.set(name, new ClusterState(name, c, random.balancer(name), opts.weightedRandom ?? false));
   });
 
   const clusterById = clusterNames.map((n) => clusters.get(n));
@@ -326,6 +175,8 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
   const fillAuthority = (opts.hosts ?? []).length === 0 && opts.requestsFile === undefined;
   let current: SimRequest = synthetic.next('');
   const lookup: HeaderLookup = (name) => current.headers[name];
+  const sourceIp = (): string | undefined => current.sourceIp;
+  const routed = new RouteResult();
   const completions = new CompletionQueue();
   let timelineIndex = 0;
   let done = 0;
@@ -362,7 +213,7 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
     } else ls = listeners.length === 1 ? listeners[0]! : listeners[done % listeners.length]!;
     ls.requests++;
     const authority = fillAuthority && req.authority === '' ? ls.defaultAuthority : req.authority;
-    const route = ls.router.match(authority, req.path, req.method, lookup);
+    const route = routeRequest(ls.router, authority, req.path, req.method, lookup, sourceIp, random.route, routed);
     if (route === undefined) {
       ls.notFound++;
       return;
@@ -378,11 +229,11 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
       rs.redirect++;
       return;
     }
-    const cid = selectClusterId(route, routeRandom, lookup);
+    const cid = routed.clusterId;
     let rcs = cid >= 0 ? rs.byId[cid] : undefined;
     if (rcs === undefined) {
       // First request of this route to this cluster (or a cluster_header naming a cluster no route names).
-      const clusterName = cid >= 0 ? clusterNames[cid] : route.kind === 'cluster_header' && route.clusterHeader ? lookup(route.clusterHeader) : undefined;
+      const clusterName = routed.clusterName;
       if (clusterName === undefined) {
         rs.noCluster++;
         return;
@@ -398,7 +249,7 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
     }
     const cs = rcs.cs;
     rcs.begin();
-    const hash = route.hashPolicies === undefined ? undefined : routeHash(route, lookup, { sourceIp: req.sourceIp, path: req.path });
+    const hash = routed.hash;
     const host = cs.balancer.pick(hash === undefined ? undefined : { hash });
     if (host === undefined) {
       rcs.recordNoHost();
@@ -448,146 +299,4 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
     }
   }
   return report();
-}
-
-interface ReportMeta {
-  config: string | undefined;
-  seed: number | string;
-  rps: number;
-  requests: number;
-  virtualMs: number;
-  timeline: TimelineEntry[];
-  latency: boolean;
-  /** Start time of each timeline phase (phase 0 starts at 0). */
-  phaseBounds: number[];
-}
-
-function buildReport(listeners: ListenerStats[], meta: ReportMeta): SimReport {
-  const out: ListenerReport[] = listeners.map((ls) => {
-    const routes: RouteReport[] = [];
-    // Report routes in config order (virtual host, then route), whatever order traffic found them in.
-    const ordered = [...ls.routes.values()].sort((a, b) => a.route.vhost.index - b.route.vhost.index || a.route.index - b.route.index);
-    for (const rs of ordered) {
-      const r = rs.route;
-      const clusters: ClusterReport[] = [];
-      const weights = r.weighted;
-      const names = weights ? weights.clusters.map((c) => c.name) : r.cluster !== undefined ? [r.cluster] : [];
-      for (const name of new Set([...names, ...rs.clusters.keys()])) {
-        const rcs = rs.clusters.get(name);
-        const weight = weights?.clusters.filter((c) => c.name === name).reduce((a, c) => a + c.weight, 0);
-        const expectedShare = weights ? (weights.total > 0 ? weight! / weights.total : 0) : r.kind === 'cluster' ? 1 : undefined;
-        clusters.push(clusterReport(name, rcs, rs.requests, expectedShare, meta.latency, meta.phaseBounds));
-      }
-      routes.push({
-        id: r.id,
-        virtualHost: r.vhost.name,
-        route: r.name,
-        match: r.matchText,
-        kind: r.kind,
-        requests: rs.requests,
-        directResponses: rs.direct,
-        redirects: rs.redirect,
-        noCluster: rs.noCluster,
-        clusterNotFound: rs.clusterNotFound,
-        clusterNotFoundStatus: r.clusterNotFoundStatus,
-        directResponseStatus: r.directResponse?.status,
-        clusters,
-      });
-    }
-    return { name: ls.router.name, requests: ls.requests, notFound: ls.notFound, routes };
-  });
-  return {
-    version: 1,
-    config: meta.config ?? null,
-    seed: meta.seed,
-    requests: meta.requests,
-    rps: meta.rps,
-    virtualDurationMs: meta.virtualMs,
-    listeners: out,
-    timeline: [...meta.timeline],
-  };
-}
-
-function clusterReport(
-  name: string,
-  rcs: RouteClusterStats | undefined,
-  routeRequests: number,
-  expectedShare: number | undefined,
-  latency: boolean,
-  phaseBounds: number[],
-): ClusterReport {
-  if (!rcs) {
-    return {
-      name,
-      policy: undefined,
-      requests: 0,
-      share: 0,
-      expectedShare,
-      noHost: 0,
-      panicPicks: 0,
-      chiSquare: undefined,
-      degreesOfFreedom: 0,
-      pValue: undefined,
-      endpoints: [],
-    };
-  }
-  rcs.flush();
-  const cs = rcs.cs;
-  const picked = rcs.requests - rcs.noHost;
-  const endpoints: EndpointReport[] = cs.hosts.map((h, i) => {
-    const count = rcs.counts[i]!;
-    const share = picked > 0 ? count / picked : 0;
-    const exp = rcs.requests > 0 ? rcs.expected[i]! / rcs.requests : 0;
-    const e: EndpointReport = {
-      address: h.address,
-      priority: h.priority,
-      weight: h.weight,
-      health: h.health,
-      count,
-      share,
-      expectedShare: exp,
-      deviation: share - exp,
-    };
-    if (latency) e.meanLatencyMs = count > 0 ? rcs.latencySum[i]! / count : undefined;
-    return e;
-  });
-  const chi = chiSquareTest(rcs.counts, Array.from(rcs.expected));
-  const out: ClusterReport = {
-    name,
-    policy: cs.balancer.settings.policy,
-    requests: rcs.requests,
-    share: routeRequests > 0 ? rcs.requests / routeRequests : 0,
-    expectedShare,
-    noHost: rcs.noHost,
-    panicPicks: rcs.panicPicks,
-    chiSquare: Number.isFinite(chi.statistic) ? chi.statistic : undefined,
-    degreesOfFreedom: chi.degreesOfFreedom,
-    pValue: chi.pValue,
-    endpoints,
-  };
-  if (rcs.phases.length > 0) {
-    const phases: PhaseReport[] = [];
-    rcs.phases.forEach((ph, p) => {
-      if (ph === undefined || ph.requests === 0) return;
-      const picked = ph.requests - ph.noHost;
-      phases.push({
-        fromMs: phaseBounds[p] ?? 0,
-        toMs: p + 1 < phaseBounds.length ? phaseBounds[p + 1]! : null,
-        requests: ph.requests,
-        noHost: ph.noHost,
-        endpoints: cs.hosts.map((h, i) => ({
-          address: h.address,
-          count: ph.counts[i]!,
-          share: picked > 0 ? ph.counts[i]! / picked : 0,
-          expectedShare: ph.expected[i]! / ph.requests,
-        })),
-      });
-    });
-    out.phases = phases;
-  }
-  if (latency) {
-    const sum = rcs.latencySum.reduce((a, b) => a + b, 0);
-    out.meanLatencyMs = picked > 0 ? sum / picked : undefined;
-  }
-  return out;
 }

@@ -6,7 +6,7 @@
  * `simulate` all see one state.
  */
 import type { Bootstrap, Cluster } from '../config/model.js';
-import type { Balancer, Host, HostInit } from '../balancer/types.js';
+import type { Balancer, Host, HostInit, Random } from '../balancer/types.js';
 import { HostSet, hostsFromCluster } from '../balancer/host-set.js';
 import { createBalancer } from '../balancer/index.js';
 import { CircuitBreaker, breakerLimits } from './circuit-breaker.js';
@@ -49,6 +49,10 @@ export class ManagedCluster implements UpstreamCluster {
   /** Whether any attempt was ever made (Envoy health-checks at no_traffic_interval until then). */
   hadTraffic = false;
   origin: ClusterOrigin;
+  /** The balancer's stream, kept across reconfigurations. */
+  private readonly balancerRandom: Random;
+  /** Health-check jitter and outlier enforcement draw here, apart from the balancer. */
+  private readonly upstreamRandom: Random;
   private warm: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -62,7 +66,9 @@ export class ManagedCluster implements UpstreamCluster {
     this.origin = origin;
     this.hosts = new HostSet();
     this.breaker = new CircuitBreaker(breakerLimits(cluster));
-    this.balancer = createBalancer(cluster, this.hosts, deps.opts.random);
+    this.balancerRandom = deps.opts.random.balancer(this.name);
+    this.upstreamRandom = deps.opts.random.upstream(this.name);
+    this.balancer = createBalancer(cluster, this.hosts, this.balancerRandom);
     this.startSources();
     this.startHealth();
   }
@@ -124,7 +130,7 @@ export class ManagedCluster implements UpstreamCluster {
     this.config = cluster;
     this.breaker.setLimits(breakerLimits(cluster));
     if (sameJson(before, cluster)) return;
-    this.balancer = createBalancer(cluster, this.hosts, this.deps.opts.random);
+    this.balancer = createBalancer(cluster, this.hosts, this.balancerRandom);
     const sourceChanged =
       before.type !== cluster.type ||
       !sameJson(before.load_assignment, cluster.load_assignment) ||
@@ -191,7 +197,7 @@ export class ManagedCluster implements UpstreamCluster {
     this.outlier = new OutlierDetector(this.hosts, outlierSettings(this.config.outlier_detection!, this.deps.outlierOverrides), {
       clock: this.deps.opts.clock,
       timers: this.deps.timers,
-      random: this.deps.opts.random,
+      random: this.upstreamRandom,
       log: this.deps.log,
       cluster: this.name,
     });
@@ -218,7 +224,7 @@ export class ManagedCluster implements UpstreamCluster {
       ...(assumeHealthy ? { assumeHealthy } : {}),
       ...(tls !== undefined ? { tls } : {}),
       timers: this.deps.timers,
-      random: this.deps.opts.random,
+      random: this.upstreamRandom,
       hadTraffic: () => this.hadTraffic,
       cluster: this.name,
       log: this.deps.log,

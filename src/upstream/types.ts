@@ -5,7 +5,8 @@
  * data path saw. Implemented by src/upstream/cluster-manager.ts.
  */
 import type { Bootstrap, Cluster } from '../config/model.js';
-import type { Balancer, Clock, Host, HostSetView, Random } from '../balancer/types.js';
+import type { Balancer, Clock, Host, HostSetView } from '../balancer/types.js';
+import type { RandomStreams } from '../balancer/random.js';
 import type { Timers } from '../time/timers.js';
 
 /** How one upstream attempt ended. */
@@ -33,7 +34,8 @@ export interface UpstreamCluster {
 }
 
 export interface ClusterManagerOptions {
-  readonly random: Random;
+  /** Each cluster draws from its own streams: one for its balancer, one for its health checks and outlier detection. */
+  readonly random: RandomStreams;
   readonly clock: Clock;
   /** Rewrites an endpoint address before it is used (`meshctl run --map-endpoint 10.244.0.2:80=127.0.0.1:18080`). */
   readonly mapEndpoint?: (ip: string, port: number) => { ip: string; port: number };

@@ -16,6 +16,7 @@ import type {
   VirtualHost,
 } from '../config/model.js';
 import { META, type DialectNote, type Duration, type NodeMeta } from '../config/model-base.js';
+import { chainConnectionManagers } from '../config/connection-manager.js';
 import { isDurationShape } from './util/walk.js';
 
 export interface HcmEntry {
@@ -129,9 +130,7 @@ export function buildIndex(config: Bootstrap): ConfigIndex {
       if (chain.transport_socket?.typed_config !== undefined) {
         tlsContexts.push({ tls: chain.transport_socket.typed_config, where: `listener \`${listener.name ?? ''}\`` });
       }
-      for (const filter of chain.filters ?? []) {
-        const hcm = filter.typed_config;
-        if (hcm === undefined) continue;
+      for (const hcm of chainConnectionManagers(chain)) {
         hcms.push({ listener, chain, hcm });
         if (hcm.transport_socket?.typed_config !== undefined) {
           tlsContexts.push({ tls: hcm.transport_socket.typed_config, where: `listener \`${listener.name ?? ''}\`` });

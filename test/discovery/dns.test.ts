@@ -4,7 +4,7 @@ import { startDnsServer } from './dns-server.js';
 import { until } from '../upstream/helpers.js';
 import { createClusterManager } from '../../src/upstream/cluster-manager.js';
 import { DnsDiscovery, dnsServersFor } from '../../src/discovery/dns.js';
-import { SeededRandom } from '../../src/balancer/random.js';
+import { RandomStreams } from '../../src/balancer/random.js';
 import { ManualClock } from '../../src/time/timers.js';
 import type { Bootstrap, Cluster } from '../../src/config/model.js';
 
@@ -27,7 +27,7 @@ const articleDns = { name: 'example.service.local', nameservers: ['192.0.2.53'] 
 
 function manager(config: Bootstrap, servers: string[]) {
   const clock = new ManualClock();
-  const cm = createClusterManager(config, { random: new SeededRandom(1), clock, timers: clock, dnsServers: servers });
+  const cm = createClusterManager(config, { random: new RandomStreams(1), clock, timers: clock, dnsServers: servers });
   return { cm, clock };
 }
 

@@ -6,7 +6,7 @@ import { until } from '../upstream/helpers.js';
 import { createClusterManager } from '../../src/upstream/cluster-manager.js';
 import { parseEndpointsBody } from '../../src/discovery/refresh-service.js';
 import { backoffMs } from '../../src/discovery/types.js';
-import { SeededRandom } from '../../src/balancer/random.js';
+import { RandomStreams } from '../../src/balancer/random.js';
 import type { Bootstrap } from '../../src/config/model.js';
 
 interface Control {
@@ -69,7 +69,7 @@ const addrs = (hs: readonly { address: string }[]) => hs.map((h) => h.address).j
 test('refresh service: polls the URL, applies the simple shape and ClusterLoadAssignment, keeps hosts that stay, keeps the last good set on errors', async () => {
   const cp = await controlServer();
   cp.body = simple(['127.0.0.1', 2001], ['127.0.0.1', 2002, 3]);
-  const cm = createClusterManager(articleConfig(cp.port), { random: new SeededRandom(1), clock: { now: () => performance.now() } });
+  const cm = createClusterManager(articleConfig(cp.port), { random: new RandomStreams(1), clock: { now: () => performance.now() } });
   try {
     const c = cm.get('example-cluster')!;
     assert.equal(addrs(c.hosts.hosts), '127.0.0.1:1', 'static endpoints until the first answer');
@@ -126,7 +126,7 @@ test('refresh service: ETag sent back as If-None-Match, 304 keeps the set; a clu
       ],
     },
   };
-  const cm = createClusterManager(cfg, { random: new SeededRandom(1), clock: { now: () => performance.now() } });
+  const cm = createClusterManager(cfg, { random: new RandomStreams(1), clock: { now: () => performance.now() } });
   try {
     await cm.ready();
     const c = cm.get('dyn')!;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { until } from '../upstream/helpers.js';
 import { createClusterManager } from '../../src/upstream/cluster-manager.js';
-import { SeededRandom } from '../../src/balancer/random.js';
+import { RandomStreams } from '../../src/balancer/random.js';
 import type { Bootstrap } from '../../src/config/model.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, cla, edsCluster, startGrpcControlPlane, startRestControlPlane, staticClusterJson } from './control-plane.js';
 import { decodeResponse, encodeResource, encodeResponse } from '../../src/discovery/xds-grpc.js';
@@ -20,7 +20,7 @@ const apiNames = (cm: ReturnType<typeof createClusterManager>) =>
   [...cm.clusters()].filter((c) => c.origin === 'api').map((c) => c.name).sort().join(',');
 
 function manager(config: Bootstrap) {
-  return createClusterManager(config, { random: new SeededRandom(1), clock: { now: () => performance.now() } });
+  return createClusterManager(config, { random: new RandomStreams(1), clock: { now: () => performance.now() } });
 }
 
 test('xdsPlan reads dynamic_resources: REST cds_config, ADS over gRPC, EDS-only static clusters', () => {

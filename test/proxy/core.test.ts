@@ -1,5 +1,5 @@
 /**
- * The proxy core over real sockets with hand-built routing and clusters: HTTP/1.1 keep-alive, pipelining and
+ * The proxy core over real sockets with the real router and hand-built clusters: HTTP/1.1 keep-alive, pipelining and
  * chunked bodies, h2c prior knowledge, AUTO preface detection, TLS with ALPN, rewrites and headers, streaming, and
  * every local error answer with its counter.
  */
@@ -7,10 +7,13 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import net from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startProxy, type RunningProxy } from '../../src/proxy/index.js';
 import { startEchoServer, type EchoServer } from '../../src/app/echo-server.js';
 import { cluster, config, destroyAgent, get, h2get, makeCert, routeTo } from './helpers.js';
-import { fakeClusterManagerFactory, fakeRouterFactory } from './fakes.js';
+import { fakeClusterManagerFactory } from './fakes.js';
 import type { Bootstrap } from '../../src/config/model.js';
 import type { ClusterManager } from '../../src/upstream/types.js';
 import type { FakeCluster } from './fakes.js';
@@ -24,7 +27,6 @@ let cm: ClusterManager | undefined;
 async function start(cfg: Bootstrap, extra: Parameters<typeof startProxy>[1] = {}): Promise<RunningProxy> {
   const p = await startProxy(cfg, {
     clusterManagerFactory: fakeClusterManagerFactory((c) => (cm = c)),
-    routerFactory: fakeRouterFactory(),
     ...extra,
   });
   running.push(p);
@@ -279,6 +281,20 @@ test('local answers: 404 NR, 503 NC, 503 UH, 503 UF (or 502 as an option), 504 U
   // The issue's variant: 502 for refused connections.
   const p2 = await start(cfg, { upstreamFailureMode: '502' });
   assert.equal((await get(p2.listeners[0]!.port, '/dead', h)).status, 502);
+});
+
+test('a direct_response body file is read when the config loads: changing it later changes nothing, a missing one refuses start and reload', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshctl-proxy-'));
+  writeFileSync(join(dir, 'body.txt'), 'from the file');
+  const withBody = (file: string): Bootstrap =>
+    config({ routes: [{ match: { prefix: '/' }, direct_response: { status: 200, body: { filename: file } } }] });
+  const p = await start(withBody('body.txt'), { baseDir: dir });
+  const port = p.listeners[0]!.port;
+  writeFileSync(join(dir, 'body.txt'), 'changed afterwards');
+  assert.equal((await get(port, '/')).body, 'from the file');
+  await assert.rejects(p.reload(withBody('missing.txt')), (err: Error) => err.name === 'DataSourceError' && /direct response body .*missing\.txt/.test(err.message));
+  assert.equal((await get(port, '/')).body, 'from the file', 'the refused reload left the running config alone');
+  await assert.rejects(start(withBody('missing.txt'), { baseDir: dir }), /cannot read direct response body/);
 });
 
 test('retries: 5xx and connect failures retry on another host, counted, with attempts reported', async () => {

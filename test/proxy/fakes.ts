@@ -1,43 +1,11 @@
 /**
- * Hand-built stand-ins for the shared router and cluster manager, so the proxy core (codecs, forwarding, retries,
- * errors) is tested on its own. Integration tests use the real modules.
+ * A hand-built stand-in for the cluster manager (round robin over healthy hosts, breakers with settable limits, every
+ * attempt recorded), so the proxy core (codecs, forwarding, retries, errors) is tested on its own. Integration tests
+ * use the real one.
  */
-import type { Bootstrap, Cluster, HttpConnectionManager } from '../../src/config/model.js';
+import type { Bootstrap, Cluster } from '../../src/config/model.js';
 import type { Balancer, Host, HostSetView, PickContext } from '../../src/balancer/types.js';
 import type { ClusterManager, ClusterManagerOptions, UpstreamCluster, UpstreamOutcome, BreakerResource } from '../../src/upstream/types.js';
-import type { Decision, ListenerRouter, RouterFactory } from '../../src/proxy/routing.js';
-
-export function fakeRouterFactory(): (config: Bootstrap) => RouterFactory {
-  return () => (hcm: HttpConnectionManager): ListenerRouter => ({
-    routeConfig: hcm.route_config,
-    match(authority, path): Decision {
-      const host = authority.toLowerCase();
-      const vh =
-        hcm.route_config?.virtual_hosts?.find((v) => v.domains?.includes(host)) ??
-        hcm.route_config?.virtual_hosts?.find((v) => v.domains?.includes('*'));
-      if (vh === undefined) return { kind: 'none' };
-      const p = path.split('?')[0]!;
-      for (const r of vh.routes ?? []) {
-        const m = r.match ?? {};
-        const ok = m.path !== undefined ? p === m.path : m.prefix !== undefined ? p.startsWith(m.prefix) : false;
-        if (!ok) continue;
-        if (r.direct_response) return { kind: 'direct', route: r, vhost: vh };
-        if (r.redirect) return { kind: 'redirect', route: r, vhost: vh };
-        const wc = r.route?.weighted_clusters?.clusters;
-        if (wc && wc.length > 0) {
-          const total = wc.reduce((s, c) => s + (c.weight ?? 0), 0);
-          let v = Math.floor(Math.random() * total);
-          for (const c of wc) {
-            if (v < (c.weight ?? 0)) return { kind: 'cluster', route: r, vhost: vh, clusterName: c.name ?? '', weighted: c };
-            v -= c.weight ?? 0;
-          }
-        }
-        return { kind: 'cluster', route: r, vhost: vh, clusterName: r.route?.cluster ?? '', weighted: undefined };
-      }
-      return { kind: 'none' };
-    },
-  });
-}
 
 class FakeHosts implements HostSetView {
   hosts: Host[];

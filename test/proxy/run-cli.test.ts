@@ -20,17 +20,20 @@ import { freePort, spawnCli, type RunningCli } from './cli-helpers.js';
 
 let a: EchoServer;
 let b: EchoServer;
+let c: EchoServer;
+let d: EchoServer;
 const children: RunningCli[] = [];
 
 before(async () => {
   a = await startEchoServer({ name: 'a' });
   b = await startEchoServer({ name: 'b' });
+  c = await startEchoServer({ name: 'c' });
+  d = await startEchoServer({ name: 'd' });
 });
 
 after(async () => {
-  for (const c of children) c.kill();
-  await a.close();
-  await b.close();
+  for (const ch of children) ch.kill();
+  for (const s of [a, b, c, d]) await s.close();
   destroyAgent();
 });
 
@@ -150,6 +153,74 @@ test('the live split for the article weights equals what simulate predicts for t
   assert.equal(live.get('b'), predicted.get(`127.0.0.1:${b.port}`));
   assert.equal((live.get('a') ?? 0) + (live.get('b') ?? 0), n);
   assert.ok(Math.abs((live.get('b') ?? 0) / n - 2 / 3) < 0.02);
+  cli.child.kill('SIGTERM');
+  assert.equal(await cli.exit(), 0);
+});
+
+/** Two clusters of weighted endpoints behind one weighted_clusters route: a weighted round robin and a weighted least
+ * request (which draws from its random stream on every pick). */
+function twoClusterConfig(): string {
+  const endpoints = (eps: [EchoServer, number][]): string =>
+    eps
+      .map(([s, w]) => `              - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${s.port} } } }\n                load_balancing_weight: ${w}`)
+      .join('\n');
+  const clusterYaml = (name: string, policy: string, eps: [EchoServer, number][]): string => `
+    - name: ${name}
+      connect_timeout: 1s
+      lb_policy: ${policy}
+      load_assignment:
+        cluster_name: ${name}
+        endpoints:
+          - lb_endpoints:
+${endpoints(eps)}`;
+  return `
+static_resources:
+  listeners:
+    - name: main
+      address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                stat_prefix: ingress_http
+                route_config:
+                  name: local
+                  virtual_hosts:
+                    - name: all
+                      domains: ["*"]
+                      routes:
+                        - match: { prefix: "/" }
+                          route:
+                            weighted_clusters:
+                              clusters:
+                                - { name: left, weight: 1 }
+                                - { name: right, weight: 2 }
+  clusters:${clusterYaml('left', 'ROUND_ROBIN', [[a, 1], [b, 3]])}${clusterYaml('right', 'LEAST_REQUEST', [[c, 2], [d, 1]])}
+`;
+}
+
+test('two clusters: `run --seed N` sends each request to exactly the endpoint `simulate --seed N` predicts', async () => {
+  const file = tempFile('two-clusters.yaml', twoClusterConfig());
+  const seed = 11;
+  const n = 240;
+  const sim = await runCli(['simulate', file, '--seed', String(seed), '-n', String(n), '--format', 'json']);
+  assert.equal(sim.code, 0, sim.stderr);
+  const report = JSON.parse(sim.stdout) as { listeners: { routes: { clusters: { name: string; endpoints: { address: string; count: number }[] }[] }[] }[] };
+  const predicted = new Map<string, number>();
+  for (const cl of report.listeners[0]!.routes[0]!.clusters) for (const e of cl.endpoints) predicted.set(e.address, e.count);
+  const { cli, port } = await startRun([file, '--seed', String(seed)]);
+  const byName = new Map([a, b, c, d].map((s) => [s.name, `127.0.0.1:${s.port}`]));
+  const live = new Map<string, number>([...byName.values()].map((addr) => [addr, 0]));
+  // Sequentially, as the simulator sends them: no request is in flight when the next is picked.
+  for (let i = 0; i < n; i++) {
+    const r = await get(port, '/');
+    assert.equal(r.status, 200);
+    const addr = byName.get((JSON.parse(r.body) as { upstream: string }).upstream)!;
+    live.set(addr, live.get(addr)! + 1);
+  }
+  assert.deepEqual(live, predicted);
+  // Every endpoint took part, so the comparison covers both clusters' streams.
+  for (const [addr, count] of live) assert.ok(count > 0, `${addr} got no request`);
   cli.child.kill('SIGTERM');
   assert.equal(await cli.exit(), 0);
 });

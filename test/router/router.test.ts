@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileRouter, compileRouteConfiguration, routeHash, selectCluster, type HeaderLookup } from '../../src/router/index.js';
+import { RouteResult, compileRouter, compileRouteConfiguration, routeRequest, type HeaderLookup, type ListenerRouter } from '../../src/router/index.js';
+import type { Random } from '../../src/balancer/types.js';
 import { createRandom, xxHash64 } from '../../src/balancer/index.js';
 import type { Bootstrap, RouteConfiguration, VirtualHost } from '../../src/config/model.js';
 
@@ -12,6 +13,13 @@ const headersOf =
 
 function vh(name: string, domains: string[]): VirtualHost {
   return { name, domains, routes: [{ match: { prefix: '/' }, route: { cluster: name } }] };
+}
+
+/** routeRequest on a fresh result: the chosen cluster's name, id and weighted entry, and the hash. */
+function routed(l: ListenerRouter, path: string, headers: HeaderLookup = noHeaders, random: Random = createRandom(1), sourceIp?: string): RouteResult {
+  const out = new RouteResult();
+  routeRequest(l, 'h', path, 'GET', headers, () => sourceIp, random, out);
+  return out;
 }
 
 function router(rc: RouteConfiguration) {
@@ -143,16 +151,18 @@ test('weighted_clusters pick v % Σweights by interval; header_name overrides th
       },
     ],
   };
-  const route = router(rc).match('h', '/', 'GET', noHeaders)!;
-  assert.equal(route.kind, 'weighted_clusters');
+  const r = router(rc);
+  assert.equal(r.match('h', '/', 'GET', noHeaders)!.kind, 'weighted_clusters');
   const rnd = createRandom(9);
   let a = 0;
   const n = 40_000;
-  for (let i = 0; i < n; i++) if (selectCluster(route, rnd) === 'a') a++;
+  for (let i = 0; i < n; i++) if (routed(r, '/', noHeaders, rnd).clusterName === 'a') a++;
   assert.ok(Math.abs(a / n - 0.25) < 0.01, `a share ${a / n}: total_weight is ignored, the sum is used`);
-  assert.equal(selectCluster(route, rnd, headersOf({ 'x-w': '0' })), 'a');
-  assert.equal(selectCluster(route, rnd, headersOf({ 'x-w': '4' })), 'a', '4 % 4 = 0 is in [0,1)');
-  assert.equal(selectCluster(route, rnd, headersOf({ 'x-w': '5' })), 'b', '5 % 4 = 1 is in [1,4)');
+  assert.equal(routed(r, '/', headersOf({ 'x-w': '0' }), rnd).clusterName, 'a');
+  assert.equal(routed(r, '/', headersOf({ 'x-w': '4' }), rnd).clusterName, 'a', '4 % 4 = 0 is in [0,1)');
+  const b = routed(r, '/', headersOf({ 'x-w': '5' }), rnd);
+  assert.equal(b.clusterName, 'b', '5 % 4 = 1 is in [1,4)');
+  assert.equal(b.weightedIndex, 1);
 });
 
 test('hash policies: header, cookie, source ip, query parameter; combined with rotl1 xor; terminal', () => {
@@ -194,16 +204,14 @@ test('hash policies: header, cookie, source ip, query parameter; combined with r
   };
   const compiled = compileRouter(cfg);
   const l = compiled.listener('l')!;
-  const one = l.match('h', '/one', 'GET', noHeaders)!;
-  assert.equal(routeHash(one, headersOf({ 'x-user': 'alice' })), xxHash64('alice'));
-  assert.equal(routeHash(one, noHeaders), undefined);
-  const two = l.match('h', '/two', 'GET', noHeaders)!;
-  assert.equal(routeHash(two, headersOf({ cookie: 'a=1; sid=xyz' }), { sourceIp: '1.2.3.4' }), xxHash64('xyz'), 'terminal stops after a hash');
-  assert.equal(routeHash(two, noHeaders, { sourceIp: '1.2.3.4' }), xxHash64('1.2.3.4'));
-  const three = l.match('h', '/three', 'GET', noHeaders)!;
+  const rnd = createRandom(1);
+  assert.equal(routed(l, '/one', headersOf({ 'x-user': 'alice' })).hash, xxHash64('alice'));
+  assert.equal(routed(l, '/one').hash, undefined);
+  assert.equal(routed(l, '/two', headersOf({ cookie: 'a=1; sid=xyz' }), rnd, '1.2.3.4').hash, xxHash64('xyz'), 'terminal stops after a hash');
+  assert.equal(routed(l, '/two', noHeaders, rnd, '1.2.3.4').hash, xxHash64('1.2.3.4'));
   const k = xxHash64('v1');
   const rot = ((k << 1n) | (k >> 63n)) & 0xffffffffffffffffn;
-  assert.equal(routeHash(three, noHeaders, { sourceIp: '1.2.3.4', path: '/three?k=v1' }), rot ^ xxHash64('1.2.3.4'));
+  assert.equal(routed(l, '/three?k=v1', noHeaders, rnd, '1.2.3.4').hash, rot ^ xxHash64('1.2.3.4'));
 });
 
 test('bad regexes are reported and never match', () => {
@@ -215,8 +223,7 @@ test('bad regexes are reported and never match', () => {
   assert.equal(r.match('h', '(', 'GET', noHeaders), undefined);
 });
 
-test('cluster ids: defined clusters first in config order, weighted targets and selectClusterId agree with selectCluster', async () => {
-  const { selectClusterId } = await import('../../src/router/index.js');
+test('cluster ids: defined clusters first in config order; routeRequest gives the chosen cluster with its id', () => {
   const listener = (rc: RouteConfiguration) => ({
     name: 'l',
     filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: { route_config: rc } }] }],
@@ -244,14 +251,21 @@ test('cluster ids: defined clusters first in config order, weighted targets and 
   assert.deepEqual(compiled.clusterIds.names, ['z', 'a', 'ghost']);
   const l = compiled.listeners[0]!;
   assert.equal(l.match('h', '/', 'GET', noHeaders)!.clusterId, 0);
-  const w = l.match('h', '/w', 'GET', noHeaders)!;
   const r1 = createRandom(3);
-  const r2 = createRandom(3);
-  for (let i = 0; i < 100; i++) assert.equal(compiled.clusterIds.names[selectClusterId(w, r1)], selectCluster(w, r2));
-  const h = l.match('h', '/h', 'GET', noHeaders)!;
-  assert.equal(selectClusterId(h, r1, headersOf({ 'x-cluster': 'a' })), 1);
-  assert.equal(selectClusterId(h, r1, headersOf({ 'x-cluster': 'nope' })), -1);
-  assert.equal(selectCluster(h, r1, headersOf({ 'x-cluster': 'nope' })), 'nope');
+  const seen = new Set<string>();
+  for (let i = 0; i < 100; i++) {
+    const w = routed(l, '/w', noHeaders, r1);
+    assert.equal(compiled.clusterIds.names[w.clusterId], w.clusterName);
+    assert.equal(w.clusterName, ['a', 'ghost'][w.weightedIndex]);
+    seen.add(w.clusterName!);
+  }
+  assert.deepEqual([...seen].sort(), ['a', 'ghost']);
+  const a = routed(l, '/h', headersOf({ 'x-cluster': 'a' }), r1);
+  assert.deepEqual([a.clusterName, a.clusterId, a.weightedIndex], ['a', 1, -1]);
+  const nope = routed(l, '/h', headersOf({ 'x-cluster': 'nope' }), r1);
+  assert.deepEqual([nope.clusterName, nope.clusterId], ['nope', -1]);
+  const none = routed(l, '/h', noHeaders, r1);
+  assert.deepEqual([none.route?.kind, none.clusterName, none.clusterId], ['cluster_header', undefined, -1]);
 });
 
 test('safe_regex runs in linear time like RE2: a nested-quantifier pattern does not backtrack exponentially on a hostile path', () => {

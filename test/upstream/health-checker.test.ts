@@ -7,7 +7,7 @@ import { bootstrap, staticCluster, statusServer, until } from './helpers.js';
 import { createClusterManager } from '../../src/upstream/cluster-manager.js';
 import { HealthChecker, receivedInOrder, statusExpected, type CheckResult } from '../../src/upstream/health-checker.js';
 import { HostSet } from '../../src/balancer/host-set.js';
-import { SeededRandom } from '../../src/balancer/random.js';
+import { RandomStreams, SeededRandom } from '../../src/balancer/random.js';
 import { ManualClock } from '../../src/time/timers.js';
 import type { HealthCheck } from '../../src/config/model.js';
 
@@ -21,7 +21,7 @@ const fast = (extra: Partial<HealthCheck>): HealthCheck => ({
 });
 
 function realManager(cluster: ReturnType<typeof staticCluster>) {
-  return createClusterManager(bootstrap(cluster), { random: new SeededRandom(3), clock: { now: () => performance.now() } });
+  return createClusterManager(bootstrap(cluster), { random: new RandomStreams(3), clock: { now: () => performance.now() } });
 }
 
 test('HTTP health check against a real server: starts failed, first pass heals at once, a bad status fails at once, recovery needs healthy_threshold', async () => {

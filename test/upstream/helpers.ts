@@ -3,7 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Bootstrap, Cluster } from '../../src/config/model.js';
-import { SeededRandom } from '../../src/balancer/random.js';
+import { RandomStreams } from '../../src/balancer/random.js';
 import { ManualClock } from '../../src/time/timers.js';
 import { createClusterManager, type ClusterManagerImplOptions } from '../../src/upstream/cluster-manager.js';
 
@@ -35,7 +35,7 @@ export function bootstrap(...clusters: Cluster[]): Bootstrap {
 
 export function manualManager(config: Bootstrap, extra: Partial<ClusterManagerImplOptions> = {}) {
   const clock = new ManualClock();
-  const cm = createClusterManager(config, { random: new SeededRandom(7), clock, timers: clock, ...extra });
+  const cm = createClusterManager(config, { random: new RandomStreams(7), clock, timers: clock, ...extra });
   return { cm, clock };
 }
 

@@ -1,0 +1,88 @@
+/**
+ * What happens to a request before any upstream is involved: path normalisation, the health_check filter, routing
+ * (src/router's routeRequest: route → cluster → hash), direct responses and redirects, the cluster lookup. Either the
+ * request gets a local answer, or PREFLIGHT says where it goes.
+ */
+import type { Http2ServerRequest } from 'node:http2';
+import type { IncomingHttpHeaders } from 'node:http';
+import { RouteResult, routeRequest } from '../router/index.js';
+import type { ProxyCluster } from './cluster-stats.js';
+import { headerValue, peerAddress, type DownReq } from './downstream.js';
+import type { Generation, ListenerRuntime } from './generation.js';
+import * as reply from './local-reply.js';
+import type { LocalReply } from './local-reply.js';
+import { redirectAnswer, type RouteRuntime } from './route-runtime.js';
+
+/** Where a request that passed preflight goes: the route, the weighted entry and hash (RouteResult), the cluster. */
+class Preflight extends RouteResult<RouteRuntime> {
+  cluster: ProxyCluster | undefined = undefined;
+  authority = '';
+  /** The :path after normalisation. */
+  path = '';
+}
+
+/** Filled by every preflight() that returns null, and read right after: one object per process, none per request. */
+export const PREFLIGHT = new Preflight();
+
+/** The request headers the router's header matchers and hash policies read: set just before the (synchronous)
+ * routeRequest call, so one lookup function serves every request instead of a closure per request. */
+let matchHeaders: IncomingHttpHeaders = {};
+let matchReq: DownReq | undefined;
+const lookupHeader = (name: string): string | undefined => headerValue(matchHeaders, name);
+/** The peer address, read only when a hash policy asks for it. */
+const lookupPeer = (): string | undefined => (matchReq === undefined ? undefined : peerAddress(matchReq));
+const EMPTY_HEADERS: IncomingHttpHeaders = {};
+const EMPTY = Buffer.alloc(0);
+const BAD_PATH: LocalReply = { status: 400, flag: 0, body: EMPTY };
+// Envoy's health_check filter: 200, or 503 with x-envoy-immediate-health-check-fail while failing.
+const HEALTH_OK: LocalReply = { status: 200, flag: 0, body: EMPTY };
+const HEALTH_FAILING: LocalReply = { status: 503, flag: 0, body: EMPTY, headers: { 'x-envoy-immediate-health-check-fail': 'true' } };
+
+/** The request's local answer, or null when it goes upstream (then PREFLIGHT says where). */
+export function preflight(gen: Generation, lr: ListenerRuntime, req: DownReq): LocalReply | null {
+  const headers = req.headers;
+  const h2 = req.httpVersionMajor === 2;
+  const authority = ((h2 ? (req as Http2ServerRequest).headers[':authority'] : headers.host) as string | undefined) ?? '';
+  let path = req.url ?? '/';
+  if (lr.normalizePath !== null) {
+    const n = lr.normalizePath(path);
+    // Envoy: 400 with an empty body (details path_normalization_failed).
+    if (n === null) return BAD_PATH;
+    if (n !== path) {
+      path = n;
+      // Envoy rewrites :path itself, so the access log shows the normalised path too.
+      req.url = n;
+    }
+  }
+  const method = req.method ?? 'GET';
+  if (lr.healthCheckPath !== null && path === lr.healthCheckPath) return gen.healthFailing() ? HEALTH_FAILING : HEALTH_OK;
+  const p = PREFLIGHT;
+  matchHeaders = headers;
+  matchReq = req;
+  const route = routeRequest(lr.router, authority, path, method, lookupHeader, lookupPeer, gen.routeRandom, p);
+  matchHeaders = EMPTY_HEADERS;
+  matchReq = undefined;
+  if (route === undefined) {
+    lr.stats.no_route.value++;
+    return reply.noRoute();
+  }
+  const rt = route.ext;
+  if (route.kind === 'direct_response') {
+    lr.stats.rq_direct_response.value++;
+    return rt.direct;
+  }
+  if (route.kind === 'redirect') {
+    lr.stats.rq_redirect.value++;
+    return redirectAnswer(route, lr.scheme, authority, path);
+  }
+  const name = p.clusterName;
+  const cluster = name === undefined ? undefined : (gen.clusters.get(name) ?? gen.resolveCluster(name));
+  if (cluster === undefined) {
+    lr.stats.no_cluster.value++;
+    return reply.noCluster(route.clusterNotFoundStatus);
+  }
+  p.cluster = cluster;
+  p.authority = authority;
+  p.path = path;
+  return null;
+}

@@ -1,0 +1,78 @@
+/**
+ * Writing the downstream response, HTTP/1.1 and HTTP/2: the upstream's head, body chunks with back-pressure to the
+ * upstream attempt, the end, a local reply, or a reset when the response cannot be completed.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
+import type { OutHeaders } from '../http/headers.js';
+import type { AttemptControl } from '../upstream/pool.js';
+import type { DownReq, DownRes } from './downstream.js';
+
+/** The upstream response's head. Throws when the downstream codec refuses the headers (malformed upstream headers). */
+export function writeResponseHead(res: DownRes, h2: boolean, status: number, out: OutHeaders): void {
+  if (h2) return respondH2(res as Http2ServerResponse, status, out);
+  // Headers, a small body and the end usually arrive in one parser pass: corked, they leave in one write.
+  const r = res as ServerResponse;
+  r.cork();
+  process.nextTick(uncork, r);
+  r.writeHead(status, out as Record<string, string | string[]>);
+}
+
+/**
+ * An upstream response's head on an HTTP/2 stream, sent on the stream itself rather than through node's
+ * compatibility response (which validates and copies every header again and always asks for trailers, so each
+ * response ended with an extra frame). What the compatibility layer did is kept: a `connection` header dropped,
+ * no content-length on a 204, nothing sent on a stream already gone.
+ */
+function respondH2(res: Http2ServerResponse, status: number, out: OutHeaders): void {
+  const stream = res.stream;
+  if (stream.destroyed || stream.closed) return;
+  if (status === 204) delete out['content-length'];
+  if (out.connection !== undefined && out.connection !== 'trailers') delete out.connection;
+  out[':status'] = String(status);
+  stream.respond(out as Record<string, string | string[]>, { endStream: false });
+}
+
+/** A body chunk; when the downstream is slow, the upstream attempt pauses until it drains. */
+export function writeResponseData(res: DownRes, h2: boolean, chunk: Buffer, ctl: AttemptControl | undefined): void {
+  if (h2) {
+    const stream = (res as Http2ServerResponse).stream;
+    if (stream.destroyed || stream.writableEnded) return;
+    if (!stream.write(chunk)) {
+      ctl?.pause();
+      stream.once('drain', () => ctl?.resume());
+    }
+    return;
+  }
+  if (!(res as ServerResponse).write(chunk)) {
+    ctl?.pause();
+    res.once('drain', () => ctl?.resume());
+  }
+}
+
+export function endResponse(res: DownRes, h2: boolean): void {
+  if (h2) {
+    const stream = (res as Http2ServerResponse).stream;
+    if (!stream.destroyed && !stream.writableEnded) stream.end();
+  } else res.end();
+}
+
+/** A response the proxy makes itself, whole. */
+export function writeLocalResponse(res: DownRes, status: number, out: OutHeaders, body: Buffer): void {
+  try {
+    res.writeHead(status, out as Record<string, string>);
+    res.end(body);
+  } catch {
+    // The downstream went away.
+  }
+}
+
+/** A response that started cannot be completed: reset the HTTP/2 stream, or close the HTTP/1.1 connection. */
+export function resetDownstream(req: DownReq, res: DownRes, h2: boolean): void {
+  if (h2) (res as Http2ServerResponse).stream.close(2 /* INTERNAL_ERROR */);
+  else req.socket?.destroy();
+}
+
+function uncork(r: ServerResponse): void {
+  if (r.writableCorked > 0) r.uncork();
+}

@@ -1,0 +1,63 @@
+/**
+ * The upstream request of one downstream request, built once and reused by every attempt: the :path after the
+ * route's rewrites, and the headers (hop-by-hop headers dropped, Host rewritten, Envoy's x-forwarded-* and
+ * x-request-id, the expected timeout, the route's header mutations).
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { copyRequestHeaders, type OutHeaders } from '../http/headers.js';
+import { applyMutation, type HeaderMutation } from './header-mutation.js';
+import { peerAddress, type DownReq } from './downstream.js';
+import type { ListenerRuntime } from './generation.js';
+import type { ProxyRoute } from './route-runtime.js';
+
+/** The :path sent upstream: prefix_rewrite or regex_rewrite applied (the query kept), always starting with `/`. */
+export function upstreamPath(route: ProxyRoute, path: string): string {
+  const rt = route.ext;
+  let upath = path;
+  if (rt.prefixRewrite !== null) upath = rt.prefixRewrite + path.slice(rt.matchedPrefixLength);
+  else if (rt.regexRewrite !== null) {
+    const q = path.indexOf('?');
+    const p = q >= 0 ? path.slice(0, q) : path;
+    upath = p.replace(rt.regexRewrite.re, rt.regexRewrite.sub) + (q >= 0 ? path.slice(q) : '');
+  }
+  return upath.charCodeAt(0) === 47 /* / */ ? upath : '/' + upath;
+}
+
+/**
+ * The upstream request headers. `weightedIndex` is the weighted_clusters entry picked (-1 for none): its header
+ * mutations and host rewrite replace the route's.
+ */
+export function upstreamHeaders(
+  lr: ListenerRuntime,
+  route: ProxyRoute,
+  weightedIndex: number,
+  req: DownReq,
+  authority: string,
+  path: string,
+): OutHeaders {
+  const headers: IncomingHttpHeaders = req.headers;
+  const rt = route.ext;
+  const out = copyRequestHeaders(headers);
+  const w = weightedIndex >= 0 && rt.weighted !== null ? rt.weighted[weightedIndex]! : rt;
+  const hostRewrite = w.hostRewrite;
+  out.host = hostRewrite ?? authority;
+  if (hostRewrite !== null) out['x-envoy-original-host'] = authority;
+  if (rt.prefixRewrite !== null || rt.regexRewrite !== null) out['x-envoy-original-path'] = path;
+  out['x-forwarded-proto'] = lr.scheme;
+  if (lr.appendXff) {
+    const peer = peerAddress(req) ?? '';
+    const prev = headers['x-forwarded-for'];
+    out['x-forwarded-for'] = prev ? `${prev}, ${peer}` : peer;
+  }
+  if (lr.generateRequestId && headers['x-request-id'] === undefined) out['x-request-id'] = randomUUID();
+  if (route.timeoutMs > 0) out['x-envoy-expected-rq-timeout-ms'] = rt.timeoutHeader;
+  if (w.requestMutation !== null) applyMutation(out, w.requestMutation);
+  return out;
+}
+
+/** The response header mutation of the route, or of the weighted_clusters entry picked. */
+export function responseMutationOf(route: ProxyRoute, weightedIndex: number): HeaderMutation | null {
+  const rt = route.ext;
+  return weightedIndex >= 0 && rt.weighted !== null ? rt.weighted[weightedIndex]!.responseMutation : rt.responseMutation;
+}
