@@ -3,7 +3,7 @@
  * on file change, drain on SIGTERM/SIGINT. The CLI command only parses flags and calls `runProxy`.
  */
 import cluster from 'node:cluster';
-import { watch, type FSWatcher } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Bootstrap } from '../config/model.js';
 import { UsageError } from '../config/usage-error.js';
@@ -153,6 +153,19 @@ function reloader(opts: RunOptions, apply: (config: Bootstrap) => Promise<void>)
     }
   };
   const onHup = (): void => void doReload();
+  // A write that truncates first (`>`, most editors' save without rename) shows the file empty for a moment; a
+  // change seen then is a file still being written, not a config to serve (an empty config is valid and would take
+  // every listener away). SIGHUP still reloads whatever the file holds.
+  const onChange = (): void => {
+    let size: number;
+    try {
+      size = statSync(opts.file).size;
+    } catch {
+      return void doReload();
+    }
+    if (size === 0) opts.log(`meshctl: ${opts.file} is empty (still being written?); waiting for the next change`);
+    else void doReload();
+  };
   process.on('SIGHUP', onHup);
   let watcher: FSWatcher | undefined;
   let debounce: NodeJS.Timeout | undefined;
@@ -164,7 +177,7 @@ function reloader(opts: RunOptions, apply: (config: Bootstrap) => Promise<void>)
       watcher = watch(dirname(abs), (_ev, name) => {
         if (name !== null && name !== base) return;
         if (debounce) clearTimeout(debounce);
-        debounce = setTimeout(() => void doReload(), 150);
+        debounce = setTimeout(onChange, 150);
       });
       watcher.on('error', () => undefined);
     } catch {

@@ -275,6 +275,28 @@ test('reload with a bad and then a good config while requests flow: zero failed 
   assert.equal(await cli.exit(), 0);
 });
 
+test('a config file seen empty while it is rewritten is not served: the proxy keeps its listeners, then takes the new file', async () => {
+  const file = tempFile('truncated.yaml', yamlConfig({}));
+  const { cli, port } = await startRun([file]);
+  // What `cat new.yaml > file` or an editor's in-place save looks like to the watcher: first an empty file.
+  writeFileSync(file, '');
+  await cli.waitFor(/is empty \(still being written\?\); waiting for the next change/);
+  assert.equal((await get(port, '/still-here')).status, 200);
+  assert.doesNotMatch(cli.stderr(), /reloaded/);
+  writeFileSync(
+    file,
+    yamlConfig({
+      routes: `                        - match: { prefix: "/" }
+                          route: { cluster: echo }
+                          response_headers_to_add: [{ header: { key: x-generation, value: two } }]`,
+    }),
+  );
+  await cli.waitFor(/reloaded /);
+  assert.equal((await get(port, '/new')).headers['x-generation'], 'two');
+  cli.child.kill('SIGTERM');
+  assert.equal(await cli.exit(), 0);
+});
+
 test('SIGTERM drains: a request in flight completes, new connections are refused, exit 0; the access log has it', async () => {
   const file = tempFile('drain.yaml', yamlConfig({}));
   const logFile = file.replace(/drain\.yaml$/, 'access.log');
