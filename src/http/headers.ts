@@ -5,7 +5,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 
-/** Request headers never forwarded (ENVOY-FACTS §17), plus HTTP/2 connection-specific ones. */
+/** Request headers never forwarded: hop-by-hop headers (RFC 9110 §7.6.1, which Envoy strips; Envoy docs, "HTTP header sanitizing"), plus HTTP/2 connection-specific ones. */
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',

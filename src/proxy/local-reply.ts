@@ -1,6 +1,6 @@
 /**
  * Local replies: the answers the proxy gives itself instead of an upstream, with Envoy's status codes, response
- * flags and bodies (ENVOY-FACTS §10). One catalogue, so every path answers the same way and counts the same flag.
+ * flags and bodies (Envoy's docs: access-log "Response flags" and "Local reply modification"). One catalogue, so every path answers the same way and counts the same flag.
  */
 import type { UpstreamErrorKind } from '../upstream/pool.js';
 import type { HeaderMutation } from './header-mutation.js';

@@ -1,5 +1,6 @@
 /**
- * Envoy's string, header and query-parameter matchers, compiled once into closures (ENVOY-FACTS §2). A request is
+ * Envoy's string, header and query-parameter matchers (type.matcher.v3.StringMatcher, route.v3.HeaderMatcher and
+ * QueryParameterMatcher in Envoy's API reference), compiled once into closures. A request is
  * seen through a header lookup function so the proxy can pass its own header object without copying it.
  */
 import type { HeaderMatcher, QueryParameterMatcher, StringMatcher } from '../config/model.js';
