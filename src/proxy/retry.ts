@@ -1,6 +1,6 @@
 /**
- * Route retry policies (Envoy's docs: "Retry semantics" and config.route.v3.RetryPolicy), compiled once per route: which outcomes retry, how many times, per-try
- * timeout and the fully jittered exponential back-off (base 25 ms, max 10 × base).
+ * Route retry policies (Envoy's docs: "Retry semantics" and config.route.v3.RetryPolicy), compiled once per route:
+ * which outcomes retry, how many times, per-try timeout and the fully jittered exponential back-off (base 25 ms, max 10 × base).
  */
 import { durationToMs, type RetryPolicy } from '../config/model.js';
 import type { Random } from '../balancer/types.js';
