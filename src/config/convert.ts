@@ -4,7 +4,7 @@
  * the model onto Envoy's own v3 bootstrap shape.
  */
 import type { Diagnostic } from './diagnostic.js';
-import { META, type NodeMeta } from './model-base.js';
+import { META, type NodeMeta } from './node-meta.js';
 import type { Bootstrap } from './model.generated.js';
 import type { OutputFormat } from './model.js';
 import { pointSpan } from './source.js';

@@ -7,8 +7,10 @@
 import type { Diagnostic } from './diagnostic.js';
 import { loadSchema } from './descriptor.js';
 import type { EnumDesc, FieldDesc, FieldKind, MessageDesc, ScalarType, Schema } from './descriptor.js';
-import { FieldTable, META, parseDuration, SourceMetaStore } from './model-base.js';
-import type { DialectNote, Duration, JsonObject, JsonValue, ModelNode } from './model-base.js';
+import { type Duration, parseDuration } from './duration.js';
+import type { JsonObject, JsonValue } from './json-value.js';
+import { type DialectNote, META, type ModelNode } from './node-meta.js';
+import { FieldTable, SourceMetaStore } from './source-meta-store.js';
 import type { Bootstrap, InputFormat } from './model.js';
 import { afterDecode, isWrapperField, normalizeMessage } from './normalize.js';
 import type { NormalizeContext } from './normalize.js';

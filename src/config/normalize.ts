@@ -24,8 +24,7 @@
  */
 import type { Diagnostic } from './diagnostic.js';
 import type { MessageDesc, Schema } from './descriptor.js';
-import { META } from './model-base.js';
-import type { DialectNote, ModelNode } from './model-base.js';
+import { type DialectNote, META, type ModelNode } from './node-meta.js';
 import type { InputFormat } from './model.js';
 import type { DiscoveryRefreshService, FilterChain, HttpConnectionManager } from './model.generated.js';
 import { SField, SList, SMessage, SScalar, type SyntaxNode } from './syntax.js';

@@ -6,7 +6,7 @@
  * documents, odd keys, duplicate keys, any error) makes it give up and return undefined, and the full reader takes
  * over; a differential test holds the two to the same output.
  */
-import type { Comments } from './model-base.js';
+import type { Comments } from './node-meta.js';
 import type { SourceFile } from './source.js';
 import { SField, SList, SMessage, SScalar, type ElementHook, type Rereader, type SyntaxNode } from './syntax.js';
 

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import type { Alias, Document, Node as YNode, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import { commentsBetween, readYamlFast, trailingComment } from './yaml-fast-path.js';
 import type { Diagnostic } from './diagnostic.js';
-import type { Comments } from './model-base.js';
+import type { Comments } from './node-meta.js';
 import type { SourceFile, Span } from './source.js';
 import { SField, SList, SMessage, SScalar, type ElementHook, type ScalarStyle, type SyntaxNode } from './syntax.js';
 

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
-import { formatDuration, parseDuration } from '../config/model.js';
+import { durationText, parseDuration } from '../config/model.js';
 import type { TimerHandle } from '../time/timers.js';
 import { backoffMs, type DiscoveryDeps, type DiscoveryHandle } from './types.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, XdsState, type DiscoveryRequestJson, type DiscoveryResponseJson } from './xds-core.js';
@@ -69,7 +69,7 @@ function walkOut(type: protobuf.Type, obj: Record<string, unknown>): Record<stri
       const rt = f.resolvedType;
       if (!(rt instanceof protobuf.Type)) return x;
       const o = x as Record<string, unknown>;
-      if (rt.fullName === '.google.protobuf.Duration') return formatDuration({ seconds: Number(o.seconds ?? 0), nanos: Number(o.nanos ?? 0) });
+      if (rt.fullName === '.google.protobuf.Duration') return durationText({ seconds: Number(o.seconds ?? 0), nanos: Number(o.nanos ?? 0) }, 'envoy');
       if (WRAPPERS.has(rt.fullName)) return o.value ?? (rt.fullName.endsWith('BoolValue') ? false : 0);
       return walkOut(rt, o);
     };

@@ -15,8 +15,9 @@ import type {
   TlsContext,
   VirtualHost,
 } from '../config/model.js';
-import { META, type DialectNote, type Duration, type NodeMeta } from '../config/model-base.js';
 import { chainConnectionManagers } from '../config/connection-manager.js';
+import type { Duration } from '../config/duration.js';
+import { type DialectNote, META, type NodeMeta } from '../config/node-meta.js';
 import { isDurationShape } from './util/walk.js';
 
 export interface HcmEntry {

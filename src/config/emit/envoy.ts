@@ -6,7 +6,8 @@
  * Cluster.http2_protocol_options) are written as they are, so envoy → envoy is lossless.
  */
 import type { Diagnostic } from '../diagnostic.js';
-import { META, type JsonObject, type JsonValue, type NodeMeta } from '../model-base.js';
+import type { JsonObject, JsonValue } from '../json-value.js';
+import { META, type NodeMeta } from '../node-meta.js';
 import type { Bootstrap } from '../model.generated.js';
 import { pointSpan, type Span } from '../source.js';
 import { treeToJson } from './json.js';

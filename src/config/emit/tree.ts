@@ -3,7 +3,9 @@
  * typed scalars and the comments from the source. Every printer (text-proto, YAML, JSON) walks this one tree, so
  * they agree on field order, on what is emitted, and on where comments go.
  */
-import { META, type Comments, type Duration, type JsonValue, type NodeMeta } from '../model-base.js';
+import { durationText, type Duration, type DurationStyle } from '../duration.js';
+import type { JsonValue } from '../json-value.js';
+import { type Comments, META, type NodeMeta } from '../node-meta.js';
 import { BOOTSTRAP, schema, type FieldInfo } from './schema.js';
 
 /**
@@ -45,29 +47,10 @@ export interface TList {
 
 export type TNode = TScalar | TMessage | TList;
 
-export type DurationStyle = 'short' | 'envoy';
-
 export interface TreeOptions {
-  /** `short` trims trailing zeros (`0.25s`, the article's style); `envoy` writes 0, 3, 6 or 9 digits (`0.250s`). */
   durations: DurationStyle;
   /** Keep comments from the source (text-proto and YAML can hold them). */
   comments: boolean;
-}
-
-/** A duration as text: Envoy's form (`0.250s`) or trimmed (`0.25s`). */
-export function durationText(d: Duration, style: DurationStyle): string {
-  const neg = d.seconds < 0 || d.nanos < 0;
-  const s = Math.abs(d.seconds);
-  const n = Math.abs(d.nanos);
-  let frac = '';
-  if (n !== 0) {
-    const nine = String(n).padStart(9, '0');
-    if (style === 'short') frac = '.' + nine.replace(/0+$/, '');
-    else if (n % 1e6 === 0) frac = '.' + nine.slice(0, 3);
-    else if (n % 1e3 === 0) frac = '.' + nine.slice(0, 6);
-    else frac = '.' + nine;
-  }
-  return `${neg ? '-' : ''}${s}${frac}s`;
 }
 
 function metaComments(c: Comments | undefined): Comments | undefined {

@@ -6,7 +6,7 @@
  * times faster than the library's stringifier on large configs.
  */
 import { Document, Pair, Scalar, YAMLMap, YAMLSeq, type Node as YamlNode } from 'yaml';
-import type { Comments } from '../model-base.js';
+import type { Comments } from '../node-meta.js';
 import { hasComments, type TMessage, type TNode, type TScalar } from './tree.js';
 
 function commentText(lines: readonly string[]): string {

@@ -25,7 +25,7 @@
  * is refused with `nesting-too-deep` before the JS stack is at risk.
  */
 import type { Diagnostic, RelatedLocation } from '../diagnostic.js';
-import type { Comments } from '../model-base.js';
+import type { Comments } from '../node-meta.js';
 import type { SourceFile, Span } from '../source.js';
 import { SField, SList, SMessage, SScalar, type ElementHook, type SyntaxNode } from '../syntax.js';
 import { describeChar, Lexer, Tok, type LexComment, type LexError } from './lexer.js';

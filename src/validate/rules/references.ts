@@ -1,5 +1,5 @@
 /** References between resources: routes → clusters, listeners → route configurations, discovery → clusters. */
-import { spanOf, keySpanOf } from '../../config/model-base.js';
+import { keySpanOf, spanOf } from '../../config/node-meta.js';
 import type { ApiConfigSource, Bootstrap, ConfigSource, DiscoveryRefreshService } from '../../config/model.js';
 import { defineRule } from '../rule.js';
 import { nameHint } from './hints.js';
