@@ -65,6 +65,9 @@ export interface OutlierStats {
   ejections_detected_consecutive_gateway_failure: number;
   ejections_enforced_consecutive_local_origin_failure: number;
   ejections_detected_consecutive_local_origin_failure: number;
+  /** Envoy's deprecated counters, still written: consecutive-5xx detections, and those the percent cap let through. */
+  ejections_consecutive_5xx: number;
+  ejections_total: number;
 }
 
 export interface OutlierEvent {
@@ -109,6 +112,8 @@ export class OutlierDetector {
     ejections_detected_consecutive_gateway_failure: 0,
     ejections_enforced_consecutive_local_origin_failure: 0,
     ejections_detected_consecutive_local_origin_failure: 0,
+    ejections_consecutive_5xx: 0,
+    ejections_total: 0,
   };
   private readonly monitors = new Map<Host, Monitor>();
   private timer: TimerHandle | undefined;
@@ -229,6 +234,7 @@ export class OutlierDetector {
   private detected(host: Host, m: Monitor, type: EjectionType): void {
     if (m.ejected) return;
     this.stats[`ejections_detected_${type}`]++;
+    if (type === 'consecutive_5xx') this.stats.ejections_consecutive_5xx++;
     this.eject(host, m, type);
     if (type === 'consecutive_5xx') m.consecutive5xx = 0;
     else if (type === 'consecutive_gateway_failure') m.consecutiveGateway = 0;
@@ -245,6 +251,8 @@ export class OutlierDetector {
       this.deps.log?.(`outlier: ${this.deps.cluster ?? ''} ${host.address} ${type} ejection refused: max_ejection_percent ${c.maxEjectionPercent}%`);
       return;
     }
+    // Envoy (DetectorImpl::ejectHost) still counts its deprecated ejections_total for 5xx ejections the cap allows.
+    if (type === 'consecutive_5xx') this.stats.ejections_total++;
     const enforcing =
       type === 'consecutive_5xx'
         ? c.enforcingConsecutive5xx
