@@ -145,7 +145,13 @@ export function refreshServiceCluster(s: DiscoveryRefreshService): string | unde
   }
   const segments = path.split('/').filter((p) => p !== '');
   const last = segments[segments.length - 1];
-  return last === undefined ? undefined : decodeURIComponent(last);
+  if (last === undefined) return undefined;
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    // A stray `%` that starts no escape: the segment as written.
+    return last;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

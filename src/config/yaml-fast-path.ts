@@ -13,7 +13,7 @@ import { SField, SList, SMessage, SScalar, type ElementHook, type Rereader, type
 class GiveUp extends Error {}
 const GIVE_UP = new GiveUp();
 
-export interface FastReadOptions {
+interface FastReadOptions {
   readonly json?: boolean;
   readonly maxDepth: number;
   /**

@@ -14,7 +14,7 @@ export interface Counter {
 }
 
 /** Envoy's default histogram bucket bounds (milliseconds), from source/common/stats/histogram_impl.h. */
-export const HISTOGRAM_BOUNDS: readonly number[] = [
+const HISTOGRAM_BOUNDS: readonly number[] = [
   0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000,
 ];
 
@@ -33,7 +33,7 @@ export class Histogram {
   }
 }
 
-export interface HistogramSnapshot {
+interface HistogramSnapshot {
   counts: number[];
   sum: number;
   count: number;
@@ -160,7 +160,7 @@ function round(x: number): number {
 }
 
 /** A stat name split the way Envoy's default tag extractors do (source/common/config/well_known_names.cc). */
-export interface PromName {
+interface PromName {
   name: string;
   labels: Record<string, string>;
 }
@@ -203,7 +203,7 @@ const TAG_RULES: readonly { re: RegExp; build: (m: RegExpExecArray) => PromName 
   },
 ];
 
-export function promNameOf(envoyName: string): PromName {
+function promNameOf(envoyName: string): PromName {
   for (const rule of TAG_RULES) {
     const m = rule.re.exec(envoyName);
     if (m !== null) {

@@ -11,7 +11,7 @@ import type { Clock, Host, HostSetView, Random } from '../balancer/types.js';
 import type { TimerHandle, Timers } from '../time/timers.js';
 import type { UpstreamOutcome } from './types.js';
 
-export type EjectionType = 'consecutive_5xx' | 'consecutive_gateway_failure' | 'consecutive_local_origin_failure';
+type EjectionType = 'consecutive_5xx' | 'consecutive_gateway_failure' | 'consecutive_local_origin_failure';
 
 export interface OutlierSettings {
   readonly consecutive5xx: number;
@@ -55,7 +55,7 @@ export function outlierSettings(od: OutlierDetection, overrides: Partial<Outlier
 }
 
 /** Counters under Envoy's `cluster.<c>.outlier_detection.` prefix. */
-export interface OutlierStats {
+interface OutlierStats {
   ejections_active: number;
   ejections_overflow: number;
   ejections_enforced_total: number;
@@ -70,7 +70,7 @@ export interface OutlierStats {
   ejections_total: number;
 }
 
-export interface OutlierEvent {
+interface OutlierEvent {
   readonly action: 'eject' | 'uneject';
   readonly host: Host;
   readonly type?: EjectionType;
@@ -91,7 +91,7 @@ interface Monitor {
   ejected: boolean;
 }
 
-export interface OutlierDeps {
+interface OutlierDeps {
   readonly clock: Clock;
   readonly timers: Timers;
   readonly random: Random;

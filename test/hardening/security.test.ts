@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import tls from 'node:tls';
 import { parseConfig } from '../../src/config/index.js';
-import { startProxy, type RunningProxy } from '../../src/proxy/index.js';
+import { startProxy } from '../../src/proxy/index.js';
 import { runCli } from '../helpers/cli.js';
 import { get, startEchoUpstream } from './http-helpers.js';
 import { makeCert } from '../proxy/helpers.js';

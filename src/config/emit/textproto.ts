@@ -26,7 +26,7 @@ export function quoteTextproto(s: string): string {
   return out + '"';
 }
 
-export function numberTextproto(n: number): string {
+function numberTextproto(n: number): string {
   if (Number.isNaN(n)) return 'nan';
   if (n === Infinity) return 'inf';
   if (n === -Infinity) return '-inf';

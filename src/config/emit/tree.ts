@@ -15,7 +15,7 @@ import { BOOTSTRAP, schema, type FieldInfo } from './schema.js';
  *  - `enum`: an enum value name, bare in text-proto;
  *  - `duration`: already formatted (`0.25s`), bare in text-proto, a string in YAML/JSON.
  */
-export type TScalarType = 'string' | 'number' | 'bool' | 'null' | 'enum' | 'duration';
+type TScalarType = 'string' | 'number' | 'bool' | 'null' | 'enum' | 'duration';
 
 export interface TScalar {
   readonly kind: 'scalar';
@@ -47,7 +47,7 @@ export interface TList {
 
 export type TNode = TScalar | TMessage | TList;
 
-export interface TreeOptions {
+interface TreeOptions {
   durations: DurationStyle;
   /** Keep comments from the source (text-proto and YAML can hold them). */
   comments: boolean;
@@ -121,7 +121,7 @@ function scalarNode(info: FieldInfo, v: unknown, opts: TreeOptions): TNode {
 }
 
 /** One model message as a tree, fields in proto order, then its unmodeled fields in their source order. */
-export function messageToTree(node: Record<string, unknown>, typeName: string, opts: TreeOptions): TMessage {
+function messageToTree(node: Record<string, unknown>, typeName: string, opts: TreeOptions): TMessage {
   const info = schema().message(typeName);
   const meta = opts.comments ? (node as { [META]?: NodeMeta })[META] : undefined;
   const fields: TField[] = [];

@@ -83,7 +83,7 @@ const PLAIN = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
 const IPV4ISH = /^\d+(?:\.\d+){2,}$/;
 
 /** Whether a string can be written without quotes and still read back as that string. */
-export function plainSafe(s: string): boolean {
+function plainSafe(s: string): boolean {
   if (!PLAIN.test(s) || SPECIAL_WORDS.test(s)) return false;
   if (/^[-+0-9._]+$/.test(s)) return IPV4ISH.test(s);
   if (!Number.isNaN(Number(s)) || /^[-+]?0[xob]/i.test(s) || /^\d{4}-\d\d?-\d\d?/.test(s)) return false;

@@ -17,7 +17,7 @@ function crypto(): typeof import('node:crypto') {
   return cryptoModule;
 }
 /** Certificates expiring within this many days get a warning. */
-export const EXPIRY_WARNING_DAYS = 30;
+const EXPIRY_WARNING_DAYS = 30;
 
 interface Loaded {
   readonly data: Buffer;
