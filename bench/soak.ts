@@ -19,7 +19,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSy
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from '../test/helpers/cli.js';
-import { ensureTool, freePort } from '../test/hardening/tools.js';
+import { findTool, freePort } from '../test/hardening/tools.js';
 import { writeBenchSection } from './bench-doc.js';
 
 function arg(name: string, fallback: string): string {
@@ -42,7 +42,7 @@ process.on('SIGINT', () => {
 });
 
 for (const [bin, pkg] of [['wrk', 'wrk'], ['h2load', 'nghttp2-client']] as const) {
-  const t = ensureTool(bin, pkg);
+  const t = findTool(bin, pkg);
   if ('skip' in t) {
     console.error(`soak: ${t.skip}`);
     process.exit(2);

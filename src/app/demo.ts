@@ -6,7 +6,7 @@ import { renderFileReport } from '../validate/report.js';
 import { EXIT_CONFIG } from './exit-codes.js';
 import { loadRunConfig, runProxy } from './run.js';
 
-export const QUICKSTART = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'fixtures', 'quickstart', 'mesh.textproto');
+const QUICKSTART = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'fixtures', 'quickstart', 'mesh.textproto');
 
 export async function runDemo(opts: { config?: string | undefined; accessLog: boolean; dashboard: boolean; color: boolean }): Promise<number> {
   const file = opts.config ?? QUICKSTART;

@@ -16,7 +16,7 @@ export interface EchoServer {
   close(): Promise<void>;
 }
 
-export interface EchoOptions {
+interface EchoOptions {
   readonly name: string;
   readonly host?: string;
   readonly port?: number;

@@ -5,7 +5,7 @@
 import type { Bootstrap } from '../config/model.js';
 import { UsageError } from '../config/usage-error.js';
 
-export interface EndpointMapping {
+interface EndpointMapping {
   readonly fromIp: string;
   readonly fromPort: number | undefined;
   readonly toIp: string;

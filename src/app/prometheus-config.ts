@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { durationToMs, type Bootstrap, type Duration } from '../config/model.js';
 
 /** Prometheus durations have whole units only: `10s`, `1m`, `250ms`. */
-export function promDuration(d: Duration): string {
+function promDuration(d: Duration): string {
   const ms = Math.round(durationToMs(d));
   if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;

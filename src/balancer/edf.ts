@@ -54,12 +54,6 @@ export class EdfScheduler {
     return this.heap[0]!;
   }
 
-  private less(a: number, b: number): boolean {
-    const da = this.deadline[a]!;
-    const db = this.deadline[b]!;
-    return da < db || (da === db && this.order[a]! < this.order[b]!);
-  }
-
   private siftDown(k: number): void {
     const heap = this.heap;
     const deadline = this.deadline;

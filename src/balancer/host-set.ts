@@ -153,7 +153,7 @@ export function healthFromStatus(status: LbEndpoint_HealthStatus | undefined): H
   }
 }
 
-export interface HostsFromClusterOptions {
+interface HostsFromClusterOptions {
   /** Rewrites an endpoint address (e.g. the article's 10.244.0.2:8080 to a local test server). */
   readonly mapEndpoint?: (ip: string, port: number) => { ip: string; port: number };
 }

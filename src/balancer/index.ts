@@ -26,9 +26,9 @@ export { murmurHash2 } from './murmur2.js';
 export { planPriorities } from './priority.js';
 export type { PriorityPlan, Slot } from './priority.js';
 
-export type LbPolicyName = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RING_HASH' | 'RANDOM' | 'MAGLEV';
+type LbPolicyName = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RING_HASH' | 'RANDOM' | 'MAGLEV';
 
-export interface BalancerOptions {
+interface BalancerOptions {
   /**
    * Envoy's per-LB `seed_`, which sets where round robin starts (equal weights: the first index; EDF: the number of
    * warm-up picks, seed % hosts). Default: drawn from `random`. Tests pass 0 for the textbook sequence.
@@ -39,7 +39,7 @@ export interface BalancerOptions {
 }
 
 /** The resolved settings a balancer runs with (defaults applied), also shown by `simulate`. */
-export interface BalancerSettings {
+interface BalancerSettings {
   readonly policy: LbPolicyName;
   readonly panicThreshold: number;
   readonly overprovisioningFactor: number;
@@ -54,7 +54,7 @@ export interface BalancerSettings {
   readonly localityWeighted: boolean;
 }
 
-export function balancerSettings(cluster: Cluster, opts: BalancerOptions = {}): BalancerSettings {
+function balancerSettings(cluster: Cluster, opts: BalancerOptions = {}): BalancerSettings {
   const raw = cluster.lb_policy ?? 'ROUND_ROBIN';
   // CLUSTER_PROVIDED has no meaning without an original-destination cluster; fall back to Envoy's default policy.
   const policy: LbPolicyName = raw === 'CLUSTER_PROVIDED' ? 'ROUND_ROBIN' : raw;

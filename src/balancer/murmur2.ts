@@ -5,7 +5,7 @@
  */
 const MUL = 0xc6a4a7935bd1e995n;
 const MASK = 0xffffffffffffffffn;
-export const STD_HASH_SEED = 0xc70f6907n;
+const STD_HASH_SEED = 0xc70f6907n;
 
 const encoder = new TextEncoder();
 

@@ -28,7 +28,7 @@ export interface PriorityPlan {
   readonly panicByPriority: readonly boolean[];
 }
 
-export interface PlanOptions {
+interface PlanOptions {
   /** Percent, truncated; 0 disables panic. Default 50. */
   readonly panicThreshold?: number;
   /** Overprovisioning factor in percent (ClusterLoadAssignment.policy.overprovisioning_factor). Default 140. */

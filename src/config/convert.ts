@@ -4,7 +4,7 @@
  * the model onto Envoy's own v3 bootstrap shape.
  */
 import type { Diagnostic } from './diagnostic.js';
-import { META, type NodeMeta } from './model-base.js';
+import { META, type NodeMeta } from './node-meta.js';
 import type { Bootstrap } from './model.generated.js';
 import type { OutputFormat } from './model.js';
 import { pointSpan } from './source.js';
@@ -14,9 +14,7 @@ import { printTextproto } from './emit/textproto.js';
 import { configToTree, hasComments, jsonToTree } from './emit/tree.js';
 import { printYaml } from './emit/yaml.js';
 
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['textproto', 'yaml', 'json', 'envoy', 'envoy-json'];
-
-export interface EmitResult {
+interface EmitResult {
   readonly text: string;
   /** Warnings about what the target format could not hold (`not-representable-in-envoy`, `comments-dropped`). */
   readonly diagnostics: Diagnostic[];

@@ -9,7 +9,7 @@ export class DataSourceError extends UsageError {
 }
 
 /** Relative file names resolve against `baseDir` (Envoy: its working directory). */
-export function resolveDataPath(baseDir: string, file: string): string {
+function resolveDataPath(baseDir: string, file: string): string {
   return isAbsolute(file) ? file : resolve(baseDir, file);
 }
 

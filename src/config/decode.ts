@@ -7,8 +7,10 @@
 import type { Diagnostic } from './diagnostic.js';
 import { loadSchema } from './descriptor.js';
 import type { EnumDesc, FieldDesc, FieldKind, MessageDesc, ScalarType, Schema } from './descriptor.js';
-import { FieldTable, META, parseDuration, SourceMetaStore } from './model-base.js';
-import type { DialectNote, Duration, JsonObject, JsonValue, ModelNode } from './model-base.js';
+import { type Duration, parseDuration } from './duration.js';
+import type { JsonObject, JsonValue } from './json-value.js';
+import { type DialectNote, META, type ModelNode } from './node-meta.js';
+import { FieldTable, SourceMetaStore } from './source-meta-store.js';
 import type { Bootstrap, InputFormat } from './model.js';
 import { afterDecode, isWrapperField, normalizeMessage } from './normalize.js';
 import type { NormalizeContext } from './normalize.js';
@@ -16,13 +18,13 @@ import type { SourceFile, Span } from './source.js';
 import { didYouMean } from './suggest.js';
 import { SField, SMessage, SScalar, type Rereader, type SyntaxNode } from './syntax.js';
 
-export interface DecodeOptions {
+interface DecodeOptions {
   readonly format: InputFormat;
   /** The schema to decode against (defaults to the packaged one). */
   readonly schema?: Schema;
 }
 
-export interface DecodeResult {
+interface DecodeResult {
   config: Bootstrap;
   diagnostics: Diagnostic[];
 }
@@ -45,11 +47,6 @@ const TYPE_URLS: Record<string, readonly string[]> = {
   RouteConfiguration: ['envoy.config.route.v3.RouteConfiguration'],
   ClusterLoadAssignment: ['envoy.config.endpoint.v3.ClusterLoadAssignment'],
 };
-
-/** Decode a whole config (the root is a Bootstrap). */
-export function decodeConfig(tree: SMessage, opts: DecodeOptions): DecodeResult {
-  return new ConfigDecoder(opts).decode(tree);
-}
 
 /**
  * Decoding while reading. A reader that has just read one element of a repeated field under `static_resources` (a
@@ -688,7 +685,7 @@ function setOwn<T>(o: { [key: string]: T }, key: string, value: T): void {
   Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-export function toJson(v: SyntaxNode): JsonValue {
+function toJson(v: SyntaxNode): JsonValue {
   if (v instanceof DecodedElement) return toJson(v.original());
   if (v.kind === 'message') {
     const o: JsonObject = {};

@@ -22,9 +22,3 @@ export interface Diagnostic {
   readonly hint?: string;
   readonly related?: readonly RelatedLocation[];
 }
-
-export function countBySeverity(diags: readonly Diagnostic[]): Record<Severity, number> {
-  const c: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
-  for (const d of diags) c[d.severity]++;
-  return c;
-}

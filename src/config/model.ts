@@ -7,7 +7,9 @@ import type { Diagnostic } from './diagnostic.js';
 import type { SourceFile } from './source.js';
 
 export * from './model.generated.js';
-export * from './model-base.js';
+export * from './json-value.js';
+export * from './duration.js';
+export * from './node-meta.js';
 
 /** The input and output formats. `envoy` is Envoy's own v3 bootstrap shape (YAML or JSON, with `@type`s). */
 export type InputFormat = 'textproto' | 'yaml' | 'json' | 'envoy';

@@ -24,8 +24,7 @@
  */
 import type { Diagnostic } from './diagnostic.js';
 import type { MessageDesc, Schema } from './descriptor.js';
-import { META } from './model-base.js';
-import type { DialectNote, ModelNode } from './model-base.js';
+import { type DialectNote, META, type ModelNode } from './node-meta.js';
 import type { InputFormat } from './model.js';
 import type { DiscoveryRefreshService, FilterChain, HttpConnectionManager } from './model.generated.js';
 import { SField, SList, SMessage, SScalar, type SyntaxNode } from './syntax.js';
@@ -146,7 +145,13 @@ export function refreshServiceCluster(s: DiscoveryRefreshService): string | unde
   }
   const segments = path.split('/').filter((p) => p !== '');
   const last = segments[segments.length - 1];
-  return last === undefined ? undefined : decodeURIComponent(last);
+  if (last === undefined) return undefined;
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    // A stray `%` that starts no escape: the segment as written.
+    return last;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

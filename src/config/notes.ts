@@ -1,6 +1,5 @@
 /** Collects the dialect notes of a parsed model (see src/config/normalize.ts), for validate's dialect warnings. */
-import { META } from './model-base.js';
-import type { DialectNote, ModelNode } from './model-base.js';
+import { type DialectNote, META, type ModelNode } from './node-meta.js';
 
 export interface LocatedNote {
   readonly note: DialectNote;

@@ -1,7 +1,7 @@
 /** "Did you mean …?" suggestions by edit distance, for names (clusters, routes) and field names. */
 
 /** Damerau-Levenshtein distance (optimal string alignment), O(|a|·|b|). */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   if (a === b) return 0;
   const n = a.length;
   const m = b.length;

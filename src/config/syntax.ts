@@ -7,9 +7,9 @@
  * SourceFile (small integers stored in the node itself) rather than a Span object: `span` and `keySpan` are getters
  * that build the `{file, line, column, endLine, endColumn}` object when asked (for a diagnostic, a dialect note, a
  * test), and most never are. The decoder copies the offsets, not spans, into the model's metadata (see
- * SourceFieldMeta in model-base.ts).
+ * SourceFieldMeta in source-meta-store.ts).
  */
-import type { Comments } from './model-base.js';
+import type { Comments } from './node-meta.js';
 import type { SourceFile, Span } from './source.js';
 
 export type SyntaxNode = SMessage | SList | SScalar;

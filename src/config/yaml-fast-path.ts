@@ -6,14 +6,14 @@
  * documents, odd keys, duplicate keys, any error) makes it give up and return undefined, and the full reader takes
  * over; a differential test holds the two to the same output.
  */
-import type { Comments } from './model-base.js';
+import type { Comments } from './node-meta.js';
 import type { SourceFile } from './source.js';
 import { SField, SList, SMessage, SScalar, type ElementHook, type Rereader, type SyntaxNode } from './syntax.js';
 
 class GiveUp extends Error {}
 const GIVE_UP = new GiveUp();
 
-export interface FastReadOptions {
+interface FastReadOptions {
   readonly json?: boolean;
   readonly maxDepth: number;
   /**

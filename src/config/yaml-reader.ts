@@ -8,11 +8,11 @@ import { createRequire } from 'node:module';
 import type { Alias, Document, Node as YNode, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import { commentsBetween, readYamlFast, trailingComment } from './yaml-fast-path.js';
 import type { Diagnostic } from './diagnostic.js';
-import type { Comments } from './model-base.js';
+import type { Comments } from './node-meta.js';
 import type { SourceFile, Span } from './source.js';
 import { SField, SList, SMessage, SScalar, type ElementHook, type ScalarStyle, type SyntaxNode } from './syntax.js';
 
-export interface YamlReadOptions {
+interface YamlReadOptions {
   /** Recorded only for messages; JSON has no comments to look for. */
   readonly json?: boolean;
   /** Most syntax nodes that alias expansion may create in one file (a guard against "billion laughs"). */
@@ -25,13 +25,13 @@ export interface YamlReadOptions {
   readonly element?: ElementHook;
 }
 
-export interface YamlReadResult {
+interface YamlReadResult {
   tree: SMessage | undefined;
   diagnostics: Diagnostic[];
 }
 
-export const DEFAULT_MAX_ALIAS_NODES = 20_000;
-export const DEFAULT_MAX_DEPTH = 200;
+const DEFAULT_MAX_ALIAS_NODES = 20_000;
+const DEFAULT_MAX_DEPTH = 200;
 
 class AliasLimit extends Error {}
 class DepthLimit extends Error {}

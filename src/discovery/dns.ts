@@ -22,9 +22,9 @@ import { healthFromStatus } from '../balancer/host-set.js';
 import type { TimerHandle } from '../time/timers.js';
 import type { DiscoveryDeps, DiscoveryHandle, EndpointSink } from './types.js';
 
-export const DEFAULT_DNS_REFRESH_MS = 5000;
+const DEFAULT_DNS_REFRESH_MS = 5000;
 
-export interface DnsStats {
+interface DnsStats {
   update_attempt: number;
   update_success: number;
   update_failure: number;
@@ -32,7 +32,7 @@ export interface DnsStats {
 }
 
 /** One name to resolve and what its addresses become. */
-export interface DnsTarget {
+interface DnsTarget {
   readonly name: string;
   readonly port: number;
   readonly weight: number;
@@ -40,7 +40,7 @@ export interface DnsTarget {
   readonly health?: HostInit['health'];
 }
 
-export interface DnsClusterOptions {
+interface DnsClusterOptions {
   readonly servers: readonly string[] | undefined;
   readonly refreshMs: number;
   readonly respectTtl: boolean;
@@ -73,7 +73,7 @@ function formatServer(ip: string, port: number): string {
 }
 
 /** The names a DNS cluster resolves: its endpoints' addresses, or its article-style `dns_query.name`. */
-export function dnsTargets(cluster: Cluster): DnsTarget[] {
+function dnsTargets(cluster: Cluster): DnsTarget[] {
   const out: DnsTarget[] = [];
   let firstPort: number | undefined;
   for (const loc of cluster.load_assignment?.endpoints ?? []) {

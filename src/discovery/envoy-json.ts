@@ -16,7 +16,7 @@ export const ENDPOINT_TYPE = 'type.googleapis.com/envoy.config.endpoint.v3.Clust
 const OPAQUE = new Set(['typed_extension_protocol_options', 'metadata', 'filter_metadata', 'typed_filter_metadata']);
 
 /** lowerCamelCase keys → snake_case, recursively (`@type` and opaque payloads untouched). */
-export function snakeKeys(value: unknown): unknown {
+function snakeKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(snakeKeys);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
@@ -27,7 +27,7 @@ export function snakeKeys(value: unknown): unknown {
   return out;
 }
 
-export interface Decoded<T> {
+interface Decoded<T> {
   readonly value?: T;
   /** Errors that make the resource invalid (a NACK's error_detail). */
   readonly errors: string[];

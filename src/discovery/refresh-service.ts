@@ -19,9 +19,9 @@ import type { TimerHandle } from '../time/timers.js';
 import { backoffMs, type DiscoveryDeps, type DiscoveryHandle, type EndpointSink } from './types.js';
 import { ENDPOINT_TYPE, decodeLoadAssignment, hostsFromAssignment } from './envoy-json.js';
 
-export const DEFAULT_REFRESH_MS = 5000;
+const DEFAULT_REFRESH_MS = 5000;
 
-export interface RefreshStats {
+interface RefreshStats {
   update_attempt: number;
   update_success: number;
   update_failure: number;
@@ -83,7 +83,7 @@ function fromSimple(eps: unknown[]): { hosts?: HostInit[]; error?: string } {
   return { hosts: hosts.sort((a, b) => a.priority - b.priority) };
 }
 
-export interface RefreshServiceOptions {
+interface RefreshServiceOptions {
   /** Per-request timeout (default: the interval, between 1 s and 10 s). */
   readonly timeoutMs?: number;
   /** Poll interval when the config names none. */

@@ -12,14 +12,14 @@ import { CLUSTER_TYPE, ENDPOINT_TYPE, decodeCluster, decodeLoadAssignment } from
 
 export { CLUSTER_TYPE, ENDPOINT_TYPE };
 
-export interface XdsNode {
+interface XdsNode {
   readonly id: string;
   readonly cluster: string;
   readonly user_agent_name?: string;
 }
 
 /** google.rpc.Status as the NACK carries it. */
-export interface RpcStatus {
+interface RpcStatus {
   readonly code: number;
   readonly message: string;
 }
@@ -51,7 +51,7 @@ export interface XdsSink {
   edsNames(): string[];
 }
 
-export interface XdsStats {
+interface XdsStats {
   update_attempt: number;
   update_success: number;
   update_rejected: number;

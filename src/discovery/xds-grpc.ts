@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
-import { formatDuration, parseDuration } from '../config/model.js';
+import { durationText, parseDuration } from '../config/model.js';
 import type { TimerHandle } from '../time/timers.js';
 import { backoffMs, type DiscoveryDeps, type DiscoveryHandle } from './types.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, XdsState, type DiscoveryRequestJson, type DiscoveryResponseJson } from './xds-core.js';
@@ -25,7 +25,7 @@ function protoPath(): string {
   throw new Error('schemas/xds.proto not found');
 }
 
-export interface XdsTypes {
+interface XdsTypes {
   readonly root: protobuf.Root;
   readonly request: protobuf.Type;
   readonly response: protobuf.Type;
@@ -34,7 +34,7 @@ export interface XdsTypes {
 
 let cached: XdsTypes | undefined;
 
-export function xdsTypes(): XdsTypes {
+function xdsTypes(): XdsTypes {
   if (cached) return cached;
   const root = new protobuf.Root();
   root.loadSync(protoPath(), { keepCase: true });
@@ -55,7 +55,7 @@ export function xdsTypes(): XdsTypes {
 const WRAPPERS = new Set(['DoubleValue', 'FloatValue', 'Int64Value', 'UInt64Value', 'Int32Value', 'UInt32Value', 'BoolValue', 'StringValue', 'BytesValue'].map((n) => `.google.protobuf.${n}`));
 
 /** A decoded message → proto3 JSON (snake_case): Durations as "1.5s", wrappers as plain values, enums by name. */
-export function messageToJson(type: protobuf.Type, msg: protobuf.Message | Record<string, unknown>): Record<string, unknown> {
+function messageToJson(type: protobuf.Type, msg: protobuf.Message | Record<string, unknown>): Record<string, unknown> {
   const obj = type.toObject(msg as protobuf.Message, { enums: String, longs: Number, defaults: false });
   return walkOut(type, obj);
 }
@@ -69,7 +69,7 @@ function walkOut(type: protobuf.Type, obj: Record<string, unknown>): Record<stri
       const rt = f.resolvedType;
       if (!(rt instanceof protobuf.Type)) return x;
       const o = x as Record<string, unknown>;
-      if (rt.fullName === '.google.protobuf.Duration') return formatDuration({ seconds: Number(o.seconds ?? 0), nanos: Number(o.nanos ?? 0) });
+      if (rt.fullName === '.google.protobuf.Duration') return durationText({ seconds: Number(o.seconds ?? 0), nanos: Number(o.nanos ?? 0) }, 'envoy');
       if (WRAPPERS.has(rt.fullName)) return o.value ?? (rt.fullName.endsWith('BoolValue') ? false : 0);
       return walkOut(rt, o);
     };
@@ -107,7 +107,7 @@ export function encodeResource(typeUrl: string, json: Record<string, unknown>): 
   return { type_url: typeUrl, value: type.encode(msg).finish() };
 }
 
-export function encodeRequest(req: DiscoveryRequestJson): Buffer {
+function encodeRequest(req: DiscoveryRequestJson): Buffer {
   const t = xdsTypes().request;
   return Buffer.from(t.encode(t.fromObject(req as unknown as Record<string, unknown>)).finish());
 }
@@ -119,7 +119,7 @@ export function decodeRequest(buf: Buffer): DiscoveryRequestJson {
   return o;
 }
 
-export interface RawDiscoveryResponse {
+interface RawDiscoveryResponse {
   version_info?: string;
   resources?: { type_url: string; value: Uint8Array }[];
   type_url?: string;
@@ -147,7 +147,7 @@ export function decodeResponse(buf: Buffer): DiscoveryResponseJson {
   return { version_info: msg.version_info ?? '', resources, type_url: msg.type_url ?? '', nonce: msg.nonce ?? '' };
 }
 
-export interface XdsGrpcOptions {
+interface XdsGrpcOptions {
   /** `ip:port` of the control plane. */
   readonly address: string;
   readonly cds: boolean;

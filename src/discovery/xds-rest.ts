@@ -8,7 +8,7 @@ import type { TimerHandle } from '../time/timers.js';
 import { backoffMs, type DiscoveryDeps, type DiscoveryHandle } from './types.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, XdsState, type DiscoveryResponseJson } from './xds-core.js';
 
-export interface XdsRestOptions {
+interface XdsRestOptions {
   /** `http://127.0.0.1:PORT` (no trailing slash). */
   readonly baseUrl: string;
   readonly refreshMs: number;

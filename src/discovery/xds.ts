@@ -22,7 +22,7 @@ export interface XdsHost {
   addressOf(cluster: string): string | undefined;
 }
 
-export interface XdsPlan {
+interface XdsPlan {
   readonly transport: 'rest' | 'grpc';
   readonly source: ApiConfigSource;
   readonly cds: boolean;

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Bootstrap } from '../config/model.js';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, renderStatsText, type StatsSnapshot } from './stats.js';
 
-export interface ClusterHostStatus {
+interface ClusterHostStatus {
   address: string;
   weight: number;
   priority: number;
@@ -32,7 +32,7 @@ export interface ClusterStatus {
   hosts: ClusterHostStatus[];
 }
 
-export interface AdminProviders {
+interface AdminProviders {
   stats(): Promise<StatsSnapshot>;
   clusters(): Promise<ClusterStatus[]>;
   config(): Bootstrap;
@@ -175,7 +175,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, p: Ad
   send(404, 'invalid path. admin commands are listed at /help\n');
 }
 
-export function renderClustersText(clusters: readonly ClusterStatus[]): string {
+function renderClustersText(clusters: readonly ClusterStatus[]): string {
   const lines: string[] = [];
   for (const c of clusters) {
     const t = c.thresholds;

@@ -1,5 +1,5 @@
 /**
- * A cluster's `cluster.<name>.upstream_*` and `membership_*` stats in the proxy's store, and the cluster runtime the
+ * A cluster's `cluster.<name>.upstream_*` stats in the proxy's store, and the cluster runtime the
  * exchange uses: src/upstream's ClusterRuntime carrying these stats. The cells are created once per cluster (the
  * store keeps them by name, so a reload keeps counting where it was); the data path bumps their values.
  */
@@ -100,14 +100,9 @@ export class ClusterStats implements PoolEvents {
 export type ProxyCluster = ClusterRuntime<ClusterStats>;
 
 /**
- * A cluster's runtime with its stats, and membership gauges read from the cluster's current host set. Throws
+ * A cluster's runtime with its stats (membership_* come from the cluster manager: src/upstream/stats.ts). Throws
  * DataSourceError when the cluster's TLS files cannot be read.
  */
 export function createProxyCluster(name: string, upstream: UpstreamCluster, store: StatsStore, client: UpstreamClientKind, baseDir: string): ProxyCluster {
-  const rt = new ClusterRuntime(name, upstream, client, baseDir, () => new ClusterStats(store, name));
-  const p = `cluster.${statSafe(name)}.`;
-  store.gaugeFn(p + 'membership_total', () => rt.upstream.hosts.hosts.length);
-  store.gaugeFn(p + 'membership_healthy', () => rt.upstream.hosts.hosts.filter((h) => h.health === 'healthy').length);
-  store.gaugeFn(p + 'membership_degraded', () => rt.upstream.hosts.hosts.filter((h) => h.health === 'degraded').length);
-  return rt;
+  return new ClusterRuntime(name, upstream, client, baseDir, () => new ClusterStats(store, name));
 }

@@ -11,7 +11,7 @@ import type { ProxyCluster } from './cluster-stats.js';
 import { ListenerServer, bindingKey, type BoundAddress } from './listener-server.js';
 import type { UpstreamFailureMode } from './local-reply.js';
 import { routeRuntime, type RouteRuntime } from './route-runtime.js';
-import { StatsStore, type StatsSnapshot } from './stats.js';
+import { StatsStore, proxySnapshot, type StatsSnapshot } from './stats.js';
 import type { UpstreamClientKind } from '../upstream/pool.js';
 import { preflightTls } from './tls.js';
 import { RandomStreams } from '../balancer/random.js';
@@ -279,7 +279,7 @@ class Proxy implements RunningProxy {
   }
 
   stats(): StatsSnapshot {
-    return this.store.snapshot();
+    return proxySnapshot(this.store, this.cm);
   }
 
   setHealthFailing(failing: boolean): void {

@@ -1,16 +1,20 @@
 /**
  * Envoy-style statistics. The data path bumps plain numeric fields (no hashing, no allocation per request); names,
  * Prometheus tag extraction and exposition happen only when someone asks (/stats, /stats/prometheus, a worker
- * snapshot). A snapshot is a plain JSON object, so `--workers N` sums snapshots from every process.
+ * snapshot). The upstream side (health checks, outlier detection, circuit breakers, membership, discovery) keeps its
+ * own numbers, read into the same snapshot. A snapshot is a plain JSON object, so `--workers N` merges snapshots
+ * from every process.
  */
 import promClient from 'prom-client';
+import type { ClusterManager } from '../upstream/types.js';
+import { clusterManagerStats, upstreamClusterStats, type UpstreamStatValues } from '../upstream/stats.js';
 
 export interface Counter {
   value: number;
 }
 
 /** Envoy's default histogram bucket bounds (milliseconds), from source/common/stats/histogram_impl.h. */
-export const HISTOGRAM_BOUNDS: readonly number[] = [
+const HISTOGRAM_BOUNDS: readonly number[] = [
   0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000,
 ];
 
@@ -29,7 +33,7 @@ export class Histogram {
   }
 }
 
-export interface HistogramSnapshot {
+interface HistogramSnapshot {
   counts: number[];
   sum: number;
   count: number;
@@ -39,6 +43,11 @@ export interface StatsSnapshot {
   counters: Record<string, number>;
   gauges: Record<string, number>;
   histograms: Record<string, HistogramSnapshot>;
+  /**
+   * The gauges (names in `gauges`) that read a cluster's state, of which every worker process holds its own copy
+   * (membership, health, ejections, breakers at capacity): merged across workers by maximum instead of summed.
+   */
+  stateGauges: string[];
 }
 
 type Kind = 'counter' | 'gauge';
@@ -48,20 +57,12 @@ export class StatsStore {
   private readonly counters = new Map<string, Counter>();
   private readonly gauges = new Map<string, Counter>();
   private readonly histograms = new Map<string, Histogram>();
-  /** Gauges computed on demand (active connections read from pools, membership from host sets). */
-  private readonly gaugeFns = new Map<string, () => number>();
 
   counter(name: string): Counter {
     return this.get(this.counters, name);
   }
   gauge(name: string): Counter {
     return this.get(this.gauges, name);
-  }
-  gaugeFn(name: string, fn: () => number): void {
-    this.gaugeFns.set(name, fn);
-  }
-  removeGaugeFn(name: string): void {
-    this.gaugeFns.delete(name);
   }
   histogram(name: string): Histogram {
     let h = this.histograms.get(name);
@@ -87,18 +88,40 @@ export class StatsStore {
     const histograms: Record<string, HistogramSnapshot> = {};
     for (const [k, c] of this.counters) counters[k] = c.value;
     for (const [k, g] of this.gauges) gauges[k] = g.value;
-    for (const [k, fn] of this.gaugeFns) gauges[k] = fn();
     for (const [k, h] of this.histograms) histograms[k] = { counts: Array.from(h.counts), sum: h.sum, count: h.count };
-    return { counters, gauges, histograms };
+    return { counters, gauges, histograms, stateGauges: [] };
   }
 }
 
-/** Sums snapshots from several worker processes (counters and gauges add; histograms add bucket-wise). */
+/** One process's numbers: the store's, and the cluster manager's under `cluster.<name>.` and `cluster_manager.`. */
+export function proxySnapshot(store: StatsStore, cm: ClusterManager): StatsSnapshot {
+  const snap = store.snapshot();
+  const add = (prefix: string, v: UpstreamStatValues): void => {
+    for (const [k, n] of Object.entries(v.counters)) snap.counters[prefix + k] = n;
+    for (const [k, n] of Object.entries(v.gauges)) snap.gauges[prefix + k] = n;
+    for (const [k, n] of Object.entries(v.state)) {
+      snap.gauges[prefix + k] = n;
+      snap.stateGauges.push(prefix + k);
+    }
+  };
+  for (const uc of cm.clusters()) add(`cluster.${statSafe(uc.name)}.`, upstreamClusterStats(uc, cm));
+  add('', clusterManagerStats(cm));
+  return snap;
+}
+
+/**
+ * Merges snapshots from several worker processes: counters add, gauges add except the cluster-state ones (largest
+ * copy), histograms add bucket-wise.
+ */
 export function mergeSnapshots(snaps: readonly StatsSnapshot[]): StatsSnapshot {
-  const out: StatsSnapshot = { counters: {}, gauges: {}, histograms: {} };
+  const state = new Set(snaps.flatMap((s) => s.stateGauges));
+  const out: StatsSnapshot = { counters: {}, gauges: {}, histograms: {}, stateGauges: [...state] };
   for (const s of snaps) {
     for (const [k, v] of Object.entries(s.counters)) out.counters[k] = (out.counters[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(s.gauges)) out.gauges[k] = (out.gauges[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(s.gauges)) {
+      const o = out.gauges[k];
+      out.gauges[k] = o === undefined ? v : state.has(k) ? Math.max(o, v) : o + v;
+    }
     for (const [k, h] of Object.entries(s.histograms)) {
       const o = out.histograms[k];
       if (o === undefined) out.histograms[k] = { counts: [...h.counts], sum: h.sum, count: h.count };
@@ -137,7 +160,7 @@ function round(x: number): number {
 }
 
 /** A stat name split the way Envoy's default tag extractors do (source/common/config/well_known_names.cc). */
-export interface PromName {
+interface PromName {
   name: string;
   labels: Record<string, string>;
 }
@@ -180,7 +203,7 @@ const TAG_RULES: readonly { re: RegExp; build: (m: RegExpExecArray) => PromName 
   },
 ];
 
-export function promNameOf(envoyName: string): PromName {
+function promNameOf(envoyName: string): PromName {
   for (const rule of TAG_RULES) {
     const m = rule.re.exec(envoyName);
     if (m !== null) {

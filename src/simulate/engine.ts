@@ -23,7 +23,7 @@ export interface TimelineEvent {
   readonly address: string;
 }
 
-export interface SimulateOptions {
+interface SimulateOptions {
   /** Number of requests; default 10,000 (or rps × duration, or the whole replay file). */
   readonly requests?: number;
   /** Arrival rate on the virtual clock; default 1000/s. */

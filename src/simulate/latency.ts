@@ -68,16 +68,3 @@ export function sampleLatency(d: LatencyDist, random: Random): number {
       return d.minMs + (d.maxMs - d.minMs) * random.next();
   }
 }
-
-export function formatLatency(d: LatencyDist): string {
-  switch (d.kind) {
-    case 'const':
-      return `const:${d.ms}ms`;
-    case 'exp':
-      return `exp:${d.meanMs}ms`;
-    case 'normal':
-      return `normal:${d.meanMs}ms,${d.sdMs}ms`;
-    case 'uniform':
-      return `uniform:${d.minMs}ms,${d.maxMs}ms`;
-  }
-}

@@ -69,7 +69,7 @@ function gammaContinuedFraction(a: number, x: number): number {
   return Math.exp(-x + a * Math.log(x) - logGamma(a)) * h;
 }
 
-export interface ChiSquare {
+interface ChiSquare {
   readonly statistic: number;
   readonly degreesOfFreedom: number;
   /** Probability of a deviation at least this large if the expected shares were right; undefined when df = 0. */

@@ -61,11 +61,6 @@ export class SyntheticTraffic {
   }
 }
 
-export interface ReplayLineError {
-  readonly line: number;
-  readonly message: string;
-}
-
 /**
  * Parses one replay line: a JSON object `{method, host|authority, path, headers, listener, source_ip}` or an Envoy
  * access-log line in the default format (`[time] "METHOD PATH PROTO" code flags … "xff" "ua" "request-id" "authority"

@@ -6,19 +6,19 @@
 import type { Cluster, CircuitBreakers_Thresholds } from '../config/model.js';
 import type { BreakerResource } from './types.js';
 
-export const DEFAULT_MAX_CONNECTIONS = 1024;
-export const DEFAULT_MAX_PENDING_REQUESTS = 1024;
-export const DEFAULT_MAX_REQUESTS = 1024;
-export const DEFAULT_MAX_RETRIES = 3;
+const DEFAULT_MAX_CONNECTIONS = 1024;
+const DEFAULT_MAX_PENDING_REQUESTS = 1024;
+const DEFAULT_MAX_REQUESTS = 1024;
+const DEFAULT_MAX_RETRIES = 3;
 
-export interface RetryBudget {
+interface RetryBudget {
   /** Percent of (active + pending) requests that may be retries at once; Envoy's default 20. */
   readonly budgetPercent: number;
   /** Retries always allowed whatever the load; Envoy's default 3. */
   readonly minRetryConcurrency: number;
 }
 
-export interface BreakerLimits {
+interface BreakerLimits {
   readonly connections: number;
   readonly pending: number;
   readonly requests: number;

@@ -22,7 +22,7 @@ import { refreshServiceCluster } from '../config/normalize.js';
 import { startXds, xdsPlan, type XdsHost } from '../discovery/xds.js';
 import type { XdsState } from '../discovery/xds-core.js';
 
-export interface ManagedClusterDeps {
+interface ManagedClusterDeps {
   readonly opts: ClusterManagerOptions;
   readonly timers: Timers;
   /** The bootstrap in force (DNS cluster resolvers fall back to its dns_query nameservers). */
@@ -33,7 +33,7 @@ export interface ManagedClusterDeps {
 }
 
 /** Where a cluster came from: the static config, the article's refresh service, or the API (CDS). */
-export type ClusterOrigin = 'static' | 'refresh-service' | 'api';
+type ClusterOrigin = 'static' | 'refresh-service' | 'api';
 
 export class ManagedCluster implements UpstreamCluster {
   readonly name: string;

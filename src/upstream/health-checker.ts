@@ -20,7 +20,7 @@ import type { Host, HostSetView, Random } from '../balancer/types.js';
 import type { TimerHandle, Timers } from '../time/timers.js';
 import type { UpstreamTlsOptions } from './upstream-tls.js';
 
-export interface HealthCheckStats {
+interface HealthCheckStats {
   attempt: number;
   success: number;
   failure: number;
@@ -29,7 +29,7 @@ export interface HealthCheckStats {
 
 export type CheckResult = 'healthy' | 'active-failure' | 'network-failure';
 
-export interface HealthCheckerDeps {
+interface HealthCheckerDeps {
   readonly timers: Timers;
   readonly random: Random;
   /** Whether the cluster has carried traffic yet (Envoy checks at no_traffic_interval until it has). */
@@ -69,11 +69,7 @@ export class HealthChecker {
   private readonly unsubscribe: () => void;
   private firstRound: Promise<void>;
 
-  constructor(
-    private readonly hosts: HostSetView,
-    checks: readonly HealthCheck[],
-    private readonly deps: HealthCheckerDeps,
-  ) {
+  constructor(hosts: HostSetView, checks: readonly HealthCheck[], deps: HealthCheckerDeps) {
     this.checkers = checks.map((hc) => new SingleChecker(hosts, hc, deps, this.stats, (h) => this.anyFailing(h)));
     for (const h of hosts.hosts) hosts.setHealthFlag(h, 'active-hc', !deps.assumeHealthy?.has(h));
     for (const c of this.checkers) c.sync();
@@ -270,7 +266,7 @@ export function statusExpected(status: number, ranges: readonly Int64Range[] | u
 }
 
 /** One real check against a host. */
-export function probe(host: Host, hc: HealthCheck, timeoutMs: number, cluster: string, agent?: http.Agent, tls?: UpstreamTlsOptions): Promise<CheckResult> {
+function probe(host: Host, hc: HealthCheck, timeoutMs: number, cluster: string, agent?: http.Agent, tls?: UpstreamTlsOptions): Promise<CheckResult> {
   if (hc.http_health_check) return httpProbe(host, hc, timeoutMs, cluster, agent, tls);
   if (hc.tcp_health_check) return tcpProbe(host, hc, timeoutMs);
   // A check with no checker type configured: a plain TCP connect is the least surprising reading.

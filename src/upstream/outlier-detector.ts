@@ -11,7 +11,7 @@ import type { Clock, Host, HostSetView, Random } from '../balancer/types.js';
 import type { TimerHandle, Timers } from '../time/timers.js';
 import type { UpstreamOutcome } from './types.js';
 
-export type EjectionType = 'consecutive_5xx' | 'consecutive_gateway_failure' | 'consecutive_local_origin_failure';
+type EjectionType = 'consecutive_5xx' | 'consecutive_gateway_failure' | 'consecutive_local_origin_failure';
 
 export interface OutlierSettings {
   readonly consecutive5xx: number;
@@ -55,7 +55,7 @@ export function outlierSettings(od: OutlierDetection, overrides: Partial<Outlier
 }
 
 /** Counters under Envoy's `cluster.<c>.outlier_detection.` prefix. */
-export interface OutlierStats {
+interface OutlierStats {
   ejections_active: number;
   ejections_overflow: number;
   ejections_enforced_total: number;
@@ -65,9 +65,12 @@ export interface OutlierStats {
   ejections_detected_consecutive_gateway_failure: number;
   ejections_enforced_consecutive_local_origin_failure: number;
   ejections_detected_consecutive_local_origin_failure: number;
+  /** Envoy's deprecated counters, still written: consecutive-5xx detections, and those the percent cap let through. */
+  ejections_consecutive_5xx: number;
+  ejections_total: number;
 }
 
-export interface OutlierEvent {
+interface OutlierEvent {
   readonly action: 'eject' | 'uneject';
   readonly host: Host;
   readonly type?: EjectionType;
@@ -88,7 +91,7 @@ interface Monitor {
   ejected: boolean;
 }
 
-export interface OutlierDeps {
+interface OutlierDeps {
   readonly clock: Clock;
   readonly timers: Timers;
   readonly random: Random;
@@ -109,6 +112,8 @@ export class OutlierDetector {
     ejections_detected_consecutive_gateway_failure: 0,
     ejections_enforced_consecutive_local_origin_failure: 0,
     ejections_detected_consecutive_local_origin_failure: 0,
+    ejections_consecutive_5xx: 0,
+    ejections_total: 0,
   };
   private readonly monitors = new Map<Host, Monitor>();
   private timer: TimerHandle | undefined;
@@ -229,6 +234,7 @@ export class OutlierDetector {
   private detected(host: Host, m: Monitor, type: EjectionType): void {
     if (m.ejected) return;
     this.stats[`ejections_detected_${type}`]++;
+    if (type === 'consecutive_5xx') this.stats.ejections_consecutive_5xx++;
     this.eject(host, m, type);
     if (type === 'consecutive_5xx') m.consecutive5xx = 0;
     else if (type === 'consecutive_gateway_failure') m.consecutiveGateway = 0;
@@ -245,6 +251,8 @@ export class OutlierDetector {
       this.deps.log?.(`outlier: ${this.deps.cluster ?? ''} ${host.address} ${type} ejection refused: max_ejection_percent ${c.maxEjectionPercent}%`);
       return;
     }
+    // Envoy (DetectorImpl::ejectHost) still counts its deprecated ejections_total for 5xx ejections the cap allows.
+    if (type === 'consecutive_5xx') this.stats.ejections_total++;
     const enforcing =
       type === 'consecutive_5xx'
         ? c.enforcingConsecutive5xx

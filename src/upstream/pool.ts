@@ -4,7 +4,6 @@
  * undici's Pool/H2CClient (default) and node's own http.Agent.
  */
 import http from 'node:http';
-import https from 'node:https';
 import type { Duplex, Readable } from 'node:stream';
 import { Pool, H2CClient, type Dispatcher } from 'undici';
 import type { UpstreamTlsOptions } from './upstream-tls.js';
@@ -29,7 +28,7 @@ export interface AttemptControl {
   resume(): void;
 }
 
-export interface UpstreamRequest {
+interface UpstreamRequest {
   method: string;
   path: string;
   headers: Record<string, string | string[] | undefined>;
@@ -49,7 +48,7 @@ export interface HostPool {
   destroy(): void;
 }
 
-export interface PoolOptions {
+interface PoolOptions {
   ip: string;
   port: number;
   http2: boolean;
@@ -68,7 +67,7 @@ export function createHostPool(kind: UpstreamClientKind, opts: PoolOptions): Hos
 }
 
 /** The kind of failure behind an upstream error (undici codes and socket errno names). */
-export function classifyError(err: Error & { code?: string }): UpstreamErrorKind {
+function classifyError(err: Error & { code?: string }): UpstreamErrorKind {
   const code = err.code ?? '';
   // A failed TLS handshake (certificate not trusted, name mismatch, protocol alert) is a connection failure to Envoy.
   if (TLS_FAILURE.test(code)) return 'connect-failure';

@@ -15,30 +15,31 @@ import type {
   TlsContext,
   VirtualHost,
 } from '../config/model.js';
-import { META, type DialectNote, type Duration, type NodeMeta } from '../config/model-base.js';
 import { chainConnectionManagers } from '../config/connection-manager.js';
+import type { Duration } from '../config/duration.js';
+import { type DialectNote, META, type NodeMeta } from '../config/node-meta.js';
 import { isDurationShape } from './util/walk.js';
 
-export interface HcmEntry {
+interface HcmEntry {
   readonly listener: Listener;
   readonly chain: FilterChain;
   readonly hcm: HttpConnectionManager;
 }
 
-export interface RouteConfigEntry {
+interface RouteConfigEntry {
   readonly rc: RouteConfiguration;
   readonly hcm: HttpConnectionManager;
   readonly listener: Listener;
   readonly chain: FilterChain;
 }
 
-export interface VirtualHostEntry {
+interface VirtualHostEntry {
   readonly vh: VirtualHost;
   readonly rc: RouteConfiguration;
   readonly hcm: HttpConnectionManager;
 }
 
-export interface RouteEntry {
+interface RouteEntry {
   readonly route: Route;
   readonly vh: VirtualHost;
   readonly rc: RouteConfiguration;
@@ -46,13 +47,13 @@ export interface RouteEntry {
 }
 
 /** A TLS context and where it sits, for the file checks. */
-export interface TlsEntry {
+interface TlsEntry {
   readonly tls: TlsContext;
   readonly where: string;
 }
 
 /** A Duration value and the field of the node that holds it. */
-export interface DurationEntry {
+interface DurationEntry {
   readonly node: Record<string, unknown>;
   readonly field: string;
   readonly value: Duration;

@@ -7,7 +7,7 @@ import { formatMessage, type Rule, type RuleContext } from './rule.js';
 import { RULES } from './rules/index.js';
 import { resetHintBudget } from './rules/hints.js';
 
-export interface EngineOptions {
+interface EngineOptions {
   readonly checkFiles: boolean;
   readonly filesBase: string;
   readonly now: Date;

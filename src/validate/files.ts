@@ -9,7 +9,7 @@ import { globFiles, hasMagic } from './util/glob.js';
 const CONFIG_EXTENSIONS = '{textproto,txtpb,pbtxt,yaml,yml,json}';
 
 /** Patterns → file list (deduplicated, in the order given, each glob's matches sorted). */
-export function expandPatterns(patterns: readonly string[], cwd = process.cwd()): string[] {
+function expandPatterns(patterns: readonly string[], cwd = process.cwd()): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
   const add = (f: string): void => {
@@ -40,7 +40,7 @@ export function expandPatterns(patterns: readonly string[], cwd = process.cwd())
   return out;
 }
 
-export interface FileReportWithError extends FileReport {
+interface FileReportWithError extends FileReport {
   /** Set when the file could not be read; its diagnostics are then empty. */
   readonly ioError?: string;
 }

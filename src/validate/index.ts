@@ -45,7 +45,7 @@ function settingsOf(opts: ValidateOptions): Map<string, RuleSetting> {
 
 const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
-export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
+function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
   return (
     (a.span.file < b.span.file ? -1 : a.span.file > b.span.file ? 1 : 0) ||
     a.span.line - b.span.line ||

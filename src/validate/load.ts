@@ -14,7 +14,7 @@ const STDIN_NAME = '<stdin>';
 /** The settings file read from the current directory when none is named. */
 const DEFAULT_SETTINGS = '.meshctl.yaml';
 
-export interface LoadOptions extends ValidateOptions {
+interface LoadOptions extends ValidateOptions {
   /** Force the input format instead of detecting it. */
   readonly from?: InputFormat;
 }
@@ -49,7 +49,7 @@ async function readStdin(): Promise<string> {
 }
 
 /** What the command line says about rules; every command without such flags passes none. */
-export interface RuleFlags {
+interface RuleFlags {
   /** Rule ids to turn off (`validate --disable`). */
   readonly disable?: readonly string[];
   /** A settings file (`validate --config`); default: `.meshctl.yaml` in the current directory, if there is one. */

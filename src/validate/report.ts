@@ -1,10 +1,10 @@
 /** Rendering validation results in the four output formats. */
 import type { FileReport } from './index.js';
 
-export type ReportFormat = 'pretty' | 'json' | 'sarif' | 'github';
+type ReportFormat = 'pretty' | 'json' | 'sarif' | 'github';
 export const REPORT_FORMATS: readonly ReportFormat[] = ['pretty', 'json', 'sarif', 'github'];
 
-export interface RenderOptions {
+interface RenderOptions {
   readonly format: ReportFormat;
   /** Colour (pretty only). The CLI decides (src/cli/color.ts). */
   readonly color: boolean;

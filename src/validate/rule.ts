@@ -8,7 +8,7 @@ import type { Severity } from '../config/diagnostic.js';
 import type { Span } from '../config/source.js';
 import type { ConfigIndex } from './config-index.js';
 
-export type RuleCategory =
+type RuleCategory =
   | 'reference'
   | 'uniqueness'
   | 'value'
@@ -17,7 +17,7 @@ export type RuleCategory =
   | 'files'
   | 'privileges';
 
-export interface RuleMeta<M extends string = string> {
+interface RuleMeta<M extends string = string> {
   /** Stable kebab-case id; documented in docs/rules.md. */
   readonly id: string;
   readonly severity: Severity;
@@ -32,7 +32,7 @@ export interface RuleMeta<M extends string = string> {
   readonly needsFiles?: boolean;
 }
 
-export interface Report<M extends string> {
+interface Report<M extends string> {
   readonly messageId: M;
   readonly data?: Readonly<Record<string, string | number>>;
   /** Where; undefined for nodes without source positions (hand-built models), which report at 1:1. */

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../config/usage-error.js';
 import type { RuleSetting } from './suppress.js';
 
-export interface ProjectSettings {
+interface ProjectSettings {
   readonly rules: Record<string, RuleSetting>;
   readonly checkFiles?: boolean;
 }

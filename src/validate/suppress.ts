@@ -7,7 +7,7 @@ import type { Diagnostic, Severity } from '../config/diagnostic.js';
 export type RuleSetting = Severity | 'off';
 
 /** line number (1-based) → rule ids disabled on it ('*' = every rule). */
-export type InlineDisables = Map<number, Set<string>>;
+type InlineDisables = Map<number, Set<string>>;
 
 const DIRECTIVE = /(?:#|\/\/)\s*meshctl-disable-next-line\b([^\n]*)/;
 

@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseYamlText, parseDocument } from 'yaml';
 import { emitConfig } from '../../src/config/convert.js';
-import { META, type NodeMeta } from '../../src/config/model-base.js';
+import { META, type NodeMeta } from '../../src/config/node-meta.js';
 import type { Bootstrap, Cluster } from '../../src/config/model.js';
-import { durationText } from '../../src/config/emit/tree.js';
+import { durationText } from '../../src/config/duration.js';
 import { quoteTextproto } from '../../src/config/emit/textproto.js';
 
 const span = { file: 'hand.textproto', line: 1, column: 1, endLine: 1, endColumn: 2 };

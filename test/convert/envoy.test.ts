@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseYamlText } from 'yaml';
 import { emitConfig } from '../../src/config/convert.js';
-import { META } from '../../src/config/model-base.js';
+import { META } from '../../src/config/node-meta.js';
 import type { Bootstrap } from '../../src/config/model.js';
 import { envoyShapeProblems } from './envoy-shape.js';
 

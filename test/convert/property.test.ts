@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseConfig } from '../../src/config/index.js';
 import { emitConfig } from '../../src/config/convert.js';
-import type { JsonValue } from '../../src/config/model-base.js';
+import type { JsonValue } from '../../src/config/json-value.js';
 import type { Bootstrap } from '../../src/config/model.js';
 import { BOOTSTRAP, schema, type FieldInfo } from '../../src/config/emit/schema.js';
 import { plain } from './helpers.js';

@@ -1,8 +1,7 @@
 /**
  * Real tools as judges of the proxy's output: promtool on the Prometheus exposition, a real Prometheus server
  * scraping the proxy with the config `meshctl prometheus-config` writes, and curl / nghttp over every listener
- * protocol. A tool that is missing is installed with apt-get when possible, otherwise its test is skipped with the
- * reason printed; these tests never fail for lack of a tool.
+ * protocol. .ci/run installs these tools; where one is missing its test is skipped with the reason printed.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +13,8 @@ import { parseConfig } from '../../src/config/index.js';
 import { startProxy, type RunningProxy } from '../../src/proxy/index.js';
 import { runCli } from '../helpers/cli.js';
 import { get, startEchoUpstream } from './http-helpers.js';
-import { ensureTool, freePort, selfSigned, tlsConfigYaml } from './tools.js';
+import { makeCert } from '../proxy/helpers.js';
+import { findTool, freePort, tlsConfigYaml } from './tools.js';
 
 let echo: Awaited<ReturnType<typeof startEchoUpstream>>;
 let proxy: RunningProxy | undefined;
@@ -27,7 +27,7 @@ let work: string;
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'meshctl-tools-'));
   echo = await startEchoUpstream();
-  const cert = selfSigned();
+  const cert = makeCert();
   if (cert === undefined) {
     why = 'openssl is missing: no certificate for the TLS listener';
     return;
@@ -56,7 +56,7 @@ async function fetchText(url: string): Promise<string> {
 
 test('promtool check metrics accepts /stats/prometheus and the config metrics_path', { timeout: 300_000 }, async (t) => {
   if (why) return t.skip(why);
-  const tool = ensureTool('promtool', 'prometheus');
+  const tool = findTool('promtool', 'prometheus');
   if ('skip' in tool) {
     console.log(`# skip: ${tool.skip}`);
     return t.skip(tool.skip);
@@ -78,7 +78,7 @@ test('promtool check metrics accepts /stats/prometheus and the config metrics_pa
 
 test('a real Prometheus scrapes the proxy with the config meshctl prometheus-config writes; target up, counter matches', { timeout: 300_000 }, async (t) => {
   if (why) return t.skip(why);
-  const tool = ensureTool('prometheus', 'prometheus');
+  const tool = findTool('prometheus', 'prometheus');
   if ('skip' in tool) {
     console.log(`# skip: ${tool.skip}`);
     return t.skip(tool.skip);
@@ -146,7 +146,7 @@ async function clusterRequests(): Promise<number> {
 
 test('curl --http1.1, --http2-prior-knowledge (cleartext) and --http1.1, --http2 (TLS, ALPN) all get 200 and the protocol asked for', { timeout: 120_000 }, async (t) => {
   if (why) return t.skip(why);
-  const tool = ensureTool('curl', 'curl');
+  const tool = findTool('curl', 'curl');
   if ('skip' in tool) return t.skip(tool.skip);
   const cases: Array<[string[], string, string]> = [
     [['--http1.1'], `http://127.0.0.1:${plainPort}/c1`, '1.1'],
@@ -166,7 +166,7 @@ test('curl --http1.1, --http2-prior-knowledge (cleartext) and --http1.1, --http2
 
 test('nghttp (h2c prior knowledge and h2 over TLS) gets 200', { timeout: 300_000 }, async (t) => {
   if (why) return t.skip(why);
-  const tool = ensureTool('nghttp', 'nghttp2-client');
+  const tool = findTool('nghttp', 'nghttp2-client');
   if ('skip' in tool) {
     console.log(`# skip: ${tool.skip}`);
     return t.skip(tool.skip);

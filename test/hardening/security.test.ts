@@ -7,17 +7,18 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import tls from 'node:tls';
 import { parseConfig } from '../../src/config/index.js';
-import { startProxy, type RunningProxy } from '../../src/proxy/index.js';
+import { startProxy } from '../../src/proxy/index.js';
 import { runCli } from '../helpers/cli.js';
 import { get, startEchoUpstream } from './http-helpers.js';
-import { selfSigned, tlsConfigYaml, writeIn } from './tools.js';
+import { makeCert } from '../proxy/helpers.js';
+import { tlsConfigYaml, writeIn } from './tools.js';
 
 let echo: Awaited<ReturnType<typeof startEchoUpstream>>;
-let cert: ReturnType<typeof selfSigned>;
+let cert: ReturnType<typeof makeCert>;
 
 before(async () => {
   echo = await startEchoUpstream();
-  cert = selfSigned();
+  cert = makeCert();
 });
 after(async () => {
   await echo?.close();

@@ -1,63 +1,20 @@
 /**
- * Real tools as judges: find a binary, or install its Debian package when we are root and apt-get works, or say
- * why not so the test can skip with that reason. Never fails for lack of a tool.
+ * Real tools as judges: find a binary, or say why it is missing so the test can skip with that reason. The tests
+ * never install anything; .ci/run installs every tool they use (Debian packages).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-function which(bin: string): string | undefined {
+/** The path of `bin`, or the reason it is missing (naming the Debian package that has it). */
+export function findTool(bin: string, pkg: string): { path: string } | { skip: string } {
   const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
   const p = r.stdout.trim();
-  return r.status === 0 && p !== '' ? p : undefined;
+  if (r.status === 0 && p !== '') return { path: p };
+  return { skip: `${bin} not found (Debian package ${pkg})` };
 }
 
-let aptUpdated = false;
-
-/** The path of `bin`, installing `pkg` with apt-get if needed and possible; otherwise the reason it is missing. */
-export function ensureTool(bin: string, pkg: string): { path: string } | { skip: string } {
-  const found = which(bin);
-  if (found) return { path: found };
-  if (process.env.MESHCTL_NO_APT) return { skip: `${bin} not found and MESHCTL_NO_APT is set` };
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return { skip: `${bin} not found (Debian package ${pkg}) and not root to install it` };
-  if (!which('apt-get')) return { skip: `${bin} not found and no apt-get to install ${pkg}` };
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  if (!aptUpdated) {
-    const u = spawnSync('apt-get', ['update', '-qq'], { env, timeout: 120_000, encoding: 'utf8' });
-    aptUpdated = u.status === 0;
-  }
-  const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', pkg], { env, timeout: 240_000, encoding: 'utf8' });
-  const now = which(bin);
-  if (now) return { path: now };
-  return { skip: `${bin} not found; apt-get install ${pkg} failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}` };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-/** A self-signed certificate for 127.0.0.1/localhost made with openssl, or undefined when openssl is missing. */
-export function selfSigned(): { dir: string; cert: string; key: string } | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'meshctl-hardening-tls-'));
-  const cert = join(dir, 'tls.crt');
-  const key = join(dir, 'tls.key');
-  const r = spawnSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
-    { stdio: 'ignore', timeout: 30_000 },
-  );
-  if (r.status !== 0) return undefined;
-  return { dir, cert, key };
-}
+export { freePort } from '../proxy/cli-helpers.js';
 
 export function writeIn(dir: string, name: string, text: string): string {
   const p = join(dir, name);

@@ -5,8 +5,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import http2 from 'node:http2';
-import { copyFileSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -17,6 +19,7 @@ import { runSimulation } from '../../src/simulate/engine.js';
 import { FIXTURES, runCli } from '../helpers/cli.js';
 import { destroyAgent, get, h2get, makeCert } from './helpers.js';
 import { freePort, spawnCli, type RunningCli } from './cli-helpers.js';
+import { parseExposition } from './exposition.js';
 
 let a: EchoServer;
 let b: EchoServer;
@@ -105,7 +108,24 @@ test("the article's full example runs with --map-endpoint: TLS, HTTP/2, both wei
   const cert = makeCert();
   if (cert === undefined) return t.skip('openssl not available');
   const dir = cert.dir;
-  copyFileSync(join(FIXTURES, 'seed', 'full-example.textproto'), join(dir, 'full-example.textproto'));
+  // The article's discovery service (polled at 127.0.0.1:8081) is played by a server of this test on a port of its
+  // own: whatever else listens on 8081 must not answer for it. It names the same two endpoints, already on loopback.
+  const polls: string[] = [];
+  const discovery = http.createServer((req, res) => {
+    polls.push(req.url ?? '');
+    const endpoints = [
+      { address: '127.0.0.1', port: a.port, weight: 100 },
+      { address: '127.0.0.1', port: b.port, weight: 200 },
+    ];
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ endpoints }));
+  });
+  await new Promise<void>((r) => discovery.listen(0, '127.0.0.1', () => r()));
+  t.after(() => new Promise<void>((r) => discovery.close(() => r())));
+  const article = readFileSync(join(FIXTURES, 'seed', 'full-example.textproto'), 'utf8');
+  const url = 'service_url: "http://127.0.0.1:8081/cluster/example-cluster"';
+  assert.equal(article.split(url).length, 2, 'the article polls its discovery service at 127.0.0.1:8081');
+  const discoveryPort = (discovery.address() as AddressInfo).port;
+  writeFileSync(join(dir, 'full-example.textproto'), article.replace(url, `service_url: "http://127.0.0.1:${discoveryPort}/cluster/example-cluster"`));
   const maps = [`10.244.0.2:8080=127.0.0.1:${a.port}`, `10.244.0.3:8080=127.0.0.1:${b.port}`];
   // Never contact 10.x: every endpoint of the config must map to loopback before anything starts.
   const parsed = await readConfigFile(join(dir, 'full-example.textproto'));
@@ -129,6 +149,7 @@ test("the article's full example runs with --map-endpoint: TLS, HTTP/2, both wei
   session.close();
   assert.equal(seen.get('a'), 10);
   assert.equal(seen.get('b'), 20);
+  assert.ok(polls.length >= 1 && polls.every((u) => u === '/cluster/example-cluster'), `discovery polls: ${polls.join(' ')}`);
   cli.child.kill('SIGTERM');
   assert.equal(await cli.exit(), 0);
 });
@@ -317,43 +338,6 @@ test('SIGTERM drains: a request in flight completes, new connections are refused
   assert.equal(entry.response_flags, '-');
   assert.equal(entry.upstream_cluster, 'echo');
 });
-
-/** A strict reader of the Prometheus text exposition format 0.0.4 (what a scraper accepts). */
-function parseExposition(text: string): Map<string, { type: string; samples: { name: string; labels: Record<string, string>; value: number }[] }> {
-  const families = new Map<string, { type: string; samples: { name: string; labels: Record<string, string>; value: number }[] }>();
-  const sampleRe = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)( -?\d+)?$/;
-  const labelRe = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)/gy;
-  let current: string | undefined;
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    if (line.startsWith('# HELP ')) continue;
-    const ty = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line);
-    if (ty) {
-      assert.ok(!families.has(ty[1]!), `family ${ty[1]} declared twice`);
-      families.set(ty[1]!, { type: ty[2]!, samples: [] });
-      current = ty[1]!;
-      continue;
-    }
-    assert.ok(!line.startsWith('#'), `unexpected comment: ${line}`);
-    const m = sampleRe.exec(line);
-    assert.ok(m, `not a sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    if (m[3]) {
-      labelRe.lastIndex = 0;
-      let lm: RegExpExecArray | null;
-      let consumed = 0;
-      while ((lm = labelRe.exec(m[3])) !== null) {
-        labels[lm[1]!] = lm[2]!;
-        consumed = labelRe.lastIndex;
-      }
-      assert.equal(consumed, m[3].length, `bad labels in ${line}`);
-    }
-    const fam = current !== undefined ? families.get(current) : undefined;
-    assert.ok(fam && (m[1] === current || m[1]!.startsWith(current + '_')), `sample ${m[1]} outside its family`);
-    fam.samples.push({ name: m[1]!, labels, value: Number(m[4]) });
-  }
-  return families;
-}
 
 test('Prometheus exposition (/stats/prometheus and the config metrics_path) parses with Envoy names and tags', async () => {
   const text = readFileSync(join(FIXTURES, 'quickstart', 'mesh.textproto'), 'utf8')

@@ -136,7 +136,7 @@ test('envoyHealthFlags names why a host is out, as Envoy’s /clusters does', as
   assert.equal(envoyHealthFlags(h2), '/degraded_eds_health');
 });
 
-test('upstreamClusterStats reports breaker, outlier and health-check numbers under Envoy names', async () => {
+test('upstreamClusterStats reports breaker, outlier and membership numbers under Envoy names, by how they merge', async () => {
   const { upstreamClusterStats, clusterManagerStats } = await import('../../src/upstream/stats.js');
   const { cm } = manualManager(
     bootstrap(
@@ -149,10 +149,23 @@ test('upstreamClusterStats reports breaker, outlier and health-check numbers und
   const c = cm.get('c')!;
   c.tryAcquire('requests');
   c.onAttemptEnd(c.hosts.hosts[0]!, { kind: 'response', status: 500 }, 1);
+  c.onAttemptEnd(c.hosts.hosts[1]!, { kind: 'response', status: 500 }, 1);
   const s = upstreamClusterStats(c, cm);
-  assert.equal(s['circuit_breakers.default.rq_open'], 1);
-  assert.equal(s['circuit_breakers.default.remaining_rq'], 0);
-  assert.equal(s['outlier_detection.ejections_active'], 1);
-  assert.equal(s['outlier_detection.ejections_enforced_consecutive_5xx'], 1);
-  assert.equal(clusterManagerStats(cm)['cluster_manager.active_clusters'], 1);
+  // Cluster state (every worker holds a copy): merged by maximum.
+  assert.equal(s.state['circuit_breakers.default.rq_open'], 1);
+  assert.equal(s.state['outlier_detection.ejections_active'], 1);
+  assert.equal(s.state['membership_total'], 2);
+  assert.equal(s.state['membership_healthy'], 1);
+  // This process's share: summed.
+  assert.equal(s.gauges['circuit_breakers.default.remaining_rq'], 0);
+  // The second host's ejection was refused by max_ejection_percent 50.
+  assert.equal(s.counters['outlier_detection.ejections_detected_consecutive_5xx'], 2);
+  assert.equal(s.counters['outlier_detection.ejections_consecutive_5xx'], 2);
+  assert.equal(s.counters['outlier_detection.ejections_enforced_consecutive_5xx'], 1);
+  assert.equal(s.counters['outlier_detection.ejections_enforced_total'], 1);
+  assert.equal(s.counters['outlier_detection.ejections_total'], 1);
+  assert.equal(s.counters['outlier_detection.ejections_overflow'], 1);
+  assert.equal(s.counters['outlier_detection.ejections_enforced_success_rate'], 0);
+  assert.equal(s.counters['health_check.attempt'], undefined, 'no health_check block without a health check');
+  assert.deepEqual(clusterManagerStats(cm).state, { 'cluster_manager.active_clusters': 1 });
 });

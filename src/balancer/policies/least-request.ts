@@ -9,7 +9,7 @@ import type { Host } from '../types.js';
 import { type PickerFactory, type SourcePicker, weightShares, weightsEqual } from './picker.js';
 import { emptyPicker } from './round-robin.js';
 
-export interface LeastRequestOptions {
+interface LeastRequestOptions {
   readonly choiceCount: number;
   readonly activeRequestBias: number;
 }

@@ -10,7 +10,7 @@ import type { Host } from '../types.js';
 import type { PickerFactory, SourcePicker } from './picker.js';
 import { emptyPicker } from './round-robin.js';
 
-export interface RingHashOptions {
+interface RingHashOptions {
   readonly minimumRingSize: number;
   readonly maximumRingSize: number;
   /** XX_HASH (default) or MURMUR_HASH_2 for the ring entries. */

@@ -78,7 +78,7 @@ function dnsServer(v: string): string {
 
 async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
   const [{ parseDuration, durationToMs }, { parseMapping, endpointMapper }, run, { renderFileReport }] = await Promise.all([
-    import('../../config/model-base.js'),
+    import('../../config/duration.js'),
     import('../../app/map-endpoint.js'),
     import('../../app/run.js'),
     import('../../validate/report.js'),

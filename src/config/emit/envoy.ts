@@ -6,7 +6,8 @@
  * Cluster.http2_protocol_options) are written as they are, so envoy → envoy is lossless.
  */
 import type { Diagnostic } from '../diagnostic.js';
-import { META, type JsonObject, type JsonValue, type NodeMeta } from '../model-base.js';
+import type { JsonObject, JsonValue } from '../json-value.js';
+import { META, type NodeMeta } from '../node-meta.js';
 import type { Bootstrap } from '../model.generated.js';
 import { pointSpan, type Span } from '../source.js';
 import { treeToJson } from './json.js';
@@ -14,7 +15,7 @@ import { configToTree } from './tree.js';
 import { ROOT_PACKAGE, schema } from './schema.js';
 
 const TYPE_PREFIX = 'type.googleapis.com/';
-export const ENVOY_TYPES = {
+const ENVOY_TYPES = {
   hcm: 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
   router: 'envoy.extensions.filters.http.router.v3.Router',
   downstreamTls: 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
@@ -23,7 +24,7 @@ export const ENVOY_TYPES = {
   httpProtocolOptions: 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
 } as const;
 
-export const ENVOY_NAMES = {
+const ENVOY_NAMES = {
   hcm: 'envoy.filters.network.http_connection_manager',
   router: 'envoy.filters.http.router',
   tls: 'envoy.transport_sockets.tls',
@@ -43,8 +44,8 @@ const HTTP_FILTER_TYPES: Record<string, string> = {
   [ENVOY_NAMES.router]: ENVOY_TYPES.router,
 };
 
-export const DEFAULT_STAT_PREFIX = 'ingress_http';
-export const NOT_REPRESENTABLE = 'not-representable-in-envoy';
+const DEFAULT_STAT_PREFIX = 'ingress_http';
+const NOT_REPRESENTABLE = 'not-representable-in-envoy';
 
 type Obj = { [k: string]: JsonValue };
 
@@ -64,7 +65,7 @@ function typed(type: string, body: Obj): Obj {
 }
 
 /** `8.8.8.8`, `127.0.0.1:5353`, `[::1]:53`, `::1` → an Envoy Address (port 53 by default). */
-export function nameserverAddress(ns: string): Obj {
+function nameserverAddress(ns: string): Obj {
   let host = ns.trim();
   let port = 53;
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(host);

@@ -2,7 +2,7 @@
  * Prints a canonical tree as JSON (two-space indent). JSON has no comments, so they are not written; non-finite
  * numbers use proto3 JSON's strings ("NaN", "Infinity", "-Infinity").
  */
-import type { JsonValue } from '../model-base.js';
+import type { JsonValue } from '../json-value.js';
 import type { TNode } from './tree.js';
 
 export function treeToJson(n: TNode): JsonValue {

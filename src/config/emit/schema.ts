@@ -5,7 +5,7 @@
  */
 import { loadSchema, type FieldDesc, type Schema as Descriptor } from '../descriptor.js';
 
-export type FieldKind = 'message' | 'enum' | 'scalar' | 'duration' | 'wrapper' | 'struct';
+type FieldKind = 'message' | 'enum' | 'scalar' | 'duration' | 'wrapper' | 'struct';
 
 export interface FieldInfo {
   readonly name: string;
@@ -17,13 +17,13 @@ export interface FieldInfo {
   readonly scalar?: string;
 }
 
-export interface MessageInfo {
+interface MessageInfo {
   readonly fullName: string;
   readonly fields: readonly FieldInfo[];
   readonly byName: ReadonlyMap<string, FieldInfo>;
 }
 
-export interface EnumInfo {
+interface EnumInfo {
   readonly fullName: string;
   readonly values: readonly string[];
 }
@@ -53,7 +53,7 @@ function fieldInfo(f: FieldDesc): FieldInfo {
   }
 }
 
-export class Schema {
+class Schema {
   private readonly messages = new Map<string, MessageInfo>();
   private readonly enums = new Map<string, EnumInfo>();
 

@@ -2,7 +2,7 @@
  * Prints a canonical tree as text-proto in the article's readable style: two-space indent, `name: "x"`, nested
  * `field {`, repeated scalars as `[a, b]`, durations (`0.25s`) and enum names bare, comments as `#` lines.
  */
-import type { Comments } from '../model-base.js';
+import type { Comments } from '../node-meta.js';
 import type { TField, TList, TMessage, TNode, TScalar } from './tree.js';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -26,7 +26,7 @@ export function quoteTextproto(s: string): string {
   return out + '"';
 }
 
-export function numberTextproto(n: number): string {
+function numberTextproto(n: number): string {
   if (Number.isNaN(n)) return 'nan';
   if (n === Infinity) return 'inf';
   if (n === -Infinity) return '-inf';

@@ -3,7 +3,9 @@
  * typed scalars and the comments from the source. Every printer (text-proto, YAML, JSON) walks this one tree, so
  * they agree on field order, on what is emitted, and on where comments go.
  */
-import { META, type Comments, type Duration, type JsonValue, type NodeMeta } from '../model-base.js';
+import { durationText, type Duration, type DurationStyle } from '../duration.js';
+import type { JsonValue } from '../json-value.js';
+import { type Comments, META, type NodeMeta } from '../node-meta.js';
 import { BOOTSTRAP, schema, type FieldInfo } from './schema.js';
 
 /**
@@ -13,7 +15,7 @@ import { BOOTSTRAP, schema, type FieldInfo } from './schema.js';
  *  - `enum`: an enum value name, bare in text-proto;
  *  - `duration`: already formatted (`0.25s`), bare in text-proto, a string in YAML/JSON.
  */
-export type TScalarType = 'string' | 'number' | 'bool' | 'null' | 'enum' | 'duration';
+type TScalarType = 'string' | 'number' | 'bool' | 'null' | 'enum' | 'duration';
 
 export interface TScalar {
   readonly kind: 'scalar';
@@ -45,29 +47,10 @@ export interface TList {
 
 export type TNode = TScalar | TMessage | TList;
 
-export type DurationStyle = 'short' | 'envoy';
-
-export interface TreeOptions {
-  /** `short` trims trailing zeros (`0.25s`, the article's style); `envoy` writes 0, 3, 6 or 9 digits (`0.250s`). */
+interface TreeOptions {
   durations: DurationStyle;
   /** Keep comments from the source (text-proto and YAML can hold them). */
   comments: boolean;
-}
-
-/** A duration as text: Envoy's form (`0.250s`) or trimmed (`0.25s`). */
-export function durationText(d: Duration, style: DurationStyle): string {
-  const neg = d.seconds < 0 || d.nanos < 0;
-  const s = Math.abs(d.seconds);
-  const n = Math.abs(d.nanos);
-  let frac = '';
-  if (n !== 0) {
-    const nine = String(n).padStart(9, '0');
-    if (style === 'short') frac = '.' + nine.replace(/0+$/, '');
-    else if (n % 1e6 === 0) frac = '.' + nine.slice(0, 3);
-    else if (n % 1e3 === 0) frac = '.' + nine.slice(0, 6);
-    else frac = '.' + nine;
-  }
-  return `${neg ? '-' : ''}${s}${frac}s`;
 }
 
 function metaComments(c: Comments | undefined): Comments | undefined {
@@ -138,7 +121,7 @@ function scalarNode(info: FieldInfo, v: unknown, opts: TreeOptions): TNode {
 }
 
 /** One model message as a tree, fields in proto order, then its unmodeled fields in their source order. */
-export function messageToTree(node: Record<string, unknown>, typeName: string, opts: TreeOptions): TMessage {
+function messageToTree(node: Record<string, unknown>, typeName: string, opts: TreeOptions): TMessage {
   const info = schema().message(typeName);
   const meta = opts.comments ? (node as { [META]?: NodeMeta })[META] : undefined;
   const fields: TField[] = [];

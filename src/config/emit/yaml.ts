@@ -6,7 +6,7 @@
  * times faster than the library's stringifier on large configs.
  */
 import { Document, Pair, Scalar, YAMLMap, YAMLSeq, type Node as YamlNode } from 'yaml';
-import type { Comments } from '../model-base.js';
+import type { Comments } from '../node-meta.js';
 import { hasComments, type TMessage, type TNode, type TScalar } from './tree.js';
 
 function commentText(lines: readonly string[]): string {
@@ -83,7 +83,7 @@ const PLAIN = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
 const IPV4ISH = /^\d+(?:\.\d+){2,}$/;
 
 /** Whether a string can be written without quotes and still read back as that string. */
-export function plainSafe(s: string): boolean {
+function plainSafe(s: string): boolean {
   if (!PLAIN.test(s) || SPECIAL_WORDS.test(s)) return false;
   if (/^[-+0-9._]+$/.test(s)) return IPV4ISH.test(s);
   if (!Number.isNaN(Number(s)) || /^[-+]?0[xob]/i.test(s) || /^\d{4}-\d\d?-\d\d?/.test(s)) return false;

@@ -44,7 +44,7 @@ export interface LexComment {
   readonly ownLine: boolean;
 }
 
-export type LexErrorRule = 'syntax-error' | 'invalid-escape';
+type LexErrorRule = 'syntax-error' | 'invalid-escape';
 
 export interface LexError {
   readonly ruleId: LexErrorRule;

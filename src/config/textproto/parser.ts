@@ -25,19 +25,19 @@
  * is refused with `nesting-too-deep` before the JS stack is at risk.
  */
 import type { Diagnostic, RelatedLocation } from '../diagnostic.js';
-import type { Comments } from '../model-base.js';
+import type { Comments } from '../node-meta.js';
 import type { SourceFile, Span } from '../source.js';
 import { SField, SList, SMessage, SScalar, type ElementHook, type SyntaxNode } from '../syntax.js';
 import { describeChar, Lexer, Tok, type LexComment, type LexError } from './lexer.js';
 
 /** Messages and lists nested deeper than this are refused (protobuf's default recursion limit). */
-export const MAX_DEPTH = 100;
+const MAX_DEPTH = 100;
 /** After this many errors the parser stops reading: more would only be echoes of the first ones. */
-export const MAX_ERRORS = 100;
+const MAX_ERRORS = 100;
 /** Unclosed messages reported at the end of the file (the innermost ones; the rest follow from them). */
 const MAX_EOF_ERRORS = 3;
 
-export interface ParseTextprotoOptions {
+interface ParseTextprotoOptions {
   /** Return the recovered tree even when there are syntax errors (by default `tree` is then undefined). */
   partial?: boolean;
   /** Elements of `static_resources.<field>` are handed to it as soon as they are read (see ElementHook). */

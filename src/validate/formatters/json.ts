@@ -11,9 +11,9 @@ import type { Diagnostic } from '../../config/diagnostic.js';
 import type { FileReport } from '../index.js';
 import { totals } from './summary.js';
 
-export const JSON_REPORT_VERSION = 1;
+const JSON_REPORT_VERSION = 1;
 
-export function diagnosticToJson(d: Diagnostic): Record<string, unknown> {
+function diagnosticToJson(d: Diagnostic): Record<string, unknown> {
   const o: Record<string, unknown> = {
     rule: d.ruleId,
     severity: d.severity,

@@ -11,7 +11,7 @@ import { summaryLine, totals } from './summary.js';
 
 /** The styles the report uses. Without colour they are the identity, so CI runs (pipes, NO_COLOR) never load chalk:
  * importing it and its terminal probing is a tenth of `meshctl validate`'s start-up. */
-export interface Paint {
+interface Paint {
   readonly level: number;
   error(s: string): string;
   warning(s: string): string;
@@ -23,9 +23,9 @@ export interface Paint {
 }
 
 const same = (s: string): string => s;
-export const NO_PAINT: Paint = { level: 0, error: same, warning: same, info: same, dim: same, bold: same, green: same, success: same };
+const NO_PAINT: Paint = { level: 0, error: same, warning: same, info: same, dim: same, bold: same, green: same, success: same };
 
-export function chalkPaint(c: ChalkInstance): Paint {
+function chalkPaint(c: ChalkInstance): Paint {
   return {
     level: c.level,
     error: (s) => c.red.bold(s),

@@ -1,5 +1,5 @@
 /** Ports, IP literals, DNS names, nameservers and URLs. */
-import { spanOf } from '../../config/model-base.js';
+import { spanOf } from '../../config/node-meta.js';
 import type { Address, Cluster, DnsQuery } from '../../config/model.js';
 import type { Span } from '../../config/source.js';
 import { defineRule, type RuleContext } from '../rule.js';

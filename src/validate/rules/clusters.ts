@@ -1,5 +1,6 @@
 /** Cluster settings: endpoint weights, discovery type and load-balancer constraints, required fields, durations. */
-import { durationToMs, spanOf } from '../../config/model-base.js';
+import { durationToMs } from '../../config/duration.js';
+import { spanOf } from '../../config/node-meta.js';
 import type { Cluster, Duration } from '../../config/model.js';
 import { defineRule } from '../rule.js';
 import { isDurationShape } from '../util/walk.js';

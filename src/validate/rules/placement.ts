@@ -3,7 +3,7 @@
  * note on the node (META.dialect, ids listed in src/config/normalize.ts); these rules turn them into diagnostics that
  * say what Envoy expects. Misplacements are warnings; mere shorthands are info notes.
  */
-import { spanOf } from '../../config/model-base.js';
+import { spanOf } from '../../config/node-meta.js';
 import { defineRule } from '../rule.js';
 
 /** Constructs that sit somewhere Envoy does not look for them. */

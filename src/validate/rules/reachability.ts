@@ -1,5 +1,5 @@
 /** Routes and virtual hosts that no request can reach. */
-import { spanOf } from '../../config/model-base.js';
+import { spanOf } from '../../config/node-meta.js';
 import type { RouteMatch } from '../../config/model.js';
 import type { Span } from '../../config/source.js';
 import { defineRule } from '../rule.js';

@@ -1,6 +1,7 @@
 /** References between resources: routes → clusters, listeners → route configurations, discovery → clusters. */
-import { spanOf, keySpanOf } from '../../config/model-base.js';
-import type { ApiConfigSource, Bootstrap, ConfigSource, DiscoveryRefreshService } from '../../config/model.js';
+import { keySpanOf, spanOf } from '../../config/node-meta.js';
+import type { ApiConfigSource, Bootstrap, ConfigSource } from '../../config/model.js';
+import { refreshServiceCluster } from '../../config/normalize.js';
 import { defineRule } from '../rule.js';
 import { nameHint } from './hints.js';
 
@@ -110,19 +111,6 @@ function hasConfigSource(cs: ConfigSource | undefined): boolean {
   return cs !== undefined && (cs.ads !== undefined || cs.api_config_source !== undefined);
 }
 
-/** The cluster a refresh service feeds: its `cluster_name`, else the last path segment of its URL. */
-export function refreshServiceCluster(s: DiscoveryRefreshService): { name: string; derived: boolean } | undefined {
-  if (s.cluster_name !== undefined && s.cluster_name !== '') return { name: s.cluster_name, derived: false };
-  if (s.service_url === undefined) return undefined;
-  try {
-    const segs = new URL(s.service_url).pathname.split('/').filter((x) => x !== '');
-    const last = segs[segs.length - 1];
-    return last === undefined ? undefined : { name: decodeURIComponent(last), derived: true };
-  } catch {
-    return undefined;
-  }
-}
-
 /** Every ApiConfigSource in the bootstrap, for the clusters that xDS is fetched from. */
 function apiConfigSources(config: Bootstrap, hcmSources: readonly (ConfigSource | undefined)[]): ApiConfigSource[] {
   const out: ApiConfigSource[] = [];
@@ -152,13 +140,14 @@ export const discoveryUnknownCluster = defineRule({
   check(ctx) {
     const names = ctx.index.clustersByName;
     for (const s of ctx.index.refreshServices) {
-      const target = refreshServiceCluster(s);
-      if (target === undefined || names.has(target.name)) continue;
+      const name = refreshServiceCluster(s);
+      if (name === undefined || names.has(name)) continue;
+      const derived = !s.cluster_name;
       ctx.report({
-        messageId: target.derived ? 'refreshDerived' : 'refresh',
-        data: { service: s.service_name ?? '', name: target.name },
-        at: target.derived ? spanOf(s, 'service_url') : spanOf(s, 'cluster_name'),
-        hint: nameHint(target.name, names.keys()),
+        messageId: derived ? 'refreshDerived' : 'refresh',
+        data: { service: s.service_name ?? '', name },
+        at: derived ? spanOf(s, 'service_url') : spanOf(s, 'cluster_name'),
+        hint: nameHint(name, names.keys()),
       });
     }
     for (const a of apiConfigSources(ctx.config, ctx.index.hcms.map((h) => h.hcm.rds?.config_source))) {
@@ -196,8 +185,8 @@ export const unusedCluster = defineRule({
       for (const cw of a.weighted_clusters?.clusters ?? []) if (cw.name !== undefined) used.add(cw.name);
     }
     for (const s of ctx.index.refreshServices) {
-      const t = refreshServiceCluster(s);
-      if (t !== undefined) used.add(t.name);
+      const name = refreshServiceCluster(s);
+      if (name !== undefined) used.add(name);
     }
     for (const a of apiConfigSources(ctx.config, ctx.index.hcms.map((h) => h.hcm.rds?.config_source))) {
       for (const n of a.cluster_names ?? []) used.add(n);

@@ -1,5 +1,5 @@
 /** Route matching and actions: path specifiers, actions, regexes, weighted clusters, domains, codecs. */
-import { spanOf } from '../../config/model-base.js';
+import { spanOf } from '../../config/node-meta.js';
 import type { RegexMatcher, Route, StringMatcher } from '../../config/model.js';
 import type { Span } from '../../config/source.js';
 import { defineRule } from '../rule.js';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
-import { spanOf } from '../../config/model-base.js';
+import { spanOf } from '../../config/node-meta.js';
 import type { DataSource } from '../../config/model.js';
 import type { Span } from '../../config/source.js';
 import { defineRule, type RuleContext } from '../rule.js';
@@ -17,7 +17,7 @@ function crypto(): typeof import('node:crypto') {
   return cryptoModule;
 }
 /** Certificates expiring within this many days get a warning. */
-export const EXPIRY_WARNING_DAYS = 30;
+const EXPIRY_WARNING_DAYS = 30;
 
 interface Loaded {
   readonly data: Buffer;

@@ -1,6 +1,6 @@
 /** Names and keys that Envoy requires to be unique. Each check is one map pass: the second occurrence is reported,
  * pointing back at the first. */
-import { spanOf } from '../../config/model-base.js';
+import { spanOf } from '../../config/node-meta.js';
 import type { Listener, VirtualHost } from '../../config/model.js';
 import { defineRule, type RuleContext } from '../rule.js';
 

@@ -39,7 +39,7 @@ export function expandBraces(pattern: string): string[] {
   return [pattern];
 }
 
-export function segmentRegex(seg: string): RegExp {
+function segmentRegex(seg: string): RegExp {
   let re = '';
   for (let i = 0; i < seg.length; i++) {
     const c = seg[i]!;

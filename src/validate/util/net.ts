@@ -16,7 +16,7 @@ export function isDnsName(s: string): boolean {
   return !/^[\d.]+$/.test(name);
 }
 
-export interface HostPort {
+interface HostPort {
   host: string;
   port: number | undefined;
 }
