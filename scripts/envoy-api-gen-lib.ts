@@ -11,7 +11,7 @@
  *    "messages": {"Cluster": {"fields": [Field…], "oneofs": [Oneof…]?, "disabled": true?}, "Cluster.LbSubsetConfig": …},
  *    "enums": {"Cluster.DiscoveryType": {"values": {"STATIC": 0, …}, "deprecated": ["…"]?, "disallowed": ["…"]?}}}
  *   Field: {"name", "type" (a scalar name, or a full type name without the leading dot; `?name` when the type's proto
- *   is not in the copy), "repeated"?, "key"? (map key type: the field is a map), "oneof"? (index into oneofs),
+ *   is not in the copy), "enum"? (the type is an enum), "repeated"?, "key"? (map key type: the field is a map), "oneof"? (index into oneofs),
  *   "optional"? (proto3 `optional`), "rules"? (the field's `(validate.rules)`, as written), "deprecated"?,
  *   "disallowed"? (`envoy.annotations.disallowed_by_default`)}
  *   Oneof: {"name", "required"? (`(validate.required)`)}
@@ -28,6 +28,8 @@ const INCLUDE_DIRS = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'];
 export interface EnvoyApiField {
   name: string;
   type: string;
+  /** The type is an enum (so the judge knows without reading the package it lives in). */
+  enum?: true;
   repeated?: true;
   key?: string;
   oneof?: number;
@@ -195,6 +197,7 @@ function messageOf(t: protobuf.Type, missing: Set<string>): EnvoyApiMessage {
   const fields: EnvoyApiField[] = [];
   for (const f of t.fieldsArray) {
     const out: EnvoyApiField = { name: f.name, type: fieldType(f, missing) };
+    if (f.resolvedType instanceof protobuf.Enum) out.enum = true;
     if (f instanceof protobuf.MapField) out.key = f.keyType;
     else if (f.repeated) out.repeated = true;
     if (f.partOf !== null && oneofIndex.has(f.partOf.name)) out.oneof = oneofIndex.get(f.partOf.name)!;

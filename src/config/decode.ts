@@ -127,7 +127,10 @@ export class ConfigDecoder {
       result = new DecodedElement(fd.value.type, node, diagnostics.length === mark ? NO_DIAGNOSTICS : diagnostics.splice(mark), item, rereader);
     }
     if (judge !== undefined && envoyType !== undefined) {
-      judge.remember(result, envoyType, pending, rereader === undefined ? undefined : () => rereader.reread(item));
+      // The stand-in reads its element again from its own extent: nothing here may hold the element's syntax tree,
+      // which is garbage once decoded (keeping it alive until the end was most of a large file's collector work).
+      const standIn = result instanceof DecodedElement && rereader !== undefined ? result : undefined;
+      judge.remember(result, envoyType, pending, standIn === undefined ? undefined : () => standIn.original());
     }
     return result;
   }

@@ -6,7 +6,7 @@
  * (lower < upper) or outside (upper < lower) ranges; string lengths count code points, `*_bytes` UTF-8 bytes;
  * `pattern` is an RE2 full match; `ignore_empty` skips the default value.
  */
-import { isIP } from 'node:net';
+import { createRequire } from 'node:module';
 
 import type { ConstraintRuleId } from './rule-ids.js';
 
@@ -24,9 +24,19 @@ function violation(ruleId: ConstraintRuleId, problem: string, constraint: string
   return { ruleId, problem, constraint };
 }
 
+const NONE: readonly unknown[] = [];
+
+let net: typeof import('node:net') | undefined;
+
+/** node:net's isIP, loaded when a value is first checked against an IP rule (none of Envoy's v3 fields has one). */
+function isIP(s: string): number {
+  net ??= createRequire(import.meta.url)('node:net') as typeof import('node:net');
+  return net.isIP(s);
+}
+
 /** `in`/`not_in` are repeated; protobufjs writes a one-element list as the bare element. */
 function list(v: unknown): readonly unknown[] {
-  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+  return v === undefined ? NONE : Array.isArray(v) ? v : [v];
 }
 
 function show(v: unknown): string {
@@ -35,72 +45,105 @@ function show(v: unknown): string {
 
 // ---- ranges ----------------------------------------------------------------------------------------------------
 
-/** A totally ordered value: numbers, bigints (64-bit integers) and durations/timestamps as bigint nanoseconds. */
+/**
+ * A totally ordered value: numbers, bigints (64-bit integers beyond 2^53) and durations/timestamps in nanoseconds
+ * (a number while exact, else a bigint). JS compares numbers and bigints with each other exactly.
+ */
 type Ordered = number | bigint;
 
 function cmp(a: Ordered, b: Ordered): number {
-  // number vs bigint compares exactly in JS; NaN compares false both ways (PGV's C++ comparisons do the same).
+  // NaN compares false both ways (PGV's C++ comparisons do the same).
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
 interface Bounds {
-  readonly lt?: Ordered;
-  readonly lte?: Ordered;
-  readonly gt?: Ordered;
-  readonly gte?: Ordered;
+  readonly lt: Ordered | undefined;
+  readonly lte: Ordered | undefined;
+  readonly gt: Ordered | undefined;
+  readonly gte: Ordered | undefined;
+  /** Both ends given and the upper one not above the lower: the value must be outside. */
+  readonly outside: boolean;
+  readonly any: boolean;
+}
+
+function bounds(r: Rules, read: (v: unknown) => Ordered | undefined): Bounds {
+  const lt = read(r['lt']);
+  const lte = read(r['lte']);
+  const gt = read(r['gt']);
+  const gte = read(r['gte']);
+  const lower = gt ?? gte;
+  const upper = lt ?? lte;
+  return { lt, lte, gt, gte, outside: lower !== undefined && upper !== undefined && cmp(upper, lower) <= 0, any: lower !== undefined || upper !== undefined };
 }
 
 /**
  * PGV's range check (templates/cc/ltgt.go): an upper bound above the lower one is a range the value must be inside;
- * below it, one the value must be outside. Returns whether the value passes.
+ * below it (or equal), one the value must be outside. Returns whether the value passes.
  */
 function inRange(v: Ordered, b: Bounds): boolean {
-  const lower = b.gt ?? b.gte;
-  const upper = b.lt ?? b.lte;
-  const aboveLower = (): boolean => (b.gt !== undefined ? cmp(v, b.gt) > 0 : b.gte !== undefined ? cmp(v, b.gte) >= 0 : true);
-  const belowUpper = (): boolean => (b.lt !== undefined ? cmp(v, b.lt) < 0 : b.lte !== undefined ? cmp(v, b.lte) <= 0 : true);
-  if (lower === undefined || upper === undefined) return aboveLower() && belowUpper();
-  if (cmp(upper, lower) > 0) return aboveLower() && belowUpper();
-  // Outside: fails only when strictly between the two bounds' complements.
-  return !(!belowUpper() && !aboveLower());
+  if (!b.any) return true;
+  const aboveLower = b.gt !== undefined ? cmp(v, b.gt) > 0 : b.gte !== undefined ? cmp(v, b.gte) >= 0 : true;
+  const belowUpper = b.lt !== undefined ? cmp(v, b.lt) < 0 : b.lte !== undefined ? cmp(v, b.lte) <= 0 : true;
+  return b.outside ? aboveLower || belowUpper : aboveLower && belowUpper;
 }
 
 function boundsText(family: string, r: Rules, fmt: (v: unknown) => string): string {
   const parts: string[] = [];
   for (const k of ['const', 'gt', 'gte', 'lt', 'lte'] as const) if (r[k] !== undefined) parts.push(`${k}: ${fmt(r[k])}`);
-  return `${family} ${parts.join(', ')}`;
+  return `${family} ${parts.join(', ')}`.trimStart();
+}
+
+/** Each rules object's compiled form, made on first use (the descriptors' objects live as long as the process). */
+function cached<T>(cache: WeakMap<object, T>, r: Rules, make: () => T): T {
+  let c = cache.get(r);
+  if (c === undefined) {
+    c = make();
+    cache.set(r, c);
+  }
+  return c;
 }
 
 // ---- numbers ---------------------------------------------------------------------------------------------------
 
-/** A rule's number as the value's kind (64-bit values are bigints when they are not safe integers). */
-function asOrdered(v: unknown, big: boolean): Ordered | undefined {
-  if (typeof v === 'number') return big && Number.isInteger(v) ? BigInt(v) : v;
-  if (typeof v === 'string' && /^-?\d+$/.test(v)) return big ? BigInt(v) : Number(v);
-  if (typeof v === 'bigint') return big ? v : Number(v);
+/** A rule's number: numbers as they are, digit strings (64-bit rule values) exactly. */
+function ruleNumber(v: unknown): Ordered | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) {
+    const n = Number(v);
+    return Number.isSafeInteger(n) ? n : BigInt(v);
+  }
+  if (typeof v === 'bigint') return v;
   return undefined;
+}
+
+interface NumberRules {
+  readonly c: Ordered | undefined;
+  readonly b: Bounds;
+  readonly ins: readonly Ordered[];
+  readonly outs: readonly Ordered[];
+  readonly ignoreEmpty: boolean;
+}
+const NUMBER_RULES = new WeakMap<object, NumberRules>();
+
+function numberRules(r: Rules): NumberRules {
+  return cached(NUMBER_RULES, r, () => ({
+    c: ruleNumber(r['const']),
+    b: bounds(r, ruleNumber),
+    ins: list(r['in']).map(ruleNumber).filter((x): x is Ordered => x !== undefined),
+    outs: list(r['not_in']).map(ruleNumber).filter((x): x is Ordered => x !== undefined),
+    ignoreEmpty: r['ignore_empty'] === true,
+  }));
 }
 
 /** The numeric families: `int32`, `uint64`, `double`, … (each has const, lt, lte, gt, gte, in, not_in, ignore_empty). */
 export function checkNumber(family: string, value: Ordered, r: Rules): Violation | undefined {
-  const big = typeof value === 'bigint';
-  if (r['ignore_empty'] === true && (value === 0 || value === 0n)) return undefined;
-  const c = asOrdered(r['const'], big);
-  if (c !== undefined && cmp(value, c) !== 0) return violation('envoy-number-rule', `is ${show(value)}`, `${family} const: ${show(r['const'])}`);
-  const b: { -readonly [K in keyof Bounds]: Bounds[K] } = {};
-  for (const k of ['lt', 'lte', 'gt', 'gte'] as const) {
-    const x = asOrdered(r[k], big);
-    if (x !== undefined) b[k] = x;
-  }
-  if (!inRange(value, b)) return violation('envoy-number-rule', `is ${show(value)}`, boundsText(family, r, show));
-  const ins = list(r['in']);
-  if (ins.length > 0 && !ins.some((x) => asOrdered(x, big) !== undefined && cmp(value, asOrdered(x, big)!) === 0)) {
-    return violation('envoy-number-rule', `is ${show(value)}`, `${family} in: [${ins.map(show).join(', ')}]`);
-  }
-  const outs = list(r['not_in']);
-  if (outs.some((x) => asOrdered(x, big) !== undefined && cmp(value, asOrdered(x, big)!) === 0)) {
-    return violation('envoy-number-rule', `is ${show(value)}`, `${family} not_in: [${outs.map(show).join(', ')}]`);
-  }
+  const n = numberRules(r);
+  if (n.ignoreEmpty && cmp(value, 0) === 0) return undefined;
+  const is = (): string => `is ${show(value)}`;
+  if (n.c !== undefined && cmp(value, n.c) !== 0) return violation('envoy-number-rule', is(), `${family} const: ${show(r['const'])}`);
+  if (!inRange(value, n.b)) return violation('envoy-number-rule', is(), boundsText(family, r, show));
+  if (n.ins.length > 0 && !n.ins.some((x) => cmp(value, x) === 0)) return violation('envoy-number-rule', is(), `${family} in: [${n.ins.map(show).join(', ')}]`);
+  if (n.outs.some((x) => cmp(value, x) === 0)) return violation('envoy-number-rule', is(), `${family} not_in: [${n.outs.map(show).join(', ')}]`);
   return undefined;
 }
 
@@ -171,57 +214,96 @@ export function isHostname(s: string): boolean {
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
-export function checkString(value: string, r: Rules): Violation | undefined {
-  if (r['ignore_empty'] === true && value === '') return undefined;
-  const v = (problem: string, constraint: string): Violation => violation('envoy-string-rule', problem, `string ${constraint}`);
-  const desc = value === '' ? 'is empty' : `is ${JSON.stringify(value.length > 60 ? value.slice(0, 57) + '…' : value)}`;
-  if (r['const'] !== undefined && r['const'] !== value) return v(desc, `const: ${show(r['const'])}`);
-  const ins = list(r['in']);
-  if (ins.length > 0 && !ins.includes(value)) return v(desc, `in: [${ins.map(show).join(', ')}]`);
-  if (list(r['not_in']).includes(value)) return v(desc, `not_in: [${list(r['not_in']).map(show).join(', ')}]`);
-  const n = (k: string): number | undefined => (r[k] === undefined ? undefined : Number(r[k]));
-  const len = n('len');
-  const minLen = n('min_len');
-  const maxLen = n('max_len');
-  if (len !== undefined || minLen !== undefined || maxLen !== undefined) {
-    const count = runes(value);
-    const long = value === '' ? 'is empty' : `is ${count} characters long`;
-    if (len !== undefined && count !== len) return v(long, `len: ${len}`);
-    if (minLen !== undefined && count < minLen) return v(long, maxLen !== undefined ? `min_len: ${minLen}, max_len: ${maxLen}` : `min_len: ${minLen}`);
-    if (maxLen !== undefined && count > maxLen) return v(long, minLen !== undefined ? `min_len: ${minLen}, max_len: ${maxLen}` : `max_len: ${maxLen}`);
-  }
-  const lenBytes = n('len_bytes');
-  const minBytes = n('min_bytes');
-  const maxBytes = n('max_bytes');
-  if (lenBytes !== undefined || minBytes !== undefined || maxBytes !== undefined) {
-    const bytes = Buffer.byteLength(value, 'utf8');
-    const size = value === '' ? 'is empty' : `is ${bytes} bytes long`;
-    if (lenBytes !== undefined && bytes !== lenBytes) return v(size, `len_bytes: ${lenBytes}`);
-    if (minBytes !== undefined && bytes < minBytes) return v(size, `min_bytes: ${minBytes}`);
-    if (maxBytes !== undefined && bytes > maxBytes) return v(size, `max_bytes: ${maxBytes}`);
-  }
-  if (typeof r['prefix'] === 'string' && !value.startsWith(r['prefix'])) return v(desc, `prefix: ${show(r['prefix'])}`);
-  if (typeof r['suffix'] === 'string' && !value.endsWith(r['suffix'])) return v(desc, `suffix: ${show(r['suffix'])}`);
-  if (typeof r['contains'] === 'string' && !value.includes(r['contains'])) return v(desc, `contains: ${show(r['contains'])}`);
-  if (typeof r['not_contains'] === 'string' && value.includes(r['not_contains'])) return v(desc, `not_contains: ${show(r['not_contains'])}`);
-  if (typeof r['pattern'] === 'string') {
-    const re = fullMatch(r['pattern']);
-    if (re !== null && !re.test(value)) return v(desc, `pattern: ${show(r['pattern'])}`);
-  }
-  if (r['ip'] === true && isIP(value) === 0) return v(`${desc}, not an IP address`, 'ip: true');
-  if (r['ipv4'] === true && isIP(value) !== 4) return v(`${desc}, not an IPv4 address`, 'ipv4: true');
-  if (r['ipv6'] === true && isIP(value) !== 6) return v(`${desc}, not an IPv6 address`, 'ipv6: true');
-  if (r['hostname'] === true && !isHostname(value)) return v(`${desc}, not a host name`, 'hostname: true');
-  if (r['address'] === true && !isHostname(value) && isIP(value) === 0) return v(`${desc}, neither a host name nor an IP address`, 'address: true');
-  if (r['uuid'] === true && !UUID.test(value)) return v(`${desc}, not a UUID`, 'uuid: true');
-  const wk = r['well_known_regex'];
-  if (wk === 'HTTP_HEADER_NAME' || wk === 'HTTP_HEADER_VALUE') {
+interface StringRules {
+  readonly len: number | undefined;
+  readonly minLen: number | undefined;
+  readonly maxLen: number | undefined;
+  readonly lenBytes: number | undefined;
+  readonly minBytes: number | undefined;
+  readonly maxBytes: number | undefined;
+  readonly pattern: RegExp | null | undefined;
+  readonly headers: RegExp | undefined;
+  /** Any of the rarer rules (const, in, prefix, …, ip, hostname): checked one by one. */
+  readonly rare: boolean;
+  readonly ignoreEmpty: boolean;
+}
+const STRING_RULES = new WeakMap<object, StringRules>();
+const RARE_STRING_RULES = ['const', 'in', 'not_in', 'prefix', 'suffix', 'contains', 'not_contains', 'ip', 'ipv4', 'ipv6', 'hostname', 'address', 'uuid'];
+
+function stringRules(r: Rules): StringRules {
+  return cached(STRING_RULES, r, () => {
+    const n = (k: string): number | undefined => (r[k] === undefined ? undefined : Number(r[k]));
+    const wk = r['well_known_regex'];
     const strict = r['strict'] !== false;
-    const re = !strict ? HEADER_LOOSE : wk === 'HTTP_HEADER_NAME' ? HEADER_NAME_STRICT : HEADER_VALUE_STRICT;
-    if (!re.test(value)) {
-      const what = wk === 'HTTP_HEADER_NAME' ? 'an HTTP header name' : 'an HTTP header value';
-      return v(`${desc}, not ${what}${strict ? '' : ' (it holds a NUL, CR or LF)'}`, `well_known_regex: ${wk}${strict ? '' : ', strict: false'}`);
-    }
+    return {
+      len: n('len'),
+      minLen: n('min_len'),
+      maxLen: n('max_len'),
+      lenBytes: n('len_bytes'),
+      minBytes: n('min_bytes'),
+      maxBytes: n('max_bytes'),
+      pattern: typeof r['pattern'] === 'string' ? fullMatch(r['pattern']) : undefined,
+      headers: wk === 'HTTP_HEADER_NAME' || wk === 'HTTP_HEADER_VALUE' ? (!strict ? HEADER_LOOSE : wk === 'HTTP_HEADER_NAME' ? HEADER_NAME_STRICT : HEADER_VALUE_STRICT) : undefined,
+      rare: RARE_STRING_RULES.some((k) => r[k] !== undefined),
+      ignoreEmpty: r['ignore_empty'] === true,
+    };
+  });
+}
+
+function v(problem: string, constraint: string): Violation {
+  return violation('envoy-string-rule', problem, `string ${constraint}`);
+}
+
+function desc(value: string): string {
+  return value === '' ? 'is empty' : `is ${JSON.stringify(value.length > 60 ? value.slice(0, 57) + '…' : value)}`;
+}
+
+function long(value: string, n: number, unit: string): string {
+  return value === '' ? 'is empty' : `is ${n} ${unit} long`;
+}
+
+export function checkString(value: string, r: Rules): Violation | undefined {
+  const s = stringRules(r);
+  if (s.ignoreEmpty && value === '') return undefined;
+  if (s.rare) {
+    if (r['const'] !== undefined && r['const'] !== value) return v(desc(value), `const: ${show(r['const'])}`);
+    const ins = list(r['in']);
+    if (ins.length > 0 && !ins.includes(value)) return v(desc(value), `in: [${ins.map(show).join(', ')}]`);
+    if (list(r['not_in']).includes(value)) return v(desc(value), `not_in: [${list(r['not_in']).map(show).join(', ')}]`);
+  }
+  if (s.len !== undefined || s.minLen !== undefined || s.maxLen !== undefined) {
+    const count = runes(value);
+    if (s.len !== undefined && count !== s.len) return v(long(value, count, 'characters'), `len: ${s.len}`);
+    if (s.minLen !== undefined && count < s.minLen) return v(long(value, count, 'characters'), s.maxLen !== undefined ? `min_len: ${s.minLen}, max_len: ${s.maxLen}` : `min_len: ${s.minLen}`);
+    if (s.maxLen !== undefined && count > s.maxLen) return v(long(value, count, 'characters'), s.minLen !== undefined ? `min_len: ${s.minLen}, max_len: ${s.maxLen}` : `max_len: ${s.maxLen}`);
+  }
+  if (s.lenBytes !== undefined || s.minBytes !== undefined || s.maxBytes !== undefined) {
+    // A UTF-16 unit is at most 3 bytes of UTF-8: only a long string needs counting against an upper bound.
+    const bytes = s.lenBytes === undefined && s.minBytes === undefined && value.length * 3 <= s.maxBytes! ? 0 : Buffer.byteLength(value, 'utf8');
+    if (s.lenBytes !== undefined && bytes !== s.lenBytes) return v(long(value, bytes, 'bytes'), `len_bytes: ${s.lenBytes}`);
+    if (s.minBytes !== undefined && bytes < s.minBytes) return v(long(value, bytes, 'bytes'), `min_bytes: ${s.minBytes}`);
+    if (s.maxBytes !== undefined && bytes > s.maxBytes) return v(long(value, bytes, 'bytes'), `max_bytes: ${s.maxBytes}`);
+  }
+  if (s.rare) {
+    if (typeof r['prefix'] === 'string' && !value.startsWith(r['prefix'])) return v(desc(value), `prefix: ${show(r['prefix'])}`);
+    if (typeof r['suffix'] === 'string' && !value.endsWith(r['suffix'])) return v(desc(value), `suffix: ${show(r['suffix'])}`);
+    if (typeof r['contains'] === 'string' && !value.includes(r['contains'])) return v(desc(value), `contains: ${show(r['contains'])}`);
+    if (typeof r['not_contains'] === 'string' && value.includes(r['not_contains'])) return v(desc(value), `not_contains: ${show(r['not_contains'])}`);
+  }
+  if (s.pattern !== undefined && s.pattern !== null && !s.pattern.test(value)) return v(desc(value), `pattern: ${show(r['pattern'])}`);
+  if (s.rare) {
+    if (r['ip'] === true && isIP(value) === 0) return v(`${desc(value)}, not an IP address`, 'ip: true');
+    if (r['ipv4'] === true && isIP(value) !== 4) return v(`${desc(value)}, not an IPv4 address`, 'ipv4: true');
+    if (r['ipv6'] === true && isIP(value) !== 6) return v(`${desc(value)}, not an IPv6 address`, 'ipv6: true');
+    if (r['hostname'] === true && !isHostname(value)) return v(`${desc(value)}, not a host name`, 'hostname: true');
+    if (r['address'] === true && !isHostname(value) && isIP(value) === 0) return v(`${desc(value)}, neither a host name nor an IP address`, 'address: true');
+    if (r['uuid'] === true && !UUID.test(value)) return v(`${desc(value)}, not a UUID`, 'uuid: true');
+  }
+  if (s.headers !== undefined && !s.headers.test(value)) {
+    const wk = r['well_known_regex'] as string;
+    const strict = r['strict'] !== false;
+    const what = wk === 'HTTP_HEADER_NAME' ? 'an HTTP header name' : 'an HTTP header value';
+    return v(`${desc(value)}, not ${what}${strict ? '' : ' (it holds a NUL, CR or LF)'}`, `well_known_regex: ${wk}${strict ? '' : ', strict: false'}`);
   }
   return undefined;
 }
@@ -250,39 +332,46 @@ function ruleNanos(v: unknown): bigint | undefined {
 }
 
 /** A duration as Envoy's JSON writes it: `0s`, `0.001s`, `300s`. */
-export function nanosText(n: bigint): string {
-  const neg = n < 0n;
-  const a = neg ? -n : n;
+export function nanosText(n: Ordered): string {
+  const b = BigInt(n);
+  const neg = b < 0n;
+  const a = neg ? -b : b;
   const s = a / 1_000_000_000n;
   const frac = (a % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
   return `${neg ? '-' : ''}${s}${frac === '' ? '' : '.' + frac}s`;
 }
 
-export function checkDuration(nanos: bigint, r: Rules): Violation | undefined {
-  const d = (c: string): Violation => violation('envoy-duration-rule', `is ${nanosText(nanos)}`, `duration ${c}`);
-  const c = ruleNanos(r['const']);
-  if (c !== undefined && nanos !== c) return d(`const: ${nanosText(c)}`);
-  const b: { -readonly [K in keyof Bounds]: Bounds[K] } = {};
-  for (const k of ['lt', 'lte', 'gt', 'gte'] as const) {
-    const x = ruleNanos(r[k]);
-    if (x !== undefined) b[k] = x;
-  }
-  if (!inRange(nanos, b)) return d(boundsText('', r, (x) => nanosText(ruleNanos(x) ?? 0n)).trimStart());
-  const ins = list(r['in']).map(ruleNanos);
-  if (ins.length > 0 && !ins.includes(nanos)) return d(`in: [${ins.map((x) => nanosText(x ?? 0n)).join(', ')}]`);
-  const outs = list(r['not_in']).map(ruleNanos);
-  if (outs.includes(nanos)) return d(`not_in: [${outs.map((x) => nanosText(x ?? 0n)).join(', ')}]`);
+interface DurationRules {
+  readonly c: bigint | undefined;
+  readonly b: Bounds;
+  readonly ins: readonly bigint[];
+  readonly outs: readonly bigint[];
+}
+const DURATION_RULES = new WeakMap<object, DurationRules>();
+
+function durationRules(r: Rules): DurationRules {
+  return cached(DURATION_RULES, r, () => ({
+    c: ruleNanos(r['const']),
+    b: bounds(r, ruleNanos),
+    ins: list(r['in']).map(ruleNanos).filter((x): x is bigint => x !== undefined),
+    outs: list(r['not_in']).map(ruleNanos).filter((x): x is bigint => x !== undefined),
+  }));
+}
+
+/** `nanos`: the duration in nanoseconds (a number while exact, else a bigint). */
+export function checkDuration(nanos: Ordered, r: Rules): Violation | undefined {
+  const d = durationRules(r);
+  const fail = (c: string): Violation => violation('envoy-duration-rule', `is ${nanosText(nanos)}`, `duration ${c}`);
+  if (d.c !== undefined && cmp(nanos, d.c) !== 0) return fail(`const: ${nanosText(d.c)}`);
+  if (!inRange(nanos, d.b)) return fail(boundsText('', r, (x) => nanosText(ruleNanos(x) ?? 0n)));
+  if (d.ins.length > 0 && !d.ins.some((x) => cmp(nanos, x) === 0)) return fail(`in: [${d.ins.map(nanosText).join(', ')}]`);
+  if (d.outs.some((x) => cmp(nanos, x) === 0)) return fail(`not_in: [${d.outs.map(nanosText).join(', ')}]`);
   return undefined;
 }
 
 /** Timestamp rules other than those relative to now (lt_now/gt_now/within depend on when Envoy starts). */
-export function checkTimestamp(nanos: bigint, r: Rules): Violation | undefined {
-  const b: { -readonly [K in keyof Bounds]: Bounds[K] } = {};
-  for (const k of ['lt', 'lte', 'gt', 'gte'] as const) {
-    const x = ruleNanos(r[k]);
-    if (x !== undefined) b[k] = x;
-  }
-  if (!inRange(nanos, b)) return violation('envoy-timestamp-rule', 'is out of range', boundsText('timestamp', r, (x) => nanosText(ruleNanos(x) ?? 0n)));
+export function checkTimestamp(nanos: Ordered, r: Rules): Violation | undefined {
+  if (!inRange(nanos, bounds(r, ruleNanos))) return violation('envoy-timestamp-rule', 'is out of range', boundsText('timestamp', r, (x) => nanosText(ruleNanos(x) ?? 0n)));
   return undefined;
 }
 

@@ -85,6 +85,7 @@ export type RawRules = Readonly<Record<string, unknown>>;
 interface RawField {
   name: string;
   type: string;
+  enum?: boolean;
   repeated?: boolean;
   key?: string;
   oneof?: number;
@@ -127,6 +128,8 @@ export class FieldDesc {
   /** The proto3 JSON name (lowerCamelCase). */
   declare readonly jsonName: string;
   declare readonly typeName: string;
+  /** The type is an enum (known without reading the package the type lives in). */
+  declare readonly isEnum: boolean;
   declare readonly repeated: boolean;
   /** A map field's key type (the field is then a map of `typeName` values). */
   declare readonly mapKey: ScalarType | undefined;
@@ -147,6 +150,7 @@ export class FieldDesc {
     this.name = raw.name;
     this.jsonName = jsonName(raw.name);
     this.typeName = raw.type;
+    this.isEnum = raw.enum === true;
     this.repeated = raw.repeated === true;
     this.mapKey = raw.key as ScalarType | undefined;
     this.oneof = oneof;

@@ -33,7 +33,7 @@ import {
   type Violation,
 } from './constraints.js';
 import { envoyApi, type EnumDesc, type EnvoyApi, type FieldDesc, type FieldType, type MessageDesc, type OneofDesc, type RawRules, type ScalarType } from './descriptors.js';
-import { describeScalar, readScalar, yamlBoolean, type ScalarValue } from './scalars.js';
+import { describeScalar, readScalar, ScalarProblem, yamlBoolean, type ScalarValue } from './scalars.js';
 import { classifyUnknownType } from './type-urls.js';
 import { base64Length, envoyDurationForm, parseJsonDuration, parseJsonTimestamp } from './well-known.js';
 
@@ -83,6 +83,8 @@ interface AbsentChecks {
   readonly requiredOneofs: readonly OneofDesc[];
   /** Enum fields whose default value is deprecated (Envoy warns when they are left unset). */
   readonly deprecatedDefaults: readonly { readonly field: FieldDesc; readonly value: string; readonly disallowed: boolean }[];
+  /** Nothing to check (most messages). */
+  readonly none: boolean;
 }
 
 /** Per field, computed on first use. */
@@ -193,9 +195,11 @@ export class EnvoyJudge {
   private message(desc: MessageDesc, node: SMessage, viaAny: boolean): SMessage {
     const fields = node.fields;
     let out: SField[] | undefined;
-    let present: FieldDesc[] | undefined;
-    let oneofsSet: Map<OneofDesc, SField> | undefined;
     let renamed = false;
+    // The fields set here go on the shared stack from `mark` (a nested message pushes above, and pops, its own):
+    // presence and oneof checks without an array or map per message.
+    const present = this.present;
+    const mark = present.length;
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i]!;
       let next: SField = f;
@@ -207,20 +211,8 @@ export class EnvoyJudge {
         if (fd === undefined) {
           this.unknownField(desc, f);
         } else if (!(f.value.kind === 'scalar' && f.value.style === 'null')) {
-          (present ??= []).push(fd);
-          if (fd.oneof !== undefined) {
-            oneofsSet ??= new Map();
-            const first = oneofsSet.get(fd.oneof);
-            if (first !== undefined) {
-              this.reportKey(
-                'envoy-oneof-conflict',
-                'error',
-                `\`${fd.name}\` and \`${first.name}\` are both set; ${desc.localName} takes one of ${oneofList(fd.oneof)}`,
-                f,
-                `keep one (oneof \`${fd.oneof.name}\`)`,
-              );
-            } else oneofsSet.set(fd.oneof, f);
-          }
+          if (fd.oneof !== undefined) this.oneofConflict(desc, fd, f, mark);
+          present.push(fd, f);
           if (fd.deprecated) this.deprecatedField(desc, fd, f);
           const before = this.out.diagnostics.length;
           const value = this.fieldValue(fd, f);
@@ -236,10 +228,37 @@ export class EnvoyJudge {
         out.push(next);
       } else if (out !== undefined) out.push(f);
     }
-    if (renamed && present !== undefined) this.duplicates(desc, fields);
-    if (!desc.disabled) this.absentChecks(desc, node, present, oneofsSet);
+    if (renamed) this.duplicates(desc, fields);
+    if (!desc.disabled) this.absentChecks(desc, node, mark);
+    present.length = mark;
     if (RUNTIME_CLUSTER_TYPES.has(desc.fullName)) this.out.runtime ??= `a ${desc.localName} extension (${desc.fullName})`;
     return out === undefined ? node : node.withFields(out);
+  }
+
+  /** Pairs of (field, its syntax) set in the messages being judged; see message(). */
+  private readonly present: Array<FieldDesc | SField> = [];
+
+  private isPresent(fd: FieldDesc, mark: number): boolean {
+    const p = this.present;
+    for (let i = mark; i < p.length; i += 2) if (p[i] === fd) return true;
+    return false;
+  }
+
+  private oneofConflict(desc: MessageDesc, fd: FieldDesc, f: SField, mark: number): void {
+    const p = this.present;
+    for (let i = mark; i < p.length; i += 2) {
+      const other = p[i] as FieldDesc;
+      if (other.oneof !== fd.oneof) continue;
+      const first = p[i + 1] as SField;
+      this.reportKey(
+        'envoy-oneof-conflict',
+        'error',
+        `\`${fd.name}\` and \`${first.name}\` are both set; ${desc.localName} takes one of ${oneofList(fd.oneof!)}`,
+        f,
+        `keep one (oneof \`${fd.oneof!.name}\`)`,
+      );
+      return;
+    }
   }
 
   /** `@type` on a message that is not held by an Any: Envoy's parser knows no such field, unless it names the message itself. */
@@ -291,23 +310,23 @@ export class EnvoyJudge {
     }
   }
 
-  private absentChecks(desc: MessageDesc, node: SMessage, present: readonly FieldDesc[] | undefined, oneofsSet: Map<OneofDesc, SField> | undefined): void {
+  private absentChecks(desc: MessageDesc, node: SMessage, mark: number): void {
     const checks = (desc.absent ??= absentChecksOf(desc)) as AbsentChecks;
+    if (checks.none) return;
     const at = { src: node.src, start: node.start, end: node.start };
-    const has = (fd: FieldDesc): boolean => present !== undefined && present.includes(fd);
-    for (const fd of checks.required) {
-      if (!has(fd) && this.skipRules === 0) {
-        this.report('envoy-required', 'error', `${desc.localName} needs \`${fd.name}\`: Envoy requires it (${requiredRule(fd.rules)})`, at);
+    if (this.skipRules === 0) {
+      for (const fd of checks.required) {
+        if (!this.isPresent(fd, mark)) this.report('envoy-required', 'error', `${desc.localName} needs \`${fd.name}\`: Envoy requires it (${requiredRule(fd.rules)})`, at);
       }
-    }
-    for (const { field, violation } of checks.defaults) if (!has(field)) this.violated(field.name, violation, at, true);
-    for (const o of checks.requiredOneofs) {
-      if (oneofsSet?.has(o) !== true && this.skipRules === 0) {
-        this.report('envoy-oneof-required', 'error', `${desc.localName} needs one of ${oneofList(o)}: Envoy requires one (oneof \`${o.name}\`)`, at);
+      for (const { field, violation } of checks.defaults) if (!this.isPresent(field, mark)) this.violated(field.name, violation, at, true);
+      for (const o of checks.requiredOneofs) {
+        if (!o.fields.some((fd) => this.isPresent(fd, mark))) {
+          this.report('envoy-oneof-required', 'error', `${desc.localName} needs one of ${oneofList(o)}: Envoy requires one (oneof \`${o.name}\`)`, at);
+        }
       }
     }
     for (const { field, value, disallowed } of checks.deprecatedDefaults) {
-      if (has(field)) continue;
+      if (this.isPresent(field, mark)) continue;
       this.report(
         'envoy-deprecated-field',
         disallowed ? 'error' : 'warning',
@@ -414,9 +433,9 @@ export class EnvoyJudge {
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i]!;
       const key = new SScalar('string', f.name, f.name, f.src, f.keyStart, f.keyEnd);
-      const k = keyType === 'string' ? ({ ok: true, value: f.name } as const) : readScalar(keyType, key, false, `${fd.name} key`);
-      if (!k.ok) this.reportKey('envoy-invalid-value', 'error', `map key ${JSON.stringify(f.name)}: ${k.message}`, f);
-      else if (keyRules !== undefined) this.scalarRules(`${fd.name} key`, keyType, k.value, keyRules, key);
+      const k = keyType === 'string' ? f.name : readScalar(keyType, key, false, `${fd.name} key`);
+      if (k instanceof ScalarProblem) this.reportKey('envoy-invalid-value', 'error', `map key ${JSON.stringify(f.name)}: ${k.message}`, f);
+      else if (keyRules !== undefined) this.scalarRules(`${fd.name} key`, keyType, k, keyRules, key);
       let next = f;
       if (!(f.value.kind === 'scalar' && f.value.style === 'null')) {
         const value = t.kind === 'message' && f.value.kind === 'message' ? this.messageValue(t.message, f.value, valueRules) : this.single(fd, t, f.value, valueRules);
@@ -491,20 +510,21 @@ export class EnvoyJudge {
       return v;
     }
     const r = readScalar(type, v, this.yaml, fd.name);
-    if (!r.ok) {
+    if (r instanceof ScalarProblem) {
       this.report('envoy-invalid-value', 'error', r.message, v, r.hint);
       return v;
     }
-    if (rules !== undefined) this.scalarRules(fd.name, type, r.value, rules, v);
+    if (rules !== undefined) this.scalarRules(fd.name, type, r, rules, v);
     if (type === 'string') {
       const facts = this.facts(fd);
-      if (facts.clusterLookup !== undefined && r.value !== '') {
-        this.out.refs.push(new ClusterRef(r.value as string, facts.fullName, facts.clusterLookup, v.src, v.start, v.end));
-      } else if (facts.runtimeCluster && r.value !== '') {
+      if (facts.clusterLookup !== undefined && r !== '') {
+        this.out.refs.push(new ClusterRef(r as string, facts.fullName, facts.clusterLookup, v.src, v.start, v.end));
+      } else if (facts.runtimeCluster && r !== '') {
         this.out.runtime ??= `\`${fd.name}\` (${facts.fullName})`;
       }
     }
-    if (r.canonical === true) return new SScalar('bool', r.value as boolean, v.raw, v.src, v.start, v.end);
+    // A boolean written as a word (`yes`, "true"): the model sees the boolean Envoy reads.
+    if (type === 'bool' && v.style !== 'bool') return new SScalar('bool', r as boolean, v.raw, v.src, v.start, v.end);
     return v;
   }
 
@@ -606,11 +626,11 @@ export class EnvoyJudge {
       const x = f.value;
       if (x.kind === 'scalar' && x.style === 'null') continue;
       const r = x.kind === 'scalar' ? readScalar(name === 'seconds' ? 'int64' : 'int32', x, this.yaml, `${field}.${name}`) : undefined;
-      if (r === undefined || !r.ok) {
+      if (r === undefined || r instanceof ScalarProblem) {
         this.report('envoy-invalid-value', 'error', r?.message ?? `\`${field}.${name}\` takes a whole number, not ${describeNode(x)}`, x);
         return undefined;
       }
-      total += name === 'seconds' ? BigInt(r.value as number | bigint) * 1_000_000_000n : BigInt(r.value as number | bigint);
+      total += name === 'seconds' ? BigInt(r as number | bigint) * 1_000_000_000n : BigInt(r as number | bigint);
     }
     return total;
   }
@@ -683,7 +703,7 @@ export class EnvoyJudge {
       this.report('envoy-invalid-value', 'error', `\`${field}\` takes a duration string such as "5s" or "0.25s", not ${describeNode(v)}`, v, hint);
       return;
     }
-    if (parsed.nanos < 0n) {
+    if (parsed.nanos < 0) {
       this.report('envoy-invalid-value', 'error', `\`${field}\` is negative; Envoy refuses negative durations`, v);
       return;
     }
@@ -846,7 +866,7 @@ function absentChecksOf(desc: MessageDesc): AbsentChecks {
       const v = defaultViolation(fd, r);
       if (v !== undefined) defaults.push({ field: fd, violation: v });
     }
-    if (!fd.repeated && fd.mapKey === undefined && fd.typeName.includes('.')) {
+    if (!fd.repeated && fd.mapKey === undefined && fd.isEnum) {
       const t = fd.type;
       if (t.kind === 'enum') {
         const zero = t.enum.names.get(0);
@@ -854,7 +874,9 @@ function absentChecksOf(desc: MessageDesc): AbsentChecks {
       }
     }
   }
-  return { required, defaults, requiredOneofs: desc.oneofs.filter((o) => o.required), deprecatedDefaults };
+  const requiredOneofs = desc.oneofs.filter((o) => o.required);
+  const none = required.length === 0 && defaults.length === 0 && requiredOneofs.length === 0 && deprecatedDefaults.length === 0;
+  return { required, defaults, requiredOneofs, deprecatedDefaults, none };
 }
 
 /** The rule a field's default value (unset) breaks, if any: PGV checks proto3 scalars whether or not they are set. */
@@ -874,7 +896,7 @@ function defaultViolation(fd: FieldDesc, r: RawRules): Violation | undefined {
   const num = r[t] as RawRules | undefined;
   if (num !== undefined && !t.includes('.')) return checkNumber(t, t.endsWith('64') ? 0n : 0, num);
   const e = r['enum'] as RawRules | undefined;
-  if (e !== undefined && t.includes('.') && fd.type.kind === 'enum') {
+  if (e !== undefined && fd.isEnum && fd.type.kind === 'enum') {
     const en = fd.type.enum;
     return checkEnum(0, (n) => en.names.has(n), e, (n) => en.names.get(n) ?? String(n));
   }

@@ -45,11 +45,22 @@ const INT_RANGES: Readonly<Partial<Record<ScalarType, readonly [bigint, bigint]>
   fixed64: [0n, 2n ** 64n - 1n],
 };
 
+/** The same ranges as numbers, for the common case of a safe integer (their ends are exact doubles or beyond 2^53). */
+const NUMBER_RANGES: Readonly<Partial<Record<ScalarType, readonly [number, number]>>> = Object.fromEntries(
+  Object.entries(INT_RANGES).map(([k, [lo, hi]]) => [k, [Number(lo), Number(hi)] as const]),
+);
+
 export type ScalarValue = string | number | bigint | boolean;
 
-export type ReadResult =
-  | { readonly ok: true; readonly value: ScalarValue; /** Set when the model must see another form (a YAML `yes`). */ readonly canonical?: boolean }
-  | { readonly ok: false; readonly message: string; readonly hint?: string };
+/** Why a scalar is not a value of the field's type (a value is returned as it is: no object per scalar). */
+export class ScalarProblem {
+  constructor(
+    readonly message: string,
+    readonly hint?: string,
+  ) {}
+}
+
+export type ReadResult = ScalarValue | ScalarProblem;
 
 function describe(v: SScalar): string {
   switch (v.style) {
@@ -66,8 +77,8 @@ function describe(v: SScalar): string {
   }
 }
 
-function fail(message: string, hint?: string): ReadResult {
-  return hint === undefined ? { ok: false, message } : { ok: false, message, hint };
+function fail(message: string, hint?: string): ScalarProblem {
+  return new ScalarProblem(message, hint);
 }
 
 /** A whole number from a number's source text or a digit string (exactly, as a bigint). */
@@ -91,42 +102,48 @@ function exactInteger(v: SScalar): bigint | undefined {
 export function readScalar(type: ScalarType, v: SScalar, yaml: boolean, field: string): ReadResult {
   switch (type) {
     case 'string': {
-      if (v.style === 'string') return { ok: true, value: v.value as string };
+      if (v.style === 'string') return v.value as string;
       if (v.style === 'bare') {
         if (yamlBoolean(v, yaml) !== undefined) {
           return fail(`\`${field}\` takes a string, but Envoy reads the plain YAML \`${v.raw}\` as a boolean`, `quote it: "${v.raw}"`);
         }
-        return { ok: true, value: v.value as string };
+        return v.value as string;
       }
       // Envoy's YAML reader writes an integer beyond int32 as a string, which a string field then accepts.
       if (yaml && v.style === 'number') {
         const n = exactInteger(v);
-        if (n !== undefined && (n < -(2n ** 31n) || n > 2n ** 31n - 1n)) return { ok: true, value: n.toString() };
+        if (n !== undefined && (n < -(2n ** 31n) || n > 2n ** 31n - 1n)) return n.toString();
       }
       return fail(`\`${field}\` takes a string, not ${describe(v)}`, v.style === 'null' ? undefined : `quote it: "${v.raw.replace(/"/g, '\\"')}"`);
     }
     case 'bytes':
-      if (v.style === 'string' || (v.style === 'bare' && yamlBoolean(v, yaml) === undefined)) return { ok: true, value: String(v.value) };
+      if (v.style === 'string' || (v.style === 'bare' && yamlBoolean(v, yaml) === undefined)) return String(v.value);
       return fail(`\`${field}\` takes base64 bytes in a string, not ${describe(v)}`);
     case 'bool': {
       const b = yamlBoolean(v, yaml) ?? (v.style === 'string' || v.style === 'bare' ? quotedBoolean(String(v.value)) : undefined);
-      if (b !== undefined) return v.style === 'bool' ? { ok: true, value: b } : { ok: true, value: b, canonical: true };
+      if (b !== undefined) return b;
       return fail(`\`${field}\` takes true or false, not ${describe(v)}`);
     }
     case 'double':
     case 'float': {
-      if (v.style === 'number' && typeof v.value === 'number') return { ok: true, value: v.value };
+      if (v.style === 'number' && typeof v.value === 'number') return v.value;
       if (v.style === 'string' || (v.style === 'bare' && yamlBoolean(v, yaml) === undefined)) {
         const t = String(v.value);
-        if (t === 'NaN') return { ok: true, value: NaN };
-        if (t === 'Infinity') return { ok: true, value: Infinity };
-        if (t === '-Infinity') return { ok: true, value: -Infinity };
-        if (/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return { ok: true, value: Number(t) };
+        if (t === 'NaN') return NaN;
+        if (t === 'Infinity') return Infinity;
+        if (t === '-Infinity') return -Infinity;
+        if (/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return Number(t);
       }
       return fail(`\`${field}\` takes a number, not ${describe(v)}`);
     }
     default: {
       const range = INT_RANGES[type]!;
+      // The common case without a bigint: a safe integer within the type's range.
+      if (v.style === 'number' && typeof v.value === 'number' && Number.isSafeInteger(v.value)) {
+        const n = v.value;
+        const r = NUMBER_RANGES[type]!;
+        if (n >= r[0] && n <= r[1]) return n + 0;
+      }
       if (v.style !== 'number' && v.style !== 'string' && !(v.style === 'bare' && yamlBoolean(v, yaml) === undefined)) {
         return fail(`\`${field}\` takes a whole number (${type}), not ${describe(v)}`);
       }
@@ -134,7 +151,7 @@ export function readScalar(type: ScalarType, v: SScalar, yaml: boolean, field: s
       if (n === undefined) return fail(`\`${field}\` takes a whole number (${type}), not ${describe(v)}`);
       if (n < range[0] || n > range[1]) return fail(`${v.raw} is out of range for \`${field}\` (${type}: ${range[0]} to ${range[1]})`);
       const big = type.endsWith('64');
-      return { ok: true, value: big && (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) ? n : Number(n) };
+      return big && (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) ? n : Number(n);
     }
   }
 }
