@@ -85,7 +85,7 @@ export class ConfigDecoder {
   private readonly judge: EnvoyJudge | undefined;
 
   constructor(opts: DecodeOptions) {
-    this.d = new Decoder(opts.schema ?? loadSchema(), opts.format);
+    this.d = new Decoder(opts.schema ?? loadSchema(), opts.format, opts.judge !== undefined);
     const schema = this.d.schema;
     this.staticResources = messageField(schema.message('Bootstrap'), 'static_resources');
     this.routeConfiguration = schema.message('RouteConfiguration');
@@ -236,6 +236,11 @@ class Decoder implements NormalizeContext {
   constructor(
     readonly schema: Schema,
     readonly format: InputFormat,
+    /**
+     * Judged input: a value the model cannot hold (Envoy's verdict on it stands, or Envoy accepts it and meshctl
+     * does not act on it) is kept verbatim in `unmodeled`, so a conversion does not lose it.
+     */
+    readonly keepRefused = false,
   ) {}
 
   /** Whether any note / verbatim mark was ever recorded (most configs have none: no lookups then). */
@@ -329,7 +334,13 @@ class Decoder implements NormalizeContext {
         continue;
       }
       addField(table, f, fd.name);
-      if (v === undefined) continue;
+      if (v === undefined) {
+        if (this.keepRefused) {
+          unmodeled ??= {};
+          setOwn(unmodeled, f.name, toJson(f.value));
+        }
+        continue;
+      }
       node[fd.name] = v;
     }
     if (unmodeled !== undefined) node.unmodeled = unmodeled;
@@ -356,7 +367,7 @@ class Decoder implements NormalizeContext {
     let kept: JsonValue[] | undefined;
     for (const item of items) {
       const v = this.value(fd, item, path, f.value.kind === 'list' ? undefined : f);
-      if (v === UNMODELED) {
+      if (v === UNMODELED || (v === undefined && this.keepRefused)) {
         (kept ??= []).push(toJson(item));
         continue;
       }

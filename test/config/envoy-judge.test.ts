@@ -283,3 +283,28 @@ test('every pattern rule in the copy compiles as a JavaScript regular expression
   assert.ok(patterns.size >= 3);
   for (const p of patterns) assert.doesNotThrow(() => new RegExp(`^(?:${p})$`, 'u'), p);
 });
+
+test('a value Envoy accepts and the model cannot hold is a note, and is kept verbatim for convert', async () => {
+  const { emitConfig } = await import('../../src/config/convert.js');
+  const text = bootstrap(
+    '',
+    `    transport_socket:
+      name: envoy.transport_sockets.tls
+      typed_config:
+        "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+        common_tls_context:
+          validation_context:
+            match_typed_subject_alt_names:
+            - san_type: DNS
+              matcher: { exact: backend.internal }
+            match_subject_alt_names:
+            - exact: backend.internal
+`,
+  );
+  const r = parseConfig(text, 'a.yaml');
+  const notes = r.diagnostics.filter((d) => d.ruleId === 'unmodeled-field');
+  assert.ok(notes.some((d) => /Envoy accepts this value/.test(d.message)), notes.map((d) => d.message).join('\n'));
+  assert.deepEqual(found(text), ['33:13 warning envoy-deprecated-field']);
+  const out = emitConfig(r.config!, 'envoy').text;
+  assert.match(out, /match_subject_alt_names:\n\s+- exact: backend.internal/);
+});
