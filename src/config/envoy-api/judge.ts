@@ -174,7 +174,9 @@ export class EnvoyJudge {
   // ---- reporting -------------------------------------------------------------------------------------------
 
   private report(ruleId: string, severity: Severity, message: string, node: { src: SMessage['src']; start: number; end: number }, hint?: string): void {
-    const d: { -readonly [K in keyof Diagnostic]: Diagnostic[K] } = { ruleId, severity, message, span: node.src.span(node.start, node.end) };
+    // A message (a missing field) is pointed at where it starts; anything else at its whole extent.
+    const end = node instanceof SMessage ? node.start : node.end;
+    const d: { -readonly [K in keyof Diagnostic]: Diagnostic[K] } = { ruleId, severity, message, span: node.src.span(node.start, end) };
     if (hint !== undefined) d.hint = hint;
     this.out.diagnostics.push(d);
   }
@@ -199,7 +201,7 @@ export class EnvoyJudge {
     // The fields set here go on the shared stack from `mark` (a nested message pushes above, and pops, its own):
     // presence and oneof checks without an array or map per message.
     const present = this.present;
-    const mark = present.length;
+    const mark = this.presentTop;
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i]!;
       let next: SField = f;
@@ -212,7 +214,8 @@ export class EnvoyJudge {
           this.unknownField(desc, f);
         } else if (!(f.value.kind === 'scalar' && f.value.style === 'null')) {
           if (fd.oneof !== undefined) this.oneofConflict(desc, fd, f, mark);
-          present.push(fd, f);
+          present[this.presentTop++] = fd;
+          present[this.presentTop++] = f;
           if (fd.deprecated) this.deprecatedField(desc, fd, f);
           const before = this.out.diagnostics.length;
           const value = this.fieldValue(fd, f);
@@ -230,23 +233,24 @@ export class EnvoyJudge {
     }
     if (renamed) this.duplicates(desc, fields);
     if (!desc.disabled) this.absentChecks(desc, node, mark);
-    present.length = mark;
+    this.presentTop = mark;
     if (RUNTIME_CLUSTER_TYPES.has(desc.fullName)) this.out.runtime ??= `a ${desc.localName} extension (${desc.fullName})`;
     return out === undefined ? node : node.withFields(out);
   }
 
-  /** Pairs of (field, its syntax) set in the messages being judged; see message(). */
+  /** Pairs of (field, its syntax) set in the messages being judged, up to presentTop; see message(). */
   private readonly present: Array<FieldDesc | SField> = [];
+  private presentTop = 0;
 
   private isPresent(fd: FieldDesc, mark: number): boolean {
     const p = this.present;
-    for (let i = mark; i < p.length; i += 2) if (p[i] === fd) return true;
+    for (let i = mark; i < this.presentTop; i += 2) if (p[i] === fd) return true;
     return false;
   }
 
   private oneofConflict(desc: MessageDesc, fd: FieldDesc, f: SField, mark: number): void {
     const p = this.present;
-    for (let i = mark; i < p.length; i += 2) {
+    for (let i = mark; i < this.presentTop; i += 2) {
       const other = p[i] as FieldDesc;
       if (other.oneof !== fd.oneof) continue;
       const first = p[i + 1] as SField;
@@ -313,7 +317,8 @@ export class EnvoyJudge {
   private absentChecks(desc: MessageDesc, node: SMessage, mark: number): void {
     const checks = (desc.absent ??= absentChecksOf(desc)) as AbsentChecks;
     if (checks.none) return;
-    const at = { src: node.src, start: node.start, end: node.start };
+    // Where an absent field is reported: the start of the message that lacks it.
+    const at = node;
     if (this.skipRules === 0) {
       for (const fd of checks.required) {
         if (!this.isPresent(fd, mark)) this.report('envoy-required', 'error', `${desc.localName} needs \`${fd.name}\`: Envoy requires it (${requiredRule(fd.rules)})`, at);

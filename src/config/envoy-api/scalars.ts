@@ -20,8 +20,12 @@ export function yamlBoolean(v: SScalar, yaml: boolean): boolean | undefined {
   if (v.style === 'bool') return v.value as boolean;
   if (!yaml || v.style !== 'bare') return undefined;
   const t = v.raw;
+  // Most plain scalars are names and addresses: only a word of at most five letters starting y/n/t/f/o can be one.
+  if (t.length > 5 || !BOOL_INITIALS.has(t.charCodeAt(0))) return undefined;
   return YAML_TRUE.has(t) ? true : YAML_FALSE.has(t) ? false : undefined;
 }
+
+const BOOL_INITIALS: ReadonlySet<number> = new Set([...'yYnNtTfFoO'].map((c) => c.charCodeAt(0)));
 
 /** absl::SimpleAtob's words, which protobuf's JSON parser accepts in a string for a bool field (legacy syntax). */
 const ATOB_TRUE = new Set(['true', 't', 'yes', 'y', '1']);
