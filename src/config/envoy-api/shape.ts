@@ -37,20 +37,20 @@ export function topLevelKeys(text: string): string[] | undefined {
 /** Keys at column 0 of a YAML block mapping: `key:`, `"key":`, `'key':`. */
 function blockKeys(text: string): string[] {
   const keys: string[] = [];
-  for (let start = 0; start < text.length; ) {
+  const take = (start: number): void => {
     const nl = text.indexOf('\n', start);
-    const end = nl < 0 ? text.length : nl;
-    const c = text.charCodeAt(start);
-    // Not indented, not a list item, a comment, a document marker or a blank line.
-    if (end > start && c !== 0x20 && c !== 0x09 && c !== 0x2d && c !== 0x23 && c !== 0x0d && c !== 0x2e) {
-      const line = text.slice(start, end);
-      const m = /^(?:"((?:[^"\\]|\\.)*)"|'((?:[^']|'')*)'|([^:#'"\s][^:#]*?))\s*:(?:\s|$)/.exec(line);
-      if (m !== null) keys.push(m[1] ?? m[2]?.replace(/''/g, "'") ?? m[3]!);
-    }
-    start = end + 1;
-  }
+    const m = BLOCK_KEY.exec(text.slice(start, nl < 0 ? text.length : nl));
+    if (m !== null) keys.push(m[1] ?? m[2]?.replace(/''/g, "'") ?? m[3]!);
+  };
+  if (text.length > 0 && !/[\s#.\-%]/.test(text[0]!)) take(0);
+  // Lines that start with something other than indentation, a list item, a comment or a document marker: found by
+  // the regex engine (a big config has hundreds of thousands of indented lines, and no key among them).
+  const lineStart = /\n(?=[^\s#.\-%])/g;
+  for (let m = lineStart.exec(text); m !== null; m = lineStart.exec(text)) take(m.index + 1);
   return keys;
 }
+
+const BLOCK_KEY = /^(?:"((?:[^"\\]|\\.)*)"|'((?:[^']|'')*)'|([^:#'"\s][^:#]*?))\s*:(?:\s|$)/;
 
 /** First-level keys of a JSON object (or YAML flow mapping) starting at `from`. */
 function flowKeys(text: string, from: number): string[] {
