@@ -4,6 +4,7 @@
  * does not know are reported and kept verbatim in the node's `unmodeled` object so a conversion does not lose them.
  * The article's dialect is mapped onto the canonical model by src/config/normalize.ts, called for every message.
  */
+import { UNMODELED_FIELD } from './envoy-api/rule-ids.js';
 import type { Diagnostic } from './diagnostic.js';
 import { loadSchema } from './descriptor.js';
 import type { EnumDesc, FieldDesc, FieldKind, MessageDesc, ScalarType, Schema } from './descriptor.js';
@@ -12,16 +13,24 @@ import type { JsonObject, JsonValue } from './json-value.js';
 import { type DialectNote, META, type ModelNode } from './node-meta.js';
 import { FieldTable, SourceMetaStore } from './source-meta-store.js';
 import type { Bootstrap, InputFormat } from './model.js';
+import { expandAny } from './any-expansion.js';
 import { afterDecode, isWrapperField, normalizeMessage } from './normalize.js';
 import type { NormalizeContext } from './normalize.js';
 import type { SourceFile, Span } from './source.js';
 import { didYouMean } from './suggest.js';
-import { SField, SMessage, SScalar, type Rereader, type SyntaxNode } from './syntax.js';
+import { jsonName } from './envoy-api/json-name.js';
+import type { EnvoyJudge } from './envoy-api/judge.js';
+import { SField, SMessage, type Rereader, type SScalar, type SyntaxNode } from './syntax.js';
 
 interface DecodeOptions {
   readonly format: InputFormat;
   /** The schema to decode against (defaults to the packaged one). */
   readonly schema?: Schema;
+  /**
+   * Envoy's judge (src/config/envoy-api/judge.ts), for Envoy-shaped input: it judges the tree (and each element read
+   * ahead) before the decoder sees it, and the decoder decodes its canonical form.
+   */
+  readonly judge?: EnvoyJudge;
 }
 
 interface DecodeResult {
@@ -70,16 +79,21 @@ export class ConfigDecoder {
   private readonly d: Decoder;
   private readonly staticResources: MessageDesc;
   private readonly routeConfiguration: MessageDesc;
+  private readonly judge: EnvoyJudge | undefined;
 
   constructor(opts: DecodeOptions) {
-    this.d = new Decoder(opts.schema ?? loadSchema(), opts.format);
+    this.d = new Decoder(opts.schema ?? loadSchema(), opts.format, opts.judge !== undefined);
     const schema = this.d.schema;
     this.staticResources = messageField(schema.message('Bootstrap'), 'static_resources');
     this.routeConfiguration = schema.message('RouteConfiguration');
+    this.judge = opts.judge;
   }
 
   /** See ElementHook (src/config/syntax.ts). Returns the stand-in, or `item` itself when it is decoded with the rest. */
   element(keys: readonly string[], item: SMessage, occurrence: SField | undefined, rereader: Rereader | undefined): SMessage {
+    const judge = this.judge;
+    // Envoy reads a field by its JSON name too: the path is matched by proto names.
+    if (judge !== undefined) keys = keys.map((k) => PATH_NAMES.get(k) ?? k);
     let parent: MessageDesc;
     if (keys.length === 2 && keys[0] === 'static_resources' && (keys[1] === 'clusters' || keys[1] === 'listeners')) {
       parent = this.staticResources;
@@ -91,22 +105,47 @@ export class ConfigDecoder {
     const fd = parent.fields.get(keys[keys.length - 1]!);
     if (fd === undefined || !fd.repeated || fd.value.kind !== 'message') return item;
     if (occurrence !== undefined && isWrapperField(parent, occurrence)) return item;
+    // Envoy's judgement first (a virtual host's only as a guess: whether it is one depends on the filter's `@type`).
+    let written = item;
+    let pending: ReturnType<EnvoyJudge['speculate']>['pending'] | undefined;
+    const envoyType = judge === undefined ? undefined : ELEMENT_TYPES[keys[keys.length - 1]!]!;
+    if (judge !== undefined && envoyType !== undefined) {
+      if (parent === this.staticResources) written = judge.element(envoyType, item);
+      else ({ node: written, pending } = judge.speculate(envoyType, item));
+    }
     const diagnostics = this.d.diagnostics;
     const mark = diagnostics.length;
-    const node = this.d.element(fd, item, occurrence);
+    const node = this.d.element(fd, written, occurrence);
+    let result: SMessage;
     if (node === UNMODELED || node === undefined) {
       diagnostics.length = mark;
-      return item;
+      result = written;
+    } else {
+      result = new DecodedElement(fd.value.type, node, diagnostics.length === mark ? NO_DIAGNOSTICS : diagnostics.splice(mark), item, rereader);
     }
-    return new DecodedElement(fd.value.type, node, diagnostics.length === mark ? NO_DIAGNOSTICS : diagnostics.splice(mark), item, rereader);
+    if (judge !== undefined && envoyType !== undefined) {
+      // The stand-in reads its element again from its own extent: nothing here may hold the element's syntax tree,
+      // which is garbage once decoded (keeping it alive until the end was most of a large file's collector work).
+      const standIn = result instanceof DecodedElement && rereader !== undefined ? result : undefined;
+      judge.remember(result, envoyType, pending, standIn === undefined ? undefined : () => standIn.original());
+    }
+    return result;
   }
 
   decode(tree: SMessage): DecodeResult {
     const d = this.d;
-    const root = d.message(d.schema.message('Bootstrap'), tree, 'Bootstrap', true);
+    const canonical = this.judge === undefined ? tree : this.judge.root(tree);
+    const root = d.message(d.schema.message('Bootstrap'), canonical, 'Bootstrap', true);
     return { config: root as Bootstrap, diagnostics: d.diagnostics };
   }
 }
+
+/** The Envoy message of each element path's last field. */
+const ELEMENT_TYPES: Readonly<Record<string, string>> = {
+  clusters: 'envoy.config.cluster.v3.Cluster',
+  listeners: 'envoy.config.listener.v3.Listener',
+  virtual_hosts: 'envoy.config.route.v3.VirtualHost',
+};
 
 function messageField(desc: MessageDesc, name: string): MessageDesc {
   const k = desc.fields.get(name)?.value;
@@ -120,6 +159,11 @@ const NO_FIELDS: SField[] = [];
 /** A list marker after a repeated field's name in ElementHook keys. */
 const ITEM = '-';
 const VIRTUAL_HOSTS_PATH = ['static_resources', 'listeners', ITEM, 'filter_chains', ITEM, 'filters', ITEM, 'typed_config', 'route_config', 'virtual_hosts'];
+
+/** The JSON names of the element paths' fields, to their proto names. */
+const PATH_NAMES: ReadonlyMap<string, string> = new Map(
+  [...VIRTUAL_HOSTS_PATH, 'clusters'].filter((k) => k !== ITEM).map((k) => [jsonName(k), k] as const),
+);
 
 /** `static_resources.listeners[].filter_chains[].filters[].typed_config.route_config.virtual_hosts` (each `[]` optional). */
 function isVirtualHostsPath(keys: readonly string[]): boolean {
@@ -189,6 +233,11 @@ class Decoder implements NormalizeContext {
   constructor(
     readonly schema: Schema,
     readonly format: InputFormat,
+    /**
+     * Judged input: a value the model cannot hold (Envoy's verdict on it stands, or Envoy accepts it and meshctl
+     * does not act on it) is kept verbatim in `unmodeled`, so a conversion does not lose it.
+     */
+    readonly keepRefused = false,
   ) {}
 
   /** Whether any note / verbatim mark was ever recorded (most configs have none: no lookups then). */
@@ -282,7 +331,13 @@ class Decoder implements NormalizeContext {
         continue;
       }
       addField(table, f, fd.name);
-      if (v === undefined) continue;
+      if (v === undefined) {
+        if (this.keepRefused) {
+          unmodeled ??= {};
+          setOwn(unmodeled, f.name, toJson(f.value));
+        }
+        continue;
+      }
       node[fd.name] = v;
     }
     if (unmodeled !== undefined) node.unmodeled = unmodeled;
@@ -309,7 +364,7 @@ class Decoder implements NormalizeContext {
     let kept: JsonValue[] | undefined;
     for (const item of items) {
       const v = this.value(fd, item, path, f.value.kind === 'list' ? undefined : f);
-      if (v === UNMODELED) {
+      if (v === UNMODELED || (v === undefined && this.keepRefused)) {
         (kept ??= []).push(toJson(item));
         continue;
       }
@@ -421,19 +476,27 @@ class Decoder implements NormalizeContext {
   }
 
   private unknownField(desc: MessageDesc, f: SField, path: string): void {
-    const suggestion = didYouMean(f.name, desc.fields.keys());
     const where = desc.name.split('.').pop();
+    void path;
+    if (this.format === 'envoy') {
+      // Envoy's judge has read the same field: where Envoy does not know it either, its error stands and this note
+      // is dropped (parse.ts); where Envoy knows it, this is all there is to say.
+      this.diagnostics.push({
+        ruleId: UNMODELED_FIELD,
+        severity: 'info',
+        message: `\`${f.name}\` (in ${where}) is an Envoy field meshctl does not act on; it is kept verbatim`,
+        span: f.keySpan,
+      });
+      return;
+    }
+    const suggestion = didYouMean(f.name, desc.fields.keys());
     this.diagnostics.push({
       ruleId: 'unknown-field',
       severity: 'warning',
-      message:
-        this.format === 'envoy'
-          ? `\`${f.name}\` (in ${where}) is not modelled by meshctl; it is kept verbatim`
-          : `unknown field \`${f.name}\` in ${where}; it is kept verbatim`,
+      message: `unknown field \`${f.name}\` in ${where}; it is kept verbatim`,
       span: f.keySpan,
       ...(suggestion !== undefined ? { hint: `did you mean \`${suggestion}\`?` } : {}),
     });
-    void path;
   }
 
   private invalid(span: Span, message: string, field: string, hint?: string): void {
@@ -531,13 +594,19 @@ class Decoder implements NormalizeContext {
       const name = String(v.value);
       const canonical = enumName(e, name);
       if (canonical !== undefined) return canonical;
+      // YAML and JSON: Envoy parses enum names case-insensitively (MessageUtil::loadFromJson sets protobuf's
+      // case_insensitive_enum_parsing: a name that does not match is tried upper-cased). Text format does not.
+      const upper = this.format === 'textproto' ? undefined : enumName(e, name.toUpperCase());
+      if (upper !== undefined) return upper;
       const ci = [...e.values.keys()].find((k) => k.toLowerCase() === name.toLowerCase());
       const suggestion = ci ?? didYouMean(name, e.values.keys());
       this.invalid(
         v.span,
         `\`${name}\` is not a value of ${e.name} (field \`${field}\`)`,
         field,
-        suggestion !== undefined ? `did you mean \`${suggestion}\`? (enum names are case-sensitive)` : `use one of ${[...e.values.keys()].join(', ')}`,
+        suggestion !== undefined
+          ? `did you mean \`${suggestion}\`?${this.format === 'textproto' ? ' (text format reads enum names case-sensitively)' : ''}`
+          : `use one of ${[...e.values.keys()].join(', ')}`,
       );
       return undefined;
     }
@@ -584,23 +653,6 @@ class Decoder implements NormalizeContext {
     this.invalid(v.span, `field \`${field}\` takes a duration, not a list`, field);
     return undefined;
   }
-}
-
-/**
- * Text format's Any expansion, `typed_config { [type.googleapis.com/pkg.Msg] { … } }`, read as the JSON form
- * `{ "@type": "type.googleapis.com/pkg.Msg", … }`.
- */
-function expandAny(msg: SMessage): SMessage {
-  if (msg.fields.length !== 1) return msg;
-  const f = msg.fields[0]!;
-  if (f.name.charCodeAt(0) !== 0x5b /* [ */) return msg;
-  const m = /^\[(.+)\]$/.exec(f.name);
-  if (m === null || f.value.kind !== 'message' || !m[1]!.includes('/')) return msg;
-  const { src, keyStart, keyEnd } = f;
-  const url = new SField('@type', new SScalar('string', m[1]!, JSON.stringify(m[1]), src, keyStart, keyEnd), src, keyStart, keyEnd, keyStart, keyEnd);
-  const expanded = new SMessage([url, ...f.value.fields], msg.src, msg.start, msg.end);
-  expanded.trailingComments = f.value.trailingComments;
-  return expanded;
 }
 
 const NANO_SCALE = [1e9, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 100, 10, 1];

@@ -5,6 +5,7 @@
 import type { Bootstrap } from './model.generated.js';
 import type { Diagnostic } from './diagnostic.js';
 import type { SourceFile } from './source.js';
+import type { EnvoyClusterUse } from './envoy-api/cluster-refs.js';
 
 export * from './model.generated.js';
 export * from './json-value.js';
@@ -23,4 +24,9 @@ export interface ParseResult {
   readonly source: SourceFile;
   /** The format that was used (detected or forced). */
   readonly format: InputFormat;
+  /**
+   * For Envoy-shaped input (judged by Envoy's descriptors): every place the input names a cluster where Envoy takes
+   * a cluster name, for the reference rules.
+   */
+  readonly envoy?: EnvoyClusterUse;
 }

@@ -58,6 +58,9 @@ const TOP_LEVEL_FRAGMENTS: Record<string, string> = {
   service_cluster_discovery_refresh_service: 'service_cluster_discovery_refresh_service',
 };
 
+/** The dialect's top-level fragments (`cluster`, `listeners`, …): keys only meshctl's own shape has at the top. */
+export const TOP_LEVEL_FRAGMENT_KEYS: readonly string[] = Object.keys(TOP_LEVEL_FRAGMENTS);
+
 function ownKey(table: Record<string, string>, key: string): string | undefined {
   return Object.hasOwn(table, key) ? table[key] : undefined;
 }

@@ -11,6 +11,8 @@ import type { Diagnostic } from './diagnostic.js';
 import type { Bootstrap, InputFormat, ParseResult } from './model.js';
 import { SourceFile } from './source.js';
 import { UsageError } from './usage-error.js';
+import { EnvoyJudge } from './envoy-api/judge.js';
+import { looksLikeEnvoy, mergeVerdicts, reviewUnknownFields } from './envoy-api/verdict.js';
 import type { SMessage } from './syntax.js';
 import { parseTextproto } from './textproto/parser.js';
 import { readYaml } from './yaml-reader.js';
@@ -46,8 +48,9 @@ const YAML_EXTENSIONS = new Set(['.yaml', '.yml']);
 
 /**
  * The format of a config: by extension first (`.textproto .pbtxt .txtpb .txt .conf` → textproto, `.yaml .yml` →
- * yaml, `.json` → json), else by content. YAML and JSON that look like an Envoy v3 bootstrap (`@type` URLs, or
- * `static_resources` with `typed_config`) are reported as `envoy`.
+ * yaml, `.json` → json), else by content. YAML and JSON that are Envoy's (a `@type` URL, or top-level keys that make
+ * an Envoy Bootstrap and not meshctl's own shape: src/config/envoy-api/shape.ts) are reported as `envoy`, and
+ * judged by Envoy's descriptors.
  */
 export function detectFormat(file: string, text: string): InputFormat {
   const ext = extname(file).toLowerCase();
@@ -77,11 +80,6 @@ function looksLikeTextproto(text: string): boolean {
   return /^\s*[A-Za-z_][\w.]*\s*:\s*[{<]\s*$/m.test(noComments) && !/^\s*-?\s*[\w"'.-]+\s*:\s*$/m.test(noComments);
 }
 
-function looksLikeEnvoy(text: string): boolean {
-  if (/["']?@type["']?\s*:/.test(text)) return true;
-  return /\bstatic_resources\b/.test(text) && /\btyped_config\b/.test(text);
-}
-
 function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
@@ -96,13 +94,20 @@ export function parseConfig(text: string, file: string, opts: ParseOptions = {})
   if (bytes > maxBytes) {
     return { config: undefined, diagnostics: [tooLarge(file, bytes, maxBytes)], source, format };
   }
+  // Envoy-shaped input is judged by Envoy's descriptors first, and decoded in the canonical form the judge returns.
+  const judge = format === 'envoy' ? new EnvoyJudge({ yaml: !readsJson(source, format) }) : undefined;
   // Decoding starts while the file is read (ConfigDecoder.element): most of a big config's syntax tree is then
   // garbage within moments of being built.
-  const decoder = new ConfigDecoder({ format });
+  const decoder = new ConfigDecoder({ format, ...(judge !== undefined ? { judge } : {}) });
   const read = readTree(source, format, opts, decoder);
   if (read.tree === undefined) return { config: undefined, diagnostics: sortDiagnostics(read.diagnostics), source, format };
   const decoded = decoder.decode(read.tree);
-  const diagnostics = [...read.diagnostics, ...decoded.diagnostics];
+  const diagnostics =
+    judge !== undefined
+      ? [...read.diagnostics, ...mergeVerdicts(judge.diagnostics, judge.refusedFields, decoded.diagnostics)]
+      : format === 'textproto'
+        ? [...read.diagnostics, ...decoded.diagnostics]
+        : [...read.diagnostics, ...reviewUnknownFields(source, decoded.diagnostics, () => readTree(source, format, opts, undefined).tree, format === 'yaml')];
   const limit = opts.maxResources ?? DEFAULT_MAX_RESOURCES;
   const count = resourceCount(decoded.config);
   if (count > limit) {
@@ -113,20 +118,30 @@ export function parseConfig(text: string, file: string, opts: ParseOptions = {})
       span: source.span(0, 0),
     });
   }
-  return { config: decoded.config, diagnostics: sortDiagnostics(diagnostics), source, format };
+  const result: ParseResult = { config: decoded.config, diagnostics: sortDiagnostics(diagnostics), source, format };
+  return judge === undefined ? result : { ...result, envoy: judge.clusterUse() };
 }
 
+/** Whether the text is read as JSON (else YAML, whose plain scalars Envoy reads by YAML rules). */
+function readsJson(source: SourceFile, format: InputFormat): boolean {
+  const trimmed = source.text.trimStart();
+  return format === 'json' || (format === 'envoy' && (trimmed.startsWith('{') || trimmed.startsWith('[')));
+}
+
+/** The syntax tree; with a decoder, its elements are decoded while they are read (ConfigDecoder.element). */
 function readTree(
   source: SourceFile,
   format: InputFormat,
   opts: ParseOptions,
-  decoder: ConfigDecoder,
+  decoder: ConfigDecoder | undefined,
 ): { tree: SMessage | undefined; diagnostics: Diagnostic[] } {
-  const element = decoder.element.bind(decoder);
-  if (format === 'textproto') return parseTextproto(source, { element });
-  const trimmed = source.text.trimStart();
-  const json = format === 'json' || (format === 'envoy' && (trimmed.startsWith('{') || trimmed.startsWith('[')));
-  return readYaml(source, { json, element, ...(opts.maxDepth !== undefined ? { maxDepth: opts.maxDepth } : {}) });
+  const element = decoder?.element.bind(decoder);
+  if (format === 'textproto') return parseTextproto(source, element !== undefined ? { element } : {});
+  return readYaml(source, {
+    json: readsJson(source, format),
+    ...(element !== undefined ? { element } : {}),
+    ...(opts.maxDepth !== undefined ? { maxDepth: opts.maxDepth } : {}),
+  });
 }
 
 /**

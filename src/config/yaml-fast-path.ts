@@ -7,6 +7,7 @@
  * over; a differential test holds the two to the same output.
  */
 import type { Comments } from './node-meta.js';
+import { jsonName } from './envoy-api/json-name.js';
 import type { SourceFile } from './source.js';
 import { SField, SList, SMessage, SScalar, type ElementHook, type Rereader, type SyntaxNode } from './syntax.js';
 
@@ -48,6 +49,9 @@ const EXP_RE = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
 const FLOAT_RE = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
 const PLAIN_KEY_RE = /[A-Za-z_$/][A-Za-z0-9_.$/-]*/y;
 
+/** `static_resources` by its proto name and its JSON name (Envoy reads both). */
+const STATIC_RESOURCES: ReadonlySet<string> = new Set(['static_resources', jsonName('static_resources')]);
+
 const SP = 32;
 const NL = 10;
 const HASH = 35;
@@ -76,7 +80,7 @@ class FastParser implements Rereader {
   /** An item just read in a sequence under `static_resources`: the element hook's stand-in for it. */
   private sequenceItem(item: SyntaxNode): SyntaxNode {
     const keys = this.keys;
-    if (this.element === undefined || item.kind !== 'message' || keys.length < 2 || keys[0] !== 'static_resources') return item;
+    if (this.element === undefined || item.kind !== 'message' || keys.length < 2 || !STATIC_RESOURCES.has(keys[0]!)) return item;
     return this.element(keys, item, undefined, this);
   }
 

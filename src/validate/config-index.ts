@@ -18,6 +18,7 @@ import type {
 import { chainConnectionManagers } from '../config/connection-manager.js';
 import type { Duration } from '../config/duration.js';
 import { type DialectNote, META, type NodeMeta } from '../config/node-meta.js';
+import type { ClusterRef, EnvoyClusterUse } from '../config/envoy-api/cluster-refs.js';
 import { isDurationShape } from './util/walk.js';
 
 interface HcmEntry {
@@ -78,6 +79,13 @@ export interface ConfigIndex {
   readonly dialectNotes: readonly DialectNote[];
   /** Cluster names mentioned in data meshctl does not model (a tcp_proxy's `cluster`, …), so they count as used. */
   readonly unmodeledClusterRefs: ReadonlySet<string>;
+  /**
+   * Envoy-shaped input: every place it names a cluster where Envoy takes a cluster name, from Envoy's judge
+   * (src/config/envoy-api/cluster-refs.ts). Empty for meshctl's own shapes.
+   */
+  readonly envoyClusterRefs: readonly ClusterRef[];
+  /** Set when something in the config picks a cluster at run time (a `cluster_header`, a Lua filter, …): what. */
+  readonly clustersChosenAtRunTime: string | undefined;
 }
 
 /** `cluster` / `cluster_name` strings, and `name`s inside `clusters` lists, anywhere in verbatim JSON. */
@@ -114,7 +122,7 @@ function walkModel(root: object, durations: DurationEntry[], notes: DialectNote[
   visit(root as Record<string, unknown>);
 }
 
-export function buildIndex(config: Bootstrap): ConfigIndex {
+export function buildIndex(config: Bootstrap, envoy?: EnvoyClusterUse): ConfigIndex {
   const sr = config.static_resources;
   const listeners = sr?.listeners ?? [];
   const clusters = sr?.clusters ?? [];
@@ -165,6 +173,8 @@ export function buildIndex(config: Bootstrap): ConfigIndex {
     durations,
     dialectNotes,
     unmodeledClusterRefs,
+    envoyClusterRefs: envoy?.refs ?? [],
+    clustersChosenAtRunTime: envoy?.chosenAtRunTime,
     listeners,
     hcms,
     routeConfigs,

@@ -1,5 +1,6 @@
 /** Runs the rules over one parsed file: build the index once, run each enabled rule, resolve messages and spans. */
 import type { Diagnostic, Severity } from '../config/diagnostic.js';
+import type { EnvoyClusterUse } from '../config/envoy-api/cluster-refs.js';
 import type { Bootstrap } from '../config/model.js';
 import { pointSpan, type Span } from '../config/source.js';
 import { buildIndex } from './config-index.js';
@@ -15,10 +16,12 @@ interface EngineOptions {
   readonly off: ReadonlySet<string>;
   /** Rules a setting turned on (needed for rules that are off by default). */
   readonly on: ReadonlySet<string>;
+  /** What Envoy's judge learned about the clusters an Envoy-shaped file names (ParseResult.envoy). */
+  readonly envoy?: EnvoyClusterUse;
 }
 
 export function runRules(config: Bootstrap, file: string, opts: EngineOptions): Diagnostic[] {
-  const index = buildIndex(config);
+  const index = buildIndex(config, opts.envoy);
   const out: Diagnostic[] = [];
   const fallback = pointSpan(file);
   const spanOrFile = (s: Span | undefined): Span => s ?? fallback;

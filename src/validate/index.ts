@@ -71,6 +71,7 @@ export function validateParsed(result: ParseResult, opts: ValidateOptions = {}):
         now: opts.now ?? new Date(),
         off,
         on,
+        ...(result.envoy !== undefined ? { envoy: result.envoy } : {}),
       }),
     );
   }

@@ -114,18 +114,19 @@ test('routing: weighted clusters, regex, retries, redirects and direct responses
   assert.equal(vh.routes!.length, 6);
 });
 
-test('unmodeled extensions and fields are kept verbatim with warnings, never a crash', async () => {
+test('unmodeled extensions and fields are kept verbatim: Envoy knows them, so they are notes, never "unknown"', async () => {
   const r = await readConfigFile(join(ENVOY, 'extensions.yaml'));
   assert.deepEqual(
     r.diagnostics.map((d) => `${d.severity} ${d.ruleId} ${d.span.line}:${d.span.column}`),
     [
-      'warning unknown-field 10:5',
+      'info unmodeled-field 10:5',
       'warning unmodeled-extension 18:20',
-      'warning unknown-field 47:17',
-      'warning unknown-field 60:5',
-      'warning unknown-field 72:1',
+      'info unmodeled-field 47:17',
+      'info unmodeled-field 60:5',
+      'info unmodeled-field 72:1',
     ],
   );
+  assert.match(r.diagnostics[0]!.message, /`listener_filters` \(in Listener\) is an Envoy field meshctl does not act on/);
   const [tcp, http] = r.config!.static_resources!.listeners!;
   const f = tcp!.filter_chains![0]!.filters![0]!;
   assert.equal(f.typed_config, undefined);

@@ -12,13 +12,21 @@ test('detectFormat: extension first, then content; Envoy shape recognised', () =
   assert.equal(detectFormat('a.yml', 'admin: {}'), 'yaml');
   assert.equal(detectFormat('a.json', '{}'), 'json');
   assert.equal(detectFormat('a.yaml', 'x:\n  "@type": type.googleapis.com/x'), 'envoy');
-  assert.equal(detectFormat('a.json', '{"static_resources": {"listeners": [{"typed_config": {}}]}}'), 'envoy');
+  // Top-level keys that make an Envoy Bootstrap and not meshctl's own shape (an Envoy-only field, a JSON name).
+  assert.equal(detectFormat('a.json', '{"static_resources": {"listeners": []}, "layered_runtime": {}}'), 'envoy');
+  assert.equal(detectFormat('a.json', '{"staticResources": {"listeners": [{"typedConfig": {}}]}}'), 'envoy');
+  assert.equal(detectFormat('a.yaml', 'node: {id: a}\nlayered_runtime:\n  layers: []\n'), 'envoy');
+  // Keys both shapes have: meshctl's shape, as before (its dialect stays readable).
+  assert.equal(detectFormat('a.json', '{"static_resources": {"listeners": [{"typed_config": {}}]}}'), 'json');
+  // A key Envoy's Bootstrap does not have: meshctl's shape.
+  assert.equal(detectFormat('a.yaml', 'static_resources: {}\nhttp_server: {}\nlayered_runtime: {}\n'), 'yaml');
   assert.equal(detectFormat('-', 'static_resources {\n  clusters { name: "a" }\n}'), 'textproto');
   assert.equal(detectFormat('-', '# c\ncluster {'), 'textproto');
   assert.equal(detectFormat('-', 'static_resources:\n  clusters:\n  - name: a\n'), 'yaml');
   assert.equal(detectFormat('-', 'admin: {address: {}}\n'), 'yaml');
   assert.equal(detectFormat('-', '{\n  "admin": {}\n}'), 'json');
-  assert.equal(detectFormat('-', 'static_resources:\n  listeners:\n  - filter_chains: [{filters: [{typed_config: {}}]}]\n'), 'envoy');
+  assert.equal(detectFormat('-', 'static_resources:\n  listeners:\n  - filter_chains: [{filters: [{typed_config: {}}]}]\n'), 'yaml');
+  assert.equal(detectFormat('-', '# an Envoy bootstrap\nadmin: {}\noverload_manager: {}\n'), 'envoy');
 });
 
 test('--from overrides detection', () => {

@@ -68,7 +68,7 @@ test('wrong types are invalid-value errors at the value; the rest of the config 
     `static_resources:
   clusters:
   - name: 42
-    lb_policy: round_robin
+    lb_policy: round_robbin
     connect_timeout: soon
     respect_dns_ttl: "yes"
     load_assignment:
@@ -89,6 +89,18 @@ test('wrong types are invalid-value errors at the value; the rest of the config 
   assert.match(r.diagnostics[1]!.hint!, /ROUND_ROBIN/);
   assert.match(r.diagnostics[0]!.hint!, /quote/);
   assert.equal(r.config!.static_resources!.clusters![1]!.name, 'fine');
+});
+
+test('enum names: case-insensitive in YAML and JSON (as Envoy reads them), case-sensitive in text format', () => {
+  const yaml = parseConfig('static_resources:\n  clusters:\n  - name: a\n    type: strict_dns\n    lb_policy: Round_Robin\n', 'a.yaml');
+  assert.deepEqual(yaml.diagnostics, []);
+  assert.equal(yaml.config!.static_resources!.clusters![0]!.type, 'STRICT_DNS');
+  assert.equal(yaml.config!.static_resources!.clusters![0]!.lb_policy, 'ROUND_ROBIN');
+  const json = parseConfig('{"static_resources": {"clusters": [{"name": "a", "lb_policy": "least_request"}]}}', 'a.json');
+  assert.equal(json.config!.static_resources!.clusters![0]!.lb_policy, 'LEAST_REQUEST');
+  const text = parseConfig('static_resources { clusters { name: "a" lb_policy: round_robin } }', 'a.textproto');
+  assert.deepEqual(diags(text), ['error invalid-value 1:52']);
+  assert.match(text.diagnostics[0]!.hint!, /ROUND_ROBIN/);
 });
 
 test('unknown fields: warning with did-you-mean, value kept verbatim in unmodeled', () => {

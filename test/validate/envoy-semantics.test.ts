@@ -74,7 +74,7 @@ test('`ads: {}` is accepted; `ads: true` in an Envoy file is the error Envoy giv
   const ok = await validate(join(DIR, 'ads-message.yaml'));
   assert.deepEqual(ok.diagnostics, []);
   const bad = await validate(join(DIR, 'ads-true.yaml'));
-  assert.deepEqual(only(bad.diagnostics, 'invalid-value'), ['invalid-value error 8:22']);
+  assert.deepEqual(only(bad.diagnostics, 'envoy-invalid-value'), ['envoy-invalid-value error 8:22']);
   assert.equal(bad.code, 1);
 });
 

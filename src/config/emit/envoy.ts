@@ -300,6 +300,22 @@ class EnvoyMapper {
 export function toEnvoy(config: Bootstrap): { bootstrap: JsonObject; diagnostics: Diagnostic[] } {
   const file = (config as { [META]?: NodeMeta })[META]?.span.file ?? '<config>';
   const mapper = new EnvoyMapper(config, file);
-  const bootstrap = mapper.map();
+  const bootstrap = aggregatedSources(mapper.map()) as JsonObject;
   return { bootstrap, diagnostics: mapper.diagnostics };
+}
+
+/**
+ * The model holds ConfigSource's `ads` as a boolean; Envoy's field is an AggregatedConfigSource message (`ads: {}`)
+ * and refuses `true`. ConfigSource is the only message of Envoy's API with an `ads` field.
+ */
+function aggregatedSources(v: JsonValue): JsonValue {
+  if (Array.isArray(v)) return v.map(aggregatedSources);
+  if (!isObj(v)) return v;
+  const out: Obj = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (k === 'ads' && typeof x === 'boolean' && !x) continue;
+    // Keys come from the input (verbatim fields): define, so that `__proto__` stays a key.
+    Object.defineProperty(out, k, { value: k === 'ads' && x === true ? {} : aggregatedSources(x), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }

@@ -5,7 +5,14 @@ import { exposedAdmin, invalidAddress, invalidDiscoveryUrl, invalidNameserver, i
 import { invalidClusterConfig, invalidDuration, invalidEndpointWeight, invalidMetricsPath, requiredField } from './clusters.js';
 import { dialectShorthand, envoyPlacement } from './placement.js';
 import { shadowedRoute, unreachableVirtualHost } from './reachability.js';
-import { discoveryUnknownCluster, loadAssignmentNameMismatch, rdsUnknownRouteConfig, routeUnknownCluster, unusedCluster } from './references.js';
+import {
+  discoveryUnknownCluster,
+  loadAssignmentNameMismatch,
+  rdsUnknownRouteConfig,
+  referenceUnknownCluster,
+  routeUnknownCluster,
+  unusedCluster,
+} from './references.js';
 import {
   deprecatedTotalWeight,
   invalidCodec,
@@ -54,6 +61,7 @@ export const RULES: readonly Rule[] = (
     loadAssignmentNameMismatch,
     privilegedPort,
     rdsUnknownRouteConfig,
+    referenceUnknownCluster,
     regexUnsupportedSyntax,
     requiredField,
     routeAction,

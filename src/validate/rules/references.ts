@@ -168,14 +168,20 @@ export const unusedCluster = defineRule({
   id: 'unused-cluster',
   severity: 'warning',
   category: 'reference',
-  description: 'A cluster that no route, weighted cluster or discovery service refers to (not checked in files without listeners).',
+  description:
+    'A cluster that nothing refers to: no route, weighted cluster, mirror policy, discovery service, or (in Envoy-shaped files) any other place Envoy takes a cluster name (not checked in files without listeners, nor where listeners arrive over LDS).',
   messages: {
-    unused: 'cluster `{{name}}` is not used by any route or discovery service',
+    unused: 'cluster `{{name}}` is not used by any route, service or discovery source',
   },
   check(ctx) {
     // A file of clusters alone (a CDS fragment, a shared cluster list) has nothing that could use them.
     if (ctx.index.listeners.length === 0 && ctx.index.refreshServices.length === 0) return;
+    // A cluster picked at run time (from a header, by a Lua or Wasm filter, from the SNI) can be any cluster.
+    if (ctx.index.clustersChosenAtRunTime !== undefined) return;
+    // Listeners that arrive over LDS may route to any static cluster: the file cannot show whether one is unused.
+    if (ctx.config.dynamic_resources?.lds_config !== undefined) return;
     const used = new Set<string>(ctx.index.unmodeledClusterRefs);
+    for (const r of ctx.index.envoyClusterRefs) used.add(r.name);
     for (const { route } of ctx.index.routes) {
       const a = route.route;
       if (a === undefined) continue;
@@ -199,3 +205,54 @@ export const unusedCluster = defineRule({
   },
 });
 
+
+/** Where each `ClusterRef.via` is, in words. */
+function referrer(via: string): string {
+  const at = via.lastIndexOf('.');
+  const field = via.slice(at + 1);
+  const message = via.slice(0, at).split('.').filter((p) => /^[A-Z]/.test(p)).join('.');
+  return `${message}.${field}`;
+}
+
+export const referenceUnknownCluster = defineRule({
+  id: 'reference-unknown-cluster',
+  severity: 'error',
+  category: 'reference',
+  description:
+    "Envoy-shaped files: a place where Envoy takes a cluster name (a filter's gRPC or HTTP service, a tracer's collector, a TCP proxy, a mirror policy, `local_cluster_name`, …) names a cluster that is not defined.",
+  messages: {
+    load: '{{where}} names cluster `{{name}}`, which is not defined; Envoy refuses the config',
+    runtime: '{{where}} names cluster `{{name}}`, which is not defined; Envoy loads the config, and what needs it fails at run time',
+  },
+  check(ctx) {
+    // Clusters delivered over CDS are unknown until run time.
+    if (ctx.config.dynamic_resources?.cds_config !== undefined) return;
+    const names = ctx.index.clustersByName;
+    const missing = ctx.index.envoyClusterRefs.filter((r) => r.lookup !== 'none' && !names.has(r.name));
+    if (missing.length === 0) return;
+    // Routes and xDS sources the model holds are route-unknown-cluster's and discovery-unknown-cluster's to report.
+    const covered = new Set<string>();
+    const add = (s: { line: number; column: number } | undefined): void => {
+      if (s !== undefined) covered.add(`${s.line}:${s.column}`);
+    };
+    for (const { route } of ctx.index.routes) {
+      if (route.route?.cluster !== undefined) add(spanOf(route.route, 'cluster'));
+      for (const cw of route.route?.weighted_clusters?.clusters ?? []) if (cw.name !== undefined) add(spanOf(cw, 'name'));
+    }
+    for (const a of apiConfigSources(ctx.config, ctx.index.hcms.map((h) => h.hcm.rds?.config_source))) {
+      (a.cluster_names ?? []).forEach((_, i) => add(spanOf(a, 'cluster_names', i)));
+      for (const g of a.grpc_services ?? []) if (g.envoy_grpc?.cluster_name !== undefined) add(spanOf(g.envoy_grpc, 'cluster_name'));
+    }
+    for (const r of missing) {
+      const span = r.span;
+      if (covered.has(`${span.line}:${span.column}`)) continue;
+      ctx.report({
+        messageId: r.lookup === 'load' ? 'load' : 'runtime',
+        data: { where: `\`${referrer(r.via)}\``, name: r.name },
+        at: span,
+        severity: r.lookup === 'load' ? 'error' : 'warning',
+        hint: nameHint(r.name, names.keys()),
+      });
+    }
+  },
+});
