@@ -470,7 +470,7 @@ class Decoder implements NormalizeContext {
             ? `\`${name}\` is not a bootstrap; the file is read as one anyway`
             : `\`${name}\` is not modelled by meshctl; it is kept verbatim and passed through unchanged`,
       span: v.span,
-      hint: accepted !== undefined ? `meshctl models ${accepted.map((a) => a.split('.').pop()).join(' / ')} here` : undefined,
+      hint: accepted !== undefined ? `meshctl models ${[...new Set(accepted.map((a) => a.split('.').pop()))].join(' / ')} here` : undefined,
     } as Diagnostic);
     return false;
   }

@@ -1,6 +1,6 @@
 /**
- * The admin server (ENVOY-FACTS §13): /ready, /stats (text, ?format=json|prometheus, ?filter, ?usedonly),
- * /stats/prometheus and the config's metrics_path, /clusters, /config_dump, /server_info, POST /healthcheck/fail|ok.
+ * The admin server (Envoy's docs: "Administration interface"): /ready, /stats (text, ?format=json|prometheus,
+ * ?filter, ?usedonly), /stats/prometheus and the config's metrics_path, /clusters, /config_dump, /server_info, POST /healthcheck/fail|ok.
  * Binds to 127.0.0.1 unless the config or the command line says otherwise. With --workers the data comes from every
  * worker (the providers aggregate).
  */
