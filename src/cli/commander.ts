@@ -8,4 +8,3 @@ import type * as CommanderModule from 'commander';
 const commander = createRequire(import.meta.url)('commander') as typeof CommanderModule;
 
 export const { Command, CommanderError, Option } = commander;
-export type { Command as CommandType } from 'commander';

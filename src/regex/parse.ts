@@ -35,7 +35,7 @@ export interface Re2Error {
   readonly hint?: string;
 }
 
-export type Re2Parse = { readonly ok: true; readonly tree: Re2Tree } | { readonly ok: false; readonly error: Re2Error };
+type Re2Parse = { readonly ok: true; readonly tree: Re2Tree } | { readonly ok: false; readonly error: Re2Error };
 
 interface Flags {
   /** (?i) */

@@ -17,7 +17,7 @@ export type { Re2Error } from './parse.js';
 // before; emit.ts writes the translated patterns so that the linear engine can run them.
 setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
 
-export type Re2Compiled = { readonly ok: true; readonly regex: RegExp } | { readonly ok: false; readonly error: Re2Error };
+type Re2Compiled = { readonly ok: true; readonly regex: RegExp } | { readonly ok: false; readonly error: Re2Error };
 
 /** Translations by pattern: validate and the router (and each reload) ask about the same patterns. */
 const compiled = new Map<string, Re2Compiled>();
@@ -44,7 +44,7 @@ export function compileRe2(pattern: string): Re2Compiled {
 }
 
 /** regex_rewrite: every match of the pattern in the path (no query) replaced — `String.replace(re, sub)`. */
-export interface Re2Rewrite {
+interface Re2Rewrite {
   readonly re: RegExp;
   readonly sub: string;
 }

@@ -117,7 +117,7 @@ export function compileRouteConfiguration(rc: RouteConfiguration, name = rc.name
 }
 
 /** The downstream peer's address, asked for only by a hash policy on the source IP. */
-export type SourceIpLookup = () => string | undefined;
+type SourceIpLookup = () => string | undefined;
 
 /**
  * Where one request goes. `routeRequest` fills it in; a caller keeps one and reuses it for every request (routing a

@@ -9,7 +9,7 @@ import { compileRe2 } from '../regex/re2.js';
 /** A request header by lower-case name (several values joined with ","), or undefined when absent. */
 export type HeaderLookup = (name: string) => string | undefined;
 
-export type ValueMatcher = (value: string) => boolean;
+type ValueMatcher = (value: string) => boolean;
 
 /** Problems found while compiling (bad regexes); the matcher that had one never matches. */
 export interface CompileProblem {
@@ -18,7 +18,7 @@ export interface CompileProblem {
   readonly field: string;
 }
 
-export function compileStringMatcher(m: StringMatcher, problems: CompileProblem[]): ValueMatcher {
+function compileStringMatcher(m: StringMatcher, problems: CompileProblem[]): ValueMatcher {
   const ic = m.ignore_case === true;
   if (m.exact !== undefined) {
     const want = ic ? m.exact.toLowerCase() : m.exact;

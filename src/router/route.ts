@@ -31,9 +31,9 @@ import type { ClusterIds } from './cluster-ids.js';
 /** Envoy's route timeout when the route sets none (RouteAction.timeout). */
 const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
 
-export type RouteKind = 'cluster' | 'weighted_clusters' | 'cluster_header' | 'redirect' | 'direct_response';
+type RouteKind = 'cluster' | 'weighted_clusters' | 'cluster_header' | 'redirect' | 'direct_response';
 
-export interface WeightedTarget {
+interface WeightedTarget {
   readonly name: string;
   readonly weight: number;
 }
