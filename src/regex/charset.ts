@@ -98,7 +98,7 @@ export class CodePointSet {
 }
 
 /** One code point as RegExp source outside a class: itself when alphanumeric, else an escape. */
-export function literal(cp: number): string {
+function literal(cp: number): string {
   if (cp < 0x10000) return unit(cp);
   const v = cp - 0x10000;
   return unit(0xd800 + (v >> 10)) + unit(0xdc00 + (v & 0x3ff));
