@@ -8,6 +8,7 @@ import { META, type NodeMeta } from './node-meta.js';
 import type { Bootstrap } from './model.generated.js';
 import type { OutputFormat } from './model.js';
 import { pointSpan } from './source.js';
+import { bootstrapToPbText } from './emit/pbtext.js';
 import { toEnvoy } from './emit/envoy.js';
 import { printJson } from './emit/json.js';
 import { printTextproto } from './emit/textproto.js';
@@ -36,9 +37,14 @@ export function emitConfig(config: Bootstrap, to: OutputFormat): EmitResult {
       return { text: printJson(tree), diagnostics: commentsDropped(config, hasComments(tree), 'JSON') };
     }
     case 'envoy':
-    case 'envoy-json': {
+    case 'envoy-json':
+    case 'envoy-textproto': {
       const { bootstrap, diagnostics } = toEnvoy(config);
       const hadComments = hasComments(configToTree(config, { durations: 'envoy', comments: true }));
+      if (to === 'envoy-textproto') {
+        const pb = bootstrapToPbText(bootstrap, fileOf(config));
+        return { text: pb.text, diagnostics: [...diagnostics, ...pb.diagnostics, ...commentsDropped(config, hadComments, 'Envoy text-format')] };
+      }
       if (to === 'envoy-json') {
         return { text: JSON.stringify(bootstrap, null, 2) + '\n', diagnostics: [...diagnostics, ...commentsDropped(config, hadComments, 'Envoy JSON')] };
       }

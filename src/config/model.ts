@@ -14,7 +14,7 @@ export * from './node-meta.js';
 
 /** The input and output formats. `envoy` is Envoy's own v3 bootstrap shape (YAML or JSON, with `@type`s). */
 export type InputFormat = 'textproto' | 'yaml' | 'json' | 'envoy';
-export type OutputFormat = 'textproto' | 'yaml' | 'json' | 'envoy' | 'envoy-json';
+export type OutputFormat = 'textproto' | 'yaml' | 'json' | 'envoy' | 'envoy-json' | 'envoy-textproto';
 
 export interface ParseResult {
   /** The model, present unless the input could not be read at all (a syntax error). */

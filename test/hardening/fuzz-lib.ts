@@ -37,8 +37,10 @@ export const SMALL_INPUT = 64 * 1024;
 export const SMALL_CASE_MS = 2_000;
 export const LARGE_CASE_MS = 15_000;
 
-const OUTPUTS: readonly OutputFormat[] = ['textproto', 'yaml', 'json', 'envoy', 'envoy-json'];
-const REPARSE_AS: Record<OutputFormat, { file: string; from: InputFormat }> = {
+/** What the fuzzer converts to and reads back (Envoy's text format is checked by protoc: test/convert/pbtext.test.ts). */
+type Readable = Exclude<OutputFormat, 'envoy-textproto'>;
+const OUTPUTS: readonly Readable[] = ['textproto', 'yaml', 'json', 'envoy', 'envoy-json'];
+const REPARSE_AS: Record<Readable, { file: string; from: InputFormat }> = {
   textproto: { file: 'out.textproto', from: 'textproto' },
   yaml: { file: 'out.yaml', from: 'yaml' },
   json: { file: 'out.json', from: 'json' },

@@ -11,7 +11,7 @@ import { EXIT_CONFIG, EXIT_OK } from '../../app/exit-codes.js';
 import { UsageError } from '../../config/usage-error.js';
 import { useColor } from '../color.js';
 
-const TO = ['textproto', 'yaml', 'json', 'envoy', 'envoy-json'] as const;
+const TO = ['textproto', 'yaml', 'json', 'envoy', 'envoy-json', 'envoy-textproto'] as const;
 const FROM = ['textproto', 'yaml', 'json', 'envoy'] as const;
 
 interface ConvertOptions {
