@@ -19,7 +19,7 @@ import type { NormalizeContext } from './normalize.js';
 import type { SourceFile, Span } from './source.js';
 import { didYouMean } from './suggest.js';
 import { jsonName } from './envoy-api/json-name.js';
-import type { EnvoyJudge } from './envoy-api/judge.js';
+import { JudgedStandIn, type EnvoyJudge } from './envoy-api/judge.js';
 import { SField, SMessage, type Rereader, type SScalar, type SyntaxNode } from './syntax.js';
 
 interface DecodeOptions {
@@ -124,10 +124,10 @@ export class ConfigDecoder {
       result = new DecodedElement(fd.value.type, node, diagnostics.length === mark ? NO_DIAGNOSTICS : diagnostics.splice(mark), item, rereader);
     }
     if (judge !== undefined && envoyType !== undefined) {
-      // The stand-in reads its element again from its own extent: nothing here may hold the element's syntax tree,
-      // which is garbage once decoded (keeping it alive until the end was most of a large file's collector work).
-      const standIn = result instanceof DecodedElement && rereader !== undefined ? result : undefined;
-      judge.remember(result, envoyType, pending, standIn === undefined ? undefined : () => standIn.original());
+      // A stand-in carries the judgement and reads its element again from its own extent: nothing here may hold the
+      // element's syntax tree, which is garbage once decoded (keeping it alive until the end was most of a large
+      // file's collector work).
+      judge.remember(result, envoyType, pending, undefined);
     }
     return result;
   }
@@ -180,7 +180,7 @@ function isVirtualHostsPath(keys: readonly string[]): boolean {
 }
 
 /** The stand-in ConfigDecoder.element returns: the decoded element and its diagnostics, under the element's extent. */
-class DecodedElement extends SMessage {
+class DecodedElement extends JudgedStandIn {
   // Declared, set once in the constructor (see the note above SField in syntax.ts).
   declare readonly desc: MessageDesc;
   declare readonly node: unknown;
@@ -193,6 +193,13 @@ class DecodedElement extends SMessage {
     this.node = node;
     this.diagnostics = diagnostics;
     this.rereader = rereader;
+    this.judgedAs = undefined;
+    this.pending = undefined;
+  }
+
+  /** JudgedStandIn: the element's syntax tree read again, when the reader can. */
+  reread(): SMessage | undefined {
+    return this.rereader === undefined ? undefined : this.rereader.reread(this);
   }
 
   /** The element's syntax tree, read again (for a stand-in met where it does not fit). */

@@ -75,6 +75,19 @@ interface Prejudged {
   readonly reread: (() => SMessage) | undefined;
 }
 
+/**
+ * A reader's stand-in for an element judged ahead (the decoder's DecodedElement), which carries that judgement in
+ * fields of its own: a big config has one per cluster, and a WeakMap entry (plus a record and a closure) for each cost
+ * more than judging some of them (the map's rehashing, and its ephemerons in every collection).
+ */
+export abstract class JudgedStandIn extends SMessage {
+  /** Set by EnvoyJudge.remember; each subclass constructor sets both to undefined (one shape for all). */
+  declare judgedAs: MessageDesc | undefined;
+  declare pending: Findings | undefined;
+  /** The element's syntax read again, or undefined when it cannot be (then the stand-in itself is judged). */
+  abstract reread(): SMessage | undefined;
+}
+
 /** What a message type needs checked when fields are absent, computed once per type. */
 interface AbsentChecks {
   readonly required: readonly FieldDesc[];
@@ -162,6 +175,11 @@ export class EnvoyJudge {
    * judging it again.
    */
   remember(node: SMessage, typeName: string, pending: Findings | undefined, reread: (() => SMessage) | undefined): void {
+    if (node instanceof JudgedStandIn) {
+      node.judgedAs = this.requireMessage(typeName);
+      node.pending = pending;
+      return;
+    }
     this.prejudged.set(node, { type: this.requireMessage(typeName), pending, reread });
   }
 
@@ -399,6 +417,13 @@ export class EnvoyJudge {
 
   /** A message element of a list: taken as judged ahead when it was (see remember). */
   private listMessage(desc: MessageDesc, item: SMessage, rules: RawRules | undefined): SyntaxNode {
+    if (item instanceof JudgedStandIn && item.judgedAs !== undefined) {
+      if (item.judgedAs === desc) {
+        if (item.pending !== undefined) this.out.addAll(item.pending);
+        return item;
+      }
+      return this.messageValue(desc, item.reread() ?? item, rules);
+    }
     const pre = this.prejudged.get(item);
     if (pre !== undefined) {
       if (pre.type === desc) {
