@@ -98,6 +98,8 @@ interface AbsentChecks {
   readonly deprecatedDefaults: readonly { readonly field: FieldDesc; readonly value: string; readonly disallowed: boolean }[];
   /** Nothing to check (most messages). */
   readonly none: boolean;
+  /** The type is an extension that picks clusters at run time (RUNTIME_CLUSTER_TYPES), asked once per type, not per message. */
+  readonly runtimeClusters: boolean;
 }
 
 /** Per field, computed on first use. */
@@ -105,6 +107,16 @@ interface FieldFacts {
   readonly clusterLookup: ClusterLookup | undefined;
   readonly runtimeCluster: boolean;
   readonly fullName: string;
+  /**
+   * How to tell whether the input wrote the field by its JSON name, knowing it wrote one of the two names: by the
+   * length when they differ in length (`load_assignment` / `loadAssignment`), by comparing the names when only
+   * their letters differ, never when they are the same (`name`). Comparing equal strings costs a character loop
+   * on every field of every message.
+   */
+  readonly jsonNameBy: 'length' | 'text' | 'never';
+  /** `repeated` rules and their `items` rules, looked up once per field instead of per list. */
+  readonly repeatedRules: RawRules | undefined;
+  readonly itemRules: RawRules | undefined;
 }
 
 export class EnvoyJudge {
@@ -223,14 +235,14 @@ export class EnvoyJudge {
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i]!;
       let next: SField = f;
-      if (f.name === '@type') {
-        if (!viaAny) this.typeOnMessage(desc, f);
+      // `@type` is never a field name (not a proto identifier): looked for only when the name is not a field's.
+      const fd = desc.field(f.name);
+      if (fd === undefined) {
+        if (f.name !== '@type') this.unknownField(desc, f);
+        else if (!viaAny) this.typeOnMessage(desc, f);
       } else {
-        const fd = desc.field(f.name);
-        if (fd !== undefined) this.known?.set(f.keyStart, { field: f.name, message: desc.localName });
-        if (fd === undefined) {
-          this.unknownField(desc, f);
-        } else if (!(f.value.kind === 'scalar' && f.value.style === 'null')) {
+        this.known?.set(f.keyStart, { field: f.name, message: desc.localName });
+        if (!(f.value.kind === 'scalar' && f.value.style === 'null')) {
           if (fd.oneof !== undefined) this.oneofConflict(desc, fd, f, mark);
           present[this.presentTop++] = fd;
           present[this.presentTop++] = f;
@@ -240,8 +252,10 @@ export class EnvoyJudge {
           if (this.out.diagnostics.length !== before && this.out.diagnostics.slice(before).some((d) => d.severity === 'error')) {
             this.out.refusedFields.push(f.keySpan);
           }
-          if (f.name !== fd.name) renamed = true;
-          if (value !== f.value || f.name !== fd.name) next = f.with(fd.name, value);
+          const facts = this.facts(fd);
+          const jsonNamed = facts.jsonNameBy === 'never' ? false : facts.jsonNameBy === 'length' ? f.name.length !== fd.name.length : f.name !== fd.name;
+          if (jsonNamed) renamed = true;
+          if (value !== f.value || jsonNamed) next = f.with(fd.name, value);
         }
       }
       if (next !== f) {
@@ -250,9 +264,10 @@ export class EnvoyJudge {
       } else if (out !== undefined) out.push(f);
     }
     if (renamed) this.duplicates(desc, fields);
-    if (!desc.disabled) this.absentChecks(desc, node, mark);
+    const checks = (desc.absent ??= absentChecksOf(desc)) as AbsentChecks;
+    if (!desc.disabled && !checks.none) this.absentChecks(desc, checks, node, mark);
     this.presentTop = mark;
-    if (RUNTIME_CLUSTER_TYPES.has(desc.fullName)) this.out.runtime ??= `a ${desc.localName} extension (${desc.fullName})`;
+    if (checks.runtimeClusters) this.out.runtime ??= `a ${desc.localName} extension (${desc.fullName})`;
     return out === undefined ? node : node.withFields(out);
   }
 
@@ -263,6 +278,11 @@ export class EnvoyJudge {
   private isPresent(fd: FieldDesc, mark: number): boolean {
     const p = this.present;
     for (let i = mark; i < this.presentTop; i += 2) if (p[i] === fd) return true;
+    return false;
+  }
+
+  private anyPresent(fds: readonly FieldDesc[], mark: number): boolean {
+    for (const fd of fds) if (this.isPresent(fd, mark)) return true;
     return false;
   }
 
@@ -332,9 +352,7 @@ export class EnvoyJudge {
     }
   }
 
-  private absentChecks(desc: MessageDesc, node: SMessage, mark: number): void {
-    const checks = (desc.absent ??= absentChecksOf(desc)) as AbsentChecks;
-    if (checks.none) return;
+  private absentChecks(desc: MessageDesc, checks: AbsentChecks, node: SMessage, mark: number): void {
     // Where an absent field is reported: the start of the message that lacks it.
     const at = node;
     if (this.skipRules === 0) {
@@ -343,7 +361,7 @@ export class EnvoyJudge {
       }
       for (const { field, violation } of checks.defaults) if (!this.isPresent(field, mark)) this.violated(field.name, violation, at, true);
       for (const o of checks.requiredOneofs) {
-        if (!o.fields.some((fd) => this.isPresent(fd, mark))) {
+        if (!this.anyPresent(o.fields, mark)) {
           this.report('envoy-oneof-required', 'error', `${desc.localName} needs one of ${oneofList(o)}: Envoy requires one (oneof \`${o.name}\`)`, at);
         }
       }
@@ -371,8 +389,7 @@ export class EnvoyJudge {
 
   private repeated(fd: FieldDesc, v: SyntaxNode): SyntaxNode {
     const t = fd.type;
-    const repeatedRules = fd.rules?.['repeated'] as RawRules | undefined;
-    const itemRules = repeatedRules?.['items'] as RawRules | undefined;
+    const { repeatedRules, itemRules } = this.facts(fd);
     // protobuf's parser (legacy syntax) takes a single element in place of a list of one.
     if (v.kind !== 'list') {
       const one = this.item(fd, t, v, itemRules);
@@ -528,7 +545,15 @@ export class EnvoyJudge {
     let f = fd.compiled as FieldFacts | undefined;
     if (f === undefined) {
       const fullName = `${fd.parent.fullName}.${fd.name}`;
-      f = { fullName, clusterLookup: CLUSTER_NAME_FIELDS[fullName], runtimeCluster: RUNTIME_CLUSTER_FIELDS.has(fullName) };
+      const repeatedRules = fd.rules?.['repeated'] as RawRules | undefined;
+      f = {
+        fullName,
+        clusterLookup: CLUSTER_NAME_FIELDS[fullName],
+        runtimeCluster: RUNTIME_CLUSTER_FIELDS.has(fullName),
+        jsonNameBy: fd.jsonName.length !== fd.name.length ? 'length' : fd.jsonName !== fd.name ? 'text' : 'never',
+        repeatedRules,
+        itemRules: repeatedRules?.['items'] as RawRules | undefined,
+      };
       fd.compiled = f;
     }
     return f;
@@ -909,7 +934,7 @@ function absentChecksOf(desc: MessageDesc): AbsentChecks {
   }
   const requiredOneofs = desc.oneofs.filter((o) => o.required);
   const none = required.length === 0 && defaults.length === 0 && requiredOneofs.length === 0 && deprecatedDefaults.length === 0;
-  return { required, defaults, requiredOneofs, deprecatedDefaults, none };
+  return { required, defaults, requiredOneofs, deprecatedDefaults, none, runtimeClusters: RUNTIME_CLUSTER_TYPES.has(desc.fullName) };
 }
 
 /** The rule a field's default value (unset) breaks, if any: PGV checks proto3 scalars whether or not they are set. */
