@@ -232,6 +232,7 @@ export class EnvoyJudge {
     // presence and oneof checks without an array or map per message.
     const present = this.present;
     const mark = this.presentTop;
+    const checks = (desc.absent ??= typeFacts(desc)) as AbsentChecks;
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i]!;
       let next: SField = f;
@@ -264,7 +265,6 @@ export class EnvoyJudge {
       } else if (out !== undefined) out.push(f);
     }
     if (renamed) this.duplicates(desc, fields);
-    const checks = (desc.absent ??= absentChecksOf(desc)) as AbsentChecks;
     if (!desc.disabled && !checks.none) this.absentChecks(desc, checks, node, mark);
     this.presentTop = mark;
     if (checks.runtimeClusters) this.out.runtime ??= `a ${desc.localName} extension (${desc.fullName})`;
@@ -541,22 +541,9 @@ export class EnvoyJudge {
     }
   }
 
+  /** Set for every field of a type before a message of it is judged (typeFacts), so nearly always there. */
   private facts(fd: FieldDesc): FieldFacts {
-    let f = fd.compiled as FieldFacts | undefined;
-    if (f === undefined) {
-      const fullName = `${fd.parent.fullName}.${fd.name}`;
-      const repeatedRules = fd.rules?.['repeated'] as RawRules | undefined;
-      f = {
-        fullName,
-        clusterLookup: CLUSTER_NAME_FIELDS[fullName],
-        runtimeCluster: RUNTIME_CLUSTER_FIELDS.has(fullName),
-        jsonNameBy: fd.jsonName.length !== fd.name.length ? 'length' : fd.jsonName !== fd.name ? 'text' : 'never',
-        repeatedRules,
-        itemRules: repeatedRules?.['items'] as RawRules | undefined,
-      };
-      fd.compiled = f;
-    }
-    return f;
+    return (fd.compiled as FieldFacts | undefined) ?? compileFacts(fd);
   }
 
   private scalar(fd: FieldDesc, type: ScalarType, v: SyntaxNode, rules: RawRules | undefined): SyntaxNode {
@@ -910,6 +897,36 @@ export class EnvoyJudge {
 }
 
 // ---- per-type facts --------------------------------------------------------------------------------------------
+
+/**
+ * A type's facts, computed the first time a message of it is judged: its absent-field checks, and each field's facts
+ * (compileFacts). Compiling the fields' facts here, not on a field's first use, keeps that first use out of the
+ * judge's optimised code: code compiled before a field was ever met had no feedback for it and was thrown away
+ * (deoptimised) each time a new field turned up.
+ */
+function typeFacts(desc: MessageDesc): AbsentChecks {
+  for (const fd of desc.fields) if (fd.compiled === undefined) compileFacts(fd);
+  return absentChecksOf(desc);
+}
+
+function compileFacts(fd: FieldDesc): FieldFacts {
+  // The stand-in field of an Any holding a wrapper (judge.any: `value`) has no parent and no JSON name; it names no
+  // cluster. (Reading its parent's name threw, for an Any holding a StringValue.)
+  const parent = fd.parent as MessageDesc | undefined;
+  const json = (fd.jsonName as string | undefined) ?? fd.name;
+  const fullName = `${parent?.fullName ?? 'google.protobuf.Any'}.${fd.name}`;
+  const repeatedRules = fd.rules?.['repeated'] as RawRules | undefined;
+  const f: FieldFacts = {
+    fullName,
+    clusterLookup: CLUSTER_NAME_FIELDS[fullName],
+    runtimeCluster: RUNTIME_CLUSTER_FIELDS.has(fullName),
+    jsonNameBy: json.length !== fd.name.length ? 'length' : json !== fd.name ? 'text' : 'never',
+    repeatedRules,
+    itemRules: repeatedRules?.['items'] as RawRules | undefined,
+  };
+  fd.compiled = f;
+  return f;
+}
 
 function absentChecksOf(desc: MessageDesc): AbsentChecks {
   const required: FieldDesc[] = [];
