@@ -277,7 +277,10 @@ export function checkString(value: string, r: Rules): Violation | undefined {
     if (ins.length > 0 && !ins.includes(value)) return v(desc(value), `in: [${ins.map(show).join(', ')}]`);
     if (list(r['not_in']).includes(value)) return v(desc(value), `not_in: [${list(r['not_in']).map(show).join(', ')}]`);
   }
-  if (s.len !== undefined || s.minLen !== undefined || s.maxLen !== undefined) {
+  // Only a lower bound (`min_len: 1`, most of Envoy's string rules): a string of at least twice as many UTF-16 units
+  // has at least that many characters (a character is one or two units), without counting them.
+  const enoughUnits = s.len === undefined && s.maxLen === undefined && s.minLen !== undefined && value.length >= 2 * s.minLen;
+  if (!enoughUnits && (s.len !== undefined || s.minLen !== undefined || s.maxLen !== undefined)) {
     const count = runes(value);
     if (s.len !== undefined && count !== s.len) return v(long(value, count, 'characters'), `len: ${s.len}`);
     if (s.minLen !== undefined && count < s.minLen) return v(long(value, count, 'characters'), s.maxLen !== undefined ? `min_len: ${s.minLen}, max_len: ${s.maxLen}` : `min_len: ${s.minLen}`);
