@@ -92,6 +92,11 @@ export class ConfigDecoder {
   /** See ElementHook (src/config/syntax.ts). Returns the stand-in, or `item` itself when it is decoded with the rest. */
   element(keys: readonly string[], item: SMessage, occurrence: SField | undefined, rereader: Rereader | undefined): SMessage {
     const judge = this.judge;
+    // Every path ends in one of three fields: any other list item (a route, an endpoint: most of them) is left here,
+    // before the path is renamed (an array and a lookup per key, for each of them).
+    const last = keys[keys.length - 1]!;
+    const lastName = judge !== undefined ? (PATH_NAMES.get(last) ?? last) : last;
+    if (lastName !== 'clusters' && lastName !== 'listeners' && lastName !== 'virtual_hosts') return item;
     // Envoy reads a field by its JSON name too: the path is matched by proto names.
     if (judge !== undefined) keys = keys.map((k) => PATH_NAMES.get(k) ?? k);
     let parent: MessageDesc;
