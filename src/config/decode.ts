@@ -97,23 +97,23 @@ export class ConfigDecoder {
     const last = keys[keys.length - 1]!;
     const lastName = judge !== undefined ? (PATH_NAMES.get(last) ?? last) : last;
     if (lastName !== 'clusters' && lastName !== 'listeners' && lastName !== 'virtual_hosts') return item;
-    // Envoy reads a field by its JSON name too: the path is matched by proto names.
-    if (judge !== undefined) keys = keys.map((k) => PATH_NAMES.get(k) ?? k);
+    // Envoy reads a field by its JSON name too: the path is matched by proto names (renamed as a whole only for a
+    // virtual host's long path, not for each cluster's two keys).
     let parent: MessageDesc;
-    if (keys.length === 2 && keys[0] === 'static_resources' && (keys[1] === 'clusters' || keys[1] === 'listeners')) {
+    if (keys.length === 2 && lastName !== 'virtual_hosts' && (judge !== undefined ? (PATH_NAMES.get(keys[0]!) ?? keys[0]) : keys[0]) === 'static_resources') {
       parent = this.staticResources;
-    } else if (rereader !== undefined && isVirtualHostsPath(keys)) {
+    } else if (rereader !== undefined && lastName === 'virtual_hosts' && isVirtualHostsPath(judge !== undefined ? keys.map((k) => PATH_NAMES.get(k) ?? k) : keys)) {
       parent = this.routeConfiguration;
     } else {
       return item;
     }
-    const fd = parent.fields.get(keys[keys.length - 1]!);
+    const fd = parent.fields.get(lastName);
     if (fd === undefined || !fd.repeated || fd.value.kind !== 'message') return item;
     if (occurrence !== undefined && isWrapperField(parent, occurrence)) return item;
     // Envoy's judgement first (a virtual host's only as a guess: whether it is one depends on the filter's `@type`).
     let written = item;
     let pending: ReturnType<EnvoyJudge['speculate']>['pending'] | undefined;
-    const envoyType = judge === undefined ? undefined : ELEMENT_TYPES[keys[keys.length - 1]!]!;
+    const envoyType = judge === undefined ? undefined : ELEMENT_TYPES[lastName]!;
     if (judge !== undefined && envoyType !== undefined) {
       if (parent === this.staticResources) written = judge.element(envoyType, item);
       else ({ node: written, pending } = judge.speculate(envoyType, item));
