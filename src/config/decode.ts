@@ -94,8 +94,9 @@ export class ConfigDecoder {
     const judge = this.judge;
     // Every path ends in one of three fields: any other list item (a route, an endpoint: most of them) is left here,
     // before the path is renamed (an array and a lookup per key, for each of them).
+    // (Compared as strings, not looked up in PATH_NAMES: most keys differ from these in length, and need no hash.)
     const last = keys[keys.length - 1]!;
-    const lastName = judge !== undefined ? (PATH_NAMES.get(last) ?? last) : last;
+    const lastName = judge !== undefined && last === VIRTUAL_HOSTS_JSON ? 'virtual_hosts' : last;
     if (lastName !== 'clusters' && lastName !== 'listeners' && lastName !== 'virtual_hosts') return item;
     // Envoy reads a field by its JSON name too: the path is matched by proto names (renamed as a whole only for a
     // virtual host's long path, not for each cluster's two keys).
@@ -169,6 +170,9 @@ const VIRTUAL_HOSTS_PATH = ['static_resources', 'listeners', ITEM, 'filter_chain
 const PATH_NAMES: ReadonlyMap<string, string> = new Map(
   [...VIRTUAL_HOSTS_PATH, 'clusters'].filter((k) => k !== ITEM).map((k) => [jsonName(k), k] as const),
 );
+
+/** The JSON name of the only element path's last field whose JSON name differs (`clusters`, `listeners` do not). */
+const VIRTUAL_HOSTS_JSON = jsonName('virtual_hosts');
 
 /** `static_resources.listeners[].filter_chains[].filters[].typed_config.route_config.virtual_hosts` (each `[]` optional). */
 function isVirtualHostsPath(keys: readonly string[]): boolean {
