@@ -19,7 +19,7 @@ import type { NormalizeContext } from './normalize.js';
 import type { SourceFile, Span } from './source.js';
 import { didYouMean } from './suggest.js';
 import { jsonName } from './envoy-api/json-name.js';
-import type { EnvoyJudge } from './envoy-api/judge.js';
+import { JudgedStandIn, type EnvoyJudge } from './envoy-api/judge.js';
 import { SField, SMessage, type Rereader, type SScalar, type SyntaxNode } from './syntax.js';
 
 interface DecodeOptions {
@@ -92,23 +92,29 @@ export class ConfigDecoder {
   /** See ElementHook (src/config/syntax.ts). Returns the stand-in, or `item` itself when it is decoded with the rest. */
   element(keys: readonly string[], item: SMessage, occurrence: SField | undefined, rereader: Rereader | undefined): SMessage {
     const judge = this.judge;
-    // Envoy reads a field by its JSON name too: the path is matched by proto names.
-    if (judge !== undefined) keys = keys.map((k) => PATH_NAMES.get(k) ?? k);
+    // Every path ends in one of three fields: any other list item (a route, an endpoint: most of them) is left here,
+    // before the path is renamed (an array and a lookup per key, for each of them).
+    // (Compared as strings, not looked up in PATH_NAMES: most keys differ from these in length, and need no hash.)
+    const last = keys[keys.length - 1]!;
+    const lastName = judge !== undefined && last === VIRTUAL_HOSTS_JSON ? 'virtual_hosts' : last;
+    if (lastName !== 'clusters' && lastName !== 'listeners' && lastName !== 'virtual_hosts') return item;
+    // Envoy reads a field by its JSON name too: the path is matched by proto names (renamed as a whole only for a
+    // virtual host's long path, not for each cluster's two keys).
     let parent: MessageDesc;
-    if (keys.length === 2 && keys[0] === 'static_resources' && (keys[1] === 'clusters' || keys[1] === 'listeners')) {
+    if (keys.length === 2 && lastName !== 'virtual_hosts' && (judge !== undefined ? (PATH_NAMES.get(keys[0]!) ?? keys[0]) : keys[0]) === 'static_resources') {
       parent = this.staticResources;
-    } else if (rereader !== undefined && isVirtualHostsPath(keys)) {
+    } else if (rereader !== undefined && lastName === 'virtual_hosts' && isVirtualHostsPath(judge !== undefined ? keys.map((k) => PATH_NAMES.get(k) ?? k) : keys)) {
       parent = this.routeConfiguration;
     } else {
       return item;
     }
-    const fd = parent.fields.get(keys[keys.length - 1]!);
+    const fd = parent.fields.get(lastName);
     if (fd === undefined || !fd.repeated || fd.value.kind !== 'message') return item;
     if (occurrence !== undefined && isWrapperField(parent, occurrence)) return item;
     // Envoy's judgement first (a virtual host's only as a guess: whether it is one depends on the filter's `@type`).
     let written = item;
     let pending: ReturnType<EnvoyJudge['speculate']>['pending'] | undefined;
-    const envoyType = judge === undefined ? undefined : ELEMENT_TYPES[keys[keys.length - 1]!]!;
+    const envoyType = judge === undefined ? undefined : ELEMENT_TYPES[lastName]!;
     if (judge !== undefined && envoyType !== undefined) {
       if (parent === this.staticResources) written = judge.element(envoyType, item);
       else ({ node: written, pending } = judge.speculate(envoyType, item));
@@ -124,10 +130,10 @@ export class ConfigDecoder {
       result = new DecodedElement(fd.value.type, node, diagnostics.length === mark ? NO_DIAGNOSTICS : diagnostics.splice(mark), item, rereader);
     }
     if (judge !== undefined && envoyType !== undefined) {
-      // The stand-in reads its element again from its own extent: nothing here may hold the element's syntax tree,
-      // which is garbage once decoded (keeping it alive until the end was most of a large file's collector work).
-      const standIn = result instanceof DecodedElement && rereader !== undefined ? result : undefined;
-      judge.remember(result, envoyType, pending, standIn === undefined ? undefined : () => standIn.original());
+      // A stand-in carries the judgement and reads its element again from its own extent: nothing here may hold the
+      // element's syntax tree, which is garbage once decoded (keeping it alive until the end was most of a large
+      // file's collector work).
+      judge.remember(result, envoyType, pending, undefined);
     }
     return result;
   }
@@ -165,6 +171,9 @@ const PATH_NAMES: ReadonlyMap<string, string> = new Map(
   [...VIRTUAL_HOSTS_PATH, 'clusters'].filter((k) => k !== ITEM).map((k) => [jsonName(k), k] as const),
 );
 
+/** The JSON name of the only element path's last field whose JSON name differs (`clusters`, `listeners` do not). */
+const VIRTUAL_HOSTS_JSON = jsonName('virtual_hosts');
+
 /** `static_resources.listeners[].filter_chains[].filters[].typed_config.route_config.virtual_hosts` (each `[]` optional). */
 function isVirtualHostsPath(keys: readonly string[]): boolean {
   if (keys.length < 7 || keys[keys.length - 1] !== 'virtual_hosts') return false;
@@ -180,7 +189,7 @@ function isVirtualHostsPath(keys: readonly string[]): boolean {
 }
 
 /** The stand-in ConfigDecoder.element returns: the decoded element and its diagnostics, under the element's extent. */
-class DecodedElement extends SMessage {
+class DecodedElement extends JudgedStandIn {
   // Declared, set once in the constructor (see the note above SField in syntax.ts).
   declare readonly desc: MessageDesc;
   declare readonly node: unknown;
@@ -193,6 +202,13 @@ class DecodedElement extends SMessage {
     this.node = node;
     this.diagnostics = diagnostics;
     this.rereader = rereader;
+    this.judgedAs = undefined;
+    this.pending = undefined;
+  }
+
+  /** JudgedStandIn: the element's syntax tree read again, when the reader can. */
+  reread(): SMessage | undefined {
+    return this.rereader === undefined ? undefined : this.rereader.reread(this);
   }
 
   /** The element's syntax tree, read again (for a stand-in met where it does not fit). */

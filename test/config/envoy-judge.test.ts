@@ -142,6 +142,15 @@ ${inner}`).replace(/          http_filters:\n          - name: envoy.filters.htt
   assert.equal(classifyUnknownType('envoy.extensions.filters.http.routr.v3.Router').kind, 'unknown');
 });
 
+test('an Any holding a wrapper: its `value` judged as the wrapped scalar (a StringValue threw an internal error)', () => {
+  const any = (type: string, value: string): string =>
+    bootstrap().replace(`typed_config: { "@type": ${ROUTER} }`, `typed_config: { "@type": type.googleapis.com/google.protobuf.${type}, value: ${value} }`);
+  const r = parseConfig(any('StringValue', 'hello'), 'a.yaml');
+  assert.equal(r.format, 'envoy');
+  assert.deepEqual(found(any('StringValue', 'hello')).filter((x) => x.includes('envoy-')), []);
+  assert.deepEqual(found(any('UInt32Value', '-1')).filter((x) => x.includes('envoy-')), ['20:94 error envoy-invalid-value']);
+});
+
 test('a TypedStruct is judged as the message its type_url names', () => {
   const text = bootstrap(`          http_filters:
           - name: envoy.filters.http.router

@@ -139,12 +139,18 @@ function numberRules(r: Rules): NumberRules {
 export function checkNumber(family: string, value: Ordered, r: Rules): Violation | undefined {
   const n = numberRules(r);
   if (n.ignoreEmpty && cmp(value, 0) === 0) return undefined;
-  const is = (): string => `is ${show(value)}`;
-  if (n.c !== undefined && cmp(value, n.c) !== 0) return violation('envoy-number-rule', is(), `${family} const: ${show(r['const'])}`);
-  if (!inRange(value, n.b)) return violation('envoy-number-rule', is(), boundsText(family, r, show));
-  if (n.ins.length > 0 && !n.ins.some((x) => cmp(value, x) === 0)) return violation('envoy-number-rule', is(), `${family} in: [${n.ins.map(show).join(', ')}]`);
-  if (n.outs.some((x) => cmp(value, x) === 0)) return violation('envoy-number-rule', is(), `${family} not_in: [${n.outs.map(show).join(', ')}]`);
+  // The texts are built only for a violation (this runs for most numbers of a config, and nearly all pass).
+  if (n.c !== undefined && cmp(value, n.c) !== 0) return violation('envoy-number-rule', `is ${show(value)}`, `${family} const: ${show(r['const'])}`);
+  if (!inRange(value, n.b)) return violation('envoy-number-rule', `is ${show(value)}`, boundsText(family, r, show));
+  if (n.ins.length > 0 && !includesOrdered(n.ins, value)) return violation('envoy-number-rule', `is ${show(value)}`, `${family} in: [${n.ins.map(show).join(', ')}]`);
+  if (n.outs.length > 0 && includesOrdered(n.outs, value)) return violation('envoy-number-rule', `is ${show(value)}`, `${family} not_in: [${n.outs.map(show).join(', ')}]`);
   return undefined;
+}
+
+/** Whether `xs` holds a value equal to `v` (numbers and bigints compared exactly; no closure per call). */
+function includesOrdered(xs: readonly Ordered[], v: Ordered): boolean {
+  for (const x of xs) if (cmp(v, x) === 0) return true;
+  return false;
 }
 
 export function checkBool(value: boolean, r: Rules): Violation | undefined {
@@ -271,7 +277,10 @@ export function checkString(value: string, r: Rules): Violation | undefined {
     if (ins.length > 0 && !ins.includes(value)) return v(desc(value), `in: [${ins.map(show).join(', ')}]`);
     if (list(r['not_in']).includes(value)) return v(desc(value), `not_in: [${list(r['not_in']).map(show).join(', ')}]`);
   }
-  if (s.len !== undefined || s.minLen !== undefined || s.maxLen !== undefined) {
+  // Only a lower bound (`min_len: 1`, most of Envoy's string rules): a string of at least twice as many UTF-16 units
+  // has at least that many characters (a character is one or two units), without counting them.
+  const enoughUnits = s.len === undefined && s.maxLen === undefined && s.minLen !== undefined && value.length >= 2 * s.minLen;
+  if (!enoughUnits && (s.len !== undefined || s.minLen !== undefined || s.maxLen !== undefined)) {
     const count = runes(value);
     if (s.len !== undefined && count !== s.len) return v(long(value, count, 'characters'), `len: ${s.len}`);
     if (s.minLen !== undefined && count < s.minLen) return v(long(value, count, 'characters'), s.maxLen !== undefined ? `min_len: ${s.minLen}, max_len: ${s.maxLen}` : `min_len: ${s.minLen}`);
@@ -361,12 +370,16 @@ function durationRules(r: Rules): DurationRules {
 /** `nanos`: the duration in nanoseconds (a number while exact, else a bigint). */
 export function checkDuration(nanos: Ordered, r: Rules): Violation | undefined {
   const d = durationRules(r);
-  const fail = (c: string): Violation => violation('envoy-duration-rule', `is ${nanosText(nanos)}`, `duration ${c}`);
-  if (d.c !== undefined && cmp(nanos, d.c) !== 0) return fail(`const: ${nanosText(d.c)}`);
-  if (!inRange(nanos, d.b)) return fail(boundsText('', r, (x) => nanosText(ruleNanos(x) ?? 0n)));
-  if (d.ins.length > 0 && !d.ins.some((x) => cmp(nanos, x) === 0)) return fail(`in: [${d.ins.map(nanosText).join(', ')}]`);
-  if (d.outs.some((x) => cmp(nanos, x) === 0)) return fail(`not_in: [${d.outs.map(nanosText).join(', ')}]`);
+  if (d.c !== undefined && cmp(nanos, d.c) !== 0) return durationViolation(nanos, `const: ${nanosText(d.c)}`);
+  if (!inRange(nanos, d.b)) return durationViolation(nanos, boundsText('', r, (x) => nanosText(ruleNanos(x) ?? 0n)));
+  if (d.ins.length > 0 && !includesOrdered(d.ins, nanos)) return durationViolation(nanos, `in: [${d.ins.map(nanosText).join(', ')}]`);
+  if (d.outs.length > 0 && includesOrdered(d.outs, nanos)) return durationViolation(nanos, `not_in: [${d.outs.map(nanosText).join(', ')}]`);
   return undefined;
+}
+
+/** A duration rule broken (a function, not a closure per check: most durations pass). */
+function durationViolation(nanos: Ordered, c: string): Violation {
+  return violation('envoy-duration-rule', `is ${nanosText(nanos)}`, `duration ${c}`);
 }
 
 /** Timestamp rules other than those relative to now (lt_now/gt_now/within depend on when Envoy starts). */
@@ -381,9 +394,9 @@ export function checkRepeatedCount(count: number, r: Rules): Violation | undefin
   if (r['ignore_empty'] === true && count === 0) return undefined;
   const min = r['min_items'] === undefined ? undefined : Number(r['min_items']);
   const max = r['max_items'] === undefined ? undefined : Number(r['max_items']);
-  const has = count === 0 ? 'is empty' : `has ${count} item${count === 1 ? '' : 's'}`;
-  if (min !== undefined && count < min) return violation('envoy-repeated-rule', has, max !== undefined ? `repeated min_items: ${min}, max_items: ${max}` : `repeated min_items: ${min}`);
-  if (max !== undefined && count > max) return violation('envoy-repeated-rule', has, min !== undefined ? `repeated min_items: ${min}, max_items: ${max}` : `repeated max_items: ${max}`);
+  // The text is built only for a violation: most lists pass.
+  if (min !== undefined && count < min) return violation('envoy-repeated-rule', items(count), max !== undefined ? `repeated min_items: ${min}, max_items: ${max}` : `repeated min_items: ${min}`);
+  if (max !== undefined && count > max) return violation('envoy-repeated-rule', items(count), min !== undefined ? `repeated min_items: ${min}, max_items: ${max}` : `repeated max_items: ${max}`);
   return undefined;
 }
 
@@ -391,10 +404,17 @@ export function checkMapCount(count: number, r: Rules): Violation | undefined {
   if (r['ignore_empty'] === true && count === 0) return undefined;
   const min = r['min_pairs'] === undefined ? undefined : Number(r['min_pairs']);
   const max = r['max_pairs'] === undefined ? undefined : Number(r['max_pairs']);
-  const has = count === 0 ? 'is empty' : `has ${count} entr${count === 1 ? 'y' : 'ies'}`;
-  if (min !== undefined && count < min) return violation('envoy-map-rule', has, `map min_pairs: ${min}`);
-  if (max !== undefined && count > max) return violation('envoy-map-rule', has, `map max_pairs: ${max}`);
+  if (min !== undefined && count < min) return violation('envoy-map-rule', pairs(count), `map min_pairs: ${min}`);
+  if (max !== undefined && count > max) return violation('envoy-map-rule', pairs(count), `map max_pairs: ${max}`);
   return undefined;
+}
+
+function items(count: number): string {
+  return count === 0 ? 'is empty' : `has ${count} item${count === 1 ? '' : 's'}`;
+}
+
+function pairs(count: number): string {
+  return count === 0 ? 'is empty' : `has ${count} entr${count === 1 ? 'y' : 'ies'}`;
 }
 
 /** `any` rules: `in` / `not_in` on the type URL. */

@@ -75,6 +75,19 @@ interface Prejudged {
   readonly reread: (() => SMessage) | undefined;
 }
 
+/**
+ * A reader's stand-in for an element judged ahead (the decoder's DecodedElement), which carries that judgement in
+ * fields of its own: a big config has one per cluster, and a WeakMap entry (plus a record and a closure) for each
+ * showed as ~14 ms of a 10,000-cluster file's profile (the map growing and rehashing; its ephemerons in collections).
+ */
+export abstract class JudgedStandIn extends SMessage {
+  /** Set by EnvoyJudge.remember; each subclass constructor sets both to undefined (one shape for all). */
+  declare judgedAs: MessageDesc | undefined;
+  declare pending: Findings | undefined;
+  /** The element's syntax read again, or undefined when it cannot be (then the stand-in itself is judged). */
+  abstract reread(): SMessage | undefined;
+}
+
 /** What a message type needs checked when fields are absent, computed once per type. */
 interface AbsentChecks {
   readonly required: readonly FieldDesc[];
@@ -85,13 +98,25 @@ interface AbsentChecks {
   readonly deprecatedDefaults: readonly { readonly field: FieldDesc; readonly value: string; readonly disallowed: boolean }[];
   /** Nothing to check (most messages). */
   readonly none: boolean;
+  /** The type is an extension that picks clusters at run time (RUNTIME_CLUSTER_TYPES), asked once per type, not per message. */
+  readonly runtimeClusters: boolean;
 }
 
-/** Per field, computed on first use. */
+/** Per field, computed with its type's facts (typeFacts), before a message of the type is judged. */
 interface FieldFacts {
   readonly clusterLookup: ClusterLookup | undefined;
   readonly runtimeCluster: boolean;
   readonly fullName: string;
+  /**
+   * How to tell whether the input wrote the field by its JSON name, knowing it wrote one of the two names: by the
+   * length when they differ in length (`load_assignment` / `loadAssignment`), by comparing the names when only
+   * their letters differ, never when they are the same (`name`). Comparing equal strings costs a character loop
+   * on every field of every message.
+   */
+  readonly jsonNameBy: 'length' | 'text' | 'never';
+  /** `repeated` rules and their `items` rules, looked up once per field instead of per list. */
+  readonly repeatedRules: RawRules | undefined;
+  readonly itemRules: RawRules | undefined;
 }
 
 export class EnvoyJudge {
@@ -162,6 +187,11 @@ export class EnvoyJudge {
    * judging it again.
    */
   remember(node: SMessage, typeName: string, pending: Findings | undefined, reread: (() => SMessage) | undefined): void {
+    if (node instanceof JudgedStandIn) {
+      node.judgedAs = this.requireMessage(typeName);
+      node.pending = pending;
+      return;
+    }
     this.prejudged.set(node, { type: this.requireMessage(typeName), pending, reread });
   }
 
@@ -202,17 +232,18 @@ export class EnvoyJudge {
     // presence and oneof checks without an array or map per message.
     const present = this.present;
     const mark = this.presentTop;
+    const checks = (desc.absent ??= typeFacts(desc)) as AbsentChecks;
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i]!;
       let next: SField = f;
-      if (f.name === '@type') {
-        if (!viaAny) this.typeOnMessage(desc, f);
+      // `@type` is never a field name (not a proto identifier): looked for only when the name is not a field's.
+      const fd = desc.field(f.name);
+      if (fd === undefined) {
+        if (f.name !== '@type') this.unknownField(desc, f);
+        else if (!viaAny) this.typeOnMessage(desc, f);
       } else {
-        const fd = desc.field(f.name);
-        if (fd !== undefined) this.known?.set(f.keyStart, { field: f.name, message: desc.localName });
-        if (fd === undefined) {
-          this.unknownField(desc, f);
-        } else if (!(f.value.kind === 'scalar' && f.value.style === 'null')) {
+        this.known?.set(f.keyStart, { field: f.name, message: desc.localName });
+        if (!(f.value.kind === 'scalar' && f.value.style === 'null')) {
           if (fd.oneof !== undefined) this.oneofConflict(desc, fd, f, mark);
           present[this.presentTop++] = fd;
           present[this.presentTop++] = f;
@@ -222,8 +253,10 @@ export class EnvoyJudge {
           if (this.out.diagnostics.length !== before && this.out.diagnostics.slice(before).some((d) => d.severity === 'error')) {
             this.out.refusedFields.push(f.keySpan);
           }
-          if (f.name !== fd.name) renamed = true;
-          if (value !== f.value || f.name !== fd.name) next = f.with(fd.name, value);
+          const facts = this.facts(fd);
+          const jsonNamed = facts.jsonNameBy === 'never' ? false : facts.jsonNameBy === 'length' ? f.name.length !== fd.name.length : f.name !== fd.name;
+          if (jsonNamed) renamed = true;
+          if (value !== f.value || jsonNamed) next = f.with(fd.name, value);
         }
       }
       if (next !== f) {
@@ -232,9 +265,9 @@ export class EnvoyJudge {
       } else if (out !== undefined) out.push(f);
     }
     if (renamed) this.duplicates(desc, fields);
-    if (!desc.disabled) this.absentChecks(desc, node, mark);
+    if (!desc.disabled && !checks.none) this.absentChecks(desc, checks, node, mark);
     this.presentTop = mark;
-    if (RUNTIME_CLUSTER_TYPES.has(desc.fullName)) this.out.runtime ??= `a ${desc.localName} extension (${desc.fullName})`;
+    if (checks.runtimeClusters) this.out.runtime ??= `a ${desc.localName} extension (${desc.fullName})`;
     return out === undefined ? node : node.withFields(out);
   }
 
@@ -245,6 +278,11 @@ export class EnvoyJudge {
   private isPresent(fd: FieldDesc, mark: number): boolean {
     const p = this.present;
     for (let i = mark; i < this.presentTop; i += 2) if (p[i] === fd) return true;
+    return false;
+  }
+
+  private anyPresent(fds: readonly FieldDesc[], mark: number): boolean {
+    for (const fd of fds) if (this.isPresent(fd, mark)) return true;
     return false;
   }
 
@@ -314,9 +352,7 @@ export class EnvoyJudge {
     }
   }
 
-  private absentChecks(desc: MessageDesc, node: SMessage, mark: number): void {
-    const checks = (desc.absent ??= absentChecksOf(desc)) as AbsentChecks;
-    if (checks.none) return;
+  private absentChecks(desc: MessageDesc, checks: AbsentChecks, node: SMessage, mark: number): void {
     // Where an absent field is reported: the start of the message that lacks it.
     const at = node;
     if (this.skipRules === 0) {
@@ -325,7 +361,7 @@ export class EnvoyJudge {
       }
       for (const { field, violation } of checks.defaults) if (!this.isPresent(field, mark)) this.violated(field.name, violation, at, true);
       for (const o of checks.requiredOneofs) {
-        if (!o.fields.some((fd) => this.isPresent(fd, mark))) {
+        if (!this.anyPresent(o.fields, mark)) {
           this.report('envoy-oneof-required', 'error', `${desc.localName} needs one of ${oneofList(o)}: Envoy requires one (oneof \`${o.name}\`)`, at);
         }
       }
@@ -353,8 +389,7 @@ export class EnvoyJudge {
 
   private repeated(fd: FieldDesc, v: SyntaxNode): SyntaxNode {
     const t = fd.type;
-    const repeatedRules = fd.rules?.['repeated'] as RawRules | undefined;
-    const itemRules = repeatedRules?.['items'] as RawRules | undefined;
+    const { repeatedRules, itemRules } = this.facts(fd);
     // protobuf's parser (legacy syntax) takes a single element in place of a list of one.
     if (v.kind !== 'list') {
       const one = this.item(fd, t, v, itemRules);
@@ -399,6 +434,13 @@ export class EnvoyJudge {
 
   /** A message element of a list: taken as judged ahead when it was (see remember). */
   private listMessage(desc: MessageDesc, item: SMessage, rules: RawRules | undefined): SyntaxNode {
+    if (item instanceof JudgedStandIn && item.judgedAs !== undefined) {
+      if (item.judgedAs === desc) {
+        if (item.pending !== undefined) this.out.addAll(item.pending);
+        return item;
+      }
+      return this.messageValue(desc, item.reread() ?? item, rules);
+    }
     const pre = this.prejudged.get(item);
     if (pre !== undefined) {
       if (pre.type === desc) {
@@ -499,14 +541,9 @@ export class EnvoyJudge {
     }
   }
 
+  /** Set for every field of a type before a message of it is judged (typeFacts), so nearly always there. */
   private facts(fd: FieldDesc): FieldFacts {
-    let f = fd.compiled as FieldFacts | undefined;
-    if (f === undefined) {
-      const fullName = `${fd.parent.fullName}.${fd.name}`;
-      f = { fullName, clusterLookup: CLUSTER_NAME_FIELDS[fullName], runtimeCluster: RUNTIME_CLUSTER_FIELDS.has(fullName) };
-      fd.compiled = f;
-    }
-    return f;
+    return (fd.compiled as FieldFacts | undefined) ?? compileFacts(fd);
   }
 
   private scalar(fd: FieldDesc, type: ScalarType, v: SyntaxNode, rules: RawRules | undefined): SyntaxNode {
@@ -861,6 +898,36 @@ export class EnvoyJudge {
 
 // ---- per-type facts --------------------------------------------------------------------------------------------
 
+/**
+ * A type's facts, computed the first time a message of it is judged: its absent-field checks, and each field's facts
+ * (compileFacts). Compiling the fields' facts here, not on a field's first use, keeps that first use out of the
+ * judge's optimised code: code compiled before a field was ever met had no feedback for it and was thrown away
+ * (deoptimised) each time a new field turned up.
+ */
+function typeFacts(desc: MessageDesc): AbsentChecks {
+  for (const fd of desc.fields) if (fd.compiled === undefined) compileFacts(fd);
+  return absentChecksOf(desc);
+}
+
+function compileFacts(fd: FieldDesc): FieldFacts {
+  // The stand-in field of an Any holding a wrapper (judge.any: `value`) has no parent and no JSON name; it names no
+  // cluster. (Reading its parent's name threw, for an Any holding a StringValue.)
+  const parent = fd.parent as MessageDesc | undefined;
+  const json = (fd.jsonName as string | undefined) ?? fd.name;
+  const fullName = `${parent?.fullName ?? 'google.protobuf.Any'}.${fd.name}`;
+  const repeatedRules = fd.rules?.['repeated'] as RawRules | undefined;
+  const f: FieldFacts = {
+    fullName,
+    clusterLookup: CLUSTER_NAME_FIELDS[fullName],
+    runtimeCluster: RUNTIME_CLUSTER_FIELDS.has(fullName),
+    jsonNameBy: json.length !== fd.name.length ? 'length' : json !== fd.name ? 'text' : 'never',
+    repeatedRules,
+    itemRules: repeatedRules?.['items'] as RawRules | undefined,
+  };
+  fd.compiled = f;
+  return f;
+}
+
 function absentChecksOf(desc: MessageDesc): AbsentChecks {
   const required: FieldDesc[] = [];
   const defaults: { field: FieldDesc; violation: Violation }[] = [];
@@ -884,7 +951,7 @@ function absentChecksOf(desc: MessageDesc): AbsentChecks {
   }
   const requiredOneofs = desc.oneofs.filter((o) => o.required);
   const none = required.length === 0 && defaults.length === 0 && requiredOneofs.length === 0 && deprecatedDefaults.length === 0;
-  return { required, defaults, requiredOneofs, deprecatedDefaults, none };
+  return { required, defaults, requiredOneofs, deprecatedDefaults, none, runtimeClusters: RUNTIME_CLUSTER_TYPES.has(desc.fullName) };
 }
 
 /** The rule a field's default value (unset) breaks, if any: PGV checks proto3 scalars whether or not they are set. */
