@@ -21,6 +21,7 @@ import protobuf from 'protobufjs';
 import { readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
+import { SCALAR_TYPES } from '../src/config/descriptor.js';
 
 /** The folders of deps/ that imports resolve against, in order. */
 const INCLUDE_DIRS = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'];
@@ -122,23 +123,6 @@ export function loadEnvoyRoot(deps: string): protobuf.Root {
   return root;
 }
 
-const SCALARS = new Set([
-  'double',
-  'float',
-  'int32',
-  'int64',
-  'uint32',
-  'uint64',
-  'sint32',
-  'sint64',
-  'fixed32',
-  'fixed64',
-  'sfixed32',
-  'sfixed64',
-  'bool',
-  'string',
-  'bytes',
-]);
 
 function packageOf(t: protobuf.ReflectionObject): string {
   let p: protobuf.ReflectionObject | null = t.parent;
@@ -171,7 +155,7 @@ function parsedOption(obj: { parsedOptions?: Array<Record<string, unknown>> | nu
 }
 
 function fieldType(f: protobuf.Field, missing: Set<string>): string {
-  if (SCALARS.has(f.type)) return f.type;
+  if (SCALAR_TYPES.has(f.type)) return f.type;
   try {
     f.resolve();
   } catch {

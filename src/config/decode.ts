@@ -20,7 +20,7 @@ import type { SourceFile, Span } from './source.js';
 import { didYouMean } from './suggest.js';
 import { jsonName } from './envoy-api/json-name.js';
 import { JudgedStandIn, type EnvoyJudge } from './envoy-api/judge.js';
-import { SField, SMessage, type Rereader, type SScalar, type SyntaxNode } from './syntax.js';
+import { describeScalar, SField, SMessage, type Rereader, type SScalar, type SyntaxNode } from './syntax.js';
 
 interface DecodeOptions {
   readonly format: InputFormat;
@@ -730,18 +730,7 @@ function article(word: string): string {
 function describeNode(v: SyntaxNode): string {
   if (v.kind === 'message') return 'a message';
   if (v.kind === 'list') return 'a list';
-  switch (v.style) {
-    case 'string':
-      return `the string ${JSON.stringify(v.value)}`;
-    case 'number':
-      return `the number ${v.raw}`;
-    case 'bool':
-      return `the boolean ${v.raw}`;
-    case 'null':
-      return 'null';
-    default:
-      return `\`${v.raw}\``;
-  }
+  return describeScalar(v);
 }
 
 /** A syntax node as plain JSON, for Struct fields and for fields kept verbatim. */

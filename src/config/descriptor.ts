@@ -52,7 +52,8 @@ export interface EnumDesc {
   readonly names: ReadonlyMap<number, string>;
 }
 
-const SCALARS = new Set<string>([
+/** protobuf's scalar type names, as .proto files and descriptors write them. */
+export const SCALAR_TYPES: ReadonlySet<string> = new Set<ScalarType>([
   'string',
   'bytes',
   'bool',
@@ -143,7 +144,7 @@ export function buildSchema(descriptor: unknown): Schema {
   // protobuf name resolution: innermost scope outwards.
   for (const { field, scope } of pending) {
     const t = field.typeName;
-    if (SCALARS.has(t)) {
+    if (SCALAR_TYPES.has(t)) {
       field.value = { kind: 'scalar', type: t as ScalarType };
       continue;
     }

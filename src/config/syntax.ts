@@ -156,3 +156,19 @@ export type ElementHook = (keys: readonly string[], item: SMessage, occurrence: 
 export interface Rereader {
   reread(item: SMessage): SMessage;
 }
+
+/** A scalar as a message names it (`the string "80"`, `the number 1.5`, `` `STRICT_DNS` ``), as the input wrote it. */
+export function describeScalar(v: SScalar): string {
+  switch (v.style) {
+    case 'string':
+      return `the string ${JSON.stringify(v.value)}`;
+    case 'number':
+      return `the number ${v.raw}`;
+    case 'bool':
+      return `the boolean ${v.raw}`;
+    case 'null':
+      return 'null';
+    default:
+      return `\`${v.raw}\``;
+  }
+}

@@ -5,24 +5,10 @@
  * packages and nothing else; a field's type is looked up when a value of that field is first met.
  */
 import { readFileSync } from 'node:fs';
+import { SCALAR_TYPES, type ScalarType } from '../descriptor.js';
 import { jsonName } from './json-name.js';
 
-export type ScalarType =
-  | 'double'
-  | 'float'
-  | 'int32'
-  | 'int64'
-  | 'uint32'
-  | 'uint64'
-  | 'sint32'
-  | 'sint64'
-  | 'fixed32'
-  | 'fixed64'
-  | 'sfixed32'
-  | 'sfixed64'
-  | 'bool'
-  | 'string'
-  | 'bytes';
+export type { ScalarType };
 
 /** google.protobuf's types with their own JSON form (https://protobuf.dev/programming-guides/json/). */
 export type WellKnownType = 'any' | 'duration' | 'timestamp' | 'struct' | 'value' | 'list-value' | 'empty' | 'field-mask' | 'null-value';
@@ -37,23 +23,6 @@ export type FieldType =
   /** A type whose .proto is not in the copy (see index.json `missingTypes`): its values are not judged. */
   | { readonly kind: 'missing'; readonly name: string };
 
-const SCALARS: ReadonlySet<string> = new Set([
-  'double',
-  'float',
-  'int32',
-  'int64',
-  'uint32',
-  'uint64',
-  'sint32',
-  'sint64',
-  'fixed32',
-  'fixed64',
-  'sfixed32',
-  'sfixed64',
-  'bool',
-  'string',
-  'bytes',
-]);
 
 const WRAPPERS: Readonly<Record<string, ScalarType>> = {
   'google.protobuf.DoubleValue': 'double',
@@ -307,7 +276,7 @@ export class EnvoyApi {
 
   /** What a field's type name stands for. */
   fieldType(name: string): FieldType {
-    if (SCALARS.has(name)) return { kind: 'scalar', scalar: name as ScalarType };
+    if (SCALAR_TYPES.has(name)) return { kind: 'scalar', scalar: name as ScalarType };
     if (name.startsWith('?')) return { kind: 'missing', name: name.slice(1) };
     const wrapped = WRAPPERS[name];
     if (wrapped !== undefined) return { kind: 'wrapper', scalar: wrapped, name };

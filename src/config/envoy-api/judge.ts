@@ -15,7 +15,7 @@ import type { Diagnostic, Severity } from '../diagnostic.js';
 import { parseDuration } from '../duration.js';
 import { didYouMean } from '../suggest.js';
 import type { Span } from '../source.js';
-import { SField, SList, SMessage, SScalar, type SyntaxNode } from '../syntax.js';
+import { describeScalar, SField, SList, SMessage, SScalar, type SyntaxNode } from '../syntax.js';
 import { CLUSTER_NAME_FIELDS, ClusterRef, RUNTIME_CLUSTER_FIELDS, RUNTIME_CLUSTER_TYPES, type ClusterLookup, type EnvoyClusterUse } from './cluster-refs.js';
 import {
   checkAnyUrl,
@@ -33,7 +33,7 @@ import {
   type Violation,
 } from './constraints.js';
 import { envoyApi, type EnumDesc, type EnvoyApi, type FieldDesc, type FieldType, type MessageDesc, type OneofDesc, type RawRules, type ScalarType } from './descriptors.js';
-import { describeScalar, readScalar, ScalarProblem, yamlBoolean, type ScalarValue } from './scalars.js';
+import { readScalar, ScalarProblem, yamlBoolean, type ScalarValue } from './scalars.js';
 import { classifyUnknownType } from './type-urls.js';
 import { base64Length, envoyDurationForm, parseJsonDuration, parseJsonTimestamp } from './well-known.js';
 

@@ -9,7 +9,7 @@
  * case), strings only from strings, enums from names or numbers (also as digit strings).
  */
 import type { ScalarType } from './descriptors.js';
-import type { SScalar } from '../syntax.js';
+import { describeScalar, type SScalar } from '../syntax.js';
 
 /** yaml-cpp's booleans (YAML::convert<bool>): y/yes/true/on and n/no/false/off, lower case, Capitalised or UPPER. */
 const YAML_TRUE = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON']);
@@ -66,21 +66,6 @@ export class ScalarProblem {
 
 export type ReadResult = ScalarValue | ScalarProblem;
 
-function describe(v: SScalar): string {
-  switch (v.style) {
-    case 'string':
-      return `the string ${JSON.stringify(v.value)}`;
-    case 'number':
-      return `the number ${v.raw}`;
-    case 'bool':
-      return `the boolean ${v.raw}`;
-    case 'null':
-      return 'null';
-    default:
-      return `\`${v.raw}\``;
-  }
-}
-
 function fail(message: string, hint?: string): ScalarProblem {
   return new ScalarProblem(message, hint);
 }
@@ -118,15 +103,15 @@ export function readScalar(type: ScalarType, v: SScalar, yaml: boolean, field: s
         const n = exactInteger(v);
         if (n !== undefined && (n < -(2n ** 31n) || n > 2n ** 31n - 1n)) return n.toString();
       }
-      return fail(`\`${field}\` takes a string, not ${describe(v)}`, v.style === 'null' ? undefined : `quote it: "${v.raw.replace(/"/g, '\\"')}"`);
+      return fail(`\`${field}\` takes a string, not ${describeScalar(v)}`, v.style === 'null' ? undefined : `quote it: "${v.raw.replace(/"/g, '\\"')}"`);
     }
     case 'bytes':
       if (v.style === 'string' || (v.style === 'bare' && yamlBoolean(v, yaml) === undefined)) return String(v.value);
-      return fail(`\`${field}\` takes base64 bytes in a string, not ${describe(v)}`);
+      return fail(`\`${field}\` takes base64 bytes in a string, not ${describeScalar(v)}`);
     case 'bool': {
       const b = yamlBoolean(v, yaml) ?? (v.style === 'string' || v.style === 'bare' ? quotedBoolean(String(v.value)) : undefined);
       if (b !== undefined) return b;
-      return fail(`\`${field}\` takes true or false, not ${describe(v)}`);
+      return fail(`\`${field}\` takes true or false, not ${describeScalar(v)}`);
     }
     case 'double':
     case 'float': {
@@ -138,7 +123,7 @@ export function readScalar(type: ScalarType, v: SScalar, yaml: boolean, field: s
         if (t === '-Infinity') return -Infinity;
         if (/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return Number(t);
       }
-      return fail(`\`${field}\` takes a number, not ${describe(v)}`);
+      return fail(`\`${field}\` takes a number, not ${describeScalar(v)}`);
     }
     default: {
       const range = INT_RANGES[type]!;
@@ -149,10 +134,10 @@ export function readScalar(type: ScalarType, v: SScalar, yaml: boolean, field: s
         if (n >= r[0] && n <= r[1]) return n + 0;
       }
       if (v.style !== 'number' && v.style !== 'string' && !(v.style === 'bare' && yamlBoolean(v, yaml) === undefined)) {
-        return fail(`\`${field}\` takes a whole number (${type}), not ${describe(v)}`);
+        return fail(`\`${field}\` takes a whole number (${type}), not ${describeScalar(v)}`);
       }
       const n = exactInteger(v);
-      if (n === undefined) return fail(`\`${field}\` takes a whole number (${type}), not ${describe(v)}`);
+      if (n === undefined) return fail(`\`${field}\` takes a whole number (${type}), not ${describeScalar(v)}`);
       if (n < range[0] || n > range[1]) return fail(`${v.raw} is out of range for \`${field}\` (${type}: ${range[0]} to ${range[1]})`);
       const big = type.endsWith('64');
       return big && (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) ? n : Number(n);
@@ -160,4 +145,3 @@ export function readScalar(type: ScalarType, v: SScalar, yaml: boolean, field: s
   }
 }
 
-export { describe as describeScalar };
