@@ -65,3 +65,19 @@ export function responseHeadersFromRaw(raw: readonly Buffer[]): OutHeaders {
   }
   return out;
 }
+
+/**
+ * An upstream response's trailers as the downstream gets them, or null when there are none: undici hands HTTP/1.1
+ * trailers as a raw list (empty when none) and HTTP/2 trailers as node's header object (`{}` when none).
+ */
+export function trailersFrom(t: readonly Buffer[] | Readonly<Record<string, string | string[] | undefined>> | null | undefined): OutHeaders | null {
+  if (t === null || t === undefined) return null;
+  if (Array.isArray(t)) return t.length === 0 ? null : responseHeadersFromRaw(t as readonly Buffer[]);
+  const src = t as Readonly<Record<string, string | string[] | undefined>>;
+  let out: OutHeaders | null = null;
+  for (const k in src) {
+    if (k.charCodeAt(0) === 58 /* : */ || RESPONSE_HOP_BY_HOP.has(k)) continue;
+    (out ??= {})[k] = src[k];
+  }
+  return out;
+}

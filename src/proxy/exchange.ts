@@ -23,7 +23,8 @@ import * as reply from './local-reply.js';
 import { FLAG, type LocalReply } from './local-reply.js';
 import { PREFLIGHT, preflight } from './preflight.js';
 import { RetryBody } from './request-body.js';
-import { endResponse, resetDownstream, writeLocalResponse, writeResponseData, writeResponseHead } from './response-writer.js';
+import { endResponse, resetDownstream, writeHeadersOnly, writeLocalResponse, writeResponseData, writeResponseHead } from './response-writer.js';
+import { grpcLocalReplyHeaders, grpcTimeoutMs, isGrpcRequest } from './grpc.js';
 import { backoffMs, retriableFailure, retriableStatus, type CompiledRetry } from './retry.js';
 import type { ProxyRoute } from './route-runtime.js';
 import { responseMutationOf, upstreamHeaders, upstreamPath } from './upstream-request.js';
@@ -72,6 +73,9 @@ function tryTimeoutFired(ex: Exchange): void {
 function retryFired(ex: Exchange): void {
   ex.retryDue();
 }
+function durationFired(ex: Exchange): void {
+  ex.onDurationTimeout();
+}
 function bodyEnded(this: TaggedReq): void {
   this[EXCHANGE]?.startGlobalTimer();
 }
@@ -95,6 +99,16 @@ class Exchange implements AttemptSink, AccessLogFacts {
   private globalTimer: NodeJS.Timeout | undefined;
   private tryTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** max_stream_duration, as a gRPC request's grpc-timeout sets it. */
+  private durationTimer: NodeJS.Timeout | undefined;
+  /** The route timeout this request gets (the route's, or what grpc-timeout makes it under max_grpc_timeout). */
+  private timeoutMs = 0;
+  /** A gRPC request (content-type application/grpc…): local replies carry grpc-status. */
+  private grpc = false;
+  /** An HTTP/2 client that asked for trailers (`te: trailers`): the response ends with the upstream's trailers. */
+  private wantTrailers = false;
+  /** The upstream answered headers only (gRPC trailers-only): passed on as such, and the response is over. */
+  private headersOnly = false;
   private headersSent = false;
   private done = false;
   private holdsRequest = false;
@@ -141,6 +155,8 @@ class Exchange implements AttemptSink, AccessLogFacts {
 
   start(): void {
     this.begin();
+    const req = this.req;
+    this.grpc = isGrpcRequest(req.headers);
     const answer = preflight(this.gen, this.lr, this.req);
     if (answer !== null) {
       this.responseMutation = answer.responseMutation ?? null;
@@ -165,7 +181,10 @@ class Exchange implements AttemptSink, AccessLogFacts {
     cluster.stats.rq_active.value++;
     this.responseMutation = responseMutationOf(route, weightedIndex);
     this.upstreamPath = upstreamPath(route, path);
-    this.upstreamHeaders = upstreamHeaders(this.lr, route, weightedIndex, this.req, authority, path);
+    this.upstreamHeaders = upstreamHeaders(this.lr, route, weightedIndex, req, authority, path);
+    this.timeoutMs = route.timeoutMs;
+    if (this.grpc) this.grpcTimeouts(route);
+    if (this.h2) this.wantTrailers = req.headers.te === 'trailers';
 
     if (hasBody(this.req)) {
       if (this.retry !== null) this.body = new RetryBody(this.req);
@@ -175,9 +194,30 @@ class Exchange implements AttemptSink, AccessLogFacts {
     this.attempt();
   }
 
+  /**
+   * grpc-timeout as the route reads it. max_grpc_timeout: the route timeout becomes the header's (capped), and the
+   * upstream is told the same in grpc-timeout and x-envoy-expected-rq-timeout-ms (Envoy's router does). With
+   * max_stream_duration: the header (capped) bounds the whole stream from now.
+   */
+  private grpcTimeouts(route: ProxyRoute): void {
+    const policy = route.ext.grpcTimeout;
+    if (policy === null) return;
+    const ms = grpcTimeoutMs(policy, this.req.headers['grpc-timeout']);
+    if (policy.kind === 'stream') {
+      if (ms > 0) this.durationTimer = setTimeout(durationFired, ms, this);
+      return;
+    }
+    this.timeoutMs = ms;
+    const out = this.upstreamHeaders!;
+    if (ms > 0) {
+      out['x-envoy-expected-rq-timeout-ms'] = String(ms);
+      out['grpc-timeout'] = `${ms}m`;
+    } else delete out['x-envoy-expected-rq-timeout-ms'];
+  }
+
   /** The route timeout runs from the end of the request (Envoy: once the downstream request is complete). */
   startGlobalTimer(): void {
-    const ms = this.route!.timeoutMs;
+    const ms = this.timeoutMs;
     if (ms > 0 && !this.done) this.globalTimer = setTimeout(globalTimeoutFired, ms, this);
   }
 
@@ -236,8 +276,13 @@ class Exchange implements AttemptSink, AccessLogFacts {
     out.server = this.lr.serverName;
     if (this.responseMutation !== null) applyMutation(out, this.responseMutation);
     this.headersSent = true;
+    if (this.grpc && out['grpc-status'] !== undefined) {
+      // gRPC's trailers-only response: the status is in the headers, and nothing follows.
+      this.headersOnly = true;
+      return writeHeadersOnly(this.res, this.h2, status, out);
+    }
     try {
-      writeResponseHead(this.res, this.h2, status, out);
+      writeResponseHead(this.res, this.h2, status, out, this.wantTrailers);
     } catch {
       // Headers the downstream codec refuses (malformed upstream headers): a protocol error.
       this.headersSent = false;
@@ -248,15 +293,15 @@ class Exchange implements AttemptSink, AccessLogFacts {
   }
 
   onData(chunk: Buffer): void {
-    if (this.done) return;
+    if (this.done || this.headersOnly) return;
     this.bytesSent += chunk.length;
     writeResponseData(this.res, this.h2, chunk, this.ctl);
   }
 
-  onEnd(): void {
+  onEnd(trailers: OutHeaders | null): void {
     if (this.done) return;
     this.endAttempt({ kind: 'response', status: this.status });
-    endResponse(this.res, this.h2);
+    if (!this.headersOnly) endResponse(this.res, this.h2, this.wantTrailers ? trailers : null);
     this.finish();
   }
 
@@ -341,6 +386,17 @@ class Exchange implements AttemptSink, AccessLogFacts {
     } else this.localReply(reply.upstreamTimeout());
   }
 
+  onDurationTimeout(): void {
+    this.durationTimer = undefined;
+    if (this.done) return;
+    this.ctl?.abort(new RetryAbort());
+    if (this.headersSent) {
+      this.flags |= FLAG.DT;
+      if (this.host !== undefined) this.endAttempt({ kind: 'timeout' });
+      this.abortDownstream();
+    } else this.localReply(reply.durationTimeout(this.req.complete));
+  }
+
   private endAttempt(outcome: UpstreamOutcome): void {
     const host = this.host;
     if (host === undefined) return;
@@ -380,8 +436,18 @@ class Exchange implements AttemptSink, AccessLogFacts {
 
   private sendLocal(status: number, body: Buffer, extra: Readonly<Record<string, string>> | undefined): void {
     if (this.done) return;
-    this.status = status;
     const out: OutHeaders = { server: this.lr.serverName };
+    if (this.grpc) {
+      // Envoy answers a gRPC request with HTTP 200 and the status mapped into grpc-status, headers only.
+      if (extra !== undefined) for (const k in extra) out[k] = extra[k];
+      grpcLocalReplyHeaders(out, status, body);
+      if (this.responseMutation !== null) applyMutation(out, this.responseMutation);
+      this.status = 200;
+      this.headersSent = true;
+      writeHeadersOnly(this.res, this.h2, 200, out);
+      return this.finish();
+    }
+    this.status = status;
     if (body.length > 0) out['content-type'] = 'text/plain';
     out['content-length'] = String(body.length);
     if (extra !== undefined) for (const k in extra) out[k] = extra[k];
@@ -414,6 +480,7 @@ class Exchange implements AttemptSink, AccessLogFacts {
     this.done = true;
     if (this.globalTimer !== undefined) clearTimeout(this.globalTimer);
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    if (this.durationTimer !== undefined) clearTimeout(this.durationTimer);
     this.clearTryTimer();
     this.releaseRetry();
     const status = this.status;
@@ -460,8 +527,8 @@ class RetrySink implements AttemptSink {
   onData(chunk: Buffer): void {
     if (this.ex.current(this.n)) this.ex.onData(chunk);
   }
-  onEnd(): void {
-    if (this.ex.current(this.n)) this.ex.onEnd();
+  onEnd(trailers: OutHeaders | null): void {
+    if (this.ex.current(this.n)) this.ex.onEnd(trailers);
   }
   onError(kind: UpstreamErrorKind, detail: string): void {
     if (this.ex.current(this.n)) this.ex.onError(kind, detail);

@@ -5,10 +5,10 @@
 import type { UpstreamErrorKind } from '../upstream/pool.js';
 import type { HeaderMutation } from './header-mutation.js';
 
-export type ResponseFlag = 'NR' | 'NC' | 'UH' | 'UF' | 'UO' | 'UT' | 'UR' | 'UC' | 'UPE' | 'URX' | 'LR' | 'DC' | 'DPE';
+export type ResponseFlag = 'NR' | 'NC' | 'UH' | 'UF' | 'UO' | 'UT' | 'UR' | 'UC' | 'UPE' | 'URX' | 'LR' | 'DC' | 'DPE' | 'DT';
 
 /** Envoy's fixed order for %RESPONSE_FLAGS% (joined by ","). */
-const FLAG_ORDER: readonly ResponseFlag[] = ['UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'UO', 'NR', 'DC', 'URX', 'DPE', 'UPE', 'NC'];
+const FLAG_ORDER: readonly ResponseFlag[] = ['UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'UO', 'NR', 'DC', 'URX', 'DPE', 'UPE', 'NC', 'DT'];
 
 export function formatFlags(flags: number): string {
   if (flags === 0) return '-';
@@ -37,6 +37,7 @@ export const FLAG = {
   UPE: flagBit('UPE'),
   NC: flagBit('NC'),
   DPE: flagBit('DPE'),
+  DT: flagBit('DT'),
 } as const;
 
 const RESET_PREFIX = 'upstream connect error or disconnect/reset before headers. ';
@@ -75,6 +76,11 @@ export function overflow(): LocalReply {
     body: RESET_PREFIX + 'reset reason: overflow',
     headers: { 'x-envoy-overloaded': 'true' },
   };
+}
+
+/** max_stream_duration reached before the response began (Envoy: 408 while the request is still arriving, else 504). */
+export function durationTimeout(requestComplete: boolean): LocalReply {
+  return { status: requestComplete ? 504 : 408, flag: FLAG.DT, body: 'downstream duration timeout' };
 }
 
 export function upstreamTimeout(): LocalReply {

@@ -11,6 +11,7 @@ import { compileMutation, type HeaderMutation } from './header-mutation.js';
 import type { LocalReply } from './local-reply.js';
 import { compileRetry, type CompiledRetry } from './retry.js';
 import { compileRe2Rewrite } from '../regex/re2.js';
+import { compileGrpcTimeout, type GrpcTimeoutPolicy } from './grpc.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -25,6 +26,8 @@ export interface RouteRuntime {
   /** x-envoy-expected-rq-timeout-ms: the route's timeout as text. */
   readonly timeoutHeader: string;
   readonly retry: CompiledRetry | null;
+  /** How a gRPC request's grpc-timeout header bounds it (max_grpc_timeout, max_stream_duration); null: it does not. */
+  readonly grpcTimeout: GrpcTimeoutPolicy | null;
   /** A direct_response route's answer, built once. */
   readonly direct: LocalReply | null;
   /** Per weighted_clusters entry (RouteResult.weightedIndex): its headers and host rewrite over the route's. */
@@ -81,6 +84,7 @@ function compileRouteRuntime(r: CompiledRoute<unknown>, rc: RouteConfiguration |
     hostRewrite,
     timeoutHeader: String(r.timeoutMs),
     retry: compileRetry(r.retryPolicy),
+    grpcTimeout: compileGrpcTimeout(action),
     direct:
       r.kind === 'direct_response' && route.direct_response
         ? {
