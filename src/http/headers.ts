@@ -16,6 +16,9 @@ const HOP_BY_HOP = new Set([
   'http2-settings',
   'x-envoy-internal',
   'host',
+  // Expect: 100-continue is answered by the proxy itself (node's server sends the 100 before the request reaches
+  // the engine), and not forwarded: Envoy's HttpConnectionManager default, without proxy_100_continue.
+  'expect',
 ]);
 
 /** Response headers not passed back (connection-specific; node frames the body itself). */
