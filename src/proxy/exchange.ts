@@ -28,6 +28,7 @@ import { grpcLocalReplyHeaders, grpcTimeoutMs, isGrpcRequest } from './grpc.js';
 import { backoffMs, retriableFailure, retriableStatus, type CompiledRetry } from './retry.js';
 import type { ProxyRoute } from './route-runtime.js';
 import { responseMutationOf, upstreamHeaders, upstreamPath } from './upstream-request.js';
+import { openTunnel, upgradeAllowed, upgradeRequestHead, type TunnelSink } from './tunnel.js';
 
 const CONNECTION_CLOSE: Readonly<Record<string, string>> = { connection: 'close' };
 
@@ -38,6 +39,15 @@ export type ResponseClosed = (sock: Socket) => void;
 /** Handles one request. Called by the listener's server for every request. */
 export function handleRequest(gen: Generation, lr: ListenerRuntime, req: DownReq, res: DownRes, closed: ResponseClosed | null = null): void {
   new Exchange(gen, lr, req, res, closed).start();
+}
+
+/**
+ * An HTTP/1.1 upgrade request (`Upgrade` header) or a CONNECT: routed like any request, allowed or refused (403) per
+ * upgrade_configs, then tunnelled to a host of the route's cluster. `res` is a response bound to `socket` for the
+ * local replies; `head` holds bytes the client sent after its request head.
+ */
+export function handleTunnel(gen: Generation, lr: ListenerRuntime, req: DownReq, res: DownRes, head: Buffer): void {
+  new Exchange(gen, lr, req, res, null).startTunnel(head);
 }
 
 /** Answers a request the codec layer refuses (too many headers: 431) with Envoy's local reply for a downstream
@@ -80,7 +90,7 @@ function bodyEnded(this: TaggedReq): void {
   this[EXCHANGE]?.startGlobalTimer();
 }
 
-class Exchange implements AttemptSink, AccessLogFacts {
+class Exchange implements AttemptSink, AccessLogFacts, TunnelSink {
   private readonly startMs = performance.now();
   private cluster: ProxyCluster | undefined;
   private route: ProxyRoute | undefined;
@@ -109,6 +119,8 @@ class Exchange implements AttemptSink, AccessLogFacts {
   private wantTrailers = false;
   /** The upstream answered headers only (gRPC trailers-only): passed on as such, and the response is over. */
   private headersOnly = false;
+  /** An upgrade or CONNECT tunnel is open: its end is the end of the request, not a client going away. */
+  private tunnel = false;
   private headersSent = false;
   private done = false;
   private holdsRequest = false;
@@ -192,6 +204,69 @@ class Exchange implements AttemptSink, AccessLogFacts {
       this.req.once('end', bodyEnded);
     } else this.startGlobalTimer();
     this.attempt();
+  }
+
+  startTunnel(head: Buffer): void {
+    this.begin();
+    const req = this.req;
+    const connect = req.method === 'CONNECT';
+    const type = connect ? 'CONNECT' : String(req.headers.upgrade ?? '');
+    const answer = preflight(this.gen, this.lr, req);
+    if (answer !== null) return this.localReply(answer);
+    const p = PREFLIGHT;
+    const route = p.route!;
+    const cluster = p.cluster!;
+    this.route = route;
+    this.cluster = cluster;
+    // Envoy: an upgrade no upgrade_configs allows is refused with 403 (details upgrade_failed), empty body.
+    if (!upgradeAllowed(this.lr.hcm, route.config.route, type)) return this.localReply(reply.upgradeRefused());
+    cluster.stats.rq_total.value++;
+    if (!cluster.upstream.tryAcquire('requests')) {
+      cluster.stats.rq_pending_overflow.value++;
+      return this.localReply(reply.overflow());
+    }
+    this.holdsRequest = true;
+    cluster.stats.rq_active.value++;
+    const host = cluster.upstream.balancer.pick(p.hash === undefined ? undefined : { hash: p.hash, exclude: undefined });
+    if (host === undefined) {
+      cluster.stats.cx_none_healthy.value++;
+      return this.localReply(reply.noHealthyUpstream());
+    }
+    this.host = host;
+    this.upstreamHost = host.address;
+    this.attemptStartMs = performance.now();
+    cluster.upstream.onAttemptStart(host);
+    const entry = cluster.entryFor(host);
+    this.hostCounters = entry.counters;
+    entry.counters.rq_total++;
+    this.responseMutation = responseMutationOf(route, p.weightedIndex);
+    let requestHead: string | null = null;
+    if (!connect) {
+      this.upstreamHeaders = upstreamHeaders(this.lr, route, p.weightedIndex, req, p.authority, p.path);
+      requestHead = upgradeRequestHead(req.method ?? 'GET', upstreamPath(route, p.path), this.upstreamHeaders, type);
+    }
+    openTunnel(req.socket as Socket, { ip: host.ip, port: host.port, connectTimeoutMs: cluster.connectTimeoutMs, tls: cluster.tls }, requestHead, head, this);
+  }
+
+  // ---- TunnelSink ----
+  tunnelOpened(status: number): void {
+    this.status = status;
+    this.serviceTimeMs = Math.round(performance.now() - this.attemptStartMs);
+    this.headersSent = true;
+    this.tunnel = true;
+  }
+
+  tunnelFailed(kind: UpstreamErrorKind, detail: string): void {
+    if (this.done) return;
+    if (kind === 'reset' || kind === 'termination' || kind === 'protocol') this.cluster!.stats.rq_rx_reset.value++;
+    this.endAttempt(kind === 'connect-failure' || kind === 'connect-timeout' ? { kind: 'connect-failure' } : { kind: 'reset' });
+    this.localReply(reply.upstreamFailure(kind, detail, false, this.gen.upstreamFailureMode));
+  }
+
+  tunnelClosed(bytes: number): void {
+    this.bytesSent = bytes;
+    this.endAttempt({ kind: 'response', status: this.status });
+    this.finish();
   }
 
   /**
@@ -467,7 +542,7 @@ class Exchange implements AttemptSink, AccessLogFacts {
   downstreamClosed(): void {
     (this.res as TaggedRes)[EXCHANGE] = undefined;
     if (this.closed !== null) this.closed(this.req.socket as Socket);
-    if (this.done) return;
+    if (this.done || this.tunnel) return;
     // The client went away before the response ended.
     this.flags |= FLAG.DC;
     this.ctl?.abort(new RetryAbort());

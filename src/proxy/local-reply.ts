@@ -65,6 +65,11 @@ export function noCluster(status: number): LocalReply {
   return { status, flag: FLAG.NC, body: '' };
 }
 
+/** An upgrade (or CONNECT) no upgrade_configs allows: Envoy's 403, empty body, no response flag. */
+export function upgradeRefused(): LocalReply {
+  return { status: 403, flag: 0, body: '' };
+}
+
 export function noHealthyUpstream(): LocalReply {
   return { status: 503, flag: FLAG.UH, body: 'no healthy upstream' };
 }

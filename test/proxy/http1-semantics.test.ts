@@ -22,6 +22,9 @@ interface Seen {
 
 let upstream: http.Server;
 let upstreamPort = 0;
+/** A plain TCP server for CONNECT tunnels: echoes each chunk in angle brackets. */
+let tcpEcho: net.Server;
+let tcpEchoPort = 0;
 const seen: Seen[] = [];
 const children: RunningCli[] = [];
 
@@ -40,14 +43,31 @@ before(async () => {
       res.end(body);
     });
   });
+  // A WebSocket handshake by hand (RFC 6455 §4.2.2), then every byte echoed back upper-cased.
+  upstream.on('upgrade', (req: http.IncomingMessage, sock: net.Socket, head: Buffer) => {
+    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    const accept = createHash('sha1').update(`${String(req.headers['sec-websocket-key'])}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    sock.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    const echo = (d: Buffer): void => void sock.write(d.toString('latin1').toUpperCase());
+    if (head.length > 0) echo(head);
+    sock.on('data', echo);
+    sock.on('error', () => undefined);
+  });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
   upstreamPort = (upstream.address() as net.AddressInfo).port;
+  tcpEcho = net.createServer((sock) => {
+    sock.on('data', (d: Buffer) => sock.write(`<${d.toString('latin1')}>`));
+    sock.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => tcpEcho.listen(0, '127.0.0.1', () => r()));
+  tcpEchoPort = (tcpEcho.address() as net.AddressInfo).port;
 });
 
 after(() => {
   for (const ch of children) ch.kill();
   upstream.closeAllConnections();
   upstream.close();
+  tcpEcho.close();
 });
 
 function config(o: { hcmExtra?: string; routes?: string } = {}): string {
@@ -76,6 +96,11 @@ ${o.routes ?? `                        - match: { prefix: "/" }
       load_assignment:
         cluster_name: up
         endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } } }] }]
+    - name: tcp
+      connect_timeout: 1s
+      load_assignment:
+        cluster_name: tcp
+        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${tcpEchoPort} } } } }] }]
 `;
 }
 
@@ -187,4 +212,116 @@ test('Expect: 100-continue is answered by the proxy and not forwarded (Envoy def
   const answer = JSON.parse(r.stdout) as { bytes: number; sha256: string };
   assert.equal(answer.bytes, body.length);
   assert.equal(answer.sha256, createHash('sha256').update(body).digest('hex'));
+});
+
+const WS_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+const WS_ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo='; // RFC 6455's own example
+const wsRequest = (path: string): string =>
+  `GET ${path} HTTP/1.1\r\nHost: ws.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${WS_KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+
+test('WebSocket without upgrade_configs: 403 as Envoy answers, logged; nothing reaches the upstream', async () => {
+  const { port, log } = await startProxy(config());
+  const before = seen.length;
+  const raw = new Raw(port);
+  raw.sock.write(wsRequest('/ws'));
+  const resp = await raw.wait(/\r\n\r\n/);
+  assert.match(resp, /^HTTP\/1\.1 403 Forbidden\r\n/);
+  raw.sock.destroy();
+  assert.equal(seen.length, before);
+  const lines = await logLines(log, 1);
+  assert.ok(lines.some((l) => l.path === '/ws' && l.response_code === 403), JSON.stringify(lines));
+});
+
+test('WebSocket with the connection manager upgrade_configs: 101 from the upstream, then bytes both ways', async () => {
+  const { port, log } = await startProxy(config({ hcmExtra: '                upgrade_configs: [{ upgrade_type: websocket }]' }));
+  const raw = new Raw(port);
+  raw.sock.write(wsRequest('/chat?room=1'));
+  const resp = await raw.wait(/\r\n\r\n/);
+  assert.match(resp, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+  assert.match(resp, new RegExp(`Sec-WebSocket-Accept: ${WS_ACCEPT.replace(/[+/]/g, '\\$&')}\r\n`));
+  const up = seen.find((s) => s.url === '/chat?room=1');
+  assert.equal(up?.headers.upgrade, 'websocket');
+  assert.match(String(up?.headers.connection), /upgrade/i);
+  assert.equal(up?.headers['sec-websocket-key'], WS_KEY);
+  // The tunnel: client → upstream and back (upper-cased by the upstream), twice.
+  const start = raw.data.length;
+  raw.sock.write('hello');
+  await raw.wait((t) => t.slice(start).includes('HELLO'));
+  raw.sock.write('again');
+  await raw.wait((t) => t.slice(start).includes('AGAIN'));
+  raw.sock.end();
+  const lines = await logLines(log, 1);
+  assert.ok(lines.some((l) => l.path === '/chat?room=1' && l.response_code === 101), JSON.stringify(lines));
+});
+
+test('route upgrade_configs: a route can refuse what the connection manager allows, and allow what it does not', async () => {
+  const routes = `                        - match: { prefix: "/off" }
+                          route: { cluster: up, upgrade_configs: [{ upgrade_type: websocket, enabled: false }] }
+                        - match: { prefix: "/" }
+                          route: { cluster: up }`;
+  const a = await startProxy(config({ hcmExtra: '                upgrade_configs: [{ upgrade_type: websocket }]', routes }));
+  const off = new Raw(a.port);
+  off.sock.write(wsRequest('/off'));
+  assert.match(await off.wait(/\r\n\r\n/), /^HTTP\/1\.1 403 /);
+  off.sock.destroy();
+  const on = new Raw(a.port);
+  on.sock.write(wsRequest('/on'));
+  assert.match(await on.wait(/\r\n\r\n/), /^HTTP\/1\.1 101 /);
+  on.sock.destroy();
+  const b = await startProxy(
+    config({
+      routes: `                        - match: { prefix: "/" }
+                          route: { cluster: up, upgrade_configs: [{ upgrade_type: websocket }] }`,
+    }),
+  );
+  const routeOnly = new Raw(b.port);
+  routeOnly.sock.write(wsRequest('/route'));
+  assert.match(await routeOnly.wait(/\r\n\r\n/), /^HTTP\/1\.1 101 /);
+  routeOnly.sock.destroy();
+});
+
+test('CONNECT: 404 without a connect_matcher route, 403 without a CONNECT upgrade config, else a TCP tunnel', async () => {
+  const connectReq = 'CONNECT tunnel.test:443 HTTP/1.1\r\nHost: tunnel.test:443\r\n\r\n';
+  const plain = await startProxy(config());
+  const r404 = new Raw(plain.port);
+  r404.sock.write(connectReq);
+  assert.match(await r404.wait(/\r\n\r\n/), /^HTTP\/1\.1 404 /);
+  r404.sock.destroy();
+  const plainLines = await logLines(plain.log, 1);
+  assert.ok(plainLines.some((l) => l.method === 'CONNECT' && l.response_code === 404 && l.response_flags === 'NR'), JSON.stringify(plainLines));
+
+  const matcherOnly = await startProxy(
+    config({
+      routes: `                        - match: { connect_matcher: {} }
+                          route: { cluster: tcp }
+                        - match: { prefix: "/" }
+                          route: { cluster: up }`,
+    }),
+  );
+  const r403 = new Raw(matcherOnly.port);
+  r403.sock.write(connectReq);
+  assert.match(await r403.wait(/\r\n\r\n/), /^HTTP\/1\.1 403 /);
+  r403.sock.destroy();
+
+  const tunnel = await startProxy(
+    config({
+      routes: `                        - match: { connect_matcher: {} }
+                          route: { cluster: tcp, upgrade_configs: [{ upgrade_type: CONNECT }] }
+                        - match: { prefix: "/" }
+                          route: { cluster: up }`,
+    }),
+  );
+  const t = new Raw(tunnel.port);
+  t.sock.write(connectReq);
+  assert.match(await t.wait(/\r\n\r\n/), /^HTTP\/1\.1 200 /);
+  const start = t.data.length;
+  t.sock.write('ping');
+  await t.wait((x) => x.slice(start).includes('<ping>'));
+  t.sock.end();
+  const lines = await logLines(tunnel.log, 1);
+  assert.ok(lines.some((l) => l.method === 'CONNECT' && l.response_code === 200), JSON.stringify(lines));
+  // A plain request on the same listener still goes to the HTTP route.
+  const g = new Raw(tunnel.port);
+  g.sock.write('GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  assert.match(await g.wait(/"sha256"/), /^HTTP\/1\.1 200 /);
 });
