@@ -6,6 +6,7 @@
  * compatible request/response objects. Nothing per request is a closure: timers get the exchange as an argument, and
  * one shared 'close' listener finds its exchange through a symbol.
  */
+import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -86,6 +87,9 @@ function retryFired(ex: Exchange): void {
 function durationFired(ex: Exchange): void {
   ex.onDurationTimeout();
 }
+function requestTimeoutFired(ex: Exchange): void {
+  ex.onRequestTimeout();
+}
 function bodyEnded(this: TaggedReq): void {
   this[EXCHANGE]?.startGlobalTimer();
 }
@@ -111,6 +115,8 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink {
   private retryTimer: NodeJS.Timeout | undefined;
   /** max_stream_duration, as a gRPC request's grpc-timeout sets it. */
   private durationTimer: NodeJS.Timeout | undefined;
+  /** HCM request_timeout, until the request body has arrived. */
+  private requestTimer: NodeJS.Timeout | undefined;
   /** The route timeout this request gets (the route's, or what grpc-timeout makes it under max_grpc_timeout). */
   private timeoutMs = 0;
   /** A gRPC request (content-type application/grpc…): local replies carry grpc-status. */
@@ -169,6 +175,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink {
     this.begin();
     const req = this.req;
     this.grpc = isGrpcRequest(req.headers);
+    if (this.lr.requestTimeoutMs > 0 && hasBody(req)) this.requestTimer = setTimeout(requestTimeoutFired, this.lr.requestTimeoutMs, this);
     const answer = preflight(this.gen, this.lr, this.req);
     if (answer !== null) {
       this.responseMutation = answer.responseMutation ?? null;
@@ -292,6 +299,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink {
 
   /** The route timeout runs from the end of the request (Envoy: once the downstream request is complete). */
   startGlobalTimer(): void {
+    this.clearRequestTimer();
     const ms = this.timeoutMs;
     if (ms > 0 && !this.done) this.globalTimer = setTimeout(globalTimeoutFired, ms, this);
   }
@@ -350,6 +358,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink {
     out['x-envoy-upstream-service-time'] = String(this.serviceTimeMs);
     out.server = this.lr.serverName;
     if (this.responseMutation !== null) applyMutation(out, this.responseMutation);
+    if (this.lr.alwaysSetRequestId) this.setRequestId(out);
     this.headersSent = true;
     if (this.grpc && out['grpc-status'] !== undefined) {
       // gRPC's trailers-only response: the status is in the headers, and nothing follows.
@@ -461,6 +470,25 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink {
     } else this.localReply(reply.upstreamTimeout());
   }
 
+  /** Envoy's onRequestTimeout: the request did not arrive whole within request_timeout, and no response began. */
+  onRequestTimeout(): void {
+    this.requestTimer = undefined;
+    if (this.done || this.headersSent) return;
+    this.lr.stats.rq_timeout.value++;
+    this.ctl?.abort(new RetryAbort());
+    if (this.cluster !== undefined && this.host !== undefined) this.endAttempt({ kind: 'timeout' });
+    // The rest of the body will not be read: the connection cannot carry another request.
+    if (!this.h2) (this.res as ServerResponse).shouldKeepAlive = false;
+    this.localReply(reply.requestTimeout());
+  }
+
+  private clearRequestTimer(): void {
+    if (this.requestTimer !== undefined) {
+      clearTimeout(this.requestTimer);
+      this.requestTimer = undefined;
+    }
+  }
+
   onDurationTimeout(): void {
     this.durationTimer = undefined;
     if (this.done) return;
@@ -512,6 +540,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink {
   private sendLocal(status: number, body: Buffer, extra: Readonly<Record<string, string>> | undefined): void {
     if (this.done) return;
     const out: OutHeaders = { server: this.lr.serverName };
+    if (this.lr.alwaysSetRequestId) this.setRequestId(out);
     if (this.grpc) {
       // Envoy answers a gRPC request with HTTP 200 and the status mapped into grpc-status, headers only.
       if (extra !== undefined) for (const k in extra) out[k] = extra[k];
@@ -531,6 +560,14 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink {
     this.bytesSent = body.length;
     writeLocalResponse(this.res, status, out, body);
     this.finish();
+  }
+
+  /** always_set_request_id_in_response: the id the upstream was sent, or the client's, or (for a request answered
+   * before one was made) a new one, as Envoy's connection manager makes it for every request. */
+  private setRequestId(out: OutHeaders): void {
+    const sent = this.upstreamHeaders?.['x-request-id'] ?? this.req.headers['x-request-id'];
+    out['x-request-id'] = sent ?? (this.lr.generateRequestId ? randomUUID() : undefined);
+    if (out['x-request-id'] === undefined) delete out['x-request-id'];
   }
 
   private abortDownstream(): void {
@@ -556,6 +593,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink {
     if (this.globalTimer !== undefined) clearTimeout(this.globalTimer);
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     if (this.durationTimer !== undefined) clearTimeout(this.durationTimer);
+    this.clearRequestTimer();
     this.clearTryTimer();
     this.releaseRetry();
     const status = this.status;

@@ -88,6 +88,11 @@ export function durationTimeout(requestComplete: boolean): LocalReply {
   return { status: requestComplete ? 504 : 408, flag: FLAG.DT, body: 'downstream duration timeout' };
 }
 
+/** HCM request_timeout: the request did not arrive whole in time (Envoy counts downstream_rq_timeout, no flag). */
+export function requestTimeout(): LocalReply {
+  return { status: 408, flag: 0, body: 'request timeout' };
+}
+
 export function upstreamTimeout(): LocalReply {
   return { status: 504, flag: FLAG.UT, body: 'upstream request timeout' };
 }
