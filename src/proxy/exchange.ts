@@ -218,6 +218,9 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink {
     const req = this.req;
     const connect = req.method === 'CONNECT';
     const type = connect ? 'CONNECT' : String(req.headers.upgrade ?? '');
+    // An h2c upgrade request with a body (the listener serves those without one): Envoy drops the h2c upgrade
+    // headers and serves the request, so it goes upstream as a plain request with its body streamed after it.
+    const h2c = !connect && type.toLowerCase() === 'h2c';
     const answer = preflight(this.gen, this.lr, req);
     if (answer !== null) return this.localReply(answer);
     const p = PREFLIGHT;
@@ -226,7 +229,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink {
     this.route = route;
     this.cluster = cluster;
     // Envoy: an upgrade no upgrade_configs allows is refused with 403 (details upgrade_failed), empty body.
-    if (!upgradeAllowed(this.lr.hcm, route.config.route, type)) return this.localReply(reply.upgradeRefused());
+    if (!h2c && !upgradeAllowed(this.lr.hcm, route.config.route, type)) return this.localReply(reply.upgradeRefused());
     cluster.stats.rq_total.value++;
     if (!cluster.upstream.tryAcquire('requests')) {
       cluster.stats.rq_pending_overflow.value++;
@@ -250,7 +253,12 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink {
     let requestHead: string | null = null;
     if (!connect) {
       this.upstreamHeaders = upstreamHeaders(this.lr, route, p.weightedIndex, req, p.authority, p.path);
-      requestHead = upgradeRequestHead(req.method ?? 'GET', upstreamPath(route, p.path), this.upstreamHeaders, type);
+      if (h2c) {
+        delete this.upstreamHeaders['http2-settings'];
+        // Expect: 100-continue is the proxy's to answer (as on any request); node does not for an upgrade request.
+        if (String(req.headers.expect).toLowerCase() === '100-continue') req.socket?.write('HTTP/1.1 100 Continue\r\n\r\n');
+      }
+      requestHead = upgradeRequestHead(req.method ?? 'GET', upstreamPath(route, p.path), this.upstreamHeaders, h2c ? null : type);
     }
     openTunnel(req.socket as Socket, { ip: host.ip, port: host.port, connectTimeoutMs: cluster.connectTimeoutMs, tls: cluster.tls }, requestHead, head, this);
   }

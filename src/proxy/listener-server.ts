@@ -180,7 +180,8 @@ export class ListenerServer implements ListenerBinding {
    * An upgrade request or a CONNECT: node has detached its parser and hands over the socket. A response bound to the
    * socket carries any local reply (then the connection closes); otherwise the exchange tunnels the socket.
    * `Upgrade: h2c` is not an upgrade Envoy performs (its HTTP/1.1 codec drops the h2c upgrade headers): a request
-   * without a body is served as a plain request, and the connection closed after it.
+   * without a body is served as a plain request, and the connection closed after it; one with a body (node has
+   * already ended the request object) is passed to the upstream whole on a connection of its own (see handleTunnel).
    */
   private onTunnel(req: http.IncomingMessage, sock: net.Socket, head: Buffer): void {
     this.stopHeaderClock(sock);

@@ -60,8 +60,9 @@ export interface TunnelTarget {
   tls: UpstreamTlsOptions | undefined;
 }
 
-/** The request head written upstream for an upgrade (the Upgrade and Connection headers kept). */
-export function upgradeRequestHead(method: string, path: string, headers: OutHeaders, upgrade: string): string {
+/** The request head written upstream for an upgrade (the Upgrade and Connection headers kept), or, with `upgrade`
+ * null, for one plain request on a connection of its own. */
+export function upgradeRequestHead(method: string, path: string, headers: OutHeaders, upgrade: string | null): string {
   let head = `${method} ${path} HTTP/1.1\r\n`;
   for (const k in headers) {
     const v = headers[k];
@@ -69,7 +70,7 @@ export function upgradeRequestHead(method: string, path: string, headers: OutHea
     if (Array.isArray(v)) for (const x of v) head += `${k}: ${x}\r\n`;
     else head += `${k}: ${v}\r\n`;
   }
-  return head + `connection: upgrade\r\nupgrade: ${upgrade}\r\n\r\n`;
+  return head + (upgrade === null ? 'connection: close\r\n\r\n' : `connection: upgrade\r\nupgrade: ${upgrade}\r\n\r\n`);
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -107,7 +108,7 @@ export function openTunnel(client: net.Socket, target: TunnelTarget, requestHead
     }
     up.on('data', (d: Buffer) => (bytes += d.length));
     up.pipe(client);
-    client.pipe(up);
+    if (requestHead === null) client.pipe(up);
     let closed = false;
     const close = (): void => {
       if (closed) return;
@@ -132,6 +133,9 @@ export function openTunnel(client: net.Socket, target: TunnelTarget, requestHead
     }
     up.write(requestHead);
     if (early.length > 0) up.write(early);
+    // The client's bytes flow at once (a request body may have to arrive before the upstream answers).
+    client.pipe(up);
+    client.resume();
     let buf: Buffer = Buffer.alloc(0);
     const onHead = (d: Buffer): void => {
       buf = buf.length === 0 ? d : Buffer.concat([buf, d]);

@@ -325,3 +325,25 @@ test('CONNECT: 404 without a connect_matcher route, 403 without a CONNECT upgrad
   g.sock.write('GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   assert.match(await g.wait(/"sha256"/), /^HTTP\/1\.1 200 /);
 });
+
+test('Upgrade: h2c is not performed (Envoy drops it): requests with and without a body are served as plain ones', async () => {
+  const { port } = await startProxy(config());
+  const get = new Raw(port);
+  get.sock.write('GET /h2c-get HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n');
+  assert.match(await get.wait(/"sha256":"[0-9a-f]+"\}/), /^HTTP\/1\.1 200 OK\r\n/);
+  get.sock.destroy();
+  const post = new Raw(port);
+  post.sock.write('POST /h2c-post HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\nContent-Length: 5\r\n\r\n');
+  await new Promise((r) => setTimeout(r, 50));
+  post.sock.write('hello');
+  const resp = await post.wait(/"sha256":"[0-9a-f]+"\}/);
+  assert.match(resp, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(resp, /"bytes":5,/);
+  post.sock.destroy();
+  for (const path of ['/h2c-get', '/h2c-post']) {
+    const up = seen.find((s) => s.url === path);
+    assert.ok(up !== undefined, path);
+    assert.equal(up.headers.upgrade, undefined);
+    assert.equal(up.headers['http2-settings'], undefined);
+  }
+});
