@@ -18,7 +18,7 @@ export function isGrpcRequest(headers: IncomingHttpHeaders): boolean {
 }
 
 /** Envoy's Grpc::Utility::httpToGrpcStatus. */
-export function grpcStatusFor(httpStatus: number): number {
+function grpcStatusFor(httpStatus: number): number {
   switch (httpStatus) {
     case 400:
       return 13; // INTERNAL
@@ -61,7 +61,7 @@ const GRPC_TIMEOUT = /^(\d{1,8})([HMSmun])$/;
 const UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
 
 /** The grpc-timeout header in milliseconds (rounded up), or undefined when absent or malformed. */
-export function parseGrpcTimeout(value: string | string[] | undefined): number | undefined {
+function parseGrpcTimeout(value: string | string[] | undefined): number | undefined {
   if (typeof value !== 'string') return undefined;
   const m = GRPC_TIMEOUT.exec(value);
   if (m === null) return undefined;

@@ -8,17 +8,13 @@ import { spanOf } from '../config/model.js';
 import { connectionManager } from '../config/connection-manager.js';
 import { UsageError } from '../config/usage-error.js';
 
-export class UnsupportedListenerError extends UsageError {
-  override readonly name = 'UnsupportedListenerError';
-}
-
 function where(node: object | undefined, field: string): string {
   const s = spanOf(node, field);
   return s === undefined ? '' : `${s.file}:${s.line}:${s.column}: `;
 }
 
 /**
- * @throws UnsupportedListenerError for a UDP listener (the only kind an HTTP/3 connection manager can sit on: validate
+ * @throws UsageError for a UDP listener (the only kind an HTTP/3 connection manager can sit on: validate
  * refuses codec HTTP3 on TCP).
  */
 export function preflightListeners(config: Bootstrap): void {
@@ -26,7 +22,7 @@ export function preflightListeners(config: Bootstrap): void {
     const sa = l.address?.socket_address;
     if (sa?.protocol !== 'UDP') continue;
     const codec = connectionManager(l)?.codec_type;
-    throw new UnsupportedListenerError(
+    throw new UsageError(
       `${where(sa, 'protocol')}listener ${l.name ?? ''}: a UDP listener${codec === 'HTTP3' ? ' (codec HTTP3, QUIC)' : ''} is not supported by meshctl run: ` +
         'it serves HTTP/1.1 and HTTP/2 over TCP only',
     );

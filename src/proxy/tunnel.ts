@@ -53,7 +53,7 @@ export interface TunnelSink {
   tunnelClosed(bytes: number): void;
 }
 
-export interface TunnelTarget {
+interface TunnelTarget {
   ip: string;
   port: number;
   connectTimeoutMs: number;
