@@ -91,6 +91,8 @@ after(() => {
 
 interface ConfigOpts {
   protocolOptions?: string;
+  /** The echo cluster's port (default: the plaintext gRPC server). */
+  echoPort?: number;
   tls?: { cert: string; key: string };
   routeExtra?: string;
 }
@@ -144,7 +146,7 @@ ${tls}  clusters:
 ${protocol}
       load_assignment:
         cluster_name: echo
-        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } } }] }]
+        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${o.echoPort ?? upstreamPort} } } } }] }]
     - name: down
       connect_timeout: 1s
       http2_protocol_options: {}
@@ -361,4 +363,41 @@ test('gRPC through a TLS listener (ALPN h2)', async (t) => {
   assert.equal(ok.err, null);
   assert.equal(ok.res?.text, 'echo:tls');
   await allStreamingKinds(c);
+});
+
+test('auto_config over TLS: h2 chosen by ALPN with a TLS gRPC server (which speaks nothing else)', async (t) => {
+  const cert = makeCert();
+  if (cert === undefined) return t.skip('openssl not available');
+  const tlsServer = new grpc.Server();
+  tlsServer.addService(SERVICE, {
+    unary(call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) {
+      cb(null, { text: `tls-echo:${call.request.text}` });
+    },
+    collect: () => undefined,
+    expand: () => undefined,
+    chat: () => undefined,
+  });
+  const creds = grpc.ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(cert.cert), private_key: readFileSync(cert.key) }]);
+  const tlsPort = await new Promise<number>((resolve, reject) =>
+    tlsServer.bindAsync('127.0.0.1:0', creds, (err, port) => (err ? reject(err) : resolve(port))),
+  );
+  try {
+    const { port } = await startProxy({
+      echoPort: tlsPort,
+      protocolOptions: `      typed_extension_protocol_options:
+        envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+          "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+          auto_config: {}
+      transport_socket:
+        name: envoy.transport_sockets.tls
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+          sni: localhost`,
+    });
+    const ok = await unary(client(port), { text: 'alpn' });
+    assert.equal(ok.err, null);
+    assert.equal(ok.res?.text, 'tls-echo:alpn');
+  } finally {
+    tlsServer.forceShutdown();
+  }
 });
