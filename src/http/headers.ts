@@ -16,6 +16,9 @@ const HOP_BY_HOP = new Set([
   'http2-settings',
   'x-envoy-internal',
   'host',
+  // Expect: 100-continue is answered by the proxy itself (node's server sends the 100 before the request reaches
+  // the engine), and not forwarded: Envoy's HttpConnectionManager default, without proxy_100_continue.
+  'expect',
 ]);
 
 /** Response headers not passed back (connection-specific; node frames the body itself). */
@@ -62,6 +65,22 @@ export function responseHeadersFromRaw(raw: readonly Buffer[]): OutHeaders {
       Object.defineProperty(out, k, { value: v, enumerable: true, configurable: true, writable: true });
     } else if (typeof cur === 'string') out[k] = [cur, v];
     else cur.push(v);
+  }
+  return out;
+}
+
+/**
+ * An upstream response's trailers as the downstream gets them, or null when there are none: undici hands HTTP/1.1
+ * trailers as a raw list (empty when none) and HTTP/2 trailers as node's header object (`{}` when none).
+ */
+export function trailersFrom(t: readonly Buffer[] | Readonly<Record<string, string | string[] | undefined>> | null | undefined): OutHeaders | null {
+  if (t === null || t === undefined) return null;
+  if (Array.isArray(t)) return t.length === 0 ? null : responseHeadersFromRaw(t as readonly Buffer[]);
+  const src = t as Readonly<Record<string, string | string[] | undefined>>;
+  let out: OutHeaders | null = null;
+  for (const k in src) {
+    if (k.charCodeAt(0) === 58 /* : */ || RESPONSE_HOP_BY_HOP.has(k)) continue;
+    (out ??= {})[k] = src[k];
   }
   return out;
 }

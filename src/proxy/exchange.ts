@@ -6,6 +6,7 @@
  * compatible request/response objects. Nothing per request is a closure: timers get the exchange as an argument, and
  * one shared 'close' listener finds its exchange through a symbol.
  */
+import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -23,10 +24,12 @@ import * as reply from './local-reply.js';
 import { FLAG, type LocalReply } from './local-reply.js';
 import { PREFLIGHT, preflight } from './preflight.js';
 import { RetryBody } from './request-body.js';
-import { endResponse, resetDownstream, writeLocalResponse, writeResponseData, writeResponseHead } from './response-writer.js';
+import { endResponse, resetDownstream, writeHeadersOnly, writeLocalResponse, writeResponseData, writeResponseHead } from './response-writer.js';
+import { grpcLocalReplyHeaders, grpcTimeoutMs, isGrpcRequest } from './grpc.js';
 import { backoffMs, retriableFailure, retriableStatus, type CompiledRetry } from './retry.js';
 import type { ProxyRoute } from './route-runtime.js';
 import { responseMutationOf, upstreamHeaders, upstreamPath } from './upstream-request.js';
+import { openTunnel, upgradeAllowed, upgradeRequestHead, type TunnelSink } from './tunnel.js';
 
 const CONNECTION_CLOSE: Readonly<Record<string, string>> = { connection: 'close' };
 
@@ -37,6 +40,15 @@ export type ResponseClosed = (sock: Socket) => void;
 /** Handles one request. Called by the listener's server for every request. */
 export function handleRequest(gen: Generation, lr: ListenerRuntime, req: DownReq, res: DownRes, closed: ResponseClosed | null = null): void {
   new Exchange(gen, lr, req, res, closed).start();
+}
+
+/**
+ * An HTTP/1.1 upgrade request (`Upgrade` header) or a CONNECT: routed like any request, allowed or refused (403) per
+ * upgrade_configs, then tunnelled to a host of the route's cluster. `res` is a response bound to `socket` for the
+ * local replies; `head` holds bytes the client sent after its request head.
+ */
+export function handleTunnel(gen: Generation, lr: ListenerRuntime, req: DownReq, res: DownRes, head: Buffer): void {
+  new Exchange(gen, lr, req, res, null).startTunnel(head);
 }
 
 /** Answers a request the codec layer refuses (too many headers: 431) with Envoy's local reply for a downstream
@@ -72,11 +84,17 @@ function tryTimeoutFired(ex: Exchange): void {
 function retryFired(ex: Exchange): void {
   ex.retryDue();
 }
+function durationFired(ex: Exchange): void {
+  ex.onDurationTimeout();
+}
+function requestTimeoutFired(ex: Exchange): void {
+  ex.onRequestTimeout();
+}
 function bodyEnded(this: TaggedReq): void {
   this[EXCHANGE]?.startGlobalTimer();
 }
 
-class Exchange implements AttemptSink, AccessLogFacts {
+class Exchange implements AttemptSink, AccessLogFacts, TunnelSink {
   private readonly startMs = performance.now();
   private cluster: ProxyCluster | undefined;
   private route: ProxyRoute | undefined;
@@ -95,6 +113,20 @@ class Exchange implements AttemptSink, AccessLogFacts {
   private globalTimer: NodeJS.Timeout | undefined;
   private tryTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** max_stream_duration, as a gRPC request's grpc-timeout sets it. */
+  private durationTimer: NodeJS.Timeout | undefined;
+  /** HCM request_timeout, until the request body has arrived. */
+  private requestTimer: NodeJS.Timeout | undefined;
+  /** The route timeout this request gets (the route's, or what grpc-timeout makes it under max_grpc_timeout). */
+  private timeoutMs = 0;
+  /** A gRPC request (content-type application/grpc…): local replies carry grpc-status. */
+  private grpc = false;
+  /** An HTTP/2 client that asked for trailers (`te: trailers`): the response ends with the upstream's trailers. */
+  private wantTrailers = false;
+  /** The upstream answered headers only (gRPC trailers-only): passed on as such, and the response is over. */
+  private headersOnly = false;
+  /** An upgrade or CONNECT tunnel is open: its end is the end of the request, not a client going away. */
+  private tunnel = false;
   private headersSent = false;
   private done = false;
   private holdsRequest = false;
@@ -141,6 +173,9 @@ class Exchange implements AttemptSink, AccessLogFacts {
 
   start(): void {
     this.begin();
+    const req = this.req;
+    this.grpc = isGrpcRequest(req.headers);
+    if (this.lr.requestTimeoutMs > 0 && hasBody(req)) this.requestTimer = setTimeout(requestTimeoutFired, this.lr.requestTimeoutMs, this);
     const answer = preflight(this.gen, this.lr, this.req);
     if (answer !== null) {
       this.responseMutation = answer.responseMutation ?? null;
@@ -165,7 +200,10 @@ class Exchange implements AttemptSink, AccessLogFacts {
     cluster.stats.rq_active.value++;
     this.responseMutation = responseMutationOf(route, weightedIndex);
     this.upstreamPath = upstreamPath(route, path);
-    this.upstreamHeaders = upstreamHeaders(this.lr, route, weightedIndex, this.req, authority, path);
+    this.upstreamHeaders = upstreamHeaders(this.lr, route, weightedIndex, req, authority, path);
+    this.timeoutMs = route.timeoutMs;
+    if (this.grpc) this.grpcTimeouts(route);
+    if (this.h2) this.wantTrailers = req.headers.te === 'trailers';
 
     if (hasBody(this.req)) {
       if (this.retry !== null) this.body = new RetryBody(this.req);
@@ -175,9 +213,102 @@ class Exchange implements AttemptSink, AccessLogFacts {
     this.attempt();
   }
 
+  startTunnel(head: Buffer): void {
+    this.begin();
+    const req = this.req;
+    const connect = req.method === 'CONNECT';
+    const type = connect ? 'CONNECT' : String(req.headers.upgrade ?? '');
+    // An h2c upgrade request with a body (the listener serves those without one): Envoy drops the h2c upgrade
+    // headers and serves the request, so it goes upstream as a plain request with its body streamed after it.
+    const h2c = !connect && type.toLowerCase() === 'h2c';
+    const answer = preflight(this.gen, this.lr, req);
+    if (answer !== null) return this.localReply(answer);
+    const p = PREFLIGHT;
+    const route = p.route!;
+    const cluster = p.cluster!;
+    this.route = route;
+    this.cluster = cluster;
+    // Envoy: an upgrade no upgrade_configs allows is refused with 403 (details upgrade_failed), empty body.
+    if (!h2c && !upgradeAllowed(this.lr.hcm, route.config.route, type)) return this.localReply(reply.upgradeRefused());
+    cluster.stats.rq_total.value++;
+    if (!cluster.upstream.tryAcquire('requests')) {
+      cluster.stats.rq_pending_overflow.value++;
+      return this.localReply(reply.overflow());
+    }
+    this.holdsRequest = true;
+    cluster.stats.rq_active.value++;
+    const host = cluster.upstream.balancer.pick(p.hash === undefined ? undefined : { hash: p.hash, exclude: undefined });
+    if (host === undefined) {
+      cluster.stats.cx_none_healthy.value++;
+      return this.localReply(reply.noHealthyUpstream());
+    }
+    this.host = host;
+    this.upstreamHost = host.address;
+    this.attemptStartMs = performance.now();
+    cluster.upstream.onAttemptStart(host);
+    const entry = cluster.entryFor(host);
+    this.hostCounters = entry.counters;
+    entry.counters.rq_total++;
+    this.responseMutation = responseMutationOf(route, p.weightedIndex);
+    let requestHead: string | null = null;
+    if (!connect) {
+      this.upstreamHeaders = upstreamHeaders(this.lr, route, p.weightedIndex, req, p.authority, p.path);
+      if (h2c) {
+        delete this.upstreamHeaders['http2-settings'];
+        // Expect: 100-continue is the proxy's to answer (as on any request); node does not for an upgrade request.
+        if (String(req.headers.expect).toLowerCase() === '100-continue') req.socket?.write('HTTP/1.1 100 Continue\r\n\r\n');
+      }
+      requestHead = upgradeRequestHead(req.method ?? 'GET', upstreamPath(route, p.path), this.upstreamHeaders, h2c ? null : type);
+    }
+    openTunnel(req.socket as Socket, { ip: host.ip, port: host.port, connectTimeoutMs: cluster.connectTimeoutMs, tls: cluster.tls }, requestHead, head, this);
+  }
+
+  // ---- TunnelSink ----
+  tunnelOpened(status: number): void {
+    this.status = status;
+    this.serviceTimeMs = Math.round(performance.now() - this.attemptStartMs);
+    this.headersSent = true;
+    this.tunnel = true;
+  }
+
+  tunnelFailed(kind: UpstreamErrorKind, detail: string): void {
+    if (this.done) return;
+    if (kind === 'reset' || kind === 'termination' || kind === 'protocol') this.cluster!.stats.rq_rx_reset.value++;
+    this.endAttempt(kind === 'connect-failure' || kind === 'connect-timeout' ? { kind: 'connect-failure' } : { kind: 'reset' });
+    this.localReply(reply.upstreamFailure(kind, detail, false, this.gen.upstreamFailureMode));
+  }
+
+  tunnelClosed(bytes: number): void {
+    this.bytesSent = bytes;
+    this.endAttempt({ kind: 'response', status: this.status });
+    this.finish();
+  }
+
+  /**
+   * grpc-timeout as the route reads it. max_grpc_timeout: the route timeout becomes the header's (capped), and the
+   * upstream is told the same in grpc-timeout and x-envoy-expected-rq-timeout-ms (Envoy's router does). With
+   * max_stream_duration: the header (capped) bounds the whole stream from now.
+   */
+  private grpcTimeouts(route: ProxyRoute): void {
+    const policy = route.ext.grpcTimeout;
+    if (policy === null) return;
+    const ms = grpcTimeoutMs(policy, this.req.headers['grpc-timeout']);
+    if (policy.kind === 'stream') {
+      if (ms > 0) this.durationTimer = setTimeout(durationFired, ms, this);
+      return;
+    }
+    this.timeoutMs = ms;
+    const out = this.upstreamHeaders!;
+    if (ms > 0) {
+      out['x-envoy-expected-rq-timeout-ms'] = String(ms);
+      out['grpc-timeout'] = `${ms}m`;
+    } else delete out['x-envoy-expected-rq-timeout-ms'];
+  }
+
   /** The route timeout runs from the end of the request (Envoy: once the downstream request is complete). */
   startGlobalTimer(): void {
-    const ms = this.route!.timeoutMs;
+    this.clearRequestTimer();
+    const ms = this.timeoutMs;
     if (ms > 0 && !this.done) this.globalTimer = setTimeout(globalTimeoutFired, ms, this);
   }
 
@@ -235,9 +366,15 @@ class Exchange implements AttemptSink, AccessLogFacts {
     out['x-envoy-upstream-service-time'] = String(this.serviceTimeMs);
     out.server = this.lr.serverName;
     if (this.responseMutation !== null) applyMutation(out, this.responseMutation);
+    if (this.lr.alwaysSetRequestId) this.setRequestId(out);
     this.headersSent = true;
+    if (this.grpc && out['grpc-status'] !== undefined) {
+      // gRPC's trailers-only response: the status is in the headers, and nothing follows.
+      this.headersOnly = true;
+      return writeHeadersOnly(this.res, this.h2, status, out);
+    }
     try {
-      writeResponseHead(this.res, this.h2, status, out);
+      writeResponseHead(this.res, this.h2, status, out, this.wantTrailers);
     } catch {
       // Headers the downstream codec refuses (malformed upstream headers): a protocol error.
       this.headersSent = false;
@@ -248,15 +385,15 @@ class Exchange implements AttemptSink, AccessLogFacts {
   }
 
   onData(chunk: Buffer): void {
-    if (this.done) return;
+    if (this.done || this.headersOnly) return;
     this.bytesSent += chunk.length;
     writeResponseData(this.res, this.h2, chunk, this.ctl);
   }
 
-  onEnd(): void {
+  onEnd(trailers: OutHeaders | null): void {
     if (this.done) return;
     this.endAttempt({ kind: 'response', status: this.status });
-    endResponse(this.res, this.h2);
+    if (!this.headersOnly) endResponse(this.res, this.h2, this.wantTrailers ? trailers : null);
     this.finish();
   }
 
@@ -341,6 +478,36 @@ class Exchange implements AttemptSink, AccessLogFacts {
     } else this.localReply(reply.upstreamTimeout());
   }
 
+  /** Envoy's onRequestTimeout: the request did not arrive whole within request_timeout, and no response began. */
+  onRequestTimeout(): void {
+    this.requestTimer = undefined;
+    if (this.done || this.headersSent) return;
+    this.lr.stats.rq_timeout.value++;
+    this.ctl?.abort(new RetryAbort());
+    if (this.cluster !== undefined && this.host !== undefined) this.endAttempt({ kind: 'timeout' });
+    // The rest of the body will not be read: the connection cannot carry another request.
+    if (!this.h2) (this.res as ServerResponse).shouldKeepAlive = false;
+    this.localReply(reply.requestTimeout());
+  }
+
+  private clearRequestTimer(): void {
+    if (this.requestTimer !== undefined) {
+      clearTimeout(this.requestTimer);
+      this.requestTimer = undefined;
+    }
+  }
+
+  onDurationTimeout(): void {
+    this.durationTimer = undefined;
+    if (this.done) return;
+    this.ctl?.abort(new RetryAbort());
+    if (this.headersSent) {
+      this.flags |= FLAG.DT;
+      if (this.host !== undefined) this.endAttempt({ kind: 'timeout' });
+      this.abortDownstream();
+    } else this.localReply(reply.durationTimeout(this.req.complete));
+  }
+
   private endAttempt(outcome: UpstreamOutcome): void {
     const host = this.host;
     if (host === undefined) return;
@@ -380,8 +547,19 @@ class Exchange implements AttemptSink, AccessLogFacts {
 
   private sendLocal(status: number, body: Buffer, extra: Readonly<Record<string, string>> | undefined): void {
     if (this.done) return;
-    this.status = status;
     const out: OutHeaders = { server: this.lr.serverName };
+    if (this.lr.alwaysSetRequestId) this.setRequestId(out);
+    if (this.grpc) {
+      // Envoy answers a gRPC request with HTTP 200 and the status mapped into grpc-status, headers only.
+      if (extra !== undefined) for (const k in extra) out[k] = extra[k];
+      grpcLocalReplyHeaders(out, status, body);
+      if (this.responseMutation !== null) applyMutation(out, this.responseMutation);
+      this.status = 200;
+      this.headersSent = true;
+      writeHeadersOnly(this.res, this.h2, 200, out);
+      return this.finish();
+    }
+    this.status = status;
     if (body.length > 0) out['content-type'] = 'text/plain';
     out['content-length'] = String(body.length);
     if (extra !== undefined) for (const k in extra) out[k] = extra[k];
@@ -390,6 +568,14 @@ class Exchange implements AttemptSink, AccessLogFacts {
     this.bytesSent = body.length;
     writeLocalResponse(this.res, status, out, body);
     this.finish();
+  }
+
+  /** always_set_request_id_in_response: the id the upstream was sent, or the client's, or (for a request answered
+   * before one was made) a new one, as Envoy's connection manager makes it for every request. */
+  private setRequestId(out: OutHeaders): void {
+    const sent = this.upstreamHeaders?.['x-request-id'] ?? this.req.headers['x-request-id'];
+    out['x-request-id'] = sent ?? (this.lr.generateRequestId ? randomUUID() : undefined);
+    if (out['x-request-id'] === undefined) delete out['x-request-id'];
   }
 
   private abortDownstream(): void {
@@ -401,7 +587,7 @@ class Exchange implements AttemptSink, AccessLogFacts {
   downstreamClosed(): void {
     (this.res as TaggedRes)[EXCHANGE] = undefined;
     if (this.closed !== null) this.closed(this.req.socket as Socket);
-    if (this.done) return;
+    if (this.done || this.tunnel) return;
     // The client went away before the response ended.
     this.flags |= FLAG.DC;
     this.ctl?.abort(new RetryAbort());
@@ -414,6 +600,8 @@ class Exchange implements AttemptSink, AccessLogFacts {
     this.done = true;
     if (this.globalTimer !== undefined) clearTimeout(this.globalTimer);
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    if (this.durationTimer !== undefined) clearTimeout(this.durationTimer);
+    this.clearRequestTimer();
     this.clearTryTimer();
     this.releaseRetry();
     const status = this.status;
@@ -460,8 +648,8 @@ class RetrySink implements AttemptSink {
   onData(chunk: Buffer): void {
     if (this.ex.current(this.n)) this.ex.onData(chunk);
   }
-  onEnd(): void {
-    if (this.ex.current(this.n)) this.ex.onEnd();
+  onEnd(trailers: OutHeaders | null): void {
+    if (this.ex.current(this.n)) this.ex.onEnd(trailers);
   }
   onError(kind: UpstreamErrorKind, detail: string): void {
     if (this.ex.current(this.n)) this.ex.onError(kind, detail);

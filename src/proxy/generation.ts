@@ -37,6 +37,10 @@ export interface ListenerRuntime {
   readonly maxHeadersCount: number;
   /** Most bytes of request headers accepted (node's maxHeaderSize; more → 431). */
   readonly maxRequestHeadersBytes: number;
+  /** HCM request_timeout in ms (the whole request must arrive within it); 0 = off (Envoy's default). */
+  readonly requestTimeoutMs: number;
+  /** HCM always_set_request_id_in_response: every response carries the request's x-request-id. */
+  readonly alwaysSetRequestId: boolean;
   /** HCM request_headers_timeout in ms; 0 = off (Envoy's default). */
   readonly requestHeadersTimeoutMs: number;
   /** normalize_path / merge_slashes compiled; null when both are off. */
@@ -115,6 +119,8 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
       maxHeadersCount: hcm.common_http_protocol_options?.max_headers_count ?? DEFAULT_MAX_HEADERS_COUNT,
       maxRequestHeadersBytes: (hcm.max_request_headers_kb ?? DEFAULT_MAX_REQUEST_HEADERS_KB) * 1024,
       requestHeadersTimeoutMs: hcm.request_headers_timeout !== undefined ? durationToMs(hcm.request_headers_timeout) : 0,
+      requestTimeoutMs: hcm.request_timeout !== undefined ? durationToMs(hcm.request_timeout) : 0,
+      alwaysSetRequestId: hcm.always_set_request_id_in_response === true,
       normalizePath: compilePathNormalizer({
         normalize: hcm.normalize_path === true,
         mergeSlashes: hcm.merge_slashes === true,

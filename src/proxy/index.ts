@@ -14,6 +14,7 @@ import { routeRuntime, type RouteRuntime } from './route-runtime.js';
 import { StatsStore, proxySnapshot, type StatsSnapshot } from './stats.js';
 import type { UpstreamClientKind } from '../upstream/pool.js';
 import { preflightTls } from './tls.js';
+import { preflightListeners } from './listener-support.js';
 import { RandomStreams } from '../balancer/random.js';
 import { envoyHealthFlags } from '../upstream/health-flags.js';
 
@@ -134,6 +135,7 @@ class Proxy implements RunningProxy {
     };
     // Every TLS context is built once up front, as on reload: a malformed key or CA refuses to start instead of failing
     // the first handshake.
+    preflightListeners(config);
     preflightTls(config, this.opts.baseDir ?? process.cwd());
     const router = this.compileRoutes(config);
     this.cm = await (this.opts.clusterManagerFactory ?? defaultClusterManager)(config, cmOpts);
@@ -225,6 +227,7 @@ class Proxy implements RunningProxy {
   async reload(config: Bootstrap): Promise<void> {
     const log = this.opts.log ?? (() => undefined);
     // What can fail on the new config's files fails here, while the running config is still untouched.
+    preflightListeners(config);
     preflightTls(config, this.opts.baseDir ?? process.cwd());
     const router = this.compileRoutes(config);
     this.cm.applyConfig(config);

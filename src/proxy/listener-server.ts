@@ -10,7 +10,8 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HttpConnectionManager_CodecType } from '../config/model.js';
 import type { DownReq, DownRes } from './downstream.js';
-import { handleRequest, rejectRequest } from './exchange.js';
+import { handleRequest, handleTunnel, rejectRequest } from './exchange.js';
+import { hasBody } from './downstream.js';
 import type { Generation, ListenerRuntime } from './generation.js';
 import { chainTls, secureOptions, sniCallback } from './tls.js';
 
@@ -162,10 +163,40 @@ export class ListenerServer implements ListenerBinding {
         if (this.closing) s.close();
       });
     }
+    // Upgrades and CONNECT on HTTP/1.1 connections (node hands them over with the raw socket).
+    const tunnelled = this.h1 ?? (codec !== 'HTTP2' ? this.h2 : undefined);
+    if (tunnelled !== undefined) {
+      const onTunnel = (req: http.IncomingMessage, sock: Duplex, head: Buffer): void => this.onTunnel(req, sock as net.Socket, head);
+      tunnelled.on('upgrade', onTunnel);
+      tunnelled.on('connect', onTunnel);
+    }
     if (this.h1 !== undefined && this.h1 !== this.net) {
       // Requests on a sniffed HTTP/1.1 connection.
       this.h1.on('connection', () => this.current.lr.stats.cx_http1_total.value++);
     }
+  }
+
+  /**
+   * An upgrade request or a CONNECT: node has detached its parser and hands over the socket. A response bound to the
+   * socket carries any local reply (then the connection closes); otherwise the exchange tunnels the socket.
+   * `Upgrade: h2c` is not an upgrade Envoy performs (its HTTP/1.1 codec drops the h2c upgrade headers): a request
+   * without a body is served as a plain request, and the connection closed after it; one with a body (node has
+   * already ended the request object) is passed to the upstream whole on a connection of its own (see handleTunnel).
+   */
+  private onTunnel(req: http.IncomingMessage, sock: net.Socket, head: Buffer): void {
+    this.stopHeaderClock(sock);
+    // Bytes that arrive before the tunnel opens must wait for it (node left the socket without a reader).
+    sock.pause();
+    sock.on('error', () => sock.destroy());
+    const res = new http.ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(sock);
+    res.once('finish', () => sock.end());
+    const c = this.current;
+    if (req.method !== 'CONNECT' && String(req.headers.upgrade).toLowerCase() === 'h2c' && !hasBody(req)) {
+      return handleRequest(c.gen, c.lr, req, res);
+    }
+    handleTunnel(c.gen, c.lr, req, res, head);
   }
 
   /** maxHeadersCount one above the limit, so a request over it is seen (node drops the extra pairs silently);

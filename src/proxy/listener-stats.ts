@@ -22,6 +22,8 @@ export class HttpStats {
   readonly rq_time: Histogram;
   /** Requests answered 408 because their headers did not arrive within request_headers_timeout. */
   readonly rq_header_timeout: Counter;
+  /** Requests answered 408 because the whole request did not arrive within request_timeout. */
+  readonly rq_timeout: Counter;
   /** Connections closed for a protocol error (431 too many / too large headers, 400 malformed). */
   readonly cx_protocol_error: Counter;
 
@@ -41,6 +43,7 @@ export class HttpStats {
     this.cx_http2_total = s.counter(hp + 'downstream_cx_http2_total');
     this.rq_time = s.histogram(hp + 'downstream_rq_time');
     this.rq_header_timeout = s.counter(hp + 'downstream_rq_header_timeout');
+    this.rq_timeout = s.counter(hp + 'downstream_rq_timeout');
     this.cx_protocol_error = s.counter(hp + 'downstream_cx_protocol_error');
   }
 

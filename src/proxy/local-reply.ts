@@ -5,10 +5,10 @@
 import type { UpstreamErrorKind } from '../upstream/pool.js';
 import type { HeaderMutation } from './header-mutation.js';
 
-export type ResponseFlag = 'NR' | 'NC' | 'UH' | 'UF' | 'UO' | 'UT' | 'UR' | 'UC' | 'UPE' | 'URX' | 'LR' | 'DC' | 'DPE';
+export type ResponseFlag = 'NR' | 'NC' | 'UH' | 'UF' | 'UO' | 'UT' | 'UR' | 'UC' | 'UPE' | 'URX' | 'LR' | 'DC' | 'DPE' | 'DT';
 
 /** Envoy's fixed order for %RESPONSE_FLAGS% (joined by ","). */
-const FLAG_ORDER: readonly ResponseFlag[] = ['UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'UO', 'NR', 'DC', 'URX', 'DPE', 'UPE', 'NC'];
+const FLAG_ORDER: readonly ResponseFlag[] = ['UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'UO', 'NR', 'DC', 'URX', 'DPE', 'UPE', 'NC', 'DT'];
 
 export function formatFlags(flags: number): string {
   if (flags === 0) return '-';
@@ -37,6 +37,7 @@ export const FLAG = {
   UPE: flagBit('UPE'),
   NC: flagBit('NC'),
   DPE: flagBit('DPE'),
+  DT: flagBit('DT'),
 } as const;
 
 const RESET_PREFIX = 'upstream connect error or disconnect/reset before headers. ';
@@ -64,6 +65,11 @@ export function noCluster(status: number): LocalReply {
   return { status, flag: FLAG.NC, body: '' };
 }
 
+/** An upgrade (or CONNECT) no upgrade_configs allows: Envoy's 403, empty body, no response flag. */
+export function upgradeRefused(): LocalReply {
+  return { status: 403, flag: 0, body: '' };
+}
+
 export function noHealthyUpstream(): LocalReply {
   return { status: 503, flag: FLAG.UH, body: 'no healthy upstream' };
 }
@@ -75,6 +81,16 @@ export function overflow(): LocalReply {
     body: RESET_PREFIX + 'reset reason: overflow',
     headers: { 'x-envoy-overloaded': 'true' },
   };
+}
+
+/** max_stream_duration reached before the response began (Envoy: 408 while the request is still arriving, else 504). */
+export function durationTimeout(requestComplete: boolean): LocalReply {
+  return { status: requestComplete ? 504 : 408, flag: FLAG.DT, body: 'downstream duration timeout' };
+}
+
+/** HCM request_timeout: the request did not arrive whole in time (Envoy counts downstream_rq_timeout, no flag). */
+export function requestTimeout(): LocalReply {
+  return { status: 408, flag: 0, body: 'request timeout' };
 }
 
 export function upstreamTimeout(): LocalReply {

@@ -11,7 +11,7 @@ import { headerValue, peerAddress, type DownReq } from './downstream.js';
 import type { Generation, ListenerRuntime } from './generation.js';
 import * as reply from './local-reply.js';
 import type { LocalReply } from './local-reply.js';
-import { redirectAnswer, type RouteRuntime } from './route-runtime.js';
+import { redirectAnswer, tlsRedirect, type RouteRuntime } from './route-runtime.js';
 
 /** Where a request that passed preflight goes: the route, the weighted entry and hash (RouteResult), the cluster. */
 class Preflight extends RouteResult<RouteRuntime> {
@@ -67,6 +67,10 @@ export function preflight(gen: Generation, lr: ListenerRuntime, req: DownReq): L
     return reply.noRoute();
   }
   const rt = route.ext;
+  if (rt.requireTls !== 0) {
+    const r = tlsRedirect(route, lr.scheme, headers['x-envoy-internal'] === 'true', authority, path);
+    if (r !== null) return r;
+  }
   if (route.kind === 'direct_response') {
     lr.stats.rq_direct_response.value++;
     return rt.direct;

@@ -8,9 +8,10 @@ import type { OutHeaders } from '../http/headers.js';
 import type { AttemptControl } from '../upstream/pool.js';
 import type { DownReq, DownRes } from './downstream.js';
 
-/** The upstream response's head. Throws when the downstream codec refuses the headers (malformed upstream headers). */
-export function writeResponseHead(res: DownRes, h2: boolean, status: number, out: OutHeaders): void {
-  if (h2) return respondH2(res as Http2ServerResponse, status, out);
+/** The upstream response's head. Throws when the downstream codec refuses the headers (malformed upstream headers).
+ * `trailers`: an HTTP/2 stream that will end with trailers (the client asked for them with `te: trailers`). */
+export function writeResponseHead(res: DownRes, h2: boolean, status: number, out: OutHeaders, trailers: boolean): void {
+  if (h2) return respondH2(res as Http2ServerResponse, status, out, trailers);
   // Headers, a small body and the end usually arrive in one parser pass: corked, they leave in one write.
   const r = res as ServerResponse;
   r.cork();
@@ -24,13 +25,30 @@ export function writeResponseHead(res: DownRes, h2: boolean, status: number, out
  * response ended with an extra frame). What the compatibility layer did is kept: a `connection` header dropped,
  * no content-length on a 204, nothing sent on a stream already gone.
  */
-function respondH2(res: Http2ServerResponse, status: number, out: OutHeaders): void {
+function respondH2(res: Http2ServerResponse, status: number, out: OutHeaders, trailers: boolean, endStream = false): void {
   const stream = res.stream;
   if (stream.destroyed || stream.closed) return;
   if (status === 204) delete out['content-length'];
   if (out.connection !== undefined && out.connection !== 'trailers') delete out.connection;
   out[':status'] = String(status);
-  stream.respond(out as Record<string, string | string[]>, { endStream: false });
+  stream.respond(out as Record<string, string | string[]>, trailers ? WAIT_FOR_TRAILERS : endStream ? END_STREAM : NO_END_STREAM);
+}
+
+const NO_END_STREAM = { endStream: false };
+const END_STREAM = { endStream: true };
+const WAIT_FOR_TRAILERS = { endStream: false, waitForTrailers: true };
+
+/** A response that is headers only (gRPC's trailers-only form: the status is in the headers), HTTP/2 or HTTP/1.1. */
+export function writeHeadersOnly(res: DownRes, h2: boolean, status: number, out: OutHeaders): void {
+  try {
+    if (h2) respondH2(res as Http2ServerResponse, status, out, false, true);
+    else {
+      res.writeHead(status, out as Record<string, string>);
+      res.end();
+    }
+  } catch {
+    // The downstream went away.
+  }
 }
 
 /** A body chunk; when the downstream is slow, the upstream attempt pauses until it drains. */
@@ -50,10 +68,14 @@ export function writeResponseData(res: DownRes, h2: boolean, chunk: Buffer, ctl:
   }
 }
 
-export function endResponse(res: DownRes, h2: boolean): void {
+/** The end of the response. `trailers` (HTTP/2 whose head asked for them): sent after the last data. node's
+ * compatibility response sends its own trailer list when the stream asks for trailers, so they go there. */
+export function endResponse(res: DownRes, h2: boolean, trailers: OutHeaders | null): void {
   if (h2) {
     const stream = (res as Http2ServerResponse).stream;
-    if (!stream.destroyed && !stream.writableEnded) stream.end();
+    if (stream.destroyed || stream.writableEnded) return;
+    if (trailers !== null) (res as Http2ServerResponse).addTrailers(trailers as Record<string, string>);
+    stream.end();
   } else res.end();
 }
 

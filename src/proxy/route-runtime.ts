@@ -11,6 +11,7 @@ import { compileMutation, type HeaderMutation } from './header-mutation.js';
 import type { LocalReply } from './local-reply.js';
 import { compileRetry, type CompiledRetry } from './retry.js';
 import { compileRe2Rewrite } from '../regex/re2.js';
+import { compileGrpcTimeout, type GrpcTimeoutPolicy } from './grpc.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -25,6 +26,10 @@ export interface RouteRuntime {
   /** x-envoy-expected-rq-timeout-ms: the route's timeout as text. */
   readonly timeoutHeader: string;
   readonly retry: CompiledRetry | null;
+  /** How a gRPC request's grpc-timeout header bounds it (max_grpc_timeout, max_stream_duration); null: it does not. */
+  readonly grpcTimeout: GrpcTimeoutPolicy | null;
+  /** The virtual host's require_tls: 0 NONE, 1 EXTERNAL_ONLY, 2 ALL. */
+  readonly requireTls: 0 | 1 | 2;
   /** A direct_response route's answer, built once. */
   readonly direct: LocalReply | null;
   /** Per weighted_clusters entry (RouteResult.weightedIndex): its headers and host rewrite over the route's. */
@@ -81,6 +86,8 @@ function compileRouteRuntime(r: CompiledRoute<unknown>, rc: RouteConfiguration |
     hostRewrite,
     timeoutHeader: String(r.timeoutMs),
     retry: compileRetry(r.retryPolicy),
+    grpcTimeout: compileGrpcTimeout(action),
+    requireTls: vhost.require_tls === 'ALL' ? 2 : vhost.require_tls === 'EXTERNAL_ONLY' ? 1 : 0,
     direct:
       r.kind === 'direct_response' && route.direct_response
         ? {
@@ -108,6 +115,17 @@ const REDIRECT_CODES: Record<string, number> = {
   TEMPORARY_REDIRECT: 307,
   PERMANENT_REDIRECT: 308,
 };
+
+/**
+ * A virtual host's require_tls, answered (Envoy's VirtualHostImpl: the SSL redirect comes before any route): a
+ * plain-HTTP request, or with EXTERNAL_ONLY one not marked `x-envoy-internal: true`, gets 301 to the same host and
+ * path over https. Null when the request may pass.
+ */
+export function tlsRedirect(route: ProxyRoute, scheme: string, internal: boolean, authority: string, path: string): LocalReply | null {
+  const need = route.ext.requireTls;
+  if (need === 0 || scheme === 'https' || (need === 1 && internal)) return null;
+  return { status: 301, flag: 0, body: EMPTY, headers: { location: `https://${authority}${path}` } };
+}
 
 /** A redirect route's answer to one request. */
 export function redirectAnswer(route: ProxyRoute, scheme: string, authority: string, path: string): LocalReply {

@@ -117,6 +117,7 @@ export function compileVirtualHost<X>(
 }
 
 const never = (): boolean => false;
+const always = (): boolean => true;
 
 function compileRoute<X>(r: Route, index: number, vh: CompiledVirtualHost<X>, problems: CompileProblem[], ids: ClusterIds): CompiledRoute<X> | undefined {
   const m = r.match ?? {};
@@ -139,6 +140,10 @@ function compileRoute<X>(r: Route, index: number, vh: CompiledVirtualHost<X>, pr
   } else if (m.safe_regex?.regex !== undefined) {
     pathTest = compileRegexMatcher(m.safe_regex.regex, m.safe_regex, problems);
     matchText = `regex ${m.safe_regex.regex}`;
+  } else if (m.unmodeled?.connect_matcher !== undefined) {
+    // connect_matcher: CONNECT requests only, whatever their authority-form target (tested below, by method).
+    pathTest = always;
+    matchText = 'connect_matcher';
   } else {
     problems.push({ message: 'route match has no path specifier (prefix, path, safe_regex, path_separated_prefix)', node: m, field: 'prefix' });
     pathTest = never;
@@ -147,11 +152,12 @@ function compileRoute<X>(r: Route, index: number, vh: CompiledVirtualHost<X>, pr
   const headerMatchers: CompiledHeaderMatcher[] = (m.headers ?? []).map((h) => compileHeaderMatcher(h, problems));
   const queryMatchers: CompiledQueryMatcher[] = (m.query_parameters ?? []).map((q) => compileQueryMatcher(q, problems));
   const grpc = m.grpc !== undefined;
+  const connect = matchText === 'connect_matcher';
   const test =
-    headerMatchers.length === 0 && queryMatchers.length === 0 && !grpc
+    headerMatchers.length === 0 && queryMatchers.length === 0 && !grpc && !connect
       ? (path: string) => pathTest(path)
       : (path: string, query: string, headers: HeaderLookup, authority: string, method: string): boolean => {
-          if (!pathTest(path)) return false;
+          if (connect ? method !== 'CONNECT' : !pathTest(path)) return false;
           for (let i = 0; i < headerMatchers.length; i++) {
             const hm = headerMatchers[i]!;
             const v = hm.name === ':authority' ? authority : hm.name === ':method' ? method : hm.name === ':path' ? headers(':path') ?? path : headers(hm.name);

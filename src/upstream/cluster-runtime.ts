@@ -10,6 +10,7 @@ import type { Host } from '../balancer/types.js';
 import type { UpstreamCluster } from './types.js';
 import { createHostPool, type HostPool, type PoolEvents, type UpstreamClientKind } from './pool.js';
 import { clusterTls, upstreamTlsOptions, type UpstreamTlsOptions } from './upstream-tls.js';
+import { upstreamProtocol, type UpstreamProtocol } from './protocol-options.js';
 
 /** Envoy's connect_timeout default. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -42,7 +43,7 @@ function tlsKey(cfg: Cluster): string {
 export class ClusterRuntime<S extends PoolEvents> {
   readonly pools = new Map<string, HostEntry>();
   readonly stats: S;
-  readonly http2: boolean;
+  readonly protocol: UpstreamProtocol;
   readonly connectTimeoutMs: number;
   readonly maxConnections: number | undefined;
   /** TLS client options from the cluster's transport_socket, read once (files included) per cluster. */
@@ -61,8 +62,8 @@ export class ClusterRuntime<S extends PoolEvents> {
     makeStats: () => S,
   ) {
     const cfg = upstream.config;
-    this.http2 = cfg.http2_protocol_options !== undefined;
     const tlsCtx = clusterTls(cfg);
+    this.protocol = upstreamProtocol(cfg, tlsCtx !== undefined);
     this.tlsKey = tlsKey(cfg);
     this.tls = tlsCtx === undefined ? undefined : upstreamTlsOptions(tlsCtx, baseDir);
     this.connectTimeoutMs = connectTimeoutMs(cfg);
@@ -73,7 +74,7 @@ export class ClusterRuntime<S extends PoolEvents> {
 
   /** Same transport settings: pools can be kept across a reload. */
   compatible(cfg: Cluster): boolean {
-    return (cfg.http2_protocol_options !== undefined) === this.http2 && connectTimeoutMs(cfg) === this.connectTimeoutMs && tlsKey(cfg) === this.tlsKey;
+    return upstreamProtocol(cfg, clusterTls(cfg) !== undefined) === this.protocol && connectTimeoutMs(cfg) === this.connectTimeoutMs && tlsKey(cfg) === this.tlsKey;
   }
 
   entryFor(host: Host): HostEntry {
@@ -84,7 +85,7 @@ export class ClusterRuntime<S extends PoolEvents> {
       const pool = createHostPool(this.client, {
         ip: host.ip,
         port: host.port,
-        http2: this.http2,
+        protocol: this.protocol,
         connectTimeoutMs: this.connectTimeoutMs,
         maxConnections: this.maxConnections,
         ...(this.tls !== undefined ? { tls: this.tls } : {}),

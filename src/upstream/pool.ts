@@ -7,7 +7,8 @@ import http from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import { Pool, H2CClient, type Dispatcher } from 'undici';
 import type { UpstreamTlsOptions } from './upstream-tls.js';
-import { copyResponseHeaders, responseHeadersFromRaw, type OutHeaders } from '../http/headers.js';
+import type { UpstreamProtocol } from './protocol-options.js';
+import { copyResponseHeaders, responseHeadersFromRaw, trailersFrom, type OutHeaders } from '../http/headers.js';
 
 export type UpstreamErrorKind = 'connect-failure' | 'connect-timeout' | 'reset' | 'termination' | 'protocol' | 'aborted';
 
@@ -18,7 +19,8 @@ export interface AttemptSink {
    * sink owns (it may add to it and pass it on to the downstream as is). */
   onHeaders(status: number, headers: OutHeaders): void;
   onData(chunk: Buffer): void;
-  onEnd(): void;
+  /** `trailers`: the response's trailers (gRPC's status travels in them), null when it had none. */
+  onEnd(trailers: OutHeaders | null): void;
   onError(kind: UpstreamErrorKind, detail: string): void;
 }
 
@@ -51,7 +53,8 @@ export interface HostPool {
 interface PoolOptions {
   ip: string;
   port: number;
-  http2: boolean;
+  /** `alpn` comes only with `tls`. */
+  protocol: UpstreamProtocol;
   connectTimeoutMs: number;
   maxConnections?: number;
   /** The cluster's UpstreamTlsContext as client options: TLS to every host of the pool. */
@@ -62,7 +65,7 @@ interface PoolOptions {
 export type UpstreamClientKind = 'undici' | 'node';
 
 export function createHostPool(kind: UpstreamClientKind, opts: PoolOptions): HostPool {
-  if (opts.http2 || opts.tls !== undefined) return new UndiciPool(opts);
+  if (opts.protocol !== 'http1' || opts.tls !== undefined) return new UndiciPool(opts);
   return kind === 'node' ? new NodeAgentPool(opts) : new UndiciPool(opts);
 }
 
@@ -113,17 +116,19 @@ class UndiciPool implements HostPool {
       keepAliveTimeout: 60_000,
       keepAliveMaxTimeout: 600_000,
     };
+    const http2 = opts.protocol === 'http2';
     this.dispatcher =
       opts.tls !== undefined
         ? // TLS: undici offers h2 by ALPN only with allowH2; an HTTP/2 cluster gets one multiplexed connection per host.
+          // ALPN (auto_config): h2 and http/1.1 offered, one request per connection at a time either way.
           new Pool(origin, {
             ...common,
             connect: { ...opts.tls, timeout: opts.connectTimeoutMs },
-            allowH2: opts.http2,
-            connections: opts.http2 ? 1 : (opts.maxConnections ?? null),
-            pipelining: opts.http2 ? 100 : 1,
+            allowH2: opts.protocol !== 'http1',
+            connections: http2 ? 1 : (opts.maxConnections ?? null),
+            pipelining: http2 ? 100 : 1,
           })
-        : opts.http2
+        : http2
           ? new H2CClient(origin, common)
           : new Pool(origin, { ...common, connections: opts.maxConnections ?? null, pipelining: 1 });
     const ev = opts.events;
@@ -193,8 +198,9 @@ class UndiciHandler implements Dispatcher.DispatchHandler, AttemptControl {
     this.sink.onData(chunk);
     return !this.paused;
   }
-  onComplete(): void {
-    this.sink.onEnd();
+  // Typed string[] by undici; at run time a raw Buffer list (HTTP/1.1) or node's header object (HTTP/2).
+  onComplete(trailers: string[] | null): void {
+    this.sink.onEnd(trailersFrom(trailers as unknown as Buffer[] | Record<string, string> | null));
   }
   onUpgrade(_status: number, _headers: unknown, socket: Duplex): void {
     // Never asked for (no request is sent with an upgrade); a stray one is refused.
@@ -283,7 +289,7 @@ class NodeAgentPool implements HostPool {
       res.on('end', () => {
         if (ended) return;
         ended = true;
-        sink.onEnd();
+        sink.onEnd(res.rawTrailers.length > 0 ? copyResponseHeaders(res.trailers) : null);
       });
       res.on('error', (err) => fail(classifyError(err), errorDetail(err)));
       res.on('aborted', () => fail('reset', 'aborted'));
