@@ -28,6 +28,10 @@ export function spawnCli(args: string[], opts: { cwd?: string } = {}): RunningCl
   });
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // A process that ends without printing what a waiter wants must fail that waiter now, not at its time-out.
+  void exited.then(() => {
+    for (const w of waiters.splice(0)) w();
+  });
   // A test that fails must not leave the proxy running.
   const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
   void exited.then(() => clearTimeout(guard));

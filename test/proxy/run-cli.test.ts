@@ -132,11 +132,22 @@ test("the article's full example runs with --map-endpoint: TLS, HTTP/2, both wei
   const mapped = mappedEndpoints(parsed.config!, endpointMapper(maps.map(parseMapping)));
   assert.equal(mapped.length, 2);
   for (const m of mapped) assert.ok(isLoopback(m.to.split(':')[0]!), `${m.from} maps to ${m.to}`);
-  const listenPort = await freePort();
-  const { cli, port } = await startRun(
-    ['full-example.textproto', '--listen-address', '127.0.0.1', '--listen-port-offset', String(listenPort - 80), ...maps.flatMap((m) => ['--map-endpoint', m])],
-    dir,
-  );
+  // The listen port is chosen here (80 + offset); a port found free can be taken by a parallel test before meshctl
+  // binds it, so a start that fails with EADDRINUSE tries another port.
+  let started: Awaited<ReturnType<typeof startRun>> | undefined;
+  let listenPort = 0;
+  for (let attempt = 0; started === undefined; attempt++) {
+    listenPort = await freePort();
+    try {
+      started = await startRun(
+        ['full-example.textproto', '--listen-address', '127.0.0.1', '--listen-port-offset', String(listenPort - 80), ...maps.flatMap((m) => ['--map-endpoint', m])],
+        dir,
+      );
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
+    }
+  }
+  const { cli, port } = started;
   assert.equal(port, listenPort);
   const session = http2.connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
   const seen = new Map<string, number>();
