@@ -1,5 +1,6 @@
 /** Runs `meshctl run` as a real child process and reads what it announces. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { BIN, REPO } from '../helpers/cli.js';
 
@@ -66,4 +67,27 @@ export async function freePort(): Promise<number> {
   const port = (s.address() as net.AddressInfo).port;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
+}
+
+/** A line of meshctl's JSON access log, with the fields the tests read. */
+export interface AccessLogLine {
+  readonly method: string;
+  readonly path: string;
+  readonly response_code: number;
+  readonly response_flags: string;
+}
+
+/** The access log's lines, once it has at least `n` (lines are written in batches); what it has after ~5 s otherwise. */
+export async function accessLogLines(file: string, n: number): Promise<AccessLogLine[]> {
+  for (let i = 0; ; i++) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      // Not written yet.
+    }
+    const lines = text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as AccessLogLine);
+    if (lines.length >= n || i > 100) return lines;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

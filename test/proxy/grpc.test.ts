@@ -9,7 +9,7 @@ import http2 from 'node:http2';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { makeCert, writeTemp } from './helpers.js';
-import { spawnCli, type RunningCli } from './cli-helpers.js';
+import { spawnCli, type RunningCli, accessLogLines } from './cli-helpers.js';
 
 interface Msg {
   text: string;
@@ -165,27 +165,6 @@ async function startProxy(o: ConfigOpts): Promise<{ cli: RunningCli; port: numbe
   return { cli, port: Number(m[1]), log };
 }
 
-interface LogLine {
-  path: string;
-  response_code: number;
-  response_flags: string;
-}
-
-/** The access log's lines, once it has at least `n` (lines are written in batches). */
-async function logLines(file: string, n: number): Promise<LogLine[]> {
-  for (let i = 0; ; i++) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      // Not created yet.
-    }
-    const lines = text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as LogLine);
-    if (lines.length >= n || i > 100) return lines;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 function client(port: number, creds = grpc.credentials.createInsecure(), opts: grpc.ClientOptions = {}): EchoClient {
   const c = new EchoClientCtor(`127.0.0.1:${port}`, creds, opts);
   clients.push(c);
@@ -265,7 +244,7 @@ test('gRPC over an h2c listener to a cluster made HTTP/2 by typed_extension_prot
   );
   assert.equal(refused?.code, grpc.status.UNAVAILABLE);
   assert.match(refused?.details ?? '', /upstream connect error/);
-  const lines = await logLines(log, 7);
+  const lines = await accessLogLines(log, 7);
   assert.ok(lines.some((l) => l.path === '/test.Echo/Unary' && l.response_code === 200 && l.response_flags === '-'));
   assert.ok(lines.some((l) => l.path === '/missing.Service/Call' && l.response_code === 200 && l.response_flags === 'NC'));
 });
@@ -325,7 +304,7 @@ test('grpc-timeout bounds the request as max_grpc_timeout says (capped by it): t
   // A call whose deadline is under the cap keeps it, and completes in time.
   const quick = await unary(client(port), { text: 'quick', delayMs: 50 }, 2000);
   assert.equal(quick.res?.text, 'echo:quick');
-  const lines = await logLines(log, 2);
+  const lines = await accessLogLines(log, 2);
   assert.ok(lines.some((l) => l.path === '/test.Echo/Unary' && l.response_code === 200), JSON.stringify(lines));
 });
 

@@ -8,10 +8,10 @@ import http from 'node:http';
 import net from 'node:net';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { writeTemp } from './helpers.js';
-import { spawnCli, type RunningCli } from './cli-helpers.js';
+import { spawnCli, type RunningCli, accessLogLines } from './cli-helpers.js';
 
 /** What the upstream saw of each request. */
 interface Seen {
@@ -113,27 +113,6 @@ async function startProxy(yaml: string): Promise<{ cli: RunningCli; port: number
   return { cli, port: Number(m[1]), log };
 }
 
-interface LogLine {
-  method: string;
-  path: string;
-  response_code: number;
-  response_flags: string;
-}
-
-async function logLines(file: string, n: number): Promise<LogLine[]> {
-  for (let i = 0; ; i++) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      // Not written yet.
-    }
-    const lines = text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as LogLine);
-    if (lines.length >= n || i > 100) return lines;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 function run(cmd: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -228,7 +207,7 @@ test('WebSocket without upgrade_configs: 403 as Envoy answers, logged; nothing r
   assert.match(resp, /^HTTP\/1\.1 403 Forbidden\r\n/);
   raw.sock.destroy();
   assert.equal(seen.length, before);
-  const lines = await logLines(log, 1);
+  const lines = await accessLogLines(log, 1);
   assert.ok(lines.some((l) => l.path === '/ws' && l.response_code === 403), JSON.stringify(lines));
 });
 
@@ -250,7 +229,7 @@ test('WebSocket with the connection manager upgrade_configs: 101 from the upstre
   raw.sock.write('again');
   await raw.wait((t) => t.slice(start).includes('AGAIN'));
   raw.sock.end();
-  const lines = await logLines(log, 1);
+  const lines = await accessLogLines(log, 1);
   assert.ok(lines.some((l) => l.path === '/chat?room=1' && l.response_code === 101), JSON.stringify(lines));
 });
 
@@ -287,7 +266,7 @@ test('CONNECT: 404 without a connect_matcher route, 403 without a CONNECT upgrad
   r404.sock.write(connectReq);
   assert.match(await r404.wait(/\r\n\r\n/), /^HTTP\/1\.1 404 /);
   r404.sock.destroy();
-  const plainLines = await logLines(plain.log, 1);
+  const plainLines = await accessLogLines(plain.log, 1);
   assert.ok(plainLines.some((l) => l.method === 'CONNECT' && l.response_code === 404 && l.response_flags === 'NR'), JSON.stringify(plainLines));
 
   const matcherOnly = await startProxy(
@@ -318,7 +297,7 @@ test('CONNECT: 404 without a connect_matcher route, 403 without a CONNECT upgrad
   t.sock.write('ping');
   await t.wait((x) => x.slice(start).includes('<ping>'));
   t.sock.end();
-  const lines = await logLines(tunnel.log, 1);
+  const lines = await accessLogLines(tunnel.log, 1);
   assert.ok(lines.some((l) => l.method === 'CONNECT' && l.response_code === 200), JSON.stringify(lines));
   // A plain request on the same listener still goes to the HTTP route.
   const g = new Raw(tunnel.port);
