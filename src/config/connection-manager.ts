@@ -23,3 +23,11 @@ export function connectionManager(listener: Listener): HttpConnectionManager | u
   }
   return undefined;
 }
+
+/**
+ * The name a listener goes by in reports, routing and stats: its own, else `listener_<index>` (Envoy would assign an
+ * internal UUID to an unnamed listener; an index keeps `simulate --listener` and run's logs readable and alike).
+ */
+export function listenerName(listener: Listener, index: number): string {
+  return listener.name ?? `listener_${index}`;
+}

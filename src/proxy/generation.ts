@@ -4,7 +4,7 @@
  * and stats outlive generations (keyed by cluster and host), so a reload keeps warm connections and counters.
  */
 import { durationToMs, type Bootstrap, type HttpConnectionManager, type Listener } from '../config/model.js';
-import { connectionManager } from '../config/connection-manager.js';
+import { connectionManager, listenerName } from '../config/connection-manager.js';
 import type { Random } from '../balancer/types.js';
 import type { ClusterManager, UpstreamCluster } from '../upstream/types.js';
 import type { UpstreamClientKind } from '../upstream/pool.js';
@@ -105,12 +105,12 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
     const tls = l.filter_chains?.some((fc) => fc.transport_socket?.typed_config !== undefined) ?? false;
     const statPrefix = statSafe(hcm.stat_prefix || l.stat_prefix || l.name || `listener_${index}`);
     listeners.push({
-      name: l.name ?? `listener_${index}`,
+      name: listenerName(l, index),
       index,
       listener: l,
       hcm,
       // A listener without a connection manager answers every request 404 (no route).
-      router: d.router.of(l) ?? new ListenerRouter<RouteRuntime>(l.name ?? `listener_${index}`, l, undefined, undefined, [], d.router.clusterIds),
+      router: d.router.of(l) ?? new ListenerRouter<RouteRuntime>(listenerName(l, index), l, undefined, undefined, [], d.router.clusterIds),
       scheme: tls ? 'https' : 'http',
       serverName: hcm.server_name || 'envoy',
       generateRequestId: hcm.generate_request_id ?? true,

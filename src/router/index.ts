@@ -5,7 +5,7 @@
  * `meshctl run` both route every request through `routeRequest`.
  */
 import type { Bootstrap, HttpConnectionManager, Listener, RouteConfiguration } from '../config/model.js';
-import { connectionManager } from '../config/connection-manager.js';
+import { connectionManager, listenerName } from '../config/connection-manager.js';
 import type { Random } from '../balancer/types.js';
 import { combineHashes, xxHash64 } from '../balancer/xxhash64.js';
 import { ClusterIds } from './cluster-ids.js';
@@ -103,7 +103,7 @@ export function compileRouter<X = undefined>(config: Bootstrap, extend?: RouteEx
   (config.static_resources?.listeners ?? []).forEach((l, i) => {
     const hcm = connectionManager(l);
     if (!hcm) return;
-    listeners.push(new ListenerRouter(l.name ?? `listener-${i}`, l, hcm.route_config, hcm, problems, clusterIds, extend));
+    listeners.push(new ListenerRouter(listenerName(l, i), l, hcm.route_config, hcm, problems, clusterIds, extend));
   });
   const byName = new Map(listeners.map((l) => [l.name, l]));
   const byListener = new Map(listeners.map((l) => [l.listener, l]));
