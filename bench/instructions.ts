@@ -11,10 +11,11 @@
  * every process is stopped by its own handle; each load run is bounded by its request count.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeMeshConfig } from './mesh-config.js';
 
 const HERE = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
@@ -104,36 +105,7 @@ async function measure(): Promise<number> {
     ['-e', "const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>r.end('hello from the upstream\\n'))});s.keepAliveTimeout=60000;s.listen(0,'127.0.0.1',()=>console.log('port '+s.address().port))"],
     /port (\d+)/,
   );
-  const config = join(dir, 'bench.yaml');
-  writeFileSync(
-    config,
-    `static_resources:
-  listeners:
-    - name: bench
-      address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-      filter_chains:
-        - filters:
-            - name: envoy.filters.network.http_connection_manager
-              typed_config:
-                stat_prefix: bench
-                codec_type: AUTO
-                route_config:
-                  virtual_hosts:
-                    - name: all
-                      domains: ["*"]
-                      routes:
-                        - match: { prefix: "/" }
-                          route: { cluster: up }
-  clusters:
-    - name: up
-      connect_timeout: 1s
-      load_assignment:
-        cluster_name: up
-        endpoints:
-          - lb_endpoints:
-              - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstream.match[1]} } } }
-`,
-  );
+  const config = writeMeshConfig(dir, 0, Number(upstream.match[1]));
   const proxy = await startAndWait(
     'valgrind',
     ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(dir, 'cg.out.%p')}`, process.execPath, join(REPO, 'bin', 'meshctl'), 'run', config, '--no-access-log', '--no-watch', '--admin-address', '127.0.0.1:0'],

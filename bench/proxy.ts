@@ -14,6 +14,7 @@ import net from 'node:net';
 import { tmpdir, cpus } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeMeshConfig } from './mesh-config.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
@@ -183,40 +184,6 @@ function h2load(port: number, dir: string): Result {
   return { rps, p50: q(0.5), p99: q(0.99) };
 }
 
-function meshConfig(dir: string, port: number, upstream: number): string {
-  const file = join(dir, `mesh-${port}.yaml`);
-  writeFileSync(
-    file,
-    `static_resources:
-  listeners:
-    - name: bench
-      address: { socket_address: { address: 127.0.0.1, port_value: ${port} } }
-      filter_chains:
-        - filters:
-            - name: envoy.filters.network.http_connection_manager
-              typed_config:
-                stat_prefix: bench
-                codec_type: AUTO
-                route_config:
-                  virtual_hosts:
-                    - name: all
-                      domains: ["*"]
-                      routes:
-                        - match: { prefix: "/" }
-                          route: { cluster: upstream }
-  clusters:
-    - name: upstream
-      connect_timeout: 1s
-      load_assignment:
-        cluster_name: upstream
-        endpoints:
-          - lb_endpoints:
-              - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstream} } } }
-`,
-  );
-  return file;
-}
-
 async function main(): Promise<void> {
   ensureTools();
   const dir = mkdtempSync(join(tmpdir(), 'meshctl-bench-'));
@@ -242,9 +209,9 @@ async function main(): Promise<void> {
   );
   const nginxProxy = start('nginx', ['-p', pxDir, '-c', pxConf]);
   const bin = join(REPO, 'bin', 'meshctl');
-  const cfg1 = meshConfig(dir, m1, up1);
-  const cfg2 = meshConfig(dir, m2, up1);
-  const cfgN = meshConfig(dir, mNode, up1);
+  const cfg1 = writeMeshConfig(dir, m1, up1);
+  const cfg2 = writeMeshConfig(dir, m2, up1);
+  const cfgN = writeMeshConfig(dir, mNode, up1);
   const common = ['--no-access-log', '--no-watch'];
   const mesh1 = start(process.execPath, [bin, 'run', cfg1, '--admin-address', '127.0.0.1:0', ...common]);
   const mesh2 = start(process.execPath, [bin, 'run', cfg2, '--workers', '2', '--admin-address', '127.0.0.1:0', ...common]);

@@ -91,3 +91,41 @@ export async function accessLogLines(file: string, n: number): Promise<AccessLog
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * A one-listener config in Envoy's shape: an HTTP connection manager (with `@type`) whose one virtual host takes every
+ * domain, and clusters of one endpoint on 127.0.0.1 each (`name → port`). `hcmExtra` and `vhostExtra` are YAML lines
+ * at the connection manager's and the virtual host's indentation (16 and 22 spaces); `routes` are the route list
+ * items (24 spaces).
+ */
+export function oneListenerYaml(o: { hcmExtra?: string; vhostExtra?: string; routes: string; clusters: Readonly<Record<string, number>> }): string {
+  const clusters = Object.entries(o.clusters).map(
+    ([name, port]) => `    - name: ${name}
+      connect_timeout: 1s
+      load_assignment:
+        cluster_name: ${name}
+        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${port} } } } }] }]`,
+  );
+  return `
+static_resources:
+  listeners:
+    - name: main
+      address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                stat_prefix: main
+${o.hcmExtra ?? ''}
+                route_config:
+                  virtual_hosts:
+                    - name: all
+                      domains: ["*"]
+${o.vhostExtra ?? ''}
+                      routes:
+${o.routes}
+  clusters:
+${clusters.join('\n')}
+`;
+}

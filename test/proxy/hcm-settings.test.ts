@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { writeTemp } from './helpers.js';
-import { spawnCli, type RunningCli } from './cli-helpers.js';
+import { oneListenerYaml, spawnCli, type RunningCli } from './cli-helpers.js';
 
 let upstream: http.Server;
 let upstreamPort = 0;
@@ -31,35 +31,15 @@ after(() => {
 });
 
 function config(hcmExtra: string, vhostExtra = ''): string {
-  return `
-static_resources:
-  listeners:
-    - name: main
-      address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-      filter_chains:
-        - filters:
-            - name: envoy.filters.network.http_connection_manager
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                stat_prefix: main
-${hcmExtra}
-                route_config:
-                  virtual_hosts:
-                    - name: all
-                      domains: ["*"]
-${vhostExtra}
-                      routes:
-                        - match: { prefix: "/up" }
+  return oneListenerYaml({
+    hcmExtra,
+    vhostExtra,
+    routes: `                        - match: { prefix: "/up" }
                           route: { cluster: up }
                         - match: { prefix: "/local" }
-                          direct_response: { status: 200, body: { inline_string: local } }
-  clusters:
-    - name: up
-      connect_timeout: 1s
-      load_assignment:
-        cluster_name: up
-        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } } }] }]
-`;
+                          direct_response: { status: 200, body: { inline_string: local } }`,
+    clusters: { up: upstreamPort },
+  });
 }
 
 async function startProxy(yaml: string): Promise<{ port: number; admin: number }> {

@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { writeTemp } from './helpers.js';
-import { spawnCli, type RunningCli, accessLogLines } from './cli-helpers.js';
+import { accessLogLines, oneListenerYaml, spawnCli, type RunningCli } from './cli-helpers.js';
 
 /** What the upstream saw of each request. */
 interface Seen {
@@ -71,37 +71,14 @@ after(() => {
 });
 
 function config(o: { hcmExtra?: string; routes?: string } = {}): string {
-  return `
-static_resources:
-  listeners:
-    - name: main
-      address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-      filter_chains:
-        - filters:
-            - name: envoy.filters.network.http_connection_manager
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                stat_prefix: main
-${o.hcmExtra ?? ''}
-                route_config:
-                  virtual_hosts:
-                    - name: all
-                      domains: ["*"]
-                      routes:
-${o.routes ?? `                        - match: { prefix: "/" }
-                          route: { cluster: up }`}
-  clusters:
-    - name: up
-      connect_timeout: 1s
-      load_assignment:
-        cluster_name: up
-        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } } }] }]
-    - name: tcp
-      connect_timeout: 1s
-      load_assignment:
-        cluster_name: tcp
-        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${tcpEchoPort} } } } }] }]
-`;
+  return oneListenerYaml({
+    ...(o.hcmExtra !== undefined ? { hcmExtra: o.hcmExtra } : {}),
+    routes:
+      o.routes ??
+      `                        - match: { prefix: "/" }
+                          route: { cluster: up }`,
+    clusters: { up: upstreamPort, tcp: tcpEchoPort },
+  });
 }
 
 async function startProxy(yaml: string): Promise<{ cli: RunningCli; port: number; log: string }> {
