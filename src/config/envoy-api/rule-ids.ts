@@ -30,3 +30,6 @@ export type ConstraintRuleId = (typeof CONSTRAINT_RULE_IDS)[number];
 
 /** A field (or value) Envoy knows that meshctl's model does not act on: a note, never an error. */
 export const UNMODELED_FIELD = 'unmodeled-field';
+
+/** A dialect file too big for its Envoy form to be judged within validate's time budget (src/validate/envoy-form.ts): a note. */
+export const ENVOY_FORM_NOT_JUDGED = 'envoy-form-not-judged';
