@@ -19,49 +19,71 @@ import { toEnvoy } from '../emit/envoy.js';
 import { ItemOrigin, ORIGIN, type WithOrigin } from '../emit/origin.js';
 import { EnvoyJudge } from './judge.js';
 
-/** What a reference points at. */
-const enum Part {
-  /** The start of a model node. */
-  Node,
-  /** A field's name. */
-  Key,
-  /** A field's value. */
-  Value,
-  /** An element of a repeated field. */
-  Item,
-}
-
 /**
- * A SourceFile whose "offsets" are references into a table of (model node, field, element, part); `span()` turns
- * one into the dialect file's span. A reference is made per syntax node while the Envoy form is read, a span only
- * for what the judge reports.
+ * A SourceFile whose "offsets" are references into blocks of consecutive numbers, one block per emitted object made
+ * from a model node (its start, then each field's name and value) and one per list of a model node's repeated field
+ * (an element each); `span()` turns a reference into the dialect file's span. A block costs a few array slots while
+ * the Envoy form is read, a span is made only for what the judge reports.
  */
 class OriginSource extends SourceFile {
+  /** The first reference of each block, ascending. */
+  private readonly firsts: number[] = [];
   private readonly nodes: (object | undefined)[] = [];
-  private readonly fields: (string | undefined)[] = [];
-  /** part | index << 2 */
-  private readonly codes: number[] = [];
+  /** An object block's field names, or an element block's field. */
+  private readonly names: (readonly string[] | string | undefined)[] = [];
+  /** An element block's first element index. */
+  private readonly offsets: number[] = [];
+  private next = 0;
 
   constructor(private readonly dialect: SourceFile) {
     super(dialect.name, dialect.text);
   }
 
-  ref(node: object | undefined, field: string | undefined, part: Part, index = 0): number {
+  private block(node: object | undefined, names: readonly string[] | string | undefined, offset: number, size: number): number {
+    const first = this.next;
+    this.firsts.push(first);
     this.nodes.push(node);
-    this.fields.push(field);
-    return this.codes.push(part | (index << 2)) - 1;
+    this.names.push(names);
+    this.offsets.push(offset);
+    this.next += size;
+    return first;
+  }
+
+  /** A reference to the file as a whole. */
+  file(): number {
+    return this.block(undefined, undefined, 0, 1);
+  }
+
+  /** References for an object made from `node` with fields `keys`: the object at the result, field i's name at +1+2i, its value at +2+2i. */
+  object(node: object, keys: readonly string[]): number {
+    return this.block(node, keys, 0, 1 + 2 * keys.length);
+  }
+
+  /** References for `count` elements of `node`'s repeated `field`, from element `from`. */
+  items(node: object, field: string, from: number, count: number): number {
+    return this.block(node, field, from, Math.max(count, 1));
   }
 
   override span(ref: number): Span {
-    const node = this.nodes[ref];
+    // the block holding ref: the last whose first reference is ≤ ref
+    const firsts = this.firsts;
+    let lo = 0;
+    let hi = firsts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (firsts[mid]! <= ref) lo = mid;
+      else hi = mid - 1;
+    }
+    const node = this.nodes[lo];
+    const names = this.names[lo];
+    const at = ref - firsts[lo]!;
     if (node === undefined) return pointSpan(this.name);
-    const field = this.fields[ref];
-    const code = this.codes[ref]!;
-    const part = (code & 3) as Part;
-    // A field the node does not have (one the emitter added) is placed at the node's start.
-    if (field === undefined || part === Part.Node || !hasField(node, field)) return startOf(spanOf(node)!);
-    if (part === Part.Key) return keySpanOf(node, field)!;
-    if (part === Part.Item) return spanOf(node, field, code >> 2)!;
+    if (typeof names === 'string') return hasField(node, names) ? spanOf(node, names, this.offsets[lo]! + at)! : startOf(spanOf(node)!);
+    if (at === 0 || names === undefined) return startOf(spanOf(node)!);
+    const field = names[(at - 1) >> 1]!;
+    // a field the node does not have (one the emitter added) is placed at the node's start
+    if (!hasField(node, field)) return startOf(spanOf(node)!);
+    if (at % 2 === 1) return keySpanOf(node, field)!;
     return this.valueSpan(spanOf(node, field)!, keySpanOf(node, field));
   }
 
@@ -80,6 +102,7 @@ class OriginSource extends SourceFile {
   }
 }
 
+
 function hasField(node: object, field: string): boolean {
   const meta = metaOf(node);
   if (meta instanceof SourceNodeMeta && meta.compact) return meta.fieldKeySpan(field) !== undefined;
@@ -97,17 +120,20 @@ class FormReader {
   message(o: { [k: string]: JsonValue } & WithOrigin, at: number): SMessage {
     const src = this.src;
     const origin = o[ORIGIN];
+    const keys = Object.keys(o);
+    // Without a model node of its own (made by the emitter), an object and everything in it is where `at` is.
     let node: object | undefined;
     let self = at;
-    if (origin instanceof ItemOrigin) self = src.ref(origin.node, origin.field, Part.Item, origin.index);
+    if (origin instanceof ItemOrigin) self = src.items(origin.node, origin.field, origin.index, 1);
     else if (origin !== undefined && metaOf(origin) !== undefined) {
       node = origin;
-      self = src.ref(node, undefined, Part.Node);
+      self = src.object(node, keys);
     }
     const fields: SField[] = [];
-    for (const k of Object.keys(o)) {
-      const key = node === undefined ? self : src.ref(node, k, Part.Key);
-      const value = node === undefined ? self : src.ref(node, k, Part.Value);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      const key = node === undefined ? self : self + 1 + 2 * i;
+      const value = node === undefined ? self : key + 1;
       const v = o[k]!;
       const syntax = Array.isArray(v) ? this.list(v, node, k, value) : this.value(v, value);
       fields.push(new SField(k, syntax, src, key, key, value, value));
@@ -117,9 +143,10 @@ class FormReader {
 
   private list(items: JsonValue[], node: object | undefined, field: string, at: number): SList {
     const out: SyntaxNode[] = [];
+    const first = node === undefined ? at : this.src.items(node, field, 0, items.length);
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
-      const ref = node === undefined ? at : this.src.ref(node, field, Part.Item, i);
+      const ref = node === undefined ? at : first + i;
       out.push(Array.isArray(item) ? this.list(item, undefined, field, ref) : this.value(item, ref));
     }
     return new SList(out, this.src, at, at);
@@ -130,7 +157,8 @@ class FormReader {
     if (v === null) return new SScalar('null', null, 'null', src, at, at);
     switch (typeof v) {
       case 'string':
-        return new SScalar('string', v, JSON.stringify(v), src, at, at);
+        // raw: the text as written, which only messages about non-strings quote
+        return new SScalar('string', v, v, src, at, at);
       case 'number':
         return new SScalar('number', v, String(v), src, at, at);
       case 'boolean':
@@ -148,7 +176,7 @@ class FormReader {
 export function judgeEnvoyForm(config: Bootstrap, source: SourceFile): Diagnostic[] {
   const { bootstrap } = toEnvoy(config, { origins: true });
   const src = new OriginSource(source);
-  const tree = new FormReader(src).message(bootstrap, src.ref(undefined, undefined, Part.Node));
+  const tree = new FormReader(src).message(bootstrap, src.file());
   const judge = new EnvoyJudge({ yaml: false });
   judge.root(tree);
   return [...judge.diagnostics];
