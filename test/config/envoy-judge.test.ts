@@ -317,3 +317,23 @@ test('a value Envoy accepts and the model cannot hold is a note, and is kept ver
   const out = emitConfig(r.config!, 'envoy').text;
   assert.match(out, /match_subject_alt_names:\n\s+- exact: backend.internal/);
 });
+
+test('a field or type Envoy added after meshctl\'s API copy is a warning naming the release; a typo beside it stays an error', () => {
+  const socket = (config: string): string =>
+    `    transport_socket:
+      name: envoy.transport_sockets.upstream_proxy_protocol
+      typed_config:
+        "@type": type.googleapis.com/envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyProtocolUpstreamTransport
+        config:
+          version: V2
+${config}        transport_socket:
+          name: envoy.transport_sockets.raw_buffer
+          typed_config: { "@type": type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer }
+`;
+  const newer = bootstrap('', socket('          added_tlvs: [ { type: 238, value: ZGVmYXVsdA== } ]\n'));
+  const at = newer.split('\n').findIndex((l) => l.includes('added_tlvs')) + 1;
+  assert.deepEqual(found(newer).filter((d) => !d.includes('unmodeled-extension')), [`${at}:11 warning envoy-newer-api`]);
+  assert.match(parseConfig(newer, 'a.yaml').diagnostics.find((d) => d.ruleId === 'envoy-newer-api')!.message, /Envoy 1\.34's API, newer than meshctl's copy/);
+  const typo = bootstrap('', socket('          added_tlv: [ { type: 238, value: ZGVmYXVsdA== } ]\n'));
+  assert.deepEqual(found(typo).filter((d) => !d.includes('unmodeled-extension')), [`${at}:11 error envoy-unknown-field`]);
+});

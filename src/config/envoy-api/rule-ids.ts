@@ -10,6 +10,7 @@ export const JUDGE_RULE_IDS = [
   'envoy-required',
   'envoy-oneof-required',
   'envoy-deprecated-field',
+  'envoy-newer-api',
 ] as const;
 
 /** One per family of protoc-gen-validate constraints (src/config/envoy-api/constraints.ts). */
