@@ -18,7 +18,7 @@ export interface CompileProblem {
   readonly field: string;
 }
 
-function compileStringMatcher(m: StringMatcher, problems: CompileProblem[]): ValueMatcher {
+export function compileStringMatcher(m: StringMatcher, problems: CompileProblem[]): ValueMatcher {
   const ic = m.ignore_case === true;
   if (m.exact !== undefined) {
     const want = ic ? m.exact.toLowerCase() : m.exact;
