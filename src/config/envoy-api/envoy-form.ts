@@ -102,7 +102,6 @@ class OriginSource extends SourceFile {
   }
 }
 
-
 function hasField(node: object, field: string): boolean {
   const meta = metaOf(node);
   if (meta instanceof SourceNodeMeta && meta.compact) return meta.fieldKeySpan(field) !== undefined;
