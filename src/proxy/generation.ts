@@ -16,6 +16,7 @@ import { statSafe, type StatsStore } from './stats.js';
 import { HttpStats, ListenerStats } from './listener-stats.js';
 import { createProxyCluster, type ProxyCluster } from './cluster-stats.js';
 import { compilePathNormalizer, type PathNormalizer } from './normalize-path.js';
+import type { AccessLogs, ListenerAccessLogs } from './access-log-config.js';
 
 /** Envoy's defaults: HttpProtocolOptions.max_headers_count 100, HCM max_request_headers_kb 60. */
 const DEFAULT_MAX_HEADERS_COUNT = 100;
@@ -47,6 +48,9 @@ export interface ListenerRuntime {
   readonly normalizePath: PathNormalizer | null;
   readonly stats: HttpStats;
   readonly listenerStats: ListenerStats;
+  /** The config's access logs of this listener: per request (its connection manager's), per connection (its own). */
+  readonly requestLogs: AccessLogs | null;
+  readonly connectionLogs: AccessLogs | null;
 }
 
 export interface Generation {
@@ -82,6 +86,8 @@ export interface GenerationDeps {
   readonly client: UpstreamClientKind;
   readonly upstreamFailureMode: UpstreamFailureMode;
   readonly accessLog: ((line: string) => void) | null;
+  /** The config's Envoy access logs (access-log-config.ts compileAccessLogs), by listener. */
+  readonly accessLogs: ReadonlyMap<Listener, ListenerAccessLogs>;
   /** Append x-forwarded-for even when use_remote_address is unset (the issue's variant; Envoy appends only with it). */
   readonly forceXff: boolean;
   /** With normalize_path: 400 for a path whose `..` climbs above the root (Envoy clamps it at the root). */
@@ -128,6 +134,8 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
       }),
       stats: new HttpStats(d.store, `http.${statPrefix}.`),
       listenerStats: new ListenerStats(d.store, `listener.${statSafe(listenerAddressKey(l))}.`),
+      requestLogs: d.accessLogs.get(l)?.requests ?? null,
+      connectionLogs: d.accessLogs.get(l)?.connections ?? null,
     });
   });
 
@@ -178,7 +186,7 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
 }
 
 /** Envoy's HTTP health_check filter (non pass-through): the exact :path it answers. */
-function healthCheckPathOf(hcm: HttpConnectionManager): string | null {
+export function healthCheckPathOf(hcm: HttpConnectionManager): string | null {
   for (const f of hcm.http_filters ?? []) {
     if (f.name !== 'envoy.filters.http.health_check' && f.name !== 'envoy.health_check') continue;
     const tc = f.typed_config as { pass_through_mode?: boolean; headers?: { name?: string; exact_match?: string; string_match?: { exact?: string } }[] } | undefined;

@@ -14,6 +14,7 @@ import { handleRequest, handleTunnel, rejectRequest } from './exchange.js';
 import { hasBody } from './downstream.js';
 import type { Generation, ListenerRuntime } from './generation.js';
 import { chainTls, secureOptions, sniCallback } from './tls.js';
+import { connectionLog } from './access-log-config.js';
 
 export interface BoundAddress {
   readonly address: string;
@@ -339,7 +340,10 @@ export class ListenerServer implements ListenerBinding {
     if (h1) lr.stats.cx_http1_total.value++;
     sock.setNoDelay(true);
     this.sockets.add(sock);
+    const connectionLogs = lr.connectionLogs;
+    const logLine = connectionLogs !== null ? connectionLog(sock) : undefined;
     sock.once('close', () => {
+      if (logLine !== undefined) logLine.closed(connectionLogs!);
       this.sockets.delete(sock);
       lr.listenerStats.cx_active.value--;
       lr.listenerStats.cx_destroy.value++;

@@ -45,8 +45,9 @@ export function upgradeAllowed(hcm: HttpConnectionManager, action: RouteAction |
 
 /** What the tunnel reports to the exchange that owns the request. */
 export interface TunnelSink {
-  /** The upstream answered (an upgrade's status line) or connected (CONNECT: 200): bytes flow from now on. */
-  tunnelOpened(status: number): void;
+  /** The upstream answered (an upgrade's status line) or connected (CONNECT: 200): bytes flow from now on.
+   * `localAddress`: the upstream connection's local ip:port. */
+  tunnelOpened(status: number, localAddress: string): void;
   /** No tunnel: the connection failed, or the upstream closed before answering. */
   tunnelFailed(kind: UpstreamErrorKind, detail: string): void;
   /** Either side closed an open tunnel; `bytes` went from the upstream to the client. */
@@ -101,7 +102,8 @@ export function openTunnel(client: net.Socket, target: TunnelTarget, requestHead
   up.setNoDelay(true);
   const start = (status: number, first: Buffer | null): void => {
     open = true;
-    sink.tunnelOpened(status);
+    const local = up.localAddress ?? '';
+    sink.tunnelOpened(status, local.includes(':') ? `[${local}]:${up.localPort}` : `${local}:${up.localPort}`);
     if (first !== null && first.length > 0) {
       bytes += first.length;
       client.write(first);
