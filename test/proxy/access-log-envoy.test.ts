@@ -26,7 +26,7 @@ before(async () => {
     req.resume();
     req.on('end', () => {
       if (req.url?.startsWith('/up/slow')) {
-        setTimeout(() => res.end('slow'), 150);
+        setTimeout(() => res.end('slow'), 1500);
         return;
       }
       // A chunked response with a trailer (for %TRAILER%) and a header (for %RESP%).
@@ -222,7 +222,7 @@ test('filters: status_code_filter, duration_filter, response_flag_filter, header
   const fmt = '                      log_format: { text_format_source: { inline_string: "%REQ(:PATH)% %RESPONSE_CODE%\\n" } }';
   const logs = [
     fileLog(f('errors'), fmt, '{ status_code_filter: { comparison: { op: GE, value: { default_value: 500, runtime_key: k } } } }'),
-    fileLog(f('slow'), fmt, '{ duration_filter: { comparison: { op: GE, value: { default_value: 100, runtime_key: k } } } }'),
+    fileLog(f('slow'), fmt, '{ duration_filter: { comparison: { op: GE, value: { default_value: 1000, runtime_key: k } } } }'),
     fileLog(f('flagged'), fmt, '{ response_flag_filter: { flags: [UF, UH] } }'),
     fileLog(f('header'), fmt, '{ header_filter: { header: { name: x-log-me, string_match: { exact: "yes" } } } }'),
     fileLog(f('and'), fmt, '{ and_filter: { filters: [ { status_code_filter: { comparison: { op: EQ, value: { default_value: 201, runtime_key: k } } } }, { header_filter: { header: { name: x-log-me, present_match: true } } } ] } }'),
