@@ -30,7 +30,7 @@ import { grpcLocalReplyHeaders, grpcTimeoutMs, isGrpcRequest } from './grpc.js';
 import { backoffMs, retriableFailure, retriableStatus, type CompiledRetry } from './retry.js';
 import type { ProxyRoute } from './route-runtime.js';
 import { responseMutationOf, upstreamHeaders, upstreamPath } from './upstream-request.js';
-import { openTunnel, upgradeAllowed, upgradeRequestHead, type TunnelSink } from './tunnel.js';
+import { openTunnel, socketClient, streamClient, upgradeAllowed, upgradeRequestHead, type TunnelSink } from './tunnel.js';
 
 const CONNECTION_CLOSE: Readonly<Record<string, string>> = { connection: 'close' };
 
@@ -50,6 +50,12 @@ export function handleRequest(gen: Generation, lr: ListenerRuntime, req: DownReq
  */
 export function handleTunnel(gen: Generation, lr: ListenerRuntime, req: DownReq, res: DownRes, head: Buffer): void {
   new Exchange(gen, lr, req, res, null).startTunnel(head);
+}
+
+/** An HTTP/2 CONNECT stream: RFC 8441 extended CONNECT (`:protocol`, an upgrade such as websocket) or a plain
+ * CONNECT, handled as handleTunnel handles HTTP/1.1's. */
+export function handleH2Tunnel(gen: Generation, lr: ListenerRuntime, req: Http2ServerRequest, res: DownRes): void {
+  new Exchange(gen, lr, req, res, null).startTunnel(EMPTY);
 }
 
 /** Answers a request the codec layer refuses (too many headers: 431) with Envoy's local reply for a downstream
@@ -253,8 +259,10 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink {
   startTunnel(head: Buffer): void {
     this.begin();
     const req = this.req;
-    const connect = req.method === 'CONNECT';
-    const type = connect ? 'CONNECT' : String(req.headers.upgrade ?? '');
+    // HTTP/2: extended CONNECT names its upgrade in :protocol (RFC 8441); without it, a plain CONNECT.
+    const protocol = this.h2 ? (req.headers[':protocol'] as string | undefined) : undefined;
+    const connect = req.method === 'CONNECT' && protocol === undefined;
+    const type = connect ? 'CONNECT' : (protocol ?? String(req.headers.upgrade ?? ''));
     // An h2c upgrade request with a body (the listener serves those without one): Envoy drops the h2c upgrade
     // headers and serves the request, so it goes upstream as a plain request with its body streamed after it.
     const h2c = !connect && type.toLowerCase() === 'h2c';
@@ -296,9 +304,11 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink {
         // Expect: 100-continue is the proxy's to answer (as on any request); node does not for an upgrade request.
         if (String(req.headers.expect).toLowerCase() === '100-continue') req.socket?.write('HTTP/1.1 100 Continue\r\n\r\n');
       }
-      requestHead = upgradeRequestHead(req.method ?? 'GET', upstreamPath(route, p.path), this.upstreamHeaders, h2c ? null : type);
+      // Envoy's translation of an extended CONNECT for an HTTP/1.1 upstream: a GET with the Upgrade headers.
+      requestHead = upgradeRequestHead(protocol !== undefined ? 'GET' : (req.method ?? 'GET'), upstreamPath(route, p.path), this.upstreamHeaders, h2c ? null : type);
     }
-    openTunnel(req.socket as Socket, { ip: host.ip, port: host.port, connectTimeoutMs: cluster.connectTimeoutMs, tls: cluster.tls }, requestHead, head, this);
+    const client = this.h2 ? streamClient((req as Http2ServerRequest).stream) : socketClient(req.socket as Socket);
+    openTunnel(client, { ip: host.ip, port: host.port, connectTimeoutMs: cluster.connectTimeoutMs, tls: cluster.tls }, requestHead, head, this);
   }
 
   // ---- TunnelSink ----

@@ -17,6 +17,7 @@ import { HttpStats, ListenerStats } from './listener-stats.js';
 import { createProxyCluster, type ProxyCluster } from './cluster-stats.js';
 import { compilePathNormalizer, type PathNormalizer } from './normalize-path.js';
 import type { AccessLogs, ListenerAccessLogs } from './access-log-config.js';
+import { h2AllowConnect } from './tunnel.js';
 
 /** Envoy's defaults: HttpProtocolOptions.max_headers_count 100, HCM max_request_headers_kb 60. */
 const DEFAULT_MAX_HEADERS_COUNT = 100;
@@ -40,6 +41,8 @@ export interface ListenerRuntime {
   readonly maxRequestHeadersBytes: number;
   /** HCM request_timeout in ms (the whole request must arrive within it); 0 = off (Envoy's default). */
   readonly requestTimeoutMs: number;
+  /** http2_protocol_options.allow_connect: HTTP/2 extended CONNECT (RFC 8441) is advertised and accepted. */
+  readonly allowConnect: boolean;
   /** HCM always_set_request_id_in_response: every response carries the request's x-request-id. */
   readonly alwaysSetRequestId: boolean;
   /** HCM request_headers_timeout in ms; 0 = off (Envoy's default). */
@@ -127,6 +130,7 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
       requestHeadersTimeoutMs: hcm.request_headers_timeout !== undefined ? durationToMs(hcm.request_headers_timeout) : 0,
       requestTimeoutMs: hcm.request_timeout !== undefined ? durationToMs(hcm.request_timeout) : 0,
       alwaysSetRequestId: hcm.always_set_request_id_in_response === true,
+      allowConnect: h2AllowConnect(hcm),
       normalizePath: compilePathNormalizer({
         normalize: hcm.normalize_path === true,
         mergeSlashes: hcm.merge_slashes === true,
