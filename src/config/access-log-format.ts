@@ -36,7 +36,7 @@ export class FormatError extends Error {
 }
 
 /** Envoy's default access-log format (docs: "Default Format String"). */
-export const DEFAULT_ACCESS_LOG_FORMAT =
+const DEFAULT_ACCESS_LOG_FORMAT =
   '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% ' +
   '%BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" ' +
   '"%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"\n';
@@ -141,7 +141,7 @@ export function parseFormat(text: string): FormatPart[] {
 }
 
 /** How an access log entry formats its lines (SubstitutionFormatString, or FileAccessLog's deprecated fields). */
-export interface LogFormatSpec {
+interface LogFormatSpec {
   readonly kind: 'text' | 'json';
   /** kind text: the format string, when given inline (`text_format`, `format`, `text_format_source.inline_string`). */
   readonly text: string | undefined;

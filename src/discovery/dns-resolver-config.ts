@@ -18,7 +18,7 @@ import { getServers } from 'node:dns';
 import type { Address, Bootstrap, Cluster } from '../config/model.js';
 import type { JsonObject, JsonValue } from '../config/json-value.js';
 
-export interface DnsResolverSettings {
+interface DnsResolverSettings {
   /** Nameservers as `ip`, `ip:port` or `[ip6]:port`; undefined for the system's. */
   readonly servers: readonly string[] | undefined;
   /** Every query over TCP (use_tcp_for_dns_lookups). */
@@ -34,7 +34,7 @@ function raw(node: object | undefined, name: string): JsonValue | undefined {
   return ((node as Record<string, unknown>)[name] as JsonValue | undefined) ?? (node as { unmodeled?: Record<string, JsonValue> }).unmodeled?.[name];
 }
 
-export function formatServer(ip: string, port: number): string {
+function formatServer(ip: string, port: number): string {
   if (port === 53) return ip;
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }

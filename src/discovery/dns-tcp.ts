@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
 
-export interface TcpAnswer {
+interface TcpAnswer {
   readonly address: string;
   readonly ttl: number;
 }
@@ -23,7 +23,7 @@ function dnsError(code: string, message: string): NodeJS.ErrnoException {
 }
 
 /** `ip`, `ip:port` or `[ip6]:port` → host and port (53 by default). */
-export function parseServer(server: string): { host: string; port: number } {
+function parseServer(server: string): { host: string; port: number } {
   const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(server);
   if (v6 !== null) return { host: v6[1]!, port: v6[2] !== undefined ? Number(v6[2]) : 53 };
   if (net.isIPv6(server)) return { host: server, port: 53 };

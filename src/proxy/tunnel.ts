@@ -59,7 +59,7 @@ export function h2AllowConnect(hcm: HttpConnectionManager): boolean {
 }
 
 /** The downstream end of a tunnel: its bytes, and how it is told that the tunnel opened. */
-export interface TunnelClient {
+interface TunnelClient {
   readonly io: Duplex;
   /** CONNECT: the upstream connected. */
   connected(): void;
