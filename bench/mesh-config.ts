@@ -6,8 +6,16 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Writes the config into `dir` and returns its path; `listenPort` 0 lets the proxy pick (it announces the port). */
-export function writeMeshConfig(dir: string, listenPort: number, upstreamPort: number): string {
+/** Writes the config into `dir` and returns its path; `listenPort` 0 lets the proxy pick (it announces the port).
+ * `accessLogPath`: the connection manager writes Envoy's default access-log format there (the cost of logging). */
+export function writeMeshConfig(dir: string, listenPort: number, upstreamPort: number, accessLogPath?: string): string {
+  const accessLog =
+    accessLogPath === undefined
+      ? ''
+      : `                access_log:
+                  - name: envoy.access_loggers.file
+                    typed_config: { "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog, path: ${accessLogPath} }
+`;
   const file = join(dir, `mesh-${listenPort}.yaml`);
   writeFileSync(
     file,
@@ -21,7 +29,7 @@ export function writeMeshConfig(dir: string, listenPort: number, upstreamPort: n
               typed_config:
                 stat_prefix: bench
                 codec_type: AUTO
-                route_config:
+${accessLog}                route_config:
                   virtual_hosts:
                     - name: all
                       domains: ["*"]

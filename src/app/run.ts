@@ -7,7 +7,7 @@ import { statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Bootstrap } from '../config/model.js';
 import { UsageError } from '../config/usage-error.js';
-import { createAccessLog, type AccessLog } from '../proxy/access-log.js';
+import { createAccessLog, reopenAccessLogs, type AccessLog } from '../proxy/access-log.js';
 import { mergeClusterStatuses, startAdmin, type AdminServer, type ClusterStatus } from '../proxy/admin.js';
 import { startProxy, type ProxyOptions, type RunningProxy } from '../proxy/index.js';
 import type { UpstreamFailureMode } from '../proxy/local-reply.js';
@@ -84,6 +84,8 @@ export async function runProxy(opts: RunOptions, initial: Bootstrap): Promise<nu
   };
   process.on('beforeExit', onBeforeExit);
   process.on('uncaughtException', onCrash);
+  // Envoy reopens its access logs on SIGUSR1 (log rotation); so does every meshctl process that holds them.
+  process.on('SIGUSR1', reopenAccessLogs);
   try {
     if (cluster.isWorker) return await runWorker(opts, initial);
     if (opts.workers > 1) return await runPrimary(opts, initial);
@@ -92,6 +94,7 @@ export async function runProxy(opts: RunOptions, initial: Bootstrap): Promise<nu
     clearInterval(keepAlive);
     process.removeListener('beforeExit', onBeforeExit);
     process.removeListener('uncaughtException', onCrash);
+    process.removeListener('SIGUSR1', reopenAccessLogs);
   }
 }
 

@@ -2,7 +2,7 @@
  * The proxy engine behind `meshctl run`: `startProxy(config, opts)` binds every listener of the config, starts the
  * admin server, and returns a handle to reload or close it. Usable from tests without the CLI.
  */
-import type { Bootstrap, HttpConnectionManager_CodecType } from '../config/model.js';
+import type { Bootstrap, HttpConnectionManager_CodecType, Listener } from '../config/model.js';
 import type { ClusterManager, ClusterManagerOptions } from '../upstream/types.js';
 import { compileRouter, type CompiledRouter } from '../router/index.js';
 import { startAdmin, startMetricsServer, type AdminServer, type ClusterStatus } from './admin.js';
@@ -15,6 +15,8 @@ import { StatsStore, proxySnapshot, type StatsSnapshot } from './stats.js';
 import type { UpstreamClientKind } from '../upstream/pool.js';
 import { preflightTls } from './tls.js';
 import { preflightListeners } from './listener-support.js';
+import { compileAccessLogs, type ListenerAccessLogs } from './access-log-config.js';
+import { closeAccessLogSinks } from './access-log.js';
 import { RandomStreams } from '../balancer/random.js';
 import { envoyHealthFlags } from '../upstream/health-flags.js';
 
@@ -137,12 +139,13 @@ class Proxy implements RunningProxy {
     // the first handshake.
     preflightListeners(config);
     preflightTls(config, this.opts.baseDir ?? process.cwd());
+    const accessLogs = compileAccessLogs(config, this.opts.baseDir ?? process.cwd());
     const router = this.compileRoutes(config);
     this.cm = await (this.opts.clusterManagerFactory ?? defaultClusterManager)(config, cmOpts);
     // Envoy warms clusters (first DNS answer, first discovery fetch, first health check) before its listeners take
     // traffic, bounded by the initial fetch timeout (15 s), so a DNS cluster does not answer 503 for its first requests.
     await warmUp(this.cm, this.opts.warmupTimeoutMs ?? 15_000, log);
-    this.gen = this.build(config, router, undefined);
+    this.gen = this.build(config, router, accessLogs, undefined);
     try {
       for (const lr of this.gen.listeners) {
         const { ip, port } = this.listenAddr(lr.listener.address?.socket_address?.address, lr.listener.address?.socket_address?.port_value);
@@ -170,7 +173,12 @@ class Proxy implements RunningProxy {
     return compileRouter(config, routeRuntime(this.opts.baseDir ?? process.cwd()));
   }
 
-  private build(config: Bootstrap, router: CompiledRouter<RouteRuntime>, previous: ReadonlyMap<string, ProxyCluster> | undefined): Generation {
+  private build(
+    config: Bootstrap,
+    router: CompiledRouter<RouteRuntime>,
+    accessLogs: ReadonlyMap<Listener, ListenerAccessLogs>,
+    previous: ReadonlyMap<string, ProxyCluster> | undefined,
+  ): Generation {
     const { gen, retired } = buildGeneration({
       id: ++this.genId,
       config,
@@ -183,6 +191,7 @@ class Proxy implements RunningProxy {
       client: this.opts.upstreamClient ?? 'undici',
       upstreamFailureMode: this.opts.upstreamFailureMode ?? 'envoy',
       accessLog: this.opts.accessLog ?? null,
+      accessLogs,
       forceXff: this.opts.forceXff ?? false,
       rejectPathAboveRoot: this.opts.rejectPathAboveRoot ?? false,
       previous,
@@ -229,10 +238,11 @@ class Proxy implements RunningProxy {
     // What can fail on the new config's files fails here, while the running config is still untouched.
     preflightListeners(config);
     preflightTls(config, this.opts.baseDir ?? process.cwd());
+    const accessLogs = compileAccessLogs(config, this.opts.baseDir ?? process.cwd());
     const router = this.compileRoutes(config);
     this.cm.applyConfig(config);
     const old = this.gen;
-    const gen = this.build(config, router, old.clusters);
+    const gen = this.build(config, router, accessLogs, old.clusters);
     this.oldGens.add(old);
     void waitIdle(old, 300_000).then(() => this.oldGens.delete(old));
     // Listeners that keep address, codec and TLS swap in place; others are rebound.
@@ -279,6 +289,7 @@ class Proxy implements RunningProxy {
     await this.cm?.close();
     await this.adminServer?.close();
     await this.metricsServer?.close();
+    await closeAccessLogSinks();
   }
 
   stats(): StatsSnapshot {

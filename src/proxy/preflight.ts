@@ -33,7 +33,7 @@ const lookupHeader = (name: string): string | undefined => headerValue(matchHead
 const lookupPeer = (): string | undefined => (matchReq === undefined ? undefined : peerAddress(matchReq));
 const EMPTY_HEADERS: IncomingHttpHeaders = {};
 const EMPTY = Buffer.alloc(0);
-const BAD_PATH: LocalReply = { status: 400, flag: 0, body: EMPTY };
+const BAD_PATH: LocalReply = { status: 400, flag: 0, body: EMPTY, details: 'path_normalization_failed' };
 // Envoy's health_check filter: 200, or 503 with x-envoy-immediate-health-check-fail while failing.
 const HEALTH_OK: LocalReply = { status: 200, flag: 0, body: EMPTY };
 const HEALTH_FAILING: LocalReply = { status: 503, flag: 0, body: EMPTY, headers: { 'x-envoy-immediate-health-check-fail': 'true' } };
