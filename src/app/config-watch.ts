@@ -15,6 +15,8 @@ export interface WatchOptions {
   readonly watch: boolean;
   readonly color: boolean;
   readonly log: (line: string) => void;
+  /** How long a file must be quiet before it is read (default 150 ms: an editor's save is several writes). */
+  readonly debounceMs?: number;
   /** Told of a refused edit (after it was logged). */
   readonly onRejected?: (loaded: LoadedConfig, report: string) => void;
 }
@@ -74,7 +76,7 @@ export function watchConfig(opts: WatchOptions, load: () => Promise<LoadedConfig
       watcher = watch(dirname(abs), (_ev, name) => {
         if (name !== null && name !== base) return;
         if (debounce) clearTimeout(debounce);
-        debounce = setTimeout(onChange, 150);
+        debounce = setTimeout(onChange, opts.debounceMs ?? 150);
       });
       watcher.on('error', () => undefined);
     } catch {

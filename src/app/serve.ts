@@ -100,6 +100,9 @@ export async function serve(opts: ServeOptions, initial: Bootstrap): Promise<num
   const watcher = watchConfig(
     {
       ...opts,
+      // A fleet waits on this: a shorter quiet time than run's (a save caught half-written is refused, then the
+      // next event of the same save serves it).
+      debounceMs: 50,
       onRejected: (loaded, report) => {
         board.reloads.rejected++;
         board.config.rejected = { at: new Date().toISOString(), errors: loaded.errors, diagnostics: report };
