@@ -9,6 +9,7 @@ import { RouteResult, routeRequest } from '../router/index.js';
 import type { ProxyCluster } from './cluster-stats.js';
 import { headerValue, peerAddress, type DownReq } from './downstream.js';
 import type { Generation, ListenerRuntime } from './generation.js';
+import { clientFacts } from './forwarded.js';
 import * as reply from './local-reply.js';
 import type { LocalReply } from './local-reply.js';
 import { redirectAnswer, tlsRedirect, type RouteRuntime } from './route-runtime.js';
@@ -68,7 +69,9 @@ export function preflight(gen: Generation, lr: ListenerRuntime, req: DownReq): L
   }
   const rt = route.ext;
   if (rt.requireTls !== 0) {
-    const r = tlsRedirect(route, lr.scheme, headers['x-envoy-internal'] === 'true', authority, path);
+    // EXTERNAL_ONLY: internal as the connection manager decides it (forwarded.ts), not as the client claims.
+    const internal = rt.requireTls === 1 && clientFacts(lr.forwarded, headers, peerAddress(req) ?? '', lr.scheme, null).internal;
+    const r = tlsRedirect(route, lr.scheme, internal, authority, path);
     if (r !== null) return r;
   }
   if (route.kind === 'direct_response') {
