@@ -5,7 +5,7 @@
  * which retry policy applies and the cluster-not-found status are the router's (CompiledRoute).
  */
 import { readDataSource } from '../config/data-source.js';
-import { durationToMs, type ClusterWeight, type RouteConfiguration } from '../config/model.js';
+import { durationToMs, type ClusterWeight, type RouteConfiguration, type VirtualHost } from '../config/model.js';
 import type { CompiledRoute, RouteExtension } from '../router/index.js';
 import { compileMutation, type HeaderMutation } from './header-mutation.js';
 import type { LocalReply } from './local-reply.js';
@@ -116,7 +116,7 @@ function compileRouteRuntime(r: CompiledRoute<unknown>, rc: RouteConfiguration |
     streamDuration,
     retry: compileRetry(r.retryPolicy),
     grpcTimeout: compileGrpcTimeout(action),
-    requireTls: vhost.require_tls === 'ALL' ? 2 : vhost.require_tls === 'EXTERNAL_ONLY' ? 1 : 0,
+    requireTls: tlsRequirement(vhost),
     direct:
       r.kind === 'direct_response' && route.direct_response
         ? {
@@ -145,13 +145,17 @@ const REDIRECT_CODES: Record<string, number> = {
   PERMANENT_REDIRECT: 308,
 };
 
+/** A virtual host's require_tls: 0 NONE, 1 EXTERNAL_ONLY, 2 ALL. */
+export function tlsRequirement(vhost: VirtualHost): 0 | 1 | 2 {
+  return vhost.require_tls === 'ALL' ? 2 : vhost.require_tls === 'EXTERNAL_ONLY' ? 1 : 0;
+}
+
 /**
- * A virtual host's require_tls, answered (Envoy's VirtualHostImpl: the SSL redirect comes before any route): a
- * plain-HTTP request, or with EXTERNAL_ONLY one not marked `x-envoy-internal: true`, gets 301 to the same host and
- * path over https. Null when the request may pass.
+ * A virtual host's require_tls (`need`, tlsRequirement), answered (Envoy's VirtualHostImpl: the SSL redirect comes
+ * before any route is matched): a plain-HTTP request, or with EXTERNAL_ONLY an external one, gets 301 to the same
+ * host and path over https. Null when the request may pass.
  */
-export function tlsRedirect(route: ProxyRoute, scheme: string, internal: boolean, authority: string, path: string): LocalReply | null {
-  const need = route.ext.requireTls;
+export function tlsRedirect(need: 0 | 1 | 2, scheme: string, internal: boolean, authority: string, path: string): LocalReply | null {
   if (need === 0 || scheme === 'https' || (need === 1 && internal)) return null;
   return { status: 301, flag: 0, body: EMPTY, headers: { location: `https://${authority}${path}` } };
 }

@@ -8,8 +8,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { writeTemp } from './helpers.js';
@@ -373,4 +375,82 @@ test('per_connection_buffer_limit_bytes: a request body within the limit is rese
   assert.equal(large.status, 503, 'no retry: the body outgrew the buffer');
   assert.equal(large.body, '1:4096', 'the first try got the whole body, streamed');
   assert.match(await stats(p.admin), /cluster\.up\.upstream_rq_retry_or_shadow_abandoned: 1\b/);
+});
+
+test('common_http_protocol_options.idle_timeout: an idle HTTP/1.1 keep-alive connection is closed, an idle HTTP/2 connection gets GOAWAY; counted', async () => {
+  const p = await startProxy(
+    proxyYaml({
+      hcmExtra: '                common_http_protocol_options: { idle_timeout: 0.3s }',
+      routes: `                        - match: { prefix: "/" }
+                          route: { cluster: up }`,
+    }),
+  );
+  const sock = net.connect(p.port, '127.0.0.1');
+  sock.on('error', () => undefined);
+  let got = '';
+  sock.setEncoding('latin1').on('data', (d: string) => (got += d));
+  const t0 = Date.now();
+  sock.write('GET /echo HTTP/1.1\r\nHost: x\r\n\r\n');
+  const closedAfter = await new Promise<number>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`still open; got:\n${got}`)), 5000);
+    sock.on('close', () => {
+      clearTimeout(t);
+      resolve(Date.now() - t0);
+    });
+  });
+  assert.match(got, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.ok(closedAfter >= 290, `closed after ${closedAfter} ms`);
+
+  const session = http2.connect(`http://127.0.0.1:${p.port}`);
+  session.on('error', () => undefined);
+  const status = await new Promise<number>((resolve, reject) => {
+    const s = session.request({ ':path': '/echo' });
+    s.on('response', (h) => resolve(Number(h[':status'])));
+    s.on('error', reject);
+    s.resume();
+  });
+  assert.equal(status, 200);
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('no GOAWAY on an idle HTTP/2 connection')), 5000);
+    session.once('goaway', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+  session.destroy();
+  assert.match(await stats(p.admin), /http\.main\.downstream_cx_idle_timeout: 2\b/);
+});
+
+test('drain_timeout: on SIGTERM an HTTP/2 client gets the shutdown notice at once and the final GOAWAY drain_timeout later; its stream in flight completes', async (t) => {
+  // nghttp, not node's client: node answers a GOAWAY with its own, and node's server then closes at once.
+  if (spawnSync('nghttp', ['--version']).error !== undefined) return t.skip('nghttp (nghttp2-client) is not installed');
+  const file = writeTemp(
+    'drain.yaml',
+    proxyYaml({
+      hcmExtra: '                drain_timeout: 0.3s',
+      routes: `                        - match: { prefix: "/" }
+                          route: { cluster: up }`,
+    }),
+  );
+  const cli = spawnCli(['run', file, '--no-access-log', '--no-watch', '--drain-timeout', '10s']);
+  children.push(cli);
+  const port = Number((await cli.waitFor(/listener \S+ on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
+  // A 700 ms request in flight while the proxy is told to stop (nghttp leaves once it completes).
+  const client = spawn('nghttp', ['-v', `http://127.0.0.1:${port}/slow`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  client.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = new Promise<number | null>((r) => client.once('exit', (code) => r(code)));
+  for (let i = 0; i < 100 && !out.includes('send HEADERS frame'); i++) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 100));
+  cli.child.kill('SIGTERM');
+  assert.equal(await exited, 0, out);
+  assert.equal(await cli.exit(), 0);
+  assert.match(out, /slow done/, 'the stream in flight completed');
+  const goaways = [...out.matchAll(/\[\s*([\d.]+)\] recv GOAWAY frame [^\n]*\n\s*\(last_stream_id=(\d+)/g)].map((m) => ({ at: Number(m[1]), last: Number(m[2]) }));
+  assert.ok(goaways.length >= 2, out);
+  assert.equal(goaways[0]!.last, 2 ** 31 - 1, 'the shutdown notice');
+  const stream = Number(/send HEADERS frame <[^>]*stream_id=(\d+)>/.exec(out)?.[1]);
+  assert.equal(goaways[1]!.last, stream, 'the final GOAWAY names the last stream received');
+  const gap = goaways[1]!.at - goaways[0]!.at;
+  assert.ok(gap >= 0.28 && gap < 0.55, `final GOAWAY ${gap} s after the notice`);
 });
