@@ -264,6 +264,15 @@ export interface HttpConnectionManager extends ModelNode {
   max_request_headers_kb?: number;
   /** With use_remote_address: the peer address is not appended to x-forwarded-for. */
   skip_xff_append?: boolean;
+  http_protocol_options?: Http1ProtocolOptions;
+}
+
+/** Envoy's config.core.v3.Http1ProtocolOptions (only the fields meshctl acts on; numbers follow Envoy). */
+export interface Http1ProtocolOptions extends ModelNode {
+  /** Off by default: an HTTP/1.0 request gets 426 Upgrade Required. */
+  accept_http_10?: boolean;
+  /** The Host of an HTTP/1.0 request that has none. */
+  default_host_for_http_10?: string;
 }
 
 /** Envoy's config.core.v3.HttpProtocolOptions (only the fields meshctl acts on; numbers follow Envoy). */

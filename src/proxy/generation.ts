@@ -39,6 +39,10 @@ export interface ListenerRuntime {
   readonly streamIdleTimeoutMs: number;
   /** common_http_protocol_options.max_stream_duration in ms; 0 = none (Envoy's default). */
   readonly maxStreamDurationMs: number;
+  /** http_protocol_options.accept_http_10: HTTP/1.0 requests are served (Envoy's default: 426). */
+  readonly acceptHttp10: boolean;
+  /** http_protocol_options.default_host_for_http_10: the Host of an HTTP/1.0 request without one ('' for none). */
+  readonly defaultHostForHttp10: string;
   /** The listener's per_connection_buffer_limit_bytes: how much request body is kept for a retry. */
   readonly bufferLimitBytes: number;
   /** The :path the HTTP health_check filter answers itself, or null when the chain has no such filter. */
@@ -131,6 +135,8 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
       forwarded: forwardedConfig(hcm, d.forceXff),
       streamIdleTimeoutMs: hcm.stream_idle_timeout !== undefined ? durationToMs(hcm.stream_idle_timeout) : DEFAULT_STREAM_IDLE_TIMEOUT_MS,
       maxStreamDurationMs: msOf(hcm.common_http_protocol_options?.max_stream_duration),
+      acceptHttp10: hcm.http_protocol_options?.accept_http_10 === true,
+      defaultHostForHttp10: hcm.http_protocol_options?.default_host_for_http_10 ?? '',
       bufferLimitBytes: l.per_connection_buffer_limit_bytes ?? DEFAULT_BUFFER_LIMIT_BYTES,
       healthCheckPath: healthCheckPathOf(hcm),
       maxHeadersCount: hcm.common_http_protocol_options?.max_headers_count ?? DEFAULT_MAX_HEADERS_COUNT,

@@ -94,6 +94,11 @@ export class ListenerServer implements ListenerBinding {
         if (req.rawHeaders.length > c.lr.maxHeadersCount * 2) {
           return rejectRequest(c.gen, c.lr, req, res, 431, 'Request Header Fields Too Large', this.responseClosed);
         }
+        // Envoy's HTTP/1.1 codec refuses HTTP/1.0 unless http_protocol_options.accept_http_10 (details low_version).
+        if (req.httpVersionMinor === 0) {
+          if (!c.lr.acceptHttp10) return rejectRequest(c.gen, c.lr, req, res, 426, 'Upgrade Required', this.responseClosed);
+          if (req.headers.host === undefined && c.lr.defaultHostForHttp10 !== '') req.headers.host = c.lr.defaultHostForHttp10;
+        }
         return handleRequest(c.gen, c.lr, req, res, this.responseClosed);
       }
       handleRequest(c.gen, c.lr, req, res);

@@ -454,3 +454,37 @@ test('drain_timeout: on SIGTERM an HTTP/2 client gets the shutdown notice at onc
   const gap = goaways[1]!.at - goaways[0]!.at;
   assert.ok(gap >= 0.28 && gap < 0.55, `final GOAWAY ${gap} s after the notice`);
 });
+
+/** Writes `raw` on a new connection and returns all it reads until the proxy closes it. */
+async function rawExchange(port: number, raw: string): Promise<string> {
+  const sock = net.connect(port, '127.0.0.1');
+  sock.on('error', () => undefined);
+  let got = '';
+  sock.setEncoding('latin1').on('data', (d: string) => (got += d));
+  sock.write(raw);
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`still open; got:\n${got}`)), 5000);
+    sock.on('close', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+  return got;
+}
+
+test('http_protocol_options: HTTP/1.0 gets 426 Upgrade Required unless accept_http_10; default_host_for_http_10 gives a Host-less one its Host', async () => {
+  const routes = `                        - match: { prefix: "/" }
+                          route: { cluster: up }`;
+  const strict = await startProxy(proxyYaml({ hcmExtra: '', routes }));
+  const refused = await rawExchange(strict.port, 'GET /echo HTTP/1.0\r\nHost: x\r\n\r\n');
+  assert.match(refused, /^HTTP\/1\.1 426 Upgrade Required\r\n/);
+  assert.match(refused, /\r\n\r\nUpgrade Required$/);
+  const lines = await accessLogLines(strict.log, 1);
+  assert.equal(lines[0]?.response_flags, 'DPE');
+  const lenient = await startProxy(
+    proxyYaml({ hcmExtra: '                http_protocol_options: { accept_http_10: true, default_host_for_http_10: legacy.host }', routes }),
+  );
+  const served = await rawExchange(lenient.port, 'GET /echo HTTP/1.0\r\n\r\n');
+  assert.match(served, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(served, /"host":"legacy\.host"/);
+});
