@@ -540,8 +540,6 @@ export interface Cluster extends ModelNode {
   dns_query?: DnsQuery;
   cleanup_interval?: Duration;
   alt_stat_name?: string;
-  /** Envoy default 1 MiB (the upstream connection's buffers). */
-  per_connection_buffer_limit_bytes?: number;
 }
 
 export interface Http2ProtocolOptions extends ModelNode {

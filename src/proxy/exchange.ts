@@ -386,8 +386,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     }
     this.host = host;
     if (retry !== null && retry.previousHosts) (this.tried ??= new Set()).add(host);
-    // auto_host_rewrite (Envoy's router, per upstream request): the chosen host's hostname, when it has one.
-    if (this.route!.ext.autoHostRewrite) this.upstreamHeaders!.host = host.hostname || this.authority;
+    if (this.route!.ext.autoHostRewrite) this.autoHost(host);
     this.upstreamHost = host.address;
     this.attemptNo++;
     this.attemptStartMs = performance.now();
@@ -404,6 +403,19 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
       { method: this.req.method ?? 'GET', path: this.upstreamPath, headers: this.upstreamHeaders!, body: body as Readable | Buffer | null },
       sink,
     );
+  }
+
+  /** auto_host_rewrite (Envoy's router, per upstream request): the chosen host's hostname when it has one (a DNS
+   * cluster's name, endpoint.hostname); else the request's own Host. */
+  private autoHost(host: Host): void {
+    const out = this.upstreamHeaders!;
+    if (host.hostname) {
+      out.host = host.hostname;
+      out['x-envoy-original-host'] = this.authority;
+    } else {
+      out.host = this.authority;
+      delete out['x-envoy-original-host'];
+    }
   }
 
   // ---- AttemptSink (the current attempt) ----

@@ -44,8 +44,9 @@ export function upstreamHeaders(
   let host = w.hostRewrite;
   if (host === null && rt.requestHostRewrite !== null) host = requestHost(rt.requestHostRewrite, headers, path);
   out.host = host ?? authority;
-  // Envoy's router keeps the Host it had before a rewrite in x-envoy-original-host (auto_host_rewrite: per attempt).
-  if (host !== null || rt.autoHostRewrite) out['x-envoy-original-host'] = authority;
+  // Envoy's router keeps the Host it had before a rewrite in x-envoy-original-host (auto_host_rewrite: per attempt,
+  // Exchange.attempt).
+  if (host !== null) out['x-envoy-original-host'] = authority;
   if (rt.prefixRewrite !== null || rt.regexRewrite !== null) out['x-envoy-original-path'] = path;
   clientFacts(lr.forwarded, headers, peerAddress(req) ?? '', lr.scheme, out);
   if (lr.generateRequestId && headers['x-request-id'] === undefined) out['x-request-id'] = randomUUID();

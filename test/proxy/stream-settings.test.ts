@@ -324,8 +324,12 @@ test('host rewrites: host_rewrite_header, host_rewrite_path_regex, auto_host_rew
   }
   assert.equal(dnsAnswer?.status, 200, dnsAnswer?.body);
   assert.equal(echoed(dnsAnswer!).headers.host, 'backend.test');
-  assert.equal(echoed(await send(p.port, '/named')).headers.host, 'named.backend');
-  assert.equal(echoed(await send(p.port, '/plain')).headers.host, 'svc.test', 'a static IP host has no hostname: the Host stays');
+  const named = echoed(await send(p.port, '/named'));
+  assert.equal(named.headers.host, 'named.backend');
+  assert.equal(named.headers['x-envoy-original-host'], 'svc.test');
+  const plain = echoed(await send(p.port, '/plain'));
+  assert.equal(plain.headers.host, 'svc.test', 'a static IP host has no hostname: the Host stays');
+  assert.equal(plain.headers['x-envoy-original-host'], undefined);
 });
 
 test('retry_host_predicate previous_hosts: with two hosts, one failing, a retry always lands on the other; without it a retry can pick the failing host again', async () => {
