@@ -8,15 +8,15 @@
  * - otherwise: x-forwarded-for is left alone and the trusted client address is its (xff_num_trusted_hops + 1)-th entry
  *   from the right.
  * A request is internal when x-forwarded-for (after appending) holds a single address and the trusted client address
- * is internal (RFC 1918, loopback, IPv6 unique-local: Envoy's default internal_address_config); then
+ * is internal (RFC 1918, loopback, IPv6 unique-local: Envoy's default; internal_address_config is not read); then
  * `x-envoy-internal: true`, else the header is removed. An external request under use_remote_address (an edge
  * request) gets x-envoy-external-address: the trusted client address.
  */
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import type { IncomingHttpHeaders } from 'node:http';
 import type { HttpConnectionManager } from '../config/model.js';
 import type { OutHeaders } from '../http/headers.js';
+import { peerAddress, type DownReq } from './downstream.js';
 
 export interface ForwardedConfig {
   readonly useRemoteAddress: boolean;
@@ -34,7 +34,8 @@ export function forwardedConfig(hcm: HttpConnectionManager, forceXff: boolean): 
   };
 }
 
-/** Envoy's default internal addresses: 10/8, 172.16/12, 192.168/16, 127/8, ::1, fc00::/7 (and IPv4-mapped forms). */
+/** Envoy's default internal addresses (Network::Utility::isInternalAddress): 10/8, 172.16/12, 192.168/16, the
+ * loopback address 127.0.0.1, ::1, fc00::/7 (and IPv4-mapped forms). */
 export function isInternalAddress(ip: string): boolean {
   let a = ip;
   if (a.startsWith('::ffff:') && isIP(a.slice(7)) === 4) a = a.slice(7);
@@ -42,7 +43,7 @@ export function isInternalAddress(ip: string): boolean {
     const dot = a.indexOf('.');
     const o1 = Number(a.slice(0, dot));
     const o2 = Number(a.slice(dot + 1, a.indexOf('.', dot + 1)));
-    return o1 === 10 || o1 === 127 || (o1 === 172 && o2 >= 16 && o2 <= 31) || (o1 === 192 && o2 === 168);
+    return o1 === 10 || a === '127.0.0.1' || (o1 === 172 && o2 >= 16 && o2 <= 31) || (o1 === 192 && o2 === 168);
   }
   if (isIP(a) === 6) {
     const l = a.toLowerCase();
@@ -88,7 +89,7 @@ function headerText(v: string | string[] | undefined): string | undefined {
 /** What the connection manager decided about one request. */
 export interface ClientFacts {
   readonly internal: boolean;
-  /** The trusted client address (the peer when nothing better is known). */
+  /** The trusted client address (the peer when nothing better is known; '' when neither is known). */
   readonly address: string;
 }
 
@@ -98,8 +99,11 @@ const facts = { internal: false, address: '' };
  * Decides the request's client facts and, when `out` is given, writes x-forwarded-for, x-forwarded-proto,
  * x-envoy-internal and x-envoy-external-address into it. The returned object is reused by the next call.
  */
-export function clientFacts(cfg: ForwardedConfig, headers: IncomingHttpHeaders, peer: string, scheme: string, out: OutHeaders | null): ClientFacts {
+export function clientFacts(cfg: ForwardedConfig, req: DownReq, scheme: string, out: OutHeaders | null): ClientFacts {
+  const headers = req.headers;
   const xff = headerText(headers['x-forwarded-for']);
+  // The peer only matters at the edge (or with meshctl's --xff-always): not read otherwise.
+  const peer = cfg.useRemoteAddress || cfg.append ? (peerAddress(req) ?? '') : '';
   let address: string | undefined;
   let single: boolean;
   if (cfg.useRemoteAddress) {
@@ -119,7 +123,7 @@ export function clientFacts(cfg: ForwardedConfig, headers: IncomingHttpHeaders, 
     if ((cfg.useRemoteAddress && cfg.trustedHops === 0) || headers['x-forwarded-proto'] === undefined) out['x-forwarded-proto'] = scheme;
     if (internal) out['x-envoy-internal'] = 'true';
     else {
-      delete out['x-envoy-internal'];
+      if (out['x-envoy-internal'] !== undefined) delete out['x-envoy-internal'];
       if (cfg.useRemoteAddress) out['x-envoy-external-address'] = address;
     }
   }

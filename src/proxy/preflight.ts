@@ -43,7 +43,7 @@ const HEALTH_FAILING: LocalReply = { status: 503, flag: 0, body: EMPTY, headers:
  * the client claims. */
 function requireTls(lr: ListenerRuntime, req: DownReq, need: 0 | 1 | 2, authority: string, path: string): LocalReply | null {
   if (need === 0) return null;
-  const internal = need === 1 && clientFacts(lr.forwarded, req.headers, peerAddress(req) ?? '', lr.scheme, null).internal;
+  const internal = need === 1 && clientFacts(lr.forwarded, req, lr.scheme, null).internal;
   return tlsRedirect(need, lr.scheme, internal, authority, path);
 }
 

@@ -31,7 +31,7 @@ export interface IdleWatch {
   idleFired(): void;
 }
 
-/** The coarse clock activity is stamped with (ms, performance.now() as of the last tick or watch). */
+/** The coarse clock activity is stamped with (ms, performance.now() as of the last tick). */
 export let idleNow = 0;
 let head: IdleWatch | null = null;
 let tickMs = 0;
@@ -42,7 +42,9 @@ function sweep(): void {
   const slack = tickMs;
   for (let w = head; w !== null; ) {
     const next: IdleWatch | null = w.idleNext;
-    if (now - w.idleMark >= w.idleMs + slack) {
+    // The byte count is first read here, not on the request path (at most a tick after the watch began).
+    if (w.idleSeen < 0) w.idleSeen = w.idleBytes();
+    else if (now - w.idleMark >= w.idleMs + slack) {
       const seen = w.idleBytes();
       if (seen !== w.idleSeen) {
         // Request bytes arrived since the last look: that is activity.
@@ -65,10 +67,12 @@ export function watchIdle(w: IdleWatch, ms: number): void {
     tickMs = tick;
     ticker = setInterval(sweep, tick);
     ticker.unref();
+    idleNow = performance.now();
   }
   w.idleMs = ms;
-  w.idleMark = idleNow = performance.now();
-  w.idleSeen = w.idleBytes();
+  // The coarse clock, up to a tick old: the sweeper allows a tick of slack, so a stream never fires early.
+  w.idleMark = idleNow;
+  w.idleSeen = -1;
   w.idlePrev = null;
   w.idleNext = head;
   if (head !== null) head.idlePrev = w;

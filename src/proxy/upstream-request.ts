@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { copyRequestHeaders, type OutHeaders } from '../http/headers.js';
 import { applyMutation, type HeaderMutation } from './header-mutation.js';
 import { clientFacts } from './forwarded.js';
-import { peerAddress, type DownReq } from './downstream.js';
+import type { DownReq } from './downstream.js';
 import type { ListenerRuntime } from './generation.js';
 import type { ProxyRoute, RequestHostRewrite } from './route-runtime.js';
 
@@ -48,7 +48,7 @@ export function upstreamHeaders(
   // Exchange.attempt).
   if (host !== null) out['x-envoy-original-host'] = authority;
   if (rt.prefixRewrite !== null || rt.regexRewrite !== null) out['x-envoy-original-path'] = path;
-  clientFacts(lr.forwarded, headers, peerAddress(req) ?? '', lr.scheme, out);
+  clientFacts(lr.forwarded, req, lr.scheme, out);
   if (lr.generateRequestId && headers['x-request-id'] === undefined) out['x-request-id'] = randomUUID();
   if (rt.timeoutHeader !== null) out['x-envoy-expected-rq-timeout-ms'] = rt.timeoutHeader;
   if (w.requestMutation !== null) applyMutation(out, w.requestMutation);
