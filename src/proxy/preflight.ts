@@ -9,9 +9,10 @@ import { RouteResult, routeRequest } from '../router/index.js';
 import type { ProxyCluster } from './cluster-stats.js';
 import { headerValue, peerAddress, type DownReq } from './downstream.js';
 import type { Generation, ListenerRuntime } from './generation.js';
+import { clientFacts } from './forwarded.js';
 import * as reply from './local-reply.js';
 import type { LocalReply } from './local-reply.js';
-import { redirectAnswer, tlsRedirect, type RouteRuntime } from './route-runtime.js';
+import { redirectAnswer, tlsRedirect, tlsRequirement, type RouteRuntime } from './route-runtime.js';
 
 /** Where a request that passed preflight goes: the route, the weighted entry and hash (RouteResult), the cluster. */
 class Preflight extends RouteResult<RouteRuntime> {
@@ -38,6 +39,14 @@ const BAD_PATH: LocalReply = { status: 400, flag: 0, body: EMPTY, details: 'path
 const HEALTH_OK: LocalReply = { status: 200, flag: 0, body: EMPTY };
 const HEALTH_FAILING: LocalReply = { status: 503, flag: 0, body: EMPTY, headers: { 'x-envoy-immediate-health-check-fail': 'true' } };
 
+/** require_tls answered; EXTERNAL_ONLY reads internal as the connection manager decides it (forwarded.ts), not as
+ * the client claims. */
+function requireTls(lr: ListenerRuntime, req: DownReq, need: 0 | 1 | 2, authority: string, path: string): LocalReply | null {
+  if (need === 0) return null;
+  const internal = need === 1 && clientFacts(lr.forwarded, req, lr.scheme, null).internal;
+  return tlsRedirect(need, lr.scheme, internal, authority, path);
+}
+
 /** The request's local answer, or null when it goes upstream (then PREFLIGHT says where). */
 export function preflight(gen: Generation, lr: ListenerRuntime, req: DownReq): LocalReply | null {
   const headers = req.headers;
@@ -63,12 +72,16 @@ export function preflight(gen: Generation, lr: ListenerRuntime, req: DownReq): L
   matchHeaders = EMPTY_HEADERS;
   matchReq = undefined;
   if (route === undefined) {
+    // Envoy redirects to https before matching any route: a path no route takes is redirected too.
+    const vh = lr.router.findVirtualHost(authority);
+    const r = vh === undefined ? null : requireTls(lr, req, tlsRequirement(vh.config), authority, path);
+    if (r !== null) return r;
     lr.stats.no_route.value++;
     return reply.noRoute();
   }
   const rt = route.ext;
   if (rt.requireTls !== 0) {
-    const r = tlsRedirect(route, lr.scheme, headers['x-envoy-internal'] === 'true', authority, path);
+    const r = requireTls(lr, req, rt.requireTls, authority, path);
     if (r !== null) return r;
   }
   if (route.kind === 'direct_response') {
