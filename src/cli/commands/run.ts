@@ -5,6 +5,7 @@ import type { RunOptions } from '../../app/run.js';
 import { EXIT_CONFIG } from '../../app/exit-codes.js';
 import { UsageError } from '../../config/usage-error.js';
 import { useColor } from '../color.js';
+import { hostPort, int, listenPortOffset } from '../flags.js';
 
 interface RunCliOptions {
   from?: string;
@@ -56,17 +57,6 @@ export function register(program: Command): void {
     });
 }
 
-function int(name: string, v: string, min: number, max: number): number {
-  if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${name} expects a whole number from ${min} to ${max}, got \`${v}\``);
-  return Number(v);
-}
-
-function hostPort(name: string, v: string): { address: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(v);
-  if (!m) throw new UsageError(`${name} expects host:port, got \`${v}\``);
-  return { address: m[1] ?? m[2]!, port: int(name, m[3]!, 0, 65535) };
-}
-
 /** A nameserver as node:dns takes it: `1.2.3.4`, `1.2.3.4:53`, `::1` or `[::1]:53`, IP literals only. */
 function dnsServer(v: string): string {
   const m = /^(?:\[([^\]]+)\]|([^:\[\]]+))(?::(\d+))?$/.exec(v) ?? (isIP(v) === 6 ? [v, v, undefined, undefined] : null);
@@ -101,7 +91,7 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
     ...(mapEndpoint ? { mapEndpoint } : {}),
     ...(opts.dnsServer.length > 0 ? { dnsServers: opts.dnsServer.map(dnsServer) } : {}),
     ...(opts.listenAddress ? { listenAddress: opts.listenAddress } : {}),
-    ...(opts.listenPortOffset !== undefined ? { listenPortOffset: int('--listen-port-offset', opts.listenPortOffset, -65535, 65535) } : {}),
+    ...(opts.listenPortOffset !== undefined ? { listenPortOffset: listenPortOffset(opts.listenPortOffset) } : {}),
     ...(opts.adminAddress ? { admin: hostPort('--admin-address', opts.adminAddress) } : {}),
     workers: int('--workers', opts.workers, 1, 256),
     accessLog: opts.accessLog === false ? undefined : (opts.accessLog ?? '-'),
