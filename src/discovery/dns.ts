@@ -17,6 +17,7 @@ import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Bootstrap, Cluster, Cluster_DnsLookupFamily } from '../config/model.js';
 import { durationToMs } from '../config/model.js';
+import { configNameservers } from '../config/dns-nameservers.js';
 import type { HostInit } from '../balancer/types.js';
 import { healthFromStatus } from '../balancer/host-set.js';
 import type { TimerHandle } from '../time/timers.js';
@@ -52,24 +53,10 @@ interface DnsClusterOptions {
   readonly tries?: number;
 }
 
-/** The nameservers a cluster's resolver uses: override, cluster dns_resolvers, cluster dns_query, bootstrap dns_query. */
+/** The nameservers a cluster's resolver uses: the override (`--dns-server`), else the config's (configNameservers). */
 export function dnsServersFor(cluster: Cluster, bootstrap: Bootstrap | undefined, override?: readonly string[]): string[] | undefined {
   if (override && override.length > 0) return [...override];
-  const fromResolvers = (cluster.dns_resolvers ?? [])
-    .map((a) => a.socket_address)
-    .filter((sa) => sa?.address)
-    .map((sa) => formatServer(sa!.address!, sa!.port_value ?? 53));
-  if (fromResolvers.length > 0) return fromResolvers;
-  const own = cluster.dns_query?.nameservers?.filter((s) => s !== '');
-  if (own && own.length > 0) return own;
-  const global = bootstrap?.dns_query?.nameservers?.filter((s) => s !== '');
-  if (global && global.length > 0) return global;
-  return undefined;
-}
-
-function formatServer(ip: string, port: number): string {
-  if (port === 53) return ip;
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  return configNameservers(cluster, bootstrap)?.servers;
 }
 
 /** The names a DNS cluster resolves: its endpoints' addresses, or its article-style `dns_query.name`. */

@@ -2,6 +2,7 @@
  * The rule ids the config layer (parsers, decoder) reports with, so that `--disable` and `.meshctl.yaml` accept
  * them and the SARIF output can describe them. Keep in step with src/config (the corpus test checks it).
  */
+import { UNKNOWN_SUPPRESSION } from './suppress.js';
 import { CONSTRAINT_RULE_IDS, JUDGE_RULE_IDS, UNMODELED_FIELD } from '../config/envoy-api/rule-ids.js';
 
 export const PARSE_RULE_IDS: readonly string[] = [
@@ -18,5 +19,6 @@ export const PARSE_RULE_IDS: readonly string[] = [
   'syntax-error',
   'too-many-resources',
   'unknown-field',
+  UNKNOWN_SUPPRESSION,
   'unmodeled-extension',
 ];

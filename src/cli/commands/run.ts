@@ -108,10 +108,14 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
   };
 
   const loaded = await run.loadRunConfig(file, runOptions.from);
-  process.stderr.write(await renderFileReport(loaded.report, color));
   if (loaded.config === undefined) {
+    process.stderr.write(await renderFileReport(loaded.report, color));
     log(`meshctl: ${file} has ${loaded.errors} error${loaded.errors === 1 ? '' : 's'}; not starting`);
     return EXIT_CONFIG;
   }
+  const { notesForRun } = await import('../run-notes.js');
+  const notes = notesForRun(loaded.report.diagnostics, loaded.config, runOptions);
+  process.stderr.write(await renderFileReport({ ...loaded.report, diagnostics: notes.diagnostics }, color));
+  for (const line of notes.lines) log(line);
   return run.runProxy(runOptions, loaded.config);
 }
