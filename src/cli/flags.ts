@@ -1,5 +1,14 @@
-/** Readers for flag values that several commands take (`run` and `demo`): whole numbers and host:port pairs. */
+/** Flags and flag values several commands take: `--from`, whole numbers, host:port pairs, a port offset. */
+import type { InputFormat } from '../config/model.js';
 import { UsageError } from '../config/usage-error.js';
+import { Option } from './commander.js';
+
+const INPUT_FORMATS: readonly InputFormat[] = ['textproto', 'yaml', 'json', 'envoy'];
+
+/** `--from FORMAT` (with `-f` for convert): commander refuses any other value with the list of choices. */
+export function fromOption(flags = '--from <format>'): InstanceType<typeof Option> {
+  return new Option(flags, 'input format (default: from the extension, then the content)').choices(INPUT_FORMATS);
+}
 
 /** A whole number from `min` to `max`, or a usage error naming the flag. */
 export function int(name: string, v: string, min: number, max: number): number {

@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .option('--listen-port-offset <n>', 'add N to every listener port (when 10000 is taken)')
     .option('--admin-address <host:port>', "admin server address (default: the config's, 127.0.0.1:9901)")
     .option('--no-access-log', 'no access log on stdout')
-    .option('--dashboard', 'live terminal view')
+    .option('--dashboard', 'live terminal view (requests/s, status codes, endpoint shares and latency)')
     .action(async (opts: DemoCliOptions) => {
       const { runDemo } = await import('../../app/demo.js');
       process.exitCode = await runDemo({

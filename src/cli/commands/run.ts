@@ -5,12 +5,13 @@ import type { RunOptions } from '../../app/run.js';
 import { EXIT_CONFIG } from '../../app/exit-codes.js';
 import { UsageError } from '../../config/usage-error.js';
 import { useColor } from '../color.js';
-import { hostPort, int, listenPortOffset } from '../flags.js';
+import { fromOption, hostPort, int, listenPortOffset } from '../flags.js';
+import type { InputFormat } from '../../config/model.js';
 
 interface RunCliOptions {
-  from?: string;
-  mapEndpoint: string[];
-  dnsServer: string[];
+  from?: InputFormat;
+  mapEndpoint?: string[];
+  dnsServer?: string[];
   listenPortOffset?: string;
   listenAddress?: string;
   adminAddress?: string;
@@ -27,16 +28,16 @@ interface RunCliOptions {
   color: boolean;
 }
 
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
+const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
 export function register(program: Command): void {
   program
     .command('run')
     .description('Serve real traffic from a config: listeners, routing, balancing, TLS, admin and metrics')
     .argument('<config>', 'config file (text-proto, YAML, JSON or Envoy v3)')
-    .option('--from <format>', 'input format: textproto, yaml, json or envoy (default: detected)')
-    .option('--map-endpoint <from=to>', 'rewrite an endpoint address, e.g. 10.244.0.2:8080=127.0.0.1:18080 (repeatable)', collect, [])
-    .option('--dns-server <ip[:port]>', "resolve DNS clusters with this nameserver instead of the config's (repeatable)", collect, [])
+    .addOption(fromOption())
+    .option('--map-endpoint <from=to>', 'rewrite an endpoint address, e.g. 10.244.0.2:8080=127.0.0.1:18080 (repeatable)', collect)
+    .option('--dns-server <ip[:port]>', "resolve DNS clusters with this nameserver instead of the config's (repeatable)", collect)
     .option('--listen-port-offset <n>', 'add N to every listener port (run port 80 as 10080 without root)')
     .option('--listen-address <ip>', "bind every listener to this address instead of the config's")
     .option('--admin-address <host:port>', "admin server address (default: the config's admin, else 127.0.0.1:9901)")
@@ -51,7 +52,7 @@ export function register(program: Command): void {
     .option('--xff-always', 'append x-forwarded-for even without use_remote_address (Envoy appends only with it)')
     .option('--reject-path-above-root', 'with normalize_path, answer 400 to a path whose `..` climbs above / (Envoy clamps it at /)')
     .option('--seed <n>', 'seed the balancers (same picks as `simulate --seed`)')
-    .option('--no-color', 'no colours in diagnostics')
+    .option('--no-color', 'no colour in diagnostics')
     .action(async (file: string, opts: RunCliOptions) => {
       process.exitCode = await runCommand(file, opts);
     });
@@ -74,10 +75,7 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
     import('../../validate/report.js'),
   ]);
   const from = opts.from;
-  if (from !== undefined && !['textproto', 'yaml', 'json', 'envoy'].includes(from)) {
-    throw new UsageError(`unknown --from \`${from}\` (expected textproto, yaml, json or envoy)`);
-  }
-  const mapEndpoint = endpointMapper(opts.mapEndpoint.map(parseMapping));
+  const mapEndpoint = endpointMapper((opts.mapEndpoint ?? []).map(parseMapping));
   const drain = parseDuration(opts.drainTimeout);
   if (drain === undefined) throw new UsageError(`--drain-timeout expects a duration such as 10s or 500ms, got \`${opts.drainTimeout}\``);
   if (opts.upstreamClient !== 'undici' && opts.upstreamClient !== 'node') throw new UsageError(`--upstream-client expects undici or node`);
@@ -87,9 +85,9 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
   // Every flag is read before the config, so a usage error comes alone, not after the config's report.
   const runOptions: RunOptions = {
     file,
-    ...(from ? { from: from as 'yaml' } : {}),
+    ...(from ? { from } : {}),
     ...(mapEndpoint ? { mapEndpoint } : {}),
-    ...(opts.dnsServer.length > 0 ? { dnsServers: opts.dnsServer.map(dnsServer) } : {}),
+    ...(opts.dnsServer !== undefined ? { dnsServers: opts.dnsServer.map(dnsServer) } : {}),
     ...(opts.listenAddress ? { listenAddress: opts.listenAddress } : {}),
     ...(opts.listenPortOffset !== undefined ? { listenPortOffset: listenPortOffset(opts.listenPortOffset) } : {}),
     ...(opts.adminAddress ? { admin: hostPort('--admin-address', opts.adminAddress) } : {}),

@@ -4,13 +4,13 @@ import { EXIT_CONFIG, EXIT_OK, EXIT_USAGE } from '../../app/exit-codes.js';
 import { UsageError } from '../../config/usage-error.js';
 import { useColor } from '../color.js';
 
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
+const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
 interface ValidateCliOptions {
   format: string;
   strict?: boolean;
   maxWarnings?: string;
-  disable: string[];
+  disable?: string[];
   config?: string;
   checkFiles?: boolean;
   baseDir?: string;
@@ -26,11 +26,11 @@ export function register(program: Command): void {
     .option('--strict', 'treat warnings as errors (exit 1 when there are any)')
     .option('--max-warnings <n>', 'exit 1 when there are more than N warnings')
     // One value per flag, so `--disable RULE FILE` leaves FILE to the files (a variadic option would swallow it).
-    .option('--disable <rules>', 'turn rules off: comma-separated ids; repeatable (--disable a,b or --disable a --disable b)', collect, [])
+    .option('--disable <rules>', 'turn rules off: comma-separated ids; repeatable (--disable a,b or --disable a --disable b)', collect)
     .option('--config <path>', 'rule settings file (default: .meshctl.yaml in the current directory, if present)')
     .option('--check-files', 'also check TLS key and certificate files: present, matching, not expired')
     .option('--base-dir <dir>', 'directory that relative TLS file paths resolve against (default: the current directory, as Envoy does)')
-    .option('--no-color', 'no colours in pretty output')
+    .option('--no-color', 'no colour in pretty output')
     .action(async (files: string[], opts: ValidateCliOptions) => {
       process.exitCode = await runValidate(files, opts);
     });
@@ -52,7 +52,7 @@ async function runValidate(patterns: string[], opts: ValidateCliOptions): Promis
     maxWarnings = Number(opts.maxWarnings);
     if (!/^\d+$/.test(opts.maxWarnings)) throw new UsageError(`--max-warnings expects a whole number, got \`${opts.maxWarnings}\``);
   }
-  const disable = opts.disable.flatMap((w) => w.split(',')).filter((w) => w !== '');
+  const disable = (opts.disable ?? []).flatMap((w) => w.split(',')).filter((w) => w !== '');
   // `--disable a b FILE` (the old space-separated form) leaves `b` among the files: say how to write it.
   const stray = patterns.find((p) => RULES_BY_ID.has(p) && !existsSync(p));
   if (stray !== undefined) throw new UsageError(`\`${stray}\` is a rule id, not a file: --disable takes one value (write --disable a,b or repeat --disable)`);
