@@ -13,6 +13,7 @@ export const PARSE_RULE_IDS: readonly string[] = [
   'comments-dropped',
   'duplicate-field',
   'file-too-large',
+  'ignored-keys-dropped',
   'invalid-value',
   'multi-document',
   'nesting-too-deep',
