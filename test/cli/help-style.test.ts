@@ -82,3 +82,9 @@ test("each command's own --help: the same summary style, and options described a
   // One spelling for one flag across commands.
   assert.deepEqual([...colourTexts], ['no colour in']);
 });
+
+test("a command's usage error points at that command's --help", async () => {
+  const r = await runCli(['validate']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /missing required argument 'files'\n\(run `meshctl validate --help` for usage\)/);
+});

@@ -37,7 +37,7 @@ export function register(program: Command): void {
 }
 
 async function runValidate(patterns: string[], opts: ValidateCliOptions): Promise<number> {
-  const [{ validateFiles, RULES_BY_ID }, { validateOptionsFor }, { renderReport, REPORT_FORMATS, totals }, { existsSync }] = await Promise.all([
+  const [{ validateFiles, knownRuleIds }, { validateOptionsFor }, { renderReport, REPORT_FORMATS, totals }, { existsSync }] = await Promise.all([
     import('../../validate/index.js'),
     import('../../validate/load.js'),
     import('../../validate/report.js'),
@@ -54,7 +54,7 @@ async function runValidate(patterns: string[], opts: ValidateCliOptions): Promis
   }
   const disable = (opts.disable ?? []).flatMap((w) => w.split(',')).filter((w) => w !== '');
   // `--disable a b FILE` (the old space-separated form) leaves `b` among the files: say how to write it.
-  const stray = patterns.find((p) => RULES_BY_ID.has(p) && !existsSync(p));
+  const stray = patterns.find((p) => knownRuleIds().has(p) && !existsSync(p));
   if (stray !== undefined) throw new UsageError(`\`${stray}\` is a rule id, not a file: --disable takes one value (write --disable a,b or repeat --disable)`);
   const validateOptions = await validateOptionsFor({
     disable,
