@@ -23,6 +23,11 @@ export function hostPort(name: string, v: string): { address: string; port: numb
   return { address: m[1] ?? m[2]!, port: int(name, m[3]!, 0, 65535) };
 }
 
+/** commander's argument parser for a repeatable flag: each use adds its value. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 /** `--listen-port-offset`: added to every non-zero listener port. */
 export function listenPortOffset(v: string): number {
   return int('--listen-port-offset', v, -65535, 65535);

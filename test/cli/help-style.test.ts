@@ -80,7 +80,7 @@ test("each command's own --help: the same summary style, and options described a
     for (const a of section(r.stdout, 'Arguments')) assertOptionStyle(`meshctl ${name} argument`, a);
   }
   // One spelling for one flag across commands.
-  assert.deepEqual([...colourTexts], ['no colour in']);
+  assert.deepEqual([...colourTexts], ['no colours in']);
 });
 
 test("a command's usage error points at that command's --help", async () => {

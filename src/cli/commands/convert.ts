@@ -30,7 +30,7 @@ export function register(program: Command): void {
     .addOption(new Option('-t, --to <format>', 'output format').choices(TO).makeOptionMandatory())
     .addOption(fromOption('-f, --from <format>'))
     .option('-o, --output <file>', 'write to FILE instead of stdout (replaced atomically; `-` is stdout)')
-    .option('--no-color', 'no colour in messages on stderr')
+    .option('--no-color', 'no colours in messages on stderr')
     .action(async (input: string, opts: ConvertOptions) => {
       process.exitCode = await runConvert(input, opts);
     });

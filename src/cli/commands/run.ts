@@ -5,7 +5,7 @@ import type { RunOptions } from '../../app/run.js';
 import { EXIT_CONFIG } from '../../app/exit-codes.js';
 import { UsageError } from '../../config/usage-error.js';
 import { useColor } from '../color.js';
-import { fromOption, hostPort, int, listenPortOffset } from '../flags.js';
+import { collect, fromOption, hostPort, int, listenPortOffset } from '../flags.js';
 import type { InputFormat } from '../../config/model.js';
 
 interface RunCliOptions {
@@ -27,8 +27,6 @@ interface RunCliOptions {
   seed?: string;
   color: boolean;
 }
-
-const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
 export function register(program: Command): void {
   program
@@ -52,7 +50,7 @@ export function register(program: Command): void {
     .option('--xff-always', 'append x-forwarded-for even without use_remote_address (Envoy appends only with it)')
     .option('--reject-path-above-root', 'with normalize_path, answer 400 to a path whose `..` climbs above / (Envoy clamps it at /)')
     .option('--seed <n>', 'seed the balancers (same picks as `simulate --seed`)')
-    .option('--no-color', 'no colour in diagnostics')
+    .option('--no-color', 'no colours in diagnostics')
     .action(async (file: string, opts: RunCliOptions) => {
       process.exitCode = await runCommand(file, opts);
     });

@@ -7,6 +7,7 @@ import { Option } from '../commander.js';
 import { EXIT_CONFIG, EXIT_OK } from '../../app/exit-codes.js';
 import { UsageError } from '../../config/usage-error.js';
 import { useColor } from '../color.js';
+import { collect } from '../flags.js';
 
 interface SimulateCliOptions {
   requests?: string;
@@ -27,8 +28,6 @@ interface SimulateCliOptions {
   color: boolean;
   randomWeighted?: boolean;
 }
-
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export function register(program: Command): void {
   program
@@ -51,7 +50,7 @@ export function register(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--watch', 'live view while the simulation runs (on a terminal only)')
     .option('--random-weighted', 'make RANDOM clusters honour endpoint weights (Envoy\'s RANDOM ignores them)')
-    .option('--no-color', 'no colour in the table')
+    .option('--no-color', 'no colours in the table')
     .action(async (config: string, opts: SimulateCliOptions) => {
       process.exitCode = await runSimulate(config, opts);
     });

@@ -3,8 +3,7 @@ import type { Command } from 'commander';
 import { EXIT_CONFIG, EXIT_OK, EXIT_USAGE } from '../../app/exit-codes.js';
 import { UsageError } from '../../config/usage-error.js';
 import { useColor } from '../color.js';
-
-const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+import { collect } from '../flags.js';
 
 interface ValidateCliOptions {
   format: string;
@@ -30,7 +29,7 @@ export function register(program: Command): void {
     .option('--config <path>', 'rule settings file (default: .meshctl.yaml in the current directory, if present)')
     .option('--check-files', 'also check TLS key and certificate files: present, matching, not expired')
     .option('--base-dir <dir>', 'directory that relative TLS file paths resolve against (default: the current directory, as Envoy does)')
-    .option('--no-color', 'no colour in pretty output')
+    .option('--no-color', 'no colours in pretty output')
     .action(async (files: string[], opts: ValidateCliOptions) => {
       process.exitCode = await runValidate(files, opts);
     });
