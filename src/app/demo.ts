@@ -17,7 +17,7 @@ const QUICKSTART = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..
 /** Where the quickstart config expects its two upstreams. */
 const DEMO_UPSTREAMS = [18080, 18081] as const;
 
-export interface DemoOptions {
+interface DemoOptions {
   readonly config?: string | undefined;
   readonly accessLog: boolean;
   readonly dashboard: boolean;

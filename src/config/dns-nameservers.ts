@@ -6,7 +6,7 @@
  */
 import type { Bootstrap, Cluster } from './model.js';
 
-export interface ConfigNameservers {
+interface ConfigNameservers {
   /** `ip` or `ip:port` / `[ip6]:port` (port 53 is left out), as node:dns takes them. */
   readonly servers: string[];
   /** Where the config names them. */
