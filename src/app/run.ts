@@ -39,6 +39,8 @@ export interface RunOptions {
   readonly color: boolean;
   /** Diagnostics and lifecycle lines (stderr). */
   readonly log: (line: string) => void;
+  /** Called once every listener and the admin server listen (single process only; `demo` prints its hints then). */
+  readonly onListening?: (proxy: RunningProxy) => void;
 }
 
 /**
@@ -143,6 +145,7 @@ async function runSingle(opts: RunOptions, config: Bootstrap): Promise<number> {
   const accessLog = opts.accessLog !== undefined ? createAccessLog(opts.accessLog) : undefined;
   const proxy = await startProxy(config, proxyOptions(opts, accessLog));
   announce(opts, proxy);
+  opts.onListening?.(proxy);
   const rl = reloader(opts, (c) => proxy.reload(c));
   let stopDashboard: (() => void) | undefined;
   if (opts.dashboard) {

@@ -105,7 +105,8 @@ export class ClusterBalancer implements Balancer {
   private fast: SourcePicker | undefined;
   private readonly factory: PickerFactory;
   private readonly deps: PickerDeps;
-  private readonly hashPolicy: boolean;
+  /** RING_HASH or MAGLEV: a request's hash (from the route's hash_policy) picks its host. */
+  readonly hashPolicy: boolean;
 
   constructor(
     readonly cluster: Cluster,

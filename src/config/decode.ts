@@ -361,11 +361,16 @@ class Decoder implements NormalizeContext {
     const rewritten = msg !== original && this.noted ? this.notes.get(msg) : undefined;
     const meta = this.storeFor(original.src).add(original.start, original.end, table);
     if (original.trailingComments !== undefined) meta.trailingComments = original.trailingComments;
+    if (original.ignored !== undefined) {
+      const kept: JsonObject = {};
+      for (const f of original.ignored) setOwn(kept, f.name, toJson(f.value));
+      meta.ignoredKeys = kept;
+    }
     if (own !== undefined || rewritten !== undefined) meta.dialect = [...(own ?? []), ...(rewritten ?? [])];
     META_PROPERTY.value = meta;
     Object.defineProperty(node, META, META_PROPERTY);
     META_PROPERTY.value = undefined;
-    afterDecode(desc, node, this);
+    afterDecode(desc, node, original, this);
     return node;
   }
 

@@ -7,7 +7,9 @@ import type { InputFormat, ParseResult } from '../config/model.js';
 import type { SourceFile } from '../config/source.js';
 import { runRules } from './engine.js';
 import { envoyFormFindings } from './envoy-form.js';
-import { applySettings, inlineDisables, isDisabledInline, type RuleSetting } from './suppress.js';
+import { PARSE_RULE_IDS } from './parse-rules.js';
+import { RULES_BY_ID } from './rules/index.js';
+import { applySettings, isDisabledInline, readSuppressions, type RuleSetting } from './suppress.js';
 
 export type { RuleSetting } from './suppress.js';
 export { RULES, RULES_BY_ID } from './rules/index.js';
@@ -57,6 +59,12 @@ function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
   );
 }
 
+let known: ReadonlySet<string> | undefined;
+/** Every rule id `--disable`, `.meshctl.yaml` and suppression comments may name: the rules' and the parsers'. */
+export function knownRuleIds(): ReadonlySet<string> {
+  return (known ??= new Set([...RULES_BY_ID.keys(), ...PARSE_RULE_IDS]));
+}
+
 /** Parse diagnostics and semantic ones for one parsed file: suppressions applied, duplicates dropped, sorted. */
 export function validateParsed(result: ParseResult, opts: ValidateOptions = {}): Diagnostic[] {
   const settings = settingsOf(opts);
@@ -78,7 +86,8 @@ export function validateParsed(result: ParseResult, opts: ValidateOptions = {}):
     // A file in Envoy's shape was judged while it was read; a dialect file's Envoy form is judged here (envoy-form.ts).
     if (result.format !== 'envoy') all.push(...envoyFormFindings(result.config, result.source, all));
   }
-  const disables = inlineDisables(result.source.text);
+  const { disables, problems } = readSuppressions(result.source, knownRuleIds());
+  all.push(...problems);
   const seen = new Set<string>();
   const kept = applySettings(all, settings).filter((d) => {
     if (isDisabledInline(d, disables)) return false;
