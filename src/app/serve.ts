@@ -72,7 +72,7 @@ export async function serve(opts: ServeOptions, initial: Bootstrap): Promise<num
   const install = (config: Bootstrap): boolean => {
     let sets;
     try {
-      sets = encodeResources(resourcesJson(config), codec);
+      sets = encodeResources(resourcesJson(config), codec, snapshot.current());
     } catch (err) {
       if (!(err instanceof WireError)) throw err;
       opts.log(`meshctl serve: ${opts.file}: cannot be served as Envoy's xDS: ${err.message}`);
