@@ -75,7 +75,9 @@ export async function serve(opts: ServeOptions, initial: Bootstrap): Promise<num
       sets = encodeResources(resourcesJson(config), codec, snapshot.current());
     } catch (err) {
       if (!(err instanceof WireError)) throw err;
-      opts.log(`meshctl serve: ${opts.file}: cannot be served as Envoy's xDS: ${err.message}`);
+      const line = `meshctl serve: ${opts.file}: cannot be served as Envoy's xDS: ${err.message}`;
+      opts.log(line);
+      board.config.rejected = { at: new Date().toISOString(), errors: 1, diagnostics: line };
       return false;
     }
     const changed = snapshot.update(sets);
