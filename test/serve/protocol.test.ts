@@ -335,3 +335,27 @@ test("the article's dialect is served too: the quickstart text-proto as CDS, EDS
     await serve.stop();
   }
 });
+
+test('with --no-watch an edit waits for SIGHUP, which validates and pushes it', { timeout: 60_000 }, async () => {
+  const dir = tempDir('serve-hup');
+  const file = join(dir, 'mesh.yaml');
+  writeFileSync(file, config({ clusters: ['a'] }));
+  const serve = await startServe(file, ['--no-watch']);
+  const client = new XdsTestClient(`127.0.0.1:${serve.xdsPort}`);
+  try {
+    const s = client.stream(ADS);
+    s.send({ node: node('hup-1'), type_url: TYPES.cds });
+    const first = await s.next();
+    s.send({ type_url: TYPES.cds, version_info: '1', response_nonce: String(first.nonce) });
+    saveFile(file, config({ clusters: ['a', 'b'] }));
+    assert.equal(await s.quiet(500), true, 'no push without SIGHUP');
+    serve.cli.child.kill('SIGHUP');
+    const pushed = await s.next();
+    assert.equal(pushed.version_info, '2');
+    assert.deepEqual(names(pushed), ['a', 'b', 'dns-one']);
+    s.close();
+  } finally {
+    client.close();
+    await serve.stop();
+  }
+});
