@@ -24,7 +24,7 @@ export interface HostPort {
   readonly port: number;
 }
 
-export interface ServeOptions {
+interface ServeOptions {
   readonly file: string;
   readonly from?: InputFormat;
   readonly xds: HostPort;

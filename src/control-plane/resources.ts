@@ -58,7 +58,7 @@ export interface Resource {
 }
 
 /** One type's resources, by name. */
-export type ResourceSet = ReadonlyMap<string, Resource>;
+type ResourceSet = ReadonlyMap<string, Resource>;
 
 export type ResourceSets = Readonly<Record<ResourceType, ResourceSet>>;
 
