@@ -9,7 +9,7 @@ import type { Bootstrap } from '../config/model.js';
 import type { LoadedConfig } from '../validate/load.js';
 import { renderFileReport } from '../validate/report.js';
 
-export interface WatchOptions {
+interface WatchOptions {
   readonly file: string;
   /** Watch the file (SIGHUP reloads either way). */
   readonly watch: boolean;
