@@ -5,7 +5,10 @@
 import cluster from 'node:cluster';
 import { statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { Diagnostic } from '../config/diagnostic.js';
 import type { Bootstrap } from '../config/model.js';
+import { runFateDiagnostics } from '../config/run-fate/check.js';
+import { RUN_IGNORED } from '../config/run-fate/rule-ids.js';
 import { UsageError } from '../config/usage-error.js';
 import { createAccessLog, type AccessLog } from '../proxy/access-log.js';
 import { mergeClusterStatuses, startAdmin, type AdminServer, type ClusterStatus } from '../proxy/admin.js';
@@ -51,7 +54,8 @@ export interface RunOptions {
 export async function loadRunConfig(file: string, from: RunOptions['from']): Promise<LoadedConfig> {
   // `run` rereads its file on change and in every worker: stdin can be read only once.
   if (file === '-') throw new UsageError('run reads its config from a file, which it reloads on change; stdin (`-`) cannot be read again');
-  const options = { ...(await validateOptionsFor()), ...(from ? { from } : {}) };
+  // Held to what run does (src/config/run-fate): what it cannot enforce refuses the config, here as on reload.
+  const options = { ...(await validateOptionsFor()), target: 'run' as const, ...(from ? { from } : {}) };
   if (!cluster.isWorker) return loadConfig(file, options);
   const loaded = await loadConfig(file, { ...options, parseOnly: true });
   return { ...loaded, report: { ...loaded.report, diagnostics: loaded.report.diagnostics.filter((d) => d.severity === 'error') } };
@@ -123,7 +127,10 @@ function announce(opts: RunOptions, proxy: RunningProxy): void {
 }
 
 /** Reload on SIGHUP and file change: a config with errors is logged and ignored. */
-function reloader(opts: RunOptions, apply: (config: Bootstrap) => Promise<void>): { stop(): void; trigger(): void } {
+function reloader(opts: RunOptions, apply: (config: Bootstrap) => Promise<void>, initial: Bootstrap): { stop(): void; trigger(): void } {
+  // What run does not act on is said once: at start-up (the CLI printed it), then only what a reload brings anew.
+  const said = (d: Diagnostic): string => `${d.span.line}:${d.span.column} ${d.message}`;
+  const warned = new Set(runFateDiagnostics(initial, opts.file).map(said));
   let running = false;
   let again = false;
   const doReload = async (): Promise<void> => {
@@ -141,6 +148,10 @@ function reloader(opts: RunOptions, apply: (config: Bootstrap) => Promise<void>)
       } else {
         await apply(loaded.config);
         opts.log(`meshctl: reloaded ${opts.file}`);
+        const fresh = loaded.report.diagnostics.filter((d) => d.ruleId === RUN_IGNORED && !warned.has(said(d)));
+        for (const d of fresh) warned.add(said(d));
+        const report = await renderFileReport({ ...loaded.report, diagnostics: fresh }, opts.color);
+        if (report) opts.log(report.trimEnd());
       }
     } catch (err) {
       opts.log(`meshctl: reload of ${opts.file} failed: ${(err as Error).message}; still serving the previous config`);
@@ -209,7 +220,7 @@ async function runSingle(opts: RunOptions, config: Bootstrap): Promise<number> {
   const accessLog = opts.accessLog !== undefined ? createAccessLog(opts.accessLog) : undefined;
   const proxy = await startProxy(config, proxyOptions(opts, accessLog));
   announce(opts, proxy);
-  const rl = reloader(opts, (c) => proxy.reload(c));
+  const rl = reloader(opts, (c) => proxy.reload(c), config);
   let stopDashboard: (() => void) | undefined;
   if (opts.dashboard) {
     const { startDashboard } = await import('./dashboard.js');
@@ -348,7 +359,7 @@ async function runPrimary(opts: RunOptions, config: Bootstrap): Promise<number> 
   const rl = reloader(opts, async (c) => {
     current = c;
     for (const w of workers) w.send({ type: 'meshctl:reload' });
-  });
+  }, config);
   return new Promise<number>((resolveExit) => {
     onTerminate(() => {
       state = 'DRAINING';

@@ -8,6 +8,7 @@
  * REST-JSON (xds-rest.ts) and gRPC ADS (xds-grpc.ts) move the same DiscoveryRequest/Response through this class.
  */
 import type { Cluster, ClusterLoadAssignment } from '../config/model.js';
+import { clusterRunFateFindings, findingMessage } from '../config/run-fate/check.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, decodeCluster, decodeLoadAssignment } from './envoy-json.js';
 
 export { CLUSTER_TYPE, ENDPOINT_TYPE };
@@ -67,6 +68,8 @@ export class XdsState {
   private readonly nonces = new Map<string, string>();
   /** The last NACK per type (error_detail repeats on polls until a good update arrives). */
   private readonly rejected = new Map<string, RpcStatus>();
+  /** run-fate warnings already logged (each once, however often the control plane sends it). */
+  private readonly warned = new Set<string>();
 
   constructor(
     readonly node: XdsNode,
@@ -137,6 +140,7 @@ export class XdsState {
         const d = decodeCluster(r);
         if (d.value === undefined) errors.push(`cluster ${nameOf(r) ?? `#${i}`}: ${d.errors.join('; ')}`);
         else if (names.has(d.value.name!)) errors.push(`duplicate cluster ${d.value.name}`);
+        else if (!this.runFate(d.value, errors)) continue;
         else {
           names.add(d.value.name!);
           clusters.push(d.value);
@@ -162,6 +166,25 @@ export class XdsState {
       return errors;
     }
     return [`type ${typeUrl} is not supported (meshctl takes CDS and EDS)`];
+  }
+
+  /**
+   * A cluster held to what meshctl run does (src/config/run-fate), as a cluster in the file is: what run cannot
+   * enforce NACKs the update (false), what it does not act on is logged once.
+   */
+  private runFate(cluster: Cluster, errors: string[]): boolean {
+    let ok = true;
+    for (const f of clusterRunFateFindings(cluster)) {
+      const line = `cluster ${cluster.name}: ${f.path}: ${findingMessage(f)}`;
+      if (f.fate === 'refused') {
+        errors.push(line);
+        ok = false;
+      } else if (!this.warned.has(line)) {
+        this.warned.add(line);
+        this.log?.(`xds: ${line}`);
+      }
+    }
+    return ok;
   }
 }
 

@@ -3,11 +3,14 @@
  * them and the SARIF output can describe them. Keep in step with src/config (the corpus test checks it).
  */
 import { CONSTRAINT_RULE_IDS, JUDGE_RULE_IDS, UNMODELED_FIELD } from '../config/envoy-api/rule-ids.js';
+import { RUN_IGNORED } from '../config/run-fate/rule-ids.js';
 
 export const PARSE_RULE_IDS: readonly string[] = [
   ...JUDGE_RULE_IDS,
   ...CONSTRAINT_RULE_IDS,
   UNMODELED_FIELD,
+  // `validate --target run` and run itself; `run-refused` cannot be turned off (src/validate/index.ts).
+  RUN_IGNORED,
   'alias-expansion',
   'comments-dropped',
   'duplicate-field',
