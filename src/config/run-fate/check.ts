@@ -78,7 +78,7 @@ export function findingDiagnostic(f: RunFateFinding, file: string): Diagnostic {
 /** The finding in one sentence (the diagnostic's message; with the path, an xDS NACK's error_detail). */
 export function findingMessage(f: RunFateFinding): string {
   return f.fate === 'refused'
-    ? `meshctl run cannot enforce ${f.what}${f.note !== undefined ? `: ${f.note}` : ''}`
+    ? `meshctl run does not support ${f.what}${f.note !== undefined ? `: ${f.note}` : ''}`
     : `${f.what} is accepted but meshctl run does not act on it${f.note !== undefined ? ` (${f.note})` : ''}`;
 }
 
