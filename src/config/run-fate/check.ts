@@ -65,7 +65,7 @@ export function runFateDiagnostics(config: Bootstrap, file: string): Diagnostic[
   return runFateFindings(config).map((f) => findingDiagnostic(f, file));
 }
 
-export function findingDiagnostic(f: RunFateFinding, file: string): Diagnostic {
+function findingDiagnostic(f: RunFateFinding, file: string): Diagnostic {
   return {
     ruleId: f.fate === 'refused' ? RUN_REFUSED : RUN_IGNORED,
     severity: f.fate === 'refused' ? 'error' : 'warning',
