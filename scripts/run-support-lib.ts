@@ -85,7 +85,7 @@ export function renderRunSupport(): string {
   for (const kind of KIND_ORDER) {
     const k = EXTENSION_KINDS[kind];
     out.push('');
-    out.push(`### ${k.label[0]!.toUpperCase()}${k.label.slice(1)}s`);
+    out.push(`### ${k.heading}`);
     out.push('');
     out.push('| extension | type | fate | note |');
     out.push('| --- | --- | --- | --- |');
@@ -104,7 +104,7 @@ export function renderRunSupport(): string {
   out.push('| field | fate | note |');
   out.push('| --- | --- | --- |');
   for (const [id, e] of Object.entries(UNMODELED_REFUSED)) out.push(`| \`${id}\` | ${e.fate} | ${cell(e.note ?? '')} |`);
-  for (const [id, kind] of Object.entries(UNMODELED_EXTENSIONS)) out.push(`| \`${id}\` | per extension | each element is judged as a ${EXTENSION_KINDS[kind].label} (above) |`);
+  for (const [id, kind] of Object.entries(UNMODELED_EXTENSIONS)) out.push(`| \`${id}\` | per extension | each element is judged as an extension (above: ${EXTENSION_KINDS[kind].heading}) |`);
   out.push('');
   return out.join('\n');
 }

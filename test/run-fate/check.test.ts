@@ -205,8 +205,16 @@ test('values: a UDP listener is refused, an ORIGINAL_DST cluster and unknown ret
     ['warned', '`type: ORIGINAL_DST`'],
     ['warned', '`lb_policy: CLUSTER_PROVIDED`'],
   ]);
-  const r = findings(listener().replace('direct_response: { status: 200 }', 'route: { cluster: c, retry_policy: { retry_on: "5xx,refused-stream,reset" } }'));
-  assert.deepEqual(r.map((x) => [x.fate, x.what]), [['warned', '`retry_on: refused-stream`']]);
+  const r = findings(
+    listener().replace(
+      'direct_response: { status: 200 }',
+      'route: { cluster: c, retry_policy: { retry_on: "5xx,refused-stream,reset", retry_host_predicate: [{ name: envoy.retry_host_predicates.previous_hosts, typed_config: { "@type": type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate } }] } }',
+    ),
+  );
+  assert.deepEqual(r.map((x) => [x.fate, x.what]), [
+    ['warned', '`retry_on: refused-stream`'],
+    ['warned', 'retry host predicate `envoy.retry_host_predicates.previous_hosts`'],
+  ]);
 });
 
 test('a second connection manager on a listener is not served: warned, and an access-guarding filter in it is refused', () => {

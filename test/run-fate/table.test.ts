@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { FIELD_FATES } from '../../src/config/run-fate/fields.js';
 import { EXTENSION_FATES, HTTP_FILTERS_AWAITING_CHAIN } from '../../src/config/run-fate/extensions.js';
 import { envoyApi } from '../../src/config/envoy-api/descriptors.js';
+import { UNMODELED_EXTENSIONS, UNMODELED_READ_WITH_FILTER, UNMODELED_REFUSED } from '../../src/config/run-fate/unmodeled.js';
 import { modelMessages } from '../../scripts/run-support-lib.js';
 
 test('every field of the model, from Bootstrap down, has a fate in the table', () => {
@@ -40,4 +41,27 @@ test('every type an extension entry names is a message of Envoy\'s API, and no n
     }
   }
   assert.ok(HTTP_FILTERS_AWAITING_CHAIN.every((e) => EXTENSION_FATES.includes(e)));
+});
+
+/** The Envoy message each model message the unmodeled entries name stands for. */
+const ENVOY_MESSAGE: Readonly<Record<string, string>> = {
+  FilterChainMatch: 'envoy.config.listener.v3.FilterChainMatch',
+  Listener: 'envoy.config.listener.v3.Listener',
+  CertificateValidationContext: 'envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext',
+  CommonTlsContext: 'envoy.extensions.transport_sockets.tls.v3.CommonTlsContext',
+  RouteMatch: 'envoy.config.route.v3.RouteMatch',
+  RetryPolicy: 'envoy.config.route.v3.RetryPolicy',
+  Cluster: 'envoy.config.cluster.v3.Cluster',
+  HttpFilter: 'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter',
+};
+
+test('the unmodeled entries name fields Envoy has and meshctl\'s model does not (or cannot hold in Envoy\'s form)', () => {
+  const model = new Set(modelMessages().flatMap((m) => [...m.fields.keys()].map((f) => `${m.name}.${f}`)));
+  for (const id of [...Object.keys(UNMODELED_REFUSED), ...Object.keys(UNMODELED_EXTENSIONS), ...UNMODELED_READ_WITH_FILTER]) {
+    const [message, field] = id.split('.') as [string, string];
+    const envoy = envoyApi().message(ENVOY_MESSAGE[message] ?? '');
+    assert.ok(envoy?.field(field) !== undefined, `${id}: Envoy's ${ENVOY_MESSAGE[message] ?? message} has no field ${field}`);
+    // A field the model has is read by the model, unless Envoy's form of it does not fit (match_subject_alt_names).
+    if (model.has(id)) assert.equal(id, 'CertificateValidationContext.match_subject_alt_names');
+  }
 });

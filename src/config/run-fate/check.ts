@@ -42,6 +42,12 @@ interface Walk {
 
 type Node = ModelNode & Record<string, unknown>;
 
+/** Model fields that hold a list of extensions (kept as JSON): each element is judged as its kind. */
+const EXTENSION_LISTS: Readonly<Record<string, ExtensionKind>> = {
+  'HttpConnectionManager.access_log': 'access-logger',
+  'RetryPolicy.retry_host_predicate': 'retry-host-predicate',
+};
+
 const HINT_REFUSED = 'remove it to serve this config with meshctl run (Envoy would act on it, and meshctl run cannot)';
 const HINT_REFUSED_FILTER = 'remove it, or mark the filter `is_optional: true` to run without it (Envoy skips an optional filter it does not have)';
 const HINT_WARNED = 'meshctl run behaves as if it were absent; remove it, or expect Envoy to behave differently here';
@@ -131,6 +137,14 @@ function message(node: Node, desc: MessageDesc, path: string, w: Walk): void {
     if (fate.fate !== 'enforced') continue;
     if (desc.name === 'Cluster' && name === 'typed_extension_protocol_options') {
       protocolOptions(node, value as JsonObject, join(path, name), w);
+      continue;
+    }
+    const listKind = Object.hasOwn(EXTENSION_LISTS, `${desc.name}.${name}`) ? EXTENSION_LISTS[`${desc.name}.${name}`]! : undefined;
+    if (listKind !== undefined && Array.isArray(value)) {
+      value.forEach((item, i) => {
+        const { name: ext, type } = extensionId(item as JsonValue);
+        report(w, extensionFate(listKind, type, ext) ?? EXTENSION_KINDS[listKind].unknown, extensionWhat(listKind, ext, type), spanOf(node, name, i), join(path, name, i));
+      });
       continue;
     }
     if (fd.value.kind !== 'message') continue;

@@ -30,17 +30,17 @@ export interface ExtensionFate extends FateEntry {
 }
 
 /** What each kind of extension is called in messages, and the fate of one the table does not list. */
-export const EXTENSION_KINDS: Readonly<Record<ExtensionKind, { readonly label: string; readonly unknown: FateEntry }>> = {
-  'http-filter': { label: 'HTTP filter', unknown: refused('meshctl run does not implement this HTTP filter, and an unknown filter may guard access') },
-  'network-filter': { label: 'network filter', unknown: refused('meshctl run serves HTTP connection managers only, and an unknown filter may guard access') },
-  'listener-filter': { label: 'listener filter', unknown: warned('listener filters are not run') },
-  'transport-socket': { label: 'transport socket', unknown: refused('meshctl run speaks raw TCP or TLS; this transport socket would be served as neither') },
-  'access-logger': { label: 'access logger', unknown: warned('meshctl run writes its own access log (--access-log)') },
-  'cluster-type': { label: 'cluster type', unknown: warned('custom cluster types are not built: the cluster gets no hosts') },
-  'protocol-options': { label: 'protocol options', unknown: warned('these upstream protocol options are not acted on') },
-  'dns-resolver': { label: 'DNS resolver', unknown: warned('DNS is resolved with node\'s resolver (dns_resolvers, dns_query, --dns-server)') },
-  'retry-host-predicate': { label: 'retry host predicate', unknown: warned('retries pick hosts without predicates') },
-  'retry-priority': { label: 'retry priority', unknown: warned('retries use the cluster\'s priorities as they are') },
+export const EXTENSION_KINDS: Readonly<Record<ExtensionKind, { readonly label: string; readonly heading: string; readonly unknown: FateEntry }>> = {
+  'http-filter': { label: 'HTTP filter', heading: 'HTTP filters', unknown: refused('meshctl run does not implement this HTTP filter, and an unknown filter may guard access') },
+  'network-filter': { label: 'network filter', heading: 'Network filters', unknown: refused('meshctl run serves HTTP connection managers only, and an unknown filter may guard access') },
+  'listener-filter': { label: 'listener filter', heading: 'Listener filters', unknown: warned('listener filters are not run') },
+  'transport-socket': { label: 'transport socket', heading: 'Transport sockets', unknown: refused('meshctl run speaks raw TCP or TLS; this transport socket would be served as neither') },
+  'access-logger': { label: 'access logger', heading: 'Access loggers', unknown: warned('meshctl run writes its own access log (--access-log)') },
+  'cluster-type': { label: 'cluster type', heading: 'Cluster types', unknown: warned('custom cluster types are not built: the cluster gets no hosts') },
+  'protocol-options': { label: 'protocol options', heading: 'Upstream protocol options (typed_extension_protocol_options)', unknown: warned('these upstream protocol options are not acted on') },
+  'dns-resolver': { label: 'DNS resolver', heading: 'DNS resolvers', unknown: warned('DNS is resolved with node\'s resolver (dns_resolvers, dns_query, --dns-server)') },
+  'retry-host-predicate': { label: 'retry host predicate', heading: 'Retry host predicates', unknown: warned('retries pick hosts without predicates') },
+  'retry-priority': { label: 'retry priority', heading: 'Retry priorities', unknown: warned('retries use the cluster\'s priorities as they are') },
 };
 
 const T = 'envoy.extensions.';

@@ -142,7 +142,8 @@ export const FIELD_FATES: Readonly<Record<string, FieldFate>> = {
   'HttpConnectionManager.strip_any_host_port': U,
   'HttpConnectionManager.always_set_request_id_in_response': E,
   'HttpConnectionManager.transport_socket': E,
-  'HttpConnectionManager.access_log': warned('meshctl run writes its own access log (--access-log)'),
+  // Each logger's fate is its extension's (extensions.ts).
+  'HttpConnectionManager.access_log': E,
   'HttpConnectionManager.common_http_protocol_options': E,
   'HttpConnectionManager.max_request_headers_kb': E,
   'HttpProtocolOptions.max_headers_count': E,
@@ -257,7 +258,8 @@ export const FIELD_FATES: Readonly<Record<string, FieldFate>> = {
   'RetryPolicy.per_try_timeout': E,
   'RetryPolicy.retriable_status_codes': U,
   'RetryPolicy.retry_back_off': E,
-  'RetryPolicy.retry_host_predicate': warned('retries pick hosts without predicates'),
+  // Each predicate's fate is its extension's (extensions.ts).
+  'RetryPolicy.retry_host_predicate': E,
   'RetryPolicy.host_selection_retry_max_attempts': warned('retries pick hosts without predicates'),
   'RetryPolicy.RetryBackOff.base_interval': E,
   'RetryPolicy.RetryBackOff.max_interval': E,
