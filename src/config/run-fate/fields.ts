@@ -52,7 +52,7 @@ export const FIELD_FATES: Readonly<Record<string, FieldFate>> = {
   'Admin.address': E,
   'Admin.access_log_path': warned('the admin server writes no access log'),
   'Admin.profile_path': warned('meshctl has no CPU profiler'),
-  'DnsQuery.name': E,
+  'DnsQuery.name': { ...warned('the bootstrap\'s dns_query lends its nameservers to DNS clusters; a name is resolved where a cluster\'s endpoint (or its own dns_query) names it'), upstream: E },
   'DnsQuery.nameservers': E,
   'HttpServer.prometheus': E,
   'HttpServer.address': E,
