@@ -7,7 +7,7 @@ import { connectionManager } from '../connection-manager.js';
 import { loadSchema, type MessageDesc } from '../descriptor.js';
 import type { Diagnostic } from '../diagnostic.js';
 import type { JsonObject, JsonValue } from '../json-value.js';
-import type { Bootstrap, Cluster, HttpConnectionManager } from '../model.generated.js';
+import type { Bootstrap, Cluster, ClusterLoadAssignment, HttpConnectionManager } from '../model.generated.js';
 import { keySpanOf, spanOf, type ModelNode } from '../node-meta.js';
 import { pointSpan, type Span } from '../source.js';
 import { ENFORCED, refused, warned, type FateEntry, type FieldFate } from './fate.js';
@@ -59,10 +59,10 @@ export function runFateFindings(config: Bootstrap): RunFateFinding[] {
   return out;
 }
 
-/** The same for one cluster (a CDS resource): its findings' paths start at the cluster. */
-export function clusterRunFateFindings(cluster: Cluster): RunFateFinding[] {
+/** The same for one xDS resource (a CDS cluster, an EDS load assignment): its findings' paths start at it. */
+export function resourceRunFateFindings(resource: Cluster | ClusterLoadAssignment, type: 'Cluster' | 'ClusterLoadAssignment'): RunFateFinding[] {
   const out: RunFateFinding[] = [];
-  message(cluster as Node, loadSchema().message('Cluster'), '', { out, place: 'upstream', unserved: false, served: undefined });
+  message(resource as Node, loadSchema().message(type), '', { out, place: 'upstream', unserved: false, served: undefined });
   return out;
 }
 
