@@ -6,7 +6,7 @@ import { loadSchema, type MessageDesc } from '../src/config/descriptor.js';
 import type { FateEntry, FieldFate } from '../src/config/run-fate/fate.js';
 import { EXTENSION_FATES, EXTENSION_KINDS, HTTP_FILTERS_AWAITING_CHAIN, type ExtensionKind } from '../src/config/run-fate/extensions.js';
 import { fieldFate } from '../src/config/run-fate/check.js';
-import { UNMODELED_DEFAULT, UNMODELED_EXTENSIONS, UNMODELED_REFUSED } from '../src/config/run-fate/unmodeled.js';
+import { UNMODELED_DEFAULT, UNMODELED_ENFORCED, UNMODELED_EXTENSIONS, UNMODELED_REFUSED } from '../src/config/run-fate/unmodeled.js';
 
 /** Every message reachable from Bootstrap, in the order a walk from Bootstrap meets them (fields in proto order). */
 export function modelMessages(): MessageDesc[] {
@@ -92,7 +92,10 @@ export function renderRunSupport(): string {
     for (const e of EXTENSION_FATES.filter((x) => x.kind === kind)) {
       const pending = HTTP_FILTERS_AWAITING_CHAIN.includes(e) ? ' (awaiting the HTTP filter chain)' : '';
       const guard = e.guardsAccess === true ? ' (guards access)' : '';
-      out.push(`| ${e.names.map((n) => `\`${n}\``).join(', ')} | ${e.types.map((t) => `\`${t}\``).join(', ')} | ${fateWord(e)} | ${cell((e.note ?? '') + guard + pending)} |`);
+      const own = Object.entries(e.settings ?? {}).map(([k, v]) => `\`${k}\`: ${v.fate}${v.note ? ` (${v.note})` : ''}`);
+      if (e.otherSettings !== undefined) own.push(`${own.length > 0 ? 'other settings' : 'its settings'}: ${e.otherSettings.fate}${e.otherSettings.note ? ` (${e.otherSettings.note})` : ''}`);
+      const note = [(e.note ?? '') + guard + pending, ...own].filter((x) => x !== '').join('; ');
+      out.push(`| ${e.names.map((n) => `\`${n}\``).join(', ')} | ${e.types.map((t) => `\`${t}\``).join(', ')} | ${fateWord(e)} | ${cell(note)} |`);
     }
     out.push(`| any other | | ${k.unknown.fate} | ${cell(k.unknown.note ?? '')} |`);
   }
@@ -103,7 +106,7 @@ export function renderRunSupport(): string {
   out.push('');
   out.push('| field | fate | note |');
   out.push('| --- | --- | --- |');
-  for (const [id, e] of Object.entries(UNMODELED_REFUSED)) out.push(`| \`${id}\` | ${e.fate} | ${cell(e.note ?? '')} |`);
+  for (const [id, e] of [...Object.entries(UNMODELED_ENFORCED), ...Object.entries(UNMODELED_REFUSED)]) out.push(`| \`${id}\` | ${e.fate} | ${cell(e.note ?? '')} |`);
   for (const [id, kind] of Object.entries(UNMODELED_EXTENSIONS)) out.push(`| \`${id}\` | per extension | each element is judged as an extension (above: ${EXTENSION_KINDS[kind].heading}) |`);
   out.push('');
   return out.join('\n');

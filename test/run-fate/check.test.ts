@@ -259,4 +259,37 @@ test('transport sockets: TLS and raw_buffer are enforced, any other is refused; 
     ['refused', 'transport socket `envoy.transport_sockets.tap`'],
     ['warned', 'protocol options `envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions`'],
   ]);
+  const settings = findings(
+    `static_resources:
+  clusters:
+    - name: up
+      connect_timeout: 1s
+      typed_extension_protocol_options:
+        envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+          "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+          use_downstream_protocol_config: {}
+          common_http_protocol_options: { idle_timeout: 5s }
+`,
+  );
+  assert.deepEqual(settings.map((x) => [x.fate, x.what]), [
+    ['warned', '`use_downstream_protocol_config` (in the config of `envoy.extensions.upstreams.http.v3.HttpProtocolOptions`)'],
+    ['warned', '`common_http_protocol_options` (in the config of `envoy.extensions.upstreams.http.v3.HttpProtocolOptions`)'],
+  ]);
+});
+
+test('the router is enforced, its own settings are warned', () => {
+  const f = findings(
+    listener({ filters: '                  - name: envoy.filters.http.router\n                    typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router, suppress_envoy_headers: true }' }),
+  );
+  assert.deepEqual(f.map((x) => [x.fate, x.what, x.span?.line]), [['warned', '`suppress_envoy_headers` (in the config of `envoy.filters.http.router`)', 15]]);
+});
+
+test('unmodeled fields the proxy reads from what the decoder kept (upgrade_configs, gRPC timeouts) are enforced', () => {
+  const f = findings(
+    listener({ hcmExtra: '                upgrade_configs: [{ upgrade_type: websocket }]' }).replace(
+      'direct_response: { status: 200 }',
+      'route: { cluster: c, max_grpc_timeout: 5s, upgrade_configs: [{ upgrade_type: CONNECT }] }',
+    ),
+  );
+  assert.deepEqual(f, []);
 });

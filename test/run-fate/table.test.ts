@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { FIELD_FATES } from '../../src/config/run-fate/fields.js';
 import { EXTENSION_FATES, HTTP_FILTERS_AWAITING_CHAIN } from '../../src/config/run-fate/extensions.js';
 import { envoyApi } from '../../src/config/envoy-api/descriptors.js';
-import { UNMODELED_EXTENSIONS, UNMODELED_READ_WITH_FILTER, UNMODELED_REFUSED } from '../../src/config/run-fate/unmodeled.js';
+import { UNMODELED_ENFORCED, UNMODELED_EXTENSIONS, UNMODELED_READ_WITH_FILTER, UNMODELED_REFUSED } from '../../src/config/run-fate/unmodeled.js';
 import { modelMessages } from '../../scripts/run-support-lib.js';
 
 test('every field of the model, from Bootstrap down, has a fate in the table', () => {
@@ -50,6 +50,8 @@ const ENVOY_MESSAGE: Readonly<Record<string, string>> = {
   CertificateValidationContext: 'envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext',
   CommonTlsContext: 'envoy.extensions.transport_sockets.tls.v3.CommonTlsContext',
   RouteMatch: 'envoy.config.route.v3.RouteMatch',
+  RouteAction: 'envoy.config.route.v3.RouteAction',
+  HttpConnectionManager: 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
   RetryPolicy: 'envoy.config.route.v3.RetryPolicy',
   Cluster: 'envoy.config.cluster.v3.Cluster',
   HttpFilter: 'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter',
@@ -57,7 +59,8 @@ const ENVOY_MESSAGE: Readonly<Record<string, string>> = {
 
 test('the unmodeled entries name fields Envoy has and meshctl\'s model does not (or cannot hold in Envoy\'s form)', () => {
   const model = new Set(modelMessages().flatMap((m) => [...m.fields.keys()].map((f) => `${m.name}.${f}`)));
-  for (const id of [...Object.keys(UNMODELED_REFUSED), ...Object.keys(UNMODELED_EXTENSIONS), ...UNMODELED_READ_WITH_FILTER]) {
+  const envoyFields = [...Object.keys(UNMODELED_ENFORCED).filter((id) => !id.endsWith('_file')), ...Object.keys(UNMODELED_REFUSED), ...Object.keys(UNMODELED_EXTENSIONS)];
+  for (const id of [...envoyFields, ...UNMODELED_READ_WITH_FILTER]) {
     const [message, field] = id.split('.') as [string, string];
     const envoy = envoyApi().message(ENVOY_MESSAGE[message] ?? '');
     assert.ok(envoy?.field(field) !== undefined, `${id}: Envoy's ${ENVOY_MESSAGE[message] ?? message} has no field ${field}`);

@@ -11,10 +11,10 @@ import type { Bootstrap, Cluster, ClusterLoadAssignment, HttpConnectionManager }
 import { keySpanOf, spanOf, type ModelNode } from '../node-meta.js';
 import { pointSpan, type Span } from '../source.js';
 import { ENFORCED, refused, warned, type FateEntry, type FieldFate } from './fate.js';
-import { EXTENSION_KINDS, extensionFate, healthCheckServedToday, type ExtensionKind } from './extensions.js';
+import { EXTENSION_KINDS, extensionFate, healthCheckServedToday, type ExtensionFate, type ExtensionKind } from './extensions.js';
 import { FIELD_FATES } from './fields.js';
 import { RUN_IGNORED, RUN_REFUSED } from './rule-ids.js';
-import { UNMODELED_DEFAULT, UNMODELED_EXTENSIONS, UNMODELED_READ_WITH_FILTER, UNMODELED_REFUSED } from './unmodeled.js';
+import { UNMODELED_EXTENSIONS, UNMODELED_READ_WITH_FILTER, unmodeledFate } from './unmodeled.js';
 
 
 export interface RunFateFinding {
@@ -174,8 +174,7 @@ function unmodeled(node: Node, desc: MessageDesc, path: string, w: Walk): void {
       });
       continue;
     }
-    const fate = Object.hasOwn(UNMODELED_REFUSED, id) ? UNMODELED_REFUSED[id]! : UNMODELED_DEFAULT;
-    report(w, fate, `\`${key}\` (in ${desc.name})`, span, join(path, key));
+    report(w, unmodeledFate(desc.name, key), `\`${key}\` (in ${desc.name})`, span, join(path, key));
   }
 }
 
@@ -216,6 +215,18 @@ function httpFilter(node: Node, path: string, w: Walk): void {
   const optional = node.unmodeled?.is_optional === true;
   if (fate.fate === 'refused' && optional) fate = warned(`it is marked is_optional, so run goes on without it: ${fate.note ?? ''}`.replace(/: $/, ''));
   report(w, fate, extensionWhat('http-filter', name, type), keySpanOf(node, 'name') ?? spanOf(node), path, fate.fate === 'refused' ? HINT_REFUSED_FILTER : undefined);
+  if (fate.fate === 'enforced' && entry !== undefined && tc !== undefined) settings(entry, name ?? type ?? '', tc, keySpanOf(node, 'typed_config'), join(path, 'typed_config'), w);
+}
+
+/** An enforced extension's typed_config, field by field (its own settings may not all be acted on). */
+function settings(entry: ExtensionFate, name: string, tc: JsonObject, span: Span | undefined, path: string, w: Walk): void {
+  if (entry.settings === undefined && entry.otherSettings === undefined) return;
+  for (const key of Object.keys(tc)) {
+    if (key === '@type') continue;
+    const field = key.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+    const fate = entry.settings !== undefined && Object.hasOwn(entry.settings, field) ? entry.settings[field]! : (entry.otherSettings ?? ENFORCED);
+    report(w, fate, `\`${field}\` (in the config of \`${name}\`)`, span, join(path, key));
+  }
 }
 
 /** A network filter; true when its fields are to be walked (a served or unserved connection manager). */
@@ -250,6 +261,8 @@ function protocolOptions(node: Node, options: JsonObject, path: string, w: Walk)
   for (const [key, value] of Object.entries(options)) {
     const type = typeOf(value);
     const entry = extensionFate('protocol-options', type, key);
-    report(w, entry ?? EXTENSION_KINDS['protocol-options'].unknown, extensionWhat('protocol-options', key, type), keySpanOf(node, 'typed_extension_protocol_options'), join(path, key));
+    const span = keySpanOf(node, 'typed_extension_protocol_options');
+    report(w, entry ?? EXTENSION_KINDS['protocol-options'].unknown, extensionWhat('protocol-options', key, type), span, join(path, key));
+    if (entry?.fate === 'enforced' && isObject(value)) settings(entry, key, value, span, join(path, key), w);
   }
 }

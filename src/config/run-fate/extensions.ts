@@ -27,6 +27,10 @@ export interface ExtensionFate extends FateEntry {
   readonly types: readonly string[];
   /** It decides who gets through: refused when not built, whatever else is said. */
   readonly guardsAccess?: true;
+  /** For an enforced extension: the fates of its typed_config's fields (by proto name), when not all enforced. */
+  readonly settings?: Readonly<Record<string, FateEntry>>;
+  /** The fate of a typed_config field `settings` does not name. */
+  readonly otherSettings?: FateEntry;
 }
 
 /** What each kind of extension is called in messages, and the fate of one the table does not list. */
@@ -66,7 +70,13 @@ export const HTTP_FILTERS_AWAITING_CHAIN: readonly ExtensionFate[] = [
 
 export const EXTENSION_FATES: readonly ExtensionFate[] = [
   // HTTP filters
-  { kind: 'http-filter', names: ['envoy.filters.http.router', 'envoy.router'], types: [`${T}filters.http.router.v3.Router`], ...ENFORCED },
+  {
+    kind: 'http-filter',
+    names: ['envoy.filters.http.router', 'envoy.router'],
+    types: [`${T}filters.http.router.v3.Router`],
+    ...ENFORCED,
+    otherSettings: warned('the router\'s own settings are not acted on: it forwards as with none'),
+  },
   ...HTTP_FILTERS_AWAITING_CHAIN,
   { kind: 'http-filter', names: ['envoy.filters.http.ext_authz', 'envoy.ext_authz'], types: [`${T}filters.http.ext_authz.v3.ExtAuthz`], guardsAccess: true, ...refused('external authorization is not built into meshctl run') },
   { kind: 'http-filter', names: ['envoy.filters.http.jwt_authn'], types: [`${T}filters.http.jwt_authn.v3.JwtAuthentication`], guardsAccess: true, ...refused('JWT authentication is not built into meshctl run') },
@@ -107,7 +117,9 @@ export const EXTENSION_FATES: readonly ExtensionFate[] = [
     names: ['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'],
     types: [`${T}upstreams.http.v3.HttpProtocolOptions`],
     ...ENFORCED,
-    note: 'the upstream protocol (explicit_http_config, auto_config); use_downstream_protocol_config is served as HTTP/1.1',
+    note: 'the upstream protocol: explicit_http_config, auto_config',
+    settings: { explicit_http_config: ENFORCED, auto_config: ENFORCED, use_downstream_protocol_config: warned('served as HTTP/1.1 (one pool per host)') },
+    otherSettings: warned('only the choice of upstream protocol is acted on'),
   },
 ];
 

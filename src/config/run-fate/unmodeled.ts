@@ -3,7 +3,7 @@
  * `unmodeled`, with an `unmodeled-field` note): `warned`, unless it guards access (refused: run would let through
  * what Envoy keeps out), or it holds extensions (each judged by extensions.ts). Keyed `ModelMessage.field`.
  */
-import { refused, warned, type FateEntry } from './fate.js';
+import { ENFORCED, refused, warned, type FateEntry } from './fate.js';
 import type { ExtensionKind } from './extensions.js';
 
 export const UNMODELED_DEFAULT: FateEntry = warned('meshctl\'s model does not read this field');
@@ -11,6 +11,22 @@ export const UNMODELED_DEFAULT: FateEntry = warned('meshctl\'s model does not re
 const SOURCE_MATCH = refused('this filter chain would serve every client: meshctl run does not choose chains by source address or port');
 const CLIENT_CERT = refused('meshctl run verifies the peer\'s certificate against trusted_ca only; this check would not be made');
 const SDS = refused('meshctl run does not fetch secrets (SDS) or use certificate providers');
+
+/**
+ * Unmodeled fields the proxy reads from what the decoder kept verbatim (src/proxy/grpc.ts, tunnel.ts, tls.ts,
+ * src/router/route.ts), until the model holds them.
+ */
+export const UNMODELED_ENFORCED: Readonly<Record<string, FateEntry>> = {
+  'RouteAction.max_stream_duration': { ...ENFORCED, note: 'grpc_timeout_header_max, grpc_timeout_header_offset and max_stream_duration for gRPC requests (src/proxy/grpc.ts)' },
+  'RouteAction.max_grpc_timeout': { ...ENFORCED, note: 'src/proxy/grpc.ts' },
+  'RouteAction.grpc_timeout_offset': { ...ENFORCED, note: 'src/proxy/grpc.ts' },
+  'RouteAction.upgrade_configs': { ...ENFORCED, note: 'WebSocket upgrades and CONNECT (src/proxy/tunnel.ts)' },
+  'HttpConnectionManager.upgrade_configs': { ...ENFORCED, note: 'WebSocket upgrades and CONNECT (src/proxy/tunnel.ts)' },
+  'RouteMatch.connect_matcher': { ...ENFORCED, note: 'CONNECT requests (src/router/route.ts)' },
+  // The article's dialect names for the certificate files (src/proxy/tls.ts); not Envoy fields.
+  'CommonTlsContext.certificate_chain_file': ENFORCED,
+  'CommonTlsContext.certificate_key_file': ENFORCED,
+};
 
 /** Unmodeled fields that guard access. */
 export const UNMODELED_REFUSED: Readonly<Record<string, FateEntry>> = {
@@ -49,3 +65,14 @@ export const UNMODELED_EXTENSIONS: Readonly<Record<string, ExtensionKind>> = {
 
 /** An HttpFilter's own flags, read with its extension (check.ts), not reported apart. */
 export const UNMODELED_READ_WITH_FILTER: ReadonlySet<string> = new Set(['HttpFilter.is_optional', 'HttpFilter.disabled']);
+
+/**
+ * The fate of an unmodeled field that holds no extensions: the one answer for run's check (check.ts) and for the
+ * decoder's `unmodeled-field` note, which it leaves out where run does act on the field.
+ */
+export function unmodeledFate(message: string, field: string): FateEntry {
+  const id = `${message}.${field}`;
+  if (Object.hasOwn(UNMODELED_REFUSED, id)) return UNMODELED_REFUSED[id]!;
+  if (Object.hasOwn(UNMODELED_ENFORCED, id)) return UNMODELED_ENFORCED[id]!;
+  return UNMODELED_DEFAULT;
+}
