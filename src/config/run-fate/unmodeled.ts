@@ -34,6 +34,7 @@ export const UNMODELED_REFUSED: Readonly<Record<string, FateEntry>> = {
   'FilterChainMatch.direct_source_prefix_ranges': SOURCE_MATCH,
   'FilterChainMatch.source_type': SOURCE_MATCH,
   'FilterChainMatch.source_ports': SOURCE_MATCH,
+  'Listener.filter_chain_matcher': refused('filter chains chosen by a matcher tree (which may match the client\'s address) are not supported: meshctl run would serve every client'),
   'CertificateValidationContext.match_typed_subject_alt_names': CLIENT_CERT,
   // Envoy's form (StringMatchers) does not fit the model's list of names: kept verbatim, not checked.
   'CertificateValidationContext.match_subject_alt_names': CLIENT_CERT,
