@@ -13,6 +13,7 @@ interface ValidateCliOptions {
   config?: string;
   checkFiles?: boolean;
   baseDir?: string;
+  target?: string;
   color: boolean;
 }
 
@@ -29,6 +30,7 @@ export function register(program: Command): void {
     .option('--config <path>', 'rule settings file (default: .meshctl.yaml in the current directory, if present)')
     .option('--check-files', 'also check TLS key and certificate files: present, matching, not expired')
     .option('--base-dir <dir>', 'directory that relative TLS file paths resolve against (default: the current directory, as Envoy does)')
+    .option('--target <target>', 'also check what a target does with the config: `run` (what meshctl run refuses or ignores)')
     .option('--no-color', 'no colours in pretty output')
     .action(async (files: string[], opts: ValidateCliOptions) => {
       process.exitCode = await runValidate(files, opts);
@@ -46,6 +48,7 @@ async function runValidate(patterns: string[], opts: ValidateCliOptions): Promis
   if (!REPORT_FORMATS.includes(format)) {
     throw new UsageError(`unknown --format \`${opts.format}\` (expected ${REPORT_FORMATS.join(', ')})`);
   }
+  if (opts.target !== undefined && opts.target !== 'run') throw new UsageError(`unknown --target \`${opts.target}\` (expected run)`);
   let maxWarnings: number | undefined;
   if (opts.maxWarnings !== undefined) {
     maxWarnings = Number(opts.maxWarnings);
@@ -61,7 +64,7 @@ async function runValidate(patterns: string[], opts: ValidateCliOptions): Promis
     ...(opts.config !== undefined ? { settings: opts.config } : {}),
     ...(opts.baseDir !== undefined ? { baseDir: opts.baseDir } : {}),
   });
-  const reports = await validateFiles(patterns, validateOptions);
+  const reports = await validateFiles(patterns, opts.target === 'run' ? { ...validateOptions, target: 'run' } : validateOptions);
   const readable = reports.filter((r) => r.ioError === undefined);
   const color = format === 'pretty' && useColor(process.stdout, opts.color);
   process.stdout.write(await renderReport(readable, { format, color }));
