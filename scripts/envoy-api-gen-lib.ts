@@ -28,6 +28,8 @@ const INCLUDE_DIRS = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'];
 
 export interface EnvoyApiField {
   name: string;
+  /** The field number (the wire tag: xDS resources arrive as binary protobuf). */
+  id: number;
   type: string;
   /** The type is an enum (so the judge knows without reading the package it lives in). */
   enum?: true;
@@ -180,7 +182,7 @@ function messageOf(t: protobuf.Type, missing: Set<string>): EnvoyApiMessage {
   }
   const fields: EnvoyApiField[] = [];
   for (const f of t.fieldsArray) {
-    const out: EnvoyApiField = { name: f.name, type: fieldType(f, missing) };
+    const out: EnvoyApiField = { name: f.name, id: f.id, type: fieldType(f, missing) };
     if (f.resolvedType instanceof protobuf.Enum) out.enum = true;
     if (f instanceof protobuf.MapField) out.key = f.keyType;
     else if (f.repeated) out.repeated = true;

@@ -53,6 +53,7 @@ export type RawRules = Readonly<Record<string, unknown>>;
 
 interface RawField {
   name: string;
+  id: number;
   type: string;
   enum?: boolean;
   repeated?: boolean;
@@ -94,6 +95,8 @@ export interface OneofDesc {
 
 export class FieldDesc {
   declare readonly name: string;
+  /** The field number (binary protobuf's tag; src/discovery/wire-codec.ts reads and writes xDS resources with it). */
+  declare readonly id: number;
   /** The proto3 JSON name (lowerCamelCase). */
   declare readonly jsonName: string;
   declare readonly typeName: string;
@@ -117,6 +120,7 @@ export class FieldDesc {
 
   constructor(raw: RawField, parent: MessageDesc, oneof: OneofDesc | undefined, api: EnvoyApi) {
     this.name = raw.name;
+    this.id = raw.id;
     this.jsonName = jsonName(raw.name);
     this.typeName = raw.type;
     this.isEnum = raw.enum === true;
@@ -149,6 +153,7 @@ export class MessageDesc {
   declare readonly disabled: boolean;
   /** By proto name and by JSON name. */
   private declare readonly byName: Map<string, FieldDesc>;
+  private declare byId: Map<number, FieldDesc> | undefined;
   /** Set by the judge on first use (the checks a message needs when fields are absent). */
   declare absent: unknown;
 
@@ -171,12 +176,19 @@ export class MessageDesc {
     this.fields = fields;
     this.oneofs = oneofs;
     this.byName = byName;
+    this.byId = undefined;
     this.absent = undefined;
   }
 
   /** The field written as `name` (its proto name or its JSON name). */
   field(name: string): FieldDesc | undefined {
     return this.byName.get(name);
+  }
+
+  /** The field with number `id` (binary protobuf), indexed on first use. */
+  fieldById(id: number): FieldDesc | undefined {
+    this.byId ??= new Map(this.fields.map((f) => [f.id, f]));
+    return this.byId.get(id);
   }
 }
 
