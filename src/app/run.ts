@@ -106,6 +106,8 @@ function proxyOptions(opts: RunOptions, accessLog: AccessLog | undefined): Proxy
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     upstreamClient: opts.upstreamClient,
     upstreamFailureMode: opts.upstreamFailureMode,
+    // A listener that a reload or LDS removes drains as a stopping proxy does (Envoy: --drain-time-s).
+    listenerDrainMs: opts.drainTimeoutMs,
     forceXff: opts.forceXff,
     rejectPathAboveRoot: opts.rejectPathAboveRoot === true,
     accessLog: accessLog?.write ?? null,

@@ -164,7 +164,7 @@ export class XdsState {
     t.nonce = resp.nonce ?? '';
     const version = resp.version_info ?? '';
     const next = isWildcardKind(kind) ? new Map<string, XdsResource<unknown>>() : new Map(t.resources);
-    const errors = await this.update(kind, t, version, resp.resources ?? [], [], next, (name) => name);
+    const errors = await this.update(kind, t, version, resp.resources ?? [], [], next, () => version);
     this.finish(kind, t, version, errors);
     return this.request(kind);
   }

@@ -329,6 +329,14 @@ export class ListenerServer implements ListenerBinding {
     }
   }
 
+  /** The listener was updated in place: open connections are asked to go (idle HTTP/1.1 ones closed, HTTP/2 sessions
+   * sent GOAWAY) so that they come back to the new listener; requests in flight finish. */
+  drainConnections(): void {
+    this.h1?.closeIdleConnections();
+    this.endIdle();
+    for (const s of this.sessions) s.close();
+  }
+
   private track(sock: net.Socket, h1: boolean): void {
     if (!this.isTls) this.trackRequestSocket(sock);
     const { lr } = this.current;
