@@ -19,6 +19,8 @@ import { resourceName, type ResourceJson, type XdsKind } from './xds-resources.j
 
 /** Rules whose subject is another resource (a cluster a route names, a route config an rds names, ...). */
 const CROSS_RESOURCE_RULES = [
+  // The session's own bootstrap has the ads_config; the wrapper a resource is judged in does not.
+  'ads-without-ads-config',
   'route-unknown-cluster',
   'reference-unknown-cluster',
   'discovery-unknown-cluster',
