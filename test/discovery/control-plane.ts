@@ -175,6 +175,8 @@ export interface GrpcControlPlane {
   push(typeUrl: string): void;
   /** Send a raw resource list (e.g. an invalid one) with a version label; returns the last nonce used. */
   pushRaw(typeUrl: string, version: string, resources: Json[]): string;
+  /** End every open stream (the client reconnects). */
+  dropStreams(): void;
   close(): Promise<void>;
 }
 
@@ -318,6 +320,11 @@ export async function startGrpcControlPlane(): Promise<GrpcControlPlane> {
       for (const s of sotw) n = sendSotw(s, typeUrl, version, resources);
       for (const s of delta) n = sendDelta(s, typeUrl, { version, resources }) ?? n;
       return n;
+    },
+    dropStreams() {
+      for (const s of [...sotw, ...delta]) s.call.end();
+      sotw.clear();
+      delta.clear();
     },
     close: () =>
       new Promise<void>((r) => {

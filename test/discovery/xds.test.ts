@@ -6,7 +6,7 @@ import { RandomStreams } from '../../src/balancer/random.js';
 import type { Bootstrap } from '../../src/config/model.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, cla, edsCluster, startGrpcControlPlane, startRestControlPlane, staticClusterJson } from './control-plane.js';
 import { decodeDiscoveryResponse, encodeDiscoveryResponse } from '../../src/discovery/xds-messages.js';
-import type { DiscoveryRequestJson, DiscoveryResponseJson } from '../../src/discovery/xds-resources.js';
+import type { DeltaDiscoveryRequestJson, DiscoveryRequestJson, DiscoveryResponseJson } from '../../src/discovery/xds-resources.js';
 import { xdsPlan } from '../../src/discovery/xds.js';
 
 const controlCluster = (port: number) => ({
@@ -184,6 +184,49 @@ test('xDS gRPC ADS: CDS + EDS over a stream, pushes add/remove clusters and endp
     cp.push(CLUSTER_TYPE);
     await until(() => cm.get('svc-b') === undefined, 5000, 'svc-b removed');
     assert.equal(cm.xdsSession()!.state.version('CDS'), 'v4');
+  } finally {
+    await cm.close();
+    await cp.close();
+  }
+});
+
+test('xDS delta ADS: subscribe by name, removed_resources, NACK with error_detail, and a new stream announces initial_resource_versions', async () => {
+  const cp = await startGrpcControlPlane();
+  cp.snapshot.version = 1;
+  cp.snapshot.clusters = [edsCluster('svc-a', 'a'), edsCluster('svc-b', 'b')];
+  cp.snapshot.endpoints = [cla('a', 5201), cla('b', 5301)];
+  const cm = manager({
+    static_resources: { clusters: [controlCluster(cp.port)] },
+    dynamic_resources: { cds_config: { ads: {} }, ads_config: { api_type: 'AGGREGATED_DELTA_GRPC', grpc_services: [{ envoy_grpc: { cluster_name: 'xds' } }] } },
+  });
+  const deltas = () => cp.requests.filter((r) => r.delta === true) as (DeltaDiscoveryRequestJson & { delta: true })[];
+  try {
+    await until(() => hostsOf(cm, 'svc-a') === '127.0.0.1:5201' && hostsOf(cm, 'svc-b') === '127.0.0.1:5301', 5000, 'delta endpoints');
+    const firstEds = deltas().find((r) => r.type_url === ENDPOINT_TYPE)!;
+    assert.deepEqual([...firstEds.resource_names_subscribe!].sort(), ['a', 'b']);
+    assert.equal(deltas()[0]!.type_url, CLUSTER_TYPE);
+    assert.deepEqual(deltas()[0]!.resource_names_subscribe ?? [], [], 'CDS: the legacy wildcard (no names)');
+    // svc-b goes: the server sends removed_resources, the client drops the cluster and unsubscribes its endpoints.
+    cp.snapshot.version = 2;
+    cp.snapshot.clusters = [edsCluster('svc-a', 'a')];
+    cp.push(CLUSTER_TYPE);
+    await until(() => cm.get('svc-b') === undefined, 5000, 'svc-b removed');
+    await until(() => deltas().some((r) => r.type_url === ENDPOINT_TYPE && (r.resource_names_unsubscribe ?? []).includes('b')), 5000, 'EDS unsubscribe');
+    // A bad delta update: NACKed by nonce with error_detail; nothing changes.
+    const nonce = cp.pushRaw(ENDPOINT_TYPE, 'v3', [cla('a', 0)]);
+    await until(() => deltas().some((r) => r.response_nonce === nonce), 5000, 'delta NACK');
+    const nack = deltas().find((r) => r.response_nonce === nonce)!;
+    assert.match(nack.error_detail?.message ?? '', /load assignment a: \[invalid-port\]/);
+    assert.equal(hostsOf(cm, 'svc-a'), '127.0.0.1:5201');
+    // The stream breaks: the new one says which versions the client holds.
+    const before = cp.requests.length;
+    cp.dropStreams();
+    await until(() => cp.requests.slice(before).some((r) => r.delta === true && r.type_url === ENDPOINT_TYPE), 10_000, 'reconnected');
+    const again = cp.requests.slice(before).filter((r) => r.delta === true) as DeltaDiscoveryRequestJson[];
+    // v2 only removed svc-b: svc-a was never resent, so the client still holds it at v1.
+    assert.deepEqual(again.find((r) => r.type_url === CLUSTER_TYPE)!.initial_resource_versions, { 'svc-a': 'v1' });
+    assert.deepEqual(again.find((r) => r.type_url === ENDPOINT_TYPE)!.initial_resource_versions, { a: 'v1' });
+    assert.equal(hostsOf(cm, 'svc-a'), '127.0.0.1:5201', 'state kept across the reconnect');
   } finally {
     await cm.close();
     await cp.close();
