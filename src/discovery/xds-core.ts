@@ -102,9 +102,11 @@ export class XdsState {
     return t;
   }
 
-  /** A new stream starts without nonces (versions are kept and re-sent) and, for delta, without subscriptions. */
-  resetStream(): void {
-    for (const t of this.types.values()) {
+  /** A new stream for `kinds` starts without nonces (versions are kept and re-sent) and, for delta, without
+   * subscriptions. */
+  resetStream(kinds: readonly XdsKind[]): void {
+    for (const kind of kinds) {
+      const t = this.type(kind);
       t.nonce = '';
       t.subscribed.clear();
     }

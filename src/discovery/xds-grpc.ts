@@ -1,6 +1,7 @@
 /**
- * gRPC ADS over @grpc/grpc-js: `StreamAggregatedResources` (state of the world) or `DeltaAggregatedResources`
- * (incremental), every subscribed type on one stream, messages in Envoy's binary form (xds-messages.ts). Requests go
+ * gRPC xDS over @grpc/grpc-js: ADS — `StreamAggregatedResources` (state of the world) or `DeltaAggregatedResources`
+ * (incremental), every subscribed type on one stream — or one type's own service (`StreamClusters`, …) when the
+ * config source names an api_config_source rather than `ads: {}`; messages in Envoy's binary form (xds-messages.ts). Requests go
  * out in Envoy's order (CDS, EDS, LDS, RDS); every response is answered with the ACK/NACK XdsState decides, and a
  * changed EDS/RDS subscription (new clusters or listeners) is sent at once. Responses are handled one at a time, in
  * order. A broken stream reconnects with back-off: state of the world re-sends the accepted versions with no nonce,
@@ -20,8 +21,7 @@ import {
   type Undecodable,
 } from './xds-messages.js';
 import {
-  ADS_METHOD,
-  DELTA_ADS_METHOD,
+  ADS_METHODS,
   isWildcardKind,
   kindOf,
   type DeltaDiscoveryRequestJson,
@@ -29,6 +29,7 @@ import {
   type DiscoveryRequestJson,
   type DiscoveryResponseJson,
   type XdsKind,
+  type XdsMethods,
 } from './xds-resources.js';
 
 interface XdsGrpcOptions {
@@ -37,6 +38,8 @@ interface XdsGrpcOptions {
   readonly kinds: readonly XdsKind[];
   /** Incremental xDS (DeltaAggregatedResources) instead of state of the world. */
   readonly delta: boolean;
+  /** The stream's methods: ADS (default) or one type's service. */
+  readonly methods?: XdsMethods;
   /** Reconnect back-off base (default 500 ms, max 30 s). */
   readonly retryBaseMs?: number;
 }
@@ -79,11 +82,12 @@ export class XdsGrpcClient implements XdsTransport {
 
   private connect(): void {
     if (this.closed) return;
+    const methods = this.opts.methods ?? ADS_METHODS;
     const stream = this.opts.delta
-      ? this.client.makeBidiStreamRequest<Request, Response>(DELTA_ADS_METHOD, (r) => encodeDeltaRequest(r as DeltaDiscoveryRequestJson), decodeDeltaResponse)
-      : this.client.makeBidiStreamRequest<Request, Response>(ADS_METHOD, (r) => encodeDiscoveryRequest(r as DiscoveryRequestJson), decodeDiscoveryResponse);
+      ? this.client.makeBidiStreamRequest<Request, Response>(methods.delta, (r) => encodeDeltaRequest(r as DeltaDiscoveryRequestJson), decodeDeltaResponse)
+      : this.client.makeBidiStreamRequest<Request, Response>(methods.sotw, (r) => encodeDiscoveryRequest(r as DiscoveryRequestJson), decodeDiscoveryResponse);
     this.stream = stream;
-    this.state.resetStream();
+    this.state.resetStream(this.opts.kinds);
     this.sentNames.clear();
     this.opened.clear();
     this.queue = Promise.resolve();

@@ -37,6 +37,22 @@ export const REST_PATH: Readonly<Record<XdsKind, string>> = {
 export const ADS_METHOD = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
 export const DELTA_ADS_METHOD = '/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources';
 
+/** A gRPC stream's two methods: state of the world and delta. */
+export interface XdsMethods {
+  readonly sotw: string;
+  readonly delta: string;
+}
+
+export const ADS_METHODS: XdsMethods = { sotw: ADS_METHOD, delta: DELTA_ADS_METHOD };
+
+/** The per-type services (a config source with its own api_config_source instead of `ads: {}`). */
+export const SERVICE_METHODS: Readonly<Record<XdsKind, XdsMethods>> = {
+  CDS: { sotw: '/envoy.service.cluster.v3.ClusterDiscoveryService/StreamClusters', delta: '/envoy.service.cluster.v3.ClusterDiscoveryService/DeltaClusters' },
+  EDS: { sotw: '/envoy.service.endpoint.v3.EndpointDiscoveryService/StreamEndpoints', delta: '/envoy.service.endpoint.v3.EndpointDiscoveryService/DeltaEndpoints' },
+  LDS: { sotw: '/envoy.service.listener.v3.ListenerDiscoveryService/StreamListeners', delta: '/envoy.service.listener.v3.ListenerDiscoveryService/DeltaListeners' },
+  RDS: { sotw: '/envoy.service.route.v3.RouteDiscoveryService/StreamRoutes', delta: '/envoy.service.route.v3.RouteDiscoveryService/DeltaRoutes' },
+};
+
 export interface XdsNode {
   readonly id: string;
   readonly cluster: string;

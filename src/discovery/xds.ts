@@ -63,6 +63,8 @@ export interface XdsObserver {
 
 export interface XdsPlan {
   readonly transport: 'rest' | 'grpc' | 'delta';
+  /** Over the aggregated stream (ADS), or each type on its own service. */
+  readonly aggregated: boolean;
   readonly source: ApiConfigSource;
   /** The types fetched, in Envoy's order (CDS, EDS, LDS, RDS). */
   readonly kinds: readonly XdsKind[];
@@ -113,6 +115,7 @@ export function xdsPlan(config: Bootstrap): XdsPlan | undefined {
   if (dr?.lds_config !== undefined || rdsSources.length > 0) kinds.push('RDS');
   return {
     transport,
+    aggregated: first.ads !== undefined || source.api_type === 'AGGREGATED_GRPC' || source.api_type === 'AGGREGATED_DELTA_GRPC',
     source,
     kinds,
     controlCluster,
@@ -159,8 +162,18 @@ export async function startXds(config: Bootstrap, plan: XdsPlan, host: XdsHost, 
       deps,
     );
   } else {
-    const { XdsGrpcClient } = await import('./xds-grpc.js');
-    transport = new XdsGrpcClient(state, { address, kinds: plan.kinds, delta: plan.transport === 'delta' }, deps);
+    const [{ XdsGrpcClient }, { SERVICE_METHODS }] = await Promise.all([import('./xds-grpc.js'), import('./xds-resources.js')]);
+    const delta = plan.transport === 'delta';
+    if (plan.aggregated) transport = new XdsGrpcClient(state, { address, kinds: plan.kinds, delta }, deps);
+    else {
+      // One stream per type, each on its own service.
+      const clients = plan.kinds.map((kind) => new XdsGrpcClient(state, { address, kinds: [kind], delta, methods: SERVICE_METHODS[kind] }, deps));
+      transport = {
+        ready: Promise.all(clients.map((c) => c.ready)).then(() => undefined),
+        close: () => clients.forEach((c) => c.close()),
+        resubscribe: () => clients.forEach((c) => c.resubscribe()),
+      };
+    }
   }
   controller.transport = transport;
   return {

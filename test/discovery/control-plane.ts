@@ -14,6 +14,7 @@ import {
   LISTENER_TYPE,
   REST_PATH,
   ROUTE_TYPE,
+  SERVICE_METHODS,
   kindOf,
   type DeltaDiscoveryRequestJson,
   type DiscoveryRequestJson,
@@ -162,8 +163,8 @@ export async function startRestControlPlane(): Promise<RestControlPlane> {
   };
 }
 
-/** One request as a test sees it, SotW or delta, with the stream's variant. */
-export type SeenRequest = (DiscoveryRequestJson & { delta?: false }) | (DeltaDiscoveryRequestJson & { delta: true });
+/** One request as a test sees it, SotW or delta, with the stream's variant and gRPC method. */
+export type SeenRequest = ((DiscoveryRequestJson & { delta?: false }) | (DeltaDiscoveryRequestJson & { delta: true })) & { method: string };
 
 export interface GrpcControlPlane {
   readonly port: number;
@@ -229,80 +230,66 @@ export async function startGrpcControlPlane(): Promise<GrpcControlPlane> {
     return n;
   };
   const server = new grpc.Server();
-  const raw = (x: Buffer): Buffer => x;
-  server.addService(
-    {
-      StreamAggregatedResources: {
-        path: ADS_METHOD,
-        requestStream: true,
-        responseStream: true,
-        requestSerialize: raw,
-        requestDeserialize: decodeDiscoveryRequest,
-        responseSerialize: raw,
-        responseDeserialize: raw,
-      },
-      DeltaAggregatedResources: {
-        path: DELTA_ADS_METHOD,
-        requestStream: true,
-        responseStream: true,
-        requestSerialize: raw,
-        requestDeserialize: decodeDeltaRequest,
-        responseSerialize: raw,
-        responseDeserialize: raw,
-      },
-    },
-    {
-      StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequestJson, Buffer>) => {
-        const s: SotwStream = { call, names: new Map() };
-        sotw.add(s);
-        call.on('data', (req: DiscoveryRequestJson) => {
-          requests.push(req);
-          const before = s.names.get(req.type_url);
-          s.names.set(req.type_url, req.resource_names);
-          // First request of a type, or a changed subscription: answer with the current state.
-          if (req.response_nonce === '' || JSON.stringify(before) !== JSON.stringify(req.resource_names)) {
-            sendSotw(s, req.type_url, `v${snapshot.version}`, snapshot.resources(req.type_url, req.resource_names));
-          }
-        });
-        call.on('end', () => {
-          sotw.delete(s);
-          call.end();
-        });
-        call.on('error', () => sotw.delete(s));
-      },
-      DeltaAggregatedResources: (call: grpc.ServerDuplexStream<DeltaDiscoveryRequestJson, Buffer>) => {
-        const s: DeltaStream = { call, subs: new Map() };
-        delta.add(s);
-        call.on('data', (req: DeltaDiscoveryRequestJson) => {
-          requests.push({ ...req, delta: true });
-          let sub = s.subs.get(req.type_url);
-          const isNew = sub === undefined;
-          if (sub === undefined) {
-            const wildcard = kindOf(req.type_url) === 'CDS' || kindOf(req.type_url) === 'LDS';
-            sub = { wildcard, names: new Set(), sent: new Map() };
-            s.subs.set(req.type_url, sub);
-            // What the client already has: a resource in the same version is not sent again.
-            for (const [name, version] of Object.entries(req.initial_resource_versions ?? {})) {
-              const r = snapshot.all(req.type_url).find((x) => nameOf(req.type_url, x) === name);
-              if (r !== undefined && version === `v${snapshot.version}`) sub.sent.set(name, JSON.stringify(r));
-              else sub.sent.set(name, '(stale)');
-            }
-          }
-          for (const n of req.resource_names_subscribe ?? []) sub.names.add(n);
-          for (const n of req.resource_names_unsubscribe ?? []) {
-            sub.names.delete(n);
-            sub.sent.delete(n);
-          }
-          if (isNew || (req.resource_names_subscribe ?? []).length > 0) sendDelta(s, req.type_url);
-        });
-        call.on('end', () => {
-          delta.delete(s);
-          call.end();
-        });
-        call.on('error', () => delta.delete(s));
-      },
-    },
-  );
+  const raw = (x: unknown): Buffer => x as Buffer;
+  const sotwHandler = (method: string) => (call: grpc.ServerDuplexStream<DiscoveryRequestJson, Buffer>) => {
+    const s: SotwStream = { call, names: new Map() };
+    sotw.add(s);
+    call.on('data', (req: DiscoveryRequestJson) => {
+      requests.push({ ...req, method });
+      const before = s.names.get(req.type_url);
+      s.names.set(req.type_url, req.resource_names);
+      // First request of a type, or a changed subscription: answer with the current state.
+      if (req.response_nonce === '' || JSON.stringify(before) !== JSON.stringify(req.resource_names)) {
+        sendSotw(s, req.type_url, `v${snapshot.version}`, snapshot.resources(req.type_url, req.resource_names));
+      }
+    });
+    call.on('end', () => {
+      sotw.delete(s);
+      call.end();
+    });
+    call.on('error', () => sotw.delete(s));
+  };
+  const deltaHandler = (method: string) => (call: grpc.ServerDuplexStream<DeltaDiscoveryRequestJson, Buffer>) => {
+    const s: DeltaStream = { call, subs: new Map() };
+    delta.add(s);
+    call.on('data', (req: DeltaDiscoveryRequestJson) => {
+      requests.push({ ...req, delta: true, method });
+      let sub = s.subs.get(req.type_url);
+      const isNew = sub === undefined;
+      if (sub === undefined) {
+        const wildcard = kindOf(req.type_url) === 'CDS' || kindOf(req.type_url) === 'LDS';
+        sub = { wildcard, names: new Set(), sent: new Map() };
+        s.subs.set(req.type_url, sub);
+        // What the client already has: a resource in the same version is not sent again.
+        for (const [name, version] of Object.entries(req.initial_resource_versions ?? {})) {
+          const r = snapshot.all(req.type_url).find((x) => nameOf(req.type_url, x) === name);
+          if (r !== undefined && version === `v${snapshot.version}`) sub.sent.set(name, JSON.stringify(r));
+          else sub.sent.set(name, '(stale)');
+        }
+      }
+      for (const n of req.resource_names_subscribe ?? []) sub.names.add(n);
+      for (const n of req.resource_names_unsubscribe ?? []) {
+        sub.names.delete(n);
+        sub.sent.delete(n);
+      }
+      if (isNew || (req.resource_names_subscribe ?? []).length > 0) sendDelta(s, req.type_url);
+    });
+    call.on('end', () => {
+      delta.delete(s);
+      call.end();
+    });
+    call.on('error', () => delta.delete(s));
+  };
+  // ADS and every per-type service, each in both variants: the handlers do not depend on the type.
+  const definitions: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  const handlers: grpc.UntypedServiceImplementation = {};
+  for (const [i, m] of [{ sotw: ADS_METHOD, delta: DELTA_ADS_METHOD }, ...Object.values(SERVICE_METHODS)].entries()) {
+    definitions[`sotw${i}`] = { path: m.sotw, requestStream: true, responseStream: true, requestSerialize: raw, requestDeserialize: decodeDiscoveryRequest as (b: Buffer) => unknown, responseSerialize: raw, responseDeserialize: raw };
+    definitions[`delta${i}`] = { path: m.delta, requestStream: true, responseStream: true, requestSerialize: raw, requestDeserialize: decodeDeltaRequest as (b: Buffer) => unknown, responseSerialize: raw, responseDeserialize: raw };
+    handlers[`sotw${i}`] = sotwHandler(m.sotw) as grpc.handleBidiStreamingCall<unknown, unknown>;
+    handlers[`delta${i}`] = deltaHandler(m.delta) as grpc.handleBidiStreamingCall<unknown, unknown>;
+  }
+  server.addService(definitions as grpc.ServiceDefinition, handlers);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );

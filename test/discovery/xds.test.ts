@@ -232,3 +232,25 @@ test('xDS delta ADS: subscribe by name, removed_resources, NACK with error_detai
     await cp.close();
   }
 });
+
+test('xDS per-type gRPC services: a cds_config / eds_config with its own api_config_source streams on StreamClusters and StreamEndpoints', async () => {
+  const cp = await startGrpcControlPlane();
+  cp.snapshot.version = 1;
+  cp.snapshot.endpoints = [cla('a', 5401)];
+  const grpcSource = { api_type: 'GRPC' as const, grpc_services: [{ envoy_grpc: { cluster_name: 'xds' } }] };
+  // The cluster CDS sends names ADS for its endpoints; this bootstrap has no ADS, so CDS's cluster says GRPC too.
+  cp.snapshot.clusters = [{ ...edsCluster('svc-a', 'a'), eds_cluster_config: { eds_config: { api_config_source: grpcSource }, service_name: 'a' } }];
+  const plan = xdsPlan({ static_resources: { clusters: [controlCluster(cp.port)] }, dynamic_resources: { cds_config: { api_config_source: grpcSource } } });
+  assert.equal(plan?.aggregated, false);
+  const cm = manager({ static_resources: { clusters: [controlCluster(cp.port)] }, dynamic_resources: { cds_config: { api_config_source: grpcSource } } });
+  try {
+    await until(() => hostsOf(cm, 'svc-a') === '127.0.0.1:5401', 5000, 'endpoints over StreamEndpoints');
+    const methods = new Set(cp.requests.map((r) => `${r.type_url.slice(r.type_url.lastIndexOf('.') + 1)} ${r.method}`));
+    assert.ok(methods.has('Cluster /envoy.service.cluster.v3.ClusterDiscoveryService/StreamClusters'), [...methods].join());
+    assert.ok(methods.has('ClusterLoadAssignment /envoy.service.endpoint.v3.EndpointDiscoveryService/StreamEndpoints'), [...methods].join());
+    assert.ok(![...methods].some((m) => m.includes('Aggregated')));
+  } finally {
+    await cm.close();
+    await cp.close();
+  }
+});
