@@ -60,6 +60,8 @@ export class XdsGrpcClient implements XdsTransport {
   /** Delta: the types whose first request went out on this stream. */
   private readonly opened = new Set<XdsKind>();
   private queue: Promise<void> = Promise.resolve();
+  /** The current stream has answered (Envoy's control_plane.connected_state). */
+  private answered = false;
   private resolveReady!: () => void;
 
   constructor(
@@ -92,14 +94,17 @@ export class XdsGrpcClient implements XdsTransport {
     this.opened.clear();
     this.queue = Promise.resolve();
     let got = false;
+    this.answered = false;
     stream.on('data', (resp: Response) => {
       got = true;
+      this.answered = true;
       this.failures = 0;
       this.queue = this.queue.then(() => this.handle(stream, resp)).catch((err: Error) => this.deps.log?.(`xds grpc: ${err.message}`));
     });
     const broken = (why: string): void => {
       if (this.stream !== stream || this.closed) return;
       this.stream = undefined;
+      this.answered = false;
       for (const kind of this.opts.kinds) this.state.failed(kind);
       this.failures = got ? 1 : this.failures + 1;
       this.deps.log?.(`xds grpc: ${this.opts.address}: stream ended (${why}); reconnecting`);
@@ -136,6 +141,10 @@ export class XdsGrpcClient implements XdsTransport {
     }
     this.subscribe(stream);
     this.resolveReady();
+  }
+
+  connected(): boolean {
+    return this.answered;
   }
 
   /** A subscription may have changed (clusters or listeners added or removed, a reload). */

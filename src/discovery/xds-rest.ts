@@ -27,6 +27,7 @@ export class XdsRestClient implements XdsTransport {
   private readonly abort = new AbortController();
   private resolveReady!: () => void;
   private polling: Promise<void> | undefined;
+  private polled = false;
 
   constructor(
     readonly state: XdsState,
@@ -42,6 +43,10 @@ export class XdsRestClient implements XdsTransport {
     this.abort.abort();
     if (this.timer !== undefined) this.deps.timers.clearTimeout(this.timer);
     this.resolveReady();
+  }
+
+  connected(): boolean {
+    return this.failures === 0 && this.polled;
   }
 
   /** A subscription changed (new clusters or listeners): poll at once instead of at the next refresh. */
@@ -67,6 +72,7 @@ export class XdsRestClient implements XdsTransport {
     done();
     if (this.closed) return;
     this.failures = ok ? 0 : this.failures + 1;
+    this.polled = true;
     this.resolveReady();
     const wait = ok ? this.opts.refreshMs : backoffMs(this.failures, this.opts.refreshMs, Math.max(this.opts.refreshMs, 30_000), this.deps.random);
     this.timer = this.deps.timers.setTimeout(() => {

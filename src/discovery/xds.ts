@@ -53,12 +53,24 @@ export interface XdsDump {
   readonly routes: readonly XdsResource<RouteConfiguration>[];
 }
 
-/** The proxy's side: it serves the dynamic listeners and routes, and shows them in /config_dump. */
+/** Envoy's xDS statistics: `cluster_manager.cds.*`, `listener_manager.lds.*`, `control_plane.connected_state`. */
+export interface XdsStats {
+  readonly counters: Record<string, number>;
+  readonly gauges: Record<string, number>;
+}
+
+/** What the proxy reads of a running session. */
+export interface XdsView {
+  dump(): XdsDump;
+  stats(): XdsStats;
+}
+
+/** The proxy's side: it serves the dynamic listeners and routes, and shows them in /config_dump and /stats. */
 export interface XdsObserver {
   /** The active listeners or route configurations changed; a rejection refuses the update (NACK). */
   applyListeners(d: DynamicListeners): Promise<void>;
-  /** Where the dynamic resources are read from (called when a session starts). */
-  attach(dump: () => XdsDump): void;
+  /** Where the dynamic resources and the xDS statistics are read from (called when a session starts). */
+  attach(view: XdsView): void;
 }
 
 export interface XdsPlan {
@@ -138,6 +150,8 @@ export interface XdsSession extends DiscoveryHandle {
 /** The transports: each sends what the state says, and asks again when a subscription changed. */
 export interface XdsTransport extends DiscoveryHandle {
   resubscribe(): void;
+  /** A stream is up (gRPC: it has answered) or the last poll succeeded (REST). */
+  connected(): boolean;
 }
 
 export async function startXds(config: Bootstrap, plan: XdsPlan, host: XdsHost, observer: XdsObserver | undefined, deps: DiscoveryDeps): Promise<XdsSession> {
@@ -146,12 +160,12 @@ export async function startXds(config: Bootstrap, plan: XdsPlan, host: XdsHost, 
   const node = { id: config.node?.id || 'meshctl', cluster: config.node?.cluster || 'meshctl', user_agent_name: 'meshctl' };
   const state = new XdsState(node, controller, deps.log);
   controller.state = state;
-  observer?.attach(() => controller.dump());
+  observer?.attach({ dump: () => controller.dump(), stats: () => controller.stats() });
   const address = host.addressOf(plan.controlCluster);
   let transport: XdsTransport;
   if (address === undefined) {
     deps.log?.(`xds: control-plane cluster "${plan.controlCluster}" has no host; xDS is off`);
-    transport = { ready: Promise.resolve(), close: () => undefined, resubscribe: () => undefined };
+    transport = { ready: Promise.resolve(), close: () => undefined, resubscribe: () => undefined, connected: () => false };
   } else if (plan.transport === 'rest') {
     const { XdsRestClient } = await import('./xds-rest.js');
     const refresh = plan.source.refresh_delay !== undefined ? durationToMs(plan.source.refresh_delay) : 1000;
@@ -172,6 +186,7 @@ export async function startXds(config: Bootstrap, plan: XdsPlan, host: XdsHost, 
         ready: Promise.all(clients.map((c) => c.ready)).then(() => undefined),
         close: () => clients.forEach((c) => c.close()),
         resubscribe: () => clients.forEach((c) => c.resubscribe()),
+        connected: () => clients.every((c) => c.connected()),
       };
     }
   }
@@ -410,6 +425,25 @@ class XdsController implements XdsSink {
     const w = this.warming();
     if (w.clusters.length > 0 || w.listeners.length > 0) return;
     this.resolveReady();
+  }
+
+  stats(): XdsStats {
+    const counters: Record<string, number> = {};
+    const put = (prefix: string, kind: XdsKind): void => {
+      if (!this.plan.kinds.includes(kind)) return;
+      for (const [k, v] of Object.entries(this.state.stats(kind))) counters[`${prefix}.${k}`] = v;
+    };
+    put('cluster_manager.cds', 'CDS');
+    put('listener_manager.lds', 'LDS');
+    const w = this.warming();
+    return {
+      counters,
+      gauges: {
+        'control_plane.connected_state': this.transport?.connected() === true ? 1 : 0,
+        'cluster_manager.warming_clusters': w.clusters.length,
+        'listener_manager.total_listeners_warming': w.listeners.length,
+      },
+    };
   }
 
   dump(): XdsDump {

@@ -16,7 +16,7 @@ import type { UpstreamClientKind } from '../upstream/pool.js';
 import { preflightTls } from './tls.js';
 import { preflightListeners } from './listener-support.js';
 import { RandomStreams } from '../balancer/random.js';
-import type { DynamicListeners, XdsDump } from '../discovery/xds.js';
+import type { DynamicListeners, XdsView } from '../discovery/xds.js';
 import { composeConfig, listenerShape } from './dynamic-listeners.js';
 import { envoyHealthFlags } from '../upstream/health-flags.js';
 
@@ -113,7 +113,7 @@ class Proxy implements RunningProxy {
   private fileConfig!: Bootstrap;
   /** Listeners and route configurations from LDS/RDS, and where /config_dump reads xDS state. */
   private dynamic: DynamicListeners | undefined;
-  private xdsDump: (() => XdsDump) | undefined;
+  private xds: XdsView | undefined;
   private started = false;
   /** Config swaps (reloads, xDS updates) run one at a time. */
   private swapping: Promise<void> = Promise.resolve();
@@ -146,8 +146,8 @@ class Proxy implements RunningProxy {
       log,
       xdsObserver: {
         applyListeners: (d) => this.applyDynamic(d),
-        attach: (dump) => {
-          this.xdsDump = dump;
+        attach: (view) => {
+          this.xds = view;
         },
       },
     };
@@ -232,7 +232,7 @@ class Proxy implements RunningProxy {
       stats: this.opts.adminProviders?.stats ?? (async () => this.stats()),
       clusters: this.opts.adminProviders?.clusters ?? (async () => this.clusterStatuses()),
       config: () => this.fileConfig,
-      xds: () => this.xdsDump?.(),
+      xds: () => this.xds?.dump(),
       state: () => this.state,
       setHealthFailing: (f: boolean) => {
         this.healthFailing = f;
@@ -344,7 +344,15 @@ class Proxy implements RunningProxy {
   }
 
   stats(): StatsSnapshot {
-    return proxySnapshot(this.store, this.cm);
+    const snap = proxySnapshot(this.store, this.cm);
+    const xds = this.xds?.stats();
+    if (xds !== undefined) {
+      Object.assign(snap.counters, xds.counters);
+      Object.assign(snap.gauges, xds.gauges);
+      // With --workers each process runs its own session: these say "connected", "warming", not amounts to add.
+      snap.stateGauges.push(...Object.keys(xds.gauges));
+    }
+    return snap;
   }
 
   setHealthFailing(failing: boolean): void {

@@ -192,6 +192,12 @@ for (const apiType of ['GRPC', 'DELTA_GRPC'] as const) {
       }
       for (let i = 0; i < 5; i++) assert.deepEqual(await get(listenPort), { status: 200, body: 'b' }, 'the old svc-b keeps serving');
 
+      // Envoy's xDS statistics.
+      const st = new Map(((await adminJson(adminPort, '/stats?format=json')).stats as { name: string; value: number }[]).map((x) => [x.name, x.value]));
+      assert.ok((st.get('cluster_manager.cds.update_rejected') ?? 0) >= 1, 'CDS rejection counted');
+      assert.ok((st.get('listener_manager.lds.update_success') ?? 0) >= 1, 'LDS success counted');
+      assert.equal(st.get('control_plane.connected_state'), 1);
+
       // Envoy's admin shapes.
       const dump = await adminJson(adminPort, '/config_dump');
       const clusters = configOf(dump, 'ClustersConfigDump');
