@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnCli, freePort } from '../proxy/cli-helpers.js';
@@ -321,5 +321,38 @@ test('run over REST-JSON: LDS and RDS polled like CDS and EDS; a listener with a
     await run.exit();
     await cp.close();
     await a.close();
+  }
+});
+
+test('run: a static listener whose routes come over RDS (config_source ads) in a cds_config-only bootstrap serves them from its first request', async () => {
+  const [a, b] = await Promise.all([backend('a'), backend('b')]);
+  const cp = await startGrpcControlPlane();
+  const [listenPort, adminPort] = [await freePort(), await freePort()];
+  cp.snapshot.version = 1;
+  cp.snapshot.clusters = [edsCluster('svc-a'), edsCluster('svc-b')];
+  cp.snapshot.endpoints = [cla('svc-a', a.port), cla('svc-b', b.port)];
+  cp.snapshot.routes = [routeConfig('static-routes', 'svc-b')];
+  const file = bootstrap('GRPC', cp.port, adminPort);
+  // No lds_config: the listener is the file's own; only its routes (and the clusters) come from the control plane.
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as { dynamic_resources: Json; static_resources: Json };
+  delete doc.dynamic_resources.lds_config;
+  doc.static_resources.listeners = [rdsListener('edge', listenPort, 'static-routes')];
+  writeFileSync(file, JSON.stringify(doc));
+  const run = spawnCli(['run', file]);
+  try {
+    await run.waitFor(/listener edge on/, 20_000);
+    assert.deepEqual(await get(listenPort), { status: 200, body: 'b' }, 'the first request already has its RDS routes');
+    cp.snapshot.version = 2;
+    cp.snapshot.routes = [routeConfig('static-routes', 'svc-a')];
+    cp.push(ROUTE_TYPE);
+    await until('route update', 5000, async () => (await get(listenPort)).body === 'a');
+    const dump = await adminJson(adminPort, '/config_dump');
+    assert.deepEqual((configOf(dump, 'ListenersConfigDump').static_listeners as Json[]).map((l) => (l.listener as Json).name), ['edge']);
+    assert.deepEqual((configOf(dump, 'RoutesConfigDump').dynamic_route_configs as Json[]).map((r) => (r.route_config as Json).name), ['static-routes']);
+  } finally {
+    run.child.kill('SIGTERM');
+    await run.exit();
+    await cp.close();
+    await Promise.all([a.close(), b.close()]);
   }
 });
