@@ -26,7 +26,7 @@ import type { TimerHandle } from '../time/timers.js';
 import type { DiscoveryDeps, DiscoveryHandle } from './types.js';
 import { hostsFromAssignment } from './envoy-json.js';
 import type { ResourceMap, XdsResource, XdsSink, XdsState } from './xds-core.js';
-import type { XdsKind } from './xds-resources.js';
+import { SERVICE_METHODS, type XdsKind } from './xds-resources.js';
 
 /** What the controller needs from the cluster manager. */
 export interface XdsHost {
@@ -144,7 +144,6 @@ export interface XdsSession extends DiscoveryHandle {
   readonly state: XdsState;
   /** The file was reloaded with the same session: static listeners and EDS clusters may name other resources. */
   setBootstrap(config: Bootstrap): void;
-  dump(): XdsDump;
 }
 
 /** The transports: each sends what the state says, and asks again when a subscription changed. */
@@ -176,7 +175,7 @@ export async function startXds(config: Bootstrap, plan: XdsPlan, host: XdsHost, 
       deps,
     );
   } else {
-    const [{ XdsGrpcClient }, { SERVICE_METHODS }] = await Promise.all([import('./xds-grpc.js'), import('./xds-resources.js')]);
+    const { XdsGrpcClient } = await import('./xds-grpc.js');
     const delta = plan.transport === 'delta';
     if (plan.aggregated) transport = new XdsGrpcClient(state, { address, kinds: plan.kinds, delta }, deps);
     else {
@@ -193,7 +192,8 @@ export async function startXds(config: Bootstrap, plan: XdsPlan, host: XdsHost, 
   controller.transport = transport;
   return {
     state,
-    ready: Promise.race([controller.ready, transport.ready.then(() => controller.ready)]),
+    // Ready when every type has answered (or failed, or timed out) and nothing warms: the controller knows.
+    ready: controller.ready,
     close() {
       controller.close();
       transport.close();
@@ -202,7 +202,6 @@ export async function startXds(config: Bootstrap, plan: XdsPlan, host: XdsHost, 
       controller.setBootstrap(c);
       transport.resubscribe();
     },
-    dump: () => controller.dump(),
   };
 }
 
@@ -219,6 +218,8 @@ class XdsController implements XdsSink {
   private clusters: ResourceMap<'CDS'> = new Map();
   private active = new Map<string, XdsResource<Cluster>>();
   private assignments = new Map<string, ClusterLoadAssignment>();
+  /** The assignment each EDS cluster (by its config object) was last given: an unchanged one is not applied again. */
+  private applied = new WeakMap<Cluster, ClusterLoadAssignment>();
   private listeners: ResourceMap<'LDS'> = new Map();
   private activeListeners = new Map<string, XdsResource<Listener>>();
   private routes: ResourceMap<'RDS'> = new Map();
@@ -348,7 +349,9 @@ class XdsController implements XdsSink {
     // Endpoints for every EDS cluster (static or API) whose assignment is here; HostSet.replace keeps hosts that stay.
     for (const c of this.host.edsClusters()) {
       const cla = this.assignments.get(edsServiceName(c.config));
-      if (cla !== undefined) c.setEndpoints(hostsFromAssignment(cla));
+      if (cla === undefined || this.applied.get(c.config) === cla) continue;
+      this.applied.set(c.config, cla);
+      c.setEndpoints(hostsFromAssignment(cla));
     }
   }
 
