@@ -289,7 +289,7 @@ test('run over ADS: a new listener waits (unbound) for its route configuration; 
   }
 });
 
-test('run over REST-JSON: LDS and RDS polled like CDS and EDS; a listener with an unreadable config is NACKed on the next poll', async () => {
+test('run over REST-JSON: LDS and RDS polled like CDS and EDS; a listener with a negative timeout is NACKed on the next poll and the old one serves', async () => {
   const a = await backend('a');
   const cp = await startRestControlPlane();
   const [listenPort, adminPort] = [await freePort(), await freePort()];
