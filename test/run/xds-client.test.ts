@@ -356,3 +356,68 @@ test('run: a static listener whose routes come over RDS (config_source ads) in a
     await Promise.all([a.close(), b.close()]);
   }
 });
+
+test('run over ADS: a listener update drains the old connections (a request in flight finishes, the idle keep-alive closes) and new ones get the new listener', async () => {
+  const a = await backend('a');
+  const cp = await startGrpcControlPlane();
+  const [listenPort, adminPort] = [await freePort(), await freePort()];
+  const withServerName = (name: string): Json => {
+    const l = rdsListener('edge', listenPort, 'r');
+    (((l.filter_chains as Json[])[0]!.filters as Json[])[0]!.typed_config as Json).server_name = name;
+    return l;
+  };
+  cp.snapshot.version = 1;
+  cp.snapshot.clusters = [edsCluster('svc-a')];
+  cp.snapshot.endpoints = [cla('svc-a', a.port)];
+  cp.snapshot.listeners = [withServerName('edge-v1')];
+  cp.snapshot.routes = [routeConfig('r', 'svc-a')];
+  const run = spawnCli(['run', bootstrap('GRPC', cp.port, adminPort)]);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const closed: string[] = [];
+  /** A GET on the agent's one kept-alive connection; `socket` names the connection (its local port). */
+  const req = (path: string): Promise<{ status: number; server: string; body: string; socket: string }> =>
+    new Promise((resolve, reject) => {
+      const r = http.get({ host: '127.0.0.1', port: listenPort, path, agent }, (res) => {
+        const socket = String(res.socket.localPort);
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, server: String(res.headers.server), body, socket }));
+      });
+      r.on('socket', (s) => {
+        const tagged = s as typeof s & { watched?: boolean };
+        if (tagged.watched) return;
+        tagged.watched = true;
+        const note = (): void => {
+          const port = String(s.localPort);
+          s.once('close', () => closed.push(port));
+        };
+        if (s.localPort !== undefined) note();
+        else s.once('connect', note);
+      });
+      r.on('error', reject);
+    });
+  try {
+    await run.waitFor(/listener edge on/, 20_000);
+    const first = await req('/');
+    assert.equal(first.server, 'edge-v1');
+    // A slow request in flight on the kept-alive connection, then the listener changes.
+    const slow = req('/slow');
+    await new Promise((r) => setTimeout(r, 150));
+    cp.snapshot.version = 2;
+    cp.snapshot.listeners = [withServerName('edge-v2')];
+    cp.push(LISTENER_TYPE);
+    const done = await slow;
+    assert.equal(done.status, 200, 'the request in flight finished');
+    assert.equal(done.body, 'a');
+    await until('the old connection closed', 5000, () => closed.includes(first.socket));
+    const next = await req('/');
+    assert.equal(next.server, 'edge-v2', 'a new connection gets the new listener');
+    assert.notEqual(next.socket, first.socket);
+  } finally {
+    agent.destroy();
+    run.child.kill('SIGTERM');
+    await run.exit();
+    await cp.close();
+    await a.close();
+  }
+});
