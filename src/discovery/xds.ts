@@ -69,8 +69,8 @@ export interface XdsView {
 export interface XdsObserver {
   /** The active listeners or route configurations changed; a rejection refuses the update (NACK). */
   applyListeners(d: DynamicListeners): Promise<void>;
-  /** Where the dynamic resources and the xDS statistics are read from (called when a session starts). */
-  attach(view: XdsView): void;
+  /** Where the dynamic resources and the xDS statistics are read from (a session started; undefined: it ended). */
+  attach(view: XdsView | undefined): void;
 }
 
 export interface XdsPlan {

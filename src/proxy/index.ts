@@ -280,9 +280,13 @@ class Proxy implements RunningProxy {
       return;
     }
     await this.serialize(async () => {
-      const effective = composeConfig(this.fileConfig, d);
-      const router = this.preflight(effective);
-      await this.swap(effective, router);
+      try {
+        const effective = composeConfig(this.fileConfig, d);
+        const router = this.preflight(effective);
+        await this.swap(effective, router);
+      } catch (err) {
+        throw new Error(`cannot serve the update: ${(err as Error).message}`);
+      }
       this.dynamic = d;
     });
   }

@@ -313,6 +313,9 @@ export class ClusterManagerImpl implements ClusterManager {
     this.xds = undefined;
     if (!plan) {
       for (const mc of [...this.map.values()]) if (mc.origin === 'api') this.removeCluster(mc.name);
+      // What LDS/RDS delivered goes with the session.
+      this.opts.xdsObserver?.attach(undefined);
+      void this.opts.xdsObserver?.applyListeners({ listeners: [], routes: new Map() }).catch((err: Error) => this.deps.log(`xds: ${err.message}`));
       return;
     }
     const entry: XdsEntry = { key, starting: Promise.resolve() };
