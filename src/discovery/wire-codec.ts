@@ -16,11 +16,6 @@ import { envoyApi, type FieldDesc, type FieldType, type MessageDesc, type Scalar
 
 type Json = Record<string, unknown>;
 
-/** The message a type URL (`type.googleapis.com/envoy.config.listener.v3.Listener`) names, if the API has it. */
-export function messageOfUrl(typeUrl: string): MessageDesc | undefined {
-  return envoyApi().message(typeUrl.slice(typeUrl.lastIndexOf('/') + 1));
-}
-
 function mustMessage(fullName: string): MessageDesc {
   const m = envoyApi().message(fullName);
   if (m === undefined) throw new Error(`${fullName} is not in Envoy's API descriptors`);
@@ -495,13 +490,4 @@ function writeStructValue(v: unknown, w: protobuf.Writer): void {
     writeStruct(v as Json, w);
     w.ldelim();
   }
-}
-
-/** Pack a proto3-JSON resource as an Any (control planes): `{type_url, value}` as DiscoveryResponse.resources holds. */
-export function packAny(typeUrl: string, json: Json): { type_url: string; value: string } {
-  const desc = messageOfUrl(typeUrl);
-  if (desc === undefined) throw new Error(`type ${typeUrl} is not in Envoy's API descriptors`);
-  const w = protobuf.Writer.create();
-  writeMessage(desc, json, w);
-  return { type_url: typeUrl, value: Buffer.from(w.finish()).toString('base64') };
 }

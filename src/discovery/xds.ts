@@ -136,7 +136,7 @@ export function xdsPlan(config: Bootstrap): XdsPlan | undefined {
 }
 
 /** An EDS cluster's subscription name: eds_cluster_config.service_name, else the cluster name. */
-export function edsServiceName(c: Cluster): string {
+function edsServiceName(c: Cluster): string {
   return c.eds_cluster_config?.service_name || c.name || '';
 }
 
