@@ -69,6 +69,9 @@ export interface ConfigSource extends ModelNode {
    * refuses `ads: true`); meshctl's own dialects also take `ads: true`. */
   ads?: AggregatedConfigSource;
   resource_api_version?: string;
+  /** How long a resource from this source may keep its dependants waiting (a cluster its endpoints, a listener its
+   * routes, start-up its first answer): Envoy's default 15 s; 0 waits for ever. */
+  initial_fetch_timeout?: Duration;
 }
 
 /** Envoy's AggregatedConfigSource: an empty message whose presence selects ADS. */
