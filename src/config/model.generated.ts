@@ -267,6 +267,8 @@ export interface HttpConnectionManager extends ModelNode {
   http_protocol_options?: Http1ProtocolOptions;
   /** Which client addresses are internal (x-envoy-internal). Absent: none (Envoy since 1.33). */
   internal_address_config?: HttpConnectionManager_InternalAddressConfig;
+  /** An edge request (use_remote_address, external) keeps its x-request-id instead of getting a new one. */
+  preserve_external_request_id?: boolean;
 }
 
 export interface HttpConnectionManager_InternalAddressConfig extends ModelNode {

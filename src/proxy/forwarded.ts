@@ -11,7 +11,8 @@
  * is internal as internal_address_config says (its cidr_ranges; when it has none, RFC 1918, 127.0.0.1, ::1 and
  * fc00::/7; without internal_address_config no address is internal, Envoy's default since 1.33); then
  * `x-envoy-internal: true`, else the header is removed. An external request under use_remote_address (an edge
- * request) gets x-envoy-external-address: the trusted client address.
+ * request) gets x-envoy-external-address: the trusted client address, and a new x-request-id unless
+ * preserve_external_request_id (upstream-request.ts).
  */
 import { BlockList, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -24,8 +25,10 @@ export interface ForwardedConfig {
   readonly internal: (ip: string) => boolean;
   readonly useRemoteAddress: boolean;
   readonly trustedHops: number;
-  /** Append the peer to x-forwarded-for (use_remote_address without skip_xff_append, or meshctl's --force-xff). */
+  /** Append the peer to x-forwarded-for (use_remote_address without skip_xff_append, or meshctl's --xff-always). */
   readonly append: boolean;
+  /** preserve_external_request_id: an edge request keeps its x-request-id. */
+  readonly preserveExternalRequestId: boolean;
 }
 
 export function forwardedConfig(hcm: HttpConnectionManager, forceXff: boolean): ForwardedConfig {
@@ -35,6 +38,7 @@ export function forwardedConfig(hcm: HttpConnectionManager, forceXff: boolean): 
     useRemoteAddress,
     trustedHops: hcm.xff_num_trusted_hops ?? 0,
     append: (useRemoteAddress && hcm.skip_xff_append !== true) || forceXff,
+    preserveExternalRequestId: hcm.preserve_external_request_id === true,
   };
 }
 
@@ -115,11 +119,13 @@ function headerText(v: string | string[] | undefined): string | undefined {
 /** What the connection manager decided about one request. */
 export interface ClientFacts {
   readonly internal: boolean;
+  /** An edge request: external, and this proxy uses the remote address (the first hop into the trusted network). */
+  readonly edge: boolean;
   /** The trusted client address (the peer when nothing better is known; '' when neither is known). */
   readonly address: string;
 }
 
-const facts = { internal: false, address: '' };
+const facts = { internal: false, edge: false, address: '' };
 
 /**
  * Decides the request's client facts and, when `out` is given, writes x-forwarded-for, x-forwarded-proto,
@@ -154,6 +160,7 @@ export function clientFacts(cfg: ForwardedConfig, req: DownReq, scheme: string, 
     }
   }
   facts.internal = internal;
+  facts.edge = !internal && cfg.useRemoteAddress;
   facts.address = address;
   return facts;
 }

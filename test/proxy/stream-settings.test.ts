@@ -268,15 +268,22 @@ test('use_remote_address with xff_num_trusted_hops: the trusted client address, 
   assert.equal(ext.headers['x-forwarded-for'], `198.51.100.9, 203.0.113.7, ${ownAddress()}`);
   assert.equal(ext.headers['x-envoy-external-address'], '203.0.113.7', 'the trusted hop vouches for the last address');
   assert.equal(ext.headers['x-envoy-internal'], undefined, 'a client cannot claim to be internal');
+  const rid = echoed(await send(edge.port, '/echo', { headers: { 'x-forwarded-for': '203.0.113.7', 'x-request-id': 'from-outside' } }));
+  assert.match(rid.headers['x-request-id']!, /^[0-9a-f-]{36}$/, 'an edge request gets a new x-request-id');
+  assert.equal(echoed(await send(edge.port, '/echo', { headers: { 'x-request-id': 'from-inside' } })).headers['x-request-id'], 'from-inside');
   const local = echoed(await send(edge.port, '/echo'));
   assert.equal(local.headers['x-envoy-internal'], 'true', 'a loopback client without x-forwarded-for is internal');
   assert.equal(local.headers['x-envoy-external-address'], undefined);
   assert.equal(local.headers['x-forwarded-for'], ownAddress());
 
-  const skip = await startProxy(proxyYaml({ hcmExtra: '                use_remote_address: true\n                skip_xff_append: true', routes }));
+  const skip = await startProxy(
+    proxyYaml({ hcmExtra: '                use_remote_address: true\n                skip_xff_append: true\n                preserve_external_request_id: true', routes }),
+  );
   const s = echoed(await send(skip.port, '/echo', { headers: { 'x-forwarded-for': '203.0.113.7' } }));
   assert.equal(s.headers['x-forwarded-for'], '203.0.113.7');
   assert.equal(s.headers['x-envoy-external-address'], '127.0.0.1', 'no trusted hop: the peer is the client');
+  const kept = echoed(await send(skip.port, '/echo', { headers: { 'x-request-id': 'from-outside' } }));
+  assert.equal(kept.headers['x-request-id'], 'from-outside', 'preserve_external_request_id');
   const loop = echoed(await send(skip.port, '/echo'));
   assert.equal(loop.headers['x-envoy-internal'], undefined, 'without internal_address_config no address is internal, loopback neither');
   assert.equal(loop.headers['x-envoy-external-address'], '127.0.0.1');
