@@ -30,18 +30,22 @@ import {
 } from '../discovery/control-plane.js';
 
 /** An upstream that answers its name, after `delay` ms when the path says `/slow`. */
-async function backend(name: string): Promise<{ port: number; close(): Promise<void> }> {
+async function backend(name: string): Promise<{ port: number; slowSeen(): number; close(): Promise<void> }> {
+  let slow = 0;
   const server = http.createServer((req, res) => {
     const send = (): void => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end(name);
     };
-    if (req.url?.startsWith('/slow')) setTimeout(send, 600);
-    else send();
+    if (req.url?.startsWith('/slow')) {
+      slow++;
+      setTimeout(send, 600);
+    } else send();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return {
     port: (server.address() as AddressInfo).port,
+    slowSeen: () => slow,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
@@ -159,7 +163,8 @@ for (const apiType of ['GRPC', 'DELTA_GRPC'] as const) {
 
       // Route update under load: slow requests in flight on svc-a finish there; every request succeeds.
       const inflight = Array.from({ length: 5 }, () => get(listenPort, '/slow'));
-      await new Promise((r) => setTimeout(r, 150));
+      // In flight means routed and at the upstream: on a loaded machine 150 ms is not always enough for that.
+      await until('the slow requests at svc-a', 5000, () => a.slowSeen() >= 5);
       cp.snapshot.version = 2;
       cp.snapshot.routes = [routeConfig('routes', 'svc-b')];
       cp.push(ROUTE_TYPE);
