@@ -275,6 +275,10 @@ export interface Rds extends ModelNode {
 export interface HttpFilter extends ModelNode {
   name?: string;
   typed_config?: JsonObject;
+  /** The filter is skipped when its type is not supported (Envoy's is_optional). */
+  is_optional?: boolean;
+  /** The filter does not run unless a route enables it through typed_per_filter_config (envoy.config.route.v3.FilterConfig). */
+  disabled?: boolean;
 }
 
 export interface RouteConfiguration extends ModelNode {
@@ -298,6 +302,8 @@ export interface VirtualHost extends ModelNode {
   response_headers_to_add?: HeaderValueOption[];
   response_headers_to_remove?: string[];
   retry_policy?: RetryPolicy;
+  /** Per-filter config by filter name (map<string, Any>); the route's and the weighted cluster's win over it. */
+  typed_per_filter_config?: JsonObject;
 }
 
 export interface Route extends ModelNode {
@@ -311,6 +317,8 @@ export interface Route extends ModelNode {
   request_headers_to_remove?: string[];
   response_headers_to_add?: HeaderValueOption[];
   response_headers_to_remove?: string[];
+  /** Per-filter config by filter name (map<string, Any>), over the virtual host's. */
+  typed_per_filter_config?: JsonObject;
 }
 
 export interface RouteMatch extends ModelNode {
@@ -415,6 +423,8 @@ export interface ClusterWeight extends ModelNode {
   response_headers_to_add?: HeaderValueOption[];
   response_headers_to_remove?: string[];
   host_rewrite_literal?: string;
+  /** Per-filter config by filter name (map<string, Any>), over the route's. */
+  typed_per_filter_config?: JsonObject;
 }
 
 export interface RetryPolicy extends ModelNode {

@@ -54,6 +54,8 @@ export interface AccessLogFacts {
   /** The last host tried, '' for none. */
   readonly upstreamHost: string;
   readonly clusterName: string | undefined;
+  /** %RESPONSE_CODE_DETAILS% when an HTTP filter answered ('' otherwise). */
+  readonly details: string;
 }
 
 /** One access-log line with Envoy's default fields, for a request that took `elapsed` ms. */
@@ -78,5 +80,7 @@ export function accessLogLine(f: AccessLogFacts, elapsed: number): string {
     authority: (f.h2 ? h[':authority'] : h.host) ?? '-',
     upstream_host: f.upstreamHost || '-',
     upstream_cluster: f.clusterName ?? '-',
+    // Only when a filter answered, so lines without filters keep Envoy's default fields.
+    ...(f.details !== '' ? { response_code_details: f.details } : {}),
   });
 }

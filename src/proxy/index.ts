@@ -2,11 +2,14 @@
  * The proxy engine behind `meshctl run`: `startProxy(config, opts)` binds every listener of the config, starts the
  * admin server, and returns a handle to reload or close it. Usable from tests without the CLI.
  */
-import type { Bootstrap, HttpConnectionManager_CodecType } from '../config/model.js';
+import type { Bootstrap, HttpConnectionManager_CodecType, Listener } from '../config/model.js';
+import type { Random } from '../balancer/types.js';
+import { connectionManager } from '../config/connection-manager.js';
+import { compileFilterChain, type FilterChain } from './filters/chain.js';
 import type { ClusterManager, ClusterManagerOptions } from '../upstream/types.js';
 import { compileRouter, type CompiledRouter } from '../router/index.js';
 import { startAdmin, startMetricsServer, type AdminServer, type ClusterStatus } from './admin.js';
-import { buildGeneration, type Generation } from './generation.js';
+import { buildGeneration, httpStatPrefix, type Generation } from './generation.js';
 import type { ProxyCluster } from './cluster-stats.js';
 import { ListenerServer, bindingKey, type BoundAddress } from './listener-server.js';
 import type { UpstreamFailureMode } from './local-reply.js';
@@ -98,6 +101,8 @@ class Proxy implements RunningProxy {
   private cm!: ClusterManager;
   private gen!: Generation;
   private readonly random: RandomStreams;
+  /** The HTTP filters' draws (fault percentages, filter_enabled fractions): one stream across generations. */
+  private readonly filterRandom: Random;
   private servers: ListenerServer[] = [];
   private adminServer: AdminServer | undefined;
   private metricsServer: AdminServer | undefined;
@@ -110,6 +115,7 @@ class Proxy implements RunningProxy {
 
   constructor(private readonly opts: ProxyOptions) {
     this.random = new RandomStreams(opts.seed);
+    this.filterRandom = this.random.stream('http-filters');
   }
 
   get listeners(): ListenerInfo[] {
@@ -138,11 +144,12 @@ class Proxy implements RunningProxy {
     preflightListeners(config);
     preflightTls(config, this.opts.baseDir ?? process.cwd());
     const router = this.compileRoutes(config);
+    const filterChains = this.compileFilters(config, router);
     this.cm = await (this.opts.clusterManagerFactory ?? defaultClusterManager)(config, cmOpts);
     // Envoy warms clusters (first DNS answer, first discovery fetch, first health check) before its listeners take
     // traffic, bounded by the initial fetch timeout (15 s), so a DNS cluster does not answer 503 for its first requests.
     await warmUp(this.cm, this.opts.warmupTimeoutMs ?? 15_000, log);
-    this.gen = this.build(config, router, undefined);
+    this.gen = this.build(config, router, filterChains, undefined);
     try {
       for (const lr of this.gen.listeners) {
         const { ip, port } = this.listenAddr(lr.listener.address?.socket_address?.address, lr.listener.address?.socket_address?.port_value);
@@ -170,7 +177,36 @@ class Proxy implements RunningProxy {
     return compileRouter(config, routeRuntime(this.opts.baseDir ?? process.cwd()));
   }
 
-  private build(config: Bootstrap, router: CompiledRouter<RouteRuntime>, previous: ReadonlyMap<string, ProxyCluster> | undefined): Generation {
+  /** Each listener's HTTP filter chain; throws ConfigRefusedError for a filter setting run cannot enforce. */
+  private compileFilters(config: Bootstrap, router: CompiledRouter<RouteRuntime>): Map<Listener, FilterChain | null> {
+    const out = new Map<Listener, FilterChain | null>();
+    const clock = { now: () => performance.now() };
+    (config.static_resources?.listeners ?? []).forEach((l, index) => {
+      const hcm = connectionManager(l);
+      const lrouter = router.of(l);
+      if (hcm === undefined || lrouter === undefined) return;
+      out.set(
+        l,
+        compileFilterChain(hcm, lrouter, {
+          store: this.store,
+          httpPrefix: `http.${httpStatPrefix(l, index)}.`,
+          clock,
+          random: this.filterRandom,
+          healthFailing: () => this.healthFailing,
+          useRemoteAddress: hcm.use_remote_address === true,
+          localCluster: config.node?.cluster ?? '',
+        }),
+      );
+    });
+    return out;
+  }
+
+  private build(
+    config: Bootstrap,
+    router: CompiledRouter<RouteRuntime>,
+    filterChains: ReadonlyMap<Listener, FilterChain | null>,
+    previous: ReadonlyMap<string, ProxyCluster> | undefined,
+  ): Generation {
     const { gen, retired } = buildGeneration({
       id: ++this.genId,
       config,
@@ -188,6 +224,7 @@ class Proxy implements RunningProxy {
       previous,
       healthFailing: () => this.healthFailing,
       lookupCluster: (name) => this.cm.get(name),
+      filterChains,
     });
     gen.observer = this.observer;
     for (const c of retired) void this.closeWhenIdle(c);
@@ -230,9 +267,10 @@ class Proxy implements RunningProxy {
     preflightListeners(config);
     preflightTls(config, this.opts.baseDir ?? process.cwd());
     const router = this.compileRoutes(config);
+    const filterChains = this.compileFilters(config, router);
     this.cm.applyConfig(config);
     const old = this.gen;
-    const gen = this.build(config, router, old.clusters);
+    const gen = this.build(config, router, filterChains, old.clusters);
     this.oldGens.add(old);
     void waitIdle(old, 300_000).then(() => this.oldGens.delete(old));
     // Listeners that keep address, codec and TLS swap in place; others are rebound.

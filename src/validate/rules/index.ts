@@ -4,6 +4,7 @@ import type { Rule } from '../rule.js';
 import { exposedAdmin, invalidAddress, invalidDiscoveryUrl, invalidNameserver, invalidPort, privilegedPort, staticClusterNeedsIp } from './addresses.js';
 import { invalidClusterConfig, invalidDuration, invalidEndpointWeight, invalidMetricsPath, requiredField } from './clusters.js';
 import { dialectShorthand, envoyPlacement } from './placement.js';
+import { routerNotLastRule } from './http-filters.js';
 import { shadowedRoute, unreachableVirtualHost } from './reachability.js';
 import {
   discoveryUnknownCluster,
@@ -47,6 +48,7 @@ export const RULES: readonly Rule[] = (
     duplicateVirtualHostName,
     envoyPlacement,
     exposedAdmin,
+    routerNotLastRule,
     invalidAddress,
     invalidClusterConfig,
     invalidCodec,
