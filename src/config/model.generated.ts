@@ -304,6 +304,8 @@ export interface VirtualHost extends ModelNode {
   retry_policy?: RetryPolicy;
   /** Per-filter config by filter name (map<string, Any>); the route's and the weighted cluster's win over it. */
   typed_per_filter_config?: JsonObject;
+  /** The virtual host's CORS policy (route.v3.CorsPolicy, deprecated by Envoy for typed_per_filter_config). */
+  cors?: JsonObject;
 }
 
 export interface Route extends ModelNode {
@@ -400,6 +402,8 @@ export interface RouteAction extends ModelNode {
   idle_timeout?: Duration;
   retry_policy?: RetryPolicy;
   hash_policy?: HashPolicy[];
+  /** The route's CORS policy (route.v3.CorsPolicy, deprecated by Envoy for typed_per_filter_config; the cors filter reads it). */
+  cors?: JsonObject;
 }
 
 export interface RegexMatchAndSubstitute extends ModelNode {

@@ -91,16 +91,18 @@ export class FilterChain {
       const vhLevel = compileLevel(vh.config);
       for (const route of vh.routes) {
         const routeLevel = compileLevel(route.config);
-        const own = this.resolve([routeLevel, vhLevel]);
+        const legacy = entries.map((e) => e.factory.legacyPerRoute?.(route.config, vh.config, where));
+        const own = this.resolve([routeLevel, vhLevel], legacy);
         const cws = route.config.route?.weighted_clusters?.clusters;
-        const weighted = cws === undefined ? null : cws.map((cw) => this.resolve([compileLevel(cw), routeLevel, vhLevel]));
+        const weighted = cws === undefined ? null : cws.map((cw) => this.resolve([compileLevel(cw), routeLevel, vhLevel], legacy));
         this.byRoute.set(route, { own, weighted });
       }
     }
   }
 
-  /** Most specific first: the first level that says something about a filter decides it. */
-  private resolve(levels: readonly (PerRouteValue | undefined)[][]): RouteFilters {
+  /** Most specific first: the first level that says something about a filter decides it; `legacy` (per filter)
+   * applies when no level gives a config. */
+  private resolve(levels: readonly (PerRouteValue | undefined)[][], legacy: readonly unknown[]): RouteFilters {
     return this.entries.map((e, i) => {
       let enabled: boolean | undefined;
       let config: unknown;
@@ -110,7 +112,7 @@ export class FilterChain {
         if (enabled === undefined && v.disabled !== undefined) enabled = !v.disabled;
         if (config === undefined && v.config !== undefined) config = v.config;
       }
-      return { enabled: enabled ?? !e.disabledByDefault, config };
+      return { enabled: enabled ?? !e.disabledByDefault, config: config ?? legacy[i] };
     });
   }
 

@@ -3,6 +3,8 @@
  * name only, by the filter's well-known name. A filter found in neither is not built: its fate (refused, or skipped
  * when is_optional) is decided with the rest of the config's at start-up.
  */
+import { compressorFactory } from './compressor.js';
+import { corsFactory } from './cors.js';
 import { faultFactory } from './fault.js';
 import { healthCheckFactory } from './health-check.js';
 import { localRateLimitFactory } from './local-ratelimit.js';
@@ -14,7 +16,7 @@ function erased<P>(f: FilterFactory<P>): FilterFactory {
   return f as unknown as FilterFactory;
 }
 
-const FACTORIES: readonly FilterFactory[] = [erased(rbacFactory), erased(localRateLimitFactory), erased(faultFactory), erased(healthCheckFactory)];
+const FACTORIES: readonly FilterFactory[] = [erased(rbacFactory), erased(localRateLimitFactory), erased(faultFactory), erased(healthCheckFactory), erased(corsFactory), erased(compressorFactory)];
 
 const BY_TYPE = new Map<string, FilterFactory>();
 const BY_NAME = new Map<string, FilterFactory>();

@@ -10,6 +10,7 @@ import type { DownReq } from '../downstream.js';
 import type { LocalReply } from '../local-reply.js';
 import type { StatsStore } from '../stats.js';
 import type { JsonObject } from '../../config/json-value.js';
+import type { Route, VirtualHost } from '../../config/model.js';
 
 /** What a filter is compiled with: the stats store, the connection manager's `http.<stat_prefix>.`, the injected
  * clock and random stream (so token buckets and fault percentages are exact in tests), the local node. */
@@ -97,4 +98,7 @@ export interface FilterFactory<P = unknown> {
   /** typed_per_filter_config values this filter reads (their @type); undefined: the filter has no per-route form. */
   readonly perRouteTypeUrls?: readonly string[];
   compilePerRoute?(config: JsonObject, at: Where, env: FilterEnv, filter: CompiledFilter<P>): P;
+  /** A route's per-route config from fields outside typed_per_filter_config (the legacy route and virtual host
+   * `cors`), used when no typed_per_filter_config applies. `at` places a field of a model node. */
+  legacyPerRoute?(route: Route, vhost: VirtualHost, at: (node: object, field: string) => Where): P | undefined;
 }
