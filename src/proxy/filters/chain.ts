@@ -10,6 +10,7 @@
  * The router is not compiled here: it is the rest of the request path (preflight's router stage and the exchange).
  */
 import type { Http2ServerRequest } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
 import type { HttpConnectionManager, JsonObject, JsonValue } from '../../config/model.js';
 import { spanOf } from '../../config/model.js';
 import { filterTypeUrl, isRouterFilter, routerNotLast } from '../../config/http-filters.js';
@@ -219,7 +220,7 @@ export class FilterRun implements FilterRequest {
       if (name === ':path') return this.path;
       if (name === ':method') return this.method;
       if (name === ':authority') return this.authority;
-      if (name === ':scheme') return (this.req.headers[':scheme'] as string | undefined) ?? (this.localIp === '' ? 'http' : undefined);
+      if (name === ':scheme') return this.h2 ? (this.req.headers[':scheme'] as string | undefined) : (this.req.socket as TLSSocket).encrypted === true ? 'https' : 'http';
     }
     if (name === 'host') return this.authority;
     return headerValue(this.req.headers, name);
