@@ -43,6 +43,7 @@ export function writeMeshConfig(dir: string, listenPort: number, upstreamPort: n
         - filters:
             - name: envoy.filters.network.http_connection_manager
               typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
                 stat_prefix: bench
                 codec_type: AUTO
 ${httpFilters}                route_config:
