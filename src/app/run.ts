@@ -9,7 +9,7 @@ import type { Bootstrap } from '../config/model.js';
 import { UsageError } from '../config/usage-error.js';
 import { createAccessLog, type AccessLog } from '../proxy/access-log.js';
 import { mergeClusterStatuses, startAdmin, type AdminServer, type ClusterStatus } from '../proxy/admin.js';
-import { startProxy, type ProxyOptions, type RunningProxy } from '../proxy/index.js';
+import { checkServable, startProxy, type ProxyOptions, type RunningProxy } from '../proxy/index.js';
 import type { UpstreamFailureMode } from '../proxy/local-reply.js';
 import { mergeSnapshots, type StatsSnapshot } from '../proxy/stats.js';
 import type { UpstreamClientKind } from '../upstream/pool.js';
@@ -266,6 +266,8 @@ async function runWorker(opts: RunOptions, config: Bootstrap): Promise<number> {
 }
 
 async function runPrimary(opts: RunOptions, config: Bootstrap): Promise<number> {
+  // A config every worker would refuse is refused here, before any worker starts.
+  checkServable(config, process.cwd());
   let current = config;
   const workers = new Set<import('node:cluster').Worker>();
   let nextId = 1;

@@ -179,26 +179,7 @@ class Proxy implements RunningProxy {
 
   /** Each listener's HTTP filter chain; throws ConfigRefusedError for a filter setting run cannot enforce. */
   private compileFilters(config: Bootstrap, router: CompiledRouter<RouteRuntime>): Map<Listener, FilterChain | null> {
-    const out = new Map<Listener, FilterChain | null>();
-    const clock = { now: () => performance.now() };
-    (config.static_resources?.listeners ?? []).forEach((l, index) => {
-      const hcm = connectionManager(l);
-      const lrouter = router.of(l);
-      if (hcm === undefined || lrouter === undefined) return;
-      out.set(
-        l,
-        compileFilterChain(hcm, lrouter, {
-          store: this.store,
-          httpPrefix: `http.${httpStatPrefix(l, index)}.`,
-          clock,
-          random: this.filterRandom,
-          healthFailing: () => this.healthFailing,
-          useRemoteAddress: hcm.use_remote_address === true,
-          localCluster: config.node?.cluster ?? '',
-        }),
-      );
-    });
-    return out;
+    return compileFilterChains(config, router, this.store, this.filterRandom, () => this.healthFailing);
   }
 
   private build(
@@ -397,4 +378,45 @@ async function warmUp(cm: ClusterManager, timeoutMs: number, log: (line: string)
   const done = await Promise.race([cm.ready().then(() => false), timedOut]);
   clearTimeout(timer);
   if (done) log(`meshctl: clusters still warming after ${timeoutMs} ms; starting listeners anyway`);
+}
+
+/** Each listener's HTTP filter chain (null: none but the router), keyed by the config's listener. */
+function compileFilterChains(
+  config: Bootstrap,
+  router: CompiledRouter<RouteRuntime>,
+  store: StatsStore,
+  random: Random,
+  healthFailing: () => boolean,
+): Map<Listener, FilterChain | null> {
+  const out = new Map<Listener, FilterChain | null>();
+  const clock = { now: () => performance.now() };
+  (config.static_resources?.listeners ?? []).forEach((l, index) => {
+    const hcm = connectionManager(l);
+    const lrouter = router.of(l);
+    if (hcm === undefined || lrouter === undefined) return;
+    out.set(
+      l,
+      compileFilterChain(hcm, lrouter, {
+        store,
+        httpPrefix: `http.${httpStatPrefix(l, index)}.`,
+        clock,
+        random,
+        healthFailing,
+        useRemoteAddress: hcm.use_remote_address === true,
+        localCluster: config.node?.cluster ?? '',
+      }),
+    );
+  });
+  return out;
+}
+
+/**
+ * What the workers would refuse, checked once in the primary of `run --workers N` before it forks them (a worker that
+ * refuses its config exits, and the primary would wait for it): listeners run cannot serve, the HTTP filter chains.
+ * @throws UsageError, or ConfigRefusedError for a filter setting run cannot enforce (exit 1).
+ */
+export function checkServable(config: Bootstrap, baseDir: string): void {
+  preflightListeners(config);
+  const router = compileRouter(config, routeRuntime(baseDir));
+  compileFilterChains(config, router, new StatsStore(), new RandomStreams(0).stream('check'), () => false);
 }

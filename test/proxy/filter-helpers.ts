@@ -82,9 +82,9 @@ export async function startProxy(o: { hcmExtra: string; routes: string; vhostExt
 }
 
 /** `meshctl run` on a config it must refuse: resolves with its exit status and stderr. */
-export async function refusedRun(yaml: string): Promise<{ code: number | null; stderr: string; file: string }> {
+export async function refusedRun(yaml: string, args: string[] = []): Promise<{ code: number | null; stderr: string; file: string }> {
   const file = writeTemp('refused.yaml', yaml);
-  const cli = spawnCli(['run', file, '--admin-address', '127.0.0.1:0', '--no-access-log', '--no-watch']);
+  const cli = spawnCli(['run', file, '--admin-address', '127.0.0.1:0', '--no-access-log', '--no-watch', ...args]);
   children.push(cli);
   const code = await cli.exit();
   return { code, stderr: cli.stderr(), file };

@@ -171,6 +171,10 @@ test('an RBAC feature meshctl run does not build refuses the start: exit 1, file
   );
   assert.equal(cond.code, 1, cond.stderr);
   assert.match(cond.stderr, /:\d+:\d+: RBAC policy p: `condition` is not supported by meshctl run/);
+  // With workers, the primary refuses before it forks any.
+  const workers = await refusedRun(yaml, ['--workers', '2']);
+  assert.equal(workers.code, 1, workers.stderr);
+  assert.equal(workers.stderr.match(/requested_server_name/g)?.length, 1, workers.stderr);
 });
 
 test('a router that is not the last HTTP filter: run refuses the config (exit 1) at the router entry', async () => {
