@@ -4,7 +4,8 @@
  * machine runs, so a change to the request path can be measured before and after on a shared machine. The upstream is
  * a plain node HTTP server in a process of its own (not counted).
  *
- *   npx tsc -p . && node dist/bench/instructions.js [--repo DIR] [--warmup 6000] [--requests 3000] [--h2] [--runs 1] [--filters]
+ *   npx tsc -p . && node dist/bench/instructions.js [--repo DIR] [--warmup 6000] [--requests 3000] [--h2] [--runs 1]
+ *     [--envoy-access-log] [--filters]
  *
  * `--filters` runs with HTTP filters before the router (bench/mesh-config.ts BENCH_FILTERS: RBAC and a local rate
  * limit that never limits), to measure what the filter chain costs per request.
@@ -31,6 +32,8 @@ const REQUESTS = Number(flag('--requests', '3000'));
 const RUNS = Number(flag('--runs', '1'));
 const H2 = args.includes('--h2');
 const FILTERS = args.includes('--filters');
+/** The config's connection manager writes an Envoy access log (default format) to a file in the temp directory. */
+const ENVOY_ACCESS_LOG = args.includes('--envoy-access-log');
 
 for (const tool of ['valgrind', 'callgrind_control', 'h2load']) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
@@ -108,7 +111,7 @@ async function measure(): Promise<number> {
     ['-e', "const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>r.end('hello from the upstream\\n'))});s.keepAliveTimeout=60000;s.listen(0,'127.0.0.1',()=>console.log('port '+s.address().port))"],
     /port (\d+)/,
   );
-  const config = writeMeshConfig(dir, 0, Number(upstream.match[1]), FILTERS ? BENCH_FILTERS : '');
+  const config = writeMeshConfig(dir, 0, Number(upstream.match[1]), ENVOY_ACCESS_LOG ? join(dir, 'access.log') : undefined, FILTERS ? BENCH_FILTERS : '');
   const proxy = await startAndWait(
     'valgrind',
     ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(dir, 'cg.out.%p')}`, process.execPath, join(REPO, 'bin', 'meshctl'), 'run', config, '--no-access-log', '--no-watch', '--admin-address', '127.0.0.1:0'],

@@ -30,8 +30,16 @@ export const BENCH_FILTERS = `                http_filters:
 `;
 
 /** Writes the config into `dir` and returns its path; `listenPort` 0 lets the proxy pick (it announces the port).
+ * `accessLogPath`: the connection manager writes Envoy's default access-log format there (the cost of logging).
  * `httpFilters`: an http_filters block (BENCH_FILTERS) for the connection manager. */
-export function writeMeshConfig(dir: string, listenPort: number, upstreamPort: number, httpFilters = ''): string {
+export function writeMeshConfig(dir: string, listenPort: number, upstreamPort: number, accessLogPath?: string, httpFilters = ''): string {
+  const accessLog =
+    accessLogPath === undefined
+      ? ''
+      : `                access_log:
+                  - name: envoy.access_loggers.file
+                    typed_config: { "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog, path: ${accessLogPath} }
+`;
   const file = join(dir, `mesh-${listenPort}.yaml`);
   writeFileSync(
     file,
@@ -46,7 +54,7 @@ export function writeMeshConfig(dir: string, listenPort: number, upstreamPort: n
                 "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
                 stat_prefix: bench
                 codec_type: AUTO
-${httpFilters}                route_config:
+${accessLog}${httpFilters}                route_config:
                   virtual_hosts:
                     - name: all
                       domains: ["*"]

@@ -10,11 +10,13 @@
  *   {"package": "envoy.config.cluster.v3",
  *    "messages": {"Cluster": {"fields": [Field…], "oneofs": [Oneof…]?, "disabled": true?}, "Cluster.LbSubsetConfig": …},
  *    "enums": {"Cluster.DiscoveryType": {"values": {"STATIC": 0, …}, "deprecated": ["…"]?, "disallowed": ["…"]?}}}
- *   Field: {"name", "type" (a scalar name, or a full type name without the leading dot; `?name` when the type's proto
+ *   Field: {"name", "id" (the field number: what the wire form is keyed by), "type" (a scalar name, or a full type name without the leading dot; `?name` when the type's proto
  *   is not in the copy), "enum"? (the type is an enum), "repeated"?, "key"? (map key type: the field is a map), "oneof"? (index into oneofs),
  *   "optional"? (proto3 `optional`), "rules"? (the field's `(validate.rules)`, as written), "deprecated"?,
  *   "disallowed"? (`envoy.annotations.disallowed_by_default`)}
  *   Oneof: {"name", "required"? (`(validate.required)`)}
+ *   A package that declares gRPC services has "services": {"AggregatedDiscoveryService": {"StreamAggregatedResources":
+ *   {"request", "response" (full type names), "requestStream"?, "responseStream"?}}} (the xDS server's methods).
  * google.protobuf's well-known types are not written: the judge knows them by name.
  */
 import protobuf from 'protobufjs';
@@ -28,6 +30,8 @@ const INCLUDE_DIRS = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'];
 
 export interface EnvoyApiField {
   name: string;
+  /** The field number. */
+  id: number;
   type: string;
   /** The type is an enum (so the judge knows without reading the package it lives in). */
   enum?: true;
@@ -52,10 +56,18 @@ export interface EnvoyApiEnum {
   disallowed?: string[];
 }
 
+export interface EnvoyApiMethod {
+  request: string;
+  response: string;
+  requestStream?: true;
+  responseStream?: true;
+}
+
 export interface EnvoyApiPackage {
   package: string;
   messages: Record<string, EnvoyApiMessage>;
   enums: Record<string, EnvoyApiEnum>;
+  services?: Record<string, Record<string, EnvoyApiMethod>>;
 }
 
 export interface EnvoyApiIndex {
@@ -180,7 +192,7 @@ function messageOf(t: protobuf.Type, missing: Set<string>): EnvoyApiMessage {
   }
   const fields: EnvoyApiField[] = [];
   for (const f of t.fieldsArray) {
-    const out: EnvoyApiField = { name: f.name, type: fieldType(f, missing) };
+    const out: EnvoyApiField = { name: f.name, id: f.id, type: fieldType(f, missing) };
     if (f.resolvedType instanceof protobuf.Enum) out.enum = true;
     if (f instanceof protobuf.MapField) out.key = f.keyType;
     else if (f.repeated) out.repeated = true;
@@ -212,6 +224,18 @@ function enumOf(e: protobuf.Enum): EnvoyApiEnum {
   return out;
 }
 
+function serviceOf(s: protobuf.Service): Record<string, EnvoyApiMethod> {
+  const out: Record<string, EnvoyApiMethod> = {};
+  for (const m of s.methodsArray) {
+    m.resolve();
+    const method: EnvoyApiMethod = { request: m.resolvedRequestType!.fullName.slice(1), response: m.resolvedResponseType!.fullName.slice(1) };
+    if (m.requestStream === true) method.requestStream = true;
+    if (m.responseStream === true) method.responseStream = true;
+    out[m.name] = method;
+  }
+  return out;
+}
+
 /** Every package's descriptor, by package name. */
 export function collectPackages(root: protobuf.Root): { packages: Map<string, EnvoyApiPackage>; missing: string[] } {
   const packages = new Map<string, EnvoyApiPackage>();
@@ -235,6 +259,10 @@ export function collectPackages(root: protobuf.Root): { packages: Map<string, En
           else pkgFor(pkg).enums[local] = enumOf(child);
         }
       }
+      if (child instanceof protobuf.Service) {
+        const p = pkgFor(packageOf(child));
+        (p.services ??= {})[child.name] = serviceOf(child);
+      }
       if (child instanceof protobuf.Namespace || child instanceof protobuf.Type) visit(child);
     }
   };
@@ -249,7 +277,8 @@ function serializePackage(p: EnvoyApiPackage): string {
     if (names.length === 0) return '{}';
     return '{\n' + names.map((n) => `${JSON.stringify(n)}:${JSON.stringify(rec[n])}`).join(',\n') + '\n}';
   };
-  return `{"package":${JSON.stringify(p.package)},\n"messages":${section(p.messages)},\n"enums":${section(p.enums)}}\n`;
+  const services = p.services !== undefined ? `,\n"services":${section(p.services)}` : '';
+  return `{"package":${JSON.stringify(p.package)},\n"messages":${section(p.messages)},\n"enums":${section(p.enums)}${services}}\n`;
 }
 
 /** The file name of a package's descriptor. */

@@ -3,18 +3,16 @@
  * on file change, drain on SIGTERM/SIGINT. The CLI command only parses flags and calls `runProxy`.
  */
 import cluster from 'node:cluster';
-import { statSync, watch, type FSWatcher } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import type { Bootstrap } from '../config/model.js';
 import { UsageError } from '../config/usage-error.js';
-import { createAccessLog, type AccessLog } from '../proxy/access-log.js';
+import { createAccessLog, reopenAccessLogs, type AccessLog } from '../proxy/access-log.js';
 import { mergeClusterStatuses, startAdmin, type AdminServer, type ClusterStatus } from '../proxy/admin.js';
 import { checkServable, startProxy, type ProxyOptions, type RunningProxy } from '../proxy/index.js';
 import type { UpstreamFailureMode } from '../proxy/local-reply.js';
 import { mergeSnapshots, type StatsSnapshot } from '../proxy/stats.js';
 import type { UpstreamClientKind } from '../upstream/pool.js';
 import { loadConfig, validateOptionsFor, type LoadedConfig } from '../validate/load.js';
-import { renderFileReport } from '../validate/report.js';
+import { watchConfig } from './config-watch.js';
 import { EXIT_INTERNAL } from './exit-codes.js';
 
 export interface RunOptions {
@@ -84,6 +82,8 @@ export async function runProxy(opts: RunOptions, initial: Bootstrap): Promise<nu
   };
   process.on('beforeExit', onBeforeExit);
   process.on('uncaughtException', onCrash);
+  // Envoy reopens its access logs on SIGUSR1 (log rotation); so does every meshctl process that holds them.
+  process.on('SIGUSR1', reopenAccessLogs);
   try {
     if (cluster.isWorker) return await runWorker(opts, initial);
     if (opts.workers > 1) return await runPrimary(opts, initial);
@@ -92,6 +92,7 @@ export async function runProxy(opts: RunOptions, initial: Bootstrap): Promise<nu
     clearInterval(keepAlive);
     process.removeListener('beforeExit', onBeforeExit);
     process.removeListener('uncaughtException', onCrash);
+    process.removeListener('SIGUSR1', reopenAccessLogs);
   }
 }
 
@@ -122,76 +123,9 @@ function announce(opts: RunOptions, proxy: RunningProxy): void {
   if (proxy.admin) opts.log(`meshctl: admin on http://${proxy.admin.address}:${proxy.admin.port}`);
 }
 
-/** Reload on SIGHUP and file change: a config with errors is logged and ignored. */
+/** Reload on SIGHUP and file change (app/config-watch.ts), each time through loadRunConfig. */
 function reloader(opts: RunOptions, apply: (config: Bootstrap) => Promise<void>): { stop(): void; trigger(): void } {
-  let running = false;
-  let again = false;
-  const doReload = async (): Promise<void> => {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
-    try {
-      const loaded = await loadRunConfig(opts.file, opts.from);
-      if (loaded.config === undefined) {
-        opts.log(`meshctl: reload of ${opts.file} refused (${loaded.errors} error${loaded.errors === 1 ? '' : 's'}); still serving the previous config`);
-        const report = await renderFileReport(loaded.report, opts.color);
-        if (report) opts.log(report.trimEnd());
-      } else {
-        await apply(loaded.config);
-        opts.log(`meshctl: reloaded ${opts.file}`);
-      }
-    } catch (err) {
-      opts.log(`meshctl: reload of ${opts.file} failed: ${(err as Error).message}; still serving the previous config`);
-    } finally {
-      running = false;
-      if (again) {
-        again = false;
-        void doReload();
-      }
-    }
-  };
-  const onHup = (): void => void doReload();
-  // A write that truncates first (`>`, most editors' save without rename) shows the file empty for a moment; a
-  // change seen then is a file still being written, not a config to serve (an empty config is valid and would take
-  // every listener away). SIGHUP still reloads whatever the file holds.
-  const onChange = (): void => {
-    let size: number;
-    try {
-      size = statSync(opts.file).size;
-    } catch {
-      return void doReload();
-    }
-    if (size === 0) opts.log(`meshctl: ${opts.file} is empty (still being written?); waiting for the next change`);
-    else void doReload();
-  };
-  process.on('SIGHUP', onHup);
-  let watcher: FSWatcher | undefined;
-  let debounce: NodeJS.Timeout | undefined;
-  if (opts.watch) {
-    // Watch the directory: editors replace files by rename, which ends a watch on the file itself.
-    const abs = resolve(opts.file);
-    const base = abs.slice(dirname(abs).length + 1);
-    try {
-      watcher = watch(dirname(abs), (_ev, name) => {
-        if (name !== null && name !== base) return;
-        if (debounce) clearTimeout(debounce);
-        debounce = setTimeout(onChange, 150);
-      });
-      watcher.on('error', () => undefined);
-    } catch {
-      // No watch support: SIGHUP still works.
-    }
-  }
-  return {
-    stop() {
-      process.removeListener('SIGHUP', onHup);
-      watcher?.close();
-      if (debounce) clearTimeout(debounce);
-    },
-    trigger: () => void doReload(),
-  };
+  return watchConfig(opts, () => loadRunConfig(opts.file, opts.from), apply);
 }
 
 function onTerminate(fn: () => void): void {

@@ -224,7 +224,7 @@ export interface TlsCertificate extends ModelNode {
 
 export interface CertificateValidationContext extends ModelNode {
   trusted_ca?: DataSource;
-  match_subject_alt_names?: string[];
+  match_subject_alt_names?: StringMatcher[];
 }
 
 export interface DataSource extends ModelNode {

@@ -206,7 +206,8 @@ function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
-function resourceCount(config: Bootstrap): number {
+/** Listeners, clusters, virtual hosts and routes: what the size of a config's work grows with. */
+export function resourceCount(config: Bootstrap): number {
   const sr = config.static_resources;
   let n = (sr?.clusters?.length ?? 0) + (sr?.listeners?.length ?? 0);
   for (const l of sr?.listeners ?? []) {

@@ -1,7 +1,8 @@
 /**
  * STRICT_DNS and LOGICAL_DNS clusters, resolved with node's c-ares `Resolver` pointed at the nameservers the config
- * names (the cluster's `dns_resolvers`, its `dns_query.nameservers`, else the bootstrap's `dns_query.nameservers`;
- * `ClusterManagerOptions.dnsServers` overrides them all, which is how tests aim at their own server on 127.0.0.1).
+ * names (dns-resolver-config.ts: the cluster's typed_dns_resolver_config, dns_resolution_config, dns_resolvers, its
+ * `dns_query.nameservers`, then the bootstrap's; `ClusterManagerOptions.dnsServers` overrides the nameservers, which
+ * is how tests aim at their own server on 127.0.0.1), or over TCP (dns-tcp.ts) with use_tcp_for_dns_lookups.
  *
  * Envoy semantics kept here:
  * - STRICT_DNS: every address of every name becomes a host (duplicates merged); an answer with no records (NOERROR
@@ -9,18 +10,24 @@
  * - Re-resolution every `dns_refresh_rate` (default 5000 ms); with `respect_dns_ttl` the record TTL sets the next
  *   refresh instead (TTL 0 → dns_refresh_rate).
  * - A failure (timeout, refused, SERVFAIL) keeps the last good hosts, counts `update_failure`, and retries after
- *   dns_refresh_rate (Envoy's fixed failure back-off when dns_failure_refresh_rate is unset).
+ *   dns_refresh_rate when dns_failure_refresh_rate is unset; with it, after a jittered exponential back-off from its
+ *   base_interval up to its max_interval (default 10 × base), reset by the next success (Envoy's strict_dns_cluster).
  * - `dns_lookup_family`: AUTO (AAAA, falling back to A when there are none: Envoy's default), V4_ONLY, V6_ONLY,
  *   V4_PREFERRED, ALL.
  */
+import { getServers } from 'node:dns';
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Bootstrap, Cluster, Cluster_DnsLookupFamily } from '../config/model.js';
 import { durationToMs } from '../config/model.js';
+import { parseDuration } from '../config/duration.js';
 import type { HostInit } from '../balancer/types.js';
 import { healthFromStatus } from '../balancer/host-set.js';
 import type { TimerHandle } from '../time/timers.js';
-import type { DiscoveryDeps, DiscoveryHandle, EndpointSink } from './types.js';
+import { backoffMs, type DiscoveryDeps, type DiscoveryHandle, type EndpointSink } from './types.js';
+import { dnsResolverFor } from './dns-resolver-config.js';
+import type { JsonValue } from '../config/json-value.js';
+import { queryOverTcp } from './dns-tcp.js';
 
 const DEFAULT_DNS_REFRESH_MS = 5000;
 
@@ -42,6 +49,10 @@ interface DnsTarget {
 
 interface DnsClusterOptions {
   readonly servers: readonly string[] | undefined;
+  /** Every query over TCP (use_tcp_for_dns_lookups). */
+  readonly tcp: boolean;
+  /** dns_failure_refresh_rate: the back-off after failures (ms), or undefined to retry after refreshMs. */
+  readonly failureBackoff: { readonly baseMs: number; readonly maxMs: number } | undefined;
   readonly refreshMs: number;
   readonly respectTtl: boolean;
   readonly family: Cluster_DnsLookupFamily;
@@ -52,24 +63,28 @@ interface DnsClusterOptions {
   readonly tries?: number;
 }
 
-/** The nameservers a cluster's resolver uses: override, cluster dns_resolvers, cluster dns_query, bootstrap dns_query. */
+/** The nameservers a cluster's resolver uses (dns-resolver-config.ts), undefined for the system's. */
 export function dnsServersFor(cluster: Cluster, bootstrap: Bootstrap | undefined, override?: readonly string[]): string[] | undefined {
-  if (override && override.length > 0) return [...override];
-  const fromResolvers = (cluster.dns_resolvers ?? [])
-    .map((a) => a.socket_address)
-    .filter((sa) => sa?.address)
-    .map((sa) => formatServer(sa!.address!, sa!.port_value ?? 53));
-  if (fromResolvers.length > 0) return fromResolvers;
-  const own = cluster.dns_query?.nameservers?.filter((s) => s !== '');
-  if (own && own.length > 0) return own;
-  const global = bootstrap?.dns_query?.nameservers?.filter((s) => s !== '');
-  if (global && global.length > 0) return global;
-  return undefined;
+  const servers = dnsResolverFor(cluster, bootstrap, override).servers;
+  return servers === undefined ? undefined : [...servers];
 }
 
-function formatServer(ip: string, port: number): string {
-  if (port === 53) return ip;
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+/** Cluster.RefreshRate (dns_failure_refresh_rate): base_interval, max_interval (default 10 × base). */
+function failureBackoffOf(cluster: Cluster): DnsClusterOptions['failureBackoff'] {
+  const rate = (cluster as { unmodeled?: Record<string, JsonValue> }).unmodeled?.dns_failure_refresh_rate;
+  if (rate === null || typeof rate !== 'object' || Array.isArray(rate)) return undefined;
+  // Kept verbatim: a duration string ("1s", as YAML and JSON write it) or {seconds, nanos} (protobuf text).
+  const ms = (v: JsonValue | undefined): number | undefined => {
+    if (typeof v === 'string') {
+      const d = parseDuration(v);
+      return d === undefined ? undefined : durationToMs(d);
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+    return durationToMs({ seconds: Number(v.seconds ?? 0), nanos: Number(v.nanos ?? 0) });
+  };
+  const baseMs = ms(rate.base_interval);
+  if (baseMs === undefined || baseMs <= 0) return undefined;
+  return { baseMs, maxMs: ms(rate.max_interval) ?? baseMs * 10 };
 }
 
 /** The names a DNS cluster resolves: its endpoints' addresses, or its article-style `dns_query.name`. */
@@ -99,8 +114,11 @@ function dnsTargets(cluster: Cluster): DnsTarget[] {
 
 export function dnsOptionsFor(cluster: Cluster, bootstrap: Bootstrap | undefined, override?: readonly string[]): DnsClusterOptions {
   const refresh = cluster.dns_refresh_rate !== undefined ? durationToMs(cluster.dns_refresh_rate) : DEFAULT_DNS_REFRESH_MS;
+  const resolver = dnsResolverFor(cluster, bootstrap, override);
   return {
-    servers: dnsServersFor(cluster, bootstrap, override),
+    servers: resolver.servers,
+    tcp: resolver.tcp,
+    failureBackoff: failureBackoffOf(cluster),
     refreshMs: refresh > 1 ? refresh : DEFAULT_DNS_REFRESH_MS,
     respectTtl: cluster.respect_dns_ttl ?? false,
     family: cluster.dns_lookup_family ?? 'AUTO',
@@ -122,6 +140,8 @@ interface TargetState {
   readonly target: DnsTarget;
   /** Last good addresses (kept on failure). */
   addresses: string[] | undefined;
+  /** Failures in a row (dns_failure_refresh_rate's back-off). */
+  failures: number;
   timer?: TimerHandle;
 }
 
@@ -129,6 +149,7 @@ export class DnsDiscovery implements DiscoveryHandle {
   readonly stats: DnsStats = { update_attempt: 0, update_success: 0, update_failure: 0, update_empty: 0 };
   readonly ready: Promise<void>;
   private readonly resolver: Resolver;
+  private readonly queryTimeoutMs: number;
   private readonly states: TargetState[];
   private closed = false;
   private lastPublished = '';
@@ -139,9 +160,10 @@ export class DnsDiscovery implements DiscoveryHandle {
     private readonly deps: DiscoveryDeps,
     private readonly cluster: string,
   ) {
-    this.resolver = new Resolver({ timeout: opts.queryTimeoutMs ?? Math.min(5000, Math.max(100, opts.refreshMs)), tries: opts.tries ?? 2 });
+    this.queryTimeoutMs = opts.queryTimeoutMs ?? Math.min(5000, Math.max(100, opts.refreshMs));
+    this.resolver = new Resolver({ timeout: this.queryTimeoutMs, tries: opts.tries ?? 2 });
     if (opts.servers !== undefined) this.resolver.setServers([...opts.servers]);
-    this.states = opts.targets.map((target) => ({ target, addresses: isIP(target.name) ? [target.name] : undefined }));
+    this.states = opts.targets.map((target) => ({ target, addresses: isIP(target.name) ? [target.name] : undefined, failures: 0 }));
     this.ready = Promise.all(this.states.map((s) => this.resolveTarget(s))).then(() => undefined);
   }
 
@@ -167,6 +189,7 @@ export class DnsDiscovery implements DiscoveryHandle {
       const answer = await this.lookup(s.target.name);
       if (this.closed) return;
       this.stats.update_success++;
+      s.failures = 0;
       if (answer.addresses.length === 0) this.stats.update_empty++;
       s.addresses = this.opts.logical ? answer.addresses.slice(0, 1) : [...new Set(answer.addresses)];
       if (this.opts.respectTtl && answer.ttl !== undefined && answer.ttl > 0) next = answer.ttl * 1000;
@@ -174,6 +197,9 @@ export class DnsDiscovery implements DiscoveryHandle {
     } catch (err) {
       if (this.closed) return;
       this.stats.update_failure++;
+      s.failures++;
+      const fb = this.opts.failureBackoff;
+      if (fb !== undefined) next = backoffMs(s.failures - 1, fb.baseMs, fb.maxMs);
       this.deps.log?.(`dns: ${this.cluster}: resolving ${s.target.name} failed (${(err as NodeJS.ErrnoException).code ?? String(err)}); keeping ${s.addresses?.length ?? 0} last known host(s)`);
       this.publish();
     }
@@ -207,12 +233,34 @@ export class DnsDiscovery implements DiscoveryHandle {
 
   private async query(name: string, family: 4 | 6): Promise<Answer> {
     try {
-      const recs = family === 4 ? await this.resolver.resolve4(name, { ttl: true }) : await this.resolver.resolve6(name, { ttl: true });
+      const recs = this.opts.tcp
+        ? await this.queryTcp(name, family)
+        : family === 4
+          ? await this.resolver.resolve4(name, { ttl: true })
+          : await this.resolver.resolve6(name, { ttl: true });
       return { addresses: recs.map((r) => r.address), ttl: recs.reduce<number | undefined>((m, r) => minTtl(m, r.ttl), undefined) };
     } catch (err) {
       if (NO_RECORDS.has((err as NodeJS.ErrnoException).code ?? '')) return { addresses: [], ttl: undefined };
       throw err;
     }
+  }
+
+  /** use_tcp_for_dns_lookups: each nameserver in turn, `tries` times, until one answers (c-ares' order). */
+  private async queryTcp(name: string, family: 4 | 6): Promise<{ address: string; ttl: number }[]> {
+    const servers = this.opts.servers ?? getServers();
+    let last: unknown = new Error('no nameserver');
+    for (let t = 0; t < (this.opts.tries ?? 2); t++) {
+      for (const server of servers) {
+        try {
+          return await queryOverTcp(server, name, family, this.queryTimeoutMs);
+        } catch (err) {
+          // An answer (no such name, no records) is final; a failed server gives way to the next.
+          if (NO_RECORDS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+          last = err;
+        }
+      }
+    }
+    throw last;
   }
 
   private publish(): void {

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Host } from '../balancer/types.js';
@@ -30,7 +31,7 @@ import { grpcLocalReplyHeaders, grpcTimeoutMs, isGrpcRequest } from './grpc.js';
 import { backoffMs, retriableFailure, retriableStatus, type CompiledRetry } from './retry.js';
 import type { ProxyRoute } from './route-runtime.js';
 import { responseMutationOf, upstreamHeaders, upstreamPath } from './upstream-request.js';
-import { openTunnel, upgradeAllowed, upgradeRequestHead, type TunnelSink } from './tunnel.js';
+import { openTunnel, socketClient, streamClient, upgradeAllowed, upgradeRequestHead, type TunnelSink } from './tunnel.js';
 
 const CONNECTION_CLOSE: Readonly<Record<string, string>> = { connection: 'close' };
 
@@ -50,6 +51,12 @@ export function handleRequest(gen: Generation, lr: ListenerRuntime, req: DownReq
  */
 export function handleTunnel(gen: Generation, lr: ListenerRuntime, req: DownReq, res: DownRes, head: Buffer): void {
   new Exchange(gen, lr, req, res, null).startTunnel(head);
+}
+
+/** An HTTP/2 CONNECT stream: RFC 8441 extended CONNECT (`:protocol`, an upgrade such as websocket) or a plain
+ * CONNECT, handled as handleTunnel handles HTTP/1.1's. */
+export function handleH2Tunnel(gen: Generation, lr: ListenerRuntime, req: Http2ServerRequest, res: DownRes): void {
+  new Exchange(gen, lr, req, res, null).startTunnel(EMPTY);
 }
 
 /** Answers a request the codec layer refuses (too many headers: 431) with Envoy's local reply for a downstream
@@ -92,7 +99,7 @@ function requestTimeoutFired(ex: Exchange): void {
   ex.onRequestTimeout();
 }
 function bodyEnded(this: TaggedReq): void {
-  this[EXCHANGE]?.startGlobalTimer();
+  this[EXCHANGE]?.requestEnded();
 }
 
 class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
@@ -142,9 +149,20 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
   private filters: FilterRun | undefined;
   /** A tunnel request's bytes after its head, while its filters have it paused. */
   private tunnelHead: Buffer | undefined;
-  /** %RESPONSE_CODE_DETAILS% of a filter's answer ('' otherwise). */
-  details = '';
+  /** The health_check filter took the request for a health check (the access log's not_health_check_filter). */
+  get healthCheck(): boolean {
+    return this.filters !== undefined && this.filters.healthCheck;
+  }
   readonly h2: boolean;
+  // For the access logs (access-log.ts AccessLogFacts).
+  responseHeaders: OutHeaders | undefined;
+  responseTrailers: OutHeaders | null = null;
+  details = '';
+  requestDoneMs = -1;
+  firstByteMs = -1;
+  transportFailure = '';
+  upstreamLocal = '';
+  private readonly h1Socket: Socket | null;
 
   constructor(
     private readonly gen: Generation,
@@ -154,10 +172,33 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
     private readonly closed: ResponseClosed | null,
   ) {
     this.h2 = req.httpVersionMajor === 2;
+    // node lets go of an HTTP/1.1 request's socket when its response ends; the access log reads it after that.
+    this.h1Socket = this.h2 ? null : req.socket;
   }
 
   get clusterName(): string | undefined {
     return this.cluster?.name;
+  }
+
+  get routeName(): string | undefined {
+    return this.route?.config.name;
+  }
+
+  get sentPath(): string | undefined {
+    return this.upstreamHeaders === undefined ? undefined : this.upstreamPath;
+  }
+
+  get attempts(): number {
+    return this.attemptNo;
+  }
+
+  /** The request body's bytes as its content-length declares them (node's request objects do not count them). */
+  get bytesReceived(): number {
+    return Number(this.req.headers['content-length'] ?? 0) || 0;
+  }
+
+  get socket(): Socket | undefined {
+    return (this.h2 ? (this.req as Http2ServerRequest).stream.session?.socket : this.h1Socket) ?? undefined;
   }
 
   private begin(): void {
@@ -174,6 +215,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
     this.begin();
     this.lr.stats.cx_protocol_error.value++;
     this.flags |= FLAG.DPE;
+    this.details = 'http1.too_many_headers';
     if (!this.h2) (this.res as ServerResponse).shouldKeepAlive = false;
     this.sendLocal(status, Buffer.from(body), this.h2 ? undefined : CONNECTION_CLOSE);
   }
@@ -246,7 +288,10 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
       if (this.retry !== null) this.body = new RetryBody(this.req);
       (this.req as TaggedReq)[EXCHANGE] = this;
       this.req.once('end', bodyEnded);
-    } else this.startGlobalTimer();
+    } else {
+      this.requestDoneMs = 0;
+      this.startGlobalTimer();
+    }
     this.attempt();
   }
 
@@ -259,8 +304,10 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
 
   private proceedTunnel(answer: LocalReply | null, head: Buffer): void {
     const req = this.req;
-    const connect = req.method === 'CONNECT';
-    const type = connect ? 'CONNECT' : String(req.headers.upgrade ?? '');
+    // HTTP/2: extended CONNECT names its upgrade in :protocol (RFC 8441); without it, a plain CONNECT.
+    const protocol = this.h2 ? (req.headers[':protocol'] as string | undefined) : undefined;
+    const connect = req.method === 'CONNECT' && protocol === undefined;
+    const type = connect ? 'CONNECT' : (protocol ?? String(req.headers.upgrade ?? ''));
     // An h2c upgrade request with a body (the listener serves those without one): Envoy drops the h2c upgrade
     // headers and serves the request, so it goes upstream as a plain request with its body streamed after it.
     const h2c = !connect && type.toLowerCase() === 'h2c';
@@ -286,6 +333,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
     }
     this.host = host;
     this.upstreamHost = host.address;
+    this.attemptNo = 1;
     this.attemptStartMs = performance.now();
     cluster.upstream.onAttemptStart(host);
     const entry = cluster.entryFor(host);
@@ -300,21 +348,28 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
         // Expect: 100-continue is the proxy's to answer (as on any request); node does not for an upgrade request.
         if (String(req.headers.expect).toLowerCase() === '100-continue') req.socket?.write('HTTP/1.1 100 Continue\r\n\r\n');
       }
-      requestHead = upgradeRequestHead(req.method ?? 'GET', upstreamPath(route, p.path), this.upstreamHeaders, h2c ? null : type);
+      // Envoy's translation of an extended CONNECT for an HTTP/1.1 upstream: a GET with the Upgrade headers.
+      requestHead = upgradeRequestHead(protocol !== undefined ? 'GET' : (req.method ?? 'GET'), upstreamPath(route, p.path), this.upstreamHeaders, h2c ? null : type);
     }
-    openTunnel(req.socket as Socket, { ip: host.ip, port: host.port, connectTimeoutMs: cluster.connectTimeoutMs, tls: cluster.tls }, requestHead, head, this);
+    const client = this.h2 ? streamClient((req as Http2ServerRequest).stream) : socketClient(req.socket as Socket);
+    openTunnel(client, { ip: host.ip, port: host.port, connectTimeoutMs: cluster.connectTimeoutMs, tls: cluster.tls }, requestHead, head, this);
   }
 
   // ---- TunnelSink ----
-  tunnelOpened(status: number): void {
+  tunnelOpened(status: number, localAddress: string): void {
+    const now = performance.now();
     this.status = status;
-    this.serviceTimeMs = Math.round(performance.now() - this.attemptStartMs);
+    this.details = 'via_upstream';
+    this.upstreamLocal = localAddress;
+    this.firstByteMs = now - this.startMs;
+    this.serviceTimeMs = Math.round(now - this.attemptStartMs);
     this.headersSent = true;
     this.tunnel = true;
   }
 
   tunnelFailed(kind: UpstreamErrorKind, detail: string): void {
     if (this.done) return;
+    if (kind === 'connect-failure') this.transportFailure = detail;
     if (kind === 'reset' || kind === 'termination' || kind === 'protocol') this.cluster!.stats.rq_rx_reset.value++;
     this.endAttempt(kind === 'connect-failure' || kind === 'connect-timeout' ? { kind: 'connect-failure' } : { kind: 'reset' });
     this.localReply(reply.upstreamFailure(kind, detail, false, this.gen.upstreamFailureMode));
@@ -345,6 +400,12 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
       out['x-envoy-expected-rq-timeout-ms'] = String(ms);
       out['grpc-timeout'] = `${ms}m`;
     } else delete out['x-envoy-expected-rq-timeout-ms'];
+  }
+
+  /** The request body has ended. */
+  requestEnded(): void {
+    this.requestDoneMs = performance.now() - this.startMs;
+    this.startGlobalTimer();
   }
 
   /** The route timeout runs from the end of the request (Envoy: once the downstream request is complete). */
@@ -403,14 +464,18 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
       return this.scheduleRetry();
     }
     this.clearTryTimer();
+    const now = performance.now();
     this.status = status;
-    this.serviceTimeMs = Math.round(performance.now() - this.attemptStartMs);
+    this.details = 'via_upstream';
+    this.firstByteMs = now - this.startMs;
+    this.serviceTimeMs = Math.round(now - this.attemptStartMs);
     out['x-envoy-upstream-service-time'] = String(this.serviceTimeMs);
     out.server = this.lr.serverName;
     if (this.responseMutation !== null) applyMutation(out, this.responseMutation);
     if (this.lr.alwaysSetRequestId) this.setRequestId(out);
     if (this.filters !== undefined) this.filters.encodeHeaders(status, out, false);
     this.headersSent = true;
+    this.responseHeaders = out;
     if (this.grpc && out['grpc-status'] !== undefined) {
       // gRPC's trailers-only response: the status is in the headers, and nothing follows.
       this.headersOnly = true;
@@ -437,6 +502,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
   onEnd(trailers: OutHeaders | null): void {
     if (this.done) return;
     this.endAttempt({ kind: 'response', status: this.status });
+    this.responseTrailers = trailers;
     // A body encoder ends the response once it has flushed (then bodyEncoded finishes the exchange).
     if (!this.headersOnly && this.filters !== undefined && this.filters.encoding) return this.filters.encodeEnd(this.wantTrailers ? trailers : null);
     if (!this.headersOnly) endResponse(this.res, this.h2, this.wantTrailers ? trailers : null);
@@ -448,6 +514,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
     this.clearTryTimer();
     const cluster = this.cluster!;
     if (kind === 'connect-failure' || kind === 'connect-timeout') {
+      this.transportFailure = kind === 'connect-failure' ? detail : '';
       this.endAttempt({ kind: 'connect-failure' });
     } else if (kind === 'reset' || kind === 'termination' || kind === 'protocol') {
       cluster.stats.rq_rx_reset.value++;
@@ -456,6 +523,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
     if (this.headersSent) {
       // The response already started: all we can do is reset the downstream stream, as Envoy does.
       this.flags |= FLAG.UR;
+      this.details = 'upstream_reset_after_response_started{remote_reset}';
       this.abortDownstream();
       return;
     }
@@ -506,7 +574,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
     this.ctl?.abort(new RetryAbort());
     const retry = this.retry!;
     if (retriableFailure(retry, 'per-try-timeout') && this.canRetry(retry)) return this.scheduleRetry();
-    this.localReply(reply.upstreamTimeout());
+    this.localReply(reply.upstreamTimeout(true));
   }
 
   onGlobalTimeout(): void {
@@ -605,6 +673,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
       if (this.filters !== undefined) this.filters.encodeHeaders(200, out, true);
       this.status = 200;
       this.headersSent = true;
+      this.responseHeaders = out;
       writeHeadersOnly(this.res, this.h2, 200, out);
       return this.finish();
     }
@@ -615,6 +684,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
     if (this.responseMutation !== null) applyMutation(out, this.responseMutation);
     if (this.filters !== undefined) this.filters.encodeHeaders(status, out, true);
     this.headersSent = true;
+    this.responseHeaders = out;
     this.bytesSent = body.length;
     writeLocalResponse(this.res, status, out, body);
     this.finish();
@@ -640,6 +710,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
     if (this.done || this.tunnel) return;
     // The client went away before the response ended.
     this.flags |= FLAG.DC;
+    this.details = 'downstream_remote_disconnect';
     this.ctl?.abort(new RetryAbort());
     if (this.host !== undefined) this.endAttempt({ kind: 'reset' });
     this.finish();
@@ -668,6 +739,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
     gen.inflight--;
     if (gen.inflight === 0 && gen.onIdle !== undefined) gen.onIdle();
     if (gen.accessLog !== null) gen.accessLog(accessLogLine(this, elapsed));
+    if (this.lr.requestLogs !== null) this.lr.requestLogs.log(this, elapsed);
     if (gen.observer !== null) gen.observer(status, this.upstreamHost, elapsed);
   }
 }

@@ -17,6 +17,8 @@ import { HttpStats, ListenerStats } from './listener-stats.js';
 import { createProxyCluster, type ProxyCluster } from './cluster-stats.js';
 import { compilePathNormalizer, type PathNormalizer } from './normalize-path.js';
 import type { FilterChain } from './filters/chain.js';
+import type { AccessLogs, ListenerAccessLogs } from './access-log-config.js';
+import { h2AllowConnect } from './tunnel.js';
 
 /** Envoy's defaults: HttpProtocolOptions.max_headers_count 100, HCM max_request_headers_kb 60. */
 const DEFAULT_MAX_HEADERS_COUNT = 100;
@@ -40,6 +42,8 @@ export interface ListenerRuntime {
   readonly maxRequestHeadersBytes: number;
   /** HCM request_timeout in ms (the whole request must arrive within it); 0 = off (Envoy's default). */
   readonly requestTimeoutMs: number;
+  /** http2_protocol_options.allow_connect: HTTP/2 extended CONNECT (RFC 8441) is advertised and accepted. */
+  readonly allowConnect: boolean;
   /** HCM always_set_request_id_in_response: every response carries the request's x-request-id. */
   readonly alwaysSetRequestId: boolean;
   /** HCM request_headers_timeout in ms; 0 = off (Envoy's default). */
@@ -48,6 +52,9 @@ export interface ListenerRuntime {
   readonly normalizePath: PathNormalizer | null;
   readonly stats: HttpStats;
   readonly listenerStats: ListenerStats;
+  /** The config's access logs of this listener: per request (its connection manager's), per connection (its own). */
+  readonly requestLogs: AccessLogs | null;
+  readonly connectionLogs: AccessLogs | null;
 }
 
 export interface Generation {
@@ -83,6 +90,8 @@ export interface GenerationDeps {
   readonly client: UpstreamClientKind;
   readonly upstreamFailureMode: UpstreamFailureMode;
   readonly accessLog: ((line: string) => void) | null;
+  /** The config's Envoy access logs (access-log-config.ts compileAccessLogs), by listener. */
+  readonly accessLogs: ReadonlyMap<Listener, ListenerAccessLogs>;
   /** Append x-forwarded-for even when use_remote_address is unset (the issue's variant; Envoy appends only with it). */
   readonly forceXff: boolean;
   /** With normalize_path: 400 for a path whose `..` climbs above the root (Envoy clamps it at the root). */
@@ -130,6 +139,7 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
       requestHeadersTimeoutMs: hcm.request_headers_timeout !== undefined ? durationToMs(hcm.request_headers_timeout) : 0,
       requestTimeoutMs: hcm.request_timeout !== undefined ? durationToMs(hcm.request_timeout) : 0,
       alwaysSetRequestId: hcm.always_set_request_id_in_response === true,
+      allowConnect: h2AllowConnect(hcm),
       normalizePath: compilePathNormalizer({
         normalize: hcm.normalize_path === true,
         mergeSlashes: hcm.merge_slashes === true,
@@ -137,6 +147,8 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
       }),
       stats: new HttpStats(d.store, `http.${statPrefix}.`),
       listenerStats: new ListenerStats(d.store, `listener.${statSafe(listenerAddressKey(l))}.`),
+      requestLogs: d.accessLogs.get(l)?.requests ?? null,
+      connectionLogs: d.accessLogs.get(l)?.connections ?? null,
     });
   });
 

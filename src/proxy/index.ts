@@ -18,6 +18,8 @@ import { StatsStore, proxySnapshot, type StatsSnapshot } from './stats.js';
 import type { UpstreamClientKind } from '../upstream/pool.js';
 import { preflightTls } from './tls.js';
 import { preflightListeners } from './listener-support.js';
+import { compileAccessLogs, type ListenerAccessLogs } from './access-log-config.js';
+import { closeAccessLogSinks } from './access-log.js';
 import { RandomStreams } from '../balancer/random.js';
 import { envoyHealthFlags } from '../upstream/health-flags.js';
 
@@ -143,13 +145,14 @@ class Proxy implements RunningProxy {
     // the first handshake.
     preflightListeners(config);
     preflightTls(config, this.opts.baseDir ?? process.cwd());
+    const accessLogs = compileAccessLogs(config, this.opts.baseDir ?? process.cwd());
     const router = this.compileRoutes(config);
     const filterChains = this.compileFilters(config, router);
     this.cm = await (this.opts.clusterManagerFactory ?? defaultClusterManager)(config, cmOpts);
     // Envoy warms clusters (first DNS answer, first discovery fetch, first health check) before its listeners take
     // traffic, bounded by the initial fetch timeout (15 s), so a DNS cluster does not answer 503 for its first requests.
     await warmUp(this.cm, this.opts.warmupTimeoutMs ?? 15_000, log);
-    this.gen = this.build(config, router, filterChains, undefined);
+    this.gen = this.build(config, router, accessLogs, filterChains, undefined);
     try {
       for (const lr of this.gen.listeners) {
         const { ip, port } = this.listenAddr(lr.listener.address?.socket_address?.address, lr.listener.address?.socket_address?.port_value);
@@ -185,6 +188,7 @@ class Proxy implements RunningProxy {
   private build(
     config: Bootstrap,
     router: CompiledRouter<RouteRuntime>,
+    accessLogs: ReadonlyMap<Listener, ListenerAccessLogs>,
     filterChains: ReadonlyMap<Listener, FilterChain | null>,
     previous: ReadonlyMap<string, ProxyCluster> | undefined,
   ): Generation {
@@ -200,6 +204,7 @@ class Proxy implements RunningProxy {
       client: this.opts.upstreamClient ?? 'undici',
       upstreamFailureMode: this.opts.upstreamFailureMode ?? 'envoy',
       accessLog: this.opts.accessLog ?? null,
+      accessLogs,
       forceXff: this.opts.forceXff ?? false,
       rejectPathAboveRoot: this.opts.rejectPathAboveRoot ?? false,
       previous,
@@ -247,11 +252,12 @@ class Proxy implements RunningProxy {
     // What can fail on the new config's files fails here, while the running config is still untouched.
     preflightListeners(config);
     preflightTls(config, this.opts.baseDir ?? process.cwd());
+    const accessLogs = compileAccessLogs(config, this.opts.baseDir ?? process.cwd());
     const router = this.compileRoutes(config);
     const filterChains = this.compileFilters(config, router);
     this.cm.applyConfig(config);
     const old = this.gen;
-    const gen = this.build(config, router, filterChains, old.clusters);
+    const gen = this.build(config, router, accessLogs, filterChains, old.clusters);
     this.oldGens.add(old);
     void waitIdle(old, 300_000).then(() => this.oldGens.delete(old));
     // Listeners that keep address, codec and TLS swap in place; others are rebound.
@@ -298,6 +304,7 @@ class Proxy implements RunningProxy {
     await this.cm?.close();
     await this.adminServer?.close();
     await this.metricsServer?.close();
+    await closeAccessLogSinks();
   }
 
   stats(): StatsSnapshot {

@@ -10,10 +10,11 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HttpConnectionManager_CodecType } from '../config/model.js';
 import type { DownReq, DownRes } from './downstream.js';
-import { handleRequest, handleTunnel, rejectRequest } from './exchange.js';
+import { handleH2Tunnel, handleRequest, handleTunnel, rejectRequest } from './exchange.js';
 import { hasBody } from './downstream.js';
 import type { Generation, ListenerRuntime } from './generation.js';
 import { chainTls, secureOptions, sniCallback } from './tls.js';
+import { connectionLog } from './access-log-config.js';
 
 export interface BoundAddress {
   readonly address: string;
@@ -28,7 +29,7 @@ export interface ListenerBinding {
 export function bindingKey(lr: ListenerRuntime, ip: string, port: number): string {
   const tlsCtx = lr.listener.filter_chains?.map((fc) => JSON.stringify(chainTls(fc) ?? null)).join('|') ?? '';
   // The header limits are fixed when a server is built (node reads them per connection / per HTTP/2 session).
-  return `${ip}|${port}|${lr.hcm.codec_type ?? 'AUTO'}|${lr.maxHeadersCount}|${lr.maxRequestHeadersBytes}|${tlsCtx}`;
+  return `${ip}|${port}|${lr.hcm.codec_type ?? 'AUTO'}|${lr.maxHeadersCount}|${lr.maxRequestHeadersBytes}|${lr.allowConnect}|${tlsCtx}`;
 }
 
 /** A request-headers clock on one HTTP/1.1 connection. `deadline` 0: no byte of a request seen yet (an idle
@@ -105,7 +106,8 @@ export class ListenerServer implements ListenerBinding {
       this.h1Limits(s);
     };
     // HTTP/2: node resets a stream whose header list has more entries (Envoy resets it too; pseudo-headers count).
-    const h2Options = { maxHeaderListPairs: Math.max(4, lr.maxHeadersCount) };
+    // allow_connect: SETTINGS_ENABLE_CONNECT_PROTOCOL advertised (RFC 8441), so clients may send extended CONNECT.
+    const h2Options = { maxHeaderListPairs: Math.max(4, lr.maxHeadersCount), ...(lr.allowConnect ? { settings: { enableConnectProtocol: true } } : {}) };
     if (tlsChain !== undefined) {
       const opts = secureOptions(chainTls(tlsChain)!, baseDir, codec);
       const sni = sniCallback(chains, baseDir, codec);
@@ -156,6 +158,12 @@ export class ListenerServer implements ListenerBinding {
       });
     }
     if (this.h2 !== undefined) {
+      // HTTP/2 CONNECT streams (node answers them 405 unless someone listens): tunnels per upgrade_configs.
+      this.h2.on('connect', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+        if (req.httpVersionMajor !== 2) return;
+        const c = this.current;
+        handleH2Tunnel(c.gen, c.lr, req, res);
+      });
       this.h2.on('session', (s: http2.ServerHttp2Session) => {
         this.sessions.add(s);
         this.current.lr.stats.cx_http2_total.value++;
@@ -166,7 +174,10 @@ export class ListenerServer implements ListenerBinding {
     // Upgrades and CONNECT on HTTP/1.1 connections (node hands them over with the raw socket).
     const tunnelled = this.h1 ?? (codec !== 'HTTP2' ? this.h2 : undefined);
     if (tunnelled !== undefined) {
-      const onTunnel = (req: http.IncomingMessage, sock: Duplex, head: Buffer): void => this.onTunnel(req, sock as net.Socket, head);
+      // An HTTP/2 server with an HTTP/1.1 fallback emits 'connect' for both: HTTP/2 streams are handled below.
+      const onTunnel = (req: http.IncomingMessage, sock: Duplex, head: Buffer): void => {
+        if (req.httpVersionMajor !== 2) this.onTunnel(req, sock as net.Socket, head);
+      };
       tunnelled.on('upgrade', onTunnel);
       tunnelled.on('connect', onTunnel);
     }
@@ -339,7 +350,10 @@ export class ListenerServer implements ListenerBinding {
     if (h1) lr.stats.cx_http1_total.value++;
     sock.setNoDelay(true);
     this.sockets.add(sock);
+    const connectionLogs = lr.connectionLogs;
+    const logLine = connectionLogs !== null ? connectionLog(sock) : undefined;
     sock.once('close', () => {
+      if (logLine !== undefined) logLine.closed(connectionLogs!);
       this.sockets.delete(sock);
       lr.listenerStats.cx_active.value--;
       lr.listenerStats.cx_destroy.value++;

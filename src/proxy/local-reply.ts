@@ -55,10 +55,15 @@ export interface LocalReply {
   readonly headers?: Readonly<Record<string, string>>;
   /** The route's response header mutation (direct responses and redirects). */
   readonly responseMutation?: HeaderMutation | null;
-  /** Envoy's %RESPONSE_CODE_DETAILS% when a filter answered (rbac_access_denied_matched_policy[…], local_rate_limited…). */
+  /** Envoy's response code details (%RESPONSE_CODE_DETAILS%), for the access log (a filter's: rbac_access_denied_matched_policy[…], local_rate_limited…). */
   readonly details?: string;
   /** The grpc-status of the answer to a gRPC request, when not the one mapped from `status` (a fault's grpc_status). */
   readonly grpcStatus?: number;
+}
+
+/** Envoy's details for an upstream reset before the response began: the reason, spaces as underscores. */
+function resetDetails(reason: string): string {
+  return `upstream_reset_before_response_started{${reason.replace(/ /g, '_')}}`;
 }
 
 /** How upstream failures before response headers are answered. `envoy` (default): 503 UF/UR/UC, 502 only for
@@ -66,20 +71,20 @@ export interface LocalReply {
 export type UpstreamFailureMode = 'envoy' | '502';
 
 export function noRoute(): LocalReply {
-  return { status: 404, flag: FLAG.NR, body: '' };
+  return { status: 404, flag: FLAG.NR, body: '', details: 'route_not_found' };
 }
 
 export function noCluster(status: number): LocalReply {
-  return { status, flag: FLAG.NC, body: '' };
+  return { status, flag: FLAG.NC, body: '', details: 'cluster_not_found' };
 }
 
 /** An upgrade (or CONNECT) no upgrade_configs allows: Envoy's 403, empty body, no response flag. */
 export function upgradeRefused(): LocalReply {
-  return { status: 403, flag: 0, body: '' };
+  return { status: 403, flag: 0, body: '', details: 'upgrade_failed' };
 }
 
 export function noHealthyUpstream(): LocalReply {
-  return { status: 503, flag: FLAG.UH, body: 'no healthy upstream' };
+  return { status: 503, flag: FLAG.UH, body: 'no healthy upstream', details: 'no_healthy_upstream' };
 }
 
 export function overflow(): LocalReply {
@@ -88,21 +93,23 @@ export function overflow(): LocalReply {
     flag: FLAG.UO,
     body: RESET_PREFIX + 'reset reason: overflow',
     headers: { 'x-envoy-overloaded': 'true' },
+    details: resetDetails('overflow'),
   };
 }
 
 /** max_stream_duration reached before the response began (Envoy: 408 while the request is still arriving, else 504). */
 export function durationTimeout(requestComplete: boolean): LocalReply {
-  return { status: requestComplete ? 504 : 408, flag: FLAG.DT, body: 'downstream duration timeout' };
+  return { status: requestComplete ? 504 : 408, flag: FLAG.DT, body: 'downstream duration timeout', details: 'max_duration_timeout' };
 }
 
 /** HCM request_timeout: the request did not arrive whole in time (Envoy counts downstream_rq_timeout, no flag). */
 export function requestTimeout(): LocalReply {
-  return { status: 408, flag: 0, body: 'request timeout' };
+  return { status: 408, flag: 0, body: 'request timeout', details: 'request_overall_timeout' };
 }
 
-export function upstreamTimeout(): LocalReply {
-  return { status: 504, flag: FLAG.UT, body: 'upstream request timeout' };
+/** `perTry`: the last try's per_try_timeout ended the request (Envoy's details differ). */
+export function upstreamTimeout(perTry = false): LocalReply {
+  return { status: 504, flag: FLAG.UT, body: 'upstream request timeout', details: perTry ? 'upstream_per_try_timeout' : 'response_timeout' };
 }
 
 function connectFailure(detail: string, retried: boolean, mode: UpstreamFailureMode): LocalReply {
@@ -110,6 +117,7 @@ function connectFailure(detail: string, retried: boolean, mode: UpstreamFailureM
     status: mode === '502' ? 502 : 503,
     flag: FLAG.UF,
     body: `${RESET_PREFIX}${retried ? 'retried and the latest ' : ''}reset reason: remote connection failure, transport failure reason: ${detail}`,
+    details: resetDetails(`remote connection failure,${detail}`),
   };
 }
 
@@ -118,6 +126,7 @@ function connectTimeout(retried: boolean, mode: UpstreamFailureMode): LocalReply
     status: mode === '502' ? 502 : 503,
     flag: FLAG.UF,
     body: `${RESET_PREFIX}${retried ? 'retried and the latest ' : ''}reset reason: connection timeout`,
+    details: resetDetails('connection timeout'),
   };
 }
 
@@ -126,6 +135,7 @@ function upstreamReset(retried: boolean, mode: UpstreamFailureMode): LocalReply 
     status: mode === '502' ? 502 : 503,
     flag: FLAG.UR,
     body: `${RESET_PREFIX}${retried ? 'retried and the latest ' : ''}reset reason: remote reset`,
+    details: resetDetails('remote reset'),
   };
 }
 
@@ -134,6 +144,7 @@ function connectionTermination(retried: boolean, mode: UpstreamFailureMode): Loc
     status: mode === '502' ? 502 : 503,
     flag: FLAG.UC,
     body: `${RESET_PREFIX}${retried ? 'retried and the latest ' : ''}reset reason: connection termination`,
+    details: resetDetails('connection termination'),
   };
 }
 
@@ -142,6 +153,7 @@ export function protocolError(retried: boolean): LocalReply {
     status: 502,
     flag: FLAG.UPE,
     body: `${RESET_PREFIX}${retried ? 'retried and the latest ' : ''}reset reason: protocol error`,
+    details: resetDetails('protocol error'),
   };
 }
 

@@ -35,7 +35,7 @@ const lookupHeader = (name: string): string | undefined => headerValue(matchHead
 const lookupPeer = (): string | undefined => (matchReq === undefined ? undefined : peerAddress(matchReq));
 const EMPTY_HEADERS: IncomingHttpHeaders = {};
 const EMPTY = Buffer.alloc(0);
-const BAD_PATH: LocalReply = { status: 400, flag: 0, body: EMPTY };
+const BAD_PATH: LocalReply = { status: 400, flag: 0, body: EMPTY, details: 'path_normalization_failed' };
 
 /** The request's local answer, or null when it goes upstream (then PREFLIGHT says where). `filters`: the request's
  * run through the listener's HTTP filters (undefined when it has none); it may answer filters/chain.ts PAUSED. */

@@ -95,6 +95,7 @@ function compileRouteRuntime(r: CompiledRoute<unknown>, rc: RouteConfiguration |
             flag: 0,
             body: readDataSource(route.direct_response.body, baseDir, 'direct response body') ?? Buffer.alloc(0),
             responseMutation,
+            details: 'direct_response',
           }
       : null,
     weighted:
@@ -154,6 +155,7 @@ export function redirectAnswer(route: ProxyRoute, scheme: string, authority: str
     body: EMPTY,
     headers: { location: `${newScheme}://${host}${p}${query}` },
     responseMutation: route.ext.responseMutation,
+    details: 'direct_response',
   };
 }
 

@@ -1,11 +1,20 @@
 /**
- * Upgrades and CONNECT over HTTP/1.1: whether the connection manager and the route allow an upgrade type
- * (`upgrade_configs`), and the byte tunnel to the upstream host once they do. A WebSocket (or other) upgrade sends
- * the request upstream with its Upgrade and Connection headers, passes the upstream's answer back as it is, and
- * then copies bytes both ways; CONNECT opens a TCP connection to the host, answers 200, and copies bytes both ways.
+ * Upgrades and CONNECT: whether the connection manager and the route allow an upgrade type (`upgrade_configs`), and
+ * the byte tunnel to the upstream host once they do. A WebSocket (or other) upgrade sends the request upstream with
+ * its Upgrade and Connection headers, passes the upstream's answer back, and then copies bytes both ways; CONNECT
+ * opens a TCP connection to the host, answers 200, and copies bytes both ways.
+ *
+ * Over HTTP/2 (RFC 8441 extended CONNECT: `:method CONNECT`, `:protocol websocket`), allowed when the connection
+ * manager's `http2_protocol_options.allow_connect` is true (the listener then advertises
+ * SETTINGS_ENABLE_CONNECT_PROTOCOL), the stream is carried to an HTTP/1.1 upstream as Envoy translates it
+ * (source/common/http/utility.cc transformUpgradeRequestFromH2toH1 / transformUpgradeResponseFromH1toH2): upstream
+ * it is a GET with `Upgrade: <protocol>` and `Connection: upgrade`; the upstream's 101 comes back as `:status 200`
+ * without the hop-by-hop Upgrade and Connection headers, and the stream's DATA frames carry the bytes both ways.
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import type { ServerHttp2Stream } from 'node:http2';
 import type { HttpConnectionManager, JsonValue, RouteAction } from '../config/model.js';
 import type { OutHeaders } from '../http/headers.js';
 import type { UpstreamErrorKind } from '../upstream/pool.js';
@@ -43,10 +52,70 @@ export function upgradeAllowed(hcm: HttpConnectionManager, action: RouteAction |
   return upgradeEntries(raw(hcm, 'upgrade_configs'))?.get(t) === true;
 }
 
+/** The connection manager's http2_protocol_options.allow_connect: RFC 8441 extended CONNECT is accepted. */
+export function h2AllowConnect(hcm: HttpConnectionManager): boolean {
+  const opts = raw(hcm, 'http2_protocol_options');
+  return opts !== null && typeof opts === 'object' && !Array.isArray(opts) && opts.allow_connect === true;
+}
+
+/** The downstream end of a tunnel: its bytes, and how it is told that the tunnel opened. */
+interface TunnelClient {
+  readonly io: Duplex;
+  /** CONNECT: the upstream connected. */
+  connected(): void;
+  /** An upgrade: the upstream answered `status` with the head `head` (status line and headers, through the blank
+   * line) followed by `rest`. Returns the status the client got. */
+  answered(status: number, head: Buffer, rest: Buffer): number;
+}
+
+/** An HTTP/1.1 connection: the upstream's answer passes through byte for byte. */
+export function socketClient(sock: net.Socket): TunnelClient {
+  return {
+    io: sock,
+    connected: () => void sock.write('HTTP/1.1 200 OK\r\n\r\n'),
+    answered(status, head, rest) {
+      sock.write(head);
+      if (rest.length > 0) sock.write(rest);
+      return status;
+    },
+  };
+}
+
+/** Hop-by-hop headers of an HTTP/1.1 answer that HTTP/2 does not carry. */
+const H1_ONLY = new Set(['connection', 'upgrade', 'keep-alive', 'transfer-encoding', 'proxy-connection']);
+
+/** An HTTP/2 stream (CONNECT or extended CONNECT): answers are HEADERS frames, bytes are DATA frames. */
+export function streamClient(stream: ServerHttp2Stream): TunnelClient {
+  return {
+    io: stream,
+    connected: () => stream.respond({ ':status': 200 }),
+    answered(status, head, rest) {
+      const out: Record<string, string | string[]> = {};
+      const lines = head.toString('latin1').split('\r\n').slice(1);
+      for (const line of lines) {
+        const i = line.indexOf(':');
+        if (i <= 0) continue;
+        const name = line.slice(0, i).trim().toLowerCase();
+        if (H1_ONLY.has(name)) continue;
+        const value = line.slice(i + 1).trim();
+        const prev = out[name];
+        out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+      }
+      // Envoy: a 101 Switching Protocols becomes 200 on HTTP/2 (RFC 8441 §5).
+      const h2Status = status === 101 ? 200 : status;
+      out[':status'] = String(h2Status);
+      stream.respond(out);
+      if (rest.length > 0) stream.write(rest);
+      return h2Status;
+    },
+  };
+}
+
 /** What the tunnel reports to the exchange that owns the request. */
 export interface TunnelSink {
-  /** The upstream answered (an upgrade's status line) or connected (CONNECT: 200): bytes flow from now on. */
-  tunnelOpened(status: number): void;
+  /** The upstream answered (an upgrade's status line) or connected (CONNECT: 200): bytes flow from now on.
+   * `localAddress`: the upstream connection's local ip:port. */
+  tunnelOpened(status: number, localAddress: string): void;
   /** No tunnel: the connection failed, or the upstream closed before answering. */
   tunnelFailed(kind: UpstreamErrorKind, detail: string): void;
   /** Either side closed an open tunnel; `bytes` went from the upstream to the client. */
@@ -82,7 +151,8 @@ const MAX_HEAD = 60 * 1024;
  * otherwise an upgrade request, whose answer is passed back verbatim. `early`: bytes the client sent after its
  * request head.
  */
-export function openTunnel(client: net.Socket, target: TunnelTarget, requestHead: string | null, early: Buffer, sink: TunnelSink): void {
+export function openTunnel(downstream: TunnelClient, target: TunnelTarget, requestHead: string | null, early: Buffer, sink: TunnelSink): void {
+  const client = downstream.io;
   const up: net.Socket =
     target.tls !== undefined
       ? tls.connect({ ...(target.tls as tls.ConnectionOptions), host: target.ip, port: target.port })
@@ -99,13 +169,16 @@ export function openTunnel(client: net.Socket, target: TunnelTarget, requestHead
   };
   const timer = setTimeout(() => fail('connect-timeout', 'connection timeout'), target.connectTimeoutMs);
   up.setNoDelay(true);
-  const start = (status: number, first: Buffer | null): void => {
+  /** `answer`: an upgrade's head and the bytes after it; null for CONNECT. */
+  const start = (status: number, answer: { head: Buffer; rest: Buffer } | null): void => {
     open = true;
-    sink.tunnelOpened(status);
-    if (first !== null && first.length > 0) {
-      bytes += first.length;
-      client.write(first);
+    const local = up.localAddress ?? '';
+    if (answer === null) downstream.connected();
+    else {
+      bytes += answer.head.length + answer.rest.length;
+      status = downstream.answered(status, answer.head, answer.rest);
     }
+    sink.tunnelOpened(status, local.includes(':') ? `[${local}]:${up.localPort}` : `${local}:${up.localPort}`);
     up.on('data', (d: Buffer) => (bytes += d.length));
     up.pipe(client);
     if (requestHead === null) client.pipe(up);
@@ -127,7 +200,6 @@ export function openTunnel(client: net.Socket, target: TunnelTarget, requestHead
     clearTimeout(timer);
     if (client.destroyed) return fail('reset', 'downstream closed');
     if (requestHead === null) {
-      client.write('HTTP/1.1 200 OK\r\n\r\n');
       if (early.length > 0) up.write(early);
       return start(200, null);
     }
@@ -148,7 +220,7 @@ export function openTunnel(client: net.Socket, target: TunnelTarget, requestHead
       up.removeListener('end', onEarlyEnd);
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(buf.toString('latin1', 0, Math.min(end, 64)));
       if (m === null) return fail('protocol', 'malformed upstream response');
-      start(Number(m[1]), buf);
+      start(Number(m[1]), { head: buf.subarray(0, end + HEAD_END.length), rest: buf.subarray(end + HEAD_END.length) });
     };
     const onEarlyEnd = (): void => fail('termination', 'connection termination');
     up.on('data', onHead);

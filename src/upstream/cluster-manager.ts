@@ -134,12 +134,9 @@ export class ManagedCluster implements UpstreamCluster {
     const sourceChanged =
       before.type !== cluster.type ||
       !sameJson(before.load_assignment, cluster.load_assignment) ||
-      !sameJson(before.dns_query, cluster.dns_query) ||
-      !sameJson(before.dns_resolvers, cluster.dns_resolvers) ||
-      before.dns_refresh_rate?.seconds !== cluster.dns_refresh_rate?.seconds ||
-      before.dns_refresh_rate?.nanos !== cluster.dns_refresh_rate?.nanos ||
-      before.respect_dns_ttl !== cluster.respect_dns_ttl ||
-      before.dns_lookup_family !== cluster.dns_lookup_family;
+      // Everything a DNS cluster's resolution reads (nameservers, transport, refresh rates, family, names).
+      ((cluster.type === 'STRICT_DNS' || cluster.type === 'LOGICAL_DNS') &&
+        !sameJson(dnsOptionsFor(before, this.deps.bootstrap(), this.deps.opts.dnsServers), dnsOptionsFor(cluster, this.deps.bootstrap(), this.deps.opts.dnsServers)));
     if (sourceChanged) {
       this.discovery?.close();
       this.discovery = undefined;

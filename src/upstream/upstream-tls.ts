@@ -5,13 +5,17 @@
  * Envoy's semantics, which differ from node's defaults:
  * - without a `validation_context` the upstream certificate is not verified at all;
  * - with one, the chain must verify against `trusted_ca`, and the name is checked only against
- *   `match_subject_alt_names` when that list is given (Envoy never compares the certificate with the SNI by itself);
+ *   `match_subject_alt_names` when that list is given (Envoy never compares the certificate with the SNI by itself):
+ *   each entry is a StringMatcher (exact, prefix, suffix, contains, safe_regex; ignore_case), and the certificate
+ *   passes when one of them matches one of its subject alternative names (type.matcher.v3.StringMatcher and
+ *   CertificateValidationContext.match_subject_alt_names in Envoy's API reference);
  * - SNI is sent only when `sni` is set (never an IP address);
  * - TLS 1.2 is the minimum and TLS 1.3 the maximum unless `tls_params` says otherwise.
  */
 import type { ConnectionOptions, PeerCertificate, SecureVersion } from 'node:tls';
 import { readDataSource as read } from '../config/data-source.js';
-import type { Cluster, TlsContext, TlsParameters_TlsProtocol } from '../config/model.js';
+import type { Cluster, StringMatcher, TlsContext, TlsParameters_TlsProtocol } from '../config/model.js';
+import { compileStringMatcher, type CompileProblem } from '../router/matchers.js';
 
 /** ALPN is left to the client: undici offers http/1.1, and h2 too for a cluster with http2_protocol_options; health
  * checks offer http/1.1. */
@@ -32,6 +36,13 @@ function altNames(cert: PeerCertificate): string[] {
     .filter((s) => s !== '');
 }
 
+/** A StringMatcher as a message names it: `exact backend.internal`, `suffix .internal`. */
+function describeMatcher(m: StringMatcher): string {
+  const kind = m.exact !== undefined ? 'exact' : m.prefix !== undefined ? 'prefix' : m.suffix !== undefined ? 'suffix' : m.contains !== undefined ? 'contains' : 'safe_regex';
+  const value = m.exact ?? m.prefix ?? m.suffix ?? m.contains ?? m.safe_regex?.regex ?? '';
+  return `${kind} ${value}${m.ignore_case === true ? ' (ignore_case)' : ''}`;
+}
+
 /** The cluster's TLS context, when it originates TLS to its hosts. */
 export function clusterTls(cluster: Cluster): TlsContext | undefined {
   return cluster.transport_socket?.typed_config;
@@ -50,7 +61,10 @@ export function upstreamTlsOptions(ctx: TlsContext, baseDir: string): UpstreamTl
   }
   const vc = common.validation_context;
   const ca = read(vc?.trusted_ca, baseDir, 'trusted CA');
-  const sans = vc?.match_subject_alt_names ?? [];
+  const sans: readonly StringMatcher[] = vc?.match_subject_alt_names ?? [];
+  // a matcher with a regex RE2 refuses never matches (validate reports the regex)
+  const problems: CompileProblem[] = [];
+  const matchers = sans.map((m) => compileStringMatcher(m, problems));
   const params = common.tls_params;
   const opts: UpstreamTlsOptions = {
     minVersion: VERSIONS[params?.tls_minimum_protocol_version ?? 'TLS_AUTO'] ?? 'TLSv1.2',
@@ -67,10 +81,10 @@ export function upstreamTlsOptions(ctx: TlsContext, baseDir: string): UpstreamTl
           checkServerIdentity: (_host: string, peer: PeerCertificate): Error | undefined => {
             if (sans.length === 0) return undefined;
             const names = altNames(peer);
-            return sans.some((s) => names.includes(s))
+            return matchers.some((m) => names.some(m))
               ? undefined
               : // node's own code for a name mismatch, so the failure is classified like every other handshake failure.
-                Object.assign(new Error(`certificate names ${names.join(', ') || '(none)'}; match_subject_alt_names expects ${sans.join(', ')}`), {
+                Object.assign(new Error(`certificate names ${names.join(', ') || '(none)'}; match_subject_alt_names expects ${sans.map(describeMatcher).join(', ')}`), {
                   code: 'ERR_TLS_CERT_ALTNAME_INVALID',
                 });
           },

@@ -6,6 +6,7 @@ import type { Diagnostic, Severity } from '../config/diagnostic.js';
 import type { InputFormat, ParseResult } from '../config/model.js';
 import type { SourceFile } from '../config/source.js';
 import { runRules } from './engine.js';
+import { envoyFormFindings } from './envoy-form.js';
 import { applySettings, inlineDisables, isDisabledInline, type RuleSetting } from './suppress.js';
 
 export type { RuleSetting } from './suppress.js';
@@ -74,6 +75,8 @@ export function validateParsed(result: ParseResult, opts: ValidateOptions = {}):
         ...(result.envoy !== undefined ? { envoy: result.envoy } : {}),
       }),
     );
+    // A file in Envoy's shape was judged while it was read; a dialect file's Envoy form is judged here (envoy-form.ts).
+    if (result.format !== 'envoy') all.push(...envoyFormFindings(result.config, result.source, all));
   }
   const disables = inlineDisables(result.source.text);
   const seen = new Set<string>();

@@ -2,12 +2,13 @@
  * The rule ids the config layer (parsers, decoder) reports with, so that `--disable` and `.meshctl.yaml` accept
  * them and the SARIF output can describe them. Keep in step with src/config (the corpus test checks it).
  */
-import { CONSTRAINT_RULE_IDS, JUDGE_RULE_IDS, UNMODELED_FIELD } from '../config/envoy-api/rule-ids.js';
+import { CONSTRAINT_RULE_IDS, ENVOY_FORM_NOT_JUDGED, JUDGE_RULE_IDS, UNMODELED_FIELD } from '../config/envoy-api/rule-ids.js';
 
 export const PARSE_RULE_IDS: readonly string[] = [
   ...JUDGE_RULE_IDS,
   ...CONSTRAINT_RULE_IDS,
   UNMODELED_FIELD,
+  ENVOY_FORM_NOT_JUDGED,
   'alias-expansion',
   'comments-dropped',
   'duplicate-field',

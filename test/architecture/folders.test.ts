@@ -22,6 +22,7 @@ const LAYER: Readonly<Record<string, number>> = {
   time: 2,
   router: 2,
   discovery: 3,
+  'control-plane': 3,
   upstream: 4,
   simulate: 5,
   proxy: 5,

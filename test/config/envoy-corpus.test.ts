@@ -25,8 +25,6 @@ const DIR = join(FIXTURES, 'envoy-corpus');
 
 /** Corpus file (relative to fixtures/envoy-corpus) → why it fails until meshctl reads Envoy's API as Envoy does. */
 const PENDING_ENVOY_API: ReadonlyMap<string, string> = new Map([
-  ['envoy/configs/proxy_protocol.yaml', "written for an Envoy newer than meshctl's copy of the API (@grpc/grpc-js-xds 1.14): `envoy.config.core.v3.PerHostConfig` and ProxyProtocolConfig.added_tlvs are not in the copy, so they are reported as unknown and convert refuses the file"],
-  ['envoy/examples/double-proxy-envoy-frontend.yaml', 'its Envoy form has new errors: match_subject_alt_names (StringMatcher messages) is modelled as strings, so convert --to envoy does not write back what Envoy reads'],
   ['esp-v2/sidecar_backend-envoy_config.json', 'an HTTP filter named `com.google.espv2.filters.http.grpc_metadata_scrubber` with no typed_config: stock Envoy refuses a filter name it does not know, which validate does not report yet (the fate of every filter is issue 13), and the clusters ESPv2 filters use by default look unused'],
 ]);
 

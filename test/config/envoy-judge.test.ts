@@ -295,6 +295,27 @@ test('every pattern rule in the copy compiles as a JavaScript regular expression
 
 test('a value Envoy accepts and the model cannot hold is a note, and is kept verbatim for convert', async () => {
   const { emitConfig } = await import('../../src/config/convert.js');
+  // HttpHealthCheck.method is an enum in Envoy's API (a number is one of its values), a string in meshctl's model
+  const text = bootstrap(
+    '',
+    `    health_checks:
+    - timeout: 1s
+      interval: 5s
+      healthy_threshold: 1
+      unhealthy_threshold: 1
+      http_health_check: { path: /healthz, method: 1 }
+`,
+  );
+  const r = parseConfig(text, 'a.yaml');
+  const notes = r.diagnostics.filter((d) => d.ruleId === 'unmodeled-field');
+  assert.ok(notes.some((d) => /Envoy accepts this value/.test(d.message)), notes.map((d) => d.message).join('\n'));
+  assert.deepEqual(found(text), []);
+  const out = emitConfig(r.config!, 'envoy').text;
+  assert.match(out, /method: 1/);
+});
+
+test('match_subject_alt_names holds StringMatchers, as Envoy does: read, judged, and written back', async () => {
+  const { emitConfig } = await import('../../src/config/convert.js');
   const text = bootstrap(
     '',
     `    transport_socket:
@@ -303,17 +324,40 @@ test('a value Envoy accepts and the model cannot hold is a note, and is kept ver
         "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
         common_tls_context:
           validation_context:
-            match_typed_subject_alt_names:
-            - san_type: DNS
-              matcher: { exact: backend.internal }
             match_subject_alt_names:
             - exact: backend.internal
+            - { suffix: .example.com, ignore_case: true }
 `,
   );
   const r = parseConfig(text, 'a.yaml');
-  const notes = r.diagnostics.filter((d) => d.ruleId === 'unmodeled-field');
-  assert.ok(notes.some((d) => /Envoy accepts this value/.test(d.message)), notes.map((d) => d.message).join('\n'));
-  assert.deepEqual(found(text), ['33:13 warning envoy-deprecated-field']);
-  const out = emitConfig(r.config!, 'envoy').text;
-  assert.match(out, /match_subject_alt_names:\n\s+- exact: backend.internal/);
+  // deprecated in Envoy's API (match_typed_subject_alt_names is its successor), loaded with a warning
+  const line = text.split('\n').findIndex((l) => l.includes('match_subject_alt_names')) + 1;
+  assert.deepEqual(found(text), [`${line}:13 warning envoy-deprecated-field`]);
+  assert.deepEqual(r.diagnostics.filter((d) => d.ruleId === 'unmodeled-field'), []);
+  const sans = r.config!.static_resources!.clusters![0]!.transport_socket!.typed_config!.common_tls_context!.validation_context!.match_subject_alt_names;
+  assert.deepEqual(sans, [{ exact: 'backend.internal' }, { suffix: '.example.com', ignore_case: true }]);
+  const out = emitConfig(r.config!, 'yaml').text;
+  const back = parseConfig(out, 'back.yaml', { from: 'yaml' });
+  assert.deepEqual(back.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.deepEqual(back.config!.static_resources!.clusters![0]!.transport_socket!.typed_config!.common_tls_context!.validation_context!.match_subject_alt_names, sans);
+});
+
+test('a field or type Envoy added after meshctl\'s API copy is a warning naming the release; a typo beside it stays an error', () => {
+  const socket = (config: string): string =>
+    `    transport_socket:
+      name: envoy.transport_sockets.upstream_proxy_protocol
+      typed_config:
+        "@type": type.googleapis.com/envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyProtocolUpstreamTransport
+        config:
+          version: V2
+${config}        transport_socket:
+          name: envoy.transport_sockets.raw_buffer
+          typed_config: { "@type": type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer }
+`;
+  const newer = bootstrap('', socket('          added_tlvs: [ { type: 238, value: ZGVmYXVsdA== } ]\n'));
+  const at = newer.split('\n').findIndex((l) => l.includes('added_tlvs')) + 1;
+  assert.deepEqual(found(newer).filter((d) => !d.includes('unmodeled-extension')), [`${at}:11 warning envoy-newer-api`]);
+  assert.match(parseConfig(newer, 'a.yaml').diagnostics.find((d) => d.ruleId === 'envoy-newer-api')!.message, /Envoy 1\.34's API, newer than meshctl's copy/);
+  const typo = bootstrap('', socket('          added_tlv: [ { type: 238, value: ZGVmYXVsdA== } ]\n'));
+  assert.deepEqual(found(typo).filter((d) => !d.includes('unmodeled-extension')), [`${at}:11 error envoy-unknown-field`]);
 });

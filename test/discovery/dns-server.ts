@@ -1,5 +1,7 @@
-/** A tiny authoritative DNS server on 127.0.0.1 (UDP, dns-packet) whose answers a test can change at will. */
+/** A tiny authoritative DNS server on 127.0.0.1 (UDP, and TCP on the same port; dns-packet) whose answers a test can
+ * change at will. */
 import dgram from 'node:dgram';
+import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import type { AddressInfo } from 'node:net';
 
@@ -20,6 +22,8 @@ export interface TestDnsServer {
   delayMs: number;
   /** Every question received, as `TYPE name`. */
   readonly queries: string[];
+  /** The questions that came over TCP. */
+  readonly tcpQueries: string[];
   close(): Promise<void>;
 }
 
@@ -28,6 +32,7 @@ const NXDOMAIN = 3;
 
 export async function startDnsServer(): Promise<TestDnsServer> {
   const sock = dgram.createSocket('udp4');
+  const conns = new Set<net.Socket>();
   const state: TestDnsServer = {
     address: '127.0.0.1',
     port: 0,
@@ -36,19 +41,25 @@ export async function startDnsServer(): Promise<TestDnsServer> {
     mode: 'ok',
     delayMs: 0,
     queries: [],
-    close: () => new Promise<void>((r) => sock.close(() => r())),
+    tcpQueries: [],
+    close: () => {
+      for (const c of conns) c.destroy();
+      return Promise.all([new Promise<void>((r) => sock.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]).then(() => undefined);
+    },
   };
-  sock.on('message', (msg, rinfo) => {
+  /** The reply to one query message, or null for none (undecodable, or the server is silent). */
+  const answer = (msg: Buffer, overTcp: boolean): Buffer | null => {
     let q: dnsPacket.Packet;
     try {
       q = dnsPacket.decode(msg);
     } catch {
-      return;
+      return null;
     }
     const question = q.questions?.[0];
-    if (!question) return;
+    if (!question) return null;
     state.queries.push(`${question.type} ${question.name}`);
-    if (state.mode === 'silent') return;
+    if (overTcp) state.tcpQueries.push(`${question.type} ${question.name}`);
+    if (state.mode === 'silent') return null;
     const known = state.a.has(question.name) || state.v6.has(question.name);
     let rcode = 0;
     let answers: dnsPacket.Answer[] = [];
@@ -59,17 +70,47 @@ export async function startDnsServer(): Promise<TestDnsServer> {
     } else if (question.type === 'AAAA') {
       answers = (state.v6.get(question.name) ?? []).map((r) => ({ type: 'AAAA', name: question.name, ttl: r.ttl ?? 60, data: r.address }));
     }
-    const reply = dnsPacket.encode({
+    return dnsPacket.encode({
       type: 'response',
       id: q.id,
       flags: dnsPacket.AUTHORITATIVE_ANSWER | dnsPacket.RECURSION_DESIRED | rcode,
       questions: q.questions,
       answers,
     });
-    if (state.delayMs > 0) setTimeout(() => sock.send(reply, rinfo.port, rinfo.address), state.delayMs);
-    else sock.send(reply, rinfo.port, rinfo.address);
+  };
+  const later = (fn: () => void): void => {
+    if (state.delayMs > 0) setTimeout(fn, state.delayMs);
+    else fn();
+  };
+  sock.on('message', (msg, rinfo) => {
+    const reply = answer(msg, false);
+    if (reply !== null) later(() => sock.send(reply, rinfo.port, rinfo.address));
+  });
+  // TCP: messages framed by a two-byte length (RFC 1035 §4.2.2).
+  const tcp = net.createServer((conn) => {
+    conns.add(conn);
+    conn.once('close', () => conns.delete(conn));
+    let buf = Buffer.alloc(0);
+    conn.on('error', () => conn.destroy());
+    conn.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const len = buf.readUInt16BE(0);
+        const reply = answer(buf.subarray(2, 2 + len), true);
+        buf = buf.subarray(2 + len);
+        if (reply === null) continue;
+        const framed = Buffer.alloc(2 + reply.length);
+        framed.writeUInt16BE(reply.length, 0);
+        reply.copy(framed, 2);
+        later(() => conn.write(framed));
+      }
+    });
   });
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
   (state as { port: number }).port = (sock.address() as AddressInfo).port;
+  await new Promise<void>((resolve, reject) => {
+    tcp.once('error', reject);
+    tcp.listen(state.port, '127.0.0.1', () => resolve());
+  });
   return state;
 }

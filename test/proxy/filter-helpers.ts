@@ -6,7 +6,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { writeTemp } from './helpers.js';
 import { oneListenerYaml, spawnCli, type RunningCli } from './cli-helpers.js';
@@ -54,6 +54,37 @@ export function filtersYaml(entries: string): string {
 ${entries}
                   - name: envoy.filters.http.router
                     typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }`;
+}
+
+/** An Envoy file access log (at the connection manager's indentation) writing `%RESPONSE_CODE% %RESPONSE_FLAGS%
+ * %RESPONSE_CODE_DETAILS%` per request to a new temporary file; returns the YAML and the file. */
+export function detailsLog(): { yaml: string; file: string } {
+  const file = join(mkdtempSync(join(tmpdir(), 'meshctl-details-')), 'envoy.log');
+  return {
+    file,
+    yaml: `                access_log:
+                  - name: envoy.access_loggers.file
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+                      path: ${file}
+                      log_format: { text_format_source: { inline_string: "%RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS%\\n" } }
+`,
+  };
+}
+
+/** The lines of a text access log once it has `n` (written in batches); what it has after ~5 s otherwise. */
+export async function logLines(file: string, n: number): Promise<string[]> {
+  for (let i = 0; ; i++) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      // Not written yet.
+    }
+    const lines = text.split('\n').filter((l) => l !== '');
+    if (lines.length >= n || i > 100) return lines;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 export interface Proxy {

@@ -128,7 +128,7 @@ test('upstream TLS: verified chain, SAN match, SNI, client certificate, HTTP/2 b
     sni: 'upstream.test',
     common_tls_context: {
       tls_certificates: [{ certificate_chain: { filename: 'client.crt' }, private_key: { filename: 'client.key' } }],
-      validation_context: { trusted_ca: { filename: 'ca.crt' }, match_subject_alt_names: ['upstream.test'] },
+      validation_context: { trusted_ca: { filename: 'ca.crt' }, match_subject_alt_names: [{ exact: 'upstream.test' }] },
     },
   };
   const cfg = config({
@@ -148,11 +148,13 @@ test('upstream TLS: verified chain, SAN match, SNI, client certificate, HTTP/2 b
       // No validation context: Envoy does not verify the upstream certificate at all.
       tlsCluster('h2', h2Port, { common_tls_context: {} }, { http2_protocol_options: {} }),
       tlsCluster('untrusted', h1Port, { common_tls_context: { validation_context: { trusted_ca: { filename: 'stranger.crt' } } } }),
-      tlsCluster('wrong-name', h2Port, { common_tls_context: { validation_context: { trusted_ca: { filename: 'ca.crt' }, match_subject_alt_names: ['other.test'] } } }, { http2_protocol_options: {} }),
+      tlsCluster('wrong-name', h2Port, { common_tls_context: { validation_context: { trusted_ca: { filename: 'ca.crt' }, match_subject_alt_names: [{ exact: 'other.test' }] } } }, { http2_protocol_options: {} }),
+      // match_subject_alt_names holds StringMatchers: any one matching any name passes.
+      tlsCluster('matched-name', h2Port, { common_tls_context: { validation_context: { trusted_ca: { filename: 'ca.crt' }, match_subject_alt_names: [{ exact: 'other.test' }, { suffix: '.TEST', ignore_case: true }] } } }, { http2_protocol_options: {} }),
       // Plaintext to a TLS port: what meshctl did before it read the cluster's transport_socket.
       cluster('plain', [h1Port]),
     ],
-    routes: [routeTo('mtls', '/mtls'), routeTo('h2', '/h2'), routeTo('untrusted', '/untrusted'), routeTo('wrong-name', '/wrong-name'), routeTo('plain', '/plain')],
+    routes: [routeTo('mtls', '/mtls'), routeTo('h2', '/h2'), routeTo('untrusted', '/untrusted'), routeTo('wrong-name', '/wrong-name'), routeTo('matched-name', '/matched-name'), routeTo('plain', '/plain')],
   });
   proxy = await startProxy(cfg, { baseDir: pki.dir });
   const port = proxy.listeners[0]!.port;
@@ -174,6 +176,9 @@ test('upstream TLS: verified chain, SAN match, SNI, client certificate, HTTP/2 b
   assert.equal(s2.httpVersion, '2.0');
   assert.equal(s2.alpn, 'h2');
   assert.equal(s2.sni, false, 'no sni configured: none sent (the host is an IP address)');
+
+  const r3 = await get(port, '/matched-name/z');
+  assert.equal(r3.status, 200, r3.body);
 
   for (const path of ['/untrusted', '/wrong-name']) {
     const r = await get(port, path);

@@ -9,6 +9,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<{ register: Regist
   ['convert', () => import('./convert.js')],
   ['simulate', () => import('./simulate.js')],
   ['run', () => import('./run.js')],
+  ['serve', () => import('./serve.js')],
   ['demo', () => import('./demo.js')],
   ['prometheus-config', () => import('./prometheus-config.js')],
 ];

@@ -61,7 +61,7 @@ function int(name: string, v: string, min: number, max: number): number {
   return Number(v);
 }
 
-function hostPort(name: string, v: string): { address: string; port: number } {
+export function hostPort(name: string, v: string): { address: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(v);
   if (!m) throw new UsageError(`${name} expects host:port, got \`${v}\``);
   return { address: m[1] ?? m[2]!, port: int(name, m[3]!, 0, 65535) };

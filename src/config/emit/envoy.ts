@@ -11,6 +11,7 @@ import { META, type NodeMeta } from '../node-meta.js';
 import type { Bootstrap } from '../model.generated.js';
 import { pointSpan, type Span } from '../source.js';
 import { treeToJson } from './json.js';
+import { ItemOrigin, ORIGIN, sameOrigin, type WithOrigin } from './origin.js';
 import { configToTree } from './tree.js';
 import { ROOT_PACKAGE, schema } from './schema.js';
 
@@ -61,7 +62,7 @@ function objs(v: JsonValue | undefined): Obj[] {
 function typed(type: string, body: Obj): Obj {
   const out: Obj = { '@type': TYPE_PREFIX + type };
   for (const [k, v] of Object.entries(body)) if (k !== '@type') out[k] = v;
-  return out;
+  return sameOrigin(body, out);
 }
 
 /** `8.8.8.8`, `127.0.0.1:5353`, `[::1]:53`, `::1` → an Envoy Address (port 53 by default). */
@@ -89,7 +90,7 @@ function inProtoOrder(o: Obj, typeName: string): Obj {
   const out: Obj = {};
   for (const f of schema().message(typeName).fields) if (o[f.name] !== undefined) out[f.name] = o[f.name]!;
   for (const [k, v] of Object.entries(o)) if (!(k in out)) out[k] = v;
-  return out;
+  return sameOrigin(o, out);
 }
 
 /** The first character of a span: a caret under where a block starts rather than a frame of the whole block. */
@@ -106,6 +107,8 @@ class EnvoyMapper {
   constructor(
     private readonly model: Bootstrap,
     private readonly file: string,
+    /** Say which model node each emitted object stands for (origin.ts). */
+    private readonly origins: boolean,
   ) {}
 
   /** Where to point: the field's name when the node has one (a short, one-line caret), else the node. */
@@ -129,8 +132,8 @@ class EnvoyMapper {
 
   map(): Obj {
     const m = this.model;
-    const b = treeToJson(configToTree(m, { durations: 'envoy', comments: false })) as Obj;
-    const out: Obj = {};
+    const b = treeToJson(configToTree(m, { durations: 'envoy', comments: false, origins: this.origins })) as Obj;
+    const out: Obj = sameOrigin(b, {});
     for (const [k, v] of Object.entries(b)) {
       if (k === 'http_server') {
         this.warn(m, 'http_server', 'Envoy has no http_server/prometheus block; it was dropped.',
@@ -144,7 +147,7 @@ class EnvoyMapper {
       }
       if (k === 'dns_query' && isObj(v)) {
         const resolvers = this.dnsQuery(m.dns_query, v);
-        if (resolvers !== undefined) out.typed_dns_resolver_config = resolvers;
+        if (resolvers !== undefined) out.typed_dns_resolver_config = sameOrigin(v, resolvers);
         continue;
       }
       if (k === 'static_resources' && isObj(v)) {
@@ -164,12 +167,18 @@ class EnvoyMapper {
     }
     const ns = Array.isArray(q.nameservers) ? q.nameservers.filter((s): s is string => typeof s === 'string') : [];
     if (ns.length === 0) return undefined;
-    return caresResolver(ns.map(nameserverAddress));
+    return caresResolver(
+      ns.map((s, i) => {
+        const address: Obj & WithOrigin = nameserverAddress(s);
+        if (this.origins && node !== undefined) address[ORIGIN] = new ItemOrigin(node, 'nameservers', i);
+        return address;
+      }),
+    );
   }
 
   private staticResources(sr: Obj): Obj {
     const model = this.model.static_resources;
-    const out: Obj = {};
+    const out: Obj = sameOrigin(sr, {});
     for (const [k, v] of Object.entries(sr)) {
       if (k === 'service_cluster_discovery_refresh_service') {
         (model?.service_cluster_discovery_refresh_service ?? []).forEach((svc, i) => {
@@ -199,7 +208,7 @@ class EnvoyMapper {
       if (movedSocket !== undefined && socket === undefined) socket = movedSocket;
       return filter;
     });
-    const out: Obj = {};
+    const out: Obj = sameOrigin(fc, {});
     for (const [k, v] of Object.entries(fc)) {
       if (k === 'filters') out.filters = filters;
       else if (k !== 'transport_socket') out[k] = v;
@@ -220,7 +229,7 @@ class EnvoyMapper {
     hcm.stat_prefix = typeof hcm.stat_prefix === 'string' && hcm.stat_prefix !== '' ? hcm.stat_prefix : statPrefix;
     hcm.http_filters = this.httpFilters(hcm.http_filters);
     const body = inProtoOrder(hcm, HCM_TYPE);
-    const out: Obj = { name: name ?? ENVOY_NAMES.hcm };
+    const out: Obj = sameOrigin(f, { name: name ?? ENVOY_NAMES.hcm });
     for (const [k, v] of Object.entries(f)) if (k !== 'name' && k !== 'typed_config') out[k] = v;
     out.typed_config = typed(ENVOY_TYPES.hcm, body);
     return { filter: out, ...(movedSocket !== undefined ? { movedSocket } : {}) };
@@ -252,7 +261,7 @@ class EnvoyMapper {
       this.warn(undefined, undefined, 'an upstream TLS context has no `require_client_certificate` (it is a downstream setting); it was dropped.');
       delete ctx.require_client_certificate;
     }
-    const out: Obj = { name: ENVOY_NAMES.tls };
+    const out: Obj = sameOrigin(ts, { name: ENVOY_NAMES.tls });
     for (const [k, v] of Object.entries(ts)) if (k !== 'name' && k !== 'typed_config') out[k] = v;
     out.typed_config = typed(side === 'downstream' ? ENVOY_TYPES.downstreamTls : ENVOY_TYPES.upstreamTls, ctx);
     return out;
@@ -260,7 +269,7 @@ class EnvoyMapper {
 
   private cluster(c: Obj, index: number): Obj {
     const model = this.model.static_resources?.clusters?.[index];
-    const out: Obj = {};
+    const out: Obj = sameOrigin(c, {});
     const resolvers: JsonValue[] = [];
     for (const [k, v] of Object.entries(c)) {
       switch (k) {
@@ -296,26 +305,35 @@ class EnvoyMapper {
   }
 }
 
-/** The model as an Envoy v3 bootstrap object (plain JSON), plus a warning for each construct Envoy cannot hold. */
-export function toEnvoy(config: Bootstrap): { bootstrap: JsonObject; diagnostics: Diagnostic[] } {
+/**
+ * The model as an Envoy v3 bootstrap object (plain JSON), plus a warning for each construct Envoy cannot hold. With
+ * `origins`, each object made from a model node says which (origin.ts), so that Envoy's judgement of this form can
+ * point into the file the model was read from.
+ */
+export function toEnvoy(config: Bootstrap, opts: { origins?: boolean } = {}): { bootstrap: JsonObject; diagnostics: Diagnostic[] } {
   const file = (config as { [META]?: NodeMeta })[META]?.span.file ?? '<config>';
-  const mapper = new EnvoyMapper(config, file);
-  const bootstrap = aggregatedSources(mapper.map()) as JsonObject;
-  return { bootstrap, diagnostics: mapper.diagnostics };
+  const mapper = new EnvoyMapper(config, file, opts.origins === true);
+  const bootstrap = mapper.map();
+  aggregatedSources(bootstrap);
+  return { bootstrap: bootstrap as JsonObject, diagnostics: mapper.diagnostics };
 }
 
 /**
  * The model holds ConfigSource's `ads` as a boolean; Envoy's field is an AggregatedConfigSource message (`ads: {}`)
- * and refuses `true`. ConfigSource is the only message of Envoy's API with an `ads` field.
+ * and refuses `true`. ConfigSource is the only message of Envoy's API with an `ads` field. Edited in place: every
+ * object of the mapper's output is its own (treeToJson made them), so nothing else sees the change.
  */
-function aggregatedSources(v: JsonValue): JsonValue {
-  if (Array.isArray(v)) return v.map(aggregatedSources);
-  if (!isObj(v)) return v;
-  const out: Obj = {};
-  for (const [k, x] of Object.entries(v)) {
-    if (k === 'ads' && typeof x === 'boolean' && !x) continue;
-    // Keys come from the input (verbatim fields): define, so that `__proto__` stays a key.
-    Object.defineProperty(out, k, { value: k === 'ads' && x === true ? {} : aggregatedSources(x), enumerable: true, writable: true, configurable: true });
+function aggregatedSources(v: JsonValue): void {
+  if (Array.isArray(v)) {
+    for (const x of v) aggregatedSources(x);
+    return;
   }
-  return out;
+  if (!isObj(v)) return;
+  for (const k of Object.keys(v)) {
+    const x = v[k]!;
+    if (k === 'ads' && typeof x === 'boolean') {
+      if (x) v[k] = {};
+      else delete v[k];
+    } else aggregatedSources(x);
+  }
 }

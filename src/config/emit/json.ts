@@ -3,13 +3,15 @@
  * numbers use proto3 JSON's strings ("NaN", "Infinity", "-Infinity").
  */
 import type { JsonValue } from '../json-value.js';
+import { ORIGIN, type WithOrigin } from './origin.js';
 import type { TNode } from './tree.js';
 
 export function treeToJson(n: TNode): JsonValue {
   if (n.kind === 'list') return n.items.map(treeToJson);
   if (n.kind === 'message') {
-    const o: { [k: string]: JsonValue } = {};
+    const o: { [k: string]: JsonValue } & WithOrigin = {};
     for (const f of n.fields) o[f.name] = treeToJson(f.value);
+    if (n.origin !== undefined) o[ORIGIN] = n.origin;
     return o;
   }
   if (n.type === 'number') {

@@ -36,6 +36,8 @@ export interface TMessage {
   readonly trailingComments?: readonly string[];
   /** True for values taken verbatim from JSON (Struct fields, unmodeled data), which have no schema. */
   readonly opaque?: boolean;
+  /** The model node the message was made from (with TreeOptions.origins; see origin.ts). */
+  readonly origin?: object;
 }
 
 export interface TList {
@@ -51,6 +53,8 @@ interface TreeOptions {
   durations: DurationStyle;
   /** Keep comments from the source (text-proto and YAML can hold them). */
   comments: boolean;
+  /** Say which model node each message was made from (TMessage.origin). */
+  origins?: boolean;
 }
 
 function metaComments(c: Comments | undefined): Comments | undefined {
@@ -144,7 +148,12 @@ function messageToTree(node: Record<string, unknown>, typeName: string, opts: Tr
       value = scalarNode(f, v, opts);
       if (meta !== undefined && value.kind === 'message' && !value.opaque && value.comments !== undefined) {
         comments = mergeComments(comments, value.comments);
-        value = { kind: 'message', fields: value.fields, ...(value.trailingComments ? { trailingComments: value.trailingComments } : {}) };
+        value = {
+          kind: 'message',
+          fields: value.fields,
+          ...(value.trailingComments ? { trailingComments: value.trailingComments } : {}),
+          ...(value.origin !== undefined ? { origin: value.origin } : {}),
+        };
       }
     }
     fields.push(comments === undefined ? { name: f.name, value } : { name: f.name, value, comments });
@@ -159,10 +168,11 @@ function messageToTree(node: Record<string, unknown>, typeName: string, opts: Tr
       fields.push(comments === undefined ? { name, value } : { name, value, comments });
     }
   }
-  if (meta === undefined) return { kind: 'message', fields };
+  if (meta === undefined) return opts.origins === true ? { kind: 'message', fields, origin: node } : { kind: 'message', fields };
   const comments = metaComments(meta.comments);
   const trailing = meta.trailingComments?.filter((c) => c !== undefined);
   const out: { -readonly [K in keyof TMessage]: TMessage[K] } = { kind: 'message', fields };
+  if (opts.origins === true) out.origin = node;
   if (comments !== undefined) out.comments = comments;
   if (trailing !== undefined && trailing.length > 0) out.trailingComments = trailing;
   return out;

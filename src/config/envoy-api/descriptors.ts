@@ -53,6 +53,7 @@ export type RawRules = Readonly<Record<string, unknown>>;
 
 interface RawField {
   name: string;
+  id: number;
   type: string;
   enum?: boolean;
   repeated?: boolean;
@@ -73,10 +74,18 @@ interface RawEnum {
   deprecated?: string[];
   disallowed?: string[];
 }
+/** A gRPC method: request and response full type names, and which sides stream. */
+export interface MethodDesc {
+  readonly request: string;
+  readonly response: string;
+  readonly requestStream?: true;
+  readonly responseStream?: true;
+}
 interface RawPackage {
   package: string;
   messages: Record<string, RawMessage>;
   enums: Record<string, RawEnum>;
+  services?: Record<string, Record<string, MethodDesc>>;
 }
 export interface EnvoyApiIndex {
   readonly source: string;
@@ -94,6 +103,8 @@ export interface OneofDesc {
 
 export class FieldDesc {
   declare readonly name: string;
+  /** The field number (the key of the wire form). */
+  declare readonly id: number;
   /** The proto3 JSON name (lowerCamelCase). */
   declare readonly jsonName: string;
   declare readonly typeName: string;
@@ -117,6 +128,7 @@ export class FieldDesc {
 
   constructor(raw: RawField, parent: MessageDesc, oneof: OneofDesc | undefined, api: EnvoyApi) {
     this.name = raw.name;
+    this.id = raw.id;
     this.jsonName = jsonName(raw.name);
     this.typeName = raw.type;
     this.isEnum = raw.enum === true;
@@ -262,6 +274,12 @@ export class EnvoyApi {
       this.enums.set(fullName, e);
     }
     return e ?? undefined;
+  }
+
+  /** A gRPC service's methods by name (`envoy.service.discovery.v3.AggregatedDiscoveryService`), or undefined. */
+  service(fullName: string): Readonly<Record<string, MethodDesc>> | undefined {
+    const pkg = this.packageOf(fullName);
+    return pkg === undefined ? undefined : this.raw(pkg)?.services?.[fullName.slice(pkg.length + 1)];
   }
 
   /** The local names of a package's messages (for did-you-mean on a type URL). */

@@ -34,7 +34,7 @@ import {
 } from './constraints.js';
 import { envoyApi, type EnumDesc, type EnvoyApi, type FieldDesc, type FieldType, type MessageDesc, type OneofDesc, type RawRules, type ScalarType } from './descriptors.js';
 import { readScalar, ScalarProblem, yamlBoolean, type ScalarValue } from './scalars.js';
-import { classifyUnknownType } from './type-urls.js';
+import { classifyUnknownType, NEWER_FIELDS, NEWER_TYPES } from './type-urls.js';
 import { base64Length, envoyDurationForm, parseJsonDuration, parseJsonTimestamp } from './well-known.js';
 
 export const BOOTSTRAP = 'envoy.config.bootstrap.v3.Bootstrap';
@@ -312,6 +312,11 @@ export class EnvoyJudge {
   }
 
   private unknownField(desc: MessageDesc, f: SField): void {
+    const release = NEWER_FIELDS.get(desc.fullName)?.get(f.name);
+    if (release !== undefined) {
+      this.reportKey('envoy-newer-api', 'warning', `\`${f.name}\` (in ${desc.localName}) is in Envoy ${release}'s API, newer than meshctl's copy: Envoy ${release} and later load it; its value is not checked`, f);
+      return;
+    }
     const candidates: string[] = [];
     for (const x of desc.fields) candidates.push(x.name, x.jsonName);
     const suggestion = didYouMean(f.name, candidates);
@@ -832,6 +837,11 @@ export class EnvoyJudge {
   }
 
   private unknownType(name: string, at: SyntaxNode): void {
+    const release = NEWER_TYPES.get(name);
+    if (release !== undefined) {
+      this.report('envoy-newer-api', 'warning', `\`${name}\` is in Envoy ${release}'s API, newer than meshctl's copy: Envoy ${release} and later load it; its config is not checked`, at);
+      return;
+    }
     const pkg = this.api.packageOf(name);
     if (pkg !== undefined) {
       const local = name.slice(pkg.length + 1);

@@ -10,6 +10,7 @@ export const JUDGE_RULE_IDS = [
   'envoy-required',
   'envoy-oneof-required',
   'envoy-deprecated-field',
+  'envoy-newer-api',
 ] as const;
 
 /** One per family of protoc-gen-validate constraints (src/config/envoy-api/constraints.ts). */
@@ -30,3 +31,6 @@ export type ConstraintRuleId = (typeof CONSTRAINT_RULE_IDS)[number];
 
 /** A field (or value) Envoy knows that meshctl's model does not act on: a note, never an error. */
 export const UNMODELED_FIELD = 'unmodeled-field';
+
+/** A dialect file too big for its Envoy form to be judged within validate's time budget (src/validate/envoy-form.ts): a note. */
+export const ENVOY_FORM_NOT_JUDGED = 'envoy-form-not-judged';

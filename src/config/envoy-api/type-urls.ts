@@ -82,6 +82,20 @@ export const CONTRIB_FAMILIES: readonly string[] = [
   'xds',
 ];
 
+/**
+ * Types and fields Envoy's API gained after the copy meshctl ships (@grpc/grpc-js-xds 1.14's envoy-api), each with an
+ * Envoy release whose API has it (Envoy's docs, api-v3/…): a config written for that Envoy names them, and Envoy
+ * from that release loads it. The judge warns instead of refusing, and does not check their values. Found in the
+ * corpus (fixtures/envoy-corpus/SOURCES.md); add an entry only with the release that documents it.
+ */
+export const NEWER_TYPES: ReadonlyMap<string, string> = new Map([
+  // api-v3/config/core/v3/proxy_protocol.proto: per-host TLVs for the upstream PROXY protocol transport socket
+  ['envoy.config.core.v3.PerHostConfig', '1.34'],
+]);
+export const NEWER_FIELDS: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map([
+  ['envoy.config.core.v3.ProxyProtocolConfig', new Map([['added_tlvs', '1.34'], ['addedTlvs', '1.34']])],
+]);
+
 const VERSION = /^v\d+(?:alpha\d*|beta\d*)?$/;
 
 export type UnknownTypeKind =

@@ -199,6 +199,7 @@ export class FilterRun implements FilterRequest {
   clusterName: string | undefined = undefined;
   /** Response flag bits the filters set without answering (a fault delay: DI). */
   flags = 0;
+  healthCheck = false;
 
   constructor(
     private readonly chain: FilterChain,

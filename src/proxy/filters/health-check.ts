@@ -36,6 +36,7 @@ class HealthCheckFilter implements CompiledFilter<never, true> {
   decode(r: FilterRequest, _p: undefined, state: FilterState<true>): LocalReply | null {
     for (const m of this.matchers) if (!m.test(r.header(m.name))) return null;
     state.value = true;
+    r.healthCheck = true;
     if (this.env.healthFailing()) return FAILED;
     if (!this.passThrough) return OK;
     const c = this.cached;

@@ -43,6 +43,8 @@ export interface FilterRequest {
   readonly remoteIp: string;
   readonly localIp: string;
   readonly localPort: number;
+  /** Set by the health_check filter: the request is a health check (the access log's not_health_check_filter). */
+  healthCheck: boolean;
 }
 
 /** A decode that waits before going on (the fault filter's delay): after `ms`, `then()` decides. */

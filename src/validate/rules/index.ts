@@ -1,6 +1,7 @@
 /** Every validation rule, sorted by id. Add a rule here, document it in docs/rules.md and give it a fixture in
  * fixtures/invalid/<rule-id>.yaml (the corpus test fails otherwise). */
 import type { Rule } from '../rule.js';
+import { accessLogFormat } from './access-log.js';
 import { exposedAdmin, invalidAddress, invalidDiscoveryUrl, invalidNameserver, invalidPort, privilegedPort, staticClusterNeedsIp } from './addresses.js';
 import { invalidClusterConfig, invalidDuration, invalidEndpointWeight, invalidMetricsPath, requiredField } from './clusters.js';
 import { dialectShorthand, envoyPlacement } from './placement.js';
@@ -37,6 +38,7 @@ import {
 
 export const RULES: readonly Rule[] = (
   [
+    accessLogFormat,
     deprecatedTotalWeight,
     dialectShorthand,
     discoveryUnknownCluster,
