@@ -9,7 +9,7 @@ import type { Bootstrap } from '../config/model.js';
 import type { LoadedConfig } from '../validate/load.js';
 import { renderFileReport } from '../validate/report.js';
 
-export interface WatchOptions {
+interface WatchOptions {
   readonly file: string;
   /** Watch the file (SIGHUP reloads either way). */
   readonly watch: boolean;
@@ -19,6 +19,8 @@ export interface WatchOptions {
   readonly debounceMs?: number;
   /** Told of a refused edit (after it was logged). */
   readonly onRejected?: (loaded: LoadedConfig, report: string) => void;
+  /** Told of an applied edit (after it was logged), with its diagnostics. */
+  readonly onApplied?: (loaded: LoadedConfig) => Promise<void>;
 }
 
 export function watchConfig(opts: WatchOptions, load: () => Promise<LoadedConfig>, apply: (config: Bootstrap) => Promise<void>): { stop(): void; trigger(): void } {
@@ -40,6 +42,7 @@ export function watchConfig(opts: WatchOptions, load: () => Promise<LoadedConfig
       } else {
         await apply(loaded.config);
         opts.log(`meshctl: reloaded ${opts.file}`);
+        await opts.onApplied?.(loaded);
       }
     } catch (err) {
       opts.log(`meshctl: reload of ${opts.file} failed: ${(err as Error).message}; still serving the previous config`);

@@ -3,7 +3,10 @@
  * on file change, drain on SIGTERM/SIGINT. The CLI command only parses flags and calls `runProxy`.
  */
 import cluster from 'node:cluster';
+import type { Diagnostic } from '../config/diagnostic.js';
 import type { Bootstrap } from '../config/model.js';
+import { runFateDiagnostics } from '../config/run-fate/check.js';
+import { RUN_IGNORED } from '../config/run-fate/rule-ids.js';
 import { UsageError } from '../config/usage-error.js';
 import { createAccessLog, reopenAccessLogs, type AccessLog } from '../proxy/access-log.js';
 import { mergeClusterStatuses, startAdmin, type AdminServer, type ClusterStatus } from '../proxy/admin.js';
@@ -14,6 +17,7 @@ import type { UpstreamClientKind } from '../upstream/pool.js';
 import { loadConfig, validateOptionsFor, type LoadedConfig } from '../validate/load.js';
 import { watchConfig } from './config-watch.js';
 import { EXIT_INTERNAL } from './exit-codes.js';
+import { renderFileReport } from '../validate/report.js';
 
 export interface RunOptions {
   readonly file: string;
@@ -39,6 +43,8 @@ export interface RunOptions {
   readonly color: boolean;
   /** Diagnostics and lifecycle lines (stderr). */
   readonly log: (line: string) => void;
+  /** Called once every listener and the admin server listen (single process only; `demo` prints its hints then). */
+  readonly onListening?: (proxy: RunningProxy) => void;
 }
 
 /**
@@ -49,7 +55,8 @@ export interface RunOptions {
 export async function loadRunConfig(file: string, from: RunOptions['from']): Promise<LoadedConfig> {
   // `run` rereads its file on change and in every worker: stdin can be read only once.
   if (file === '-') throw new UsageError('run reads its config from a file, which it reloads on change; stdin (`-`) cannot be read again');
-  const options = { ...(await validateOptionsFor()), ...(from ? { from } : {}) };
+  // Held to what run does (src/config/run-fate): what it cannot enforce refuses the config, here as on reload.
+  const options = { ...(await validateOptionsFor()), target: 'run' as const, ...(from ? { from } : {}) };
   if (!cluster.isWorker) return loadConfig(file, options);
   const loaded = await loadConfig(file, { ...options, parseOnly: true });
   return { ...loaded, report: { ...loaded.report, diagnostics: loaded.report.diagnostics.filter((d) => d.severity === 'error') } };
@@ -124,8 +131,17 @@ function announce(opts: RunOptions, proxy: RunningProxy): void {
 }
 
 /** Reload on SIGHUP and file change (app/config-watch.ts), each time through loadRunConfig. */
-function reloader(opts: RunOptions, apply: (config: Bootstrap) => Promise<void>): { stop(): void; trigger(): void } {
-  return watchConfig(opts, () => loadRunConfig(opts.file, opts.from), apply);
+function reloader(opts: RunOptions, apply: (config: Bootstrap) => Promise<void>, initial: Bootstrap): { stop(): void; trigger(): void } {
+  // What run does not act on is said once: at start-up (the CLI printed it), then only what a reload brings anew.
+  const said = (d: Diagnostic): string => `${d.span.line}:${d.span.column} ${d.message}`;
+  const warned = new Set(runFateDiagnostics(initial, opts.file).map(said));
+  const onApplied = async (loaded: LoadedConfig): Promise<void> => {
+    const fresh = loaded.report.diagnostics.filter((d) => d.ruleId === RUN_IGNORED && !warned.has(said(d)));
+    for (const d of fresh) warned.add(said(d));
+    const report = await renderFileReport({ ...loaded.report, diagnostics: fresh }, opts.color);
+    if (report) opts.log(report.trimEnd());
+  };
+  return watchConfig({ ...opts, onApplied }, () => loadRunConfig(opts.file, opts.from), apply);
 }
 
 function onTerminate(fn: () => void): void {
@@ -143,7 +159,8 @@ async function runSingle(opts: RunOptions, config: Bootstrap): Promise<number> {
   const accessLog = opts.accessLog !== undefined ? createAccessLog(opts.accessLog) : undefined;
   const proxy = await startProxy(config, proxyOptions(opts, accessLog));
   announce(opts, proxy);
-  const rl = reloader(opts, (c) => proxy.reload(c));
+  opts.onListening?.(proxy);
+  const rl = reloader(opts, (c) => proxy.reload(c), config);
   let stopDashboard: (() => void) | undefined;
   if (opts.dashboard) {
     const { startDashboard } = await import('./dashboard.js');
@@ -284,7 +301,7 @@ async function runPrimary(opts: RunOptions, config: Bootstrap): Promise<number> 
   const rl = reloader(opts, async (c) => {
     current = c;
     for (const w of workers) w.send({ type: 'meshctl:reload' });
-  });
+  }, config);
   return new Promise<number>((resolveExit) => {
     onTerminate(() => {
       state = 'DRAINING';

@@ -24,7 +24,7 @@ export interface HostPort {
   readonly port: number;
 }
 
-export interface ServeOptions {
+interface ServeOptions {
   readonly file: string;
   readonly from?: InputFormat;
   readonly xds: HostPort;
@@ -72,10 +72,12 @@ export async function serve(opts: ServeOptions, initial: Bootstrap): Promise<num
   const install = (config: Bootstrap): boolean => {
     let sets;
     try {
-      sets = encodeResources(resourcesJson(config), codec);
+      sets = encodeResources(resourcesJson(config), codec, snapshot.current());
     } catch (err) {
       if (!(err instanceof WireError)) throw err;
-      opts.log(`meshctl serve: ${opts.file}: cannot be served as Envoy's xDS: ${err.message}`);
+      const line = `meshctl serve: ${opts.file}: cannot be served as Envoy's xDS: ${err.message}`;
+      opts.log(line);
+      board.config.rejected = { at: new Date().toISOString(), errors: 1, diagnostics: line };
       return false;
     }
     const changed = snapshot.update(sets);

@@ -105,7 +105,8 @@ export class ClusterBalancer implements Balancer {
   private fast: SourcePicker | undefined;
   private readonly factory: PickerFactory;
   private readonly deps: PickerDeps;
-  private readonly hashPolicy: boolean;
+  /** RING_HASH or MAGLEV: a request's hash (from the route's hash_policy) picks its host. */
+  readonly hashPolicy: boolean;
 
   constructor(
     readonly cluster: Cluster,
@@ -155,11 +156,16 @@ export class ClusterBalancer implements Balancer {
     const exclude = ctx?.exclude;
     let host = picker.pick(hashed, hi, lo, 0);
     if (exclude === undefined || exclude.size === 0 || host === undefined || !exclude.has(host)) return host;
-    // A retry: try other choices of the same policy, then any host of the slot not yet tried.
-    for (let attempt = 1; attempt <= s.hosts.length; attempt++) {
+    // A retry: try other choices of the same policy, then any host of the slot not yet tried (or, with `reselect`,
+    // what Envoy's chooseHost loop does: at most that many more choices, the last one kept).
+    const reselect = ctx!.reselect;
+    const limit = reselect ?? s.hosts.length;
+    for (let attempt = 1; attempt <= limit; attempt++) {
       const next = picker.pick(hashed, hi, lo, attempt);
       if (next !== undefined && !exclude.has(next)) return next;
+      if (next !== undefined) host = next;
     }
+    if (reselect !== undefined) return host;
     for (const h of s.hosts) if (!exclude.has(h)) return h;
     return host;
   }

@@ -47,6 +47,9 @@ export interface PickContext {
   readonly hash?: bigint;
   /** Hosts to avoid (retries): a retry goes to a different host when one exists. */
   readonly exclude?: ReadonlySet<Host>;
+  /** With `exclude`: ask the policy again at most this many times, then keep its last choice (Envoy's
+   * host_selection_retry_max_attempts); unset: keep asking, then take any host not excluded. */
+  readonly reselect?: number;
 }
 
 /** Picks a host for each request of one cluster. */

@@ -10,8 +10,11 @@ import { commanderError, exitCodeFor } from './errors.js';
 const program = new Command();
 program
   .name('meshctl')
-  .description('Validate, convert, simulate and run Envoy-style service-mesh proxy configs.')
-  .version(packageVersion(), '-V, --version')
+  .description('Validate, convert, simulate and run Envoy-style service-mesh proxy configs')
+  .version(packageVersion(), '-V, --version', 'print the version')
+  // Every command inherits these: option texts are lower-case phrases, command summaries imperative sentences.
+  .helpOption('-h, --help', 'show this help')
+  .helpCommand('help [command]', 'Show help for a command')
   .showHelpAfterError('(run `meshctl --help` for usage)')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: commanderError });

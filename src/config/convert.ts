@@ -12,7 +12,7 @@ import { bootstrapToPbText } from './emit/pbtext.js';
 import { toEnvoy } from './emit/envoy.js';
 import { printJson } from './emit/json.js';
 import { printTextproto } from './emit/textproto.js';
-import { configToTree, hasComments, jsonToTree } from './emit/tree.js';
+import { configToTree, hasComments, hasIgnoredKeys, jsonToTree } from './emit/tree.js';
 import { printYaml } from './emit/yaml.js';
 
 interface EmitResult {
@@ -29,12 +29,12 @@ function fileOf(config: Bootstrap): string {
 export function emitConfig(config: Bootstrap, to: OutputFormat): EmitResult {
   switch (to) {
     case 'textproto':
-      return { text: printTextproto(configToTree(config, { durations: 'short', comments: true })), diagnostics: [] };
+      return { text: printTextproto(configToTree(config, { durations: 'short', comments: true })), diagnostics: ignoredKeysDropped(config, 'Text-proto') };
     case 'yaml':
-      return { text: printYaml(configToTree(config, { durations: 'envoy', comments: true })), diagnostics: [] };
+      return { text: printYaml(configToTree(config, { durations: 'envoy', comments: true, ignoredKeys: true })), diagnostics: [] };
     case 'json': {
       const tree = configToTree(config, { durations: 'envoy', comments: true });
-      return { text: printJson(tree), diagnostics: commentsDropped(config, hasComments(tree), 'JSON') };
+      return { text: printJson(tree), diagnostics: [...commentsDropped(config, hasComments(tree), 'JSON'), ...ignoredKeysDropped(config, 'JSON')] };
     }
     case 'envoy':
     case 'envoy-json':
@@ -43,17 +43,35 @@ export function emitConfig(config: Bootstrap, to: OutputFormat): EmitResult {
       const hadComments = hasComments(configToTree(config, { durations: 'envoy', comments: true }));
       if (to === 'envoy-textproto') {
         const pb = bootstrapToPbText(bootstrap, fileOf(config));
-        return { text: pb.text, diagnostics: [...diagnostics, ...pb.diagnostics, ...commentsDropped(config, hadComments, 'Envoy text-format')] };
+        return { text: pb.text, diagnostics: [...diagnostics, ...pb.diagnostics, ...commentsDropped(config, hadComments, 'Envoy text-format'), ...ignoredKeysDropped(config, 'Envoy text-format')] };
       }
       if (to === 'envoy-json') {
-        return { text: JSON.stringify(bootstrap, null, 2) + '\n', diagnostics: [...diagnostics, ...commentsDropped(config, hadComments, 'Envoy JSON')] };
+        return { text: JSON.stringify(bootstrap, null, 2) + '\n', diagnostics: [...diagnostics, ...commentsDropped(config, hadComments, 'Envoy JSON'), ...ignoredKeysDropped(config, 'Envoy JSON')] };
       }
       const tree = jsonToTree(bootstrap);
       if (tree.kind !== 'message') throw new Error('envoy bootstrap is not an object');
       const text = printYaml(tree);
-      return { text, diagnostics: [...diagnostics, ...commentsDropped(config, hadComments, 'Envoy YAML')] };
+      return { text, diagnostics: [...diagnostics, ...commentsDropped(config, hadComments, 'Envoy YAML'), ...ignoredKeysDropped(config, 'Envoy YAML', 'it is built in Envoy\'s shape, without them')] };
     }
   }
+}
+
+/**
+ * Envoy's YAML loader leaves out keys tagged `!ignore` (source/common/protobuf/yaml_utility.cc); JSON and text
+ * formats have no tags, and Envoy's JSON loader would refuse the unknown key, so those outputs leave them out too.
+ * `--to envoy` maps the model onto Envoy's shape through JSON, so its YAML leaves them out as well.
+ */
+function ignoredKeysDropped(config: Bootstrap, what: string, why = 'this format cannot tag them'): Diagnostic[] {
+  if (!hasIgnoredKeys(config)) return [];
+  return [
+    {
+      ruleId: 'ignored-keys-dropped',
+      severity: 'info',
+      message: `${what} output leaves out the keys tagged \`!ignore\` (Envoy's YAML loader ignores them; ${why}).`,
+      span: pointSpan(fileOf(config)),
+      hint: 'convert to yaml to keep them.',
+    },
+  ];
 }
 
 function commentsDropped(config: Bootstrap, had: boolean, what: string): Diagnostic[] {

@@ -5,6 +5,7 @@
  * The article's dialect is mapped onto the canonical model by src/config/normalize.ts, called for every message.
  */
 import { UNMODELED_FIELD } from './envoy-api/rule-ids.js';
+import { unmodeledFate } from './run-fate/unmodeled.js';
 import type { Diagnostic } from './diagnostic.js';
 import { loadSchema } from './descriptor.js';
 import type { EnumDesc, FieldDesc, FieldKind, MessageDesc, ScalarType, Schema } from './descriptor.js';
@@ -361,11 +362,16 @@ class Decoder implements NormalizeContext {
     const rewritten = msg !== original && this.noted ? this.notes.get(msg) : undefined;
     const meta = this.storeFor(original.src).add(original.start, original.end, table);
     if (original.trailingComments !== undefined) meta.trailingComments = original.trailingComments;
+    if (original.ignored !== undefined) {
+      const kept: JsonObject = {};
+      for (const f of original.ignored) setOwn(kept, f.name, toJson(f.value));
+      meta.ignoredKeys = kept;
+    }
     if (own !== undefined || rewritten !== undefined) meta.dialect = [...(own ?? []), ...(rewritten ?? [])];
     META_PROPERTY.value = meta;
     Object.defineProperty(node, META, META_PROPERTY);
     META_PROPERTY.value = undefined;
-    afterDecode(desc, node, this);
+    afterDecode(desc, node, original, this);
     return node;
   }
 
@@ -495,6 +501,8 @@ class Decoder implements NormalizeContext {
     const where = desc.name.split('.').pop();
     void path;
     if (this.format === 'envoy') {
+      // A field meshctl run reads from the verbatim copy (src/config/run-fate) is acted on: no note.
+      if (unmodeledFate(desc.name, f.name).fate === 'enforced') return;
       // Envoy's judge has read the same field: where Envoy does not know it either, its error stands and this note
       // is dropped (parse.ts); where Envoy knows it, this is all there is to say.
       this.diagnostics.push({

@@ -167,6 +167,9 @@ export interface Listener extends ModelNode {
   address?: Address;
   filter_chains?: FilterChain[];
   stat_prefix?: string;
+  /** Envoy default 1 MiB: a request body kept for retries beyond it cannot be retried; one a filter must hold whole
+   * gets 413. */
+  per_connection_buffer_limit_bytes?: number;
 }
 
 export interface FilterChain extends ModelNode {
@@ -259,12 +262,27 @@ export interface HttpConnectionManager extends ModelNode {
   common_http_protocol_options?: HttpProtocolOptions;
   /** Envoy default 60 (KiB); a request whose headers are larger gets 431. */
   max_request_headers_kb?: number;
+  /** With use_remote_address: the peer address is not appended to x-forwarded-for. */
+  skip_xff_append?: boolean;
+  http_protocol_options?: Http1ProtocolOptions;
+}
+
+/** Envoy's config.core.v3.Http1ProtocolOptions (only the fields meshctl acts on; numbers follow Envoy). */
+export interface Http1ProtocolOptions extends ModelNode {
+  /** Off by default: an HTTP/1.0 request gets 426 Upgrade Required. */
+  accept_http_10?: boolean;
+  /** The Host of an HTTP/1.0 request that has none. */
+  default_host_for_http_10?: string;
 }
 
 /** Envoy's config.core.v3.HttpProtocolOptions (only the fields meshctl acts on; numbers follow Envoy). */
 export interface HttpProtocolOptions extends ModelNode {
+  /** Downstream: a connection with no request in flight for this long is closed (Envoy default 1h; 0 disables). */
+  idle_timeout?: Duration;
   /** Envoy default 100; a request with more headers gets 431. */
   max_headers_count?: number;
+  /** Bounds every stream from its start (no default); a route's max_stream_duration replaces it. */
+  max_stream_duration?: Duration;
 }
 
 export interface Rds extends ModelNode {
@@ -402,8 +420,25 @@ export interface RouteAction extends ModelNode {
   idle_timeout?: Duration;
   retry_policy?: RetryPolicy;
   hash_policy?: HashPolicy[];
+  /** Host becomes this request header's value (when present). */
+  host_rewrite_header?: string;
+  /** Host becomes the request path (query dropped) with this substitution applied. */
+  host_rewrite_path_regex?: RegexMatchAndSubstitute;
+  max_stream_duration?: MaxStreamDuration;
+  /** The grpc-timeout header becomes the route timeout, capped at this (0: no cap). */
+  max_grpc_timeout?: Duration;
+  grpc_timeout_offset?: Duration;
   /** The route's CORS policy (route.v3.CorsPolicy, deprecated by Envoy for typed_per_filter_config; the cors filter reads it). */
   cors?: JsonObject;
+}
+
+/** Envoy's RouteAction.MaxStreamDuration. */
+export interface MaxStreamDuration extends ModelNode {
+  /** Bounds the stream from its start, replacing the connection manager's max_stream_duration (0 disables). */
+  max_stream_duration?: Duration;
+  /** A gRPC request's grpc-timeout bounds the stream instead, capped at this (0: no cap). */
+  grpc_timeout_header_max?: Duration;
+  grpc_timeout_header_offset?: Duration;
 }
 
 export interface RegexMatchAndSubstitute extends ModelNode {

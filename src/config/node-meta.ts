@@ -43,6 +43,8 @@ export interface NodeMeta {
   dialect?: DialectNote[];
   /** Comments inside the node after its last field. */
   trailingComments?: string[];
+  /** Keys the YAML source tagged `!ignore` (Envoy's loader leaves them out), as JSON, for YAML conversions. */
+  ignoredKeys?: JsonObject;
 }
 
 /**

@@ -131,9 +131,23 @@ export function normalizeMessage(desc: MessageDesc, msg: SMessage, ctx: Normaliz
   return fields === msg.fields ? msg : msg.withFields(fields);
 }
 
-/** Rewrites that need the decoded children. */
-export function afterDecode(desc: MessageDesc, node: ModelNode, ctx: NormalizeContext): void {
+/** Rewrites that need the decoded children (`written` is the message as the source wrote it). */
+export function afterDecode(desc: MessageDesc, node: ModelNode, written: SMessage, ctx: NormalizeContext): void {
   if (desc.name === 'FilterChain') transportSocketFromHcm(node as FilterChain, ctx);
+  else if (desc.name === 'LeastRequestLbConfig') keepRuntimeKey(node as ModelNode & { active_request_bias?: number }, written);
+}
+
+/**
+ * Envoy's active_request_bias is a RuntimeDouble: a default and the runtime key that may override it. The model holds
+ * the default (what the balancer uses; runtimeDouble above); a key the source names is kept in `unmodeled`, so a
+ * conversion writes the field back as written instead of with Envoy's default key.
+ */
+function keepRuntimeKey(node: ModelNode & { active_request_bias?: number }, written: SMessage): void {
+  const f = written.fields.find((x) => x.name === 'active_request_bias');
+  if (f?.value.kind !== 'message' || node.active_request_bias === undefined) return;
+  const key = f.value.fields.find((x) => x.name === 'runtime_key')?.value;
+  if (key?.kind !== 'scalar' || typeof key.value !== 'string') return;
+  node.unmodeled = { ...node.unmodeled, active_request_bias: { default_value: node.active_request_bias, runtime_key: key.value } };
 }
 
 /** The cluster a discovery refresh service feeds: `cluster_name`, else the last path segment of `service_url`. */

@@ -4,6 +4,7 @@
  * when a span is asked for.
  */
 import type { Comments, DialectNote, FieldMeta, NodeMeta } from './node-meta.js';
+import type { JsonObject } from './json-value.js';
 import type { SourceFile, Span } from './source.js';
 
 /**
@@ -290,6 +291,7 @@ interface NodeMetaExtra {
   comments?: Comments;
   dialect?: DialectNote[];
   trailingComments?: string[];
+  ignoredKeys?: JsonObject;
 }
 
 /**
@@ -335,6 +337,13 @@ export class SourceNodeMeta implements NodeMeta {
   }
   set trailingComments(t: string[] | undefined) {
     (this.extra ??= {}).trailingComments = t;
+  }
+
+  get ignoredKeys(): JsonObject | undefined {
+    return this.extra?.ignoredKeys;
+  }
+  set ignoredKeys(k: JsonObject | undefined) {
+    (this.extra ??= {}).ignoredKeys = k;
   }
 
   get fields(): { [field: string]: FieldMeta } {

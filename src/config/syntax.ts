@@ -66,6 +66,8 @@ export class SMessage {
   declare readonly end: number;
   /** Comments after the last field, before the closing brace / end of the mapping. */
   declare trailingComments: string[] | undefined;
+  /** YAML keys tagged `!ignore`, which Envoy's YAML loader leaves out: not among `fields`, kept for conversions. */
+  declare ignored: SField[] | undefined;
 
   constructor(fields: SField[], src: SourceFile, start: number, end: number) {
     this.kind = 'message';
@@ -74,6 +76,7 @@ export class SMessage {
     this.start = start;
     this.end = end;
     this.trailingComments = undefined;
+    this.ignored = undefined;
   }
 
   get span(): Span {
@@ -84,6 +87,7 @@ export class SMessage {
   withFields(fields: SField[]): SMessage {
     const m = new SMessage(fields, this.src, this.start, this.end);
     m.trailingComments = this.trailingComments;
+    m.ignored = this.ignored;
     return m;
   }
 }

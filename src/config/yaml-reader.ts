@@ -378,6 +378,7 @@ class Reader {
     const fields: SField[] = [];
     const seen = new Map<string, SField>();
     const merges: Array<{ value: YNode | null; span: Span }> = [];
+    let ignored: SField[] | undefined;
     for (const pair of n.items as Array<Pair<unknown, unknown>>) {
       if (!isPair(pair)) continue;
       const key = pair.key as YNode | null;
@@ -412,6 +413,12 @@ class Reader {
         if (trailing !== undefined) comments.trailing = trailing;
         if (comments.leading || comments.trailing !== undefined) field.comments = comments;
       }
+      // Envoy's YAML loader leaves out a key tagged `!ignore` (parseYamlNode in source/common/protobuf/yaml_utility.cc),
+      // the place for anchors that other keys alias: not a field, but kept so a YAML conversion writes it back.
+      if (key.tag === '!ignore') {
+        (ignored ??= []).push(field);
+        continue;
+      }
       const prior = seen.get(name);
       if (prior !== undefined) {
         this.diagnostics.push({
@@ -430,7 +437,9 @@ class Reader {
     for (const m of merges) this.merge(m.value, m.span, fields, seen, depth);
     const end = this.collectionEnd(n.range, n.flow, fields[fields.length - 1]);
     const start = n.range?.[0] ?? 0;
-    return new SMessage(fields, this.source, start, Math.max(start, end));
+    const message = new SMessage(fields, this.source, start, Math.max(start, end));
+    if (ignored !== undefined) message.ignored = ignored;
+    return message;
   }
 
   /** YAML 1.1 merge keys (`<<: *base`): the aliased mappings' keys fill in what this mapping does not set. */

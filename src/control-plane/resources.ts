@@ -47,6 +47,8 @@ type Obj = { [k: string]: JsonValue };
 export interface Resource {
   readonly name: string;
   readonly json: Obj;
+  /** The JSON as text: an unchanged resource of the next config is recognised by it and not encoded again. */
+  readonly text: string;
   /** Content version: a hash of the encoded resource (equal bytes, equal version). */
   readonly version: string;
   /** A DiscoveryResponse holding only this resource (field `resources`), to concatenate. */
@@ -56,7 +58,7 @@ export interface Resource {
 }
 
 /** One type's resources, by name. */
-export type ResourceSet = ReadonlyMap<string, Resource>;
+type ResourceSet = ReadonlyMap<string, Resource>;
 
 export type ResourceSets = Readonly<Record<ResourceType, ResourceSet>>;
 
@@ -147,19 +149,29 @@ function forGrpc(cla: Obj, cluster: Obj): Obj {
   };
 }
 
-/** Resources encoded for the wire. Throws WireError when a value has no place in Envoy's message. */
-export function encodeResources(json: Record<ResourceType, Map<string, Obj>>, codec: WireCodec): ResourceSets {
+/**
+ * Resources encoded for the wire; a resource whose JSON is the same as in `previous` is taken from there (an edit of
+ * one cluster encodes one cluster). Throws WireError when a value has no place in Envoy's message.
+ */
+export function encodeResources(json: Record<ResourceType, Map<string, Obj>>, codec: WireCodec, previous?: ResourceSets): ResourceSets {
   const out = {} as Record<ResourceType, Map<string, Resource>>;
   for (const typeUrl of RESOURCE_TYPES) {
     const message = typeUrl.slice(PREFIX.length);
     const set = new Map<string, Resource>();
     for (const [name, body] of json[typeUrl]) {
+      const text = JSON.stringify(body);
+      const same = previous?.[typeUrl].get(name);
+      if (same !== undefined && same.text === text) {
+        set.set(name, same);
+        continue;
+      }
       const bytes = codec.encode(message, body);
       const version = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
       const any = { '@type': typeUrl, ...body };
       set.set(name, {
         name,
         json: body,
+        text,
         version,
         sotwEntry: codec.encode('envoy.service.discovery.v3.DiscoveryResponse', { resources: [any] }),
         deltaEntry: codec.encode('envoy.service.discovery.v3.DeltaDiscoveryResponse', { resources: [{ name, version, resource: any }] }),

@@ -32,7 +32,7 @@ export interface TlsFiles {
 
 type Json = { [k: string]: JsonValue };
 
-export interface XdsServer {
+interface XdsServer {
   readonly port: number;
   /** Stop accepting, end every stream. */
   close(): Promise<void>;

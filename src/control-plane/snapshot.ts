@@ -14,6 +14,8 @@ export class Snapshot {
   private sets: ResourceSets | undefined;
   private readonly versions = new Map<ResourceType, number>();
   private nonce = 0;
+  /** Concatenated resource entries by the list they hold (streams with one subscription share one buffer). */
+  private readonly blocks = new Map<string, Buffer>();
   readonly subscribers = new Set<Subscriber>();
 
   /** Install a new set; returns the types whose version moved. Subscribers are told. */
@@ -26,8 +28,24 @@ export class Snapshot {
       }
     }
     this.sets = next;
+    this.blocks.clear();
     if (changed.length > 0) for (const s of this.subscribers) s.push();
     return changed;
+  }
+
+  /** The concatenation of `parts`, made once per snapshot for each `key` (what the parts are). */
+  block(key: string, parts: () => Uint8Array[]): Buffer {
+    let b = this.blocks.get(key);
+    if (b === undefined) {
+      b = Buffer.concat(parts());
+      this.blocks.set(key, b);
+    }
+    return b;
+  }
+
+  /** The resources being served now. */
+  current(): ResourceSets | undefined {
+    return this.sets;
   }
 
   resources(t: ResourceType): ResourceSets[ResourceType] {

@@ -36,7 +36,7 @@ export interface StreamStatus {
   readonly types: Record<string, TypeStatus>;
 }
 
-export interface ConfigStatus {
+interface ConfigStatus {
   file: string;
   /** Per short type (cds, eds, lds, rds): the version being served and how many resources it has. */
   versions: Record<string, { version: string; resources: number }>;

@@ -57,10 +57,6 @@ export interface StreamContext {
 const DISCOVERY_RESPONSE = 'envoy.service.discovery.v3.DiscoveryResponse';
 const DELTA_RESPONSE = 'envoy.service.discovery.v3.DeltaDiscoveryResponse';
 
-function concat(parts: Uint8Array[]): Buffer {
-  return Buffer.concat(parts);
-}
-
 /** The part both protocols share: the node, the status record, ACK/NACK bookkeeping. */
 abstract class StreamBase implements Subscriber {
   readonly status: StreamStatus;
@@ -185,7 +181,9 @@ export class SotwStream extends StreamBase {
     ts.sent_version = st.version;
     ts.sent_nonce = st.nonce;
     const tail = this.ctx.codec.encode(DISCOVERY_RESPONSE, { version_info: st.version, type_url: t, nonce: st.nonce });
-    this.send(t, ts, concat([...held.map((r) => r.sotwEntry), tail]));
+    // Fields may come in any order on the wire: the shared block of resources, then this stream's version and nonce.
+    const block = this.ctx.snapshot.block(`sotw ${t} ${key}`, () => held.map((r) => r.sotwEntry));
+    this.send(t, ts, Buffer.concat([block, tail]));
   }
 }
 
@@ -259,7 +257,9 @@ export class DeltaStream extends StreamBase {
     ts.sent_nonce = st.nonce;
     const tail: { [k: string]: JsonValue } = { system_version_info: st.version, type_url: t, nonce: st.nonce };
     if (removed.length > 0) tail.removed_resources = removed;
-    this.send(t, ts, concat([...updates.map((r) => r.deltaEntry), this.ctx.codec.encode(DELTA_RESPONSE, tail)]));
+    const key = updates.map((r) => `${r.name}:${r.version}`).join(',');
+    const block = this.ctx.snapshot.block(`delta ${t} ${key}`, () => updates.map((r) => r.deltaEntry));
+    this.send(t, ts, Buffer.concat([block, this.ctx.codec.encode(DELTA_RESPONSE, tail)]));
   }
 }
 

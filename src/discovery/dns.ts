@@ -25,7 +25,7 @@ import type { HostInit } from '../balancer/types.js';
 import { healthFromStatus } from '../balancer/host-set.js';
 import type { TimerHandle } from '../time/timers.js';
 import { backoffMs, type DiscoveryDeps, type DiscoveryHandle, type EndpointSink } from './types.js';
-import { dnsResolverFor } from './dns-resolver-config.js';
+import { dnsResolverFor } from '../config/dns-resolver-config.js';
 import type { JsonValue } from '../config/json-value.js';
 import { queryOverTcp } from './dns-tcp.js';
 

@@ -8,6 +8,7 @@
  * REST-JSON (xds-rest.ts) and gRPC ADS (xds-grpc.ts) move the same DiscoveryRequest/Response through this class.
  */
 import type { Cluster, ClusterLoadAssignment } from '../config/model.js';
+import { findingMessage, resourceRunFateFindings, type RunFateFinding } from '../config/run-fate/check.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, decodeCluster, decodeLoadAssignment } from './envoy-json.js';
 
 export { CLUSTER_TYPE, ENDPOINT_TYPE };
@@ -67,6 +68,8 @@ export class XdsState {
   private readonly nonces = new Map<string, string>();
   /** The last NACK per type (error_detail repeats on polls until a good update arrives). */
   private readonly rejected = new Map<string, RpcStatus>();
+  /** run-fate warnings already logged (each once, however often the control plane sends it). */
+  private readonly warned = new Set<string>();
 
   constructor(
     readonly node: XdsNode,
@@ -137,6 +140,7 @@ export class XdsState {
         const d = decodeCluster(r);
         if (d.value === undefined) errors.push(`cluster ${nameOf(r) ?? `#${i}`}: ${d.errors.join('; ')}`);
         else if (names.has(d.value.name!)) errors.push(`duplicate cluster ${d.value.name}`);
+        else if (!this.runFate(resourceRunFateFindings(d.value, 'Cluster'), `cluster ${d.value.name}`, errors)) continue;
         else {
           names.add(d.value.name!);
           clusters.push(d.value);
@@ -156,12 +160,31 @@ export class XdsState {
         const d = decodeLoadAssignment(r);
         if (d.value === undefined) errors.push(`load assignment ${clusterNameOf(r) ?? `#${i}`}: ${d.errors.join('; ')}`);
         else if (!d.value.cluster_name) errors.push(`resources[${i}]: a ClusterLoadAssignment needs cluster_name`);
-        else clas.push(d.value);
+        else if (this.runFate(resourceRunFateFindings(d.value, 'ClusterLoadAssignment'), `load assignment ${d.value.cluster_name}`, errors)) clas.push(d.value);
       }
       if (errors.length === 0) this.sink.applyAssignments(clas);
       return errors;
     }
     return [`type ${typeUrl} is not supported (meshctl takes CDS and EDS)`];
+  }
+
+  /**
+   * A resource held to what meshctl run does (src/config/run-fate), as the same element in the file is: what run
+   * cannot enforce NACKs the update (false), what it does not act on is logged once.
+   */
+  private runFate(findings: readonly RunFateFinding[], what: string, errors: string[]): boolean {
+    let ok = true;
+    for (const f of findings) {
+      const line = `${what}: ${f.path}: ${findingMessage(f)}`;
+      if (f.fate === 'refused') {
+        errors.push(line);
+        ok = false;
+      } else if (!this.warned.has(line)) {
+        this.warned.add(line);
+        this.log?.(`xds: ${line}`);
+      }
+    }
+    return ok;
   }
 }
 

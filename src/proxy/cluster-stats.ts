@@ -19,6 +19,8 @@ export class ClusterStats implements PoolEvents {
   readonly rq_retry: Counter;
   readonly rq_retry_success: Counter;
   readonly rq_retry_overflow: Counter;
+  /** Retries given up because the request body outgrew the buffer limit. */
+  readonly rq_retry_or_shadow_abandoned: Counter;
   readonly rq_retry_limit_exceeded: Counter;
   readonly rq_retry_backoff_exponential: Counter;
   readonly rq_timeout: Counter;
@@ -47,6 +49,7 @@ export class ClusterStats implements PoolEvents {
     this.rq_retry = c('upstream_rq_retry');
     this.rq_retry_success = c('upstream_rq_retry_success');
     this.rq_retry_overflow = c('upstream_rq_retry_overflow');
+    this.rq_retry_or_shadow_abandoned = c('upstream_rq_retry_or_shadow_abandoned');
     this.rq_retry_limit_exceeded = c('upstream_rq_retry_limit_exceeded');
     this.rq_retry_backoff_exponential = c('upstream_rq_retry_backoff_exponential');
     this.rq_timeout = c('upstream_rq_timeout');

@@ -25,7 +25,8 @@ import * as reply from './local-reply.js';
 import { FLAG, type LocalReply } from './local-reply.js';
 import { PREFLIGHT, preflight, routerStage } from './preflight.js';
 import { FilterRun, PAUSED, type FilterHost } from './filters/chain.js';
-import { RetryBody } from './request-body.js';
+import { RetryBody, type BodyOverflowSink } from './request-body.js';
+import { idleNow, streamDurationMs, unwatchIdle, watchIdle, type IdleWatch } from './stream-timeouts.js';
 import { endResponse, resetDownstream, writeHeadersOnly, writeLocalResponse, writeResponseData, writeResponseHead } from './response-writer.js';
 import { grpcLocalReplyHeaders, grpcTimeoutMs, isGrpcRequest } from './grpc.js';
 import { backoffMs, retriableFailure, retriableStatus, type CompiledRetry } from './retry.js';
@@ -102,7 +103,7 @@ function bodyEnded(this: TaggedReq): void {
   this[EXCHANGE]?.requestEnded();
 }
 
-class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
+class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, BodyOverflowSink, FilterHost {
   private readonly startMs = performance.now();
   private cluster: ProxyCluster | undefined;
   private route: ProxyRoute | undefined;
@@ -114,14 +115,26 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
   private hostCounters: HostCounters | undefined;
   private attemptNo = 0;
   private attemptStartMs = 0;
+  /** Hosts tried so far, kept for the previous_hosts retry predicate. */
   private tried: Set<Host> | undefined;
+  /** The Host the request came with (auto_host_rewrite puts it back for a host without a hostname). */
+  private authority = '';
+  /** The request body has arrived whole. */
+  private bodyComplete = false;
+  // IdleWatch (stream-timeouts.ts): the idle sweeper's fields.
+  idleMs = 0;
+  idleMark = 0;
+  idleSeen = 0;
+  idlePrev: IdleWatch | null = null;
+  idleNext: IdleWatch | null = null;
+  idleLinked = false;
   private hash: bigint | undefined;
   private body: RetryBody | undefined;
   private ctl: AttemptControl | undefined;
   private globalTimer: NodeJS.Timeout | undefined;
   private tryTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  /** max_stream_duration, as a gRPC request's grpc-timeout sets it. */
+  /** max_stream_duration (the route's, the connection manager's, or what grpc-timeout makes it). */
   private durationTimer: NodeJS.Timeout | undefined;
   /** HCM request_timeout, until the request body has arrived. */
   private requestTimer: NodeJS.Timeout | undefined;
@@ -280,12 +293,21 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
     this.responseMutation = responseMutationOf(route, weightedIndex);
     this.upstreamPath = upstreamPath(route, path);
     this.upstreamHeaders = upstreamHeaders(this.lr, route, weightedIndex, req, authority, path);
-    this.timeoutMs = route.timeoutMs;
+    this.authority = authority;
+    const rt = route.ext;
+    this.timeoutMs = rt.timeoutMs;
     if (this.grpc) this.grpcTimeouts(route);
     if (this.h2) this.wantTrailers = req.headers.te === 'trailers';
+    const idle = rt.idleTimeoutMs >= 0 ? rt.idleTimeoutMs : this.lr.streamIdleTimeoutMs;
+    if (idle > 0) watchIdle(this, idle);
+    if (rt.streamDuration !== null || this.lr.maxStreamDurationMs > 0) {
+      const ms = streamDurationMs(rt.streamDuration, this.lr.maxStreamDurationMs, req.headers['grpc-timeout']);
+      // Envoy counts the duration from the stream's start.
+      if (ms > 0) this.durationTimer = setTimeout(durationFired, Math.max(0, ms - (performance.now() - this.startMs)), this);
+    }
 
     if (hasBody(this.req)) {
-      if (this.retry !== null) this.body = new RetryBody(this.req);
+      if (this.retry !== null) this.body = new RetryBody(this.req, this.lr.bufferLimitBytes, this);
       (this.req as TaggedReq)[EXCHANGE] = this;
       this.req.once('end', bodyEnded);
     } else {
@@ -383,17 +405,13 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
 
   /**
    * grpc-timeout as the route reads it. max_grpc_timeout: the route timeout becomes the header's (capped), and the
-   * upstream is told the same in grpc-timeout and x-envoy-expected-rq-timeout-ms (Envoy's router does). With
-   * max_stream_duration: the header (capped) bounds the whole stream from now.
+   * upstream is told the same in grpc-timeout and x-envoy-expected-rq-timeout-ms (Envoy's router does).
+   * (max_stream_duration's reading of the header is start()'s.)
    */
   private grpcTimeouts(route: ProxyRoute): void {
     const policy = route.ext.grpcTimeout;
     if (policy === null) return;
     const ms = grpcTimeoutMs(policy, this.req.headers['grpc-timeout']);
-    if (policy.kind === 'stream') {
-      if (ms > 0) this.durationTimer = setTimeout(durationFired, ms, this);
-      return;
-    }
     this.timeoutMs = ms;
     const out = this.upstreamHeaders!;
     if (ms > 0) {
@@ -402,10 +420,43 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
     } else delete out['x-envoy-expected-rq-timeout-ms'];
   }
 
-  /** The request body has ended. */
+  /** The request body has arrived whole. */
   requestEnded(): void {
     this.requestDoneMs = performance.now() - this.startMs;
+    this.bodyComplete = true;
+    this.idleMark = idleNow;
     this.startGlobalTimer();
+  }
+
+  private requestComplete(): boolean {
+    return this.bodyComplete || !hasBody(this.req);
+  }
+
+  // ---- IdleWatch ----
+  idleBytes(): number {
+    const sock = this.h2 ? (this.req as Http2ServerRequest).stream.session?.socket : this.req.socket;
+    return sock?.bytesRead ?? 0;
+  }
+
+  /** Envoy's ActiveStream::onIdleTimeout: no activity for stream_idle_timeout (or the route's idle_timeout). */
+  idleFired(): void {
+    if (this.done) return;
+    this.lr.stats.rq_idle_timeout.value++;
+    this.flags |= FLAG.SI;
+    this.ctl?.abort(new RetryAbort());
+    if (this.headersSent) {
+      if (this.host !== undefined) this.endAttempt({ kind: 'timeout' });
+      return this.abortDownstream();
+    }
+    const complete = this.requestComplete();
+    // The rest of the body will not be read: the connection cannot carry another request.
+    if (!complete && !this.h2) (this.res as ServerResponse).shouldKeepAlive = false;
+    this.localReply(reply.streamIdleTimeout(complete));
+  }
+
+  // ---- BodyOverflowSink ----
+  bodyOverflowed(): void {
+    this.cluster!.stats.rq_retry_or_shadow_abandoned.value++;
   }
 
   /** The route timeout runs from the end of the request (Envoy: once the downstream request is complete). */
@@ -418,16 +469,21 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
   private attempt(): void {
     const cluster = this.cluster!;
     const retry = this.retry;
-    const exclude = this.tried !== undefined && retry !== null && retry.excludeTried ? this.tried : undefined;
+    const exclude = this.tried;
     const host = cluster.upstream.balancer.pick(
-      exclude === undefined && this.hash === undefined ? undefined : { hash: this.hash, exclude },
+      exclude === undefined
+        ? this.hash === undefined
+          ? undefined
+          : { hash: this.hash }
+        : { hash: this.hash, exclude, reselect: retry!.reselectAttempts },
     );
     if (host === undefined) {
       cluster.stats.cx_none_healthy.value++;
       return this.localReply(reply.noHealthyUpstream());
     }
     this.host = host;
-    if (retry !== null) (this.tried ??= new Set()).add(host);
+    if (retry !== null && retry.previousHosts) (this.tried ??= new Set()).add(host);
+    if (this.route!.ext.autoHostRewrite) this.autoHost(host);
     this.upstreamHost = host.address;
     this.attemptNo++;
     this.attemptStartMs = performance.now();
@@ -444,6 +500,19 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
       { method: this.req.method ?? 'GET', path: this.upstreamPath, headers: this.upstreamHeaders!, body: body as Readable | Buffer | null },
       sink,
     );
+  }
+
+  /** auto_host_rewrite (Envoy's router, per upstream request): the chosen host's hostname when it has one (a DNS
+   * cluster's name, endpoint.hostname); else the request's own Host. */
+  private autoHost(host: Host): void {
+    const out = this.upstreamHeaders!;
+    if (host.hostname) {
+      out.host = host.hostname;
+      out['x-envoy-original-host'] = this.authority;
+    } else {
+      out.host = this.authority;
+      delete out['x-envoy-original-host'];
+    }
   }
 
   // ---- AttemptSink (the current attempt) ----
@@ -465,6 +534,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
     }
     this.clearTryTimer();
     const now = performance.now();
+    this.idleMark = idleNow;
     this.status = status;
     this.details = 'via_upstream';
     this.firstByteMs = now - this.startMs;
@@ -494,6 +564,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
 
   onData(chunk: Buffer): void {
     if (this.done || this.headersOnly) return;
+    this.idleMark = idleNow;
     this.bytesSent += chunk.length;
     if (this.filters !== undefined && this.filters.encoding) return this.filters.encodeData(chunk);
     writeResponseData(this.res, this.h2, chunk, this.ctl);
@@ -619,7 +690,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
       this.flags |= FLAG.DT;
       if (this.host !== undefined) this.endAttempt({ kind: 'timeout' });
       this.abortDownstream();
-    } else this.localReply(reply.durationTimeout(this.req.complete));
+    } else this.localReply(reply.durationTimeout(this.requestComplete()));
   }
 
   private endAttempt(outcome: UpstreamOutcome): void {
@@ -719,6 +790,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, FilterHost {
   private finish(): void {
     if (this.done) return;
     this.done = true;
+    unwatchIdle(this);
     if (this.globalTimer !== undefined) clearTimeout(this.globalTimer);
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     if (this.durationTimer !== undefined) clearTimeout(this.durationTimer);

@@ -3,7 +3,7 @@
  * generation and swaps it in; requests already running finish on the generation they started on. Upstream pools
  * and stats outlive generations (keyed by cluster and host), so a reload keeps warm connections and counters.
  */
-import { durationToMs, type Bootstrap, type HttpConnectionManager, type Listener } from '../config/model.js';
+import { durationToMs, type Bootstrap, type Duration, type HttpConnectionManager, type Listener } from '../config/model.js';
 import { connectionManager, listenerName } from '../config/connection-manager.js';
 import type { Random } from '../balancer/types.js';
 import type { ClusterManager, UpstreamCluster } from '../upstream/types.js';
@@ -19,6 +19,9 @@ import { compilePathNormalizer, type PathNormalizer } from './normalize-path.js'
 import type { FilterChain } from './filters/chain.js';
 import type { AccessLogs, ListenerAccessLogs } from './access-log-config.js';
 import { h2AllowConnect } from './tunnel.js';
+import { forwardedConfig, type ForwardedConfig } from './forwarded.js';
+import { DEFAULT_STREAM_IDLE_TIMEOUT_MS } from './stream-timeouts.js';
+import { DEFAULT_BUFFER_LIMIT_BYTES } from './request-body.js';
 
 /** Envoy's defaults: HttpProtocolOptions.max_headers_count 100, HCM max_request_headers_kb 60. */
 const DEFAULT_MAX_HEADERS_COUNT = 100;
@@ -33,7 +36,18 @@ export interface ListenerRuntime {
   readonly scheme: 'http' | 'https';
   readonly serverName: string;
   readonly generateRequestId: boolean;
-  readonly appendXff: boolean;
+  /** use_remote_address, xff_num_trusted_hops, skip_xff_append (forwarded.ts). */
+  readonly forwarded: ForwardedConfig;
+  /** stream_idle_timeout in ms (default 5 min; 0 = off); a route's idle_timeout replaces it. */
+  readonly streamIdleTimeoutMs: number;
+  /** common_http_protocol_options.max_stream_duration in ms; 0 = none (Envoy's default). */
+  readonly maxStreamDurationMs: number;
+  /** http_protocol_options.accept_http_10: HTTP/1.0 requests are served (Envoy's default: 426). */
+  readonly acceptHttp10: boolean;
+  /** http_protocol_options.default_host_for_http_10: the Host of an HTTP/1.0 request without one ('' for none). */
+  readonly defaultHostForHttp10: string;
+  /** The listener's per_connection_buffer_limit_bytes: how much request body is kept for a retry. */
+  readonly bufferLimitBytes: number;
   /** The HTTP filters before the router (filters/chain.ts); null when there are none, and the request path skips them. */
   readonly filters: FilterChain | null;
   /** Most request headers accepted (HTTP/1.1: more → 431; HTTP/2: the stream is reset). */
@@ -110,6 +124,10 @@ export function httpStatPrefix(l: Listener, index: number): string {
   return statSafe(hcm.stat_prefix || l.stat_prefix || l.name || `listener_${index}`);
 }
 
+function msOf(d: Duration | undefined): number {
+  return d === undefined ? 0 : durationToMs(d);
+}
+
 function listenerAddressKey(l: Listener): string {
   const sa = l.address?.socket_address;
   return `${sa?.address ?? '0.0.0.0'}_${sa?.port_value ?? 0}`;
@@ -132,7 +150,12 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
       scheme: tls ? 'https' : 'http',
       serverName: hcm.server_name || 'envoy',
       generateRequestId: hcm.generate_request_id ?? true,
-      appendXff: hcm.use_remote_address === true || d.forceXff,
+      forwarded: forwardedConfig(hcm, d.forceXff),
+      streamIdleTimeoutMs: hcm.stream_idle_timeout !== undefined ? durationToMs(hcm.stream_idle_timeout) : DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+      maxStreamDurationMs: msOf(hcm.common_http_protocol_options?.max_stream_duration),
+      acceptHttp10: hcm.http_protocol_options?.accept_http_10 === true,
+      defaultHostForHttp10: hcm.http_protocol_options?.default_host_for_http_10 ?? '',
+      bufferLimitBytes: l.per_connection_buffer_limit_bytes ?? DEFAULT_BUFFER_LIMIT_BYTES,
       filters: d.filterChains.get(l) ?? null,
       maxHeadersCount: hcm.common_http_protocol_options?.max_headers_count ?? DEFAULT_MAX_HEADERS_COUNT,
       maxRequestHeadersBytes: (hcm.max_request_headers_kb ?? DEFAULT_MAX_REQUEST_HEADERS_KB) * 1024,

@@ -1,12 +1,11 @@
 /**
  * gRPC as the proxy sees it: which requests are gRPC, the grpc-status a local reply carries (Envoy's
  * Grpc::Utility::httpToGrpcStatus, after grpc's doc/http-grpc-status-mapping.md), grpc-message's percent-encoding
- * (gRPC over HTTP/2, "Responses"), and the grpc-timeout header read as the route says
- * (RouteAction.max_grpc_timeout / grpc_timeout_offset, and max_stream_duration.grpc_timeout_header_max /
- * grpc_timeout_header_offset).
+ * (gRPC over HTTP/2, "Responses"), and the grpc-timeout header read as the route's max_grpc_timeout /
+ * grpc_timeout_offset say (max_stream_duration.grpc_timeout_header_max is stream-timeouts.ts's).
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { durationToMs, parseDuration, type JsonValue, type ModelNode } from '../config/model.js';
+import { durationToMs, type RouteAction } from '../config/model.js';
 import type { OutHeaders } from '../http/headers.js';
 
 /** Envoy's Grpc::Common::hasGrpcContentType: application/grpc, or application/grpc+<codec> / ;params. */
@@ -61,7 +60,7 @@ const GRPC_TIMEOUT = /^(\d{1,8})([HMSmun])$/;
 const UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
 
 /** The grpc-timeout header in milliseconds (rounded up), or undefined when absent or malformed. */
-function parseGrpcTimeout(value: string | string[] | undefined): number | undefined {
+export function parseGrpcTimeout(value: string | string[] | undefined): number | undefined {
   if (typeof value !== 'string') return undefined;
   const m = GRPC_TIMEOUT.exec(value);
   if (m === null) return undefined;
@@ -69,65 +68,27 @@ function parseGrpcTimeout(value: string | string[] | undefined): number | undefi
 }
 
 /**
- * How a route reads grpc-timeout. `route`: max_grpc_timeout, the header (capped by `maxMs` when not 0) becomes
- * the route timeout, `maxMs` itself without a header. `stream`: max_stream_duration.grpc_timeout_header_max, the
- * header (capped likewise) bounds the whole stream from its start; without a header, max_stream_duration does.
+ * How a route reads grpc-timeout for its route timeout (max_grpc_timeout): the header (capped by `maxMs` when not 0,
+ * less `offsetMs`) becomes the route timeout, `maxMs` itself without a header. max_stream_duration's
+ * grpc_timeout_header_max is stream-timeouts.ts's.
  */
 export interface GrpcTimeoutPolicy {
-  readonly kind: 'route' | 'stream';
   readonly maxMs: number;
   readonly offsetMs: number;
-  /** `stream` only: max_stream_duration.max_stream_duration (0: none). */
-  readonly streamMaxMs: number;
 }
 
-/** A field meshctl's model may not carry yet: read from the node, or from what it kept verbatim. */
-function rawField(node: ModelNode | undefined, name: string): JsonValue | undefined {
-  if (node === undefined) return undefined;
-  return ((node as Record<string, unknown>)[name] as JsonValue | undefined) ?? node.unmodeled?.[name];
+/** The route action's gRPC timeout policy, or null when grpc-timeout does not set the route timeout (Envoy's
+ * default; and with max_stream_duration set, Envoy's router uses "the new timeouts" and ignores max_grpc_timeout). */
+export function compileGrpcTimeout(action: RouteAction | undefined): GrpcTimeoutPolicy | null {
+  if (action === undefined || action.max_stream_duration !== undefined || action.max_grpc_timeout === undefined) return null;
+  const offset = action.grpc_timeout_offset;
+  return { maxMs: durationToMs(action.max_grpc_timeout), offsetMs: offset === undefined ? 0 : durationToMs(offset) };
 }
 
-function durationMs(v: JsonValue | undefined): number | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string') {
-    const d = parseDuration(v);
-    return d === undefined ? undefined : durationToMs(d);
-  }
-  if (typeof v === 'object' && !Array.isArray(v)) {
-    const o = v as Record<string, JsonValue>;
-    return durationToMs({ seconds: Number(o.seconds ?? 0), nanos: Number(o.nanos ?? 0) });
-  }
-  return undefined;
-}
-
-/** The route action's gRPC timeout policy, or null when grpc-timeout is not honoured (Envoy's default). */
-export function compileGrpcTimeout(action: ModelNode | undefined): GrpcTimeoutPolicy | null {
-  const msd = rawField(action, 'max_stream_duration');
-  if (msd !== undefined && msd !== null && typeof msd === 'object' && !Array.isArray(msd)) {
-    const o = msd as Record<string, JsonValue>;
-    const headerMax = durationMs(o.grpc_timeout_header_max ?? o.grpcTimeoutHeaderMax);
-    const streamMax = durationMs(o.max_stream_duration ?? o.maxStreamDuration) ?? 0;
-    // Envoy: with max_stream_duration set, max_grpc_timeout is not used (the "new timeouts").
-    if (headerMax === undefined && streamMax === 0) return null;
-    return {
-      kind: 'stream',
-      maxMs: headerMax ?? -1,
-      offsetMs: durationMs(o.grpc_timeout_header_offset ?? o.grpcTimeoutHeaderOffset) ?? 0,
-      streamMaxMs: streamMax,
-    };
-  }
-  const max = durationMs(rawField(action, 'max_grpc_timeout'));
-  if (max === undefined) return null;
-  return { kind: 'route', maxMs: max, offsetMs: durationMs(rawField(action, 'grpc_timeout_offset')) ?? 0, streamMaxMs: 0 };
-}
-
-/**
- * The timeout one gRPC request gets under `policy` (0: none). For `stream` with no grpc_timeout_header_max
- * (maxMs -1), the header is not read and max_stream_duration applies.
- */
+/** The route timeout one gRPC request gets under `policy` (0: none). */
 export function grpcTimeoutMs(policy: GrpcTimeoutPolicy, header: string | string[] | undefined): number {
-  let ms = policy.maxMs < 0 ? undefined : parseGrpcTimeout(header);
-  if (ms === undefined) return policy.kind === 'route' ? policy.maxMs : policy.streamMaxMs;
+  let ms = parseGrpcTimeout(header);
+  if (ms === undefined) return policy.maxMs;
   if (policy.maxMs > 0 && (ms === 0 || ms > policy.maxMs)) ms = policy.maxMs;
   if (policy.offsetMs > 0 && policy.offsetMs < ms) ms -= policy.offsetMs;
   return ms;

@@ -10,6 +10,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HttpConnectionManager_CodecType } from '../config/model.js';
 import type { DownReq, DownRes } from './downstream.js';
+import { closeIdleSession, connectionIdleTimeoutMs, drainSession, drainTimeoutMs } from './connection-lifetime.js';
 import { handleH2Tunnel, handleRequest, handleTunnel, rejectRequest } from './exchange.js';
 import { hasBody } from './downstream.js';
 import type { Generation, ListenerRuntime } from './generation.js';
@@ -94,13 +95,24 @@ export class ListenerServer implements ListenerBinding {
         if (req.rawHeaders.length > c.lr.maxHeadersCount * 2) {
           return rejectRequest(c.gen, c.lr, req, res, 431, 'Request Header Fields Too Large', this.responseClosed);
         }
+        // Envoy's HTTP/1.1 codec refuses HTTP/1.0 unless http_protocol_options.accept_http_10 (details low_version).
+        if (req.httpVersionMinor === 0) {
+          if (!c.lr.acceptHttp10) return rejectRequest(c.gen, c.lr, req, res, 426, 'Upgrade Required', this.responseClosed);
+          if (req.headers.host === undefined && c.lr.defaultHostForHttp10 !== '') req.headers.host = c.lr.defaultHostForHttp10;
+        }
         return handleRequest(c.gen, c.lr, req, res, this.responseClosed);
       }
       handleRequest(c.gen, c.lr, req, res);
     };
     const h1Options = { maxHeaderSize: lr.maxRequestHeadersBytes };
     const serverTimeouts = (s: http.Server): void => {
-      s.keepAliveTimeout = 300_000;
+      // common_http_protocol_options.idle_timeout: node closes a keep-alive connection idle that long; the server's
+      // 'timeout' (a listener replaces node's destroy) counts it.
+      s.keepAliveTimeout = connectionIdleTimeoutMs(lr.hcm);
+      s.on('timeout', (sock: net.Socket) => {
+        this.current.lr.stats.cx_idle_timeout.value++;
+        sock.destroy();
+      });
       s.headersTimeout = 60_000;
       s.requestTimeout = 0;
       this.h1Limits(s);
@@ -166,6 +178,8 @@ export class ListenerServer implements ListenerBinding {
       });
       this.h2.on('session', (s: http2.ServerHttp2Session) => {
         this.sessions.add(s);
+        const hcm = this.current.lr.hcm;
+        closeIdleSession(s, connectionIdleTimeoutMs(hcm), drainTimeoutMs(hcm), this.current.lr.stats.cx_idle_timeout);
         this.current.lr.stats.cx_http2_total.value++;
         s.once('close', () => this.sessions.delete(s));
         if (this.closing) s.close();
@@ -411,7 +425,8 @@ export class ListenerServer implements ListenerBinding {
     const closed = new Promise<void>((r) => this.net.close(() => r()));
     this.h1?.closeIdleConnections();
     this.endIdle();
-    for (const s of this.sessions) s.close();
+    // HTTP/2: Envoy's drain sequence (shutdown notice, final GOAWAY after drain_timeout).
+    for (const s of this.sessions) drainSession(s, drainTimeoutMs(this.current.lr.hcm));
     const deadline = Date.now() + timeoutMs;
     while (this.sockets.size > 0 && Date.now() < deadline) {
       this.h1?.closeIdleConnections();

@@ -24,6 +24,10 @@ export class HttpStats {
   readonly rq_header_timeout: Counter;
   /** Requests answered 408 because the whole request did not arrive within request_timeout. */
   readonly rq_timeout: Counter;
+  /** Streams ended by stream_idle_timeout or a route's idle_timeout. */
+  readonly rq_idle_timeout: Counter;
+  /** Connections closed by common_http_protocol_options.idle_timeout. */
+  readonly cx_idle_timeout: Counter;
   /** Connections closed for a protocol error (431 too many / too large headers, 400 malformed). */
   readonly cx_protocol_error: Counter;
 
@@ -44,7 +48,9 @@ export class HttpStats {
     this.rq_time = s.histogram(hp + 'downstream_rq_time');
     this.rq_header_timeout = s.counter(hp + 'downstream_rq_header_timeout');
     this.rq_timeout = s.counter(hp + 'downstream_rq_timeout');
+    this.rq_idle_timeout = s.counter(hp + 'downstream_rq_idle_timeout');
     this.cx_protocol_error = s.counter(hp + 'downstream_cx_protocol_error');
+    this.cx_idle_timeout = s.counter(hp + 'downstream_cx_idle_timeout');
   }
 
   /** A request the exchange answered (with `status`; 0 when nothing was sent) after `ms`. */

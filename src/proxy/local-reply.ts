@@ -5,10 +5,10 @@
 import type { UpstreamErrorKind } from '../upstream/pool.js';
 import type { HeaderMutation } from './header-mutation.js';
 
-export type ResponseFlag = 'NR' | 'NC' | 'UH' | 'UF' | 'UO' | 'UT' | 'UR' | 'UC' | 'UPE' | 'URX' | 'LR' | 'DC' | 'DPE' | 'DT' | 'DI' | 'FI' | 'RL' | 'LH';
+export type ResponseFlag = 'NR' | 'NC' | 'UH' | 'UF' | 'UO' | 'UT' | 'UR' | 'UC' | 'UPE' | 'URX' | 'LR' | 'DC' | 'DPE' | 'DT' | 'SI' | 'DI' | 'FI' | 'RL' | 'LH';
 
 /** Envoy's fixed order for %RESPONSE_FLAGS% (joined by ","). */
-const FLAG_ORDER: readonly ResponseFlag[] = ['LH', 'UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'UO', 'NR', 'DI', 'FI', 'RL', 'DC', 'URX', 'DPE', 'UPE', 'NC', 'DT'];
+const FLAG_ORDER: readonly ResponseFlag[] = ['LH', 'UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'UO', 'NR', 'DI', 'FI', 'RL', 'DC', 'URX', 'DPE', 'UPE', 'NC', 'DT', 'SI'];
 
 export function formatFlags(flags: number): string {
   if (flags === 0) return '-';
@@ -38,6 +38,7 @@ export const FLAG = {
   NC: flagBit('NC'),
   DPE: flagBit('DPE'),
   DT: flagBit('DT'),
+  SI: flagBit('SI'),
   DI: flagBit('DI'),
   FI: flagBit('FI'),
   RL: flagBit('RL'),
@@ -100,6 +101,12 @@ export function overflow(): LocalReply {
 /** max_stream_duration reached before the response began (Envoy: 408 while the request is still arriving, else 504). */
 export function durationTimeout(requestComplete: boolean): LocalReply {
   return { status: requestComplete ? 504 : 408, flag: FLAG.DT, body: 'downstream duration timeout', details: 'max_duration_timeout' };
+}
+
+/** stream_idle_timeout (or the route's idle_timeout) before the response began: Envoy's onIdleTimeout answers 408
+ * while the request is still arriving, 504 once it is whole (Utility::maybeRequestTimeoutCode), flag SI. */
+export function streamIdleTimeout(requestComplete: boolean): LocalReply {
+  return { status: requestComplete ? 504 : 408, flag: FLAG.SI, body: 'stream timeout' };
 }
 
 /** HCM request_timeout: the request did not arrive whole in time (Envoy counts downstream_rq_timeout, no flag). */

@@ -10,9 +10,10 @@ import { RouteResult, routeRequest } from '../router/index.js';
 import type { ProxyCluster } from './cluster-stats.js';
 import { headerValue, peerAddress, type DownReq } from './downstream.js';
 import type { Generation, ListenerRuntime } from './generation.js';
+import { clientFacts } from './forwarded.js';
 import * as reply from './local-reply.js';
 import type { LocalReply } from './local-reply.js';
-import { redirectAnswer, tlsRedirect, type RouteRuntime } from './route-runtime.js';
+import { redirectAnswer, tlsRedirect, tlsRequirement, type RouteRuntime } from './route-runtime.js';
 import type { FilterRun } from './filters/chain.js';
 
 /** Where a request that passed preflight goes: the route, the weighted entry and hash (RouteResult), the cluster. */
@@ -36,6 +37,14 @@ const lookupPeer = (): string | undefined => (matchReq === undefined ? undefined
 const EMPTY_HEADERS: IncomingHttpHeaders = {};
 const EMPTY = Buffer.alloc(0);
 const BAD_PATH: LocalReply = { status: 400, flag: 0, body: EMPTY, details: 'path_normalization_failed' };
+
+/** require_tls answered; EXTERNAL_ONLY reads internal as the connection manager decides it (forwarded.ts), not as
+ * the client claims. */
+function requireTls(lr: ListenerRuntime, req: DownReq, need: 0 | 1 | 2, authority: string, path: string): LocalReply | null {
+  if (need === 0) return null;
+  const internal = need === 1 && clientFacts(lr.forwarded, req, lr.scheme, null).internal;
+  return tlsRedirect(need, lr.scheme, internal, authority, path);
+}
 
 /** The request's local answer, or null when it goes upstream (then PREFLIGHT says where). `filters`: the request's
  * run through the listener's HTTP filters (undefined when it has none); it may answer filters/chain.ts PAUSED. */
@@ -78,12 +87,16 @@ export function routerStage(gen: Generation, lr: ListenerRuntime, req: DownReq):
   const path = p.path;
   const headers = req.headers;
   if (route === undefined) {
+    // Envoy redirects to https before matching any route: a path no route takes is redirected too.
+    const vh = lr.router.findVirtualHost(authority);
+    const r = vh === undefined ? null : requireTls(lr, req, tlsRequirement(vh.config), authority, path);
+    if (r !== null) return r;
     lr.stats.no_route.value++;
     return reply.noRoute();
   }
   const rt = route.ext;
   if (rt.requireTls !== 0) {
-    const r = tlsRedirect(route, lr.scheme, headers['x-envoy-internal'] === 'true', authority, path);
+    const r = requireTls(lr, req, rt.requireTls, authority, path);
     if (r !== null) return r;
   }
   if (route.kind === 'direct_response') {

@@ -1,12 +1,18 @@
 /**
  * A request body kept for retries: the first attempt streams the body from the client while a copy is kept, up to
- * Envoy's default per-connection buffer limit; a retry sends the copy. A body over the limit, or one the client has
- * not finished sending, cannot be retried.
+ * the listener's per_connection_buffer_limit_bytes (Envoy's router: retry_shadow_buffer_limit, default 1 MiB); a
+ * retry sends the copy. A body over the limit, or one the client has not finished sending, cannot be retried: at
+ * the overflow Envoy gives up on retrying (upstream_rq_retry_or_shadow_abandoned) and streams on.
  */
 import type { Readable } from 'node:stream';
 
-/** Request bodies kept for a retry, up to Envoy's default per-connection buffer limit. */
-const RETRY_BUFFER_LIMIT = 1024 * 1024;
+/** Envoy's default per_connection_buffer_limit_bytes. */
+export const DEFAULT_BUFFER_LIMIT_BYTES = 1024 * 1024;
+
+/** Told once when the kept copy outgrows the limit. */
+export interface BodyOverflowSink {
+  bodyOverflowed(): void;
+}
 
 export class RetryBody {
   private readonly chunks: Buffer[] = [];
@@ -17,7 +23,11 @@ export class RetryBody {
   private buffered: Buffer | null = null;
   private readonly iter: AsyncGenerator<Buffer>;
 
-  constructor(src: Readable) {
+  constructor(
+    src: Readable,
+    private readonly limit: number,
+    private readonly sink: BodyOverflowSink,
+  ) {
     this.iter = this.tee(src);
   }
 
@@ -25,9 +35,10 @@ export class RetryBody {
     this.started = true;
     for await (const c of src as AsyncIterable<Buffer>) {
       if (!this.overflow) {
-        if (this.size + c.length > RETRY_BUFFER_LIMIT) {
+        if (this.size + c.length > this.limit) {
           this.overflow = true;
           this.chunks.length = 0;
+          this.sink.bodyOverflowed();
         } else {
           this.chunks.push(c);
           this.size += c.length;

@@ -17,8 +17,19 @@ export interface CompiledRetry {
   readonly onConnectFailure: boolean;
   readonly onRetriable4xx: boolean;
   readonly statusCodes: ReadonlySet<number>;
-  /** A retry prefers a host not tried yet (previous_hosts predicate); meshctl always does, as the issue asks. */
-  readonly excludeTried: boolean;
+  /** retry_host_predicate envoy.retry_host_predicates.previous_hosts: a retry's host pick is rejected when the host
+   * was tried already, and the balancer asked again, up to `reselectAttempts` times (then the last pick stands). */
+  readonly previousHosts: boolean;
+  /** host_selection_retry_max_attempts (Envoy's default 1). */
+  readonly reselectAttempts: number;
+}
+
+/** The previous_hosts predicate by its extension name or its typed_config type. */
+function hasPreviousHostsPredicate(p: RetryPolicy): boolean {
+  return (p.retry_host_predicate ?? []).some((pr) => {
+    const tc = pr.typed_config as { '@type'?: unknown } | undefined;
+    return pr.name === 'envoy.retry_host_predicates.previous_hosts' || (typeof tc?.['@type'] === 'string' && tc['@type'].endsWith('.PreviousHostsPredicate'));
+  });
 }
 
 export function compileRetry(p: RetryPolicy | undefined): CompiledRetry | null {
@@ -43,7 +54,8 @@ export function compileRetry(p: RetryPolicy | undefined): CompiledRetry | null {
     onConnectFailure: tokens.has('connect-failure'),
     onRetriable4xx: tokens.has('retriable-4xx'),
     statusCodes: new Set(tokens.has('retriable-status-codes') ? (p.retriable_status_codes ?? []) : []),
-    excludeTried: true,
+    previousHosts: hasPreviousHostsPredicate(p),
+    reselectAttempts: p.host_selection_retry_max_attempts ?? 1,
   };
 }
 

@@ -5,13 +5,14 @@
  * which retry policy applies and the cluster-not-found status are the router's (CompiledRoute).
  */
 import { readDataSource } from '../config/data-source.js';
-import type { ClusterWeight, RouteConfiguration } from '../config/model.js';
+import { durationToMs, type ClusterWeight, type RouteConfiguration, type VirtualHost } from '../config/model.js';
 import type { CompiledRoute, RouteExtension } from '../router/index.js';
 import { compileMutation, type HeaderMutation } from './header-mutation.js';
 import type { LocalReply } from './local-reply.js';
 import { compileRetry, type CompiledRetry } from './retry.js';
 import { compileRe2Rewrite } from '../regex/re2.js';
 import { compileGrpcTimeout, type GrpcTimeoutPolicy } from './grpc.js';
+import { compileStreamDuration, type StreamDurationPolicy } from './stream-timeouts.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -22,9 +23,21 @@ export interface RouteRuntime {
   /** Length of the matched prefix (or exact path) that `prefixRewrite` replaces. */
   readonly matchedPrefixLength: number;
   readonly regexRewrite: { re: RegExp; sub: string } | null;
+  /** host_rewrite_literal (a weighted_clusters entry's replaces it). */
   readonly hostRewrite: string | null;
-  /** x-envoy-expected-rq-timeout-ms: the route's timeout as text. */
-  readonly timeoutHeader: string;
+  /** host_rewrite_header or host_rewrite_path_regex: the Host is computed from the request; null: neither. */
+  readonly requestHostRewrite: RequestHostRewrite | null;
+  /** auto_host_rewrite: each attempt's Host is the chosen host's hostname (when it has one). */
+  readonly autoHostRewrite: boolean;
+  /** The route timeout in ms (0: none). The router's, except that a route with max_stream_duration has none (Envoy's
+   * router uses "the new timeouts" then: FilterUtility::finalTimeout sets no global timeout). */
+  readonly timeoutMs: number;
+  /** x-envoy-expected-rq-timeout-ms: the route's timeout as text; null when it has none. */
+  readonly timeoutHeader: string | null;
+  /** idle_timeout in ms, replacing the connection manager's stream_idle_timeout (0 disables); -1 when not set. */
+  readonly idleTimeoutMs: number;
+  /** max_stream_duration, compiled; null when the route has none. */
+  readonly streamDuration: StreamDurationPolicy | null;
   readonly retry: CompiledRetry | null;
   /** How a gRPC request's grpc-timeout header bounds it (max_grpc_timeout, max_stream_duration); null: it does not. */
   readonly grpcTimeout: GrpcTimeoutPolicy | null;
@@ -35,6 +48,10 @@ export interface RouteRuntime {
   /** Per weighted_clusters entry (RouteResult.weightedIndex): its headers and host rewrite over the route's. */
   readonly weighted: readonly WeightedRuntime[] | null;
 }
+
+/** A Host computed from the request: a header's value (host_rewrite_header), or the path with a regex substitution
+ * (host_rewrite_path_regex). */
+export type RequestHostRewrite = { readonly header: string } | { readonly re: RegExp; readonly sub: string };
 
 export interface WeightedRuntime {
   readonly requestMutation: HeaderMutation | null;
@@ -77,6 +94,13 @@ function compileRouteRuntime(r: CompiledRoute<unknown>, rc: RouteConfiguration |
   const hostRewrite = action?.host_rewrite_literal || null;
   const entries = r.kind === 'weighted_clusters' ? (action?.weighted_clusters?.clusters ?? []) : undefined;
   const responseMutation = compileMutation(outerResponse);
+  let requestHostRewrite: RequestHostRewrite | null = null;
+  if (action?.host_rewrite_header) requestHostRewrite = { header: action.host_rewrite_header.toLowerCase() };
+  else if (action?.host_rewrite_path_regex?.pattern?.regex !== undefined) {
+    requestHostRewrite = compileRe2Rewrite(action.host_rewrite_path_regex.pattern.regex, action.host_rewrite_path_regex.substitution ?? '') ?? null;
+  }
+  const streamDuration = compileStreamDuration(action);
+  const timeoutMs = streamDuration !== null ? 0 : r.timeoutMs;
   return {
     requestMutation: compileMutation(outer),
     responseMutation,
@@ -84,10 +108,15 @@ function compileRouteRuntime(r: CompiledRoute<unknown>, rc: RouteConfiguration |
     matchedPrefixLength: matched.length,
     regexRewrite,
     hostRewrite,
-    timeoutHeader: String(r.timeoutMs),
+    requestHostRewrite,
+    autoHostRewrite: action?.auto_host_rewrite === true,
+    timeoutMs,
+    timeoutHeader: timeoutMs > 0 ? String(timeoutMs) : null,
+    idleTimeoutMs: action?.idle_timeout !== undefined ? durationToMs(action.idle_timeout) : -1,
+    streamDuration,
     retry: compileRetry(r.retryPolicy),
     grpcTimeout: compileGrpcTimeout(action),
-    requireTls: vhost.require_tls === 'ALL' ? 2 : vhost.require_tls === 'EXTERNAL_ONLY' ? 1 : 0,
+    requireTls: tlsRequirement(vhost),
     direct:
       r.kind === 'direct_response' && route.direct_response
         ? {
@@ -117,13 +146,17 @@ const REDIRECT_CODES: Record<string, number> = {
   PERMANENT_REDIRECT: 308,
 };
 
+/** A virtual host's require_tls: 0 NONE, 1 EXTERNAL_ONLY, 2 ALL. */
+export function tlsRequirement(vhost: VirtualHost): 0 | 1 | 2 {
+  return vhost.require_tls === 'ALL' ? 2 : vhost.require_tls === 'EXTERNAL_ONLY' ? 1 : 0;
+}
+
 /**
- * A virtual host's require_tls, answered (Envoy's VirtualHostImpl: the SSL redirect comes before any route): a
- * plain-HTTP request, or with EXTERNAL_ONLY one not marked `x-envoy-internal: true`, gets 301 to the same host and
- * path over https. Null when the request may pass.
+ * A virtual host's require_tls (`need`, tlsRequirement), answered (Envoy's VirtualHostImpl: the SSL redirect comes
+ * before any route is matched): a plain-HTTP request, or with EXTERNAL_ONLY an external one, gets 301 to the same
+ * host and path over https. Null when the request may pass.
  */
-export function tlsRedirect(route: ProxyRoute, scheme: string, internal: boolean, authority: string, path: string): LocalReply | null {
-  const need = route.ext.requireTls;
+export function tlsRedirect(need: 0 | 1 | 2, scheme: string, internal: boolean, authority: string, path: string): LocalReply | null {
   if (need === 0 || scheme === 'https' || (need === 1 && internal)) return null;
   return { status: 301, flag: 0, body: EMPTY, headers: { location: `https://${authority}${path}` } };
 }

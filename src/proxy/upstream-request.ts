@@ -7,9 +7,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { copyRequestHeaders, type OutHeaders } from '../http/headers.js';
 import { applyMutation, type HeaderMutation } from './header-mutation.js';
-import { peerAddress, type DownReq } from './downstream.js';
+import { clientFacts } from './forwarded.js';
+import type { DownReq } from './downstream.js';
 import type { ListenerRuntime } from './generation.js';
-import type { ProxyRoute } from './route-runtime.js';
+import type { ProxyRoute, RequestHostRewrite } from './route-runtime.js';
 
 /** The :path sent upstream: prefix_rewrite or regex_rewrite applied (the query kept), always starting with `/`. */
 export function upstreamPath(route: ProxyRoute, path: string): string {
@@ -40,20 +41,33 @@ export function upstreamHeaders(
   const rt = route.ext;
   const out = copyRequestHeaders(headers);
   const w = weightedIndex >= 0 && rt.weighted !== null ? rt.weighted[weightedIndex]! : rt;
-  const hostRewrite = w.hostRewrite;
-  out.host = hostRewrite ?? authority;
-  if (hostRewrite !== null) out['x-envoy-original-host'] = authority;
+  let host = w.hostRewrite;
+  if (host === null && rt.requestHostRewrite !== null) host = requestHost(rt.requestHostRewrite, headers, path);
+  out.host = host ?? authority;
+  // Envoy's router keeps the Host it had before a rewrite in x-envoy-original-host (auto_host_rewrite: per attempt,
+  // Exchange.attempt).
+  if (host !== null) out['x-envoy-original-host'] = authority;
   if (rt.prefixRewrite !== null || rt.regexRewrite !== null) out['x-envoy-original-path'] = path;
-  out['x-forwarded-proto'] = lr.scheme;
-  if (lr.appendXff) {
-    const peer = peerAddress(req) ?? '';
-    const prev = headers['x-forwarded-for'];
-    out['x-forwarded-for'] = prev ? `${prev}, ${peer}` : peer;
-  }
+  clientFacts(lr.forwarded, req, lr.scheme, out);
   if (lr.generateRequestId && headers['x-request-id'] === undefined) out['x-request-id'] = randomUUID();
-  if (route.timeoutMs > 0) out['x-envoy-expected-rq-timeout-ms'] = rt.timeoutHeader;
+  if (rt.timeoutHeader !== null) out['x-envoy-expected-rq-timeout-ms'] = rt.timeoutHeader;
   if (w.requestMutation !== null) applyMutation(out, w.requestMutation);
   return out;
+}
+
+const QUERY_OR_FRAGMENT = /[?#]/;
+
+/** Envoy's RouteEntryImplBase::finalizeRequestHeaders: host_rewrite_header takes the header's first value when it is
+ * present and not empty; host_rewrite_path_regex substitutes over the path without its query (before any path
+ * rewrite). Null: the Host stays. */
+function requestHost(r: RequestHostRewrite, headers: IncomingHttpHeaders, path: string): string | null {
+  if ('header' in r) {
+    const v = headers[r.header];
+    const first = Array.isArray(v) ? v[0] : v;
+    return first === undefined || first === '' ? null : first;
+  }
+  const q = path.search(QUERY_OR_FRAGMENT);
+  return (q >= 0 ? path.slice(0, q) : path).replace(r.re, r.sub);
 }
 
 /** The response header mutation of the route, or of the weighted_clusters entry picked. */

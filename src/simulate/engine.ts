@@ -258,6 +258,7 @@ export async function runSimulation(config: Bootstrap, opts: SimulateOptions = {
     if (cs.balancer.lastPickInPanic) rcs.panicPicks++;
     const idx = cs.index.get(host)!;
     rcs.record(idx);
+    if (hash !== undefined && cs.balancer.hashPolicy) rcs.recordHash(hash, idx);
     if (anyLatency) {
       const d = cs.latency[idx];
       if (d !== undefined) {

@@ -60,12 +60,14 @@ export function renderTable(report: SimReport, c: ChalkInstance): string {
 
 function renderCluster(cl: ClusterReport, weighted: boolean, c: ChalkInstance): string[] {
   const lines: string[] = [];
+  const overKeys = cl.chiSquareSamples === 'hash-keys' ? c.dim(` over ${cl.hashKeys ?? 0} hash keys`) : '';
   const fit =
     cl.pValue === undefined
-      ? c.dim('χ² -')
-      : `χ²=${cl.chiSquare === undefined ? '∞' : cl.chiSquare.toFixed(2)} df=${cl.degreesOfFreedom} p=${(cl.pValue < 0.01 ? c.red : c.green)(pValue(cl.pValue))}`;
+      ? c.dim(cl.chiSquareSamples === 'hash-keys' ? 'χ² n/a (hash keys)' : 'χ² -')
+      : `χ²=${cl.chiSquare === undefined ? '∞' : cl.chiSquare.toFixed(2)} df=${cl.degreesOfFreedom} p=${(cl.pValue < 0.01 ? c.red : c.green)(pValue(cl.pValue))}${overKeys}`;
   const split = weighted ? `  ${pct(cl.share)} of route (expected ${pct(cl.expectedShare)})` : '';
   lines.push(`    ${c.bold('cluster')} ${c.cyan(cl.name)}  ${cl.policy ?? ''}  ${cl.requests} requests${split}  ${fit}`);
+  if (cl.chiSquareNote !== undefined && cl.pValue === undefined) lines.push(c.dim(`      ${cl.chiSquareNote}`));
   if (cl.meanLatencyMs !== undefined) {
     const note = cl.policy === 'LEAST_REQUEST' ? c.dim(' (least request follows in-flight requests; expected shares assume none)') : '';
     lines.push(`      mean latency ${cl.meanLatencyMs.toFixed(2)} ms${note}`);

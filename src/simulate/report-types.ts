@@ -64,6 +64,16 @@ export interface ClusterReport {
   readonly degreesOfFreedom: number;
   /** Chi-square goodness-of-fit p-value of the endpoint counts against the expected shares. */
   readonly pValue: number | undefined;
+  /**
+   * What the test counted: requests, or, when a request hash chose the endpoints (RING_HASH / MAGLEV with a hash
+   * policy), distinct hash keys, since every request with one key goes to one endpoint. With too few keys for the
+   * test, chiSquare and pValue are undefined and chiSquareNote says why.
+   */
+  readonly chiSquareSamples: 'requests' | 'hash-keys';
+  /** Distinct hash keys that chose endpoints (undefined when no hash did). */
+  readonly hashKeys: number | undefined;
+  /** Why the test does not apply, or what it counted, in words; undefined for a test over requests. */
+  readonly chiSquareNote: string | undefined;
   readonly endpoints: readonly EndpointReport[];
   /** Mean latency of the cluster's picked requests (only with --latency). */
   meanLatencyMs?: number | undefined;

@@ -81,6 +81,9 @@ function clusterReport(
       chiSquare: undefined,
       degreesOfFreedom: 0,
       pValue: undefined,
+      chiSquareSamples: 'requests',
+      hashKeys: undefined,
+      chiSquareNote: undefined,
       endpoints: [],
     };
   }
@@ -104,7 +107,8 @@ function clusterReport(
     if (latency) e.meanLatencyMs = count > 0 ? rcs.latencySum[i]! / count : undefined;
     return e;
   });
-  const chi = chiSquareTest(rcs.counts, Array.from(rcs.expected));
+  const fit = goodnessOfFit(rcs);
+  const chi = fit.chi ?? { statistic: NaN, degreesOfFreedom: 0, pValue: undefined };
   const out: ClusterReport = {
     name,
     policy: cs.balancer.settings.policy,
@@ -116,6 +120,9 @@ function clusterReport(
     chiSquare: Number.isFinite(chi.statistic) ? chi.statistic : undefined,
     degreesOfFreedom: chi.degreesOfFreedom,
     pValue: chi.pValue,
+    chiSquareSamples: fit.samples,
+    hashKeys: fit.hashKeys,
+    chiSquareNote: fit.note,
     endpoints,
   };
   if (rcs.phases.length > 0) {
@@ -143,4 +150,46 @@ function clusterReport(
     out.meanLatencyMs = picked > 0 ? sum / picked : undefined;
   }
   return out;
+}
+
+/** Pearson's rule of thumb: the test holds when every cell expects at least this many samples. */
+const MIN_EXPECTED_PER_ENDPOINT = 5;
+
+/**
+ * The chi-square test that fits how the endpoints were chosen. Independent picks (round robin, random, least
+ * request, or a hash policy that yielded no value) are tested per request. When a request hash chose them, requests
+ * with one key all go to one endpoint, so requests are not independent samples and a test over them only measures
+ * how the traffic is spread over the keys (χ² in the thousands, p = 0, with a handful of users): the samples are the
+ * distinct keys, and with fewer than about five per endpoint there is no test to speak of.
+ */
+function goodnessOfFit(rcs: RouteClusterStats): {
+  chi: ReturnType<typeof chiSquareTest> | undefined;
+  samples: 'requests' | 'hash-keys';
+  hashKeys: number | undefined;
+  note: string | undefined;
+} {
+  if (rcs.hashedPicks === 0) return { chi: chiSquareTest(rcs.counts, Array.from(rcs.expected)), samples: 'requests', hashKeys: undefined, note: undefined };
+  const keys = rcs.hashKeys.size;
+  const keysText = `${keys}${rcs.hashKeysCapped ? '+' : ''} distinct hash key${keys === 1 ? '' : 's'}`;
+  const total = rcs.expected.reduce((a, b) => a + b, 0);
+  const expectedKeys = Array.from(rcs.expected, (e) => (total > 0 ? (e / total) * keys : 0));
+  const observedKeys = new Float64Array(rcs.counts.length);
+  for (const idx of rcs.hashKeys.values()) observedKeys[idx]!++;
+  const smallest = Math.min(...expectedKeys.filter((e) => e > 1e-9));
+  if (!(smallest >= MIN_EXPECTED_PER_ENDPOINT)) {
+    return {
+      chi: undefined,
+      samples: 'hash-keys',
+      hashKeys: keys,
+      note:
+        `χ² does not apply: only ${keysText} chose the endpoints, and every request with one key goes to one endpoint, ` +
+        `so the keys, not the weights, decide the split (a test needs about ${MIN_EXPECTED_PER_ENDPOINT} keys per endpoint)`,
+    };
+  }
+  return {
+    chi: chiSquareTest(observedKeys, expectedKeys),
+    samples: 'hash-keys',
+    hashKeys: keys,
+    note: `χ² over ${keysText}, not requests: every request with one key goes to one endpoint`,
+  };
 }

@@ -60,10 +60,17 @@ export interface PhaseClock {
   readonly track: boolean;
 }
 
+/** Distinct hash keys remembered per route and cluster: beyond this many, the keys are plenty for the test. */
+const MAX_HASH_KEYS = 100_000;
+
 export class RouteClusterStats {
   requests = 0;
   noHost = 0;
   panicPicks = 0;
+  /** Picks a request hash decided (RING_HASH / MAGLEV with a hash policy that yielded a value). */
+  hashedPicks = 0;
+  /** Distinct request hashes → the endpoint the last request with that hash went to (up to MAX_HASH_KEYS). */
+  readonly hashKeys = new Map<bigint, number>();
   readonly counts: Float64Array;
   readonly expected: Float64Array;
   readonly latencySum: Float64Array;
@@ -103,6 +110,17 @@ export class RouteClusterStats {
   record(idx: number): void {
     this.counts[idx]!++;
     if (this.clock.track) this.phase(this.clock.phase).counts[idx]!++;
+  }
+
+  /** The pick of host `idx` was decided by request hash `hash`. */
+  recordHash(hash: bigint, idx: number): void {
+    this.hashedPicks++;
+    if (this.hashKeys.size < MAX_HASH_KEYS || this.hashKeys.has(hash)) this.hashKeys.set(hash, idx);
+  }
+
+  /** Whether more distinct hashes were seen than are remembered. */
+  get hashKeysCapped(): boolean {
+    return this.hashKeys.size >= MAX_HASH_KEYS;
   }
 
   recordNoHost(): void {

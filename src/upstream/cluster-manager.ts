@@ -17,6 +17,7 @@ import { realTimers, type Timers } from '../time/timers.js';
 import type { BreakerResource, ClusterManager, ClusterManagerOptions, UpstreamCluster, UpstreamOutcome } from './types.js';
 import type { DiscoveryHandle } from '../discovery/types.js';
 import { DnsDiscovery, dnsOptionsFor } from '../discovery/dns.js';
+import { resolvesThroughDns } from '../config/dns-resolver-config.js';
 import { RefreshServiceClient } from '../discovery/refresh-service.js';
 import { refreshServiceCluster } from '../config/normalize.js';
 import { startXds, xdsPlan, type XdsHost } from '../discovery/xds.js';
@@ -172,8 +173,7 @@ export class ManagedCluster implements UpstreamCluster {
 
   private startSources(): void {
     const c = this.config;
-    const type = c.type ?? 'STATIC';
-    if ((type === 'STRICT_DNS' || type === 'LOGICAL_DNS') && !this.externalEndpoints) {
+    if (resolvesThroughDns(c) && !this.externalEndpoints) {
       const dns = new DnsDiscovery(
         dnsOptionsFor(c, this.deps.bootstrap(), this.deps.opts.dnsServers),
         (hosts) => this.setEndpoints(hosts),
@@ -182,7 +182,7 @@ export class ManagedCluster implements UpstreamCluster {
       );
       this.discovery = dns;
       this.warm = dns.ready;
-    } else if (type === 'EDS' || this.externalEndpoints) {
+    } else if (c.type === 'EDS' || this.externalEndpoints) {
       // Endpoints arrive from xDS or the refresh service; until then the cluster is empty (Envoy: warming).
     } else {
       this.setEndpoints(hostsFromCluster(c));

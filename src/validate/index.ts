@@ -5,9 +5,14 @@
 import type { Diagnostic, Severity } from '../config/diagnostic.js';
 import type { InputFormat, ParseResult } from '../config/model.js';
 import type { SourceFile } from '../config/source.js';
+import { runFateDiagnostics } from '../config/run-fate/check.js';
+import { RUN_IGNORED, RUN_REFUSED } from '../config/run-fate/rule-ids.js';
+import { UNMODELED_FIELD } from '../config/envoy-api/rule-ids.js';
 import { runRules } from './engine.js';
 import { envoyFormFindings } from './envoy-form.js';
-import { applySettings, inlineDisables, isDisabledInline, type RuleSetting } from './suppress.js';
+import { PARSE_RULE_IDS } from './parse-rules.js';
+import { RULES_BY_ID } from './rules/index.js';
+import { applySettings, isDisabledInline, readSuppressions, type RuleSetting } from './suppress.js';
 
 export type { RuleSetting } from './suppress.js';
 export { RULES, RULES_BY_ID } from './rules/index.js';
@@ -28,6 +33,12 @@ export interface ValidateOptions {
    * can read into another format, and for `run`'s workers, whose primary has just validated the same file.
    */
   readonly parseOnly?: boolean;
+  /**
+   * `run`: also hold the config to what `meshctl run` does (src/config/run-fate): `run-refused` errors for what it
+   * cannot enforce, `run-ignored` warnings for what it accepts and does not act on. `validate --target run`, and run
+   * itself at start-up and on reload.
+   */
+  readonly target?: 'run';
 }
 
 /** One input file's result. `source` is there when the file could be read (for code frames). */
@@ -57,6 +68,12 @@ function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
   );
 }
 
+let known: ReadonlySet<string> | undefined;
+/** Every rule id `--disable`, `.meshctl.yaml` and suppression comments may name: the rules' and the parsers'. */
+export function knownRuleIds(): ReadonlySet<string> {
+  return (known ??= new Set([...RULES_BY_ID.keys(), ...PARSE_RULE_IDS]));
+}
+
 /** Parse diagnostics and semantic ones for one parsed file: suppressions applied, duplicates dropped, sorted. */
 export function validateParsed(result: ParseResult, opts: ValidateOptions = {}): Diagnostic[] {
   const settings = settingsOf(opts);
@@ -78,7 +95,10 @@ export function validateParsed(result: ParseResult, opts: ValidateOptions = {}):
     // A file in Envoy's shape was judged while it was read; a dialect file's Envoy form is judged here (envoy-form.ts).
     if (result.format !== 'envoy') all.push(...envoyFormFindings(result.config, result.source, all));
   }
-  const disables = inlineDisables(result.source.text);
+  const runFate = opts.target === 'run' && result.config !== undefined ? runFateDiagnostics(result.config, result.source.name) : [];
+  if (runFate.length > 0) mergeRunFate(all, runFate);
+  const { disables, problems } = readSuppressions(result.source, knownRuleIds());
+  all.push(...problems);
   const seen = new Set<string>();
   const kept = applySettings(all, settings).filter((d) => {
     if (isDisabledInline(d, disables)) return false;
@@ -88,7 +108,22 @@ export function validateParsed(result: ParseResult, opts: ValidateOptions = {}):
     seen.add(key);
     return true;
   });
+  // What run refuses is not a lint to turn off: no setting or suppression lets run start without it.
+  for (const d of runFate) if (d.ruleId === RUN_REFUSED) kept.push(d);
   return kept.sort(compareDiagnostics);
+}
+
+/**
+ * The run-fate warnings joined to the parse's diagnostics: at a place where the decoder noted an unmodeled field
+ * (`unmodeled-field`), the run's verdict replaces the note (one answer per field); where it warned of an unknown
+ * field (a typo, in meshctl's dialect), that warning says it already. Refusals are added after the settings.
+ */
+function mergeRunFate(all: Diagnostic[], runFate: readonly Diagnostic[]): void {
+  const at = (d: Diagnostic): string => `${d.span.file}:${d.span.line}:${d.span.column}`;
+  const judged = new Set(runFate.map(at));
+  const unknown = new Set(all.filter((d) => d.ruleId === 'unknown-field').map(at));
+  for (let i = all.length - 1; i >= 0; i--) if (all[i]!.ruleId === UNMODELED_FIELD && judged.has(at(all[i]!))) all.splice(i, 1);
+  for (const d of runFate) if (d.ruleId === RUN_IGNORED && !unknown.has(at(d))) all.push(d);
 }
 
 export { validateFiles } from './files.js';

@@ -65,8 +65,8 @@ interface RuleFlags {
  * `disable` or the settings) and an unreadable or malformed settings file are usage errors.
  */
 export async function validateOptionsFor(flags: RuleFlags = {}): Promise<ValidateOptions> {
-  const [{ RULES_BY_ID }, { PARSE_RULE_IDS }, { existsSync }] = await Promise.all([import('./index.js'), import('./parse-rules.js'), import('node:fs')]);
-  const known = new Set<string>([...RULES_BY_ID.keys(), ...PARSE_RULE_IDS]);
+  const [{ knownRuleIds }, { existsSync }] = await Promise.all([import('./index.js'), import('node:fs')]);
+  const known = knownRuleIds();
   for (const id of flags.disable ?? []) {
     if (!known.has(id)) {
       const { didYouMean } = await import('../config/suggest.js');

@@ -11,6 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startProxy, type RunningProxy } from '../../src/proxy/index.js';
+import { ownAddress } from '../../src/proxy/forwarded.js';
 import { startEchoServer, type EchoServer } from '../../src/app/echo-server.js';
 import { cluster, config, destroyAgent, get, h2get, makeCert, routeTo } from './helpers.js';
 import { fakeClusterManagerFactory } from './fakes.js';
@@ -81,7 +82,9 @@ test('HTTP/1.1: forwards, rewrites, adds proxy headers, strips hop-by-hop, keeps
   assert.equal(echo.headers['x-secret'], undefined);
   assert.equal(echo.headers['keep-alive'], undefined);
   assert.equal(echo.headers['x-forwarded-proto'], 'http');
-  assert.equal(echo.headers['x-forwarded-for'], '127.0.0.1');
+  // Envoy appends its own address, not the peer's, for a loopback peer (ConnectionManagerUtility).
+  assert.equal(echo.headers['x-forwarded-for'], ownAddress());
+  assert.equal(echo.headers['x-envoy-internal'], 'true', 'a loopback client with no x-forwarded-for is internal');
   assert.equal(echo.headers['x-request-id'], 'rid-1');
   assert.equal(r.headers['x-resp'], 'r');
   assert.ok(r.headers['x-envoy-upstream-service-time'] !== undefined);

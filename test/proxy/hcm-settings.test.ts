@@ -84,9 +84,13 @@ test('require_tls: ALL redirects plain HTTP to https (301, same host and path); 
   const r = await get(all.port, '/local/x?y=1');
   assert.equal(r.status, 301);
   assert.equal(r.headers.location, 'https://svc.test:8080/local/x?y=1');
+  // Before any route is matched: a path no route takes is redirected too (not 404).
+  assert.equal((await get(all.port, '/nowhere')).status, 301);
   const ext = await startProxy(config('', '                      require_tls: EXTERNAL_ONLY'));
   assert.equal((await get(ext.port, '/local')).status, 301);
-  const internal = await get(ext.port, '/local', { 'x-envoy-internal': 'true' });
+  // Internal as Envoy decides it, not as the client claims: a single internal x-forwarded-for address.
+  assert.equal((await get(ext.port, '/local', { 'x-envoy-internal': 'true' })).status, 301);
+  const internal = await get(ext.port, '/local', { 'x-forwarded-for': '10.1.2.3' });
   assert.equal(internal.status, 200);
   assert.equal(internal.body, 'local');
 });

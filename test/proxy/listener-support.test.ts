@@ -27,14 +27,16 @@ static_resources:
 test('an HTTP/3 listener on UDP is refused at start-up with file:line, and nothing is served', async () => {
   const file = writeTemp('h3.yaml', config(', protocol: UDP', 'HTTP3'));
   const r = await runCli(['run', file, '--admin-address', '127.0.0.1:0', '--no-watch'], { timeoutMs: 20_000 });
-  assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5:\\d+: listener quic: a UDP listener \\(codec HTTP3, QUIC\\) is not supported`));
+  // The run-fate table refuses it before anything binds (src/config/run-fate): a config error, with file:line.
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /error\[run-refused\]: meshctl run does not support `protocol: UDP`: a UDP listener \(HTTP\/3 over QUIC\) is not served/);
+  assert.match(r.stderr, new RegExp(`--> ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5:\\d+`));
   assert.doesNotMatch(r.stderr, /listener quic on http/);
 });
 
 test('a UDP listener with any codec is refused too', async () => {
   const file = writeTemp('udp.yaml', config(', protocol: UDP', 'AUTO'));
   const r = await runCli(['run', file, '--admin-address', '127.0.0.1:0', '--no-watch'], { timeoutMs: 20_000 });
-  assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /listener quic: a UDP listener is not supported by meshctl run/);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /error\[run-refused\]: meshctl run does not support `protocol: UDP`/);
 });

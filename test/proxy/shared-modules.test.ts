@@ -90,7 +90,17 @@ test('retries keep a load at zero failed requests while one of two upstreams die
         circuit_breakers: { thresholds: [{ max_retries: 64 }] },
       }),
     ],
-    routes: [routeTo('pair', '/', { retry_policy: { retry_on: 'connect-failure,reset,5xx', num_retries: 3 } })],
+    // previous_hosts: a retry goes to a host not tried yet (without it Envoy may pick the dead host again).
+    routes: [
+      routeTo('pair', '/', {
+        retry_policy: {
+          retry_on: 'connect-failure,reset,5xx',
+          num_retries: 3,
+          retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts' }],
+          host_selection_retry_max_attempts: 3,
+        },
+      }),
+    ],
   });
   const p = await startProxy(cfg, { admin: false });
   proxies.push(p);

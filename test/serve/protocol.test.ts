@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { BIN } from '../helpers/cli.js';
+import { BIN, FIXTURES } from '../helpers/cli.js';
 import { saveFile, startServe, tempDir } from './serve-helpers.js';
 import { ADS, DELTA_ADS, TYPES, XdsTestClient, names, type Json } from './xds-test-client.js';
 
@@ -310,4 +310,52 @@ test('serve: a config with errors is refused at start (exit 1, file:line:column)
   const status = await run(process.execPath, [BIN, 'serve', '--status', '--admin-address', '127.0.0.1:1']).catch((e: { code: number; stderr: string }) => e);
   assert.equal((status as { code: number }).code, 2);
   assert.match((status as { stderr: string }).stderr, /no meshctl serve answers at 127\.0\.0\.1:1/);
+});
+
+test("the article's dialect is served too: the quickstart text-proto as CDS, EDS, LDS and RDS in Envoy's form", { timeout: 60_000 }, async () => {
+  const serve = await startServe(join(FIXTURES, 'quickstart', 'mesh.textproto'));
+  const client = new XdsTestClient(`127.0.0.1:${serve.xdsPort}`);
+  try {
+    const s = client.stream(ADS);
+    s.send({ node: node('article-1'), type_url: TYPES.cds });
+    assert.deepEqual(names(await s.next()), ['example-cluster']);
+    s.send({ type_url: TYPES.eds, resource_names: ['example-cluster'] });
+    assert.deepEqual(names(await s.next()), ['example-cluster']);
+    s.send({ type_url: TYPES.lds });
+    const lds = await s.next();
+    assert.deepEqual(names(lds), ['example-listener']);
+    // The dialect's legacy filter name, in Envoy's form.
+    const filter = (((lds.resources as Json[])[0]!.filter_chains as Json[])[0]!.filters as Json[])[0]!;
+    assert.equal(filter.name, 'envoy.filters.network.http_connection_manager');
+    s.send({ type_url: TYPES.rds, resource_names: ['example-route'] });
+    assert.deepEqual(names(await s.next()), ['example-route']);
+    s.close();
+  } finally {
+    client.close();
+    await serve.stop();
+  }
+});
+
+test('with --no-watch an edit waits for SIGHUP, which validates and pushes it', { timeout: 60_000 }, async () => {
+  const dir = tempDir('serve-hup');
+  const file = join(dir, 'mesh.yaml');
+  writeFileSync(file, config({ clusters: ['a'] }));
+  const serve = await startServe(file, ['--no-watch']);
+  const client = new XdsTestClient(`127.0.0.1:${serve.xdsPort}`);
+  try {
+    const s = client.stream(ADS);
+    s.send({ node: node('hup-1'), type_url: TYPES.cds });
+    const first = await s.next();
+    s.send({ type_url: TYPES.cds, version_info: '1', response_nonce: String(first.nonce) });
+    saveFile(file, config({ clusters: ['a', 'b'] }));
+    assert.equal(await s.quiet(500), true, 'no push without SIGHUP');
+    serve.cli.child.kill('SIGHUP');
+    const pushed = await s.next();
+    assert.equal(pushed.version_info, '2');
+    assert.deepEqual(names(pushed), ['a', 'b', 'dns-one']);
+    s.close();
+  } finally {
+    client.close();
+    await serve.stop();
+  }
 });

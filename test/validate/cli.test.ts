@@ -162,8 +162,8 @@ test('exit 2 for usage and I/O errors, with a message', async () => {
   assert.equal((await runCli(['validate', '--max-warnings', 'many', WARN])).code, 2);
 });
 
-test('--disable turns rules off (space or comma separated, before or after the files)', async () => {
-  const a = await json(['--disable', 'unused-cluster', 'route-unknown-cluster', '--', BAD, WARN]);
+test('--disable turns rules off (comma separated or repeated, before or after the files)', async () => {
+  const a = await json(['--disable', 'unused-cluster', '--disable', 'route-unknown-cluster', BAD, WARN]);
   assert.equal(a.code, 0);
   assert.equal(a.report.summary.errors + a.report.summary.warnings, 0);
   const b = await json([BAD, '--disable', 'route-unknown-cluster,unused-cluster']);

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expandBraces, globFiles } from '../../src/validate/util/glob.js';
-import { inlineDisables } from '../../src/validate/suppress.js';
+import { readSuppressions } from '../../src/validate/suppress.js';
 import { validateParsed } from '../../src/validate/index.js';
 import { SourceFile } from '../../src/config/source.js';
 import type { Bootstrap, ParseResult, Route } from '../../src/config/model.js';
@@ -44,7 +44,8 @@ test('inline directives apply to the next code line, stack, and take an explanat
     '# meshctl-disable-next-line rule-d',
     'e: 5',
   ].join('\n');
-  const d = inlineDisables(text);
+  const { disables: d, problems } = readSuppressions(new SourceFile('t.yaml', text), new Set(['rule-a', 'rule-b', 'rule-c', 'rule-d']));
+  assert.deepEqual(problems, []);
   assert.deepEqual([...d.keys()], [5, 7, 10]);
   assert.deepEqual([...d.get(5)!], ['rule-a', 'rule-b']);
   assert.deepEqual([...d.get(7)!], ['*']);

@@ -10,13 +10,14 @@ import { Option } from '../commander.js';
 import { EXIT_CONFIG, EXIT_OK } from '../../app/exit-codes.js';
 import { UsageError } from '../../config/usage-error.js';
 import { useColor } from '../color.js';
+import { fromOption } from '../flags.js';
+import type { InputFormat } from '../../config/model.js';
 
 const TO = ['textproto', 'yaml', 'json', 'envoy', 'envoy-json', 'envoy-textproto'] as const;
-const FROM = ['textproto', 'yaml', 'json', 'envoy'] as const;
 
 interface ConvertOptions {
   to: (typeof TO)[number];
-  from?: (typeof FROM)[number];
+  from?: InputFormat;
   output?: string;
   color?: boolean;
 }
@@ -24,12 +25,12 @@ interface ConvertOptions {
 export function register(program: Command): void {
   program
     .command('convert')
-    .description('convert a config between text-proto, YAML, JSON and Envoy v3 (YAML or JSON)')
+    .description('Convert a config between text-proto, YAML, JSON and Envoy v3 (YAML, JSON or text-proto)')
     .argument('<input>', 'config file to read (`-` for stdin)')
     .addOption(new Option('-t, --to <format>', 'output format').choices(TO).makeOptionMandatory())
-    .addOption(new Option('-f, --from <format>', 'input format (default: from the extension, then the content)').choices(FROM))
-    .option('-o, --output <file>', 'write here instead of stdout (replaced atomically; `-` is stdout)')
-    .option('--no-color', 'no colour in messages')
+    .addOption(fromOption('-f, --from <format>'))
+    .option('-o, --output <file>', 'write to FILE instead of stdout (replaced atomically; `-` is stdout)')
+    .option('--no-color', 'no colours in messages on stderr')
     .action(async (input: string, opts: ConvertOptions) => {
       process.exitCode = await runConvert(input, opts);
     });

@@ -21,5 +21,9 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<{ register: Regist
  */
 export async function registerCommands(program: Command, argv: readonly string[]): Promise<void> {
   const named = COMMANDS.find(([name]) => name === argv[2]);
-  for (const [, load] of named !== undefined ? [named] : COMMANDS) (await load()).register(program);
+  for (const [name, load] of named !== undefined ? [named] : COMMANDS) {
+    (await load()).register(program);
+    // A usage error names the help that explains it: `meshctl validate --help`, not the list of commands.
+    program.commands.find((c) => c.name() === name)?.showHelpAfterError(`(run \`meshctl ${name} --help\` for usage)`);
+  }
 }

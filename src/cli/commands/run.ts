@@ -5,11 +5,13 @@ import type { RunOptions } from '../../app/run.js';
 import { EXIT_CONFIG } from '../../app/exit-codes.js';
 import { UsageError } from '../../config/usage-error.js';
 import { useColor } from '../color.js';
+import { collect, fromOption, hostPort, int, listenPortOffset } from '../flags.js';
+import type { InputFormat } from '../../config/model.js';
 
 interface RunCliOptions {
-  from?: string;
-  mapEndpoint: string[];
-  dnsServer: string[];
+  from?: InputFormat;
+  mapEndpoint?: string[];
+  dnsServer?: string[];
   listenPortOffset?: string;
   listenAddress?: string;
   adminAddress?: string;
@@ -26,16 +28,14 @@ interface RunCliOptions {
   color: boolean;
 }
 
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
-
 export function register(program: Command): void {
   program
     .command('run')
     .description('Serve real traffic from a config: listeners, routing, balancing, TLS, admin and metrics')
     .argument('<config>', 'config file (text-proto, YAML, JSON or Envoy v3)')
-    .option('--from <format>', 'input format: textproto, yaml, json or envoy (default: detected)')
-    .option('--map-endpoint <from=to>', 'rewrite an endpoint address, e.g. 10.244.0.2:8080=127.0.0.1:18080 (repeatable)', collect, [])
-    .option('--dns-server <ip[:port]>', "resolve DNS clusters with this nameserver instead of the config's (repeatable)", collect, [])
+    .addOption(fromOption())
+    .option('--map-endpoint <from=to>', 'rewrite an endpoint address, e.g. 10.244.0.2:8080=127.0.0.1:18080 (repeatable)', collect)
+    .option('--dns-server <ip[:port]>', "resolve DNS clusters with this nameserver instead of the config's (repeatable)", collect)
     .option('--listen-port-offset <n>', 'add N to every listener port (run port 80 as 10080 without root)')
     .option('--listen-address <ip>', "bind every listener to this address instead of the config's")
     .option('--admin-address <host:port>', "admin server address (default: the config's admin, else 127.0.0.1:9901)")
@@ -56,17 +56,6 @@ export function register(program: Command): void {
     });
 }
 
-function int(name: string, v: string, min: number, max: number): number {
-  if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${name} expects a whole number from ${min} to ${max}, got \`${v}\``);
-  return Number(v);
-}
-
-export function hostPort(name: string, v: string): { address: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(v);
-  if (!m) throw new UsageError(`${name} expects host:port, got \`${v}\``);
-  return { address: m[1] ?? m[2]!, port: int(name, m[3]!, 0, 65535) };
-}
-
 /** A nameserver as node:dns takes it: `1.2.3.4`, `1.2.3.4:53`, `::1` or `[::1]:53`, IP literals only. */
 function dnsServer(v: string): string {
   const m = /^(?:\[([^\]]+)\]|([^:\[\]]+))(?::(\d+))?$/.exec(v) ?? (isIP(v) === 6 ? [v, v, undefined, undefined] : null);
@@ -84,10 +73,7 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
     import('../../validate/report.js'),
   ]);
   const from = opts.from;
-  if (from !== undefined && !['textproto', 'yaml', 'json', 'envoy'].includes(from)) {
-    throw new UsageError(`unknown --from \`${from}\` (expected textproto, yaml, json or envoy)`);
-  }
-  const mapEndpoint = endpointMapper(opts.mapEndpoint.map(parseMapping));
+  const mapEndpoint = endpointMapper((opts.mapEndpoint ?? []).map(parseMapping));
   const drain = parseDuration(opts.drainTimeout);
   if (drain === undefined) throw new UsageError(`--drain-timeout expects a duration such as 10s or 500ms, got \`${opts.drainTimeout}\``);
   if (opts.upstreamClient !== 'undici' && opts.upstreamClient !== 'node') throw new UsageError(`--upstream-client expects undici or node`);
@@ -97,11 +83,11 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
   // Every flag is read before the config, so a usage error comes alone, not after the config's report.
   const runOptions: RunOptions = {
     file,
-    ...(from ? { from: from as 'yaml' } : {}),
+    ...(from ? { from } : {}),
     ...(mapEndpoint ? { mapEndpoint } : {}),
-    ...(opts.dnsServer.length > 0 ? { dnsServers: opts.dnsServer.map(dnsServer) } : {}),
+    ...(opts.dnsServer !== undefined ? { dnsServers: opts.dnsServer.map(dnsServer) } : {}),
     ...(opts.listenAddress ? { listenAddress: opts.listenAddress } : {}),
-    ...(opts.listenPortOffset !== undefined ? { listenPortOffset: int('--listen-port-offset', opts.listenPortOffset, -65535, 65535) } : {}),
+    ...(opts.listenPortOffset !== undefined ? { listenPortOffset: listenPortOffset(opts.listenPortOffset) } : {}),
     ...(opts.adminAddress ? { admin: hostPort('--admin-address', opts.adminAddress) } : {}),
     workers: int('--workers', opts.workers, 1, 256),
     accessLog: opts.accessLog === false ? undefined : (opts.accessLog ?? '-'),
@@ -118,10 +104,14 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
   };
 
   const loaded = await run.loadRunConfig(file, runOptions.from);
-  process.stderr.write(await renderFileReport(loaded.report, color));
   if (loaded.config === undefined) {
+    process.stderr.write(await renderFileReport(loaded.report, color));
     log(`meshctl: ${file} has ${loaded.errors} error${loaded.errors === 1 ? '' : 's'}; not starting`);
     return EXIT_CONFIG;
   }
+  const { notesForRun } = await import('../run-notes.js');
+  const notes = notesForRun(loaded.report.diagnostics, loaded.config, runOptions);
+  process.stderr.write(await renderFileReport({ ...loaded.report, diagnostics: notes.diagnostics }, color));
+  for (const line of notes.lines) log(line);
   return run.runProxy(runOptions, loaded.config);
 }

@@ -4,7 +4,7 @@ import { EXIT_CONFIG } from '../../app/exit-codes.js';
 import type { InputFormat } from '../../config/model.js';
 import { UsageError } from '../../config/usage-error.js';
 import { useColor } from '../color.js';
-import { hostPort } from './run.js';
+import { hostPort } from '../flags.js';
 
 interface ServeCliOptions {
   from?: string;

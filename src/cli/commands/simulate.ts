@@ -7,6 +7,7 @@ import { Option } from '../commander.js';
 import { EXIT_CONFIG, EXIT_OK } from '../../app/exit-codes.js';
 import { UsageError } from '../../config/usage-error.js';
 import { useColor } from '../color.js';
+import { collect } from '../flags.js';
 
 interface SimulateCliOptions {
   requests?: string;
@@ -28,19 +29,17 @@ interface SimulateCliOptions {
   randomWeighted?: boolean;
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
 export function register(program: Command): void {
   program
     .command('simulate')
-    .description('predict the traffic split: route requests through the router and balancers, report per endpoint')
+    .description('Predict the traffic split: route requests through the router and balancers and report the share of each endpoint')
     .argument('<config>', 'config file (text-proto, YAML, JSON or Envoy v3; `-` for stdin)')
     .option('-n, --requests <n>', 'number of requests (default 10000; 300k and 1M work)')
     .option('--rps <r>', 'arrival rate on the virtual clock (default 1000)')
     .option('--duration <d>', 'simulate this long at --rps (e.g. 60s); requests = rps × duration')
     .option('--seed <s>', 'random seed: the same seed gives the same result', '1')
     .option('--listener <name>', 'send traffic to this listener only (default: spread over all HTTP listeners)')
-    .option('--host <host>', 'Host/:authority of the requests; repeat for a mix (default: the first domain of the first virtual host)', collect)
+    .option('--host <host>', 'the Host (:authority) of the requests; repeat for a mix (default: the first domain of the first virtual host)', collect)
     .option('--path <path>', 'request path; repeat for a mix (default /)', collect)
     .option('--method <method>', 'request method; repeat for a mix (default GET)', collect)
     .option('--header <name:value>', 'request header; repeat, several values of one name form a mix', collect)
@@ -50,8 +49,8 @@ export function register(program: Command): void {
     .option('--at <time:down|up=host:port>', 'timeline event, e.g. 10s:down=10.244.0.2:8080; repeatable', collect)
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--watch', 'live view while the simulation runs (on a terminal only)')
-    .option('--random-weighted', 'RANDOM clusters honour endpoint weights (Envoy ignores them; this is meshctl\'s variant)')
-    .option('--no-color', 'no colour in the table')
+    .option('--random-weighted', 'make RANDOM clusters honour endpoint weights (Envoy\'s RANDOM ignores them)')
+    .option('--no-color', 'no colours in the table')
     .action(async (config: string, opts: SimulateCliOptions) => {
       process.exitCode = await runSimulate(config, opts);
     });

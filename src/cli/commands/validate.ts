@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { EXIT_CONFIG, EXIT_OK, EXIT_USAGE } from '../../app/exit-codes.js';
 import { UsageError } from '../../config/usage-error.js';
 import { useColor } from '../color.js';
+import { collect } from '../flags.js';
 
 interface ValidateCliOptions {
   format: string;
@@ -12,6 +13,7 @@ interface ValidateCliOptions {
   config?: string;
   checkFiles?: boolean;
   baseDir?: string;
+  target?: string;
   color: boolean;
 }
 
@@ -23,10 +25,12 @@ export function register(program: Command): void {
     .option('-f, --format <format>', 'output format: pretty, json, sarif or github', 'pretty')
     .option('--strict', 'treat warnings as errors (exit 1 when there are any)')
     .option('--max-warnings <n>', 'exit 1 when there are more than N warnings')
-    .option('--disable <rules...>', 'turn rules off (ids, space or comma separated)')
+    // One value per flag, so `--disable RULE FILE` leaves FILE to the files (a variadic option would swallow it).
+    .option('--disable <rules>', 'turn rules off: comma-separated ids; repeatable (--disable a,b or --disable a --disable b)', collect)
     .option('--config <path>', 'rule settings file (default: .meshctl.yaml in the current directory, if present)')
     .option('--check-files', 'also check TLS key and certificate files: present, matching, not expired')
     .option('--base-dir <dir>', 'directory that relative TLS file paths resolve against (default: the current directory, as Envoy does)')
+    .option('--target <target>', 'also check what a target does with the config: `run` (what meshctl run refuses or ignores)')
     .option('--no-color', 'no colours in pretty output')
     .action(async (files: string[], opts: ValidateCliOptions) => {
       process.exitCode = await runValidate(files, opts);
@@ -34,7 +38,7 @@ export function register(program: Command): void {
 }
 
 async function runValidate(patterns: string[], opts: ValidateCliOptions): Promise<number> {
-  const [{ validateFiles, RULES_BY_ID }, { validateOptionsFor }, { renderReport, REPORT_FORMATS, totals }, { existsSync }] = await Promise.all([
+  const [{ validateFiles, knownRuleIds }, { validateOptionsFor }, { renderReport, REPORT_FORMATS, totals }, { existsSync }] = await Promise.all([
     import('../../validate/index.js'),
     import('../../validate/load.js'),
     import('../../validate/report.js'),
@@ -44,24 +48,23 @@ async function runValidate(patterns: string[], opts: ValidateCliOptions): Promis
   if (!REPORT_FORMATS.includes(format)) {
     throw new UsageError(`unknown --format \`${opts.format}\` (expected ${REPORT_FORMATS.join(', ')})`);
   }
+  if (opts.target !== undefined && opts.target !== 'run') throw new UsageError(`unknown --target \`${opts.target}\` (expected run)`);
   let maxWarnings: number | undefined;
   if (opts.maxWarnings !== undefined) {
     maxWarnings = Number(opts.maxWarnings);
     if (!/^\d+$/.test(opts.maxWarnings)) throw new UsageError(`--max-warnings expects a whole number, got \`${opts.maxWarnings}\``);
   }
-  // `--disable` is variadic, so `--disable rule file.yaml` swallows the file: give path-like words back.
-  const disable: string[] = [];
-  for (const word of (opts.disable ?? []).flatMap((w) => w.split(',')).filter((w) => w !== '')) {
-    if (!RULES_BY_ID.has(word) && (/[./*]/.test(word) || existsSync(word))) patterns.push(word);
-    else disable.push(word);
-  }
+  const disable = (opts.disable ?? []).flatMap((w) => w.split(',')).filter((w) => w !== '');
+  // `--disable a b FILE` (the old space-separated form) leaves `b` among the files: say how to write it.
+  const stray = patterns.find((p) => knownRuleIds().has(p) && !existsSync(p));
+  if (stray !== undefined) throw new UsageError(`\`${stray}\` is a rule id, not a file: --disable takes one value (write --disable a,b or repeat --disable)`);
   const validateOptions = await validateOptionsFor({
     disable,
     checkFiles: opts.checkFiles === true,
     ...(opts.config !== undefined ? { settings: opts.config } : {}),
     ...(opts.baseDir !== undefined ? { baseDir: opts.baseDir } : {}),
   });
-  const reports = await validateFiles(patterns, validateOptions);
+  const reports = await validateFiles(patterns, opts.target === 'run' ? { ...validateOptions, target: 'run' } : validateOptions);
   const readable = reports.filter((r) => r.ioError === undefined);
   const color = format === 'pretty' && useColor(process.stdout, opts.color);
   process.stdout.write(await renderReport(readable, { format, color }));

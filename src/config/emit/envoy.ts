@@ -147,7 +147,7 @@ class EnvoyMapper {
       }
       if (k === 'dns_query' && isObj(v)) {
         const resolvers = this.dnsQuery(m.dns_query, v);
-        if (resolvers !== undefined) out.typed_dns_resolver_config = sameOrigin(v, resolvers);
+        if (resolvers !== undefined) out.typed_dns_resolver_config = this.fromNameservers(m.dns_query, resolvers);
         continue;
       }
       if (k === 'static_resources' && isObj(v)) {
@@ -174,6 +174,12 @@ class EnvoyMapper {
         return address;
       }),
     );
+  }
+
+  /** A resolver config stands for the nameservers it was made of. */
+  private fromNameservers(node: object | undefined, resolvers: Obj & WithOrigin): Obj {
+    if (this.origins && node !== undefined) resolvers[ORIGIN] = new ItemOrigin(node, 'nameservers', undefined);
+    return resolvers;
   }
 
   private staticResources(sr: Obj): Obj {
@@ -294,7 +300,7 @@ class EnvoyMapper {
     }
     // Envoy takes either the deprecated dns_resolvers or typed_dns_resolver_config; a cluster that already names
     // resolvers keeps them, and dns_query's nameservers are added to the typed form
-    if (resolvers.length > 0 && out.typed_dns_resolver_config === undefined) out.typed_dns_resolver_config = caresResolver(resolvers);
+    if (resolvers.length > 0 && out.typed_dns_resolver_config === undefined) out.typed_dns_resolver_config = this.fromNameservers(model?.dns_query, caresResolver(resolvers));
     return out;
   }
 

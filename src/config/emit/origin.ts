@@ -8,12 +8,15 @@
 
 export const ORIGIN: unique symbol = Symbol('meshctl.origin');
 
-/** An emitted object that stands for element `index` of a model node's repeated `field` (a nameserver string → an Envoy Address). */
+/**
+ * An emitted object that stands for a model node's `field` (the resolver config made of dns_query's nameservers), or
+ * for its element `index` (a nameserver string → an Envoy Address).
+ */
 export class ItemOrigin {
   constructor(
     readonly node: object,
     readonly field: string,
-    readonly index: number,
+    readonly index: number | undefined,
   ) {}
 }
 

@@ -27,6 +27,8 @@ export interface TField {
   readonly name: string;
   readonly value: TNode;
   readonly comments?: Comments;
+  /** A YAML key tag: `!ignore` for a key Envoy's YAML loader leaves out (only in trees built with ignoredKeys). */
+  readonly tag?: '!ignore';
 }
 
 export interface TMessage {
@@ -55,6 +57,8 @@ interface TreeOptions {
   comments: boolean;
   /** Say which model node each message was made from (TMessage.origin). */
   origins?: boolean;
+  /** Keep the keys the YAML source tagged `!ignore`, tagged (only YAML can write a tag). */
+  ignoredKeys?: boolean;
 }
 
 function metaComments(c: Comments | undefined): Comments | undefined {
@@ -124,6 +128,12 @@ function scalarNode(info: FieldInfo, v: unknown, opts: TreeOptions): TNode {
   }
 }
 
+function isWrittenMessage(unmodeled: unknown, name: string): boolean {
+  if (unmodeled === null || typeof unmodeled !== 'object' || !Object.hasOwn(unmodeled, name)) return false;
+  const w = (unmodeled as Record<string, unknown>)[name];
+  return w !== null && typeof w === 'object' && !Array.isArray(w);
+}
+
 /** One model message as a tree, fields in proto order, then its unmodeled fields in their source order. */
 function messageToTree(node: Record<string, unknown>, typeName: string, opts: TreeOptions): TMessage {
   const info = schema().message(typeName);
@@ -144,6 +154,9 @@ function messageToTree(node: Record<string, unknown>, typeName: string, opts: Tr
       const first = items[0];
       if (comments !== undefined && first?.kind === 'message' && sameComments(first.comments, comments)) comments = undefined;
       value = { kind: 'list', items };
+    } else if (typeof v === 'number' && isWrittenMessage(node.unmodeled, f.name)) {
+      // A number the source wrote as a message (a RuntimeDouble with its runtime key, normalize.ts): as written.
+      value = jsonToTree((node.unmodeled as Record<string, JsonValue>)[f.name]!);
     } else {
       value = scalarNode(f, v, opts);
       if (meta !== undefined && value.kind === 'message' && !value.opaque && value.comments !== undefined) {
@@ -168,6 +181,8 @@ function messageToTree(node: Record<string, unknown>, typeName: string, opts: Tr
       fields.push(comments === undefined ? { name, value } : { name, value, comments });
     }
   }
+  const ignored = opts.ignoredKeys === true ? (node as { [META]?: NodeMeta })[META]?.ignoredKeys : undefined;
+  if (ignored !== undefined) for (const name of Object.keys(ignored)) fields.push({ name, value: jsonToTree(ignored[name]!), tag: '!ignore' });
   if (meta === undefined) return opts.origins === true ? { kind: 'message', fields, origin: node } : { kind: 'message', fields };
   const comments = metaComments(meta.comments);
   const trailing = meta.trailingComments?.filter((c) => c !== undefined);
@@ -181,6 +196,15 @@ function messageToTree(node: Record<string, unknown>, typeName: string, opts: Tr
 /** The whole config as a tree. */
 export function configToTree(config: object, opts: TreeOptions): TMessage {
   return messageToTree(config as Record<string, unknown>, BOOTSTRAP, opts);
+}
+
+/** Whether any model node holds keys its YAML source tagged `!ignore` (which only a YAML conversion can write). */
+export function hasIgnoredKeys(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(hasIgnoredKeys);
+  if (node === null || typeof node !== 'object') return false;
+  if ((node as { [META]?: NodeMeta })[META]?.ignoredKeys !== undefined) return true;
+  for (const [k, v] of Object.entries(node)) if (k !== 'unmodeled' && hasIgnoredKeys(v)) return true;
+  return false;
 }
 
 /** Whether any node of the tree carries a comment (to say that a format without comments dropped them). */

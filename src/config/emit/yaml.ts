@@ -51,6 +51,7 @@ function toMap(m: TMessage): YAMLMap {
   const map = new YAMLMap();
   for (const f of m.fields) {
     const key = new Scalar(f.name);
+    if (f.tag !== undefined) key.tag = f.tag;
     setBefore(key, f.comments);
     const value = toNode(f.value);
     // a repeated message field's line comment travels with its first element (text-proto's first `field {`)
@@ -118,7 +119,7 @@ class PlainYaml {
   readonly out: string[] = [];
 
   body(m: TMessage, indent: string): void {
-    for (const f of m.fields) this.field(keyText(f.name), f.value, indent);
+    for (const f of m.fields) this.field(f.tag !== undefined ? `${f.tag} ${keyText(f.name)}` : keyText(f.name), f.value, indent);
   }
 
   field(key: string, v: TNode, indent: string): void {

@@ -59,7 +59,7 @@ class OriginSource extends SourceFile {
     return this.block(node, keys, 0, 1 + 2 * keys.length);
   }
 
-  /** References for `count` elements of `node`'s repeated `field`, from element `from`. */
+  /** References for `count` elements of `node`'s repeated `field`, from element `from` (-1: the field as a whole). */
   items(node: object, field: string, from: number, count: number): number {
     return this.block(node, field, from, Math.max(count, 1));
   }
@@ -78,7 +78,10 @@ class OriginSource extends SourceFile {
     const names = this.names[lo];
     const at = ref - firsts[lo]!;
     if (node === undefined) return pointSpan(this.name);
-    if (typeof names === 'string') return hasField(node, names) ? spanOf(node, names, this.offsets[lo]! + at)! : startOf(spanOf(node)!);
+    if (typeof names === 'string') {
+      const from = this.offsets[lo]!;
+      return hasField(node, names) ? spanOf(node, names, from < 0 ? undefined : from + at)! : startOf(spanOf(node)!);
+    }
     if (at === 0 || names === undefined) return startOf(spanOf(node)!);
     const field = names[(at - 1) >> 1]!;
     // a field the node does not have (one the emitter added) is placed at the node's start
@@ -123,7 +126,7 @@ class FormReader {
     // Without a model node of its own (made by the emitter), an object and everything in it is where `at` is.
     let node: object | undefined;
     let self = at;
-    if (origin instanceof ItemOrigin) self = src.items(origin.node, origin.field, origin.index, 1);
+    if (origin instanceof ItemOrigin) self = src.items(origin.node, origin.field, origin.index ?? -1, 1);
     else if (origin !== undefined && metaOf(origin) !== undefined) {
       node = origin;
       self = src.object(node, keys);

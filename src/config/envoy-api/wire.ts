@@ -11,8 +11,6 @@ import type { JsonValue } from '../json-value.js';
 import { envoyApi, type EnvoyApi, type FieldDesc, type FieldType, type MessageDesc, type ScalarType } from './descriptors.js';
 import { parseJsonDuration, parseJsonTimestamp } from './well-known.js';
 
-const TYPE_PREFIX = 'type.googleapis.com/';
-
 type Obj = { [k: string]: JsonValue };
 
 function isObj(v: unknown): v is Obj {
@@ -116,7 +114,7 @@ export class WireCodec {
   constructor(private readonly api: EnvoyApi = envoyApi()) {}
 
   /** A message by full name, or a WireError. */
-  message(fullName: string): MessageDesc {
+  private message(fullName: string): MessageDesc {
     const m = this.api.message(fullName);
     if (m === undefined) throw new WireError(`no message ${fullName} in Envoy's API`);
     return m;
@@ -127,11 +125,6 @@ export class WireCodec {
     const w = protobuf.Writer.create();
     this.writeMessage(w, this.message(fullName), json, fullName);
     return w.finish();
-  }
-
-  /** A resource as an Any (type URL + the message's bytes). */
-  pack(fullName: string, json: Obj): { type_url: string; value: Uint8Array } {
-    return { type_url: TYPE_PREFIX + fullName, value: this.encode(fullName, json) };
   }
 
   /** Wire bytes → proto3 JSON (snake_case names; default values left out). */

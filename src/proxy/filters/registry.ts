@@ -29,3 +29,6 @@ for (const f of FACTORIES) {
 export function factoryFor(typeUrl: string | undefined, name: string | undefined): FilterFactory | undefined {
   return typeUrl !== undefined ? BY_TYPE.get(typeUrl) : BY_NAME.get(name ?? '');
 }
+
+/** The typed_config type names (after `type.googleapis.com/`) of the filters the chain builds, the router aside. */
+export const BUILT_HTTP_FILTER_TYPES: readonly string[] = [...BY_TYPE.keys()].map((t) => t.slice(t.lastIndexOf('/') + 1));

@@ -4,6 +4,7 @@ import type { Rule } from '../rule.js';
 import { accessLogFormat } from './access-log.js';
 import { exposedAdmin, invalidAddress, invalidDiscoveryUrl, invalidNameserver, invalidPort, privilegedPort, staticClusterNeedsIp } from './addresses.js';
 import { invalidClusterConfig, invalidDuration, invalidEndpointWeight, invalidMetricsPath, requiredField } from './clusters.js';
+import { dnsResolver } from './dns.js';
 import { dialectShorthand, envoyPlacement } from './placement.js';
 import { routerNotLastRule } from './http-filters.js';
 import { shadowedRoute, unreachableVirtualHost } from './reachability.js';
@@ -42,6 +43,7 @@ export const RULES: readonly Rule[] = (
     deprecatedTotalWeight,
     dialectShorthand,
     discoveryUnknownCluster,
+    dnsResolver,
     duplicateClusterName,
     duplicateDomain,
     duplicateListenerAddress,

@@ -1,0 +1,76 @@
+/**
+ * The fate of a field Envoy knows that meshctl's model does not read (the decoder keeps it verbatim in the node's
+ * `unmodeled`, with an `unmodeled-field` note): `warned`, unless it guards access (refused: run would let through
+ * what Envoy keeps out), or it holds extensions (each judged by extensions.ts). Keyed `ModelMessage.field`.
+ */
+import { ENFORCED, refused, warned, type FateEntry } from './fate.js';
+import type { ExtensionKind } from './extensions.js';
+
+export const UNMODELED_DEFAULT: FateEntry = warned('meshctl\'s model does not read this field');
+
+const SOURCE_MATCH = refused('this filter chain would serve every client: meshctl run does not choose chains by source address or port');
+const CLIENT_CERT = refused('meshctl run verifies the peer\'s certificate against trusted_ca only; this check would not be made');
+const SDS = refused('meshctl run does not fetch secrets (SDS) or use certificate providers');
+
+/**
+ * Unmodeled fields the proxy reads from what the decoder kept verbatim (src/proxy/grpc.ts, tunnel.ts, tls.ts,
+ * src/router/route.ts), until the model holds them.
+ */
+export const UNMODELED_ENFORCED: Readonly<Record<string, FateEntry>> = {
+  'RouteAction.max_stream_duration': { ...ENFORCED, note: 'grpc_timeout_header_max, grpc_timeout_header_offset and max_stream_duration for gRPC requests (src/proxy/grpc.ts)' },
+  'RouteAction.max_grpc_timeout': { ...ENFORCED, note: 'src/proxy/grpc.ts' },
+  'RouteAction.grpc_timeout_offset': { ...ENFORCED, note: 'src/proxy/grpc.ts' },
+  'RouteAction.upgrade_configs': { ...ENFORCED, note: 'WebSocket upgrades and CONNECT (src/proxy/tunnel.ts)' },
+  'HttpConnectionManager.upgrade_configs': { ...ENFORCED, note: 'WebSocket upgrades and CONNECT (src/proxy/tunnel.ts)' },
+  'RouteMatch.connect_matcher': { ...ENFORCED, note: 'CONNECT requests (src/router/route.ts)' },
+  // The article's dialect names for the certificate files (src/proxy/tls.ts); not Envoy fields.
+  'CommonTlsContext.certificate_chain_file': ENFORCED,
+  'CommonTlsContext.certificate_key_file': ENFORCED,
+};
+
+/** Unmodeled fields that guard access. */
+export const UNMODELED_REFUSED: Readonly<Record<string, FateEntry>> = {
+  'FilterChainMatch.source_prefix_ranges': SOURCE_MATCH,
+  'FilterChainMatch.direct_source_prefix_ranges': SOURCE_MATCH,
+  'FilterChainMatch.source_type': SOURCE_MATCH,
+  'FilterChainMatch.source_ports': SOURCE_MATCH,
+  'Listener.filter_chain_matcher': refused('filter chains chosen by a matcher tree (which may match the client\'s address) are not supported: meshctl run would serve every client'),
+  'CertificateValidationContext.match_typed_subject_alt_names': CLIENT_CERT,
+  // Envoy's form (StringMatchers) does not fit the model's list of names: kept verbatim, not checked.
+  'CertificateValidationContext.match_subject_alt_names': CLIENT_CERT,
+  'CertificateValidationContext.verify_certificate_spki': CLIENT_CERT,
+  'CertificateValidationContext.verify_certificate_hash': CLIENT_CERT,
+  'CertificateValidationContext.crl': CLIENT_CERT,
+  'CertificateValidationContext.only_verify_leaf_cert_crl': CLIENT_CERT,
+  'CertificateValidationContext.max_verify_depth': CLIENT_CERT,
+  'CertificateValidationContext.custom_validator_config': CLIENT_CERT,
+  'CommonTlsContext.combined_validation_context': SDS,
+  'CommonTlsContext.validation_context_sds_secret_config': SDS,
+  'CommonTlsContext.validation_context_certificate_provider': SDS,
+  'CommonTlsContext.validation_context_certificate_provider_instance': SDS,
+  'CommonTlsContext.tls_certificate_sds_secret_configs': SDS,
+  'CommonTlsContext.tls_certificate_provider_instance': SDS,
+  'CommonTlsContext.tls_certificate_certificate_provider': SDS,
+  'CommonTlsContext.tls_certificate_certificate_provider_instance': SDS,
+  'RouteMatch.tls_context': refused('this route would match without the client certificate it requires'),
+};
+
+/** Unmodeled fields that hold extensions: each element is judged as its kind. */
+export const UNMODELED_EXTENSIONS: Readonly<Record<string, ExtensionKind>> = {
+  'Listener.listener_filters': 'listener-filter',
+  'Listener.access_log': 'access-logger',
+  'Cluster.cluster_type': 'cluster-type',
+  'Cluster.typed_dns_resolver_config': 'dns-resolver',
+  'RetryPolicy.retry_priority': 'retry-priority',
+};
+
+/**
+ * The fate of an unmodeled field that holds no extensions: the one answer for run's check (check.ts) and for the
+ * decoder's `unmodeled-field` note, which it leaves out where run does act on the field.
+ */
+export function unmodeledFate(message: string, field: string): FateEntry {
+  const id = `${message}.${field}`;
+  if (Object.hasOwn(UNMODELED_REFUSED, id)) return UNMODELED_REFUSED[id]!;
+  if (Object.hasOwn(UNMODELED_ENFORCED, id)) return UNMODELED_ENFORCED[id]!;
+  return UNMODELED_DEFAULT;
+}
