@@ -38,7 +38,7 @@ export function writeMeshConfig(dir: string, listenPort: number, upstreamPort: n
       ? ''
       : `                access_log:
                   - name: envoy.access_loggers.file
-                    typed_config: { "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog, path: ${accessLogPath} }
+                    typed_config: { path: ${accessLogPath} }
 `;
   const file = join(dir, `mesh-${listenPort}.yaml`);
   writeFileSync(

@@ -30,7 +30,7 @@ const INCLUDE_DIRS = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'];
 
 export interface EnvoyApiField {
   name: string;
-  /** The field number. */
+  /** The field number (the wire tag: xDS resources arrive as binary protobuf). */
   id: number;
   type: string;
   /** The type is an enum (so the judge knows without reading the package it lives in). */

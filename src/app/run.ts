@@ -114,6 +114,8 @@ function proxyOptions(opts: RunOptions, accessLog: AccessLog | undefined): Proxy
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     upstreamClient: opts.upstreamClient,
     upstreamFailureMode: opts.upstreamFailureMode,
+    // A listener that a reload or LDS removes drains as a stopping proxy does (Envoy: --drain-time-s).
+    listenerDrainMs: opts.drainTimeoutMs,
     forceXff: opts.forceXff,
     rejectPathAboveRoot: opts.rejectPathAboveRoot === true,
     accessLog: accessLog?.write ?? null,
@@ -200,7 +202,12 @@ async function runWorker(opts: RunOptions, config: Bootstrap): Promise<number> {
       void proxy
         .close(opts.drainTimeoutMs)
         .then(() => accessLog?.close())
-        .then(() => resolveExit(0));
+        .then(() => {
+          resolveExit(0);
+          // The IPC channel to the primary holds the event loop: without letting it go, an idle worker would live on
+          // until the primary's deadline killed it (drain timeout + 2 s: a 12 s stop for nothing).
+          if (process.connected) process.disconnect();
+        });
     };
     process.on('message', (m: WorkerMessage) => {
       if (m.type === 'meshctl:stats') send({ type: 'meshctl:stats-reply', id: m.id!, snap: proxy.stats(), clusters: proxy.clusterStatuses() });

@@ -150,6 +150,8 @@ interface LogFormatSpec {
   /** kind json: the format dictionary (values are format strings or nested dictionaries). */
   readonly json: JsonObject | undefined;
   readonly omitEmpty: boolean;
+  /** log_format.formatters: extension command operators (CEL, METADATA, REQ_WITHOUT_QUERY…) this format may use. */
+  readonly formatters: number;
 }
 
 function objectOf(v: JsonValue | undefined): JsonObject | undefined {
@@ -164,7 +166,8 @@ function objectOf(v: JsonValue | undefined): JsonObject | undefined {
 export function logFormatOf(typedConfig: JsonObject | undefined): LogFormatSpec {
   const lf = objectOf(typedConfig?.log_format);
   const omitEmpty = lf?.omit_empty_values === true;
-  const text = (t: string | undefined, source?: LogFormatSpec['source']): LogFormatSpec => ({ kind: 'text', text: t, source, json: undefined, omitEmpty });
+  const formatters = Array.isArray(lf?.formatters) ? lf.formatters.length : 0;
+  const text = (t: string | undefined, source?: LogFormatSpec['source']): LogFormatSpec => ({ kind: 'text', text: t, source, json: undefined, omitEmpty, formatters });
   if (lf !== undefined) {
     const src = objectOf(lf.text_format_source);
     if (src !== undefined) {
@@ -176,11 +179,11 @@ export function logFormatOf(typedConfig: JsonObject | undefined): LogFormatSpec 
     }
     if (typeof lf.text_format === 'string') return text(lf.text_format);
     const json = objectOf(lf.json_format);
-    if (json !== undefined) return { kind: 'json', text: undefined, source: undefined, json, omitEmpty };
+    if (json !== undefined) return { kind: 'json', text: undefined, source: undefined, json, omitEmpty, formatters };
   }
   if (typeof typedConfig?.format === 'string') return text(typedConfig.format);
   const json = objectOf(typedConfig?.json_format) ?? objectOf(typedConfig?.typed_json_format);
-  if (json !== undefined) return { kind: 'json', text: undefined, source: undefined, json, omitEmpty: false };
+  if (json !== undefined) return { kind: 'json', text: undefined, source: undefined, json, omitEmpty: false, formatters: 0 };
   return text(DEFAULT_ACCESS_LOG_FORMAT);
 }
 

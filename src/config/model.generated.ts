@@ -69,6 +69,9 @@ export interface ConfigSource extends ModelNode {
    * refuses `ads: true`); meshctl's own dialects also take `ads: true`. */
   ads?: AggregatedConfigSource;
   resource_api_version?: string;
+  /** How long a resource from this source may keep its dependants waiting (a cluster its endpoints, a listener its
+   * routes, start-up its first answer): Envoy's default 15 s; 0 waits for ever. */
+  initial_fetch_timeout?: Duration;
 }
 
 /** Envoy's AggregatedConfigSource: an empty message whose presence selects ADS. */
@@ -265,6 +268,21 @@ export interface HttpConnectionManager extends ModelNode {
   /** With use_remote_address: the peer address is not appended to x-forwarded-for. */
   skip_xff_append?: boolean;
   http_protocol_options?: Http1ProtocolOptions;
+  /** Which client addresses are internal (x-envoy-internal). Absent: none (Envoy since 1.33). */
+  internal_address_config?: HttpConnectionManager_InternalAddressConfig;
+  /** An edge request (use_remote_address, external) keeps its x-request-id instead of getting a new one. */
+  preserve_external_request_id?: boolean;
+}
+
+export interface HttpConnectionManager_InternalAddressConfig extends ModelNode {
+  unix_sockets?: boolean;
+  /** Empty: RFC 1918, 127.0.0.1, ::1 and fc00::/7. */
+  cidr_ranges?: CidrRange[];
+}
+
+export interface CidrRange extends ModelNode {
+  address_prefix?: string;
+  prefix_len?: number;
 }
 
 /** Envoy's config.core.v3.Http1ProtocolOptions (only the fields meshctl acts on; numbers follow Envoy). */

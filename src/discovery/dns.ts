@@ -199,7 +199,7 @@ export class DnsDiscovery implements DiscoveryHandle {
       this.stats.update_failure++;
       s.failures++;
       const fb = this.opts.failureBackoff;
-      if (fb !== undefined) next = backoffMs(s.failures - 1, fb.baseMs, fb.maxMs);
+      if (fb !== undefined) next = backoffMs(s.failures - 1, fb.baseMs, fb.maxMs, this.deps.random);
       this.deps.log?.(`dns: ${this.cluster}: resolving ${s.target.name} failed (${(err as NodeJS.ErrnoException).code ?? String(err)}); keeping ${s.addresses?.length ?? 0} last known host(s)`);
       this.publish();
     }

@@ -17,7 +17,8 @@ import type { HostHealth, HostInit } from '../balancer/types.js';
 import { refreshServiceCluster } from '../config/normalize.js';
 import type { TimerHandle } from '../time/timers.js';
 import { backoffMs, type DiscoveryDeps, type DiscoveryHandle, type EndpointSink } from './types.js';
-import { ENDPOINT_TYPE, decodeLoadAssignment, hostsFromAssignment } from './envoy-json.js';
+import { decodeLoadAssignment, hostsFromAssignment } from './envoy-json.js';
+import { ENDPOINT_TYPE } from './xds-resources.js';
 
 const DEFAULT_REFRESH_MS = 5000;
 
@@ -48,17 +49,20 @@ export function parseEndpointsBody(text: string, cluster: string): { hosts?: Hos
     if (pick === undefined) return { error: `no ClusterLoadAssignment for cluster "${cluster}" in resources` };
     const t = (pick as Record<string, unknown>)['@type'];
     if (t !== undefined && t !== ENDPOINT_TYPE) return { error: `resource type ${String(t)} is not ${ENDPOINT_TYPE}` };
-    return fromAssignment(pick);
+    return fromAssignment(pick, cluster);
   }
   const eps = obj.endpoints;
   if (!Array.isArray(eps)) return { error: 'body has no "endpoints" list' };
   const looksEnvoy = eps.some((e) => e !== null && typeof e === 'object' && ('lb_endpoints' in e || 'lbEndpoints' in e));
-  if (looksEnvoy || 'cluster_name' in obj || 'clusterName' in obj) return fromAssignment(obj);
+  if (looksEnvoy || 'cluster_name' in obj || 'clusterName' in obj) return fromAssignment(obj, cluster);
   return fromSimple(eps);
 }
 
-function fromAssignment(resource: unknown): { hosts?: HostInit[]; error?: string } {
-  const d = decodeLoadAssignment(resource);
+function fromAssignment(resource: unknown, cluster: string): { hosts?: HostInit[]; error?: string } {
+  // The assignment is for this cluster whatever it calls itself (the body may leave cluster_name out).
+  const o = resource as Record<string, unknown>;
+  const named = o.cluster_name ?? o.clusterName ? o : { ...o, cluster_name: cluster };
+  const d = decodeLoadAssignment(named, 'refresh-service');
   if (d.value === undefined) return { error: d.errors.join('; ') };
   return { hosts: hostsFromAssignment(d.value) };
 }
@@ -145,7 +149,7 @@ export class RefreshServiceClient implements DiscoveryHandle {
       this.lastError = error;
     }
     this.resolveReady();
-    const wait = this.failures === 0 ? this.intervalMs : backoffMs(this.failures, this.intervalMs, Math.min(this.intervalMs * 32, 300_000));
+    const wait = this.failures === 0 ? this.intervalMs : backoffMs(this.failures, this.intervalMs, Math.min(this.intervalMs * 32, 300_000), this.deps.random);
     this.timer = this.deps.timers.setTimeout(() => {
       this.timer = undefined;
       void this.poll();

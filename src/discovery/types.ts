@@ -4,7 +4,7 @@
  * HostSet.replace, so hosts that stay keep their health and counters and in-flight requests are never dropped.
  */
 import type { HostInit } from '../balancer/types.js';
-import type { Clock } from '../balancer/types.js';
+import type { Clock, Random } from '../balancer/types.js';
 import type { Timers } from '../time/timers.js';
 
 export type EndpointSink = (hosts: readonly HostInit[]) => void;
@@ -18,11 +18,13 @@ export interface DiscoveryHandle {
 export interface DiscoveryDeps {
   readonly timers: Timers;
   readonly clock: Clock;
+  /** Back-off jitter: the proxy's seeded stream (`--seed`), so a seeded run retries on the same schedule. */
+  readonly random: Random;
   readonly log?: (line: string) => void;
 }
 
 /** Exponential back-off: base × 2^failures, capped at max, jittered to between half and all of that. */
-export function backoffMs(failures: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+export function backoffMs(failures: number, baseMs: number, maxMs: number, random: Random): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(failures, 30));
-  return Math.max(baseMs / 2, ceiling * (0.5 + random() / 2));
+  return Math.max(baseMs / 2, ceiling * (0.5 + random.next() / 2));
 }

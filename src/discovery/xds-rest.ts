@@ -1,31 +1,33 @@
 /**
- * Envoy's v3 REST-JSON discovery: POST a DiscoveryRequest (proto3 JSON) to `<server>/v3/discovery:clusters` and
- * `:endpoints` every `refresh_delay` (Envoy's ApiConfigSource default 1 s here when unset), with each poll carrying
- * the ACK or NACK of the previous answer (version_info, response_nonce, error_detail). 304 means "no change".
- * `request_timeout` (default 1 s) bounds each POST; failures keep the state and back off.
+ * Envoy's v3 REST-JSON discovery: POST a DiscoveryRequest (proto3 JSON) to `<server>/v3/discovery:clusters`,
+ * `:endpoints`, `:listeners` and `:routes` every `refresh_delay` (1 s here when unset), in Envoy's order (clusters,
+ * their endpoints, listeners, their routes), each poll carrying the ACK or NACK of the previous answer
+ * (version_info, response_nonce, error_detail). 304 means "no change". `request_timeout` (default 1 s) bounds each
+ * POST; failures keep the state and back off.
  */
 import type { TimerHandle } from '../time/timers.js';
-import { backoffMs, type DiscoveryDeps, type DiscoveryHandle } from './types.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, XdsState, type DiscoveryResponseJson } from './xds-core.js';
+import { backoffMs, type DiscoveryDeps } from './types.js';
+import type { XdsState } from './xds-core.js';
+import type { XdsTransport } from './xds.js';
+import { REST_PATH, isWildcardKind, type DiscoveryResponseJson, type XdsKind } from './xds-resources.js';
 
 interface XdsRestOptions {
   /** `http://127.0.0.1:PORT` (no trailing slash). */
   readonly baseUrl: string;
   readonly refreshMs: number;
   readonly requestTimeoutMs: number;
-  readonly cds: boolean;
-  readonly eds: boolean;
+  readonly kinds: readonly XdsKind[];
 }
 
-const PATHS: Record<string, string> = { [CLUSTER_TYPE]: '/v3/discovery:clusters', [ENDPOINT_TYPE]: '/v3/discovery:endpoints' };
-
-export class XdsRestClient implements DiscoveryHandle {
+export class XdsRestClient implements XdsTransport {
   readonly ready: Promise<void>;
   private timer: TimerHandle | undefined;
   private closed = false;
   private failures = 0;
   private readonly abort = new AbortController();
   private resolveReady!: () => void;
+  private polling: Promise<void> | undefined;
+  private polled = false;
 
   constructor(
     readonly state: XdsState,
@@ -43,23 +45,36 @@ export class XdsRestClient implements DiscoveryHandle {
     this.resolveReady();
   }
 
-  /** Poll now (tests, and a CDS change that needs EDS at once). */
-  async pollNow(): Promise<void> {
+  connected(): boolean {
+    return this.failures === 0 && this.polled;
+  }
+
+  /** A subscription changed (new clusters or listeners): poll at once instead of at the next refresh. */
+  resubscribe(): void {
+    if (this.polling !== undefined || this.closed) return;
     if (this.timer !== undefined) this.deps.timers.clearTimeout(this.timer);
     this.timer = undefined;
-    await this.round();
+    void this.round();
   }
 
   private async round(): Promise<void> {
     if (this.closed) return;
+    let done!: () => void;
+    this.polling = new Promise((r) => (done = r));
     let ok = true;
-    // CDS first: the clusters it brings decide the EDS names of the same round.
-    if (this.opts.cds) ok = (await this.pollType(CLUSTER_TYPE)) && ok;
-    if (this.opts.eds && !this.closed && this.state.request(ENDPOINT_TYPE).resource_names.length > 0) ok = (await this.pollType(ENDPOINT_TYPE)) && ok;
+    // In order: the clusters and listeners a round brings decide the EDS and RDS names of the same round.
+    for (const kind of this.opts.kinds) {
+      if (this.closed) break;
+      if (!isWildcardKind(kind) && this.state.request(kind).resource_names.length === 0) continue;
+      ok = (await this.pollType(kind)) && ok;
+    }
+    this.polling = undefined;
+    done();
     if (this.closed) return;
     this.failures = ok ? 0 : this.failures + 1;
+    this.polled = true;
     this.resolveReady();
-    const wait = ok ? this.opts.refreshMs : backoffMs(this.failures, this.opts.refreshMs, Math.max(this.opts.refreshMs, 30_000));
+    const wait = ok ? this.opts.refreshMs : backoffMs(this.failures, this.opts.refreshMs, Math.max(this.opts.refreshMs, 30_000), this.deps.random);
     this.timer = this.deps.timers.setTimeout(() => {
       this.timer = undefined;
       void this.round();
@@ -67,15 +82,16 @@ export class XdsRestClient implements DiscoveryHandle {
   }
 
   /** One POST for one type; false on a transport failure. */
-  private async pollType(typeUrl: string): Promise<boolean> {
-    const req = this.state.request(typeUrl);
+  private async pollType(kind: XdsKind): Promise<boolean> {
+    const req = this.state.request(kind);
     const ac = new AbortController();
     const timeout = setTimeout(() => ac.abort(), this.opts.requestTimeoutMs);
     timeout.unref();
     const onClose = (): void => ac.abort();
     this.abort.signal.addEventListener('abort', onClose);
+    const url = this.opts.baseUrl + REST_PATH[kind];
     try {
-      const res = await fetch(this.opts.baseUrl + PATHS[typeUrl], {
+      const res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify(req),
@@ -89,12 +105,12 @@ export class XdsRestClient implements DiscoveryHandle {
       if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
       const body = JSON.parse(text) as DiscoveryResponseJson;
       // REST has no stream to ACK on: the ACK/NACK rides on the next poll (state.request carries it).
-      this.state.onResponse({ ...body, type_url: body.type_url || typeUrl });
+      await this.state.onResponse({ ...body, type_url: body.type_url || req.type_url });
       return true;
     } catch (err) {
       if (this.closed) return false;
-      this.state.stats.update_failure++;
-      this.deps.log?.(`xds rest: ${this.opts.baseUrl}${PATHS[typeUrl]}: ${(err as Error).message}`);
+      this.state.failed(kind);
+      this.deps.log?.(`xds rest: ${url}: ${(err as Error).message}`);
       return false;
     } finally {
       clearTimeout(timeout);

@@ -70,6 +70,7 @@ function compileLogger(entry: JsonObject, baseDir: string, where: string): Logge
   }
   let format: LogFormatter;
   const spec = logFormatOf(tc);
+  if (spec.formatters > 0) throw new UsageError(`${where}access log format: formatter extensions (log_format.formatters) are not supported by meshctl run`);
   try {
     if (spec.kind === 'json') format = compileJsonFormat(spec.json!, spec.omitEmpty);
     else {

@@ -7,9 +7,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bootstrap } from '../config/model.js';
+import type { XdsDump } from '../discovery/xds.js';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, renderStatsText, type StatsSnapshot } from './stats.js';
+import { clustersJson, configDump } from './admin-json.js';
 
-interface ClusterHostStatus {
+export interface ClusterHostStatus {
   address: string;
   weight: number;
   priority: number;
@@ -36,6 +38,8 @@ interface AdminProviders {
   stats(): Promise<StatsSnapshot>;
   clusters(): Promise<ClusterStatus[]>;
   config(): Bootstrap;
+  /** What xDS has delivered (Envoy's dynamic config_dump sections), when a session runs. */
+  xds?(): XdsDump | undefined;
   state(): 'LIVE' | 'DRAINING' | 'INITIALIZING';
   setHealthFailing(failing: boolean): void;
   healthFailing(): boolean;
@@ -127,15 +131,12 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, p: Ad
   if (path === '/clusters') {
     const clusters = await p.clusters();
     if (url.searchParams.get('format') === 'json') {
-      return send(200, JSON.stringify({ cluster_statuses: clusters }, null, 2) + '\n', 'application/json');
+      return send(200, JSON.stringify(clustersJson(clusters), null, 2) + '\n', 'application/json');
     }
     return send(200, renderClustersText(clusters));
   }
   if (path === '/config_dump') {
-    const dump = {
-      configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: p.config() }],
-    };
-    return send(200, JSON.stringify(dump, redactKeys, 2) + '\n', 'application/json');
+    return send(200, JSON.stringify(configDump(p.config(), p.xds?.(), new Date(p.startedAt)), redactKeys, 2) + '\n', 'application/json');
   }
   if (path === '/server_info') {
     return send(

@@ -704,7 +704,9 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     if (outcome.kind === 'timeout') hc.rq_timeout++;
     this.cluster!.upstream.onAttemptEnd(host, outcome, latency);
     if (this.retried) this.releaseRetry();
-    if (outcome.kind === 'response' && this.retried && outcome.status < 500) this.cluster!.stats.rq_retry_success.value++;
+    // Envoy (RetryStateImpl::shouldRetry): a retried request whose answer the policy would not retry is a retry
+    // success; one that got a retriable answer again (its retries used up) is not, whatever the status class.
+    if (outcome.kind === 'response' && this.retried && !retriableStatus(this.retry!, outcome.status)) this.cluster!.stats.rq_retry_success.value++;
   }
 
   private releaseRetry(): void {

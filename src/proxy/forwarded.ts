@@ -8,35 +8,65 @@
  * - otherwise: x-forwarded-for is left alone and the trusted client address is its (xff_num_trusted_hops + 1)-th entry
  *   from the right.
  * A request is internal when x-forwarded-for (after appending) holds a single address and the trusted client address
- * is internal (RFC 1918, loopback, IPv6 unique-local: Envoy's default; internal_address_config is not read); then
+ * is internal as internal_address_config says (its cidr_ranges; when it has none, RFC 1918, 127.0.0.1, ::1 and
+ * fc00::/7; without internal_address_config no address is internal, Envoy's default since 1.33); then
  * `x-envoy-internal: true`, else the header is removed. An external request under use_remote_address (an edge
- * request) gets x-envoy-external-address: the trusted client address.
+ * request) gets x-envoy-external-address: the trusted client address, and a new x-request-id unless
+ * preserve_external_request_id (upstream-request.ts).
  */
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import type { HttpConnectionManager } from '../config/model.js';
+import type { HttpConnectionManager, HttpConnectionManager_InternalAddressConfig } from '../config/model.js';
 import type { OutHeaders } from '../http/headers.js';
 import { peerAddress, type DownReq } from './downstream.js';
 
 export interface ForwardedConfig {
+  /** Whether a client address is internal (internal_address_config). */
+  readonly internal: (ip: string) => boolean;
   readonly useRemoteAddress: boolean;
   readonly trustedHops: number;
-  /** Append the peer to x-forwarded-for (use_remote_address without skip_xff_append, or meshctl's --force-xff). */
+  /** Append the peer to x-forwarded-for (use_remote_address without skip_xff_append, or meshctl's --xff-always). */
   readonly append: boolean;
+  /** preserve_external_request_id: an edge request keeps its x-request-id. */
+  readonly preserveExternalRequestId: boolean;
 }
 
 export function forwardedConfig(hcm: HttpConnectionManager, forceXff: boolean): ForwardedConfig {
   const useRemoteAddress = hcm.use_remote_address === true;
   return {
+    internal: internalAddresses(hcm.internal_address_config),
     useRemoteAddress,
     trustedHops: hcm.xff_num_trusted_hops ?? 0,
     append: (useRemoteAddress && hcm.skip_xff_append !== true) || forceXff,
+    preserveExternalRequestId: hcm.preserve_external_request_id === true,
+  };
+}
+
+const NOTHING_INTERNAL = (): boolean => false;
+
+/** internal_address_config as a predicate (the peer is an IP here: meshctl listens on TCP only, so unix_sockets
+ * never applies). */
+function internalAddresses(cfg: HttpConnectionManager_InternalAddressConfig | undefined): (ip: string) => boolean {
+  if (cfg === undefined) return NOTHING_INTERNAL;
+  const ranges = cfg.cidr_ranges ?? [];
+  if (ranges.length === 0) return isInternalAddress;
+  const list = new BlockList();
+  for (const r of ranges) {
+    const prefix = r.address_prefix ?? '';
+    const family = isIP(prefix);
+    if (family === 0) continue;
+    list.addSubnet(prefix, r.prefix_len ?? (family === 4 ? 32 : 128), family === 4 ? 'ipv4' : 'ipv6');
+  }
+  return (ip) => {
+    const a = ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
+    const family = isIP(a);
+    return family !== 0 && list.check(a, family === 4 ? 'ipv4' : 'ipv6');
   };
 }
 
 /** Envoy's default internal addresses (Network::Utility::isInternalAddress): 10/8, 172.16/12, 192.168/16, the
  * loopback address 127.0.0.1, ::1, fc00::/7 (and IPv4-mapped forms). */
-export function isInternalAddress(ip: string): boolean {
+function isInternalAddress(ip: string): boolean {
   let a = ip;
   if (a.startsWith('::ffff:') && isIP(a.slice(7)) === 4) a = a.slice(7);
   if (isIP(a) === 4) {
@@ -89,11 +119,13 @@ function headerText(v: string | string[] | undefined): string | undefined {
 /** What the connection manager decided about one request. */
 export interface ClientFacts {
   readonly internal: boolean;
+  /** An edge request: external, and this proxy uses the remote address (the first hop into the trusted network). */
+  readonly edge: boolean;
   /** The trusted client address (the peer when nothing better is known; '' when neither is known). */
   readonly address: string;
 }
 
-const facts = { internal: false, address: '' };
+const facts = { internal: false, edge: false, address: '' };
 
 /**
  * Decides the request's client facts and, when `out` is given, writes x-forwarded-for, x-forwarded-proto,
@@ -113,7 +145,7 @@ export function clientFacts(cfg: ForwardedConfig, req: DownReq, scheme: string, 
     if (xff !== undefined) address = xffEntry(xff, cfg.trustedHops);
     single = xff !== undefined && xff.indexOf(',') < 0;
   }
-  const internal = single && address !== undefined ? isInternalAddress(address) : single && cfg.useRemoteAddress && isInternalAddress(peer);
+  const internal = single && address !== undefined ? cfg.internal(address) : single && cfg.useRemoteAddress && cfg.internal(peer);
   address ??= peer;
   if (out !== null) {
     if (cfg.append) {
@@ -128,6 +160,7 @@ export function clientFacts(cfg: ForwardedConfig, req: DownReq, scheme: string, 
     }
   }
   facts.internal = internal;
+  facts.edge = !internal && cfg.useRemoteAddress;
   facts.address = address;
   return facts;
 }

@@ -21,6 +21,8 @@ import { preflightListeners } from './listener-support.js';
 import { compileAccessLogs, type ListenerAccessLogs } from './access-log-config.js';
 import { closeAccessLogSinks } from './access-log.js';
 import { RandomStreams } from '../balancer/random.js';
+import type { DynamicListeners, XdsView } from '../discovery/xds.js';
+import { composeConfig, listenerShape } from './dynamic-listeners.js';
 import { envoyHealthFlags } from '../upstream/health-flags.js';
 
 export type { StatsSnapshot } from './stats.js';
@@ -33,6 +35,8 @@ export interface ProxyOptions {
   readonly baseDir?: string;
   /** How long listeners wait for clusters to warm up (DNS, discovery, first health checks); default 15 s. */
   readonly warmupTimeoutMs?: number;
+  /** How long a listener that a reload or LDS removed keeps serving its open connections (`--drain-time`); 30 s. */
+  readonly listenerDrainMs?: number;
   /** Rewrites endpoint addresses (`--map-endpoint`). */
   readonly mapEndpoint?: (ip: string, port: number) => { ip: string; port: number };
   /** Binds every listener to this address instead of the config's (`--listen-address`). */
@@ -98,6 +102,13 @@ export async function startProxy(config: Bootstrap, opts: ProxyOptions = {}): Pr
   return proxy;
 }
 
+/** A config checked before anything changes: its compiled routes, access logs and HTTP filter chains. */
+interface Preflighted {
+  readonly router: CompiledRouter<RouteRuntime>;
+  readonly accessLogs: ReadonlyMap<Listener, ListenerAccessLogs>;
+  readonly filterChains: ReadonlyMap<Listener, FilterChain | null>;
+}
+
 class Proxy implements RunningProxy {
   private readonly store = new StatsStore();
   private cm!: ClusterManager;
@@ -112,6 +123,14 @@ class Proxy implements RunningProxy {
   private healthFailing = false;
   private observer: ((status: number, host: string, ms: number) => void) | null = null;
   private readonly oldGens = new Set<Generation>();
+  /** The config file's own content (what /config_dump shows as static); the generation serves it composed with xDS. */
+  private fileConfig!: Bootstrap;
+  /** Listeners and route configurations from LDS/RDS, and where /config_dump reads xDS state. */
+  private dynamic: DynamicListeners | undefined;
+  private xds: XdsView | undefined;
+  private started = false;
+  /** Config swaps (reloads, xDS updates) run one at a time. */
+  private swapping: Promise<void> = Promise.resolve();
   state: 'LIVE' | 'DRAINING' = 'LIVE';
   private readonly startedAt = Date.now();
 
@@ -140,19 +159,26 @@ class Proxy implements RunningProxy {
       ...(this.opts.dnsServers ? { dnsServers: this.opts.dnsServers } : {}),
       baseDir: this.opts.baseDir ?? process.cwd(),
       log,
+      xdsObserver: {
+        applyListeners: (d) => this.applyDynamic(d),
+        attach: (view) => {
+          this.xds = view;
+        },
+      },
     };
+    this.fileConfig = config;
     // Every TLS context is built once up front, as on reload: a malformed key or CA refuses to start instead of failing
     // the first handshake.
-    preflightListeners(config);
-    preflightTls(config, this.opts.baseDir ?? process.cwd());
-    const accessLogs = compileAccessLogs(config, this.opts.baseDir ?? process.cwd());
-    const router = this.compileRoutes(config);
-    const filterChains = this.compileFilters(config, router);
+    const { router, accessLogs, filterChains } = this.preflight(config);
     this.cm = await (this.opts.clusterManagerFactory ?? defaultClusterManager)(config, cmOpts);
     // Envoy warms clusters (first DNS answer, first discovery fetch, first health check) before its listeners take
     // traffic, bounded by the initial fetch timeout (15 s), so a DNS cluster does not answer 503 for its first requests.
     await warmUp(this.cm, this.opts.warmupTimeoutMs ?? 15_000, log);
-    this.gen = this.build(config, router, accessLogs, filterChains, undefined);
+    // Listeners and routes xDS delivered while warming are served from the start.
+    const effective = composeConfig(config, this.dynamic);
+    const checked = effective === config ? { router, accessLogs, filterChains } : this.preflight(effective);
+    this.gen = this.build(effective, checked.router, checked.accessLogs, checked.filterChains, undefined);
+    this.started = true;
     try {
       for (const lr of this.gen.listeners) {
         const { ip, port } = this.listenAddr(lr.listener.address?.socket_address?.address, lr.listener.address?.socket_address?.port_value);
@@ -232,7 +258,8 @@ class Proxy implements RunningProxy {
     const providers = {
       stats: this.opts.adminProviders?.stats ?? (async () => this.stats()),
       clusters: this.opts.adminProviders?.clusters ?? (async () => this.clusterStatuses()),
-      config: () => this.gen.config,
+      config: () => this.fileConfig,
+      xds: () => this.xds?.dump(),
       state: () => this.state,
       setHealthFailing: (f: boolean) => {
         this.healthFailing = f;
@@ -247,15 +274,53 @@ class Proxy implements RunningProxy {
     }
   }
 
-  async reload(config: Bootstrap): Promise<void> {
-    const log = this.opts.log ?? (() => undefined);
-    // What can fail on the new config's files fails here, while the running config is still untouched.
+  /** Everything that can refuse a config before anything changes; returns its compiled routes. */
+  private preflight(config: Bootstrap): Preflighted {
     preflightListeners(config);
     preflightTls(config, this.opts.baseDir ?? process.cwd());
-    const accessLogs = compileAccessLogs(config, this.opts.baseDir ?? process.cwd());
     const router = this.compileRoutes(config);
-    const filterChains = this.compileFilters(config, router);
-    this.cm.applyConfig(config);
+    return { router, accessLogs: compileAccessLogs(config, this.opts.baseDir ?? process.cwd()), filterChains: this.compileFilters(config, router) };
+  }
+
+
+  /** Run swaps one after another; a failed one leaves the running config as it was. */
+  private serialize(fn: () => Promise<void>): Promise<void> {
+    const run = this.swapping.then(fn);
+    this.swapping = run.catch(() => undefined);
+    return run;
+  }
+
+  async reload(config: Bootstrap): Promise<void> {
+    await this.serialize(async () => {
+      const effective = composeConfig(config, this.dynamic);
+      // What can fail on the new config's files fails here, while the running config is still untouched.
+      const checked = this.preflight(effective);
+      this.fileConfig = config;
+      this.cm.applyConfig(config);
+      await this.swap(effective, checked);
+    });
+  }
+
+  /** LDS/RDS changed what is active: serve it (a refusal here becomes the update's NACK). */
+  private async applyDynamic(d: DynamicListeners): Promise<void> {
+    if (!this.started) {
+      this.preflight(composeConfig(this.fileConfig, d));
+      this.dynamic = d;
+      return;
+    }
+    await this.serialize(async () => {
+      try {
+        const effective = composeConfig(this.fileConfig, d);
+        await this.swap(effective, this.preflight(effective));
+      } catch (err) {
+        throw new Error(`cannot serve the update: ${(err as Error).message}`);
+      }
+      this.dynamic = d;
+    });
+  }
+
+  private async swap(config: Bootstrap, { router, accessLogs, filterChains }: Preflighted): Promise<void> {
+    const log = this.opts.log ?? (() => undefined);
     const old = this.gen;
     const gen = this.build(config, router, accessLogs, filterChains, old.clusters);
     this.oldGens.add(old);
@@ -271,7 +336,11 @@ class Proxy implements RunningProxy {
       const existing = keep.get(key);
       if (existing !== undefined) {
         keep.delete(key);
+        const changed = listenerShape(existing.current.lr.listener) !== listenerShape(lr.listener);
         existing.current = { gen, lr };
+        // A listener update (not a route update): open connections are asked to go (idle ones closed, HTTP/2
+        // GOAWAY) and come back to the new listener; requests in flight finish (Envoy drains the old listener).
+        if (changed) existing.drainConnections();
         next.push(existing);
       } else {
         // Same address, different codec/TLS: free the port first.
@@ -290,7 +359,7 @@ class Proxy implements RunningProxy {
     this.servers = next;
     this.gen = gen;
     for (const c of gen.clusters.values()) c.prunePools();
-    for (const s of toClose) void s.close(30_000);
+    for (const s of toClose) void s.close(this.opts.listenerDrainMs ?? 30_000);
     log(`meshctl: config generation ${gen.id} active (${gen.listeners.length} listener(s), ${gen.clusters.size} cluster(s))`);
   }
 
@@ -308,7 +377,15 @@ class Proxy implements RunningProxy {
   }
 
   stats(): StatsSnapshot {
-    return proxySnapshot(this.store, this.cm);
+    const snap = proxySnapshot(this.store, this.cm);
+    const xds = this.xds?.stats();
+    if (xds !== undefined) {
+      Object.assign(snap.counters, xds.counters);
+      Object.assign(snap.gauges, xds.gauges);
+      // With --workers each process runs its own session: these say "connected", "warming", not amounts to add.
+      snap.stateGauges.push(...Object.keys(xds.gauges));
+    }
+    return snap;
   }
 
   setHealthFailing(failing: boolean): void {
@@ -316,7 +393,7 @@ class Proxy implements RunningProxy {
   }
 
   config(): Bootstrap {
-    return this.gen.config;
+    return this.fileConfig;
   }
 
   observe(fn: ((status: number, host: string, ms: number) => void) | null): void {

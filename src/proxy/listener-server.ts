@@ -65,6 +65,8 @@ export class ListenerServer implements ListenerBinding {
   private readonly h2Sockets = new WeakSet<object>();
   readonly key: string;
   private closing = false;
+  /** Connections that a listener update asked to go (undefined until the first update: no cost before). */
+  private draining: WeakSet<net.Socket> | undefined;
   private readonly isTls: boolean;
   private readonly headerClocks = new Map<net.Socket, HeaderClock>();
   /** Sockets already given a codec-error reply. */
@@ -89,7 +91,7 @@ export class ListenerServer implements ListenerBinding {
       if (req.httpVersionMajor === 1) {
         const sock = req.socket;
         if (this.headerClocks.size > 0) this.stopHeaderClock(sock);
-        if (this.closing) (res as http.ServerResponse).shouldKeepAlive = false;
+        if (this.closing || this.draining?.has(sock) === true) (res as http.ServerResponse).shouldKeepAlive = false;
         this.inFlight.set(sock, (this.inFlight.get(sock) ?? 0) + 1);
         // node keeps at most maxHeadersCount (set to the limit + 1) pairs, so one more than the limit means over it.
         if (req.rawHeaders.length > c.lr.maxHeadersCount * 2) {
@@ -340,7 +342,7 @@ export class ListenerServer implements ListenerBinding {
     if (n > 0) this.inFlight.set(sock, n);
     else {
       this.inFlight.delete(sock);
-      if (this.closing) sock.end();
+      if (this.closing || this.draining?.has(sock) === true) sock.end();
       // Keep-alive: the next request's headers are on the clock again.
       else if (this.current.lr.requestHeadersTimeoutMs > 0) this.startHeaderClock(sock, false);
     }
@@ -352,6 +354,17 @@ export class ListenerServer implements ListenerBinding {
       if (this.inFlight.has(sock) || this.h2Sockets.has(sock) || (sock as { alpnProtocol?: string | false }).alpnProtocol === 'h2') continue;
       sock.end();
     }
+  }
+
+  /** The listener was updated in place: open connections are asked to go (idle HTTP/1.1 ones closed, HTTP/2 sessions
+   * sent GOAWAY) so that they come back to the new listener; requests in flight finish. */
+  drainConnections(): void {
+    // Busy HTTP/1.1 connections end after their response.
+    this.draining ??= new WeakSet();
+    for (const sock of this.requestSockets) if (this.inFlight.has(sock)) this.draining.add(sock);
+    this.h1?.closeIdleConnections();
+    this.endIdle();
+    for (const s of this.sessions) s.close();
   }
 
   private track(sock: net.Socket, h1: boolean): void {

@@ -48,8 +48,11 @@ export function upstreamHeaders(
   // Exchange.attempt).
   if (host !== null) out['x-envoy-original-host'] = authority;
   if (rt.prefixRewrite !== null || rt.regexRewrite !== null) out['x-envoy-original-path'] = path;
-  clientFacts(lr.forwarded, req, lr.scheme, out);
-  if (lr.generateRequestId && headers['x-request-id'] === undefined) out['x-request-id'] = randomUUID();
+  const client = clientFacts(lr.forwarded, req, lr.scheme, out);
+  // Envoy's connection manager: a request without one gets an id; an edge request a new one (its own is not trusted).
+  if (lr.generateRequestId && (headers['x-request-id'] === undefined || (client.edge && !lr.forwarded.preserveExternalRequestId))) {
+    out['x-request-id'] = randomUUID();
+  }
   if (rt.timeoutHeader !== null) out['x-envoy-expected-rq-timeout-ms'] = rt.timeoutHeader;
   if (w.requestMutation !== null) applyMutation(out, w.requestMutation);
   return out;

@@ -20,8 +20,7 @@ import { DnsDiscovery, dnsOptionsFor } from '../discovery/dns.js';
 import { resolvesThroughDns } from '../config/dns-resolver-config.js';
 import { RefreshServiceClient } from '../discovery/refresh-service.js';
 import { refreshServiceCluster } from '../config/normalize.js';
-import { startXds, xdsPlan, type XdsHost } from '../discovery/xds.js';
-import type { XdsState } from '../discovery/xds-core.js';
+import { startXds, xdsPlan, type XdsHost, type XdsSession } from '../discovery/xds.js';
 
 interface ManagedClusterDeps {
   readonly opts: ClusterManagerOptions;
@@ -177,7 +176,7 @@ export class ManagedCluster implements UpstreamCluster {
       const dns = new DnsDiscovery(
         dnsOptionsFor(c, this.deps.bootstrap(), this.deps.opts.dnsServers),
         (hosts) => this.setEndpoints(hosts),
-        { timers: this.deps.timers, clock: this.deps.opts.clock, log: this.deps.log },
+        { timers: this.deps.timers, clock: this.deps.opts.clock, random: this.upstreamRandom, log: this.deps.log },
         this.name,
       );
       this.discovery = dns;
@@ -241,7 +240,7 @@ function sameJson(a: unknown, b: unknown): boolean {
 
 interface XdsEntry {
   readonly key: string;
-  handle?: DiscoveryHandle & { state: XdsState };
+  handle?: XdsSession;
   starting: Promise<void>;
 }
 
@@ -303,16 +302,23 @@ export class ClusterManagerImpl implements ClusterManager {
   private syncXds(config: Bootstrap): void {
     const plan = xdsPlan(config);
     const key = plan ? JSON.stringify([plan, config.node ?? null]) : '';
-    if ((this.xds?.key ?? '') === key) return;
+    if ((this.xds?.key ?? '') === key) {
+      this.xds?.handle?.setBootstrap(config);
+      return;
+    }
     this.xds?.handle?.close();
     this.xds = undefined;
     if (!plan) {
       for (const mc of [...this.map.values()]) if (mc.origin === 'api') this.removeCluster(mc.name);
+      // What LDS/RDS delivered goes with the session.
+      this.opts.xdsObserver?.attach(undefined);
+      void this.opts.xdsObserver?.applyListeners({ listeners: [], routes: new Map() }).catch((err: Error) => this.deps.log(`xds: ${err.message}`));
       return;
     }
     const entry: XdsEntry = { key, starting: Promise.resolve() };
     this.xds = entry;
-    entry.starting = startXds(config, plan, this.xdsHost(), { timers: this.deps.timers, clock: this.opts.clock, log: this.deps.log }).then(
+    const deps = { timers: this.deps.timers, clock: this.opts.clock, random: this.opts.random.stream('discovery/xds'), log: this.deps.log };
+    entry.starting = startXds(config, plan, this.xdsHost(), this.opts.xdsObserver, deps).then(
       async (handle) => {
         if (this.xds !== entry || this.closed) {
           handle.close();
@@ -345,9 +351,9 @@ export class ClusterManagerImpl implements ClusterManager {
     };
   }
 
-  /** The xDS session's state (versions, ACK/NACK counts), once started. */
-  xdsState(): XdsState | undefined {
-    return this.xds?.handle?.state;
+  /** The xDS session (versions, ACK/NACK counts, dynamic resources), once started. */
+  xdsSession(): XdsSession | undefined {
+    return this.xds?.handle;
   }
 
   /** The article's refresh services: one poller per service, feeding its cluster (created when not configured). */
@@ -374,6 +380,7 @@ export class ClusterManagerImpl implements ClusterManager {
       const client = new RefreshServiceClient(svc, (hosts) => mc.setEndpoints(hosts), {
         timers: this.deps.timers,
         clock: this.opts.clock,
+        random: this.opts.random.stream(`discovery/refresh/${cluster}`),
         log: this.deps.log,
       });
       mc.attachSource(client);

@@ -8,6 +8,7 @@ import type { Bootstrap, Cluster } from '../config/model.js';
 import type { Balancer, Clock, Host, HostSetView } from '../balancer/types.js';
 import type { RandomStreams } from '../balancer/random.js';
 import type { Timers } from '../time/timers.js';
+import type { XdsObserver } from '../discovery/xds.js';
 
 /** How one upstream attempt ended. */
 export type UpstreamOutcome =
@@ -49,6 +50,8 @@ export interface ClusterManagerOptions {
   readonly disableHealthChecks?: boolean;
   /** Directory that relative TLS file names (a cluster's transport_socket) resolve against; default the cwd. */
   readonly baseDir?: string;
+  /** Where listeners and route configurations from LDS/RDS go (the proxy); without it they are fetched but unused. */
+  readonly xdsObserver?: XdsObserver;
 }
 
 export interface ClusterManager {

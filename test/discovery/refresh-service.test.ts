@@ -165,9 +165,10 @@ test('endpoint bodies: shapes, DiscoveryResponse wrapper, and the errors that ke
 });
 
 test('back-off grows exponentially and stays capped', () => {
-  const r = () => 0.999999;
+  const fixed = (x: number) => ({ next: () => x, nextU32: () => Math.floor(x * 2 ** 32) });
+  const r = fixed(0.999999);
   assert.ok(backoffMs(1, 100, 10_000, r) > backoffMs(0, 100, 10_000, r));
   assert.ok(backoffMs(3, 100, 10_000, r) > backoffMs(2, 100, 10_000, r));
   assert.ok(backoffMs(40, 100, 10_000, r) <= 10_000);
-  assert.ok(backoffMs(40, 100, 10_000, () => 0) >= 5000);
+  assert.ok(backoffMs(40, 100, 10_000, fixed(0)) >= 5000);
 });

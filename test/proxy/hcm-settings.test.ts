@@ -86,7 +86,7 @@ test('require_tls: ALL redirects plain HTTP to https (301, same host and path); 
   assert.equal(r.headers.location, 'https://svc.test:8080/local/x?y=1');
   // Before any route is matched: a path no route takes is redirected too (not 404).
   assert.equal((await get(all.port, '/nowhere')).status, 301);
-  const ext = await startProxy(config('', '                      require_tls: EXTERNAL_ONLY'));
+  const ext = await startProxy(config('                internal_address_config: {}', '                      require_tls: EXTERNAL_ONLY'));
   assert.equal((await get(ext.port, '/local')).status, 301);
   // Internal as Envoy decides it, not as the client claims: a single internal x-forwarded-for address.
   assert.equal((await get(ext.port, '/local', { 'x-envoy-internal': 'true' })).status, 301);

@@ -258,29 +258,45 @@ test('max_stream_duration: the connection manager bounds every stream (504 befor
   assert.ok(lines.filter((l) => l.response_flags === 'DT').length >= 3, JSON.stringify(lines));
 });
 
-test('use_remote_address with xff_num_trusted_hops: the trusted client address, x-envoy-external-address, internal requests; skip_xff_append; without use_remote_address x-forwarded-for is left alone', async () => {
+test('use_remote_address with xff_num_trusted_hops: the trusted client address, x-envoy-external-address, internal requests (internal_address_config); skip_xff_append; without use_remote_address x-forwarded-for is left alone', async () => {
   const routes = `                        - match: { prefix: "/" }
                           route: { cluster: up }`;
-  const edge = await startProxy(proxyYaml({ hcmExtra: '                use_remote_address: true\n                xff_num_trusted_hops: 1', routes }));
+  const edge = await startProxy(
+    proxyYaml({ hcmExtra: '                use_remote_address: true\n                xff_num_trusted_hops: 1\n                internal_address_config: {}', routes }),
+  );
   const ext = echoed(await send(edge.port, '/echo', { headers: { 'x-forwarded-for': '198.51.100.9, 203.0.113.7', 'x-envoy-internal': 'true' } }));
   assert.equal(ext.headers['x-forwarded-for'], `198.51.100.9, 203.0.113.7, ${ownAddress()}`);
   assert.equal(ext.headers['x-envoy-external-address'], '203.0.113.7', 'the trusted hop vouches for the last address');
   assert.equal(ext.headers['x-envoy-internal'], undefined, 'a client cannot claim to be internal');
+  const rid = echoed(await send(edge.port, '/echo', { headers: { 'x-forwarded-for': '203.0.113.7', 'x-request-id': 'from-outside' } }));
+  assert.match(rid.headers['x-request-id']!, /^[0-9a-f-]{36}$/, 'an edge request gets a new x-request-id');
+  assert.equal(echoed(await send(edge.port, '/echo', { headers: { 'x-request-id': 'from-inside' } })).headers['x-request-id'], 'from-inside');
   const local = echoed(await send(edge.port, '/echo'));
   assert.equal(local.headers['x-envoy-internal'], 'true', 'a loopback client without x-forwarded-for is internal');
   assert.equal(local.headers['x-envoy-external-address'], undefined);
   assert.equal(local.headers['x-forwarded-for'], ownAddress());
 
-  const skip = await startProxy(proxyYaml({ hcmExtra: '                use_remote_address: true\n                skip_xff_append: true', routes }));
+  const skip = await startProxy(
+    proxyYaml({ hcmExtra: '                use_remote_address: true\n                skip_xff_append: true\n                preserve_external_request_id: true', routes }),
+  );
   const s = echoed(await send(skip.port, '/echo', { headers: { 'x-forwarded-for': '203.0.113.7' } }));
   assert.equal(s.headers['x-forwarded-for'], '203.0.113.7');
   assert.equal(s.headers['x-envoy-external-address'], '127.0.0.1', 'no trusted hop: the peer is the client');
+  const kept = echoed(await send(skip.port, '/echo', { headers: { 'x-request-id': 'from-outside' } }));
+  assert.equal(kept.headers['x-request-id'], 'from-outside', 'preserve_external_request_id');
+  const loop = echoed(await send(skip.port, '/echo'));
+  assert.equal(loop.headers['x-envoy-internal'], undefined, 'without internal_address_config no address is internal, loopback neither');
+  assert.equal(loop.headers['x-envoy-external-address'], '127.0.0.1');
 
-  const inner = await startProxy(proxyYaml({ hcmExtra: '', routes }));
+  const inner = await startProxy(
+    proxyYaml({ hcmExtra: '                internal_address_config: { cidr_ranges: [{ address_prefix: 10.1.0.0, prefix_len: 16 }] }', routes }),
+  );
   const i = echoed(await send(inner.port, '/echo', { headers: { 'x-forwarded-for': '10.1.2.3', 'x-forwarded-proto': 'https' } }));
   assert.equal(i.headers['x-forwarded-for'], '10.1.2.3');
-  assert.equal(i.headers['x-envoy-internal'], 'true', 'one internal x-forwarded-for address: internal');
+  assert.equal(i.headers['x-envoy-internal'], 'true', 'one x-forwarded-for address, in cidr_ranges: internal');
   assert.equal(i.headers['x-forwarded-proto'], 'https', 'kept from the trusted previous hop');
+  const outside = echoed(await send(inner.port, '/echo', { headers: { 'x-forwarded-for': '10.2.0.1' } }));
+  assert.equal(outside.headers['x-envoy-internal'], undefined, 'RFC 1918 but outside cidr_ranges: external');
   const e = echoed(await send(inner.port, '/echo', { headers: { 'x-forwarded-for': '203.0.113.7', 'x-envoy-internal': 'true' } }));
   assert.equal(e.headers['x-envoy-internal'], undefined);
   assert.equal(e.headers['x-envoy-external-address'], undefined, 'only an edge proxy (use_remote_address) sets it');

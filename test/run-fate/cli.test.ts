@@ -156,12 +156,12 @@ test('is_optional: true: run starts without the filter, warns once with file:lin
 });
 
 test('a field run does not act on: warned once at start-up, served; reloads say only what is new, and refuse a refused filter', async () => {
-  const file = writeTemp('warned.yaml', config(0, { hcmExtra: '                drain_timeout: 5s' }));
+  const file = writeTemp('warned.yaml', config(0, { hcmExtra: '                via: edge' }));
   const cli = spawnCli(['run', file, ...RUN_FLAGS, '--no-watch']);
   try {
     const [, port] = await cli.waitFor(/listener main on http:\/\/127\.0\.0\.1:(\d+)/);
     assert.deepEqual(await get(Number(port)), { status: 200, body: 'ok' });
-    const drain = '`drain_timeout` (in HttpConnectionManager) is accepted but meshctl run does not act on it';
+    const drain = '`via` (in HttpConnectionManager) is accepted but meshctl run does not act on it';
     assert.equal(count(cli.stderr(), drain), 1, cli.stderr());
     assert.match(cli.stderr(), new RegExp(`--> ${escape(file)}:11:17`));
 
@@ -171,10 +171,10 @@ test('a field run does not act on: warned once at start-up, served; reloads say 
     assert.equal(count(cli.stderr(), drain), 1, cli.stderr());
 
     // A new warned field: only it is said.
-    writeFileSync(file, config(0, { hcmExtra: '                drain_timeout: 5s\n                stream_idle_timeout: 60s' }));
+    writeFileSync(file, config(0, { hcmExtra: '                via: edge\n                add_user_agent: true' }));
     cli.child.kill('SIGHUP');
     await until(() => count(cli.stderr(), `reloaded ${file}`) === 2, 10_000, 'second reload');
-    await until(() => cli.stderr().includes('`stream_idle_timeout` (in HttpConnectionManager) is accepted'), 5000, 'the new warning');
+    await until(() => cli.stderr().includes('`add_user_agent` (in HttpConnectionManager) is accepted'), 5000, 'the new warning');
     assert.equal(count(cli.stderr(), drain), 1, cli.stderr());
 
     // A refused filter: the reload is refused with file:line, and the running config keeps serving.
@@ -191,7 +191,7 @@ test('a field run does not act on: warned once at start-up, served; reloads say 
 
 test('validate --target run reports what run reports, in every format; without --target validate is unchanged', async () => {
   const port = await freePort();
-  const file = writeTemp('same.yaml', config(port, { filters: EXT_AUTHZ, hcmExtra: '                drain_timeout: 5s' }));
+  const file = writeTemp('same.yaml', config(port, { filters: EXT_AUTHZ, hcmExtra: '                via: edge' }));
   const run = await runCli(['run', file, ...RUN_FLAGS], { timeoutMs: 20_000 });
   assert.equal(run.code, 1, run.stderr);
   const pretty = await runCli(['validate', '--target', 'run', file]);
@@ -277,7 +277,7 @@ dynamic_resources:
     await until(() => cp.requests.some((r) => r.type_url === CLUSTER_TYPE && r.error_detail !== undefined), 10_000, 'CDS NACK');
     const nack = cp.requests.find((r) => r.type_url === CLUSTER_TYPE && r.error_detail !== undefined)!;
     assert.equal(nack.version_info, 'v1');
-    assert.match(nack.error_detail!.message, /cluster svc: transport_socket: meshctl run does not support transport socket `envoy\.transport_sockets\.tap`/);
+    assert.match(nack.error_detail!.message, /cluster svc: \[run-refused\] meshctl run does not support transport socket `envoy\.transport_sockets\.tap`/);
     assert.deepEqual(await get(Number(port)), { status: 200, body: 'from-upstream' });
 
     // v3: a field run does not act on; accepted, logged once however often it is polled.
@@ -286,7 +286,7 @@ dynamic_resources:
     await until(() => cp.requests.some((r) => r.type_url === CLUSTER_TYPE && r.version_info === 'v3' && r.error_detail === undefined), 10_000, 'v3 ACK');
     const seen = cp.requests.length;
     await until(() => cp.requests.length > seen + 5, 10_000, 'more polls');
-    assert.equal(count(cli.stderr(), 'xds: cluster svc: alt_stat_name: `alt_stat_name` (in Cluster) is accepted but meshctl run does not act on it'), 1, cli.stderr());
+    assert.equal(count(cli.stderr(), 'xds: cluster svc: [run-ignored] `alt_stat_name` (in Cluster) is accepted but meshctl run does not act on it'), 1, cli.stderr());
     assert.deepEqual(await get(Number(port)), { status: 200, body: 'from-upstream' });
   } finally {
     cli.kill();

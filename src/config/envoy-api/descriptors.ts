@@ -103,7 +103,7 @@ export interface OneofDesc {
 
 export class FieldDesc {
   declare readonly name: string;
-  /** The field number (the key of the wire form). */
+  /** The field number (the key of the wire form: config/envoy-api/wire.ts). */
   declare readonly id: number;
   /** The proto3 JSON name (lowerCamelCase). */
   declare readonly jsonName: string;
@@ -161,6 +161,7 @@ export class MessageDesc {
   declare readonly disabled: boolean;
   /** By proto name and by JSON name. */
   private declare readonly byName: Map<string, FieldDesc>;
+  private declare byId: Map<number, FieldDesc> | undefined;
   /** Set by the judge on first use (the checks a message needs when fields are absent). */
   declare absent: unknown;
 
@@ -183,12 +184,19 @@ export class MessageDesc {
     this.fields = fields;
     this.oneofs = oneofs;
     this.byName = byName;
+    this.byId = undefined;
     this.absent = undefined;
   }
 
   /** The field written as `name` (its proto name or its JSON name). */
   field(name: string): FieldDesc | undefined {
     return this.byName.get(name);
+  }
+
+  /** The field with number `id` (binary protobuf), indexed on first use. */
+  fieldById(id: number): FieldDesc | undefined {
+    this.byId ??= new Map(this.fields.map((f) => [f.id, f]));
+    return this.byId.get(id);
   }
 }
 

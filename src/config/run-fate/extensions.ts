@@ -39,7 +39,7 @@ export const EXTENSION_KINDS: Readonly<Record<ExtensionKind, { readonly label: s
   'network-filter': { label: 'network filter', heading: 'Network filters', unknown: refused('meshctl run serves HTTP connection managers only, and an unknown filter may guard access') },
   'listener-filter': { label: 'listener filter', heading: 'Listener filters', unknown: warned('listener filters are not run') },
   'transport-socket': { label: 'transport socket', heading: 'Transport sockets', unknown: refused('meshctl run speaks raw TCP or TLS; this transport socket would be served as neither') },
-  'access-logger': { label: 'access logger', heading: 'Access loggers', unknown: warned('meshctl run writes its own access log (--access-log)') },
+  'access-logger': { label: 'access logger', heading: 'Access loggers', unknown: refused('meshctl run writes file, stdout and stderr access logs only') },
   'cluster-type': { label: 'cluster type', heading: 'Cluster types', unknown: warned('custom cluster types are not built: the cluster gets no hosts') },
   'protocol-options': { label: 'protocol options', heading: 'Upstream protocol options (typed_extension_protocol_options)', unknown: warned('these upstream protocol options are not acted on') },
   'dns-resolver': { label: 'DNS resolver', heading: 'DNS resolvers', unknown: warned('DNS is resolved with node\'s resolver (dns_resolvers, dns_query, --dns-server)') },
@@ -106,6 +106,28 @@ export const EXTENSION_FATES: readonly ExtensionFate[] = [
     ...ENFORCED,
   },
   { kind: 'transport-socket', names: ['envoy.transport_sockets.raw_buffer', 'raw_buffer'], types: [`${T}transport_sockets.raw_buffer.v3.RawBuffer`], ...ENFORCED },
+  // Access loggers (src/proxy/access-log-config.ts)
+  { kind: 'access-logger', names: ['envoy.access_loggers.file', 'envoy.file_access_log'], types: [`${T}access_loggers.file.v3.FileAccessLog`], ...ENFORCED },
+  { kind: 'access-logger', names: ['envoy.access_loggers.stdout'], types: [`${T}access_loggers.stream.v3.StdoutAccessLog`], ...ENFORCED },
+  { kind: 'access-logger', names: ['envoy.access_loggers.stderr'], types: [`${T}access_loggers.stream.v3.StderrAccessLog`], ...ENFORCED },
+  // DNS resolvers (config/dns-resolver-config.ts)
+  {
+    kind: 'dns-resolver',
+    names: ['envoy.network.dns_resolver.cares'],
+    types: [`${T}network.dns_resolver.cares.v3.CaresDnsResolverConfig`],
+    ...ENFORCED,
+    settings: { resolvers: ENFORCED, use_resolvers_as_fallback: ENFORCED, dns_resolver_options: ENFORCED },
+    otherSettings: warned('only the nameservers, the fallback and TCP are acted on'),
+  },
+  {
+    kind: 'dns-resolver',
+    names: ['envoy.network.dns_resolver.getaddrinfo'],
+    types: [`${T}network.dns_resolver.getaddrinfo.v3.GetAddrInfoDnsResolverConfig`],
+    ...ENFORCED,
+    note: 'the system resolver',
+  },
+  // Retry host predicates (src/proxy/retry.ts)
+  { kind: 'retry-host-predicate', names: ['envoy.retry_host_predicates.previous_hosts'], types: [`${T}retry.host.previous_hosts.v3.PreviousHostsPredicate`], ...ENFORCED },
   // Upstream protocol options (typed_extension_protocol_options keys)
   {
     kind: 'protocol-options',

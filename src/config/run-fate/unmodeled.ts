@@ -17,12 +17,17 @@ const SDS = refused('meshctl run does not fetch secrets (SDS) or use certificate
  * src/router/route.ts), until the model holds them.
  */
 export const UNMODELED_ENFORCED: Readonly<Record<string, FateEntry>> = {
-  'RouteAction.max_stream_duration': { ...ENFORCED, note: 'grpc_timeout_header_max, grpc_timeout_header_offset and max_stream_duration for gRPC requests (src/proxy/grpc.ts)' },
-  'RouteAction.max_grpc_timeout': { ...ENFORCED, note: 'src/proxy/grpc.ts' },
-  'RouteAction.grpc_timeout_offset': { ...ENFORCED, note: 'src/proxy/grpc.ts' },
   'RouteAction.upgrade_configs': { ...ENFORCED, note: 'WebSocket upgrades and CONNECT (src/proxy/tunnel.ts)' },
   'HttpConnectionManager.upgrade_configs': { ...ENFORCED, note: 'WebSocket upgrades and CONNECT (src/proxy/tunnel.ts)' },
   'RouteMatch.connect_matcher': { ...ENFORCED, note: 'CONNECT requests (src/router/route.ts)' },
+  // A DNS cluster's resolver as Envoy reads it (config/dns-resolver-config.ts, discovery/dns.ts).
+  'Cluster.dns_resolution_config': ENFORCED,
+  'Cluster.use_tcp_for_dns_lookups': ENFORCED,
+  'Cluster.dns_failure_refresh_rate': ENFORCED,
+  'Bootstrap.typed_dns_resolver_config': ENFORCED,
+  'Bootstrap.dns_resolution_config': ENFORCED,
+  'Bootstrap.use_tcp_for_dns_lookups': ENFORCED,
+  'HttpConnectionManager.http2_protocol_options': { ...ENFORCED, note: 'allow_connect (WebSocket over HTTP/2, src/proxy/tunnel.ts); the HTTP/2 settings themselves are node\'s' },
   // The article's dialect names for the certificate files (src/proxy/tls.ts); not Envoy fields.
   'CommonTlsContext.certificate_chain_file': ENFORCED,
   'CommonTlsContext.certificate_key_file': ENFORCED,
@@ -36,8 +41,6 @@ export const UNMODELED_REFUSED: Readonly<Record<string, FateEntry>> = {
   'FilterChainMatch.source_ports': SOURCE_MATCH,
   'Listener.filter_chain_matcher': refused('filter chains chosen by a matcher tree (which may match the client\'s address) are not supported: meshctl run would serve every client'),
   'CertificateValidationContext.match_typed_subject_alt_names': CLIENT_CERT,
-  // Envoy's form (StringMatchers) does not fit the model's list of names: kept verbatim, not checked.
-  'CertificateValidationContext.match_subject_alt_names': CLIENT_CERT,
   'CertificateValidationContext.verify_certificate_spki': CLIENT_CERT,
   'CertificateValidationContext.verify_certificate_hash': CLIENT_CERT,
   'CertificateValidationContext.crl': CLIENT_CERT,

@@ -9,6 +9,8 @@ import { defineRule } from '../rule.js';
 function formatStrings(entry: JsonObject): { path: string; text: string }[] {
   const tc = entry.typed_config;
   const spec = logFormatOf(tc !== null && typeof tc === 'object' && !Array.isArray(tc) ? tc : undefined);
+  // Formatter extensions add their own operators, which only the extension knows: nothing to check here.
+  if (spec.formatters > 0) return [];
   if (spec.kind === 'json') return jsonFormatStrings(spec.json!).map((s) => ({ path: `json_format.${s.path}`, text: s.text }));
   return spec.text === undefined ? [] : [{ path: 'format', text: spec.text }];
 }

@@ -36,9 +36,11 @@ import {
   duplicateRouteConfigName,
   duplicateVirtualHostName,
 } from './uniqueness.js';
+import { adsWithoutAdsConfig } from './xds-sources.js';
 
 export const RULES: readonly Rule[] = (
   [
+    adsWithoutAdsConfig,
     accessLogFormat,
     deprecatedTotalWeight,
     dialectShorthand,

@@ -1,0 +1,59 @@
+/**
+ * gRPC serializers for xDS: DiscoveryRequest/Response (state of the world) and DeltaDiscoveryRequest/Response, in
+ * Envoy's binary form, through the descriptor-driven codec (wire-codec.ts). Resources travel as `Any` and come out
+ * as proto3 JSON with `@type`. A response that cannot be decoded becomes `{ decode_error }`, so the client can NACK
+ * it instead of losing the stream. Used by the client (xds-grpc.ts) and by control planes.
+ */
+import { decodeMessage, encodeMessage } from './wire-codec.js';
+import type { DeltaDiscoveryRequestJson, DeltaDiscoveryResponseJson, DiscoveryRequestJson, DiscoveryResponseJson } from './xds-resources.js';
+
+const PKG = 'envoy.service.discovery.v3';
+
+type Json = Record<string, unknown>;
+
+export function encodeDiscoveryRequest(req: DiscoveryRequestJson): Buffer {
+  return Buffer.from(encodeMessage(`${PKG}.DiscoveryRequest`, req as unknown as Json));
+}
+
+export function decodeDiscoveryRequest(buf: Buffer): DiscoveryRequestJson {
+  const o = decodeMessage(`${PKG}.DiscoveryRequest`, buf);
+  return { version_info: '', resource_names: [], type_url: '', response_nonce: '', ...o } as DiscoveryRequestJson;
+}
+
+export function encodeDiscoveryResponse(resp: DiscoveryResponseJson): Buffer {
+  return Buffer.from(encodeMessage(`${PKG}.DiscoveryResponse`, resp as unknown as Json));
+}
+
+export function encodeDeltaRequest(req: DeltaDiscoveryRequestJson): Buffer {
+  return Buffer.from(encodeMessage(`${PKG}.DeltaDiscoveryRequest`, req as unknown as Json));
+}
+
+export function decodeDeltaRequest(buf: Buffer): DeltaDiscoveryRequestJson {
+  const o = decodeMessage(`${PKG}.DeltaDiscoveryRequest`, buf);
+  return { type_url: '', ...o } as DeltaDiscoveryRequestJson;
+}
+
+export function encodeDeltaResponse(resp: DeltaDiscoveryResponseJson): Buffer {
+  return Buffer.from(encodeMessage(`${PKG}.DeltaDiscoveryResponse`, resp as unknown as Json));
+}
+
+/** A response whose bytes did not decode (the client NACKs it, naming the error). */
+export interface Undecodable {
+  readonly decode_error: string;
+}
+
+export function decodeDiscoveryResponse(buf: Buffer): DiscoveryResponseJson | Undecodable {
+  try {
+    return decodeMessage(`${PKG}.DiscoveryResponse`, buf) as DiscoveryResponseJson;
+  } catch (err) {
+    return { decode_error: (err as Error).message };
+  }
+}
+
+export function decodeDeltaResponse(buf: Buffer): DeltaDiscoveryResponseJson | Undecodable {
+  try {
+    return decodeMessage(`${PKG}.DeltaDiscoveryResponse`, buf) as DeltaDiscoveryResponseJson;
+  } catch (err) {
+    return { decode_error: (err as Error).message };
+  }
+}
