@@ -5,8 +5,10 @@
  * a plain node HTTP server in a process of its own (not counted).
  *
  *   npx tsc -p . && node dist/bench/instructions.js [--repo DIR] [--warmup 6000] [--requests 3000] [--h2] [--runs 1]
- *     [--envoy-access-log]
+ *     [--envoy-access-log] [--filters]
  *
+ * `--filters` runs with HTTP filters before the router (bench/mesh-config.ts BENCH_FILTERS: RBAC and a local rate
+ * limit that never limits), to measure what the filter chain costs per request.
  * `--repo DIR` measures another checkout's build (e.g. a worktree of the commit before a change) with this script.
  * Needs valgrind and h2load (Debian: valgrind nghttp2-client). Everything listens on 127.0.0.1 on ephemeral ports;
  * every process is stopped by its own handle; each load run is bounded by its request count.
@@ -16,7 +18,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeMeshConfig } from './mesh-config.js';
+import { BENCH_FILTERS, writeMeshConfig } from './mesh-config.js';
 
 const HERE = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
@@ -29,6 +31,7 @@ const WARMUP = Number(flag('--warmup', '6000'));
 const REQUESTS = Number(flag('--requests', '3000'));
 const RUNS = Number(flag('--runs', '1'));
 const H2 = args.includes('--h2');
+const FILTERS = args.includes('--filters');
 /** The config's connection manager writes an Envoy access log (default format) to a file in the temp directory. */
 const ENVOY_ACCESS_LOG = args.includes('--envoy-access-log');
 
@@ -108,7 +111,7 @@ async function measure(): Promise<number> {
     ['-e', "const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>r.end('hello from the upstream\\n'))});s.keepAliveTimeout=60000;s.listen(0,'127.0.0.1',()=>console.log('port '+s.address().port))"],
     /port (\d+)/,
   );
-  const config = writeMeshConfig(dir, 0, Number(upstream.match[1]), ENVOY_ACCESS_LOG ? join(dir, 'access.log') : undefined);
+  const config = writeMeshConfig(dir, 0, Number(upstream.match[1]), ENVOY_ACCESS_LOG ? join(dir, 'access.log') : undefined, FILTERS ? BENCH_FILTERS : '');
   const proxy = await startAndWait(
     'valgrind',
     ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(dir, 'cg.out.%p')}`, process.execPath, join(REPO, 'bin', 'meshctl'), 'run', config, '--no-access-log', '--no-watch', '--admin-address', '127.0.0.1:0'],

@@ -4,7 +4,7 @@
  */
 import { loadSchema, type MessageDesc } from '../src/config/descriptor.js';
 import type { FateEntry, FieldFate } from '../src/config/run-fate/fate.js';
-import { EXTENSION_FATES, EXTENSION_KINDS, HTTP_FILTERS_AWAITING_CHAIN, type ExtensionKind } from '../src/config/run-fate/extensions.js';
+import { CHAIN_HTTP_FILTERS, EXTENSION_FATES, EXTENSION_KINDS, type ExtensionKind } from '../src/config/run-fate/extensions.js';
 import { fieldFate } from '../src/config/run-fate/check.js';
 import { UNMODELED_DEFAULT, UNMODELED_ENFORCED, UNMODELED_EXTENSIONS, UNMODELED_REFUSED } from '../src/config/run-fate/unmodeled.js';
 
@@ -90,7 +90,7 @@ export function renderRunSupport(): string {
     out.push('| extension | type | fate | note |');
     out.push('| --- | --- | --- | --- |');
     for (const e of EXTENSION_FATES.filter((x) => x.kind === kind)) {
-      const pending = HTTP_FILTERS_AWAITING_CHAIN.includes(e) ? ' (awaiting the HTTP filter chain)' : '';
+      const pending = CHAIN_HTTP_FILTERS.includes(e) ? ' (settings meshctl run does not build are refused at start-up, with their place)' : '';
       const guard = e.guardsAccess === true ? ' (guards access)' : '';
       const own = Object.entries(e.settings ?? {}).map(([k, v]) => `\`${k}\`: ${v.fate}${v.note ? ` (${v.note})` : ''}`);
       if (e.otherSettings !== undefined) own.push(`${own.length > 0 ? 'other settings' : 'its settings'}: ${e.otherSettings.fate}${e.otherSettings.note ? ` (${e.otherSettings.note})` : ''}`);

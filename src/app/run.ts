@@ -10,7 +10,7 @@ import { RUN_IGNORED } from '../config/run-fate/rule-ids.js';
 import { UsageError } from '../config/usage-error.js';
 import { createAccessLog, reopenAccessLogs, type AccessLog } from '../proxy/access-log.js';
 import { mergeClusterStatuses, startAdmin, type AdminServer, type ClusterStatus } from '../proxy/admin.js';
-import { startProxy, type ProxyOptions, type RunningProxy } from '../proxy/index.js';
+import { checkServable, startProxy, type ProxyOptions, type RunningProxy } from '../proxy/index.js';
 import type { UpstreamFailureMode } from '../proxy/local-reply.js';
 import { mergeSnapshots, type StatsSnapshot } from '../proxy/stats.js';
 import type { UpstreamClientKind } from '../upstream/pool.js';
@@ -224,6 +224,8 @@ async function runWorker(opts: RunOptions, config: Bootstrap): Promise<number> {
 }
 
 async function runPrimary(opts: RunOptions, config: Bootstrap): Promise<number> {
+  // A config every worker would refuse is refused here, before any worker starts.
+  checkServable(config, process.cwd());
   let current = config;
   const workers = new Set<import('node:cluster').Worker>();
   let nextId = 1;

@@ -4,8 +4,8 @@
  * that cannot be bound, a file that cannot be opened), into one `meshctl: message` line and exit 2. Anything else is a
  * bug in meshctl: `meshctl: internal error: message`, also exit 2, with the stack under MESHCTL_DEBUG.
  */
-import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE } from '../app/exit-codes.js';
-import { UsageError } from '../config/usage-error.js';
+import { EXIT_CONFIG, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE } from '../app/exit-codes.js';
+import { ConfigRefusedError, UsageError } from '../config/usage-error.js';
 import { CommanderError } from './commander.js';
 
 /** Writes what `err` means for the user on `write` and returns the exit status. */
@@ -15,7 +15,7 @@ export function exitCodeFor(err: unknown, write: (text: string) => void): number
   const message = userMessage(err);
   if (message !== undefined) {
     write(`meshctl: ${message}\n`);
-    return EXIT_USAGE;
+    return err instanceof ConfigRefusedError ? EXIT_CONFIG : EXIT_USAGE;
   }
   write(`meshctl: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
   if (process.env.MESHCTL_DEBUG && err instanceof Error && err.stack) write(err.stack + '\n');

@@ -311,6 +311,10 @@ export interface Rds extends ModelNode {
 export interface HttpFilter extends ModelNode {
   name?: string;
   typed_config?: JsonObject;
+  /** The filter is skipped when its type is not supported (Envoy's is_optional). */
+  is_optional?: boolean;
+  /** The filter does not run unless a route enables it through typed_per_filter_config (envoy.config.route.v3.FilterConfig). */
+  disabled?: boolean;
 }
 
 export interface RouteConfiguration extends ModelNode {
@@ -334,6 +338,10 @@ export interface VirtualHost extends ModelNode {
   response_headers_to_add?: HeaderValueOption[];
   response_headers_to_remove?: string[];
   retry_policy?: RetryPolicy;
+  /** Per-filter config by filter name (map<string, Any>); the route's and the weighted cluster's win over it. */
+  typed_per_filter_config?: JsonObject;
+  /** The virtual host's CORS policy (route.v3.CorsPolicy, deprecated by Envoy for typed_per_filter_config). */
+  cors?: JsonObject;
 }
 
 export interface Route extends ModelNode {
@@ -347,6 +355,8 @@ export interface Route extends ModelNode {
   request_headers_to_remove?: string[];
   response_headers_to_add?: HeaderValueOption[];
   response_headers_to_remove?: string[];
+  /** Per-filter config by filter name (map<string, Any>), over the virtual host's. */
+  typed_per_filter_config?: JsonObject;
 }
 
 export interface RouteMatch extends ModelNode {
@@ -436,6 +446,8 @@ export interface RouteAction extends ModelNode {
   /** The grpc-timeout header becomes the route timeout, capped at this (0: no cap). */
   max_grpc_timeout?: Duration;
   grpc_timeout_offset?: Duration;
+  /** The route's CORS policy (route.v3.CorsPolicy, deprecated by Envoy for typed_per_filter_config; the cors filter reads it). */
+  cors?: JsonObject;
 }
 
 /** Envoy's RouteAction.MaxStreamDuration. */
@@ -468,6 +480,8 @@ export interface ClusterWeight extends ModelNode {
   response_headers_to_add?: HeaderValueOption[];
   response_headers_to_remove?: string[];
   host_rewrite_literal?: string;
+  /** Per-filter config by filter name (map<string, Any>), over the route's. */
+  typed_per_filter_config?: JsonObject;
 }
 
 export interface RetryPolicy extends ModelNode {

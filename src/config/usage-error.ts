@@ -7,3 +7,12 @@
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/**
+ * A config that validates but that `meshctl run` cannot serve as written (an HTTP filter setting it does not
+ * enforce, a filter order Envoy refuses): refused at start-up with its place in the config, and exit status 1 (a
+ * config error), not 2.
+ */
+export class ConfigRefusedError extends UsageError {
+  override name = 'ConfigRefusedError';
+}

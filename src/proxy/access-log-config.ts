@@ -17,7 +17,6 @@ import { UsageError } from '../config/usage-error.js';
 import { fileSink, stderrLogSink, stdoutLogSink, type AccessLogFacts, type DownstreamConnection, type LogSink } from './access-log.js';
 import { compileJsonFormat, compileTextFormat, UnsupportedOperator, type LogFormatter } from './access-log-formatter.js';
 import { compileLogFilter, FilterError, type LogFilter } from './access-log-filter.js';
-import { healthCheckPathOf } from './generation.js';
 
 interface Logger {
   readonly filter: LogFilter | null;
@@ -63,7 +62,7 @@ function obj(v: JsonValue | undefined): JsonObject | undefined {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
 }
 
-function compileLogger(entry: JsonObject, healthCheckPath: string | null, baseDir: string, where: string): Logger {
+function compileLogger(entry: JsonObject, baseDir: string, where: string): Logger {
   const tc = obj(entry.typed_config);
   const type = loggerType(entry, tc);
   if (type !== 'file' && type !== 'stdout' && type !== 'stderr') {
@@ -86,7 +85,7 @@ function compileLogger(entry: JsonObject, healthCheckPath: string | null, baseDi
   let filter: LogFilter | null = null;
   if (entry.filter !== undefined) {
     try {
-      filter = compileLogFilter(entry.filter, healthCheckPath);
+      filter = compileLogFilter(entry.filter);
     } catch (err) {
       if (err instanceof FilterError) throw new UsageError(`${where}access log filter: ${err.message}`);
       throw err;
@@ -115,9 +114,8 @@ export function compileAccessLogs(config: Bootstrap, baseDir: string): Map<Liste
   const out = new Map<Listener, ListenerAccessLogs>();
   for (const l of config.static_resources?.listeners ?? []) {
     const hcm = connectionManager(l);
-    const hc = hcm === undefined ? null : healthCheckPathOf(hcm);
-    const requests = (hcm?.access_log ?? []).map((e, i) => compileLogger(e, hc, baseDir, whereOf(hcm!, 'access_log', i)));
-    const connections = listenerAccessLogs(l).map((e) => compileLogger(e, null, baseDir, whereOf(l, 'access_log')));
+    const requests = (hcm?.access_log ?? []).map((e, i) => compileLogger(e, baseDir, whereOf(hcm!, 'access_log', i)));
+    const connections = listenerAccessLogs(l).map((e) => compileLogger(e, baseDir, whereOf(l, 'access_log')));
     if (requests.length === 0 && connections.length === 0) continue;
     out.set(l, {
       requests: requests.length > 0 ? new AccessLogs(requests) : null,
@@ -143,6 +141,7 @@ class ConnectionFacts implements AccessLogFacts {
   readonly responseHeaders = undefined;
   readonly responseTrailers = null;
   readonly details = '';
+  readonly healthCheck = false;
   readonly requestDoneMs = -1;
   readonly firstByteMs = -1;
   readonly transportFailure = '';

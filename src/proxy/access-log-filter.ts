@@ -89,8 +89,7 @@ function responseFlagFilter(r: JsonObject): LogFilter {
   return (f) => (f.flags & mask) !== 0;
 }
 
-/** `healthCheckPath`: the path the listener's health_check filter answers, or null. */
-export function compileLogFilter(v: JsonValue | undefined, healthCheckPath: string | null): LogFilter {
+export function compileLogFilter(v: JsonValue | undefined): LogFilter {
   const node = obj(v);
   if (node === undefined) throw new FilterError('filter is not an object');
   const keys = Object.keys(node);
@@ -107,7 +106,8 @@ export function compileLogFilter(v: JsonValue | undefined, healthCheckPath: stri
       return (_f, elapsed) => test(Math.floor(elapsed));
     }
     case 'not_health_check_filter':
-      return healthCheckPath === null ? () => true : (f) => f.req?.url !== healthCheckPath;
+      // A request the health_check HTTP filter took for a health check (filters/health-check.ts).
+      return (f) => !f.healthCheck;
     case 'response_flag_filter':
       return responseFlagFilter(body);
     case 'header_filter': {
@@ -118,7 +118,7 @@ export function compileLogFilter(v: JsonValue | undefined, healthCheckPath: stri
     }
     case 'and_filter':
     case 'or_filter': {
-      const list = (Array.isArray(body.filters) ? body.filters : []).map((x) => compileLogFilter(x, healthCheckPath));
+      const list = (Array.isArray(body.filters) ? body.filters : []).map((x) => compileLogFilter(x));
       if (list.length < 2) throw new FilterError(`${kind} needs at least two filters`);
       return kind === 'and_filter' ? (f, e) => list.every((t) => t(f, e)) : (f, e) => list.some((t) => t(f, e));
     }

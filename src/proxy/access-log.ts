@@ -160,6 +160,8 @@ export interface AccessLogFacts {
   readonly responseTrailers: OutHeaders | null;
   /** Envoy's response code details (`via_upstream`, `route_not_found`, …), '' when none is known. */
   readonly details: string;
+  /** The health_check HTTP filter took the request for a health check (Envoy's StreamInfo healthCheck()). */
+  readonly healthCheck: boolean;
   /** Time from the start to the end of the request body (ms), -1 while it has not ended. */
   readonly requestDoneMs: number;
   /** Time from the start to the upstream's response headers (ms), -1 without them. */

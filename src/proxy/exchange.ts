@@ -23,7 +23,8 @@ import type { Generation, ListenerRuntime } from './generation.js';
 import { applyMutation, type HeaderMutation } from './header-mutation.js';
 import * as reply from './local-reply.js';
 import { FLAG, type LocalReply } from './local-reply.js';
-import { PREFLIGHT, preflight } from './preflight.js';
+import { PREFLIGHT, preflight, routerStage } from './preflight.js';
+import { FilterRun, PAUSED, type FilterHost } from './filters/chain.js';
 import { RetryBody, type BodyOverflowSink } from './request-body.js';
 import { idleNow, streamDurationMs, unwatchIdle, watchIdle, type IdleWatch } from './stream-timeouts.js';
 import { endResponse, resetDownstream, writeHeadersOnly, writeLocalResponse, writeResponseData, writeResponseHead } from './response-writer.js';
@@ -102,7 +103,7 @@ function bodyEnded(this: TaggedReq): void {
   this[EXCHANGE]?.requestEnded();
 }
 
-class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, BodyOverflowSink {
+class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, BodyOverflowSink, FilterHost {
   private readonly startMs = performance.now();
   private cluster: ProxyCluster | undefined;
   private route: ProxyRoute | undefined;
@@ -157,6 +158,14 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
   serviceTimeMs = -1;
   upstreamHost = '';
   private retried = false;
+  /** The request's run through the listener's HTTP filters; undefined when the listener has none. */
+  private filters: FilterRun | undefined;
+  /** A tunnel request's bytes after its head, while its filters have it paused. */
+  private tunnelHead: Buffer | undefined;
+  /** The health_check filter took the request for a health check (the access log's not_health_check_filter). */
+  get healthCheck(): boolean {
+    return this.filters !== undefined && this.filters.healthCheck;
+  }
   readonly h2: boolean;
   // For the access logs (access-log.ts AccessLogFacts).
   responseHeaders: OutHeaders | undefined;
@@ -229,7 +238,37 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     const req = this.req;
     this.grpc = isGrpcRequest(req.headers);
     if (this.lr.requestTimeoutMs > 0 && hasBody(req)) this.requestTimer = setTimeout(requestTimeoutFired, this.lr.requestTimeoutMs, this);
-    const answer = preflight(this.gen, this.lr, this.req);
+    const answer = preflight(this.gen, this.lr, this.req, this.startFilters());
+    if (answer !== PAUSED) this.proceed(answer);
+  }
+
+  /** The request's filter run, when the listener has filters. */
+  private startFilters(): FilterRun | undefined {
+    const chain = this.lr.filters;
+    return chain === null ? undefined : (this.filters = new FilterRun(chain, this, this.req, this.res, this.h2));
+  }
+
+  /** A fault delay is over: on to the router (or the filter's answer). */
+  filtersResumed(answer: LocalReply | null): void {
+    if (this.done) return;
+    const filters = this.filters!;
+    this.flags |= filters.flags;
+    if (answer === null) {
+      filters.restore(PREFLIGHT);
+      answer = routerStage(this.gen, this.lr, this.req);
+    }
+    if (this.tunnelHead !== undefined) this.proceedTunnel(answer, this.tunnelHead);
+    else this.proceed(answer);
+  }
+
+  /** A body encoder (the compressor) has ended the response. */
+  bodyEncoded(): void {
+    this.finish();
+  }
+
+  /** After preflight: a local answer, or the upstream attempt PREFLIGHT describes. */
+  private proceed(answer: LocalReply | null): void {
+    const req = this.req;
     if (answer !== null) {
       this.responseMutation = answer.responseMutation ?? null;
       return this.localReply(answer);
@@ -280,6 +319,12 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
 
   startTunnel(head: Buffer): void {
     this.begin();
+    const answer = preflight(this.gen, this.lr, this.req, this.startFilters());
+    if (answer === PAUSED) this.tunnelHead = head;
+    else this.proceedTunnel(answer, head);
+  }
+
+  private proceedTunnel(answer: LocalReply | null, head: Buffer): void {
     const req = this.req;
     // HTTP/2: extended CONNECT names its upgrade in :protocol (RFC 8441); without it, a plain CONNECT.
     const protocol = this.h2 ? (req.headers[':protocol'] as string | undefined) : undefined;
@@ -288,7 +333,6 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     // An h2c upgrade request with a body (the listener serves those without one): Envoy drops the h2c upgrade
     // headers and serves the request, so it goes upstream as a plain request with its body streamed after it.
     const h2c = !connect && type.toLowerCase() === 'h2c';
-    const answer = preflight(this.gen, this.lr, req);
     if (answer !== null) return this.localReply(answer);
     const p = PREFLIGHT;
     const route = p.route!;
@@ -499,6 +543,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     out.server = this.lr.serverName;
     if (this.responseMutation !== null) applyMutation(out, this.responseMutation);
     if (this.lr.alwaysSetRequestId) this.setRequestId(out);
+    if (this.filters !== undefined) this.filters.encodeHeaders(status, out, false);
     this.headersSent = true;
     this.responseHeaders = out;
     if (this.grpc && out['grpc-status'] !== undefined) {
@@ -521,6 +566,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     if (this.done || this.headersOnly) return;
     this.idleMark = idleNow;
     this.bytesSent += chunk.length;
+    if (this.filters !== undefined && this.filters.encoding) return this.filters.encodeData(chunk);
     writeResponseData(this.res, this.h2, chunk, this.ctl);
   }
 
@@ -528,6 +574,8 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     if (this.done) return;
     this.endAttempt({ kind: 'response', status: this.status });
     this.responseTrailers = trailers;
+    // A body encoder ends the response once it has flushed (then bodyEncoded finishes the exchange).
+    if (!this.headersOnly && this.filters !== undefined && this.filters.encoding) return this.filters.encodeEnd(this.wantTrailers ? trailers : null);
     if (!this.headersOnly) endResponse(this.res, this.h2, this.wantTrailers ? trailers : null);
     this.finish();
   }
@@ -682,10 +730,10 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     // A host attempt that was in progress ends here (timeouts); connect/reset errors have already ended theirs.
     if (this.host !== undefined && this.ctl !== undefined) this.endAttempt({ kind: 'timeout' });
     const body = typeof r.body === 'string' ? (r.body.length > 0 ? Buffer.from(r.body) : EMPTY) : r.body;
-    this.sendLocal(r.status, body, r.headers);
+    this.sendLocal(r.status, body, r.headers, r.grpcStatus);
   }
 
-  private sendLocal(status: number, body: Buffer, extra: Readonly<Record<string, string>> | undefined): void {
+  private sendLocal(status: number, body: Buffer, extra: Readonly<Record<string, string>> | undefined, grpcStatus?: number): void {
     if (this.done) return;
     const out: OutHeaders = { server: this.lr.serverName };
     if (this.lr.alwaysSetRequestId) this.setRequestId(out);
@@ -693,7 +741,9 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
       // Envoy answers a gRPC request with HTTP 200 and the status mapped into grpc-status, headers only.
       if (extra !== undefined) for (const k in extra) out[k] = extra[k];
       grpcLocalReplyHeaders(out, status, body);
+      if (grpcStatus !== undefined) out['grpc-status'] = String(grpcStatus);
       if (this.responseMutation !== null) applyMutation(out, this.responseMutation);
+      if (this.filters !== undefined) this.filters.encodeHeaders(200, out, true);
       this.status = 200;
       this.headersSent = true;
       this.responseHeaders = out;
@@ -705,6 +755,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     out['content-length'] = String(body.length);
     if (extra !== undefined) for (const k in extra) out[k] = extra[k];
     if (this.responseMutation !== null) applyMutation(out, this.responseMutation);
+    if (this.filters !== undefined) this.filters.encodeHeaders(status, out, true);
     this.headersSent = true;
     this.responseHeaders = out;
     this.bytesSent = body.length;
@@ -748,6 +799,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     this.clearRequestTimer();
     this.clearTryTimer();
     this.releaseRetry();
+    if (this.filters !== undefined) this.filters.done();
     const status = this.status;
     const elapsed = performance.now() - this.startMs;
     this.lr.stats.requestDone(status, elapsed);

@@ -16,6 +16,7 @@ import { statSafe, type StatsStore } from './stats.js';
 import { HttpStats, ListenerStats } from './listener-stats.js';
 import { createProxyCluster, type ProxyCluster } from './cluster-stats.js';
 import { compilePathNormalizer, type PathNormalizer } from './normalize-path.js';
+import type { FilterChain } from './filters/chain.js';
 import type { AccessLogs, ListenerAccessLogs } from './access-log-config.js';
 import { h2AllowConnect } from './tunnel.js';
 import { forwardedConfig, type ForwardedConfig } from './forwarded.js';
@@ -47,8 +48,8 @@ export interface ListenerRuntime {
   readonly defaultHostForHttp10: string;
   /** The listener's per_connection_buffer_limit_bytes: how much request body is kept for a retry. */
   readonly bufferLimitBytes: number;
-  /** The :path the HTTP health_check filter answers itself, or null when the chain has no such filter. */
-  readonly healthCheckPath: string | null;
+  /** The HTTP filters before the router (filters/chain.ts); null when there are none, and the request path skips them. */
+  readonly filters: FilterChain | null;
   /** Most request headers accepted (HTTP/1.1: more → 431; HTTP/2: the stream is reset). */
   readonly maxHeadersCount: number;
   /** Most bytes of request headers accepted (node's maxHeaderSize; more → 431). */
@@ -113,6 +114,14 @@ export interface GenerationDeps {
   readonly previous: ReadonlyMap<string, ProxyCluster> | undefined;
   readonly healthFailing: () => boolean;
   readonly lookupCluster: (name: string) => UpstreamCluster | undefined;
+  /** Each listener's compiled HTTP filter chain (compiled before anything changes: it can refuse). */
+  readonly filterChains: ReadonlyMap<Listener, FilterChain | null>;
+}
+
+/** The connection manager's stat prefix (`http.<prefix>.`): its own, else the listener's, else its name. */
+export function httpStatPrefix(l: Listener, index: number): string {
+  const hcm = connectionManager(l) ?? {};
+  return statSafe(hcm.stat_prefix || l.stat_prefix || l.name || `listener_${index}`);
 }
 
 function msOf(d: Duration | undefined): number {
@@ -130,7 +139,7 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
   ls.forEach((l, index) => {
     const hcm = connectionManager(l) ?? {};
     const tls = l.filter_chains?.some((fc) => fc.transport_socket?.typed_config !== undefined) ?? false;
-    const statPrefix = statSafe(hcm.stat_prefix || l.stat_prefix || l.name || `listener_${index}`);
+    const statPrefix = httpStatPrefix(l, index);
     listeners.push({
       name: listenerName(l, index),
       index,
@@ -147,7 +156,7 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
       acceptHttp10: hcm.http_protocol_options?.accept_http_10 === true,
       defaultHostForHttp10: hcm.http_protocol_options?.default_host_for_http_10 ?? '',
       bufferLimitBytes: l.per_connection_buffer_limit_bytes ?? DEFAULT_BUFFER_LIMIT_BYTES,
-      healthCheckPath: healthCheckPathOf(hcm),
+      filters: d.filterChains.get(l) ?? null,
       maxHeadersCount: hcm.common_http_protocol_options?.max_headers_count ?? DEFAULT_MAX_HEADERS_COUNT,
       maxRequestHeadersBytes: (hcm.max_request_headers_kb ?? DEFAULT_MAX_REQUEST_HEADERS_KB) * 1024,
       requestHeadersTimeoutMs: hcm.request_headers_timeout !== undefined ? durationToMs(hcm.request_headers_timeout) : 0,
@@ -210,17 +219,4 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
     onIdle: undefined,
   };
   return { gen, retired };
-}
-
-/** Envoy's HTTP health_check filter (non pass-through): the exact :path it answers. */
-export function healthCheckPathOf(hcm: HttpConnectionManager): string | null {
-  for (const f of hcm.http_filters ?? []) {
-    if (f.name !== 'envoy.filters.http.health_check' && f.name !== 'envoy.health_check') continue;
-    const tc = f.typed_config as { pass_through_mode?: boolean; headers?: { name?: string; exact_match?: string; string_match?: { exact?: string } }[] } | undefined;
-    if (tc?.pass_through_mode === true) continue;
-    for (const h of tc?.headers ?? []) {
-      if (h.name === ':path') return h.string_match?.exact ?? h.exact_match ?? null;
-    }
-  }
-  return null;
 }

@@ -3,10 +3,13 @@
  * admin server, and returns a handle to reload or close it. Usable from tests without the CLI.
  */
 import type { Bootstrap, HttpConnectionManager_CodecType, Listener } from '../config/model.js';
+import type { Random } from '../balancer/types.js';
+import { connectionManager } from '../config/connection-manager.js';
+import { compileFilterChain, type FilterChain } from './filters/chain.js';
 import type { ClusterManager, ClusterManagerOptions } from '../upstream/types.js';
 import { compileRouter, type CompiledRouter } from '../router/index.js';
 import { startAdmin, startMetricsServer, type AdminServer, type ClusterStatus } from './admin.js';
-import { buildGeneration, type Generation } from './generation.js';
+import { buildGeneration, httpStatPrefix, type Generation } from './generation.js';
 import type { ProxyCluster } from './cluster-stats.js';
 import { ListenerServer, bindingKey, type BoundAddress } from './listener-server.js';
 import type { UpstreamFailureMode } from './local-reply.js';
@@ -99,10 +102,11 @@ export async function startProxy(config: Bootstrap, opts: ProxyOptions = {}): Pr
   return proxy;
 }
 
-/** A config checked before anything changes: its compiled routes and access logs. */
+/** A config checked before anything changes: its compiled routes, access logs and HTTP filter chains. */
 interface Preflighted {
   readonly router: CompiledRouter<RouteRuntime>;
   readonly accessLogs: ReadonlyMap<Listener, ListenerAccessLogs>;
+  readonly filterChains: ReadonlyMap<Listener, FilterChain | null>;
 }
 
 class Proxy implements RunningProxy {
@@ -110,6 +114,8 @@ class Proxy implements RunningProxy {
   private cm!: ClusterManager;
   private gen!: Generation;
   private readonly random: RandomStreams;
+  /** The HTTP filters' draws (fault percentages, filter_enabled fractions): one stream across generations. */
+  private readonly filterRandom: Random;
   private servers: ListenerServer[] = [];
   private adminServer: AdminServer | undefined;
   private metricsServer: AdminServer | undefined;
@@ -130,6 +136,7 @@ class Proxy implements RunningProxy {
 
   constructor(private readonly opts: ProxyOptions) {
     this.random = new RandomStreams(opts.seed);
+    this.filterRandom = this.random.stream('http-filters');
   }
 
   get listeners(): ListenerInfo[] {
@@ -162,15 +169,15 @@ class Proxy implements RunningProxy {
     this.fileConfig = config;
     // Every TLS context is built once up front, as on reload: a malformed key or CA refuses to start instead of failing
     // the first handshake.
-    const { router, accessLogs } = this.preflight(config);
+    const { router, accessLogs, filterChains } = this.preflight(config);
     this.cm = await (this.opts.clusterManagerFactory ?? defaultClusterManager)(config, cmOpts);
     // Envoy warms clusters (first DNS answer, first discovery fetch, first health check) before its listeners take
     // traffic, bounded by the initial fetch timeout (15 s), so a DNS cluster does not answer 503 for its first requests.
     await warmUp(this.cm, this.opts.warmupTimeoutMs ?? 15_000, log);
     // Listeners and routes xDS delivered while warming are served from the start.
     const effective = composeConfig(config, this.dynamic);
-    const checked = effective === config ? { router, accessLogs } : this.preflight(effective);
-    this.gen = this.build(effective, checked.router, checked.accessLogs, undefined);
+    const checked = effective === config ? { router, accessLogs, filterChains } : this.preflight(effective);
+    this.gen = this.build(effective, checked.router, checked.accessLogs, checked.filterChains, undefined);
     this.started = true;
     try {
       for (const lr of this.gen.listeners) {
@@ -199,10 +206,16 @@ class Proxy implements RunningProxy {
     return compileRouter(config, routeRuntime(this.opts.baseDir ?? process.cwd()));
   }
 
+  /** Each listener's HTTP filter chain; throws ConfigRefusedError for a filter setting run cannot enforce. */
+  private compileFilters(config: Bootstrap, router: CompiledRouter<RouteRuntime>): Map<Listener, FilterChain | null> {
+    return compileFilterChains(config, router, this.store, this.filterRandom, () => this.healthFailing);
+  }
+
   private build(
     config: Bootstrap,
     router: CompiledRouter<RouteRuntime>,
     accessLogs: ReadonlyMap<Listener, ListenerAccessLogs>,
+    filterChains: ReadonlyMap<Listener, FilterChain | null>,
     previous: ReadonlyMap<string, ProxyCluster> | undefined,
   ): Generation {
     const { gen, retired } = buildGeneration({
@@ -223,6 +236,7 @@ class Proxy implements RunningProxy {
       previous,
       healthFailing: () => this.healthFailing,
       lookupCluster: (name) => this.cm.get(name),
+      filterChains,
     });
     gen.observer = this.observer;
     for (const c of retired) void this.closeWhenIdle(c);
@@ -264,7 +278,8 @@ class Proxy implements RunningProxy {
   private preflight(config: Bootstrap): Preflighted {
     preflightListeners(config);
     preflightTls(config, this.opts.baseDir ?? process.cwd());
-    return { router: this.compileRoutes(config), accessLogs: compileAccessLogs(config, this.opts.baseDir ?? process.cwd()) };
+    const router = this.compileRoutes(config);
+    return { router, accessLogs: compileAccessLogs(config, this.opts.baseDir ?? process.cwd()), filterChains: this.compileFilters(config, router) };
   }
 
 
@@ -304,10 +319,10 @@ class Proxy implements RunningProxy {
     });
   }
 
-  private async swap(config: Bootstrap, { router, accessLogs }: Preflighted): Promise<void> {
+  private async swap(config: Bootstrap, { router, accessLogs, filterChains }: Preflighted): Promise<void> {
     const log = this.opts.log ?? (() => undefined);
     const old = this.gen;
-    const gen = this.build(config, router, accessLogs, old.clusters);
+    const gen = this.build(config, router, accessLogs, filterChains, old.clusters);
     this.oldGens.add(old);
     void waitIdle(old, 300_000).then(() => this.oldGens.delete(old));
     // Listeners that keep address, codec and TLS swap in place; others are rebound.
@@ -447,4 +462,45 @@ async function warmUp(cm: ClusterManager, timeoutMs: number, log: (line: string)
   const done = await Promise.race([cm.ready().then(() => false), timedOut]);
   clearTimeout(timer);
   if (done) log(`meshctl: clusters still warming after ${timeoutMs} ms; starting listeners anyway`);
+}
+
+/** Each listener's HTTP filter chain (null: none but the router), keyed by the config's listener. */
+function compileFilterChains(
+  config: Bootstrap,
+  router: CompiledRouter<RouteRuntime>,
+  store: StatsStore,
+  random: Random,
+  healthFailing: () => boolean,
+): Map<Listener, FilterChain | null> {
+  const out = new Map<Listener, FilterChain | null>();
+  const clock = { now: () => performance.now() };
+  (config.static_resources?.listeners ?? []).forEach((l, index) => {
+    const hcm = connectionManager(l);
+    const lrouter = router.of(l);
+    if (hcm === undefined || lrouter === undefined) return;
+    out.set(
+      l,
+      compileFilterChain(hcm, lrouter, {
+        store,
+        httpPrefix: `http.${httpStatPrefix(l, index)}.`,
+        clock,
+        random,
+        healthFailing,
+        useRemoteAddress: hcm.use_remote_address === true,
+        localCluster: config.node?.cluster ?? '',
+      }),
+    );
+  });
+  return out;
+}
+
+/**
+ * What the workers would refuse, checked once in the primary of `run --workers N` before it forks them (a worker that
+ * refuses its config exits, and the primary would wait for it): listeners run cannot serve, the HTTP filter chains.
+ * @throws UsageError, or ConfigRefusedError for a filter setting run cannot enforce (exit 1).
+ */
+export function checkServable(config: Bootstrap, baseDir: string): void {
+  preflightListeners(config);
+  const router = compileRouter(config, routeRuntime(baseDir));
+  compileFilterChains(config, router, new StatsStore(), new RandomStreams(0).stream('check'), () => false);
 }

@@ -5,10 +5,10 @@
 import type { UpstreamErrorKind } from '../upstream/pool.js';
 import type { HeaderMutation } from './header-mutation.js';
 
-export type ResponseFlag = 'NR' | 'NC' | 'UH' | 'UF' | 'UO' | 'UT' | 'UR' | 'UC' | 'UPE' | 'URX' | 'LR' | 'DC' | 'DPE' | 'DT' | 'SI';
+export type ResponseFlag = 'NR' | 'NC' | 'UH' | 'UF' | 'UO' | 'UT' | 'UR' | 'UC' | 'UPE' | 'URX' | 'LR' | 'DC' | 'DPE' | 'DT' | 'SI' | 'DI' | 'FI' | 'RL' | 'LH';
 
 /** Envoy's fixed order for %RESPONSE_FLAGS% (joined by ","). */
-const FLAG_ORDER: readonly ResponseFlag[] = ['UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'UO', 'NR', 'DC', 'URX', 'DPE', 'UPE', 'NC', 'DT', 'SI'];
+const FLAG_ORDER: readonly ResponseFlag[] = ['LH', 'UH', 'UT', 'LR', 'UR', 'UF', 'UC', 'UO', 'NR', 'DI', 'FI', 'RL', 'DC', 'URX', 'DPE', 'UPE', 'NC', 'DT', 'SI'];
 
 export function formatFlags(flags: number): string {
   if (flags === 0) return '-';
@@ -39,6 +39,10 @@ export const FLAG = {
   DPE: flagBit('DPE'),
   DT: flagBit('DT'),
   SI: flagBit('SI'),
+  DI: flagBit('DI'),
+  FI: flagBit('FI'),
+  RL: flagBit('RL'),
+  LH: flagBit('LH'),
 } as const;
 
 const RESET_PREFIX = 'upstream connect error or disconnect/reset before headers. ';
@@ -52,8 +56,10 @@ export interface LocalReply {
   readonly headers?: Readonly<Record<string, string>>;
   /** The route's response header mutation (direct responses and redirects). */
   readonly responseMutation?: HeaderMutation | null;
-  /** Envoy's response code details (%RESPONSE_CODE_DETAILS%), for the access log. */
+  /** Envoy's response code details (%RESPONSE_CODE_DETAILS%), for the access log (a filter's: rbac_access_denied_matched_policy[…], local_rate_limited…). */
   readonly details?: string;
+  /** The grpc-status of the answer to a gRPC request, when not the one mapped from `status` (a fault's grpc_status). */
+  readonly grpcStatus?: number;
 }
 
 /** Envoy's details for an upstream reset before the response began: the reason, spaces as underscores. */

@@ -1,6 +1,7 @@
 /**
- * What happens to a request before any upstream is involved: path normalisation, the health_check filter, routing
- * (src/router's routeRequest: route → cluster → hash), direct responses and redirects, the cluster lookup. Either the
+ * What happens to a request before any upstream is involved: path normalisation, routing (src/router's
+ * routeRequest: route → cluster → hash), the HTTP filters (filters/chain.ts, only when the listener has some), then
+ * the router's own answers: no route, TLS redirect, direct responses and redirects, the cluster lookup. Either the
  * request gets a local answer, or PREFLIGHT says where it goes.
  */
 import type { Http2ServerRequest } from 'node:http2';
@@ -13,6 +14,7 @@ import { clientFacts } from './forwarded.js';
 import * as reply from './local-reply.js';
 import type { LocalReply } from './local-reply.js';
 import { redirectAnswer, tlsRedirect, tlsRequirement, type RouteRuntime } from './route-runtime.js';
+import type { FilterRun } from './filters/chain.js';
 
 /** Where a request that passed preflight goes: the route, the weighted entry and hash (RouteResult), the cluster. */
 class Preflight extends RouteResult<RouteRuntime> {
@@ -35,9 +37,6 @@ const lookupPeer = (): string | undefined => (matchReq === undefined ? undefined
 const EMPTY_HEADERS: IncomingHttpHeaders = {};
 const EMPTY = Buffer.alloc(0);
 const BAD_PATH: LocalReply = { status: 400, flag: 0, body: EMPTY, details: 'path_normalization_failed' };
-// Envoy's health_check filter: 200, or 503 with x-envoy-immediate-health-check-fail while failing.
-const HEALTH_OK: LocalReply = { status: 200, flag: 0, body: EMPTY };
-const HEALTH_FAILING: LocalReply = { status: 503, flag: 0, body: EMPTY, headers: { 'x-envoy-immediate-health-check-fail': 'true' } };
 
 /** require_tls answered; EXTERNAL_ONLY reads internal as the connection manager decides it (forwarded.ts), not as
  * the client claims. */
@@ -47,8 +46,9 @@ function requireTls(lr: ListenerRuntime, req: DownReq, need: 0 | 1 | 2, authorit
   return tlsRedirect(need, lr.scheme, internal, authority, path);
 }
 
-/** The request's local answer, or null when it goes upstream (then PREFLIGHT says where). */
-export function preflight(gen: Generation, lr: ListenerRuntime, req: DownReq): LocalReply | null {
+/** The request's local answer, or null when it goes upstream (then PREFLIGHT says where). `filters`: the request's
+ * run through the listener's HTTP filters (undefined when it has none); it may answer filters/chain.ts PAUSED. */
+export function preflight(gen: Generation, lr: ListenerRuntime, req: DownReq, filters: FilterRun | undefined): LocalReply | null {
   const headers = req.headers;
   const h2 = req.httpVersionMajor === 2;
   const authority = ((h2 ? (req as Http2ServerRequest).headers[':authority'] : headers.host) as string | undefined) ?? '';
@@ -64,13 +64,28 @@ export function preflight(gen: Generation, lr: ListenerRuntime, req: DownReq): L
     }
   }
   const method = req.method ?? 'GET';
-  if (lr.healthCheckPath !== null && path === lr.healthCheckPath) return gen.healthFailing() ? HEALTH_FAILING : HEALTH_OK;
   const p = PREFLIGHT;
   matchHeaders = headers;
   matchReq = req;
-  const route = routeRequest(lr.router, authority, path, method, lookupHeader, lookupPeer, gen.routeRandom, p);
+  routeRequest(lr.router, authority, path, method, lookupHeader, lookupPeer, gen.routeRandom, p);
   matchHeaders = EMPTY_HEADERS;
   matchReq = undefined;
+  p.authority = authority;
+  p.path = path;
+  if (filters !== undefined) {
+    const answer = filters.decode(p, method, path, authority);
+    if (answer !== null) return answer;
+  }
+  return routerStage(gen, lr, req);
+}
+
+/** What Envoy's router filter answers itself, and the cluster lookup, for the request PREFLIGHT holds. */
+export function routerStage(gen: Generation, lr: ListenerRuntime, req: DownReq): LocalReply | null {
+  const p = PREFLIGHT;
+  const route = p.route;
+  const authority = p.authority;
+  const path = p.path;
+  const headers = req.headers;
   if (route === undefined) {
     // Envoy redirects to https before matching any route: a path no route takes is redirected too.
     const vh = lr.router.findVirtualHost(authority);
@@ -99,7 +114,5 @@ export function preflight(gen: Generation, lr: ListenerRuntime, req: DownReq): L
     return reply.noCluster(route.clusterNotFoundStatus);
   }
   p.cluster = cluster;
-  p.authority = authority;
-  p.path = path;
   return null;
 }

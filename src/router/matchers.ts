@@ -18,6 +18,7 @@ export interface CompileProblem {
   readonly field: string;
 }
 
+/** type.matcher.v3.StringMatcher as a predicate (also read by the proxy's RBAC and CORS filters). */
 export function compileStringMatcher(m: StringMatcher, problems: CompileProblem[]): ValueMatcher {
   const ic = m.ignore_case === true;
   if (m.exact !== undefined) {

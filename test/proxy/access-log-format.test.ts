@@ -22,7 +22,7 @@ function facts(over: Partial<AccessLogFacts> = {}): AccessLogFacts {
   return {
     req, h2: false, status: 200, flags: 0, bytesSent: 3, bytesReceived: 0, serviceTimeMs: 1, upstreamHeaders: undefined,
     sentPath: undefined, upstreamHost: '', clusterName: undefined, routeName: undefined, responseHeaders: undefined,
-    responseTrailers: null, details: '', requestDoneMs: 0, firstByteMs: -1, transportFailure: '', upstreamLocal: '',
+    responseTrailers: null, details: '', healthCheck: false, requestDoneMs: 0, firstByteMs: -1, transportFailure: '', upstreamLocal: '',
     attempts: 1, socket: undefined, ...over,
   };
 }

@@ -1,18 +1,15 @@
 /**
  * The run-fate table and the proxy's HTTP filters say the same thing: an HTTP filter is `enforced` in the table
- * exactly when the proxy implements it. Today the proxy implements the router (and answers one form of health_check,
- * judged per config by healthCheckServedToday); the filter chain of branch wt-filters brings the rest.
- *
- * At the merge: make implementedHttpFilterTypes() return the type URLs of the proxy's filter registry, and flip the
- * filters of HTTP_FILTERS_AWAITING_CHAIN (src/config/run-fate/extensions.ts) that it implements to `enforced`.
+ * exactly when the proxy implements it: the router, and the filters of the proxy's filter registry.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EXTENSION_FATES } from '../../src/config/run-fate/extensions.js';
+import { BUILT_HTTP_FILTER_TYPES } from '../../src/proxy/filters/registry.js';
 
 /** The type names (after `type.googleapis.com/`) of the HTTP filters the proxy implements. */
 function implementedHttpFilterTypes(): ReadonlySet<string> {
-  return new Set(['envoy.extensions.filters.http.router.v3.Router']);
+  return new Set(['envoy.extensions.filters.http.router.v3.Router', ...BUILT_HTTP_FILTER_TYPES]);
 }
 
 /** The disagreements between the table and a set of implemented HTTP filter types. */
@@ -33,8 +30,12 @@ test('an HTTP filter is enforced in the run-fate table exactly when the proxy im
 });
 
 test('the comparison catches both ways of disagreeing', () => {
-  const withRbac = new Set([...implementedHttpFilterTypes(), 'envoy.extensions.filters.http.rbac.v3.RBAC']);
-  assert.deepEqual(tableVsImplemented(withRbac), ['envoy.filters.http.rbac is implemented by the proxy but refused in the table']);
-  assert.deepEqual(tableVsImplemented(new Set()), ['envoy.filters.http.router is enforced in the table but the proxy does not implement it']);
+  const withExtAuthz = new Set([...implementedHttpFilterTypes(), 'envoy.extensions.filters.http.ext_authz.v3.ExtAuthz']);
+  assert.deepEqual(tableVsImplemented(withExtAuthz), ['envoy.filters.http.ext_authz is implemented by the proxy but refused in the table']);
+  assert.deepEqual(
+    tableVsImplemented(new Set()),
+    EXTENSION_FATES.filter((e) => e.kind === 'http-filter' && e.fate === 'enforced').map((e) => `${e.names[0]} is enforced in the table but the proxy does not implement it`),
+  );
+  assert.ok(tableVsImplemented(new Set()).length > 1, 'the chain\'s filters are enforced too');
   assert.deepEqual(tableVsImplemented(new Set([...implementedHttpFilterTypes(), 'x.Y'])), ['x.Y is implemented by the proxy but not in the table']);
 });

@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FIELD_FATES } from '../../src/config/run-fate/fields.js';
-import { EXTENSION_FATES, HTTP_FILTERS_AWAITING_CHAIN } from '../../src/config/run-fate/extensions.js';
+import { EXTENSION_FATES, CHAIN_HTTP_FILTERS } from '../../src/config/run-fate/extensions.js';
 import { envoyApi } from '../../src/config/envoy-api/descriptors.js';
-import { UNMODELED_ENFORCED, UNMODELED_EXTENSIONS, UNMODELED_READ_WITH_FILTER, UNMODELED_REFUSED } from '../../src/config/run-fate/unmodeled.js';
+import { UNMODELED_ENFORCED, UNMODELED_EXTENSIONS, UNMODELED_REFUSED } from '../../src/config/run-fate/unmodeled.js';
 import { modelMessages } from '../../scripts/run-support-lib.js';
 
 test('every field of the model, from Bootstrap down, has a fate in the table', () => {
@@ -40,7 +40,7 @@ test('every type an extension entry names is a message of Envoy\'s API, and no n
       seen.add(`${e.kind} ${id}`);
     }
   }
-  assert.ok(HTTP_FILTERS_AWAITING_CHAIN.every((e) => EXTENSION_FATES.includes(e)));
+  assert.ok(CHAIN_HTTP_FILTERS.every((e) => EXTENSION_FATES.includes(e)));
 });
 
 /** The Envoy message each model message the unmodeled entries name stands for. */
@@ -61,7 +61,7 @@ const ENVOY_MESSAGE: Readonly<Record<string, string>> = {
 test('the unmodeled entries name fields Envoy has and meshctl\'s model does not', () => {
   const model = new Set(modelMessages().flatMap((m) => [...m.fields.keys()].map((f) => `${m.name}.${f}`)));
   const envoyFields = [...Object.keys(UNMODELED_ENFORCED).filter((id) => !id.endsWith('_file')), ...Object.keys(UNMODELED_REFUSED), ...Object.keys(UNMODELED_EXTENSIONS)];
-  for (const id of [...envoyFields, ...UNMODELED_READ_WITH_FILTER]) {
+  for (const id of envoyFields) {
     const [message, field] = id.split('.') as [string, string];
     const envoy = envoyApi().message(ENVOY_MESSAGE[message] ?? '');
     assert.ok(envoy?.field(field) !== undefined, `${id}: Envoy's ${ENVOY_MESSAGE[message] ?? message} has no field ${field}`);

@@ -11,10 +11,10 @@ import type { Bootstrap, Cluster, ClusterLoadAssignment, HttpConnectionManager }
 import { keySpanOf, spanOf, type ModelNode } from '../node-meta.js';
 import { pointSpan, type Span } from '../source.js';
 import { ENFORCED, refused, warned, type FateEntry, type FieldFate } from './fate.js';
-import { EXTENSION_KINDS, extensionFate, healthCheckServedToday, type ExtensionFate, type ExtensionKind } from './extensions.js';
+import { EXTENSION_KINDS, extensionFate, type ExtensionFate, type ExtensionKind } from './extensions.js';
 import { FIELD_FATES } from './fields.js';
 import { RUN_IGNORED, RUN_REFUSED } from './rule-ids.js';
-import { UNMODELED_EXTENSIONS, UNMODELED_READ_WITH_FILTER, unmodeledFate } from './unmodeled.js';
+import { UNMODELED_EXTENSIONS, unmodeledFate } from './unmodeled.js';
 
 
 export interface RunFateFinding {
@@ -160,7 +160,6 @@ function unmodeled(node: Node, desc: MessageDesc, path: string, w: Walk): void {
   if (extra === undefined) return;
   for (const [key, value] of Object.entries(extra)) {
     const id = `${desc.name}.${key}`;
-    if (UNMODELED_READ_WITH_FILTER.has(id)) continue;
     // A network filter's or transport socket's typed_config kept verbatim: judged as the extension it is.
     if (key === 'typed_config' && (desc.name === 'Filter' || desc.name === 'TransportSocket')) continue;
     const span = keySpanOf(node, key);
@@ -208,11 +207,10 @@ function httpFilter(node: Node, path: string, w: Walk): void {
   const type = typeOf(tc);
   const entry = extensionFate('http-filter', type, name);
   let fate: FateEntry = entry ?? EXTENSION_KINDS['http-filter'].unknown;
-  if (fate.fate === 'refused' && entry?.names.includes('envoy.filters.http.health_check') === true && healthCheckServedToday(name, tc)) fate = ENFORCED;
   if (w.unserved && fate.fate === 'enforced' && entry?.guardsAccess === true) {
     fate = refused('it sits in a connection manager this listener does not serve (meshctl run serves the first one of a listener)');
   }
-  const optional = node.unmodeled?.is_optional === true;
+  const optional = node.is_optional === true || node.unmodeled?.is_optional === true;
   if (fate.fate === 'refused' && optional) fate = warned(`it is marked is_optional, so run goes on without it: ${fate.note ?? ''}`.replace(/: $/, ''));
   report(w, fate, extensionWhat('http-filter', name, type), keySpanOf(node, 'name') ?? spanOf(node), path, fate.fate === 'refused' ? HINT_REFUSED_FILTER : undefined);
   if (fate.fate === 'enforced' && entry !== undefined && tc !== undefined) settings(entry, name ?? type ?? '', tc, keySpanOf(node, 'typed_config'), join(path, 'typed_config'), w);

@@ -50,22 +50,17 @@ export const EXTENSION_KINDS: Readonly<Record<ExtensionKind, { readonly label: s
 const T = 'envoy.extensions.';
 
 /**
- * HTTP filters being built on branch wt-filters (issue 13, item 1). Refused until the proxy's filter chain has them:
- * at the merge, flip each one that the proxy's filter registry implements to `enforced` (or move it to ENFORCED's
- * list below), and test/run-fate/filter-registry.test.ts holds the two to each other.
+ * The HTTP filters of meshctl run's filter chain (src/proxy/filters/registry.ts; test/run-fate/filter-registry.test.ts
+ * holds the two to each other). A setting of theirs that run does not build is refused at start-up by the filter
+ * itself, with its place in the config (the filters' *_BUILT lists say which settings are built).
  */
-export const HTTP_FILTERS_AWAITING_CHAIN: readonly ExtensionFate[] = [
-  { kind: 'http-filter', names: ['envoy.filters.http.rbac'], types: [`${T}filters.http.rbac.v3.RBAC`], guardsAccess: true, ...refused('RBAC is not built into meshctl run yet') },
-  { kind: 'http-filter', names: ['envoy.filters.http.local_ratelimit'], types: [`${T}filters.http.local_ratelimit.v3.LocalRateLimit`], guardsAccess: true, ...refused('local rate limiting is not built into meshctl run yet') },
-  { kind: 'http-filter', names: ['envoy.filters.http.fault', 'envoy.fault'], types: [`${T}filters.http.fault.v3.HTTPFault`], ...refused('fault injection is not built into meshctl run yet') },
-  { kind: 'http-filter', names: ['envoy.filters.http.cors', 'envoy.cors'], types: [`${T}filters.http.cors.v3.Cors`], guardsAccess: true, ...refused('CORS is not built into meshctl run yet') },
-  { kind: 'http-filter', names: ['envoy.filters.http.compressor'], types: [`${T}filters.http.compressor.v3.Compressor`], ...refused('response compression is not built into meshctl run yet') },
-  {
-    kind: 'http-filter',
-    names: ['envoy.filters.http.health_check', 'envoy.health_check'],
-    types: [`${T}filters.http.health_check.v3.HealthCheck`],
-    ...refused('meshctl run answers health checks only in non-pass-through mode with one exact `:path` header matcher'),
-  },
+export const CHAIN_HTTP_FILTERS: readonly ExtensionFate[] = [
+  { kind: 'http-filter', names: ['envoy.filters.http.rbac'], types: [`${T}filters.http.rbac.v3.RBAC`], guardsAccess: true, ...ENFORCED },
+  { kind: 'http-filter', names: ['envoy.filters.http.local_ratelimit'], types: [`${T}filters.http.local_ratelimit.v3.LocalRateLimit`], guardsAccess: true, ...ENFORCED },
+  { kind: 'http-filter', names: ['envoy.filters.http.fault', 'envoy.fault'], types: [`${T}filters.http.fault.v3.HTTPFault`], ...ENFORCED },
+  { kind: 'http-filter', names: ['envoy.filters.http.cors', 'envoy.cors'], types: [`${T}filters.http.cors.v3.Cors`], guardsAccess: true, ...ENFORCED },
+  { kind: 'http-filter', names: ['envoy.filters.http.compressor'], types: [`${T}filters.http.compressor.v3.Compressor`], ...ENFORCED },
+  { kind: 'http-filter', names: ['envoy.filters.http.health_check', 'envoy.health_check'], types: [`${T}filters.http.health_check.v3.HealthCheck`], ...ENFORCED },
 ];
 
 export const EXTENSION_FATES: readonly ExtensionFate[] = [
@@ -77,7 +72,7 @@ export const EXTENSION_FATES: readonly ExtensionFate[] = [
     ...ENFORCED,
     otherSettings: warned('the router\'s own settings are not acted on: it forwards as with none'),
   },
-  ...HTTP_FILTERS_AWAITING_CHAIN,
+  ...CHAIN_HTTP_FILTERS,
   { kind: 'http-filter', names: ['envoy.filters.http.ext_authz', 'envoy.ext_authz'], types: [`${T}filters.http.ext_authz.v3.ExtAuthz`], guardsAccess: true, ...refused('external authorization is not built into meshctl run') },
   { kind: 'http-filter', names: ['envoy.filters.http.jwt_authn'], types: [`${T}filters.http.jwt_authn.v3.JwtAuthentication`], guardsAccess: true, ...refused('JWT authentication is not built into meshctl run') },
   { kind: 'http-filter', names: ['envoy.filters.http.oauth2'], types: [`${T}filters.http.oauth2.v3.OAuth2`], guardsAccess: true, ...refused('OAuth2 is not built into meshctl run') },
@@ -157,30 +152,3 @@ export function extensionFate(kind: ExtensionKind, typeUrl: string | undefined, 
   return (type !== undefined ? BY_ID.get(`${kind}\0${type}`) : undefined) ?? (name !== undefined ? BY_ID.get(`${kind}\0${name}`) : undefined);
 }
 
-type JsonLike = Readonly<Record<string, unknown>>;
-
-function flag(v: unknown): boolean {
-  return v === true || (typeof v === 'object' && v !== null && (v as JsonLike).value === true);
-}
-
-/**
- * The one health_check configuration meshctl run answers today (src/proxy/generation.ts, healthCheckPathOf): the
- * filter under its well-known name, not pass-through, with a single exact `:path` matcher and nothing else. Until
- * the filter chain has the whole filter, any other health_check configuration is refused.
- */
-export function healthCheckServedToday(name: string | undefined, typedConfig: JsonLike | undefined): boolean {
-  if (name !== 'envoy.filters.http.health_check' && name !== 'envoy.health_check') return false;
-  if (typedConfig === undefined) return false;
-  const known = new Set(['@type', 'pass_through_mode', 'headers']);
-  if (Object.keys(typedConfig).some((k) => !known.has(k))) return false;
-  if (flag(typedConfig.pass_through_mode)) return false;
-  const headers = typedConfig.headers;
-  if (!Array.isArray(headers) || headers.length !== 1) return false;
-  const h = headers[0] as JsonLike | null;
-  if (h === null || typeof h !== 'object' || h.name !== ':path') return false;
-  const keys = Object.keys(h).filter((k) => k !== 'name');
-  if (keys.length !== 1) return false;
-  if (keys[0] === 'exact_match') return typeof h.exact_match === 'string';
-  const sm = h.string_match as JsonLike | undefined;
-  return keys[0] === 'string_match' && sm !== undefined && Object.keys(sm).length === 1 && typeof sm.exact === 'string';
-}

@@ -158,6 +158,9 @@ export const FIELD_FATES: Readonly<Record<string, FieldFate>> = {
   // HttpFilter: the element's fate is its filter's (extensions.ts).
   'HttpFilter.name': E,
   'HttpFilter.typed_config': E,
+  // The filter chain reads both (is_optional: the fate check's; disabled: proxy/filters/chain.ts).
+  'HttpFilter.is_optional': E,
+  'HttpFilter.disabled': E,
 
   // Routes
   'RouteConfiguration.name': E,
@@ -177,6 +180,9 @@ export const FIELD_FATES: Readonly<Record<string, FieldFate>> = {
   'VirtualHost.response_headers_to_add': E,
   'VirtualHost.response_headers_to_remove': U,
   'VirtualHost.retry_policy': E,
+  // Read by the HTTP filter chain (proxy/filters/chain.ts; cors: the CORS filter's legacy policy).
+  'VirtualHost.typed_per_filter_config': E,
+  'VirtualHost.cors': E,
   'Route.name': E,
   'Route.match': E,
   'Route.route': E,
@@ -186,6 +192,7 @@ export const FIELD_FATES: Readonly<Record<string, FieldFate>> = {
   'Route.request_headers_to_remove': E,
   'Route.response_headers_to_add': E,
   'Route.response_headers_to_remove': U,
+  'Route.typed_per_filter_config': E,
   'RouteMatch.prefix': E,
   'RouteMatch.path': E,
   'RouteMatch.safe_regex': E,
@@ -242,6 +249,7 @@ export const FIELD_FATES: Readonly<Record<string, FieldFate>> = {
   'RouteAction.idle_timeout': E,
   'RouteAction.retry_policy': E,
   'RouteAction.hash_policy': E,
+  'RouteAction.cors': E,
   'RegexMatchAndSubstitute.pattern': E,
   'RegexMatchAndSubstitute.substitution': E,
   'WeightedCluster.clusters': E,
@@ -255,6 +263,7 @@ export const FIELD_FATES: Readonly<Record<string, FieldFate>> = {
   'ClusterWeight.response_headers_to_add': E,
   'ClusterWeight.response_headers_to_remove': U,
   'ClusterWeight.host_rewrite_literal': E,
+  'ClusterWeight.typed_per_filter_config': E,
   'RetryPolicy.retry_on': {
     ...E,
     values: {

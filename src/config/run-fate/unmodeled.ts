@@ -67,9 +67,6 @@ export const UNMODELED_EXTENSIONS: Readonly<Record<string, ExtensionKind>> = {
   'RetryPolicy.retry_priority': 'retry-priority',
 };
 
-/** An HttpFilter's own flags, read with its extension (check.ts), not reported apart. */
-export const UNMODELED_READ_WITH_FILTER: ReadonlySet<string> = new Set(['HttpFilter.is_optional', 'HttpFilter.disabled']);
-
 /**
  * The fate of an unmodeled field that holds no extensions: the one answer for run's check (check.ts) and for the
  * decoder's `unmodeled-field` note, which it leaves out where run does act on the field.

@@ -6,6 +6,7 @@ import { exposedAdmin, invalidAddress, invalidDiscoveryUrl, invalidNameserver, i
 import { invalidClusterConfig, invalidDuration, invalidEndpointWeight, invalidMetricsPath, requiredField } from './clusters.js';
 import { dnsResolver } from './dns.js';
 import { dialectShorthand, envoyPlacement } from './placement.js';
+import { routerNotLastRule } from './http-filters.js';
 import { shadowedRoute, unreachableVirtualHost } from './reachability.js';
 import {
   discoveryUnknownCluster,
@@ -53,6 +54,7 @@ export const RULES: readonly Rule[] = (
     duplicateVirtualHostName,
     envoyPlacement,
     exposedAdmin,
+    routerNotLastRule,
     invalidAddress,
     invalidClusterConfig,
     invalidCodec,
