@@ -285,3 +285,12 @@ test('unmodeled fields the proxy reads from what the decoder kept (upgrade_confi
   );
   assert.deepEqual(f, []);
 });
+
+test('a chain filter\'s unbuilt setting is refused by the table (validate --target run says what run refuses), its built ones pass', () => {
+  const fault = (tc: string): RunFateFinding[] =>
+    findings(listener({ filters: `                  - name: envoy.filters.http.fault\n                    typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault, ${tc} }\n${ROUTER}` }));
+  assert.deepEqual(fault('abort: { http_status: 503, percentage: { numerator: 10 } }'), []);
+  const f = fault('abort: { http_status: 503, percentage: { numerator: 10 } }, response_rate_limit: { fixed_limit: { limit_kbps: 1 } }');
+  assert.deepEqual(f.map((x) => [x.fate, x.what]), [['refused', '`response_rate_limit` (in the config of `envoy.filters.http.fault`)']]);
+  assert.match(f[0]!.note ?? '', /not built into meshctl run/);
+});

@@ -6,6 +6,7 @@
  */
 import { HCM_FILTER_NAMES, TLS_SOCKET_NAMES } from '../normalize.js';
 import { ENFORCED, refused, warned, type FateEntry } from './fate.js';
+import { COMPRESSOR_BUILT, CORS_BUILT, FAULT_BUILT, HEALTH_CHECK_BUILT, LOCAL_RATELIMIT_BUILT, RBAC_BUILT } from './chain-filters.js';
 
 export type ExtensionKind =
   | 'http-filter'
@@ -49,18 +50,31 @@ export const EXTENSION_KINDS: Readonly<Record<ExtensionKind, { readonly label: s
 
 const T = 'envoy.extensions.';
 
+/** An enforced chain filter: the settings it builds enforced, any other refused (run refuses to start on it). */
+function chainFilter(names: string[], type: string, built: readonly string[], what: string, guardsAccess = false): ExtensionFate {
+  return {
+    kind: 'http-filter',
+    names,
+    types: [`${T}${type}`],
+    ...(guardsAccess ? { guardsAccess } : {}),
+    ...ENFORCED,
+    settings: Object.fromEntries(built.map((field) => [field, ENFORCED])),
+    otherSettings: refused(`this setting of ${what} is not built into meshctl run`),
+  };
+}
+
 /**
  * The HTTP filters of meshctl run's filter chain (src/proxy/filters/registry.ts; test/run-fate/filter-registry.test.ts
- * holds the two to each other). A setting of theirs that run does not build is refused at start-up by the filter
- * itself, with its place in the config (the filters' *_BUILT lists say which settings are built).
+ * holds the two to each other), each with the settings it builds (chain-filters.ts). A nested setting the filter does
+ * not build (an RBAC permission kind, say) is refused by the filter itself at start-up, with its place in the config.
  */
 export const CHAIN_HTTP_FILTERS: readonly ExtensionFate[] = [
-  { kind: 'http-filter', names: ['envoy.filters.http.rbac'], types: [`${T}filters.http.rbac.v3.RBAC`], guardsAccess: true, ...ENFORCED },
-  { kind: 'http-filter', names: ['envoy.filters.http.local_ratelimit'], types: [`${T}filters.http.local_ratelimit.v3.LocalRateLimit`], guardsAccess: true, ...ENFORCED },
-  { kind: 'http-filter', names: ['envoy.filters.http.fault', 'envoy.fault'], types: [`${T}filters.http.fault.v3.HTTPFault`], ...ENFORCED },
-  { kind: 'http-filter', names: ['envoy.filters.http.cors', 'envoy.cors'], types: [`${T}filters.http.cors.v3.Cors`], guardsAccess: true, ...ENFORCED },
-  { kind: 'http-filter', names: ['envoy.filters.http.compressor'], types: [`${T}filters.http.compressor.v3.Compressor`], ...ENFORCED },
-  { kind: 'http-filter', names: ['envoy.filters.http.health_check', 'envoy.health_check'], types: [`${T}filters.http.health_check.v3.HealthCheck`], ...ENFORCED },
+  chainFilter(['envoy.filters.http.rbac'], 'filters.http.rbac.v3.RBAC', RBAC_BUILT.filter, 'RBAC', true),
+  chainFilter(['envoy.filters.http.local_ratelimit'], 'filters.http.local_ratelimit.v3.LocalRateLimit', LOCAL_RATELIMIT_BUILT, 'local rate limiting', true),
+  chainFilter(['envoy.filters.http.fault', 'envoy.fault'], 'filters.http.fault.v3.HTTPFault', FAULT_BUILT, 'fault injection'),
+  chainFilter(['envoy.filters.http.cors', 'envoy.cors'], 'filters.http.cors.v3.Cors', CORS_BUILT, 'CORS', true),
+  chainFilter(['envoy.filters.http.compressor'], 'filters.http.compressor.v3.Compressor', COMPRESSOR_BUILT, 'the compressor'),
+  chainFilter(['envoy.filters.http.health_check', 'envoy.health_check'], 'filters.http.health_check.v3.HealthCheck', HEALTH_CHECK_BUILT, 'the health check filter'),
 ];
 
 export const EXTENSION_FATES: readonly ExtensionFate[] = [

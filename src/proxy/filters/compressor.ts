@@ -18,6 +18,7 @@ import type { OutHeaders } from '../../http/headers.js';
 import type { Counter } from '../stats.js';
 import { bool, list, obj, refuse, refuseUnbuilt, str, uint } from './config-read.js';
 import type { BodyEncoder, CompiledFilter, FilterEnv, FilterFactory, FilterRequest, FilterState, Where } from './types.js';
+import { COMPRESSOR_BUILT } from '../../config/run-fate/chain-filters.js';
 
 const GZIP = 'type.googleapis.com/envoy.extensions.compression.gzip.compressor.v3.Gzip';
 const BROTLI = 'type.googleapis.com/envoy.extensions.compression.brotli.compressor.v3.Brotli';
@@ -26,16 +27,6 @@ const ZSTD = 'type.googleapis.com/envoy.extensions.compression.zstd.compressor.v
 /** Envoy's default content types (compressor filter, `content_type` unset). */
 const DEFAULT_TYPES = ['application/javascript', 'application/json', 'application/xhtml+xml', 'image/svg+xml', 'text/css', 'text/html', 'text/plain', 'text/xml'];
 
-/** The Compressor fields meshctl run enforces; request compression and choose_first are not built. */
-export const COMPRESSOR_BUILT = [
-  'compressor_library',
-  'response_direction_config',
-  'content_length',
-  'content_type',
-  'disable_on_etag_header',
-  'remove_accept_encoding_header',
-  'runtime_enabled',
-] as const;
 const BUILT: ReadonlySet<string> = new Set(COMPRESSOR_BUILT);
 
 interface Library {

@@ -18,22 +18,10 @@ import type { LocalReply } from '../local-reply.js';
 import type { Counter } from '../stats.js';
 import { bool, list, obj, refuse, refuseUnbuilt, runtimeFraction, sample, str } from './config-read.js';
 import type { BodyEncoder, CompiledFilter, FilterEnv, FilterFactory, FilterRequest, FilterState, Where } from './types.js';
+import { CORS_BUILT } from '../../config/run-fate/chain-filters.js';
 
 const POLICY_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy';
 
-/** The CorsPolicy fields meshctl run enforces (allow_private_network_access is not built; forward_not_matching_preflights
- * only with Envoy's default, true). */
-export const CORS_BUILT = [
-  'allow_origin_string_match',
-  'allow_methods',
-  'allow_headers',
-  'expose_headers',
-  'max_age',
-  'allow_credentials',
-  'filter_enabled',
-  'shadow_enabled',
-  'forward_not_matching_preflights',
-] as const;
 const BUILT: ReadonlySet<string> = new Set(CORS_BUILT);
 
 /** A policy, compiled; undefined fields are unset (a less specific legacy policy may set them). */

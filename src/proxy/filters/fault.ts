@@ -17,11 +17,10 @@ import { FLAG, type LocalReply } from '../local-reply.js';
 import { statSafe, type Counter } from '../stats.js';
 import { bool, durationMs, fraction, list, num, obj, refuse, refuseUnbuilt, sample, str, uint } from './config-read.js';
 import type { CompiledFilter, DecodeResult, FilterEnv, FilterFactory, FilterRequest, FilterState, Where } from './types.js';
+import { FAULT_BUILT } from '../../config/run-fate/chain-filters.js';
 
 const TYPE = 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault';
 
-/** The HTTPFault fields meshctl run enforces (response_rate_limit and the runtime keys are not built). */
-export const FAULT_BUILT = ['delay', 'abort', 'upstream_cluster', 'headers', 'downstream_nodes', 'max_active_faults', 'disable_downstream_cluster_stats'] as const;
 const BUILT: ReadonlySet<string> = new Set(FAULT_BUILT);
 
 interface Delay {

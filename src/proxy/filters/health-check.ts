@@ -13,9 +13,8 @@ import { compileHeaderMatcher, type CompiledHeaderMatcher, type CompileProblem }
 import { FLAG, type LocalReply } from '../local-reply.js';
 import { bool, durationMs, list, obj, refuse, refuseUnbuilt } from './config-read.js';
 import type { BodyEncoder, CompiledFilter, FilterEnv, FilterFactory, FilterRequest, FilterState } from './types.js';
+import { HEALTH_CHECK_BUILT } from '../../config/run-fate/chain-filters.js';
 
-/** The HealthCheck fields meshctl run enforces (cluster_min_healthy_percentages is not built). */
-export const HEALTH_CHECK_BUILT = ['pass_through_mode', 'headers', 'cache_time'] as const;
 const BUILT: ReadonlySet<string> = new Set(HEALTH_CHECK_BUILT);
 
 const EMPTY = Buffer.alloc(0);

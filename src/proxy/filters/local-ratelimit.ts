@@ -16,19 +16,10 @@ import type { Counter } from '../stats.js';
 import { durationMs, list, num, obj, refuse, refuseUnbuilt, runtimeFraction, sample, str, uint } from './config-read.js';
 import { TokenBucket } from './token-bucket.js';
 import type { BodyEncoder, CompiledFilter, FilterEnv, FilterFactory, FilterRequest, FilterState, Where } from './types.js';
+import { LOCAL_RATELIMIT_BUILT } from '../../config/run-fate/chain-filters.js';
 
 const TYPE = 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit';
 
-/** The LocalRateLimit fields meshctl run enforces; any other set field refuses the start. */
-export const LOCAL_RATELIMIT_BUILT = [
-  'stat_prefix',
-  'status',
-  'token_bucket',
-  'filter_enabled',
-  'filter_enforced',
-  'response_headers_to_add',
-  'enable_x_ratelimit_headers',
-] as const;
 const BUILT: ReadonlySet<string> = new Set(LOCAL_RATELIMIT_BUILT);
 
 interface Stats {

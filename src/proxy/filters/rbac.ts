@@ -18,16 +18,8 @@ import type { LocalReply } from '../local-reply.js';
 import type { Counter } from '../stats.js';
 import { list, num, obj, refuse, refuseUnbuilt, str, uint } from './config-read.js';
 import type { CompiledFilter, FilterEnv, FilterFactory, FilterRequest, Where } from './types.js';
+import { RBAC_BUILT } from '../../config/run-fate/chain-filters.js';
 
-/** What meshctl run builds of RBAC, for the fate table: the filter's fields, the rule set's, a policy's, and the
- * permission and principal kinds. Anything else set in a config refuses the start. */
-export const RBAC_BUILT = {
-  filter: ['rules', 'shadow_rules', 'rules_stat_prefix', 'shadow_rules_stat_prefix'],
-  rules: ['action', 'policies'],
-  policy: ['permissions', 'principals'],
-  permission: ['any', 'header', 'url_path', 'and_rules', 'or_rules', 'not_rule', 'destination_ip', 'destination_port', 'destination_port_range'],
-  principal: ['any', 'header', 'url_path', 'direct_remote_ip', 'remote_ip', 'source_ip', 'and_ids', 'or_ids', 'not_id', 'authenticated'],
-} as const;
 
 const FILTER_FIELDS: ReadonlySet<string> = new Set(RBAC_BUILT.filter);
 const RULES_FIELDS: ReadonlySet<string> = new Set(RBAC_BUILT.rules);
