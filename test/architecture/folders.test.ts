@@ -26,6 +26,7 @@ const LAYER: Readonly<Record<string, number>> = {
   upstream: 4,
   simulate: 5,
   proxy: 5,
+  graph: 6,
   app: 6,
   cli: 7,
 };
