@@ -9,13 +9,15 @@ export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
+const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+
 export function renderHtml(g: MeshGraph, svg: string): string {
   const problems = [
     ...g.nodes.flatMap((n) => n.problems.map((p) => ({ where: `${n.kind} ${n.name}`, p }))),
     ...g.edges.flatMap((e) => {
       const to = g.nodes.find((n) => n.id === e.to);
       const from = g.nodes.find((n) => n.id === e.from);
-      return e.problems.map((p) => ({ where: `${from?.name ?? e.from} → ${to?.name ?? e.to}`, p }));
+      return e.problems.map((p) => ({ where: `${from?.kind ?? ''} ${from?.name ?? e.from} → ${to?.name ?? e.to}`, p }));
     }),
     ...g.unplaced.map((p) => ({ where: 'config', p })),
   ].sort((a, b) => a.p.line - b.p.line || a.p.column - b.p.column);
@@ -45,7 +47,16 @@ tr.warning td:nth-child(2) { color: #e08a00; font-weight: bold; }
 </head>
 <body>
 <h1>${escapeHtml(g.title)}</h1>
-<p class="summary"><span>${g.nodes.filter((n) => n.kind === 'listener').length} listeners</span><span>${g.nodes.filter((n) => n.kind === 'route').length} routes</span><span>${g.nodes.filter((n) => n.kind === 'cluster').length} clusters</span><span>${g.nodes.filter((n) => n.kind === 'endpoint').length} endpoints</span><span>${g.errors} errors</span><span>${g.warnings} warnings</span></p>
+<p class="summary">${[
+    count(g.nodes.filter((n) => n.kind === 'listener').length, 'listener'),
+    count(g.nodes.filter((n) => n.kind === 'route').length, 'route'),
+    count(g.nodes.filter((n) => n.kind === 'cluster').length, 'cluster'),
+    count(g.nodes.filter((n) => n.kind === 'endpoint').length, 'endpoint'),
+    count(g.errors, 'error'),
+    count(g.warnings, 'warning'),
+  ]
+    .map((s) => `<span>${s}</span>`)
+    .join('')}</p>
 <p>Edge labels are each edge's expected share of its source's traffic (${shares} edges; route → cluster from weights, cluster → endpoint from the balancer, as <code>meshctl simulate</code> computes them). Hover a box or an edge for its details.</p>
 <div class="graph">
 ${svg}

@@ -125,7 +125,7 @@ export function buildGraph(title: string, config: Bootstrap | undefined, diagnos
       edge(lid, vid, 'contains', undefined, undefined, undefined);
       for (const r of vh.routes) {
         const rid = `${vid}_r${r.index}`;
-        node(rid, 'route', r.name, [r.matchText, routeAction(r)], spanOf(r.config));
+        node(rid, 'route', r.name, [r.matchText, ...routeAction(r)], spanOf(r.config));
         edge(vid, rid, 'contains', undefined, undefined, undefined);
         routeEdges(r, rid);
       }
@@ -179,18 +179,19 @@ function clusterDetails(c: Cluster): string[] {
   return [`${c.lb_policy ?? 'ROUND_ROBIN'}`, `${c.type ?? 'STATIC'}`];
 }
 
-function routeAction(r: CompiledRoute): string {
+/** What the route does, when its edges do not say it: a route to one cluster needs no words. */
+function routeAction(r: CompiledRoute): string[] {
   switch (r.kind) {
     case 'cluster':
-      return 'route';
+      return [];
     case 'weighted_clusters':
-      return `weighted clusters (total ${r.weighted?.total ?? 0})`;
+      return [`weighted clusters (total ${r.weighted?.total ?? 0})`];
     case 'cluster_header':
-      return `cluster from header ${r.clusterHeader ?? ''}`;
+      return [`cluster from header ${r.clusterHeader ?? ''}`];
     case 'redirect':
-      return 'redirect';
+      return ['redirect'];
     case 'direct_response':
-      return `direct response ${r.directResponse?.status ?? ''}`;
+      return [`direct response ${r.directResponse?.status ?? ''}`];
   }
 }
 
