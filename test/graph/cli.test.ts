@@ -103,7 +103,8 @@ test('graph -o FILE.html: one self-contained page with the graph inline, the pro
     assert.equal(red.length, 2, 'two red edges');
     for (const e of red) assert.match(e, /route&#45;unknown&#45;cluster/);
     // Hover details: the full message with its line.
-    assert.match(svg, /xlink:title="[^"]*error route-unknown-cluster \(line 18:36\): route sends traffic to cluster `backnd`, which is not defined/);
+    // (Graphviz writes `-` as `&#45;` in SVG text.)
+    assert.match(svg, /xlink:title="100%&#10;error route&#45;unknown&#45;cluster \(line 18:36\): route sends traffic to cluster `backnd`, which is not defined"/);
     // The problems table lists both, with positions.
     assert.match(html, /<td>18:36<\/td><td>error<\/td><td><code>route-unknown-cluster<\/code><\/td>/);
     assert.match(html, /<td>24:37<\/td><td>error<\/td>/);
