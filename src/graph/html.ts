@@ -3,11 +3,8 @@
  * them as xlink:title), a legend and the list of problems. No script, stylesheet, font or image is fetched.
  */
 import type { MeshGraph } from './model.js';
+import { escapeHtml } from '../simulate/html.js';
 
-/** Text for HTML element content and attribute values. */
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
 
