@@ -27,8 +27,8 @@ const LAYER: Readonly<Record<string, number>> = {
   simulate: 5,
   proxy: 5,
   graph: 6,
-  app: 6,
-  cli: 7,
+  app: 7,
+  cli: 8,
 };
 
 const SRC = join(REPO, 'src');
