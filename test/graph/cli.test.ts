@@ -122,6 +122,10 @@ test('graph: the format follows the -o extension; usage and I/O errors exit 2', 
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '');
     assert.equal(readFileSync(out, 'utf8'), readFileSync(join(GOLDEN, 'quickstart.mmd'), 'utf8'));
+    // stdin, with the format named: the same graph under the name `<stdin>`.
+    const piped = await runCli(['graph', '-', '--from', 'textproto', '--format', 'dot'], { input: readFileSync(join(REPO, 'fixtures/quickstart/mesh.textproto'), 'utf8') });
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.equal(piped.stdout, readFileSync(join(GOLDEN, 'quickstart.dot'), 'utf8').replace('label="fixtures/quickstart/mesh.textproto"', 'label="<stdin>"'));
     const missing = await runCli(['graph', join(dir, 'nope.yaml')]);
     assert.equal(missing.code, 2);
     assert.doesNotMatch(missing.stderr, /\n\s+at /, 'no stack trace');
