@@ -10,7 +10,7 @@ import { spanOf } from '../config/node-meta.js';
 import { connectionManager, listenerName } from '../config/connection-manager.js';
 import { formatAddress } from '../balancer/host-set.js';
 import { compileRouter, type CompiledRoute } from '../router/index.js';
-import { expectedClusterShare, expectedEndpointShares } from '../simulate/expected.js';
+import { clusterWeight, expectedClusterShare, expectedEndpointShares } from '../simulate/expected.js';
 import { placeProblems } from './problems.js';
 
 export type NodeKind = 'listener' | 'virtual-host' | 'route' | 'cluster' | 'endpoint' | 'missing-cluster';
@@ -142,8 +142,7 @@ export function buildGraph(title: string, config: Bootstrap | undefined, diagnos
         const name = cw.name ?? '';
         if (name === '' || seen.has(name)) return;
         seen.add(name);
-        const weight = r.weighted!.clusters.filter((c) => c.name === name).reduce((a, c) => a + c.weight, 0);
-        edge(rid, clusterTarget(name), 'weighted', expectedClusterShare(r, name), `weight ${weight}`, spanOf(cw));
+        edge(rid, clusterTarget(name), 'weighted', expectedClusterShare(r, name), `weight ${clusterWeight(r, name)}`, spanOf(cw));
       });
     } else if (r.cluster !== undefined && r.cluster !== '') {
       edge(rid, clusterTarget(r.cluster), 'route', expectedClusterShare(r, r.cluster), undefined, spanOf(action, 'cluster'));
@@ -200,6 +199,9 @@ function routeAction(r: CompiledRoute): string[] {
  * action's unmodeled fields. The share is runtime_fraction.default_value (100% when unset), as Envoy's
  * RouteAction.RequestMirrorPolicy documents.
  */
+/** FractionalPercent's denominators. */
+const DENOMINATORS: Readonly<Record<string, number>> = { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 };
+
 function mirrorPolicies(unmodeled: unknown): { cluster: string; percent: string }[] {
   const list = (unmodeled as { request_mirror_policies?: unknown } | undefined)?.request_mirror_policies;
   if (!Array.isArray(list)) return [];
@@ -207,9 +209,8 @@ function mirrorPolicies(unmodeled: unknown): { cluster: string; percent: string 
   for (const p of list as { cluster?: unknown; runtime_fraction?: { default_value?: { numerator?: unknown; denominator?: unknown } } }[]) {
     if (typeof p.cluster !== 'string' || p.cluster === '') continue;
     const dv = p.runtime_fraction?.default_value;
-    const denominators: Record<string, number> = { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 };
     const num = typeof dv?.numerator === 'number' ? dv.numerator : dv === undefined ? 100 : 0;
-    const den = typeof dv?.denominator === 'string' ? (denominators[dv.denominator] ?? 100) : 100;
+    const den = typeof dv?.denominator === 'string' ? (DENOMINATORS[dv.denominator] ?? 100) : 100;
     out.push({ cluster: p.cluster, percent: formatShare(num / den) });
   }
   return out;

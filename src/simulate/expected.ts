@@ -16,11 +16,13 @@ import { ClusterState } from './tally.js';
  */
 export function expectedClusterShare(route: CompiledRoute<unknown>, cluster: string): number | undefined {
   const weights = route.weighted;
-  if (weights) {
-    const weight = weights.clusters.filter((c) => c.name === cluster).reduce((a, c) => a + c.weight, 0);
-    return weights.total > 0 ? weight / weights.total : 0;
-  }
+  if (weights) return weights.total > 0 ? clusterWeight(route, cluster) / weights.total : 0;
   return route.kind === 'cluster' ? 1 : undefined;
+}
+
+/** A cluster's weight in a route's weighted_clusters: Envoy adds up the entries that name it (0 when none does). */
+export function clusterWeight(route: CompiledRoute<unknown>, cluster: string): number {
+  return (route.weighted?.clusters ?? []).filter((c) => c.name === cluster).reduce((a, c) => a + c.weight, 0);
 }
 
 /**
