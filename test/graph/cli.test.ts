@@ -5,10 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, runCli } from '../helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, REPO, runCli } from '../helpers/cli.js';
 
 const UPDATE = process.env.MESHCTL_UPDATE_GOLDEN === '1';
 const GOLDEN = join(REPO, 'test', 'graph', 'golden');
@@ -144,6 +145,27 @@ test('docs/full-example.svg is what `meshctl graph fixtures/seed/full-example.te
   const r = await runCli(['graph', 'fixtures/seed/full-example.textproto', '--format', 'svg']);
   assert.equal(r.code, 0, r.stderr);
   const doc = join(REPO, 'docs', 'full-example.svg');
-  if (UPDATE || !existsSync(doc)) writeFileSync(doc, r.stdout);
+  if (UPDATE) writeFileSync(doc, r.stdout);
   assert.equal(readFileSync(doc, 'utf8'), r.stdout, 'regenerate with MESHCTL_UPDATE_GOLDEN=1 node scripts/run-tests.mjs graph');
+});
+
+test('Graphviz is loaded only to draw: validate and graph --format dot never load @viz-js/viz, svg does', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshctl-graph-'));
+  try {
+    // A module hook that names every module Node loads from @viz-js/viz or src/graph/ on stderr.
+    writeFileSync(join(dir, 'hooks.mjs'), "export async function load(url, ctx, next) { if (/viz-js|\\/graph\\//.test(url)) process.stderr.write('LOADED ' + url + '\\n'); return next(url, ctx); }\n");
+    writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${join(dir, 'hooks.mjs')}`)});\n`);
+    const loaded = (args: string[]): string[] => {
+      const r = spawnSync(process.execPath, ['--import', join(dir, 'register.mjs'), BIN, ...args], { cwd: REPO, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      assert.ok(r.status === 0, r.stderr);
+      return r.stderr.split('\n').filter((l) => l.startsWith('LOADED '));
+    };
+    assert.deepEqual(loaded(['validate', 'fixtures/quickstart/mesh.textproto']), []);
+    const dot = loaded(['graph', 'fixtures/quickstart/mesh.textproto', '--format', 'dot']);
+    assert.ok(dot.some((l) => l.includes('/graph/model.js')), 'the hook sees the graph modules');
+    assert.ok(!dot.some((l) => l.includes('viz-js')), dot.join('\n'));
+    assert.ok(loaded(['graph', 'fixtures/quickstart/mesh.textproto', '--format', 'svg']).some((l) => l.includes('viz-js')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
