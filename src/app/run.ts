@@ -16,6 +16,7 @@ import { mergeSnapshots, type StatsSnapshot } from '../proxy/stats.js';
 import type { UpstreamClientKind } from '../upstream/pool.js';
 import { loadConfig, validateOptionsFor, type LoadedConfig } from '../validate/load.js';
 import { watchConfig } from './config-watch.js';
+import { topologyDataPage, topologyPage } from '../graph/live.js';
 import { EXIT_INTERNAL } from './exit-codes.js';
 import { renderFileReport } from '../validate/report.js';
 
@@ -120,6 +121,7 @@ function proxyOptions(opts: RunOptions, accessLog: AccessLog | undefined): Proxy
     rejectPathAboveRoot: opts.rejectPathAboveRoot === true,
     accessLog: accessLog?.write ?? null,
     log: opts.log,
+    adminPages: [topologyPage, topologyDataPage],
   };
 }
 
@@ -301,6 +303,7 @@ async function runPrimary(opts: RunOptions, config: Bootstrap): Promise<number> 
       },
       healthFailing: () => failing,
       startedAt: Date.now(),
+      pages: [topologyPage, topologyDataPage],
     },
     metricsPath ? [metricsPath] : [],
   );

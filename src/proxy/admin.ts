@@ -34,6 +34,19 @@ export interface ClusterStatus {
   hosts: ClusterHostStatus[];
 }
 
+/**
+ * A page a higher layer adds to the admin server (run's /topology, drawn by src/graph/live.ts): it reads the same
+ * providers as the admin's own pages. Costs nothing until it is asked for.
+ */
+export interface AdminPage {
+  readonly path: string;
+  /** One line for /help. */
+  readonly help: string;
+  render(p: AdminPageSources, url: URL): Promise<{ type: string; body: string }>;
+}
+
+export type AdminPageSources = Pick<AdminProviders, 'stats' | 'clusters' | 'config'>;
+
 interface AdminProviders {
   stats(): Promise<StatsSnapshot>;
   clusters(): Promise<ClusterStatus[]>;
@@ -44,6 +57,7 @@ interface AdminProviders {
   setHealthFailing(failing: boolean): void;
   healthFailing(): boolean;
   startedAt: number;
+  pages?: readonly AdminPage[];
 }
 
 export interface AdminServer {
@@ -155,6 +169,11 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, p: Ad
       'application/json',
     );
   }
+  const page = p.pages?.find((pg) => pg.path === path);
+  if (page !== undefined) {
+    const r = await page.render(p, url);
+    return send(200, r.body, r.type);
+  }
   if (path === '/' || path === '/help') {
     return send(
       200,
@@ -169,6 +188,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, p: Ad
         '  /stats: print server stats (?filter=, ?usedonly, ?format=json|prometheus)',
         '  /stats/prometheus: print server stats in prometheus format',
         ...metricsPaths.map((m) => `  ${m}: prometheus metrics (from the config's http_server)`),
+        ...(p.pages ?? []).map((pg) => `  ${pg.path}: ${pg.help}`),
         '',
       ].join('\n'),
     );

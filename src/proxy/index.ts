@@ -8,7 +8,7 @@ import { connectionManager } from '../config/connection-manager.js';
 import { compileFilterChain, type FilterChain } from './filters/chain.js';
 import type { ClusterManager, ClusterManagerOptions } from '../upstream/types.js';
 import { compileRouter, type CompiledRouter } from '../router/index.js';
-import { startAdmin, startMetricsServer, type AdminServer, type ClusterStatus } from './admin.js';
+import { startAdmin, startMetricsServer, type AdminPage, type AdminServer, type ClusterStatus } from './admin.js';
 import { buildGeneration, httpStatPrefix, type Generation } from './generation.js';
 import type { ProxyCluster } from './cluster-stats.js';
 import { ListenerServer, bindingKey, type BoundAddress } from './listener-server.js';
@@ -68,6 +68,8 @@ export interface ProxyOptions {
     stats(): Promise<StatsSnapshot>;
     clusters(): Promise<ClusterStatus[]>;
   };
+  /** Pages the application adds to the admin server (run's /topology). */
+  readonly adminPages?: readonly AdminPage[];
 }
 
 export interface ListenerInfo {
@@ -266,6 +268,7 @@ class Proxy implements RunningProxy {
       },
       healthFailing: () => this.healthFailing,
       startedAt: this.startedAt,
+      ...(this.opts.adminPages !== undefined ? { pages: this.opts.adminPages } : {}),
     };
     this.adminServer = await startAdmin(host, port, providers, metricsPath ? [metricsPath] : []);
     const ms = config.http_server?.address?.socket_address;

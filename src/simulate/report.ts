@@ -1,5 +1,6 @@
 /** The simulation's counts (./tally.ts) as a SimReport: routes in config order, expected shares, chi-square. */
 import { chiSquareTest } from './stats.js';
+import { expectedClusterShare } from './expected.js';
 import type { RouteClusterStats, ListenerStats } from './tally.js';
 import type { ClusterReport, EndpointReport, ListenerReport, PhaseReport, RouteReport, SimReport, TimelineEntry } from './report-types.js';
 
@@ -23,13 +24,10 @@ export function buildReport(listeners: ListenerStats[], meta: ReportMeta): SimRe
     for (const rs of ordered) {
       const r = rs.route;
       const clusters: ClusterReport[] = [];
-      const weights = r.weighted;
-      const names = weights ? weights.clusters.map((c) => c.name) : r.cluster !== undefined ? [r.cluster] : [];
+      const names = r.weighted ? r.weighted.clusters.map((c) => c.name) : r.cluster !== undefined ? [r.cluster] : [];
       for (const name of new Set([...names, ...rs.clusters.keys()])) {
         const rcs = rs.clusters.get(name);
-        const weight = weights?.clusters.filter((c) => c.name === name).reduce((a, c) => a + c.weight, 0);
-        const expectedShare = weights ? (weights.total > 0 ? weight! / weights.total : 0) : r.kind === 'cluster' ? 1 : undefined;
-        clusters.push(clusterReport(name, rcs, rs.requests, expectedShare, meta.latency, meta.phaseBounds));
+        clusters.push(clusterReport(name, rcs, rs.requests, expectedClusterShare(r, name), meta.latency, meta.phaseBounds));
       }
       routes.push({
         id: r.id,

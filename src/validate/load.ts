@@ -26,6 +26,8 @@ export interface LoadedConfig {
   readonly errors: number;
   /** The config, when it was read and has no errors. */
   readonly config: Bootstrap | undefined;
+  /** The config as read, errors or not (undefined only when it could not be parsed): for `graph`, which draws them. */
+  readonly model: Bootstrap | undefined;
 }
 
 export async function loadConfig(input: string, opts: LoadOptions = {}): Promise<LoadedConfig> {
@@ -39,6 +41,7 @@ export async function loadConfig(input: string, opts: LoadOptions = {}): Promise
     report: { file: parsed.source.name, format: parsed.format, source: parsed.source, diagnostics },
     errors,
     config: errors === 0 ? parsed.config : undefined,
+    model: parsed.config,
   };
 }
 

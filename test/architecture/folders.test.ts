@@ -26,8 +26,9 @@ const LAYER: Readonly<Record<string, number>> = {
   upstream: 4,
   simulate: 5,
   proxy: 5,
-  app: 6,
-  cli: 7,
+  graph: 6,
+  app: 7,
+  cli: 8,
 };
 
 const SRC = join(REPO, 'src');

@@ -55,7 +55,7 @@ test('meshctl --help: every command summary is imperative, sentence case, no tra
   const commands = section(r.stdout, 'Commands');
   assert.deepEqual(
     commands.map((c) => c.term.split(' ')[0]),
-    ['validate', 'convert', 'simulate', 'run', 'serve', 'demo', 'prometheus-config', 'help'],
+    ['validate', 'convert', 'simulate', 'graph', 'run', 'serve', 'demo', 'prometheus-config', 'help'],
   );
   for (const c of commands) assertSummaryStyle(`meshctl --help, ${c.term}`, c.text);
   for (const o of section(r.stdout, 'Options')) assertOptionStyle('meshctl', o);

@@ -37,7 +37,7 @@ export function register(program: Command): void {
 }
 
 /** Replace `path` with `text` through a temporary file in the same directory and a rename. */
-async function writeAtomically(path: string, text: string): Promise<void> {
+export async function writeAtomically(path: string, text: string): Promise<void> {
   const { writeFile, rename, rm } = await import('node:fs/promises');
   const { dirname, basename, join } = await import('node:path');
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);

@@ -8,6 +8,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<{ register: Regist
   ['validate', () => import('./validate.js')],
   ['convert', () => import('./convert.js')],
   ['simulate', () => import('./simulate.js')],
+  ['graph', () => import('./graph.js')],
   ['run', () => import('./run.js')],
   ['serve', () => import('./serve.js')],
   ['demo', () => import('./demo.js')],

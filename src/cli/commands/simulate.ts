@@ -23,7 +23,7 @@ interface SimulateCliOptions {
   unhealthy?: string[];
   latency?: string[];
   at?: string[];
-  format: 'table' | 'json';
+  format: 'table' | 'json' | 'html';
   watch?: boolean;
   color: boolean;
   randomWeighted?: boolean;
@@ -47,7 +47,7 @@ export function register(program: Command): void {
     .option('--unhealthy <host:port>', 'mark an endpoint unhealthy from the start; repeatable', collect)
     .option('--latency <host:port=dist>', 'endpoint latency on the virtual clock: const:5ms, exp:10ms, normal:20ms,5ms, uniform:5ms,15ms (`*=` for all); repeatable', collect)
     .option('--at <time:down|up=host:port>', 'timeline event, e.g. 10s:down=10.244.0.2:8080; repeatable', collect)
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(new Option('--format <format>', 'output format (html: one self-contained page with charts)').choices(['table', 'json', 'html']).default('table'))
     .option('--watch', 'live view while the simulation runs (on a terminal only)')
     .option('--random-weighted', 'make RANDOM clusters honour endpoint weights (Envoy\'s RANDOM ignores them)')
     .option('--no-color', 'no colours in the table')
@@ -107,6 +107,9 @@ async function runSimulate(path: string, opts: SimulateCliOptions): Promise<numb
   if (opts.format === 'json') {
     // Fields without a value (a p-value with one endpoint, …) print as null, so every key is always there.
     process.stdout.write(JSON.stringify(report, (_k, v: unknown) => (v === undefined ? null : v), 2) + '\n');
+  } else if (opts.format === 'html') {
+    const { renderHtml } = await import('../../simulate/html.js');
+    process.stdout.write(renderHtml(report));
   } else {
     const { renderTable } = await import('../../simulate/render.js');
     const { default: chalk, Chalk } = await import('chalk');

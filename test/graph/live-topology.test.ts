@@ -1,0 +1,151 @@
+/**
+ * `meshctl run`'s /topology page in a real headless browser (Debian's chromium driven by playwright-core): traffic
+ * goes through the proxy, and the page — without reloading — shows each endpoint's requests and errors as the admin
+ * server's /clusters has them and the cluster's total as /stats has it, within one poll of the traffic ending. Skipped
+ * with a reason where chromium is not installed (.ci/run installs it).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { spawnCli } from '../proxy/cli-helpers.js';
+
+const CHROMIUM = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).stdout.trim();
+
+/** An upstream on an ephemeral loopback port answering every request with `status`. */
+async function upstream(status: number): Promise<http.Server> {
+  const s = http.createServer((_req, res) => res.writeHead(status, { 'content-type': 'text/plain' }).end('ok\n'));
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  return s;
+}
+
+function config(ok: number, failing: number): string {
+  return `
+static_resources:
+  listeners:
+    - name: front
+      address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                stat_prefix: front
+                route_config:
+                  virtual_hosts:
+                    - name: all
+                      domains: ["*"]
+                      routes:
+                        - match: { prefix: "/" }
+                          route: { cluster: web }
+  clusters:
+    - name: web
+      connect_timeout: 1s
+      load_assignment:
+        cluster_name: web
+        endpoints:
+          - lb_endpoints:
+              - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${ok} } } }
+                load_balancing_weight: 3
+              - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${failing} } } }
+                load_balancing_weight: 1
+`;
+}
+
+interface PageRow {
+  key: string;
+  rq_total: number;
+  rq_error: number;
+}
+
+test('run: /topology in headless chromium shows live numbers per endpoint matching /clusters and /stats', { timeout: 120_000 }, async (t) => {
+  if (CHROMIUM === '') return t.skip('chromium is not installed (Debian package `chromium`; .ci/run installs it)');
+  const { chromium } = await import('playwright-core');
+  const dir = mkdtempSync(join(tmpdir(), 'meshctl-topology-'));
+  const ok = await upstream(200);
+  const failing = await upstream(503);
+  const okPort = (ok.address() as AddressInfo).port;
+  const failingPort = (failing.address() as AddressInfo).port;
+  const file = join(dir, 'mesh.yaml');
+  writeFileSync(file, config(okPort, failingPort));
+  const cli = spawnCli(['run', '--admin-address', '127.0.0.1:0', '--no-access-log', '--seed', '3', file]);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    const port = Number((await cli.waitFor(/listener front on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
+    const admin = `http://127.0.0.1:${(await cli.waitFor(/admin on http:\/\/127\.0\.0\.1:(\d+)/))[1]}`;
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const requested: string[] = [];
+    page.on('request', (r) => requested.push(r.url()));
+    await page.goto(`${admin}/topology`);
+    // (Page code as strings: the tests compile without the DOM's types.)
+    await page.waitForFunction("document.getElementById('status').textContent.startsWith('updated')", undefined, { timeout: 10_000 });
+    // A mark on the window: still there at the end means the numbers arrived without a reload.
+    await page.evaluate('window.mark = 42');
+
+    const sent = 80;
+    for (let i = 0; i < sent; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/item/${i}`);
+      await res.arrayBuffer();
+    }
+    const trafficEnded = Date.now();
+    const clusters = (await (await fetch(`${admin}/clusters?format=json`)).json()) as {
+      cluster_statuses: { name: string; hosts: { address: string; rq_total: number; rq_error: number }[] }[];
+    };
+    const web = clusters.cluster_statuses.find((c) => c.name === 'web')!;
+    const expected = new Map(web.hosts.map((h) => [`web ${h.address}`, h]));
+    assert.equal(web.hosts.reduce((a, h) => a + h.rq_total, 0), sent);
+    const failingHost = web.hosts.find((h) => h.address === `127.0.0.1:${failingPort}`)!;
+    assert.ok(failingHost.rq_total > 0 && failingHost.rq_error === failingHost.rq_total, 'the failing endpoint counts errors');
+
+    const readRows = (): Promise<PageRow[]> =>
+      page.$$eval('tr[data-endpoint]', (rows) =>
+        rows.map((r) => ({
+          key: r.getAttribute('data-endpoint')!,
+          rq_total: Number(r.querySelector('[data-k=rq_total]')!.textContent),
+          rq_error: Number(r.querySelector('[data-k=rq_error]')!.textContent),
+        })),
+      );
+    let rows: PageRow[] = [];
+    for (let i = 0; i < 60; i++) {
+      rows = await readRows();
+      if (rows.reduce((a, r) => a + r.rq_total, 0) === sent) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const caughtUpMs = Date.now() - trafficEnded;
+    // The page polls once a second; allow that second plus the poll's own round trip on a busy machine.
+    assert.ok(caughtUpMs <= 2000, `the page caught up ${caughtUpMs} ms after the traffic`);
+    assert.equal(rows.length, 2);
+    for (const r of rows) {
+      const want = expected.get(r.key);
+      assert.ok(want, `${r.key} is an endpoint of /clusters`);
+      assert.equal(r.rq_total, want.rq_total, `${r.key} requests`);
+      assert.equal(r.rq_error, want.rq_error, `${r.key} errors`);
+    }
+    // The cluster's total as /stats counts it.
+    const stats = await (await fetch(`${admin}/stats?filter=^cluster\\.web\\.upstream_rq_total$`)).text();
+    const total = Number(/cluster\.web\.upstream_rq_total: (\d+)/.exec(stats)![1]);
+    const pageTotal = Number(await page.$eval('tr[data-cluster="web"] [data-k=rq_total]', (td) => td.textContent));
+    assert.equal(pageTotal, total);
+    // The graph itself carries the numbers: each endpoint's box has its live line.
+    const live = await page.$$eval('svg g.node text.live', (ts) => ts.map((x) => x.textContent ?? ''));
+    for (const h of web.hosts) assert.ok(live.some((l) => l.startsWith(`${h.rq_total} rq · `)), `live line for ${h.address} in ${JSON.stringify(live)}`);
+    assert.equal(await page.evaluate('window.mark'), 42, 'no reload');
+    // Nothing but the admin server was asked for anything.
+    assert.ok(requested.length >= 3);
+    for (const u of requested) assert.ok(u.startsWith(`${admin}/topology`), `requested ${u}`);
+    const shot = join(dir, 'topology.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    assert.ok(statSync(shot).size > 20_000, `screenshot is ${statSync(shot).size} bytes`);
+  } finally {
+    await browser.close();
+    cli.kill();
+    await cli.exit();
+    await new Promise<void>((r) => ok.close(() => r()));
+    await new Promise<void>((r) => failing.close(() => r()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
