@@ -92,10 +92,22 @@ test('run: /topology in headless chromium shows live numbers per endpoint matchi
       await res.arrayBuffer();
     }
     const trafficEnded = Date.now();
+    // Envoy's /clusters?format=json (admin.v3.Clusters): hosts under host_statuses, counters as SimpleMetrics.
     const clusters = (await (await fetch(`${admin}/clusters?format=json`)).json()) as {
-      cluster_statuses: { name: string; hosts: { address: string; rq_total: number; rq_error: number }[] }[];
+      cluster_statuses: {
+        name: string;
+        host_statuses: { address: { socket_address: { address: string; port_value: number } }; stats: { name: string; value?: string | number }[] }[];
+      }[];
     };
-    const web = clusters.cluster_statuses.find((c) => c.name === 'web')!;
+    const web0 = clusters.cluster_statuses.find((c) => c.name === 'web')!;
+    const counter = (stats: { name: string; value?: string | number }[], name: string): number => Number(stats.find((m) => m.name === name)?.value ?? 0);
+    const web = {
+      hosts: web0.host_statuses.map((h) => ({
+        address: `${h.address.socket_address.address}:${h.address.socket_address.port_value}`,
+        rq_total: counter(h.stats, 'rq_total'),
+        rq_error: counter(h.stats, 'rq_error'),
+      })),
+    };
     const expected = new Map(web.hosts.map((h) => [`web ${h.address}`, h]));
     assert.equal(web.hosts.reduce((a, h) => a + h.rq_total, 0), sent);
     const failingHost = web.hosts.find((h) => h.address === `127.0.0.1:${failingPort}`)!;
