@@ -1,15 +1,27 @@
 /**
  * gRPC serializers for xDS: DiscoveryRequest/Response (state of the world) and DeltaDiscoveryRequest/Response, in
- * Envoy's binary form, through the descriptor-driven codec (wire-codec.ts). Resources travel as `Any` and come out
+ * Envoy's binary form, through the descriptor-driven codec the control plane uses too (config/envoy-api/wire.ts). Resources travel as `Any` and come out
  * as proto3 JSON with `@type`. A response that cannot be decoded becomes `{ decode_error }`, so the client can NACK
  * it instead of losing the stream. Used by the client (xds-grpc.ts) and by control planes.
  */
-import { decodeMessage, encodeMessage } from './wire-codec.js';
+import type { JsonValue } from '../config/json-value.js';
+import { WireCodec } from '../config/envoy-api/wire.js';
 import type { DeltaDiscoveryRequestJson, DeltaDiscoveryResponseJson, DiscoveryRequestJson, DiscoveryResponseJson } from './xds-resources.js';
 
 const PKG = 'envoy.service.discovery.v3';
 
-type Json = Record<string, unknown>;
+type Json = { [k: string]: JsonValue };
+
+let shared: WireCodec | undefined;
+const codec = (): WireCodec => (shared ??= new WireCodec());
+
+function encodeMessage(fullName: string, json: Json): Uint8Array {
+  return codec().encode(fullName, json);
+}
+
+function decodeMessage(fullName: string, bytes: Uint8Array): Json {
+  return codec().decode(fullName, bytes);
+}
 
 export function encodeDiscoveryRequest(req: DiscoveryRequestJson): Buffer {
   return Buffer.from(encodeMessage(`${PKG}.DiscoveryRequest`, req as unknown as Json));
