@@ -18,6 +18,7 @@ import { durationText } from '../duration.js';
 import type { JsonValue } from '../json-value.js';
 import { envoyApi, type EnvoyApi, type FieldDesc, type FieldType, type MessageDesc, type ScalarType } from './descriptors.js';
 import { parseJsonDuration, parseJsonTimestamp } from './well-known.js';
+import { typeNameOf } from './xds-protocol.js';
 
 type Obj = { [k: string]: JsonValue };
 
@@ -118,11 +119,6 @@ function writeScalar(w: protobuf.Writer, s: ScalarType, v: JsonValue, path: stri
       w.sfixed64(num64(v, path));
       return;
   }
-}
-
-/** The name in a type URL (`type.googleapis.com/envoy.config.cluster.v3.Cluster` → the message's full name). */
-function typeNameOf(url: string): string {
-  return url.slice(url.lastIndexOf('/') + 1);
 }
 
 /** google.protobuf.FieldMask: JSON paths are lowerCamelCase, the wire's are the proto names. */
