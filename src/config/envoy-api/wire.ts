@@ -6,12 +6,13 @@
  * https://protobuf.dev/programming-guides/json/: Durations as "1.5s", wrappers as bare values, enums by name, Any as
  * {"@type": URL, …fields} (a well-known type's Any as {"@type", "value"}, an Any of a type meshctl's copy lacks as
  * {"@type", "value": base64}), bytes as base64, int64 read as numbers while exact and as decimal strings beyond 2^53
- * (written from either, exactly). Durations and Timestamps are written back with 0, 3, 6 or 9 fractional digits, as
- * protobuf's own JSON printer does. Decoding skips unknown field numbers, merges a message field that occurs twice
- * and lets the last member of a oneof win (https://protobuf.dev/programming-guides/encoding/#last-one-wins).
+ * (encoded from either, exactly). Decoded Durations and Timestamps have 0, 3, 6 or 9 fractional digits, as protobuf's
+ * own JSON printer writes them. Decoding skips unknown field numbers, merges a message field that occurs twice and
+ * lets the last member of a oneof win (https://protobuf.dev/programming-guides/encoding/#last-one-wins).
  *
- * One codec serves both sides of xDS: the control plane (control-plane/, `meshctl serve`) and the client
- * (discovery/xds-messages.ts). It loads protobufjs's minimal runtime only, and only when gRPC xDS is used.
+ * One codec serves both ends of xDS: the control plane (control-plane/, `meshctl serve`) and the client
+ * (discovery/xds-messages.ts). It needs protobufjs's minimal runtime only, and meshctl loads it only when gRPC xDS
+ * is used (test/run/xds-lazy.test.ts).
  */
 import protobuf from 'protobufjs/minimal.js';
 import { durationText } from '../duration.js';
@@ -354,7 +355,8 @@ export class WireCodec {
         const list = (Array.isArray(out[f.name]) ? out[f.name] : (out[f.name] = [])) as JsonValue[];
         if (wt === LEN && isPackable(t)) {
           const packedEnd = r.uint32() + r.pos;
-          while (r.pos < packedEnd) list.push(this.readValue(r, t, t.kind === 'enum' ? VARINT : wireTypeOf(t.kind === 'scalar' ? t.scalar : 'int32'), undefined));
+          const itemWire = t.kind === 'scalar' ? wireTypeOf(t.scalar) : VARINT;
+          while (r.pos < packedEnd) list.push(this.readValue(r, t, itemWire, undefined));
         } else list.push(this.readValue(r, t, wt, undefined));
         continue;
       }

@@ -117,7 +117,7 @@ export interface DeltaDiscoveryRequestJson {
 }
 
 /** envoy.service.discovery.v3.Resource: one named, versioned resource of a delta response. */
-export interface DeltaResourceJson {
+interface DeltaResourceJson {
   readonly name?: string;
   readonly version?: string;
   readonly resource?: ResourceJson;
