@@ -14,29 +14,25 @@ import type { JsonValue } from '../config/json-value.js';
 import type { Bootstrap } from '../config/model.js';
 import { toEnvoy } from '../config/emit/envoy.js';
 import type { WireCodec } from '../config/envoy-api/wire.js';
-
-const PREFIX = 'type.googleapis.com/';
-
-export const LISTENER_TYPE = `${PREFIX}envoy.config.listener.v3.Listener`;
-export const ROUTE_TYPE = `${PREFIX}envoy.config.route.v3.RouteConfiguration`;
-export const CLUSTER_TYPE = `${PREFIX}envoy.config.cluster.v3.Cluster`;
-export const ENDPOINT_TYPE = `${PREFIX}envoy.config.endpoint.v3.ClusterLoadAssignment`;
+import {
+  CLUSTER_TYPE,
+  DELTA_DISCOVERY_RESPONSE,
+  DISCOVERY_RESPONSE,
+  ENDPOINT_TYPE,
+  HCM_TYPE,
+  LISTENER_TYPE,
+  ROUTE_TYPE,
+  kindOf,
+  typeNameOf,
+} from '../config/envoy-api/xds-protocol.js';
 
 /** The four types, in the order Envoy wants them updated (CDS before EDS, LDS before RDS: ADS ordering in
  * https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#eventual-consistency-considerations). */
 export const RESOURCE_TYPES = [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
-/** The short name used in status, metrics and logs. */
-export const SHORT_TYPE: Readonly<Record<ResourceType, string>> = {
-  [CLUSTER_TYPE]: 'cds',
-  [ENDPOINT_TYPE]: 'eds',
-  [LISTENER_TYPE]: 'lds',
-  [ROUTE_TYPE]: 'rds',
-};
-
-/** Types a client subscribes to as a whole when it names nothing (the xDS protocol's wildcard). */
-export const WILDCARD_TYPES: ReadonlySet<string> = new Set([LISTENER_TYPE, CLUSTER_TYPE]);
+/** The short name used in status, metrics and logs: the service's (`cds` for CDS). */
+export const SHORT_TYPE = Object.fromEntries(RESOURCE_TYPES.map((t) => [t, kindOf(t)!.toLowerCase()])) as Readonly<Record<ResourceType, string>>;
 
 export function isResourceType(t: string): t is ResourceType {
   return (RESOURCE_TYPES as readonly string[]).includes(t);
@@ -61,8 +57,6 @@ export interface Resource {
 type ResourceSet = ReadonlyMap<string, Resource>;
 
 export type ResourceSets = Readonly<Record<ResourceType, ResourceSet>>;
-
-const HCM_TYPE = `${PREFIX}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`;
 
 function isObj(v: JsonValue | undefined): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -156,7 +150,7 @@ function forGrpc(cla: Obj, cluster: Obj): Obj {
 export function encodeResources(json: Record<ResourceType, Map<string, Obj>>, codec: WireCodec, previous?: ResourceSets): ResourceSets {
   const out = {} as Record<ResourceType, Map<string, Resource>>;
   for (const typeUrl of RESOURCE_TYPES) {
-    const message = typeUrl.slice(PREFIX.length);
+    const message = typeNameOf(typeUrl);
     const set = new Map<string, Resource>();
     for (const [name, body] of json[typeUrl]) {
       const text = JSON.stringify(body);
@@ -173,8 +167,8 @@ export function encodeResources(json: Record<ResourceType, Map<string, Obj>>, co
         json: body,
         text,
         version,
-        sotwEntry: codec.encode('envoy.service.discovery.v3.DiscoveryResponse', { resources: [any] }),
-        deltaEntry: codec.encode('envoy.service.discovery.v3.DeltaDiscoveryResponse', { resources: [{ name, version, resource: any }] }),
+        sotwEntry: codec.encode(DISCOVERY_RESPONSE, { resources: [any] }),
+        deltaEntry: codec.encode(DELTA_DISCOVERY_RESPONSE, { resources: [{ name, version, resource: any }] }),
       });
     }
     out[typeUrl] = set;

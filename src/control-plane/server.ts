@@ -8,19 +8,26 @@
 import * as grpc from '@grpc/grpc-js';
 import type { EnvoyApi } from '../config/envoy-api/descriptors.js';
 import type { JsonValue } from '../config/json-value.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SHORT_TYPE, type ResourceType } from './resources.js';
+import {
+  ADS_SERVICE,
+  CLUSTER_TYPE,
+  DELTA_DISCOVERY_REQUEST,
+  DISCOVERY_REQUEST,
+  ENDPOINT_TYPE,
+  KIND_SERVICE,
+  LISTENER_TYPE,
+  ROUTE_TYPE,
+} from '../config/envoy-api/xds-protocol.js';
+import { SHORT_TYPE, type ResourceType } from './resources.js';
 import { DeltaStream, SotwStream, type DeltaDiscoveryRequest, type DiscoveryRequest, type StreamContext } from './streams.js';
-
-const DISCOVERY_REQUEST = 'envoy.service.discovery.v3.DiscoveryRequest';
-const DELTA_REQUEST = 'envoy.service.discovery.v3.DeltaDiscoveryRequest';
 
 /** Each service and the one type it serves (undefined: all of them). */
 const SERVICES: ReadonlyArray<readonly [string, ResourceType | undefined]> = [
-  ['envoy.service.discovery.v3.AggregatedDiscoveryService', undefined],
-  ['envoy.service.cluster.v3.ClusterDiscoveryService', CLUSTER_TYPE],
-  ['envoy.service.endpoint.v3.EndpointDiscoveryService', ENDPOINT_TYPE],
-  ['envoy.service.listener.v3.ListenerDiscoveryService', LISTENER_TYPE],
-  ['envoy.service.route.v3.RouteDiscoveryService', ROUTE_TYPE],
+  [ADS_SERVICE.name, undefined],
+  [KIND_SERVICE.CDS.name, CLUSTER_TYPE],
+  [KIND_SERVICE.EDS.name, ENDPOINT_TYPE],
+  [KIND_SERVICE.LDS.name, LISTENER_TYPE],
+  [KIND_SERVICE.RDS.name, ROUTE_TYPE],
 ];
 
 export interface TlsFiles {
@@ -52,7 +59,7 @@ export async function startXdsServer(ctx: StreamContext, api: EnvoyApi, host: st
     const handlers: grpc.UntypedServiceImplementation = {};
     const kindBase = fixed === undefined ? 'ads' : SHORT_TYPE[fixed];
     for (const [name, m] of Object.entries(methods)) {
-      const delta = m.request === DELTA_REQUEST;
+      const delta = m.request === DELTA_DISCOVERY_REQUEST;
       if (!delta && m.request !== DISCOVERY_REQUEST) continue;
       definition[name] = {
         path: `/${service}/${name}`,

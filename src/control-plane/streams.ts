@@ -11,40 +11,23 @@
  */
 import type { JsonValue } from '../config/json-value.js';
 import type { WireCodec } from '../config/envoy-api/wire.js';
-import { RESOURCE_TYPES, WILDCARD_TYPES, isResourceType, type Resource, type ResourceType } from './resources.js';
+import {
+  DELTA_DISCOVERY_RESPONSE,
+  DISCOVERY_RESPONSE,
+  WILDCARD_TYPES,
+  type Decoded,
+  type DeltaDiscoveryRequestJson,
+  type DiscoveryRequestJson,
+  type NodeJson,
+  type RpcStatus,
+} from '../config/envoy-api/xds-protocol.js';
+import { RESOURCE_TYPES, isResourceType, type Resource, type ResourceType } from './resources.js';
 import type { Snapshot, Subscriber } from './snapshot.js';
 import type { NodeInfo, StatusBoard, StreamStatus, TypeStatus } from './status.js';
 
-interface NodeJson {
-  id?: string;
-  cluster?: string;
-  user_agent_name?: string;
-  user_agent_version?: string;
-}
-
-interface RpcStatusJson {
-  code?: number;
-  message?: string;
-}
-
-export interface DiscoveryRequest {
-  version_info?: string;
-  node?: NodeJson;
-  resource_names?: string[];
-  type_url?: string;
-  response_nonce?: string;
-  error_detail?: RpcStatusJson;
-}
-
-export interface DeltaDiscoveryRequest {
-  node?: NodeJson;
-  type_url?: string;
-  resource_names_subscribe?: string[];
-  resource_names_unsubscribe?: string[];
-  initial_resource_versions?: Record<string, string>;
-  response_nonce?: string;
-  error_detail?: RpcStatusJson;
-}
+/** What a client's requests carry, as decoded. */
+export type DiscoveryRequest = Decoded<DiscoveryRequestJson>;
+export type DeltaDiscoveryRequest = Decoded<DeltaDiscoveryRequestJson>;
 
 /** What a stream needs from the server around it. */
 export interface StreamContext {
@@ -53,9 +36,6 @@ export interface StreamContext {
   readonly board: StatusBoard;
   readonly log: (line: string) => void;
 }
-
-const DISCOVERY_RESPONSE = 'envoy.service.discovery.v3.DiscoveryResponse';
-const DELTA_RESPONSE = 'envoy.service.discovery.v3.DeltaDiscoveryResponse';
 
 /** The part both protocols share: the node, the status record, ACK/NACK bookkeeping. */
 abstract class StreamBase implements Subscriber {
@@ -83,7 +63,7 @@ abstract class StreamBase implements Subscriber {
 
   abstract push(): void;
 
-  protected noteNode(node: NodeJson | undefined): void {
+  protected noteNode(node: Decoded<NodeJson> | undefined): void {
     if (node === undefined) return;
     const n: NodeInfo = this.status.node;
     n.id = node.id ?? n.id;
@@ -107,7 +87,7 @@ abstract class StreamBase implements Subscriber {
     this.ctx.board.count(t, 'acks');
   }
 
-  protected nack(t: ResourceType, ts: TypeStatus, version: string, err: RpcStatusJson): void {
+  protected nack(t: ResourceType, ts: TypeStatus, version: string, err: Decoded<RpcStatus>): void {
     ts.nacks++;
     const detail = err.message ?? `code ${err.code ?? 0}`;
     ts.nacked = { version, error_detail: detail, at: new Date().toISOString() };
@@ -259,7 +239,7 @@ export class DeltaStream extends StreamBase {
     if (removed.length > 0) tail.removed_resources = removed;
     const key = updates.map((r) => `${r.name}:${r.version}`).join(',');
     const block = this.ctx.snapshot.block(`delta ${t} ${key}`, () => updates.map((r) => r.deltaEntry));
-    this.send(t, ts, Buffer.concat([block, this.ctx.codec.encode(DELTA_RESPONSE, tail)]));
+    this.send(t, ts, Buffer.concat([block, this.ctx.codec.encode(DELTA_DISCOVERY_RESPONSE, tail)]));
   }
 }
 

@@ -18,7 +18,7 @@ import { refreshServiceCluster } from '../config/normalize.js';
 import type { TimerHandle } from '../time/timers.js';
 import { backoffMs, type DiscoveryDeps, type DiscoveryHandle, type EndpointSink } from './types.js';
 import { decodeLoadAssignment, hostsFromAssignment } from './envoy-json.js';
-import { ENDPOINT_TYPE } from './xds-resources.js';
+import { ENDPOINT_TYPE } from '../config/envoy-api/xds-protocol.js';
 
 const DEFAULT_REFRESH_MS = 5000;
 

@@ -16,7 +16,8 @@ import type { Cluster, ClusterLoadAssignment, Listener, RouteConfiguration } fro
 import { connectionManager } from '../config/connection-manager.js';
 import { RUN_IGNORED } from '../config/run-fate/rule-ids.js';
 import { validateParsed } from '../validate/index.js';
-import { resourceName, type ResourceJson, type XdsKind } from './xds-resources.js';
+import { HCM_TYPE, type ResourceJson, type XdsKind } from '../config/envoy-api/xds-protocol.js';
+import { resourceName } from './xds-resources.js';
 
 /** Rules whose subject is another resource (a cluster a route names, a route config an rds names, ...). */
 const CROSS_RESOURCE_RULES = [
@@ -48,7 +49,6 @@ export interface JudgedResources<K extends XdsKind> {
 
 const NOUN: Readonly<Record<XdsKind, string>> = { CDS: 'cluster', EDS: 'load assignment', LDS: 'listener', RDS: 'route configuration' };
 
-const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 
 /** lowerCamelCase keys → snake_case (proto3 JSON writers may use either; REST bodies often camelCase). */
@@ -78,7 +78,7 @@ function wrap(kind: XdsKind, body: Record<string, unknown>, i: number): unknown 
         filters: [
           {
             name: 'envoy.filters.network.http_connection_manager',
-            typed_config: { '@type': HCM, stat_prefix: 'rds', route_config: body, http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER } }] },
+            typed_config: { '@type': HCM_TYPE, stat_prefix: 'rds', route_config: body, http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER } }] },
           },
         ],
       },

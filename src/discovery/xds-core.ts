@@ -16,7 +16,6 @@
  */
 import { judgeResources, type ModelOf } from './resource-judge.js';
 import {
-  INVALID_ARGUMENT,
   TYPE_URL,
   isWildcardKind,
   kindOf,
@@ -24,11 +23,12 @@ import {
   type DeltaDiscoveryResponseJson,
   type DiscoveryRequestJson,
   type DiscoveryResponseJson,
+  type NodeJson,
   type ResourceJson,
   type RpcStatus,
   type XdsKind,
-  type XdsNode,
-} from './xds-resources.js';
+} from '../config/envoy-api/xds-protocol.js';
+import { INVALID_ARGUMENT } from './xds-resources.js';
 
 /** One accepted resource. */
 export interface XdsResource<T> {
@@ -82,7 +82,7 @@ export class XdsState {
   private readonly warned = new Set<string>();
 
   constructor(
-    readonly node: XdsNode,
+    readonly node: NodeJson,
     private readonly sink: XdsSink,
     private readonly log?: (line: string) => void,
   ) {}

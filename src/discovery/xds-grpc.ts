@@ -21,7 +21,7 @@ import {
   type Undecodable,
 } from './xds-messages.js';
 import {
-  ADS_METHODS,
+  ADS_SERVICE,
   isWildcardKind,
   kindOf,
   type DeltaDiscoveryRequestJson,
@@ -29,8 +29,8 @@ import {
   type DiscoveryRequestJson,
   type DiscoveryResponseJson,
   type XdsKind,
-  type XdsMethods,
-} from './xds-resources.js';
+  type XdsService,
+} from '../config/envoy-api/xds-protocol.js';
 
 interface XdsGrpcOptions {
   /** `ip:port` of the control plane. */
@@ -39,7 +39,7 @@ interface XdsGrpcOptions {
   /** Incremental xDS (DeltaAggregatedResources) instead of state of the world. */
   readonly delta: boolean;
   /** The stream's methods: ADS (default) or one type's service. */
-  readonly methods?: XdsMethods;
+  readonly methods?: XdsService;
   /** Reconnect back-off base (default 500 ms, max 30 s). */
   readonly retryBaseMs?: number;
 }
@@ -84,7 +84,7 @@ export class XdsGrpcClient implements XdsTransport {
 
   private connect(): void {
     if (this.closed) return;
-    const methods = this.opts.methods ?? ADS_METHODS;
+    const methods = this.opts.methods ?? ADS_SERVICE;
     const stream = this.opts.delta
       ? this.client.makeBidiStreamRequest<Request, Response>(methods.delta, (r) => encodeDeltaRequest(r as DeltaDiscoveryRequestJson), decodeDeltaResponse)
       : this.client.makeBidiStreamRequest<Request, Response>(methods.sotw, (r) => encodeDiscoveryRequest(r as DiscoveryRequestJson), decodeDiscoveryResponse);

@@ -1,40 +1,59 @@
 /**
  * gRPC serializers for xDS: DiscoveryRequest/Response (state of the world) and DeltaDiscoveryRequest/Response, in
- * Envoy's binary form, through the descriptor-driven codec (wire-codec.ts). Resources travel as `Any` and come out
- * as proto3 JSON with `@type`. A response that cannot be decoded becomes `{ decode_error }`, so the client can NACK
+ * Envoy's binary form, through the descriptor-driven codec the control plane uses too (config/envoy-api/wire.ts).
+ * Resources travel as `Any` and come out as proto3 JSON with `@type`. A response that cannot be decoded becomes `{ decode_error }`, so the client can NACK
  * it instead of losing the stream. Used by the client (xds-grpc.ts) and by control planes.
  */
-import { decodeMessage, encodeMessage } from './wire-codec.js';
-import type { DeltaDiscoveryRequestJson, DeltaDiscoveryResponseJson, DiscoveryRequestJson, DiscoveryResponseJson } from './xds-resources.js';
+import type { JsonValue } from '../config/json-value.js';
+import { WireCodec } from '../config/envoy-api/wire.js';
+import {
+  DELTA_DISCOVERY_REQUEST,
+  DELTA_DISCOVERY_RESPONSE,
+  DISCOVERY_REQUEST,
+  DISCOVERY_RESPONSE,
+  type DeltaDiscoveryRequestJson,
+  type DeltaDiscoveryResponseJson,
+  type DiscoveryRequestJson,
+  type DiscoveryResponseJson,
+} from '../config/envoy-api/xds-protocol.js';
 
-const PKG = 'envoy.service.discovery.v3';
+type Json = { [k: string]: JsonValue };
 
-type Json = Record<string, unknown>;
+let shared: WireCodec | undefined;
+const codec = (): WireCodec => (shared ??= new WireCodec());
+
+function encodeMessage(fullName: string, json: Json): Uint8Array {
+  return codec().encode(fullName, json);
+}
+
+function decodeMessage(fullName: string, bytes: Uint8Array): Json {
+  return codec().decode(fullName, bytes);
+}
 
 export function encodeDiscoveryRequest(req: DiscoveryRequestJson): Buffer {
-  return Buffer.from(encodeMessage(`${PKG}.DiscoveryRequest`, req as unknown as Json));
+  return Buffer.from(encodeMessage(DISCOVERY_REQUEST, req as unknown as Json));
 }
 
 export function decodeDiscoveryRequest(buf: Buffer): DiscoveryRequestJson {
-  const o = decodeMessage(`${PKG}.DiscoveryRequest`, buf);
+  const o = decodeMessage(DISCOVERY_REQUEST, buf);
   return { version_info: '', resource_names: [], type_url: '', response_nonce: '', ...o } as DiscoveryRequestJson;
 }
 
 export function encodeDiscoveryResponse(resp: DiscoveryResponseJson): Buffer {
-  return Buffer.from(encodeMessage(`${PKG}.DiscoveryResponse`, resp as unknown as Json));
+  return Buffer.from(encodeMessage(DISCOVERY_RESPONSE, resp as unknown as Json));
 }
 
 export function encodeDeltaRequest(req: DeltaDiscoveryRequestJson): Buffer {
-  return Buffer.from(encodeMessage(`${PKG}.DeltaDiscoveryRequest`, req as unknown as Json));
+  return Buffer.from(encodeMessage(DELTA_DISCOVERY_REQUEST, req as unknown as Json));
 }
 
 export function decodeDeltaRequest(buf: Buffer): DeltaDiscoveryRequestJson {
-  const o = decodeMessage(`${PKG}.DeltaDiscoveryRequest`, buf);
+  const o = decodeMessage(DELTA_DISCOVERY_REQUEST, buf);
   return { type_url: '', ...o } as DeltaDiscoveryRequestJson;
 }
 
 export function encodeDeltaResponse(resp: DeltaDiscoveryResponseJson): Buffer {
-  return Buffer.from(encodeMessage(`${PKG}.DeltaDiscoveryResponse`, resp as unknown as Json));
+  return Buffer.from(encodeMessage(DELTA_DISCOVERY_RESPONSE, resp as unknown as Json));
 }
 
 /** A response whose bytes did not decode (the client NACKs it, naming the error). */
@@ -44,7 +63,7 @@ export interface Undecodable {
 
 export function decodeDiscoveryResponse(buf: Buffer): DiscoveryResponseJson | Undecodable {
   try {
-    return decodeMessage(`${PKG}.DiscoveryResponse`, buf) as DiscoveryResponseJson;
+    return decodeMessage(DISCOVERY_RESPONSE, buf) as DiscoveryResponseJson;
   } catch (err) {
     return { decode_error: (err as Error).message };
   }
@@ -52,7 +71,7 @@ export function decodeDiscoveryResponse(buf: Buffer): DiscoveryResponseJson | Un
 
 export function decodeDeltaResponse(buf: Buffer): DeltaDiscoveryResponseJson | Undecodable {
   try {
-    return decodeMessage(`${PKG}.DeltaDiscoveryResponse`, buf) as DeltaDiscoveryResponseJson;
+    return decodeMessage(DELTA_DISCOVERY_RESPONSE, buf) as DeltaDiscoveryResponseJson;
   } catch (err) {
     return { decode_error: (err as Error).message };
   }

@@ -9,7 +9,8 @@ import type { TimerHandle } from '../time/timers.js';
 import { backoffMs, type DiscoveryDeps } from './types.js';
 import type { XdsState } from './xds-core.js';
 import type { XdsTransport } from './xds.js';
-import { REST_PATH, isWildcardKind, type DiscoveryResponseJson, type XdsKind } from './xds-resources.js';
+import { isWildcardKind, type DiscoveryResponseJson, type XdsKind } from '../config/envoy-api/xds-protocol.js';
+import { REST_PATH } from './xds-resources.js';
 
 interface XdsRestOptions {
   /** `http://127.0.0.1:PORT` (no trailing slash). */

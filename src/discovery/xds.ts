@@ -26,7 +26,7 @@ import type { TimerHandle } from '../time/timers.js';
 import type { DiscoveryDeps, DiscoveryHandle } from './types.js';
 import { hostsFromAssignment } from './envoy-json.js';
 import type { ResourceMap, XdsResource, XdsSink, XdsState } from './xds-core.js';
-import { SERVICE_METHODS, type XdsKind } from './xds-resources.js';
+import { KIND_SERVICE, type XdsKind } from '../config/envoy-api/xds-protocol.js';
 
 /** What the controller needs from the cluster manager. */
 export interface XdsHost {
@@ -180,7 +180,7 @@ export async function startXds(config: Bootstrap, plan: XdsPlan, host: XdsHost, 
     if (plan.aggregated) transport = new XdsGrpcClient(state, { address, kinds: plan.kinds, delta }, deps);
     else {
       // One stream per type, each on its own service.
-      const clients = plan.kinds.map((kind) => new XdsGrpcClient(state, { address, kinds: [kind], delta, methods: SERVICE_METHODS[kind] }, deps));
+      const clients = plan.kinds.map((kind) => new XdsGrpcClient(state, { address, kinds: [kind], delta, methods: KIND_SERVICE[kind] }, deps));
       transport = {
         ready: Promise.all(clients.map((c) => c.ready)).then(() => undefined),
         close: () => clients.forEach((c) => c.close()),

@@ -13,7 +13,7 @@ import type { Bootstrap, Listener, RouteConfiguration } from '../config/model.js
 import { connectionManager } from '../config/connection-manager.js';
 import type { XdsDump } from '../discovery/xds.js';
 import type { XdsResource } from '../discovery/xds-core.js';
-import { CLUSTER_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../discovery/xds-resources.js';
+import { CLUSTER_TYPE, LISTENER_TYPE, ROUTE_TYPE } from '../config/envoy-api/xds-protocol.js';
 import type { ClusterHostStatus, ClusterStatus } from './admin.js';
 
 const ADMIN = 'type.googleapis.com/envoy.admin.v3.';

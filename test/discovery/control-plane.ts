@@ -7,18 +7,17 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import {
-  ADS_METHOD,
+  ADS_SERVICE,
   CLUSTER_TYPE,
-  DELTA_ADS_METHOD,
   ENDPOINT_TYPE,
+  KIND_SERVICE,
   LISTENER_TYPE,
-  REST_PATH,
   ROUTE_TYPE,
-  SERVICE_METHODS,
   kindOf,
   type DeltaDiscoveryRequestJson,
   type DiscoveryRequestJson,
-} from '../../src/discovery/xds-resources.js';
+} from '../../src/config/envoy-api/xds-protocol.js';
+import { REST_PATH } from '../../src/discovery/xds-resources.js';
 import { decodeDeltaRequest, decodeDiscoveryRequest, encodeDeltaResponse, encodeDiscoveryResponse } from '../../src/discovery/xds-messages.js';
 
 export { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE };
@@ -283,7 +282,7 @@ export async function startGrpcControlPlane(): Promise<GrpcControlPlane> {
   // ADS and every per-type service, each in both variants: the handlers do not depend on the type.
   const definitions: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   const handlers: grpc.UntypedServiceImplementation = {};
-  for (const [i, m] of [{ sotw: ADS_METHOD, delta: DELTA_ADS_METHOD }, ...Object.values(SERVICE_METHODS)].entries()) {
+  for (const [i, m] of [ADS_SERVICE, ...Object.values(KIND_SERVICE)].entries()) {
     definitions[`sotw${i}`] = { path: m.sotw, requestStream: true, responseStream: true, requestSerialize: raw, requestDeserialize: decodeDiscoveryRequest as (b: Buffer) => unknown, responseSerialize: raw, responseDeserialize: raw };
     definitions[`delta${i}`] = { path: m.delta, requestStream: true, responseStream: true, requestSerialize: raw, requestDeserialize: decodeDeltaRequest as (b: Buffer) => unknown, responseSerialize: raw, responseDeserialize: raw };
     handlers[`sotw${i}`] = sotwHandler(m.sotw) as grpc.handleBidiStreamingCall<unknown, unknown>;

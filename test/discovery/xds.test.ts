@@ -6,7 +6,7 @@ import { RandomStreams } from '../../src/balancer/random.js';
 import type { Bootstrap } from '../../src/config/model.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, cla, edsCluster, startGrpcControlPlane, startRestControlPlane, staticClusterJson } from './control-plane.js';
 import { decodeDiscoveryResponse, encodeDiscoveryResponse } from '../../src/discovery/xds-messages.js';
-import type { DeltaDiscoveryRequestJson, DiscoveryRequestJson, DiscoveryResponseJson } from '../../src/discovery/xds-resources.js';
+import type { DeltaDiscoveryRequestJson, DiscoveryRequestJson, DiscoveryResponseJson } from '../../src/config/envoy-api/xds-protocol.js';
 import { xdsPlan } from '../../src/discovery/xds.js';
 
 const controlCluster = (port: number) => ({

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { XdsState, type ResourceMap, type XdsSink } from '../../src/discovery/xds-core.js';
-import { CLUSTER_TYPE, ENDPOINT_TYPE, type XdsKind } from '../../src/discovery/xds-resources.js';
+import { CLUSTER_TYPE, ENDPOINT_TYPE, type XdsKind } from '../../src/config/envoy-api/xds-protocol.js';
 
 function state(): { s: XdsState; log: string[]; applied: Partial<Record<XdsKind, number>> } {
   const log: string[] = [];

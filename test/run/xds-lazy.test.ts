@@ -23,7 +23,7 @@ export async function resolve(specifier, context, next) {
 `);
 writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`);
 
-const GRPC_STACK = ['@grpc/grpc-js', 'discovery/xds-grpc.js', 'discovery/wire-codec.js', 'discovery/xds-messages.js'];
+const GRPC_STACK = ['@grpc/grpc-js', 'discovery/xds-grpc.js', 'config/envoy-api/wire.js', 'discovery/xds-messages.js', 'node_modules/protobufjs/'];
 
 /** Runs the CLI with the hook; for `run`, stops it once it serves. Returns the resolved module URLs. */
 async function trace(name: string, args: string[], stopWhen?: RegExp): Promise<string[]> {
