@@ -1,9 +1,10 @@
 /**
- * A fleet: `meshctl serve` feeds two `meshctl run` processes over gRPC ADS. Each run has a static listener whose
- * route goes to cluster `svc`, which only the control plane defines (CDS; its endpoints come as EDS). A good edit of
- * the served file reaches both runs within a second; a broken one reaches neither (serve prints the error with
+ * A fleet: `meshctl serve` feeds two `meshctl run` processes over gRPC ADS. Each run has a static listener (each on
+ * its own port) whose routes come over RDS (`routes`, from the served file's listener) and go to clusters only the
+ * control plane defines (CDS; their endpoints come as EDS). A good edit of the served file — endpoints, clusters or
+ * the route — reaches both runs within a second; a broken one reaches neither (serve prints the error with
  * file:line:column and keeps serving the last good version); traffic through both runs never fails meanwhile.
- * Each change is one entry of CHANGES: a new kind of change (a route change, once `run` takes LDS/RDS) is one more.
+ * Each change is one entry of CHANGES.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,20 +21,45 @@ async function backend(name: string): Promise<{ port: number; server: Server }> 
   return { port: (server.address() as { port: number }).port, server };
 }
 
-/** The served file: cluster `svc` on the given backend ports (STATIC: served as EDS). */
-function servedConfig(svcPorts: readonly number[], extra = ''): string {
-  const eps = svcPorts.map((p) => `{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${p} } } } }`).join(', ');
+/**
+ * The served file: cluster `svc` on the given backend ports (STATIC: served as EDS), optionally cluster `spare`, and a
+ * listener whose route config `routes` (served as RDS) sends everything to `route`.
+ */
+function servedConfig(svcPorts: readonly number[], o: { spare?: number; route?: string } = {}): string {
+  const ep = (p: number): string => `{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${p} } } } }`;
+  const spare =
+    o.spare === undefined
+      ? ''
+      : `    - name: spare
+      connect_timeout: 2s
+      load_assignment:
+        cluster_name: spare
+        endpoints: [{ lb_endpoints: [${ep(o.spare)}] }]
+`;
   return `static_resources:
   clusters:
     - name: svc
       connect_timeout: 1s
       load_assignment:
         cluster_name: svc
-        endpoints: [{ lb_endpoints: [${eps}] }]
-${extra}`;
+        endpoints: [{ lb_endpoints: [${svcPorts.map(ep).join(', ')}] }]
+${spare}  listeners:
+    - name: front
+      address: { socket_address: { address: 127.0.0.1, port_value: 10000 } }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                stat_prefix: front
+                route_config:
+                  name: routes
+                  virtual_hosts: [{ name: all, domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster: ${o.route ?? 'svc'} } }] }]
+                http_filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]
+`;
 }
 
-/** A run's bootstrap: a listener routing everything to `svc`, clusters from the control plane over ADS. */
+/** A run's bootstrap: a listener whose routes (`routes`) and clusters come from the control plane over ADS. */
 function runConfig(node: string, listenPort: number, xdsPort: number): string {
   return `node: { id: ${node}, cluster: fleet }
 static_resources:
@@ -46,13 +72,7 @@ static_resources:
               typed_config:
                 "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
                 stat_prefix: ingress
-                route_config:
-                  virtual_hosts:
-                    - name: all
-                      domains: ["*"]
-                      routes:
-                        - match: { prefix: "/" }
-                          route: { cluster: svc }
+                rds: { route_config_name: routes, config_source: { ads: {}, resource_api_version: V3 } }
   clusters:
     - name: xds
       connect_timeout: 1s
@@ -123,19 +143,11 @@ interface Change {
   readonly answer: string;
 }
 
-/** Good edits, in order; each starts from the one before. The lead adds the route change here when run takes RDS. */
+/** Good edits, in order; each starts from the one before. */
 const CHANGES: readonly Change[] = [
   { name: 'endpoint moves to green', text: (b) => servedConfig([b.green!]), answer: 'green' },
-  {
-    name: 'a second cluster appears and svc moves back to blue',
-    text: (b) => `${servedConfig([b.blue!])}    - name: spare
-      connect_timeout: 2s
-      load_assignment:
-        cluster_name: spare
-        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${b.green!} } } } }] }]
-`,
-    answer: 'blue',
-  },
+  { name: 'a second cluster appears and svc moves back to blue', text: (b) => servedConfig([b.blue!], { spare: b.green! }), answer: 'blue' },
+  { name: 'the route moves to the spare cluster (RDS)', text: (b) => servedConfig([b.blue!], { spare: b.green!, route: 'spare' }), answer: 'green' },
 ];
 
 test('meshctl serve feeds two meshctl runs over ADS: good edits reach both within a second, a broken one reaches neither, no request fails', { timeout: 90_000 }, async () => {
@@ -166,6 +178,8 @@ test('meshctl serve feeds two meshctl runs over ADS: good edits reach both withi
       assert.equal(s.types.cds?.acked_version, '1', JSON.stringify(s));
       assert.equal(s.types.eds?.acked_version, '1', JSON.stringify(s));
       assert.deepEqual(s.types.eds?.subscribed, ['svc']);
+      assert.equal(s.types.rds?.acked_version, '1', JSON.stringify(s));
+      assert.deepEqual(s.types.rds?.subscribed, ['routes']);
     }
 
     traffic = steadyTraffic(fleet);
