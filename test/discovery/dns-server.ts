@@ -31,7 +31,7 @@ const SERVFAIL = 2;
 const NXDOMAIN = 3;
 
 export async function startDnsServer(): Promise<TestDnsServer> {
-  const sock = dgram.createSocket('udp4');
+  let sock = dgram.createSocket('udp4');
   const conns = new Set<net.Socket>();
   const state: TestDnsServer = {
     address: '127.0.0.1',
@@ -82,10 +82,10 @@ export async function startDnsServer(): Promise<TestDnsServer> {
     if (state.delayMs > 0) setTimeout(fn, state.delayMs);
     else fn();
   };
-  sock.on('message', (msg, rinfo) => {
+  const onUdp = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     const reply = answer(msg, false);
     if (reply !== null) later(() => sock.send(reply, rinfo.port, rinfo.address));
-  });
+  };
   // TCP: messages framed by a two-byte length (RFC 1035 §4.2.2).
   const tcp = net.createServer((conn) => {
     conns.add(conn);
@@ -106,11 +106,25 @@ export async function startDnsServer(): Promise<TestDnsServer> {
       }
     });
   });
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
-  (state as { port: number }).port = (sock.address() as AddressInfo).port;
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject);
-    tcp.listen(state.port, '127.0.0.1', () => resolve());
-  });
-  return state;
+  // UDP on an ephemeral port, then TCP on the same number: another process (a parallel test) may hold that TCP port,
+  // so a taken one means a new pair, a bounded number of times.
+  for (let attempt = 1; ; attempt++) {
+    sock.on('message', onUdp);
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    (state as { port: number }).port = (sock.address() as AddressInfo).port;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(state.port, '127.0.0.1', () => {
+          tcp.removeListener('error', reject);
+          resolve();
+        });
+      });
+      return state;
+    } catch (err) {
+      await new Promise<void>((r) => sock.close(() => r()));
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === 20) throw err;
+      sock = dgram.createSocket('udp4');
+    }
+  }
 }

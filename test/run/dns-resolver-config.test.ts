@@ -39,7 +39,7 @@ after(async () => {
     s.closeAllConnections();
     s.close();
   }
-  await dns.close();
+  await dns?.close();
 });
 
 function yaml(clusterExtra: string, bootstrapExtra = ''): string {
@@ -97,10 +97,14 @@ async function start(config: string, alone = true): Promise<number> {
 function get(port: number): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     http
-      .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+      .get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 5000 }, (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (d: string) => (body += d));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      // A request that never ends fails the test instead of hanging it.
+      .on('timeout', function (this: http.ClientRequest) {
+        this.destroy(new Error('no answer within 5 s'));
       })
       .on('error', reject);
   });
