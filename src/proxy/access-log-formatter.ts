@@ -310,9 +310,11 @@ function pad(n: number, w = 2, c = '0'): string {
   return String(n).padStart(w, c);
 }
 
-/** Fraction of a second to `digits` places (ms precision; finer places are zeros, as the clock gives no more). */
+/** Fraction of a second to `digits` places (ms precision; finer places are zeros). `ms` may carry a fraction of a
+ * millisecond (a start time taken from the monotonic clock): it is truncated, as Envoy truncates to the place asked. */
 function fraction(ms: number, digits: number): string {
-  return (pad(((ms % 1000) + 1000) % 1000, 3) + '000000').slice(0, digits);
+  const whole = Math.floor(ms);
+  return (pad(((whole % 1000) + 1000) % 1000, 3) + '000000').slice(0, digits);
 }
 
 type TimePiece = string | ((d: Date, ms: number) => string);

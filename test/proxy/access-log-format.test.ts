@@ -42,4 +42,6 @@ test('START_TIME: ISO by default, strftime conversions in UTC, fractions and epo
   assert.equal(fmt('%START_TIME(%d/%b/%Y:%T %z)%'), '29/Feb/2024:13:04:05 +0000');
   assert.equal(fmt('%START_TIME(%s.%3f|%f|%1f)%'), '1709211845.678|678000000|6');
   assert.equal(fmt('%START_TIME(%j %a %A %B %I%p %%)%'), '060 Thu Thursday February 01PM %');
+  // A start time with a fraction of a millisecond (taken from the monotonic clock) gives whole, zero-padded digits.
+  assert.equal(compileTextFormat('%START_TIME(%S.%3f|%E3S)%', false)(facts(), 0, START - 600.5), '05.077|05.077');
 });
