@@ -11,6 +11,7 @@
 
 import type { Listener } from './model.js';
 import type { JsonObject, JsonValue } from './json-value.js';
+import { writtenField } from './node-meta.js';
 
 export interface FormatCommand {
   /** Upper-case operator name, aliases kept as written (REQUEST_HEADER, REQ). */
@@ -204,7 +205,7 @@ export function jsonFormatStrings(json: JsonObject, path = ''): { path: string; 
 /** A listener's own access_log entries (Envoy logs them once per downstream connection; the connection manager's
  * are logged once per request). The model keeps them verbatim. */
 export function listenerAccessLogs(listener: Listener): JsonObject[] {
-  const own = (listener as { unmodeled?: Record<string, JsonValue> }).unmodeled?.access_log;
+  const own = writtenField(listener, 'access_log');
   if (!Array.isArray(own)) return [];
   const out: JsonObject[] = [];
   for (const e of own) {

@@ -19,6 +19,7 @@
 import { getServers } from 'node:dns';
 import type { Address, Bootstrap, Cluster } from './model.js';
 import type { JsonObject, JsonValue } from './json-value.js';
+import { writtenField } from './node-meta.js';
 
 /** Where the config names a cluster's resolver (for validate's dns-resolver note); 'system' when it names none. */
 export type DnsResolverSource =
@@ -47,11 +48,6 @@ export function resolvesThroughDns(cluster: Cluster): boolean {
 
 function obj(v: JsonValue | undefined): JsonObject | undefined {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
-}
-
-function raw(node: object | undefined, name: string): JsonValue | undefined {
-  if (node === undefined) return undefined;
-  return ((node as Record<string, unknown>)[name] as JsonValue | undefined) ?? (node as { unmodeled?: Record<string, JsonValue> }).unmodeled?.[name];
 }
 
 function formatServer(ip: string, port: number): string {
@@ -94,12 +90,12 @@ function fromTyped(t: JsonObject, from: DnsResolverSource): DnsResolverSettings 
 
 /** One level (cluster or bootstrap) of Envoy's resolver settings, or undefined when it sets none. */
 function envoyLevel(node: object | undefined, deprecatedServers: readonly Address[] | undefined, bootstrap: boolean): DnsResolverSettings | undefined {
-  const typed = obj(raw(node, 'typed_dns_resolver_config'));
+  const typed = obj(writtenField(node, 'typed_dns_resolver_config'));
   if (typed !== undefined) return fromTyped(typed, bootstrap ? 'bootstrap typed_dns_resolver_config' : 'typed_dns_resolver_config');
-  const resolution = obj(raw(node, 'dns_resolution_config'));
+  const resolution = obj(writtenField(node, 'dns_resolution_config'));
   if (resolution !== undefined) return fromCares(resolution, bootstrap ? 'bootstrap dns_resolution_config' : 'dns_resolution_config');
   const servers = serversOf(deprecatedServers);
-  const tcp = raw(node, 'use_tcp_for_dns_lookups') === true;
+  const tcp = writtenField(node, 'use_tcp_for_dns_lookups') === true;
   if (servers.length > 0) return { servers, tcp, from: 'dns_resolvers' };
   if (tcp) return { servers: undefined, tcp, from: bootstrap ? 'bootstrap use_tcp_for_dns_lookups' : 'dns_resolvers' };
   return undefined;

@@ -3,7 +3,7 @@
  * and any fields meshctl does not model (unmodeled), kept so a conversion never drops them. spanOf and keySpanOf
  * read the positions, from the decoder's compact store (source-meta-store.ts) when nothing else was asked yet.
  */
-import type { JsonObject } from './json-value.js';
+import type { JsonObject, JsonValue } from './json-value.js';
 import { SourceNodeMeta } from './source-meta-store.js';
 import type { Span } from './source.js';
 
@@ -84,4 +84,14 @@ export function keySpanOf(node: object | undefined, field: string): Span | undef
   const meta = metaOf(node);
   if (meta instanceof SourceNodeMeta && meta.compact) return meta.fieldKeySpan(field) ?? meta.span;
   return meta?.fields[field]?.keySpan ?? spanOf(node, field);
+}
+
+/**
+ * A field as the config wrote it: the model's own, or the verbatim copy the decoder kept (`unmodeled`) of a field
+ * Envoy knows and the model does not hold. For run-time code that acts on such a field (its fate is in
+ * config/run-fate/unmodeled.ts).
+ */
+export function writtenField(node: object | undefined, name: string): JsonValue | undefined {
+  if (node === undefined) return undefined;
+  return ((node as Record<string, unknown>)[name] as JsonValue | undefined) ?? (node as { unmodeled?: JsonObject }).unmodeled?.[name];
 }

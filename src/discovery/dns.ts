@@ -28,6 +28,7 @@ import { backoffMs, type DiscoveryDeps, type DiscoveryHandle, type EndpointSink 
 import { dnsResolverFor } from '../config/dns-resolver-config.js';
 import type { JsonValue } from '../config/json-value.js';
 import { queryOverTcp } from './dns-tcp.js';
+import { writtenField } from '../config/node-meta.js';
 
 const DEFAULT_DNS_REFRESH_MS = 5000;
 
@@ -71,7 +72,7 @@ export function dnsServersFor(cluster: Cluster, bootstrap: Bootstrap | undefined
 
 /** Cluster.RefreshRate (dns_failure_refresh_rate): base_interval, max_interval (default 10 × base). */
 function failureBackoffOf(cluster: Cluster): DnsClusterOptions['failureBackoff'] {
-  const rate = (cluster as { unmodeled?: Record<string, JsonValue> }).unmodeled?.dns_failure_refresh_rate;
+  const rate = writtenField(cluster, 'dns_failure_refresh_rate');
   if (rate === null || typeof rate !== 'object' || Array.isArray(rate)) return undefined;
   // Kept verbatim: a duration string ("1s", as YAML and JSON write it) or {seconds, nanos} (protobuf text).
   const ms = (v: JsonValue | undefined): number | undefined => {

@@ -119,6 +119,18 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
   private tried: Set<Host> | undefined;
   /** The Host the request came with (auto_host_rewrite puts it back for a host without a hostname). */
   private authority = '';
+  /** Count the request on its cluster and take a slot of the requests circuit breaker; false on overflow (counted). */
+  private admit(cluster: ProxyCluster): boolean {
+    cluster.stats.rq_total.value++;
+    if (!cluster.upstream.tryAcquire('requests')) {
+      cluster.stats.rq_pending_overflow.value++;
+      return false;
+    }
+    this.holdsRequest = true;
+    cluster.stats.rq_active.value++;
+    return true;
+  }
+
   /** The request body has arrived whole. */
   private bodyComplete = false;
   // IdleWatch (stream-timeouts.ts): the idle sweeper's fields.
@@ -283,13 +295,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     const weightedIndex = p.weightedIndex;
     const authority = p.authority;
     const path = p.path;
-    cluster.stats.rq_total.value++;
-    if (!cluster.upstream.tryAcquire('requests')) {
-      cluster.stats.rq_pending_overflow.value++;
-      return this.localReply(reply.overflow());
-    }
-    this.holdsRequest = true;
-    cluster.stats.rq_active.value++;
+    if (!this.admit(cluster)) return this.localReply(reply.overflow());
     this.responseMutation = responseMutationOf(route, weightedIndex);
     this.upstreamPath = upstreamPath(route, path);
     this.upstreamHeaders = upstreamHeaders(this.lr, route, weightedIndex, req, authority, path);
@@ -341,13 +347,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     this.cluster = cluster;
     // Envoy: an upgrade no upgrade_configs allows is refused with 403 (details upgrade_failed), empty body.
     if (!h2c && !upgradeAllowed(this.lr.hcm, route.config.route, type)) return this.localReply(reply.upgradeRefused());
-    cluster.stats.rq_total.value++;
-    if (!cluster.upstream.tryAcquire('requests')) {
-      cluster.stats.rq_pending_overflow.value++;
-      return this.localReply(reply.overflow());
-    }
-    this.holdsRequest = true;
-    cluster.stats.rq_active.value++;
+    if (!this.admit(cluster)) return this.localReply(reply.overflow());
     const host = cluster.upstream.balancer.pick(p.hash === undefined ? undefined : { hash: p.hash, exclude: undefined });
     if (host === undefined) {
       cluster.stats.cx_none_healthy.value++;

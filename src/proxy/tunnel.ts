@@ -19,6 +19,7 @@ import type { HttpConnectionManager, JsonValue, RouteAction } from '../config/mo
 import type { OutHeaders } from '../http/headers.js';
 import type { UpstreamErrorKind } from '../upstream/pool.js';
 import type { UpstreamTlsOptions } from '../upstream/upstream-tls.js';
+import { writtenField } from '../config/node-meta.js';
 
 /** upgrade_configs entries as read from the config: the type (lower-case) and whether it is enabled. */
 function upgradeEntries(v: JsonValue | undefined): Map<string, boolean> | undefined {
@@ -36,25 +37,20 @@ function upgradeEntries(v: JsonValue | undefined): Map<string, boolean> | undefi
   return out;
 }
 
-function raw(node: object | undefined, name: string): JsonValue | undefined {
-  if (node === undefined) return undefined;
-  return ((node as Record<string, unknown>)[name] as JsonValue | undefined) ?? (node as { unmodeled?: Record<string, JsonValue> }).unmodeled?.[name];
-}
-
 /**
  * Envoy's HttpConnectionManagerConfig::createUpgradeFilterChain: a route's upgrade_configs entry for the type
  * decides (disabled: refused; enabled: allowed); otherwise the connection manager's entry must exist and be enabled.
  */
 export function upgradeAllowed(hcm: HttpConnectionManager, action: RouteAction | undefined, type: string): boolean {
   const t = type.toLowerCase();
-  const route = upgradeEntries(raw(action, 'upgrade_configs'))?.get(t);
+  const route = upgradeEntries(writtenField(action, 'upgrade_configs'))?.get(t);
   if (route !== undefined) return route;
-  return upgradeEntries(raw(hcm, 'upgrade_configs'))?.get(t) === true;
+  return upgradeEntries(writtenField(hcm, 'upgrade_configs'))?.get(t) === true;
 }
 
 /** The connection manager's http2_protocol_options.allow_connect: RFC 8441 extended CONNECT is accepted. */
 export function h2AllowConnect(hcm: HttpConnectionManager): boolean {
-  const opts = raw(hcm, 'http2_protocol_options');
+  const opts = writtenField(hcm, 'http2_protocol_options');
   return opts !== null && typeof opts === 'object' && !Array.isArray(opts) && opts.allow_connect === true;
 }
 

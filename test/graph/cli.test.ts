@@ -153,7 +153,8 @@ test('Graphviz is loaded only to draw: validate and graph --format dot never loa
   const dir = mkdtempSync(join(tmpdir(), 'meshctl-graph-'));
   try {
     // A module hook that names every module Node loads from @viz-js/viz or src/graph/ on stderr.
-    writeFileSync(join(dir, 'hooks.mjs'), "export async function load(url, ctx, next) { if (/viz-js|\\/graph\\//.test(url)) process.stderr.write('LOADED ' + url + '\\n'); return next(url, ctx); }\n");
+    // The hooks run on their own thread: a synchronous write, or a line may be lost when the process exits at once.
+    writeFileSync(join(dir, 'hooks.mjs'), "import { writeSync } from 'node:fs';\nexport async function load(url, ctx, next) { if (/viz-js|\\/graph\\//.test(url)) writeSync(2, 'LOADED ' + url + '\\n'); return next(url, ctx); }\n");
     writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${join(dir, 'hooks.mjs')}`)});\n`);
     const loaded = (args: string[]): string[] => {
       const r = spawnSync(process.execPath, ['--import', join(dir, 'register.mjs'), BIN, ...args], { cwd: REPO, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
