@@ -162,8 +162,6 @@ function onTerminate(fn: () => void): void {
 async function runSingle(opts: RunOptions, config: Bootstrap): Promise<number> {
   const accessLog = opts.accessLog !== undefined ? createAccessLog(opts.accessLog) : undefined;
   const proxy = await startProxy(config, proxyOptions(opts, accessLog));
-  announce(opts, proxy);
-  opts.onListening?.(proxy);
   const rl = reloader(opts, (c) => proxy.reload(c), config);
   let stopDashboard: (() => void) | undefined;
   if (opts.dashboard) {
@@ -183,6 +181,10 @@ async function runSingle(opts: RunOptions, config: Bootstrap): Promise<number> {
           resolveExit(0);
         });
     });
+    // Said only once SIGTERM/SIGINT drain: a signal that arrives while no listener is installed ends node at once
+    // (the default action), and whoever read "listening" may stop it right away.
+    announce(opts, proxy);
+    opts.onListening?.(proxy);
   });
 }
 
@@ -307,7 +309,6 @@ async function runPrimary(opts: RunOptions, config: Bootstrap): Promise<number> 
     },
     metricsPath ? [metricsPath] : [],
   );
-  opts.log(`meshctl: ${opts.workers} workers serving; admin on http://${admin.address}:${admin.port}`);
   const rl = reloader(opts, async (c) => {
     current = c;
     for (const w of workers) w.send({ type: 'meshctl:reload' });
@@ -317,7 +318,8 @@ async function runPrimary(opts: RunOptions, config: Bootstrap): Promise<number> 
       state = 'DRAINING';
       rl.stop();
       opts.log(`meshctl: draining ${workers.size} workers (up to ${opts.drainTimeoutMs} ms)`);
-      for (const w of workers) if (w.isConnected()) w.send({ type: 'meshctl:drain' });
+      // A worker that got the signal itself (it went to the process group) may have let its channel go already.
+      for (const w of workers) if (w.isConnected()) w.send({ type: 'meshctl:drain' }, undefined, () => undefined);
       const deadline = setTimeout(() => {
         for (const w of workers) w.kill('SIGKILL');
       }, opts.drainTimeoutMs + 2000);
@@ -331,5 +333,7 @@ async function runPrimary(opts: RunOptions, config: Bootstrap): Promise<number> 
         });
       }, 20);
     });
+    // After the handler, as in runSingle: told "serving", a caller may signal at once.
+    opts.log(`meshctl: ${opts.workers} workers serving; admin on http://${admin.address}:${admin.port}`);
   });
 }
