@@ -7,7 +7,6 @@
  * one shared 'close' listener finds its exchange through a symbol.
  */
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -18,7 +17,7 @@ import type { AttemptControl, AttemptSink, UpstreamErrorKind } from '../upstream
 import type { OutHeaders } from '../http/headers.js';
 import { accessLogLine, type AccessLogFacts } from './access-log.js';
 import type { ProxyCluster } from './cluster-stats.js';
-import { hasBody, type DownReq, type DownRes } from './downstream.js';
+import { hasBody, requestBody, type DownReq, type DownRes } from './downstream.js';
 import type { Generation, ListenerRuntime } from './generation.js';
 import { applyMutation, type HeaderMutation } from './header-mutation.js';
 import * as reply from './local-reply.js';
@@ -77,7 +76,7 @@ export function rejectRequest(
 /** The exchange a downstream response belongs to, so one shared 'close' listener finds it (no closure per request). */
 const EXCHANGE = Symbol('meshctl.exchange');
 type TaggedRes = DownRes & { [EXCHANGE]?: Exchange };
-type TaggedReq = DownReq & { [EXCHANGE]?: Exchange };
+type TaggedBody = Readable & { [EXCHANGE]?: Exchange };
 
 function onResponseClose(this: TaggedRes): void {
   this[EXCHANGE]?.downstreamClosed();
@@ -99,7 +98,7 @@ function durationFired(ex: Exchange): void {
 function requestTimeoutFired(ex: Exchange): void {
   ex.onRequestTimeout();
 }
-function bodyEnded(this: TaggedReq): void {
+function bodyEnded(this: TaggedBody): void {
   this[EXCHANGE]?.requestEnded();
 }
 
@@ -241,7 +240,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     this.lr.stats.cx_protocol_error.value++;
     this.flags |= FLAG.DPE;
     this.details = 'http1.too_many_headers';
-    if (!this.h2) (this.res as ServerResponse).shouldKeepAlive = false;
+    if (!this.h2) this.res.shouldKeepAlive = false;
     this.sendLocal(status, Buffer.from(body), this.h2 ? undefined : CONNECTION_CLOSE);
   }
 
@@ -313,9 +312,10 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     }
 
     if (hasBody(this.req)) {
-      if (this.retry !== null) this.body = new RetryBody(this.req, this.lr.bufferLimitBytes, this);
-      (this.req as TaggedReq)[EXCHANGE] = this;
-      this.req.once('end', bodyEnded);
+      const src = requestBody(this.req) as TaggedBody;
+      if (this.retry !== null) this.body = new RetryBody(src, this.lr.bufferLimitBytes, this);
+      src[EXCHANGE] = this;
+      src.once('end', bodyEnded);
     } else {
       this.requestDoneMs = 0;
       this.startGlobalTimer();
@@ -450,7 +450,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     }
     const complete = this.requestComplete();
     // The rest of the body will not be read: the connection cannot carry another request.
-    if (!complete && !this.h2) (this.res as ServerResponse).shouldKeepAlive = false;
+    if (!complete && !this.h2) this.res.shouldKeepAlive = false;
     this.localReply(reply.streamIdleTimeout(complete));
   }
 
@@ -493,7 +493,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     entry.counters.rq_total++;
     let body: Readable | Buffer | AsyncIterable<Buffer> | null = null;
     if (this.body !== undefined) body = this.body.next();
-    else if (this.attemptNo === 1 && hasBody(this.req)) body = this.req;
+    else if (this.attemptNo === 1 && hasBody(this.req)) body = requestBody(this.req);
     if (retry !== null && retry.perTryTimeoutMs > 0) this.tryTimer = setTimeout(tryTimeoutFired, retry.perTryTimeoutMs, this);
     const sink = retry === null ? this : new RetrySink(this, this.attemptNo);
     entry.pool.dispatch(
@@ -671,7 +671,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     this.ctl?.abort(new RetryAbort());
     if (this.cluster !== undefined && this.host !== undefined) this.endAttempt({ kind: 'timeout' });
     // The rest of the body will not be read: the connection cannot carry another request.
-    if (!this.h2) (this.res as ServerResponse).shouldKeepAlive = false;
+    if (!this.h2) this.res.shouldKeepAlive = false;
     this.localReply(reply.requestTimeout());
   }
 
