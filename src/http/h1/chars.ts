@@ -25,6 +25,10 @@ export const FIELD_VALUE = table((c) => c === 0x09 || (c >= 0x20 && c <= 0x7e) |
  * and so do we. */
 export const TARGET = table((c) => c >= 0x21 && c <= 0x7e);
 
+/** The first character of a URI scheme, and the others (RFC 3986 §3.1). */
+export const ALPHA = table((c) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a));
+export const SCHEME_REST = table((c) => ALPHA[c] === 1 || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e);
+
 /** Chunk-extension bytes after the `;` (tolerated, not interpreted): like a field value. */
 export const CHUNK_EXT = FIELD_VALUE;
 

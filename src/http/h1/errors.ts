@@ -20,6 +20,9 @@ export const codecError = (reason: string): H1Refusal => refuse(400, 'http1.code
 /** A control character (other than HTAB) or DEL in a header value (Envoy's onHeaderValue check, 400). */
 export const invalidCharacters = (reason: string): H1Refusal => refuse(400, 'http1.invalid_characters', reason);
 
+/** A request-target of no form the method admits (Envoy's codec_impl.cc handlePath). */
+export const invalidUrl = (reason: string): H1Refusal => refuse(400, 'http1.invalid_url', reason);
+
 export const headersTooLarge = (limit: number): H1Refusal =>
   refuse(431, 'http1.headers_too_large', `head larger than ${limit} bytes`);
 

@@ -3,13 +3,14 @@
  * read in one pass: one latin1 string per method, target, reason, name and value; byte classes by table lookup.
  * Line endings are CRLF: the parser's scan has already refused bare LF, so every line here ends in CR LF.
  */
-import { COLON, CR, FIELD_VALUE, HT, LF, SP, TARGET, TOKEN } from './chars.js';
+import { ALPHA, COLON, CR, FIELD_VALUE, HT, LF, SCHEME_REST, SP, TARGET, TOKEN } from './chars.js';
 import {
   bodyDisallowed,
   codecError,
   contentLengthAndChunked,
   invalidCharacters,
   invalidTransferEncoding,
+  invalidUrl,
 } from './errors.js';
 import type { H1Head, H1Kind } from './types.js';
 
@@ -50,6 +51,31 @@ function version(b: Buffer, i: number): number {
   return minor;
 }
 
+/**
+ * The request-target's form (RFC 9112 §3.2): origin-form ("/..."), absolute-form ("scheme://..."), authority-form
+ * for CONNECT, "*" for OPTIONS. Envoy answers anything else 400 http1.invalid_url (codec_impl.cc handlePath: a
+ * target not starting with "/" must parse as an absolute URL, or an authority on CONNECT; "*" only on OPTIONS).
+ * llhttp takes "*" with any method and "/x" on CONNECT: Envoy is stricter, and so are we.
+ */
+function targetForm(method: string, b: Buffer, s: number, e: number): void {
+  const c = b[s];
+  if (method === 'CONNECT') {
+    if (c === 0x2f /* / */ || c === 0x2a /* * */) throw invalidUrl('CONNECT needs host:port');
+    return;
+  }
+  if (c === 0x2f) return;
+  if (c === 0x2a) {
+    if (e - s === 1 && method === 'OPTIONS') return;
+    throw invalidUrl('"*" is only for OPTIONS');
+  }
+  // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then "://" and a non-empty authority.
+  let i = s;
+  while (i < e && (ALPHA[b[i]] === 1 || (i > s && SCHEME_REST[b[i]] === 1))) i++;
+  if (i === s || b[i] !== 0x3a || b[i + 1] !== 0x2f || b[i + 2] !== 0x2f || i + 3 >= e || b[i + 3] === 0x2f) {
+    throw invalidUrl('request-target is not origin, absolute or authority form');
+  }
+}
+
 /** Parses the head in b[start, end). `end` is just past the CRLF of the empty line. */
 export function parseHead(kind: H1Kind, b: Buffer, start: number, end: number): H1Head {
   let method = '';
@@ -68,6 +94,7 @@ export function parseHead(kind: H1Kind, b: Buffer, start: number, end: number): 
     while (TARGET[b[i]] === 1) i++;
     if (i === t || b[i] !== SP) throw codecError('bad request-target');
     target = b.toString('latin1', t, i);
+    targetForm(method, b, t, i);
     minor = version(b, i + 1);
     i += 9;
   } else {
@@ -197,10 +224,10 @@ export function parseFields(b: Buffer, i: number, end: number, raw: string[], fa
     if (facts === null) continue;
     const len = nameEnd - n;
     if (nameIs(b, n, len, CONTENT_LENGTH)) {
-      const v = contentLengthOf(b, vs, ve);
-      // Repeats of one value are one length (RFC 9110 §8.6); differing values are a smuggling vector.
-      if (facts.contentLength !== -1 && facts.contentLength !== v) throw codecError('differing Content-Length values');
-      facts.contentLength = v;
+      // A second Content-Length is refused even when it repeats the first: Envoy's codec does so with both its
+      // parsers (envoyproxy/envoy#28931 made Balsa match http-parser), and so does llhttp. RFC 9110 §8.6 allows it.
+      if (facts.contentLength !== -1) throw codecError('more than one Content-Length');
+      facts.contentLength = contentLengthOf(b, vs, ve);
     } else if (nameIs(b, n, len, TRANSFER_ENCODING)) {
       facts.transferEncoding = facts.transferEncoding === null ? value : `${facts.transferEncoding},${value}`;
     } else if (nameIs(b, n, len, CONNECTION)) {
