@@ -92,6 +92,8 @@ export function parseHead(kind: H1Kind, b: Buffer, start: number, end: number): 
     method = b.toString('latin1', start, i);
     const t = ++i;
     while (TARGET[b[i]] === 1) i++;
+    if (b[i] === SP && (i === t || b[i + 1] === SP)) throw codecError('more than one SP in the request line');
+    if (b[i] === CR && i > t) throw codecError('bad HTTP version'); // an HTTP/0.9 request line
     if (i === t || b[i] !== SP) throw codecError('bad request-target');
     target = b.toString('latin1', t, i);
     targetForm(method, b, t, i);
@@ -106,16 +108,20 @@ export function parseHead(kind: H1Kind, b: Buffer, start: number, end: number): 
     const d0 = b[i + 1] - 0x30;
     const d1 = b[i + 2] - 0x30;
     const d2 = b[i + 3] - 0x30;
+    // 100-999, as Envoy's header validator takes a status (envoy_default/header_validator.cc, validateStatusHeader).
     if (d0 < 1 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) throw codecError('bad status code');
     status = d0 * 100 + d1 * 10 + d2;
     i += 4;
     if (b[i] === SP) {
+      // The reason phrase is only informative (RFC 9112 §4: a client should ignore it); llhttp takes any byte but
+      // CR and LF in it, and so do we. A writer that forwards it must check it (serialize.ts does).
       const r = ++i;
-      while (FIELD_VALUE[b[i]] === 1) i++;
+      while (b[i] !== CR) i++;
       reason = b.toString('latin1', r, i);
     }
   }
-  if (b[i] !== CR || b[i + 1] !== LF) throw codecError('bad start line');
+  if (b[i] === CR && b[i + 1] !== LF) throw codecError('bare CR in the start line'); // RFC 9112 §2.2
+  if (b[i] !== CR) throw codecError('bad start line');
   i += 2;
 
   const facts: Facts = {
@@ -200,7 +206,10 @@ function connectionTokens(value: string, facts: Facts): void {
 export function parseFields(b: Buffer, i: number, end: number, raw: string[], facts: Facts | null): void {
   while (i < end) {
     const c = b[i];
-    if (c === CR) return; // the empty line (the scan guarantees the LF)
+    if (c === CR) {
+      if (b[i + 1] === LF) return; // the empty line
+      throw codecError('bare CR at the start of a field line');
+    }
     const n = i;
     while (TOKEN[b[i]] === 1) i++;
     if (b[i] !== COLON) {

@@ -318,6 +318,7 @@ export class H1Parser {
       const lf = b.indexOf(LF, line);
       if (lf < 0 || lf >= end) break;
       if (lf === line || b[lf - 1] !== CR) throw codecError('bare LF line ending');
+      if (b[line] === CR && lf - 1 !== line) throw codecError('bare CR at the start of a line');
       if (lf + 1 - base > limit) throw single ? codecError('chunk line too long') : headersTooLarge(limit);
       if (single) return lf + 1;
       if (lf - 1 === line) return lf + 1; // the empty line
@@ -345,6 +346,8 @@ export class H1Parser {
       return;
     }
     const n = Math.min(end - base, HTTP_PREFIX.length);
-    for (let i = 0; i < n; i++) if (b[base + i] !== HTTP_PREFIX[i]) throw codecError('bad status line');
+    for (let i = 0; i < n; i++) {
+      if (b[base + i] !== HTTP_PREFIX[i]) throw codecError(i < 5 ? 'bad status line' : 'bad HTTP version');
+    }
   }
 }
