@@ -43,6 +43,8 @@ export interface DownRes {
 }
 
 export function hasBody(req: DownReq): boolean {
+  // meshctl's HTTP/1.1 requests know from their framing (a `Content-Length: 00` has no body).
+  if (req.body !== undefined) return req.body !== null;
   if (req.httpVersionMajor === 2) {
     return !(req as Http2ServerRequest).stream.endAfterHeaders;
   }

@@ -41,6 +41,8 @@ export class H1Request implements DownReq {
   readonly httpVersionMajor = 1;
   readonly httpVersionMinor: number;
   readonly body: H1Body | null;
+  /** The head declares a body (an upgrade's or CONNECT's bytes after the head are the tunnel's, not a body stream). */
+  readonly declaresBody: boolean;
 
   constructor(
     head: H1Head,
@@ -54,7 +56,8 @@ export class H1Request implements DownReq {
     this.httpVersionMinor = head.versionMinor;
     this.httpVersion = head.versionMinor === 0 ? '1.0' : '1.1';
     // A CONNECT or an upgrade carries no body of this request: what follows the head is the tunnel's.
-    this.body = !head.upgrade && (head.chunked || head.contentLength > 0) ? new H1Body(source) : null;
+    this.declaresBody = head.chunked || head.contentLength > 0;
+    this.body = !head.upgrade && this.declaresBody ? new H1Body(source) : null;
   }
 }
 

@@ -13,7 +13,6 @@ import type { H1Error } from '../http/h1/types.js';
 import type { DownReq, DownRes } from './downstream.js';
 import { closeIdleSession, connectionIdleTimeoutMs, drainSession, drainTimeoutMs } from './connection-lifetime.js';
 import { handleH2Tunnel, handleRequest, handleTunnel, rejectRequest } from './exchange.js';
-import { hasBody } from './downstream.js';
 import type { Generation, ListenerRuntime } from './generation.js';
 import { H1Connection, type H1Host } from './h1-connection.js';
 import type { H1Request } from './h1-request.js';
@@ -160,7 +159,7 @@ export class ListenerServer implements ListenerBinding, H1Host {
    */
   h1Tunnel(req: H1Request, res: H1Response, rest: Buffer): void {
     const c = this.current;
-    if (req.method !== 'CONNECT' && String(req.headers.upgrade).toLowerCase() === 'h2c' && !hasBody(req)) {
+    if (req.method !== 'CONNECT' && String(req.headers.upgrade).toLowerCase() === 'h2c' && !req.declaresBody) {
       return handleRequest(c.gen, c.lr, req, res);
     }
     handleTunnel(c.gen, c.lr, req, res, rest);
