@@ -57,8 +57,10 @@ export class H1Response implements DownRes {
 
   writeHead(status: number, headers?: Record<string, string | string[]>): this {
     if (this.head !== null) throw new Error('response head already written');
-    this.status = status;
-    if (status === 204 || status === 304 || status < 200) this.bodyless = true;
+    // Nothing is kept until the head is whole: a header refused below leaves the response as it was (the engine then
+    // answers with a local reply instead).
+    const bodyless = this.bodyless || status === 204 || status === 304 || status < 200;
+    let keepAlive = this.shouldKeepAlive;
     let h = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
     let length = false;
     let connection = false;
@@ -73,7 +75,7 @@ export class H1Response implements DownRes {
           if (k === 'content-length') length = true;
           else if (k === 'connection') {
             connection = true;
-            if (typeof v === 'string' && v.toLowerCase() === 'close') this.shouldKeepAlive = false;
+            if (typeof v === 'string' && v.toLowerCase() === 'close') keepAlive = false;
           }
         } else if (c0 === 116 /* t */ && k === 'transfer-encoding') continue;
         else if (c0 === 100 /* d */ && k === 'date') date = true;
@@ -82,16 +84,21 @@ export class H1Response implements DownRes {
       }
     }
     if (!date) h += `date: ${httpDate()}\r\n`;
-    if (!length && !this.bodyless) {
+    let chunked = false;
+    if (!length && !bodyless) {
       if (this.versionMinor === 1) {
-        this.chunked = true;
+        chunked = true;
         h += 'transfer-encoding: chunked\r\n';
-      } else this.shouldKeepAlive = false; // HTTP/1.0: the body ends with the connection
+      } else keepAlive = false; // HTTP/1.0: the body ends with the connection
     }
     if (!connection) {
-      if (!this.shouldKeepAlive) h += 'connection: close\r\n';
+      if (!keepAlive) h += 'connection: close\r\n';
       else if (this.versionMinor === 0) h += 'connection: keep-alive\r\n';
     }
+    this.status = status;
+    this.bodyless = bodyless;
+    this.chunked = chunked;
+    this.shouldKeepAlive = keepAlive;
     this.head = h + '\r\n';
     return this;
   }
