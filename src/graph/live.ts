@@ -72,7 +72,8 @@ async function page(config: Bootstrap): Promise<string> {
     html = (async () => {
       const graph = buildGraph('meshctl run — live topology', config, []);
       const { renderSvg } = await import('./svg.js');
-      return livePage(graph, await renderSvg(graph));
+      // Room for the live lines: under each box, and over each edge's share.
+      return livePage(graph, widen(await renderSvg(graph, { nodesep: 0.5, ranksep: 1.1 }), ENDPOINT_LINE_PT));
     })();
     pages.set(config, html);
   }
@@ -83,6 +84,15 @@ interface NodeMap {
   clusters: Record<string, string>;
   /** By node id, and by the cluster → endpoint edge's title (`from->to`, as Graphviz titles an edge). */
   endpoints: Record<string, { cluster: string; address: string; edge: string }>;
+}
+
+/** The width the endpoints' live lines take right of the last rank, in points. */
+const ENDPOINT_LINE_PT = 300;
+
+/** The SVG made `pt` points wider on the right (Graphviz writes width="Wpt" and viewBox="0.00 0.00 W H"). */
+function widen(svg: string, pt: number): string {
+  return svg.replace(/<svg width="([\d.]+)pt"([^>]*?) viewBox="([\d.-]+) ([\d.-]+) ([\d.]+) ([\d.]+)"/, (_m, w: string, mid: string, x: string, y: string, vw: string, vh: string) =>
+    `<svg width="${Number(w) + pt}pt"${mid} viewBox="${x} ${y} ${Number(vw) + pt} ${vh}"`);
 }
 
 /** Which drawn node is which cluster or endpoint, for the script. */
@@ -111,15 +121,27 @@ for (const g of document.querySelectorAll('svg g.node, svg g.edge')) {
   const t = g.querySelector('title');
   if (t) byTitle.set(t.textContent, g);
 }
-function liveText(g, lines) {
+/** A live line: under a cluster's box, right of an endpoint's (the last rank: nothing is drawn there), over an edge's share. */
+function liveText(g, lines, where) {
   let t = g.querySelector('text.live');
   if (!t) {
     const box = g.getBBox();
+    const label = where === 'edge' ? g.querySelector('text') : null;
     t = document.createElementNS(SVG_NS, 'text');
     t.setAttribute('class', 'live');
-    t.setAttribute('x', String(box.x + box.width / 2));
-    t.setAttribute('y', String(box.y + box.height + 11));
-    t.setAttribute('text-anchor', 'middle');
+    if (where === 'right') {
+      t.setAttribute('x', String(box.x + box.width + 6));
+      t.setAttribute('y', String(box.y + box.height / 2 + 3));
+      t.setAttribute('text-anchor', 'start');
+    } else if (label) {
+      t.setAttribute('x', label.getAttribute('x'));
+      t.setAttribute('y', String(Number(label.getAttribute('y')) - 11));
+      t.setAttribute('text-anchor', 'middle');
+    } else {
+      t.setAttribute('x', String(box.x + box.width / 2));
+      t.setAttribute('y', String(box.y + box.height + 11));
+      t.setAttribute('text-anchor', 'middle');
+    }
     g.appendChild(t);
   }
   t.textContent = lines;
@@ -152,7 +174,7 @@ async function tick() {
     before.set(c.name, c);
     for (const h of c.hosts) before.set(c.name + ' ' + h.address, h);
   }
-  const rate = (now, then) => (dt > 0 && then ? (now - then) / dt : NaN);
+  const rate = (now, then) => (dt > 0 && then !== undefined ? (now - then) / dt : NaN);
   for (const c of d.clusters) {
     const p = before.get(c.name);
     const rps = rate(c.rq_total, p && p.rq_total);
@@ -188,9 +210,9 @@ async function tick() {
         if (e.cluster !== c.name || e.address !== h.address || !byTitle.has(id)) continue;
         const g = byTitle.get(id);
         g.classList.toggle('unhealthy', h.health !== 'healthy');
-        liveText(g, h.rq_total + ' rq · ' + fmt(hr, 1) + ' rq/s · ' + fmt(he, 1) + ' err/s · p50 ' + fmt(lat.p50, 1) + ' ms · ' + h.health);
+        liveText(g, h.rq_total + ' rq · ' + fmt(hr, 1) + ' rq/s · ' + fmt(he, 1) + ' err/s · p50 ' + fmt(lat.p50, 1) + ' ms' + (h.health === 'healthy' ? '' : ' · ' + h.health), 'right');
         const edge = byTitle.get(e.edge);
-        if (edge) liveText(edge, fmt(hr, 1) + ' rq/s · ' + fmt(lat.mean, 1) + ' ms');
+        if (edge) liveText(edge, fmt(hr, 1) + ' rq/s · ' + fmt(lat.mean, 1) + ' ms', 'edge');
       }
     }
   }
