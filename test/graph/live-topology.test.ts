@@ -21,7 +21,15 @@ const CHROMIUM = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf
 /** An upstream on an ephemeral loopback port answering every request with `status` and its port, after `delayMs`. */
 async function upstream(status: number, delayMs: number): Promise<http.Server> {
   const s = http.createServer((_req, res) => {
-    setTimeout(() => res.writeHead(status, { 'content-type': 'text/plain' }).end(String((s.address() as AddressInfo).port)), delayMs);
+    // A timer may fire up to a millisecond early by the real clock (libuv counts from the loop's cached time): wait
+    // until `delayMs` have really passed, so each attempt takes at least that long.
+    const start = performance.now();
+    const answer = (): void => {
+      const left = delayMs - (performance.now() - start);
+      if (left > 0) setTimeout(answer, Math.ceil(left));
+      else res.writeHead(status, { 'content-type': 'text/plain' }).end(String((s.address() as AddressInfo).port));
+    };
+    setTimeout(answer, delayMs);
   });
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
   return s;
