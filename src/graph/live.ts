@@ -26,12 +26,15 @@ export interface TopologyData {
     /** Sum and count of upstream_rq_time (ms), for the mean latency over an interval. */
     readonly rq_time_sum: number;
     readonly rq_time_count: number;
+    /** Envoy's names where /clusters has the stat (admin.v3.HostStatus: rq_total, rq_success, rq_error, rq_active, cx_active). */
     readonly hosts: readonly {
       address: string;
       health: string;
       rq_total: number;
+      rq_success: number;
       rq_error: number;
       rq_active: number;
+      cx_active: number;
       /** Every attempt's latency so far (absent before the host's first attempt). */
       latency?: LatencySnapshot;
     }[];
@@ -54,8 +57,10 @@ export async function topologyData(p: AdminPageSources): Promise<TopologyData> {
           address: x.address,
           health: x.health,
           rq_total: x.rq_total,
+          rq_success: x.rq_success,
           rq_error: x.rq_error,
           rq_active: x.rq_active,
+          cx_active: x.cx_active,
           ...(x.latency !== undefined ? { latency: x.latency } : {}),
         })),
       };
@@ -201,6 +206,7 @@ async function tick() {
         hrow.querySelector('[data-k=rq_total]').textContent = String(h.rq_total);
         hrow.querySelector('[data-k=rq_error]').textContent = String(h.rq_error);
         hrow.querySelector('[data-k=rps]').textContent = fmt(hr, 1);
+        hrow.querySelector('[data-k=cx_active]').textContent = String(h.cx_active);
         hrow.querySelector('[data-k=health]').textContent = h.health;
         hrow.querySelector('[data-k=latency_mean]').textContent = fmt(lat.mean, 1);
         hrow.querySelector('[data-k=latency_p50]').textContent = fmt(lat.p50, 1);
@@ -234,7 +240,7 @@ function livePage(g: MeshGraph, svg: string): string {
   const endpointRows = Object.values(map.endpoints)
     .map(
       (e) =>
-        `<tr data-endpoint="${escapeHtml(`${e.cluster} ${e.address}`)}"><td>${escapeHtml(e.cluster)}</td><td>${escapeHtml(e.address)}</td><td data-k="rq_total">0</td><td data-k="rq_error">0</td><td data-k="rps">-</td><td data-k="latency_mean">-</td><td data-k="latency_p50">-</td><td data-k="latency_p99">-</td><td data-k="health">-</td></tr>`,
+        `<tr data-endpoint="${escapeHtml(`${e.cluster} ${e.address}`)}"><td>${escapeHtml(e.cluster)}</td><td>${escapeHtml(e.address)}</td><td data-k="rq_total">0</td><td data-k="rq_error">0</td><td data-k="rps">-</td><td data-k="cx_active">0</td><td data-k="latency_mean">-</td><td data-k="latency_p50">-</td><td data-k="latency_p99">-</td><td data-k="health">-</td></tr>`,
     )
     .join('\n');
   return `<!DOCTYPE html>
@@ -265,7 +271,7 @@ ${svg}
 ${clusterRows}
 </table>
 <h2>Endpoints</h2>
-<table id="endpoints"><tr><th>cluster</th><th>endpoint</th><th>requests</th><th>errors</th><th>rq/s</th><th>mean (ms)</th><th>p50 (ms)</th><th>p99 (ms)</th><th>health</th></tr>
+<table id="endpoints"><tr><th>cluster</th><th>endpoint</th><th>requests</th><th>errors</th><th>rq/s</th><th>connections</th><th>mean (ms)</th><th>p50 (ms)</th><th>p99 (ms)</th><th>health</th></tr>
 ${endpointRows}
 </table>
 <script type="application/json" id="topology-map">${json}</script>

@@ -69,7 +69,8 @@ export function addLatency(a: LatencySnapshot, b: LatencySnapshot): void {
 
 /**
  * The q-quantile (0..1) of a histogram, interpolated linearly inside the bucket that holds it; NaN when empty. The
- * live page runs the same computation on differences of two readings (the last interval).
+ * live page runs this very function in the browser (graph/live.ts embeds its source) on differences of two readings,
+ * so it must stay self-contained: it may call `latencyBucketRange` (the page defines one) and nothing else.
  */
 export function latencyQuantile(buckets: readonly number[], q: number): number {
   let total = 0;

@@ -173,6 +173,24 @@ test('run: /topology in headless chromium shows live numbers per endpoint matchi
     }
     assert.ok(row(failingPort).p50 > row(okPort).p50 && row(failingPort).mean > row(okPort).mean, `the slow endpoint is slower: ${JSON.stringify(rows)}`);
     assert.ok(row(okPort).p50 < SLOW_MS, `the fast endpoint's p50 ${row(okPort).p50} ms is under the slow one's delay`);
+    // Open connections (cx_active, a gauge, so compared when the page and /clusters agree within a few polls).
+    const pageConnections = (): Promise<string> =>
+      page.$$eval('tr[data-endpoint]', (trs) => trs.map((r) => `${r.getAttribute('data-endpoint')}=${r.querySelector('[data-k=cx_active]')!.textContent}`).sort().join(' '));
+    const adminConnections = async (): Promise<string> => {
+      const j = (await (await fetch(`${admin}/clusters?format=json`)).json()) as typeof clusters;
+      return j.cluster_statuses
+        .find((c) => c.name === 'web')!
+        .host_statuses.map((h) => `web ${h.address.socket_address.address}:${h.address.socket_address.port_value}=${counter(h.stats, 'cx_active')}`)
+        .sort()
+        .join(' ');
+    };
+    let connections = ['', '-'];
+    for (let i = 0; i < 30 && connections[0] !== connections[1]; i++) {
+      connections = [await adminConnections(), await pageConnections()];
+      if (connections[0] !== connections[1]) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(connections[1], connections[0], 'connections per endpoint as /clusters has them');
+    assert.match(connections[0]!, /=[1-9]/, 'the keep-alive connections are open');
     // The cluster's total as /stats counts it.
     const stats = await (await fetch(`${admin}/stats?filter=^cluster\\.web\\.upstream_rq_total$`)).text();
     const total = Number(/cluster\.web\.upstream_rq_total: (\d+)/.exec(stats)![1]);
