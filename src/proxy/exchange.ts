@@ -69,8 +69,9 @@ export function rejectRequest(
   status: number,
   body: string,
   closed: ResponseClosed | null = null,
+  details = 'http1.too_many_headers',
 ): void {
-  new Exchange(gen, lr, req, res, closed).reject(status, body);
+  new Exchange(gen, lr, req, res, closed).reject(status, body, details);
 }
 
 /** The exchange a downstream response belongs to, so one shared 'close' listener finds it (no closure per request). */
@@ -235,11 +236,11 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     this.res.on('close', onResponseClose);
   }
 
-  reject(status: number, body: string): void {
+  reject(status: number, body: string, details: string): void {
     this.begin();
     this.lr.stats.cx_protocol_error.value++;
     this.flags |= FLAG.DPE;
-    this.details = 'http1.too_many_headers';
+    this.details = details;
     if (!this.h2) this.res.shouldKeepAlive = false;
     this.sendLocal(status, Buffer.from(body), this.h2 ? undefined : CONNECTION_CLOSE);
   }

@@ -13,7 +13,7 @@ import { H1Parser } from '../http/h1/parser.js';
 import type { H1Error, H1Handler, H1Head } from '../http/h1/types.js';
 import type { ListenerRuntime } from './generation.js';
 import { connectionIdleTimeoutMs } from './connection-lifetime.js';
-import { H1Request, type BodySource } from './h1-request.js';
+import { H1Request, RefusedRequest, type BodySource } from './h1-request.js';
 import { H1Response, type ResponseOwner } from './h1-response.js';
 
 /** What the connection asks of its listener. */
@@ -24,7 +24,9 @@ export interface H1Host {
   h1Request(req: H1Request, res: H1Response): void;
   /** An upgrade or CONNECT: the socket now belongs to the tunnel; `rest` is what followed the head. */
   h1Tunnel(req: H1Request, res: H1Response, rest: Buffer): void;
-  /** A request the codec refuses: Envoy's local reply with `status`, then the connection closes. */
+  /** A request head the codec refuses: Envoy's local reply with `err.status` on `res`, then the connection closes. */
+  h1Refused(req: RefusedRequest, res: H1Response, err: H1Error): void;
+  /** The body of a request in flight is malformed: a reply straight to the socket, then the connection closes. */
   h1CodecError(sock: Socket, err: H1Error): void;
   /** request_headers_timeout ran out before a head was complete: 408 and close. */
   h1HeadersTimeout(sock: Socket): void;
@@ -216,9 +218,15 @@ export class H1Connection implements H1Handler, BodySource, ResponseOwner {
     if (body !== null && body !== undefined && !body.readableEnded) body.destroy(new Error(err.reason));
     this.over = true;
     this.pending = null;
-    // A response already under way cannot be followed by a reply: the connection just closes.
-    if (res !== null && res.headersSent) this.sock.destroy();
-    else this.host.h1CodecError(this.sock, err);
+    if (res === null) {
+      // A refused head: Envoy's local reply, counted and logged as a request (then the connection closes).
+      const reply = new H1Response(this.sock, this, 1, false, false);
+      this.res = reply;
+      this.host.h1Refused(new RefusedRequest(this.sock), reply, err);
+    } else if (res.headersSent) {
+      // A response already under way cannot be followed by a reply: the connection just closes.
+      this.sock.destroy();
+    } else this.host.h1CodecError(this.sock, err);
   }
 
   // ---- BodySource ----

@@ -61,6 +61,19 @@ export class H1Request implements DownReq {
   }
 }
 
+/** What a request the codec refused is counted and logged as (Envoy logs a codec error as a request too, flag DPE):
+ * nothing of its head is known, so method and path log as '-'. */
+export class RefusedRequest implements DownReq {
+  readonly headers: IncomingHttpHeaders = {};
+  readonly rawHeaders: string[] = [];
+  readonly httpVersion = '1.1';
+  readonly httpVersionMajor = 1;
+  readonly httpVersionMinor = 1;
+  readonly body = null;
+
+  constructor(readonly socket: Socket) {}
+}
+
 /**
  * The header object as node's IncomingMessage builds it from the raw list (lib/_http_incoming.js, matchKnownFields):
  * names lower-cased; set-cookie always an array; for the fields that may appear once, the first value kept; cookie

@@ -15,7 +15,7 @@ import { closeIdleSession, connectionIdleTimeoutMs, drainSession, drainTimeoutMs
 import { handleH2Tunnel, handleRequest, handleTunnel, rejectRequest } from './exchange.js';
 import type { Generation, ListenerRuntime } from './generation.js';
 import { H1Connection, type H1Host } from './h1-connection.js';
-import type { H1Request } from './h1-request.js';
+import type { H1Request, RefusedRequest } from './h1-request.js';
 import type { H1Response } from './h1-response.js';
 import { chainTls, secureOptions, sniCallback } from './tls.js';
 import { connectionLog } from './access-log-config.js';
@@ -165,7 +165,18 @@ export class ListenerServer implements ListenerBinding, H1Host {
     handleTunnel(c.gen, c.lr, req, res, rest);
   }
 
-  /** Envoy's local reply to a request its HTTP/1.1 codec refuses: the status text as body, the connection closed. */
+  /** Envoy's local reply to a request head its HTTP/1.1 codec refuses: the status text as body, flag DPE, the codec's
+   * details, the connection closed; counted and logged as a request. */
+  h1Refused(req: RefusedRequest, res: H1Response, err: H1Error): void {
+    const sock = req.socket;
+    if (!sock.writable) return void sock.destroy();
+    const c = this.current;
+    rejectRequest(c.gen, c.lr, req, res, err.status, STATUS_CODES[err.status] ?? '', null, err.details);
+    // The rest of the bad input is not read; a client that never closes is cut off.
+    setTimeout(() => sock.destroy(), 2000).unref();
+  }
+
+  /** A malformed body while its request is in flight: the status text written straight to the socket, then closed. */
   h1CodecError(sock: net.Socket, err: H1Error): void {
     if (!sock.writable) return void sock.destroy();
     this.writeRawReply(sock, err.status, STATUS_CODES[err.status] ?? '');

@@ -11,8 +11,9 @@ import net from 'node:net';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { writeTemp } from './helpers.js';
-import { oneListenerYaml, spawnCli, type RunningCli } from './cli-helpers.js';
+import { accessLogLines, oneListenerYaml, spawnCli, type RunningCli } from './cli-helpers.js';
 
 let upstream: http.Server;
 let upstreamPort = 0;
@@ -66,9 +67,9 @@ function config(codec: 'AUTO' | 'HTTP1'): string {
   });
 }
 
-async function startProxy(codec: 'AUTO' | 'HTTP1' = 'AUTO'): Promise<number> {
+async function startProxy(codec: 'AUTO' | 'HTTP1' = 'AUTO', accessLog?: string): Promise<number> {
   const file = writeTemp('proxy.yaml', config(codec));
-  const cli = spawnCli(['run', file, '--admin-address', '127.0.0.1:0', '--no-watch']);
+  const cli = spawnCli(['run', file, '--admin-address', '127.0.0.1:0', '--no-watch', ...(accessLog !== undefined ? ['--access-log', accessLog] : [])]);
   children.push(cli);
   const m = await cli.waitFor(/listener \S+ on https?:\/\/127\.0\.0\.1:(\d+)/);
   return Number(m[1]);
@@ -237,6 +238,24 @@ test('Expect: 100-continue from curl with a file body: 100 Continue, then the bo
   assert.equal(echo.bytes, body.length);
   assert.equal(echo.sha256, createHash('sha256').update(body).digest('hex'));
   assert.equal(echo.expect, null, 'Expect is not forwarded');
+});
+
+test('a refused head is answered 400 with the status text, logged as a request with flag DPE, and the connection closed', async () => {
+  const log = join(dirname(writeTemp('marker', '')), 'access.log');
+  const port = await startProxy('HTTP1', log);
+  const raw = new Raw(port);
+  // The first request is served; the second's head is malformed (a space inside a header name).
+  raw.sock.write('GET /len/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\nBad Header: v\r\n\r\n');
+  await raw.wait(() => raw.closed);
+  const rs = responses(raw.text());
+  assert.deepEqual(rs.map((r) => r.status), [200, 400], raw.text());
+  assert.equal(rs[1]!.body, 'Bad Request');
+  assert.equal(rs[1]!.headers.connection, 'close');
+  const lines = await accessLogLines(log, 2);
+  const refused = lines.find((l) => l.response_code === 400);
+  assert.ok(refused !== undefined, JSON.stringify(lines));
+  assert.equal(refused.response_flags, 'DPE');
+  assert.equal(refused.method, '-');
 });
 
 /** Runs a load tool bounded in time, returns its output. */
