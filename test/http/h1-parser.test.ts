@@ -102,6 +102,8 @@ test('response refusals: bad status line, bad status code, TE not chunked, no fr
     ['HTTP/1.1 099 X\r\n\r\n', 'http1.codec_error'],
     ['HTTP/1.1  200 OK\r\n\r\n', 'http1.codec_error'],
     ['HTTP/1.1 200 O\rK\r\n\r\n', 'http1.codec_error'],
+    ['HTTP/1.1 200 OK\nX: y\r\n\r\n', 'http1.codec_error'],
+    ['HTTP/1.1 200 OK\r\nX: y\nZ: w\r\n\r\n', 'http1.codec_error'],
     ['HTTX/1.1 200 OK\r\n', 'http1.codec_error'],
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n', 'http1.invalid_transfer_encoding'],
     ['HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n', 'http1.content_length_and_chunked_not_allowed'],
