@@ -34,11 +34,14 @@ export const MAX_CHUNK_LINE = 4096;
 
 const HTTP_PREFIX = Buffer.from('HTTP/1.', 'latin1');
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+const EMPTY = Buffer.alloc(0);
+/** The most bytes of split-block buffer a parser keeps between messages. */
+const KEEP_ACC = 16 * 1024;
 
 export class H1Parser {
   private state = START;
   /** Bytes of a head, trailer section or chunk line that began in an earlier Buffer. */
-  private acc: Buffer = Buffer.alloc(0);
+  private acc: Buffer = EMPTY;
   private accLen = 0;
   /** Where the scan for the block's end resumes (start of its first incomplete line), in the scanned buffer. */
   private scanLine = 0;
@@ -263,6 +266,8 @@ export class H1Parser {
   private beginBlock(state: number): void {
     this.state = state;
     this.accLen = 0;
+    // A connection that once sent a large split head does not keep its buffer for good.
+    if (this.acc.length > KEEP_ACC) this.acc = EMPTY;
     this.scanLines = 0;
     this.scanLine = -1; // set from the offset by takeBlock
   }
