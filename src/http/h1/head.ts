@@ -224,7 +224,15 @@ export function parseFields(b: Buffer, start: number, end: number, raw: string[]
  * Reads field lines from h[i] to the empty line, appending [name, value] to `raw`. With `facts` (a head), the
  * framing and connection fields are interpreted; without (trailers), fields are only checked.
  */
-function readFields(b: Buffer, o: number, h: string, i: number, raw: string[], facts: Facts | null, maxFields: number): void {
+function readFields(
+  b: Buffer,
+  o: number,
+  h: string,
+  i: number,
+  raw: string[],
+  facts: Facts | null,
+  maxFields: number,
+): void {
   for (;;) {
     const c = b[o + i];
     if (c === CR) {
