@@ -374,6 +374,37 @@ test('finish() mid-message is an error; between messages it is not', () => {
   assert.equal(fine.messages.length, 1);
 });
 
+test('a head split across Buffers, near the limit, then a body: the body still arrives as subarrays of the input', () => {
+  const big = 'X-Big: ' + 'b'.repeat(60 * 1024 - 200) + '\r\n';
+  const head = `POST /up HTTP/1.1\r\n${big}Content-Length: 10\r\n\r\n`;
+  assert.ok(head.length < 60 * 1024);
+  const second = Buffer.from(head.slice(30000) + '0123456789', 'latin1');
+  const seen: Buffer[] = [];
+  const rec = new Recorder();
+  const p = new H1Parser('request', DEFAULT_LIMITS, {
+    onHead: (h) => rec.onHead(h),
+    onBody: (b) => {
+      seen.push(b);
+      return rec.onBody(b);
+    },
+    onComplete: (t) => rec.onComplete(t),
+    onError: (e) => rec.onError(e),
+  });
+  assert.equal(p.execute(Buffer.from(head.slice(0, 100), 'latin1')), 100);
+  assert.equal(p.execute(Buffer.from(head.slice(100, 30000), 'latin1')), 30000 - 100);
+  assert.equal(p.execute(second), second.length);
+  assert.equal(rec.error, null);
+  assert.equal(rec.messages[0].head.rawHeaders[1].length, 60 * 1024 - 200);
+  assert.equal(rec.messages[0].body, '0123456789');
+  assert.equal(seen[0].buffer, second.buffer);
+});
+
+test('an empty Buffer is consumed as nothing', () => {
+  const p = new H1Parser('request', DEFAULT_LIMITS, new Recorder());
+  assert.equal(p.execute(Buffer.alloc(0)), 0);
+  assert.equal(p.execute(Buffer.from(GET)), GET.length);
+});
+
 test('a head fed one byte at a time is parsed once, the same as whole', () => {
   const headers = Array.from({ length: 50 }, (_, i) => `X-Header-${i}: value-${i}-${'v'.repeat(i)}\r\n`).join('');
   const input = `GET /long HTTP/1.1\r\n${headers}\r\n`;

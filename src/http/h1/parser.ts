@@ -50,7 +50,6 @@ export class H1Parser {
   /** Body bytes still to come (Content-Length or current chunk). */
   private remaining = 0;
   private noBodyNext = false;
-  private trailers: string[] | null = null;
 
   constructor(
     private readonly kind: H1Kind,
@@ -97,7 +96,6 @@ export class H1Parser {
     this.state = START;
     this.accLen = 0;
     this.noBodyNext = false;
-    this.trailers = null;
   }
 
   private run(buf: Buffer): number {
