@@ -12,7 +12,14 @@
  * head fed byte by byte costs amortised O(n). Body bytes are handed on as subarrays, never copied.
  */
 import { CHUNK_EXT, CR, HEX, LF, TOKEN } from './chars.js';
-import { H1Refusal, codecError, headersTooLarge, tooManyHeaders } from './errors.js';
+import {
+  H1Refusal,
+  codecError,
+  contentLengthNotAllowed,
+  headersTooLarge,
+  tooManyHeaders,
+  transferEncodingNotAllowed,
+} from './errors.js';
 import { parseFields, parseHead } from './head.js';
 import type { H1Handler, H1Head, H1Kind, H1Limits } from './types.js';
 
@@ -50,6 +57,7 @@ export class H1Parser {
   /** Body bytes still to come (Content-Length or current chunk). */
   private remaining = 0;
   private noBodyNext = false;
+  private connectNext = false;
 
   constructor(
     private readonly kind: H1Kind,
@@ -77,7 +85,7 @@ export class H1Parser {
     const s = this.state;
     if (s === BODY_CLOSE) {
       this.state = START;
-      this.noBodyNext = false;
+      this.noBodyNext = this.connectNext = false;
       this.handler.onComplete(null);
     } else if (s !== START && s !== TUNNEL && s !== DEAD) {
       this.state = DEAD;
@@ -91,11 +99,18 @@ export class H1Parser {
     this.noBodyNext = true;
   }
 
+  /** The next response answers CONNECT: a 2xx makes the connection a tunnel (head.upgrade, and the parser stops
+   * after the head), as Envoy's client codec enters upgrade mode for a CONNECT response (codec_impl.cc). */
+  connectForNextResponse(): void {
+    this.connectNext = true;
+  }
+
   /** Back to the start of a message (a new connection, or after a tunnel ended). */
   reset(): void {
     this.state = START;
     this.accLen = 0;
     this.noBodyNext = false;
+    this.connectNext = false;
   }
 
   private run(buf: Buffer): number {
@@ -191,6 +206,10 @@ export class H1Parser {
       return h.onHead(head) === true;
     }
     const status = head.status;
+    if (status < 200 || status === 204) {
+      if (head.chunked) throw transferEncodingNotAllowed();
+      if (head.contentLength > 0) throw contentLengthNotAllowed();
+    }
     if (status < 200) {
       if (status === 101) {
         this.state = TUNNEL;
@@ -200,6 +219,13 @@ export class H1Parser {
       // An interim response: the final one follows (RFC 9110 §15.2).
       this.state = START;
       return h.onHead(head) === true;
+    }
+    if (this.connectNext && status < 300) {
+      this.connectNext = false;
+      head.upgrade = true;
+      this.state = TUNNEL;
+      h.onHead(head);
+      return true;
     }
     if (this.noBodyNext || status === 204 || status === 304) return this.headAndComplete(head);
     if (head.chunked) this.beginBlock(CHUNK_LINE);
@@ -229,7 +255,7 @@ export class H1Parser {
   /** The message ended; true when the handler paused. */
   private complete(trailers: string[] | null): boolean {
     this.state = START;
-    if (this.kind === 'response') this.noBodyNext = false;
+    if (this.kind === 'response') this.noBodyNext = this.connectNext = false;
     return this.handler.onComplete(trailers) === true;
   }
 

@@ -66,9 +66,9 @@ export interface H1Limits {
  *   then onComplete in the same execute; a pause asked by that onHead takes effect after onComplete. Likewise a
  *   pause asked by the onBody that ends a Content-Length body takes effect after onComplete: the message is whole,
  *   and a caller given "all bytes consumed" would otherwise never see its end.
- * - An upgrade or CONNECT request, or a 101 response, gets onHead only (no onComplete): execute returns the offset
- *   just past the head, later calls return 0 until reset(). A 2xx answer to CONNECT cannot be known as such by the
- *   parser: the client returns true from that onHead and takes the rest as the tunnel.
+ * - An upgrade or CONNECT request, or a 101 response, or a 2xx response after connectForNextResponse(), gets onHead
+ *   only (no onComplete, head.upgrade true): execute returns the offset just past the head, later calls return 0
+ *   until reset().
  * - Interim responses (1xx but 101) get onHead only, then the final response follows.
  * - After onError, execute returns -1 and calls nothing. finish() at EOF completes a body read until close, and
  *   calls onError (400 http1.codec_error) for a message cut short.
