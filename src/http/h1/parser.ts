@@ -12,7 +12,14 @@
  * head fed byte by byte costs amortised O(n). Body bytes are handed on as subarrays, never copied.
  */
 import { CHUNK_EXT, CR, HEX, LF, TOKEN } from './chars.js';
-import { H1Refusal, codecError, headersTooLarge, tooManyHeaders } from './errors.js';
+import {
+  H1Refusal,
+  codecError,
+  contentLengthNotAllowed,
+  headersTooLarge,
+  tooManyHeaders,
+  transferEncodingNotAllowed,
+} from './errors.js';
 import { parseFields, parseHead } from './head.js';
 import type { H1Handler, H1Head, H1Kind, H1Limits } from './types.js';
 
@@ -33,11 +40,15 @@ const DEAD = 10; // after an error
 export const MAX_CHUNK_LINE = 4096;
 
 const HTTP_PREFIX = Buffer.from('HTTP/1.', 'latin1');
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+const EMPTY = Buffer.alloc(0);
+/** The most bytes of split-block buffer a parser keeps between messages. */
+const KEEP_ACC = 16 * 1024;
 
 export class H1Parser {
   private state = START;
   /** Bytes of a head, trailer section or chunk line that began in an earlier Buffer. */
-  private acc: Buffer = Buffer.alloc(0);
+  private acc: Buffer = EMPTY;
   private accLen = 0;
   /** Where the scan for the block's end resumes (start of its first incomplete line), in the scanned buffer. */
   private scanLine = 0;
@@ -46,7 +57,7 @@ export class H1Parser {
   /** Body bytes still to come (Content-Length or current chunk). */
   private remaining = 0;
   private noBodyNext = false;
-  private trailers: string[] | null = null;
+  private connectNext = false;
 
   constructor(
     private readonly kind: H1Kind,
@@ -74,7 +85,7 @@ export class H1Parser {
     const s = this.state;
     if (s === BODY_CLOSE) {
       this.state = START;
-      this.noBodyNext = false;
+      this.noBodyNext = this.connectNext = false;
       this.handler.onComplete(null);
     } else if (s !== START && s !== TUNNEL && s !== DEAD) {
       this.state = DEAD;
@@ -88,12 +99,18 @@ export class H1Parser {
     this.noBodyNext = true;
   }
 
+  /** The next response answers CONNECT: a 2xx makes the connection a tunnel (head.upgrade, and the parser stops
+   * after the head), as Envoy's client codec enters upgrade mode for a CONNECT response (codec_impl.cc). */
+  connectForNextResponse(): void {
+    this.connectNext = true;
+  }
+
   /** Back to the start of a message (a new connection, or after a tunnel ended). */
   reset(): void {
     this.state = START;
     this.accLen = 0;
     this.noBodyNext = false;
-    this.trailers = null;
+    this.connectNext = false;
   }
 
   private run(buf: Buffer): number {
@@ -114,7 +131,7 @@ export class H1Parser {
           const next = this.takeBlock(buf, off, end, false);
           if (next < 0) return end;
           off = next;
-          const head = parseHead(this.kind, this.blk, this.blkStart, this.blkEnd);
+          const head = parseHead(this.kind, this.blk, this.blkStart, this.blkEnd, this.limits.maxHeaders);
           if (this.afterHead(head)) return off;
           break;
         }
@@ -162,7 +179,7 @@ export class H1Parser {
           let trailers: string[] | null = null;
           if (this.blkEnd - this.blkStart > 2) {
             trailers = [];
-            parseFields(this.blk, this.blkStart, this.blkEnd, trailers, null);
+            parseFields(this.blk, this.blkStart, this.blkEnd, trailers, this.limits.maxHeaders);
           }
           if (this.complete(trailers)) return off;
           break;
@@ -189,6 +206,10 @@ export class H1Parser {
       return h.onHead(head) === true;
     }
     const status = head.status;
+    if (status < 200 || status === 204) {
+      if (head.chunked) throw transferEncodingNotAllowed();
+      if (head.contentLength > 0) throw contentLengthNotAllowed();
+    }
     if (status < 200) {
       if (status === 101) {
         this.state = TUNNEL;
@@ -198,6 +219,13 @@ export class H1Parser {
       // An interim response: the final one follows (RFC 9110 §15.2).
       this.state = START;
       return h.onHead(head) === true;
+    }
+    if (this.connectNext && status < 300) {
+      this.connectNext = false;
+      head.upgrade = true;
+      this.state = TUNNEL;
+      h.onHead(head);
+      return true;
     }
     if (this.noBodyNext || status === 204 || status === 304) return this.headAndComplete(head);
     if (head.chunked) this.beginBlock(CHUNK_LINE);
@@ -227,7 +255,7 @@ export class H1Parser {
   /** The message ended; true when the handler paused. */
   private complete(trailers: string[] | null): boolean {
     this.state = START;
-    if (this.kind === 'response') this.noBodyNext = false;
+    if (this.kind === 'response') this.noBodyNext = this.connectNext = false;
     return this.handler.onComplete(trailers) === true;
   }
 
@@ -262,6 +290,8 @@ export class H1Parser {
   private beginBlock(state: number): void {
     this.state = state;
     this.accLen = 0;
+    // A connection that once sent a large split head does not keep its buffer for good.
+    if (this.acc.length > KEEP_ACC) this.acc = EMPTY;
     this.scanLines = 0;
     this.scanLine = -1; // set from the offset by takeBlock
   }
@@ -314,6 +344,23 @@ export class H1Parser {
   /** Scans b from this.scanLine (a block starting at `base`, valid bytes up to `end`) for the block's end. */
   private scan(b: Buffer, base: number, end: number, single: boolean, limit: number): number {
     let line = this.scanLine;
+    if (!single) {
+      // The empty line right away: a trailer section without fields (or its CR came in the last piece).
+      let found = -1;
+      if (line + 1 < end && b[line] === CR && b[line + 1] === LF) found = line + 2;
+      else {
+        // Otherwise the block ends at its first CRLF CRLF: one native search for the whole block. Its lines are
+        // checked when it is read (head.ts refuses a bare LF or CR there).
+        const at = b.indexOf(CRLFCRLF, line - 2 > base ? line - 2 : base);
+        if (at >= 0 && at + 4 <= end) found = at + 4;
+      }
+      if (found >= 0) {
+        if (found - base > limit) throw headersTooLarge(limit);
+        return found;
+      }
+    }
+    // Not whole yet: check its complete lines now, so that a bare LF, too many fields or noise is refused at once
+    // rather than when the limit is reached.
     for (;;) {
       const lf = b.indexOf(LF, line);
       if (lf < 0 || lf >= end) break;
