@@ -21,6 +21,8 @@ export interface DownReq {
   readonly httpVersionMinor: number;
   /** The connection's socket (under HTTP/2, node's per-stream proxy of it). */
   readonly socket: Socket;
+  /** Trailer fields of the body, once it has ended (lower-case names, as node's request objects have them). */
+  readonly trailers?: Readonly<Record<string, string | string[] | undefined>>;
   /** The body's stream when it is not the request object itself (meshctl's HTTP/1.1 requests): see requestBody(). */
   readonly body?: Readable | null;
 }
@@ -31,6 +33,8 @@ export interface DownRes {
   end(): unknown;
   end(chunk: Buffer): unknown;
   addTrailers(trailers: Record<string, string>): void;
+  /** An interim `100 Continue` (Expect: 100-continue answered before the final response). */
+  writeContinue(): void;
   /** HTTP/1.1: false makes this response the connection's last (`Connection: close`). */
   shouldKeepAlive?: boolean;
   readonly headersSent: boolean;

@@ -13,7 +13,7 @@ import { H1Parser } from '../http/h1/parser.js';
 import type { H1Error, H1Handler, H1Head } from '../http/h1/types.js';
 import type { ListenerRuntime } from './generation.js';
 import { connectionIdleTimeoutMs } from './connection-lifetime.js';
-import { H1Request, RefusedRequest, type BodySource } from './h1-request.js';
+import { H1Request, RefusedRequest, headersOf, type BodySource } from './h1-request.js';
 import { H1Response, type ResponseOwner } from './h1-response.js';
 
 /** What the connection asks of its listener. */
@@ -35,8 +35,6 @@ export interface H1Host {
   /** The connection is over (the listener forgets it). */
   h1Closed(conn: H1Connection): void;
 }
-
-const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
 function headersTimeoutFired(conn: H1Connection): void {
   conn.headersTimedOut();
@@ -186,7 +184,7 @@ export class H1Connection implements H1Handler, BodySource, ResponseOwner {
     }
     // Envoy's connection manager answers `Expect: 100-continue` itself before reading the body, and does not forward
     // the header (proxy_100_continue false, the default; http/headers.ts drops `expect`).
-    if (head.expectContinue && head.versionMinor === 1 && req.body !== null && answersContinue(this.host.lr)) sock.write(CONTINUE, 'latin1');
+    if (head.expectContinue && head.versionMinor === 1 && req.body !== null && answersContinue(this.host.lr)) res.writeContinue();
     this.host.h1Request(req, res);
     return false;
   }
@@ -200,9 +198,14 @@ export class H1Connection implements H1Handler, BodySource, ResponseOwner {
     return true;
   }
 
-  onComplete(): boolean {
-    const body = this.req?.body;
-    if (body !== null && body !== undefined && !this.bodyDropped) body.push(null);
+  onComplete(trailers: string[] | null): boolean {
+    const req = this.req;
+    const body = req?.body;
+    if (body !== null && body !== undefined && !this.bodyDropped) {
+      // Set before the end is pushed: whoever reads them does so when the body has ended.
+      if (trailers !== null && trailers.length > 0) req!.trailers = headersOf(trailers);
+      body.push(null);
+    }
     this.awaitingHead = true;
     if (this.res === null) {
       this.req = null;
@@ -332,7 +335,7 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * Whether the proxy answers `Expect: 100-continue` itself (Envoy's default). With proxy_100_continue the upstream's
- * 100 would be passed on instead: the seam for it is here.
+ * 100 is passed on instead (the exchange calls the response's writeContinue() when it comes): the seam for it is here.
  */
 function answersContinue(_lr: ListenerRuntime): boolean {
   return true;

@@ -41,6 +41,8 @@ export class H1Request implements DownReq {
   readonly httpVersionMajor = 1;
   readonly httpVersionMinor: number;
   readonly body: H1Body | null;
+  /** The chunked body's trailer fields, set when the body has ended ({} when it had none), as node sets them. */
+  trailers: IncomingHttpHeaders = EMPTY_TRAILERS;
   /** The head declares a body (an upgrade's or CONNECT's bytes after the head are the tunnel's, not a body stream). */
   readonly declaresBody: boolean;
 
@@ -60,6 +62,8 @@ export class H1Request implements DownReq {
     this.body = !head.upgrade && this.declaresBody ? new H1Body(source) : null;
   }
 }
+
+const EMPTY_TRAILERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
 
 /** What a request the codec refused is counted and logged as (Envoy logs a codec error as a request too, flag DPE):
  * nothing of its head is known, so method and path log as '-'. */

@@ -19,6 +19,7 @@ export interface ResponseOwner {
 const COALESCE_BYTES = 16 * 1024;
 const CRLF = Buffer.from('\r\n');
 const LAST_CHUNK = '0\r\n\r\n';
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
 export class H1Response implements DownRes {
   shouldKeepAlive: boolean;
@@ -30,6 +31,7 @@ export class H1Response implements DownRes {
   private bodyless: boolean;
   private ended = false;
   private closeEmitted = false;
+  private continued = false;
   private trailers: Record<string, string> | null = null;
   private closeListener: (() => void) | null = null;
   private drainListeners: (() => void)[] | null = null;
@@ -157,6 +159,13 @@ export class H1Response implements DownRes {
     // The engine finishes its exchange right after end(): 'close' must come after that, as node's does.
     process.nextTick(emitClose, this);
     return this;
+  }
+
+  /** `100 Continue`, at most once and only before the final head. */
+  writeContinue(): void {
+    if (this.continued || this.head !== null || this.socket.destroyed) return;
+    this.continued = true;
+    this.socket.write(CONTINUE, 'latin1');
   }
 
   addTrailers(trailers: Record<string, string>): void {
