@@ -32,11 +32,9 @@ export class H1Response implements DownRes {
   private ended = false;
   private closeEmitted = false;
   private continued = false;
-  private trailers: Record<string, string> | null = null;
+  private trailers: Readonly<Record<string, string | readonly string[] | undefined>> | null = null;
   private closeListener: (() => void) | null = null;
   private drainListeners: (() => void)[] | null = null;
-  /** Envoy's http_protocol_options.enable_trailers: chunked responses carry the upstream's trailers. */
-  sendTrailers = false;
 
   constructor(
     readonly socket: Socket,
@@ -168,8 +166,10 @@ export class H1Response implements DownRes {
     this.socket.write(CONTINUE, 'latin1');
   }
 
-  addTrailers(trailers: Record<string, string>): void {
-    if (this.sendTrailers) this.trailers = trailers;
+  /** Trailers for the end of a chunked body (the engine passes them only where Envoy's HTTP/1 codec sends them:
+   * http_protocol_options.enable_trailers); a body framed by Content-Length has nowhere to carry them. */
+  addTrailers(trailers: Readonly<Record<string, string | readonly string[] | undefined>>): void {
+    this.trailers = trailers;
   }
 
   private flushHead(tail: string): boolean {
@@ -215,9 +215,14 @@ function headerLine(name: string, value: string): string {
   return `${name}: ${value}\r\n`;
 }
 
-function lastChunkWith(trailers: Record<string, string>): string {
+function lastChunkWith(trailers: Readonly<Record<string, string | readonly string[] | undefined>>): string {
   let s = '0\r\n';
-  for (const k in trailers) s += headerLine(k, trailers[k]!);
+  for (const k in trailers) {
+    const v = trailers[k];
+    if (v === undefined) continue;
+    if (typeof v === 'string') s += headerLine(k, v);
+    else for (let i = 0; i < v.length; i++) s += headerLine(k, v[i]!);
+  }
   return s + '\r\n';
 }
 

@@ -69,15 +69,20 @@ export function writeResponseData(res: DownRes, h2: boolean, chunk: Buffer, ctl:
   }
 }
 
-/** The end of the response. `trailers` (HTTP/2 whose head asked for them): sent after the last data. node's
- * compatibility response sends its own trailer list when the stream asks for trailers, so they go there. */
+/** The end of the response. `trailers` (HTTP/2 whose head asked for them; HTTP/1.1 with enable_trailers): sent after
+ * the last data. node's compatibility response sends its own trailer list when the stream asks for trailers, so they
+ * go there; meshctl's HTTP/1.1 response writes them in the last chunk. */
 export function endResponse(res: DownRes, h2: boolean, trailers: OutHeaders | null): void {
   if (h2) {
     const stream = (res as Http2ServerResponse).stream;
     if (stream.destroyed || stream.writableEnded) return;
     if (trailers !== null) (res as Http2ServerResponse).addTrailers(trailers as Record<string, string>);
     stream.end();
-  } else res.end();
+  } else {
+    // HTTP/1.1: the exchange passes trailers only where the connection manager keeps them (enable_trailers).
+    if (trailers !== null) res.addTrailers(trailers as Record<string, string>);
+    res.end();
+  }
 }
 
 /** A response the proxy makes itself, whole. */
