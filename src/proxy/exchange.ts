@@ -32,6 +32,7 @@ import { backoffMs, retriableFailure, retriableStatus, type CompiledRetry } from
 import type { ProxyRoute } from './route-runtime.js';
 import { responseMutationOf, upstreamHeaders, upstreamPath } from './upstream-request.js';
 import { openTunnel, socketClient, streamClient, upgradeAllowed, upgradeRequestHead, type TunnelSink } from './tunnel.js';
+import { H1Body } from './h1-request.js';
 
 const CONNECTION_CLOSE: Readonly<Record<string, string>> = { connection: 'close' };
 
@@ -217,8 +218,11 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     return this.attemptNo;
   }
 
-  /** The request body's bytes as its content-length declares them (node's request objects do not count them). */
+  /** The request body's bytes: counted by our HTTP/1.1 codec as they arrive (chunked bodies included); over HTTP/2
+   * (node's request objects do not count them) as its content-length declares them. */
   get bytesReceived(): number {
+    const body = (this.req as { body?: unknown }).body;
+    if (body instanceof H1Body) return body.bytes;
     return Number(this.req.headers['content-length'] ?? 0) || 0;
   }
 

@@ -192,6 +192,7 @@ export class H1Connection implements H1Handler, BodySource, ResponseOwner {
   onBody(chunk: Buffer): boolean {
     const body = this.req?.body;
     if (body === null || body === undefined || this.bodyDropped) return false;
+    body.bytes += chunk.length;
     // The chunk is a view of a Buffer the socket handed over and nobody writes again: kept without a copy.
     if (body.push(chunk)) return false;
     this.bodyWanted_ = false;

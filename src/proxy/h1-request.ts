@@ -17,6 +17,8 @@ export interface BodySource {
 
 /** A request body: bytes pushed by the connection as the parser hands them on (no copies). */
 export class H1Body extends Readable {
+  /** Body bytes received so far (de-chunked): Envoy's %BYTES_RECEIVED% of an HTTP/1.1 request. */
+  bytes = 0;
   constructor(private readonly source: BodySource) {
     super();
   }
