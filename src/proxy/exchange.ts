@@ -161,6 +161,8 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
   private headersOnly = false;
   /** An upgrade or CONNECT tunnel is open: its end is the end of the request, not a client going away. */
   private tunnel = false;
+  /** The downstream end of a tunnel (the socket, or the HTTP/2 stream): what an idle tunnel's timeout closes. */
+  private tunnelIo: { destroy(): void } | undefined;
   private headersSent = false;
   private done = false;
   private holdsRequest = false;
@@ -358,6 +360,10 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
       cluster.stats.cx_none_healthy.value++;
       return this.localReply(reply.noHealthyUpstream());
     }
+    // An upgraded stream is still a stream to Envoy's connection manager: stream_idle_timeout (or the route's
+    // idle_timeout) ends a WebSocket or CONNECT tunnel with no bytes either way for that long.
+    const idle = route.ext.idleTimeoutMs >= 0 ? route.ext.idleTimeoutMs : this.lr.streamIdleTimeoutMs;
+    if (idle > 0) watchIdle(this, idle);
     this.host = host;
     this.upstreamHost = host.address;
     this.attemptNo = 1;
@@ -379,6 +385,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
       requestHead = upgradeRequestHead(protocol !== undefined ? 'GET' : (req.method ?? 'GET'), upstreamPath(route, p.path), this.upstreamHeaders, h2c ? null : type);
     }
     const client = this.h2 ? streamClient((req as Http2ServerRequest).stream) : socketClient(req.socket as Socket);
+    this.tunnelIo = client.io;
     openTunnel(client, { ip: host.ip, port: host.port, connectTimeoutMs: cluster.connectTimeoutMs, tls: cluster.tls }, requestHead, head, this);
   }
 
@@ -440,6 +447,9 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
   // ---- IdleWatch ----
   idleBytes(): number {
     const sock = this.h2 ? (this.req as Http2ServerRequest).stream.session?.socket : this.req.socket;
+    // An open tunnel is idle only when neither side sends: the bytes written to the client count too (over HTTP/2,
+    // the session's, as its reads are).
+    if (this.tunnel) return (sock?.bytesRead ?? 0) + (sock?.bytesWritten ?? 0);
     return sock?.bytesRead ?? 0;
   }
 
@@ -448,6 +458,11 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     if (this.done) return;
     this.lr.stats.rq_idle_timeout.value++;
     this.flags |= FLAG.SI;
+    if (this.tunnel) {
+      // Closing the client's end closes the upstream's and ends the exchange (tunnel.ts).
+      this.details = 'stream_idle_timeout';
+      return this.tunnelIo?.destroy();
+    }
     this.ctl?.abort(new RetryAbort());
     if (this.headersSent) {
       if (this.host !== undefined) this.endAttempt({ kind: 'timeout' });

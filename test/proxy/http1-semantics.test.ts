@@ -188,6 +188,31 @@ test('WebSocket without upgrade_configs: 403 as Envoy answers, logged; nothing r
   assert.ok(lines.some((l) => l.path === '/ws' && l.response_code === 403), JSON.stringify(lines));
 });
 
+test('an open WebSocket tunnel is a stream to stream_idle_timeout: bytes either way keep it, silence closes it (flag SI)', async () => {
+  const { port, log } = await startProxy(config({ hcmExtra: '                upgrade_configs: [{ upgrade_type: websocket }]\n                stream_idle_timeout: 0.6s' }));
+  const raw = new Raw(port);
+  raw.sock.write(wsRequest('/idle'));
+  assert.match(await raw.wait(/\r\n\r\n/), /^HTTP\/1\.1 101 /);
+  const opened = performance.now();
+  // Traffic every 200 ms for 1.5 s (over twice the timeout): the tunnel stays open.
+  for (let i = 0; i < 8; i++) {
+    const start = raw.data.length;
+    raw.sock.write(`ping${i}`);
+    await raw.wait((t) => t.slice(start).includes(`PING${i}`));
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(raw.closed, false, 'bytes both ways kept the tunnel open past its idle timeout');
+  const quiet = performance.now();
+  await raw.wait(() => raw.closed, 5000);
+  const idleFor = performance.now() - quiet;
+  assert.ok(idleFor >= 550 && idleFor < 2500, `closed ${Math.round(idleFor)} ms after the last byte (timeout 600 ms)`);
+  assert.ok(quiet - opened > 1400);
+  const lines = await accessLogLines(log, 1);
+  const line = lines.find((l) => l.path === '/idle');
+  assert.equal(line?.response_code, 101);
+  assert.match(String(line?.response_flags), /SI/);
+});
+
 test('WebSocket with the connection manager upgrade_configs: 101 from the upstream, then bytes both ways', async () => {
   const { port, log } = await startProxy(config({ hcmExtra: '                upgrade_configs: [{ upgrade_type: websocket }]' }));
   const raw = new Raw(port);
