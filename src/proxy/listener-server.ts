@@ -187,6 +187,14 @@ export class ListenerServer implements ListenerBinding {
         if (this.closing) s.close();
       });
     }
+    // Expect: 100-continue. Without proxy_100_continue the proxy answers 100 itself, as node would; with it the 100
+    // waits for the upstream's (Exchange.onContinue). Read per request: a reload may change the setting.
+    const onCheckContinue = (req: DownReq, res: DownRes): void => {
+      if (!this.current.lr.proxy100Continue) res.writeContinue();
+      onRequest(req, res);
+    };
+    this.h1?.on('checkContinue', onCheckContinue);
+    this.h2?.on('checkContinue', onCheckContinue);
     // Upgrades and CONNECT on HTTP/1.1 connections (node hands them over with the raw socket).
     const tunnelled = this.h1 ?? (codec !== 'HTTP2' ? this.h2 : undefined);
     if (tunnelled !== undefined) {
