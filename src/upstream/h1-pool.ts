@@ -10,8 +10,8 @@
  *
  * A connection is reused only when both its request and its response completed and the response allowed it. A
  * connection the host closed while idle is dropped when its FIN arrives; the race that remains (the host closes as
- * a request is written) shows as a reset before any response byte, which Envoy's router treats as a retriable reset
- * (retry_on `reset`; Envoy's docs, "x-envoy-retry-on").
+ * a request is written) ends the attempt as a connection termination before any response byte, which Envoy answers
+ * 503 UC and retries under retry_on `reset` (Envoy's docs, "x-envoy-retry-on"); the exchange does the same.
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -40,6 +40,8 @@ export class H1Pool implements HostPool {
   private pendingHead = 0;
   /** Connections open or opening. */
   private count = 0;
+  /** Every connection not yet closed, busy or idle, so destroy() reaches them all. */
+  readonly live = new Set<H1Conn>();
   private readonly max: number;
   private closing = false;
   private closeWaiters: (() => void)[] = [];
@@ -110,7 +112,7 @@ export class H1Pool implements HostPool {
     this.closing = true;
     for (let a = this.nextPending(); a !== undefined; a = this.nextPending()) a.fail('termination', 'pool destroyed');
     for (const c of this.idle.splice(0)) c.destroy();
-    H1Conn.destroyAll(this);
+    for (const c of this.live) c.destroy();
   }
 }
 
@@ -155,18 +157,12 @@ class H1Attempt implements AttemptControl {
   }
 }
 
-/** Every live connection of a pool, so destroy() reaches busy ones too. */
-const LIVE = new WeakMap<H1Pool, Set<H1Conn>>();
-
 class H1Conn implements H1Handler {
   private readonly socket: net.Socket;
   private readonly parser: H1Parser;
   private connected = false;
   private connectTimer: NodeJS.Timeout | undefined;
   private current: H1Attempt | null = null;
-  /** Requests this connection has completed (a reset before any response byte on a reused one is the idle race). */
-  private served = 0;
-  private responseStarted = false;
   private requestDone = false;
   private responseDone = false;
   private keepAlive = false;
@@ -186,9 +182,7 @@ class H1Conn implements H1Handler {
 
   constructor(private readonly pool: H1Pool) {
     const o = pool.opts;
-    let live = LIVE.get(pool);
-    if (live === undefined) LIVE.set(pool, (live = new Set()));
-    live.add(this);
+    pool.live.add(this);
     this.parser = new H1Parser('response', RESPONSE_LIMITS, this);
     if (o.tls !== undefined) {
       // ALPN offers only http/1.1: this pool serves explicit HTTP/1.1 clusters (ALPN auto_config stays with undici).
@@ -206,10 +200,6 @@ class H1Conn implements H1Handler {
     this.socket.on('close', onSocketClose);
     this.socket.on('drain', onSocketDrain);
     this.connectTimer = setTimeout(connectTimedOut, o.connectTimeoutMs, this);
-  }
-
-  static destroyAll(pool: H1Pool): void {
-    for (const c of LIVE.get(pool) ?? []) c.destroy();
   }
 
   // ---- connection life ----
@@ -254,7 +244,7 @@ class H1Conn implements H1Handler {
     this.dead = true;
     clearTimeout(this.connectTimer);
     this.detachBody();
-    LIVE.get(this.pool)?.delete(this);
+    this.pool.live.delete(this);
     const ev = this.pool.opts.events;
     const a = this.current;
     this.current = null;
@@ -263,12 +253,10 @@ class H1Conn implements H1Handler {
     this.pool.gone(this);
     if (a === null || a.aborted) return;
     if (!this.connected) return a.fail(err === null ? 'connect-failure' : classifyConnectError(err), err === null ? 'connection closed' : errorDetail(err));
-    if (!this.responseStarted) {
-      // Nothing of the response came: on a connection that had served before, the host most likely closed it as
-      // the request went out (the keep-alive race); a reset either way, which retry_on `reset` retries.
-      if (this.served > 0) return a.fail('reset', err === null ? 'connection termination' : errorDetail(err));
-      return a.fail(err === null ? 'termination' : classifyError(err), err === null ? 'connection termination' : errorDetail(err));
-    }
+    // Before or after response bytes alike: a close is Envoy's connection termination (UC), a socket error what the
+    // undici path makes of it. Nothing of the response on a connection that had served before is most likely the
+    // keep-alive race (the host closed it as the request went out): Envoy answers it 503 UC too, and its router
+    // retries it under retry_on `reset` (envoyproxy/envoy issue #1979); so does the exchange (retry.ts).
     a.fail(err === null ? 'termination' : classifyError(err), err === null ? 'connection termination' : errorDetail(err));
   }
 
@@ -280,7 +268,6 @@ class H1Conn implements H1Handler {
     this.socket.setTimeout(0);
     // The last attempt may have paused reading as its response ended (a slow client): its resume never comes here.
     if (this.socket.isPaused()) this.socket.resume();
-    this.responseStarted = false;
     this.requestDone = false;
     this.responseDone = false;
     this.complete = false;
@@ -426,7 +413,6 @@ class H1Conn implements H1Handler {
       this.destroy();
       return;
     }
-    this.responseStarted = true;
     this.feed(buf);
   }
 
@@ -504,7 +490,6 @@ class H1Conn implements H1Handler {
     this.complete = true;
     this.current = null;
     a.conn = null;
-    this.served++;
     a.sink.onEnd(trailers !== null && trailers.length > 0 ? headersFromRawStrings(trailers) : null);
     return true;
   }
