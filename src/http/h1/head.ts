@@ -1,0 +1,241 @@
+/**
+ * A complete head (start line, header fields, final CRLF) or a trailer section, already delimited by the parser,
+ * read in one pass: one latin1 string per method, target, reason, name and value; byte classes by table lookup.
+ * Line endings are CRLF: the parser's scan has already refused bare LF, so every line here ends in CR LF.
+ */
+import { ALPHA, COLON, CR, FIELD_VALUE, HT, LF, SCHEME_REST, SP, TARGET, TOKEN } from './chars.js';
+import {
+  bodyDisallowed,
+  codecError,
+  contentLengthAndChunked,
+  invalidCharacters,
+  invalidTransferEncoding,
+  invalidUrl,
+} from './errors.js';
+import type { H1Head, H1Kind } from './types.js';
+
+const lower = (s: string): Uint8Array => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
+const CONTENT_LENGTH = lower('content-length');
+const TRANSFER_ENCODING = lower('transfer-encoding');
+const CONNECTION = lower('connection');
+const UPGRADE = lower('upgrade');
+const EXPECT = lower('expect');
+/** "HTTP/1." */
+const HTTP_1 = lower('HTTP/1.');
+
+/** Case-insensitive compare of a token in `b` with a lowercase literal. `| 0x20` folds only ASCII letters here:
+ * every other byte of a token maps to a byte no literal contains. */
+function nameIs(b: Buffer, start: number, len: number, lit: Uint8Array): boolean {
+  if (len !== lit.length) return false;
+  for (let i = 0; i < len; i++) if ((b[start + i] | 0x20) !== lit[i]) return false;
+  return true;
+}
+
+/** What the framing and connection fields of a head said. */
+interface Facts {
+  contentLength: number;
+  transferEncoding: string | null;
+  close: boolean;
+  keepAlive: boolean;
+  connectionUpgrade: boolean;
+  upgrade: string | null;
+  expectContinue: boolean;
+}
+
+/** Reads "HTTP/1.0" or "HTTP/1.1" at `i`; returns the minor version. Envoy's codec speaks only these two over
+ * HTTP/1 (llhttp would also take "HTTP/2.0" or "HTTP/0.9" heads: a deliberate difference). */
+function version(b: Buffer, i: number): number {
+  for (let k = 0; k < 7; k++) if (b[i + k] !== HTTP_1[k]) throw codecError('bad HTTP version');
+  const minor = b[i + 7] - 0x30;
+  if (minor !== 0 && minor !== 1) throw codecError('bad HTTP version');
+  return minor;
+}
+
+/**
+ * The request-target's form (RFC 9112 §3.2): origin-form ("/..."), absolute-form ("scheme://..."), authority-form
+ * for CONNECT, "*" for OPTIONS. Envoy answers anything else 400 http1.invalid_url (codec_impl.cc handlePath: a
+ * target not starting with "/" must parse as an absolute URL, or an authority on CONNECT; "*" only on OPTIONS).
+ * llhttp takes "*" with any method and "/x" on CONNECT: Envoy is stricter, and so are we.
+ */
+function targetForm(method: string, b: Buffer, s: number, e: number): void {
+  const c = b[s];
+  if (method === 'CONNECT') {
+    if (c === 0x2f /* / */ || c === 0x2a /* * */) throw invalidUrl('CONNECT needs host:port');
+    return;
+  }
+  if (c === 0x2f) return;
+  if (c === 0x2a) {
+    if (e - s === 1 && method === 'OPTIONS') return;
+    throw invalidUrl('"*" is only for OPTIONS');
+  }
+  // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then "://" and a non-empty authority.
+  let i = s;
+  while (i < e && (ALPHA[b[i]] === 1 || (i > s && SCHEME_REST[b[i]] === 1))) i++;
+  if (i === s || b[i] !== 0x3a || b[i + 1] !== 0x2f || b[i + 2] !== 0x2f || i + 3 >= e || b[i + 3] === 0x2f) {
+    throw invalidUrl('request-target is not origin, absolute or authority form');
+  }
+}
+
+/** Parses the head in b[start, end). `end` is just past the CRLF of the empty line. */
+export function parseHead(kind: H1Kind, b: Buffer, start: number, end: number): H1Head {
+  let method = '';
+  let target = '';
+  let status = 0;
+  let reason = '';
+  let minor: number;
+  let i = start;
+  if (kind === 'request') {
+    // request-line = method SP request-target SP HTTP-version CRLF (RFC 9112 §3): single spaces, as Envoy's
+    // strict codec reads it (llhttp also takes several spaces: a deliberate difference).
+    while (TOKEN[b[i]] === 1) i++;
+    if (i === start || b[i] !== SP) throw codecError('bad method');
+    method = b.toString('latin1', start, i);
+    const t = ++i;
+    while (TARGET[b[i]] === 1) i++;
+    if (i === t || b[i] !== SP) throw codecError('bad request-target');
+    target = b.toString('latin1', t, i);
+    targetForm(method, b, t, i);
+    minor = version(b, i + 1);
+    i += 9;
+  } else {
+    // status-line = HTTP-version SP 3DIGIT SP [reason-phrase] CRLF (RFC 9112 §4); the SP before an empty reason
+    // may be missing, as llhttp accepts.
+    minor = version(b, i);
+    i += 8;
+    if (b[i] !== SP) throw codecError('bad status line');
+    const d0 = b[i + 1] - 0x30;
+    const d1 = b[i + 2] - 0x30;
+    const d2 = b[i + 3] - 0x30;
+    if (d0 < 1 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) throw codecError('bad status code');
+    status = d0 * 100 + d1 * 10 + d2;
+    i += 4;
+    if (b[i] === SP) {
+      const r = ++i;
+      while (FIELD_VALUE[b[i]] === 1) i++;
+      reason = b.toString('latin1', r, i);
+    }
+  }
+  if (b[i] !== CR || b[i + 1] !== LF) throw codecError('bad start line');
+  i += 2;
+
+  const facts: Facts = {
+    contentLength: -1,
+    transferEncoding: null,
+    close: false,
+    keepAlive: false,
+    connectionUpgrade: false,
+    upgrade: null,
+    expectContinue: false,
+  };
+  const rawHeaders: string[] = [];
+  parseFields(b, i, end, rawHeaders, facts);
+
+  const connect = method === 'CONNECT';
+  if (connect) {
+    if (facts.contentLength > 0) throw bodyDisallowed();
+    if (facts.transferEncoding !== null) throw invalidTransferEncoding('Transfer-Encoding on CONNECT');
+  }
+  let chunked = false;
+  if (facts.transferEncoding !== null) {
+    if (facts.contentLength !== -1) throw contentLengthAndChunked();
+    // Envoy takes exactly `chunked` (any case) and nothing else: "gzip, chunked" is a 501 there, where llhttp
+    // would accept it (a deliberate difference).
+    if (facts.transferEncoding.trim().toLowerCase() !== 'chunked') {
+      throw invalidTransferEncoding(`Transfer-Encoding: ${facts.transferEncoding}`);
+    }
+    chunked = true;
+  }
+  const keepAlive = minor === 1 ? !facts.close : facts.keepAlive && !facts.close;
+  let upgrade: boolean;
+  if (kind === 'request') {
+    // An h2c upgrade is not an upgrade for Envoy: its codec drops the h2c headers and serves the request.
+    upgrade =
+      connect ||
+      (facts.connectionUpgrade && facts.upgrade !== null && facts.upgrade.trim().toLowerCase() !== 'h2c');
+  } else {
+    upgrade = status === 101;
+  }
+  return {
+    method,
+    target,
+    status,
+    reason,
+    versionMinor: minor,
+    rawHeaders,
+    contentLength: chunked ? -1 : facts.contentLength,
+    chunked,
+    keepAlive,
+    upgrade,
+    expectContinue: kind === 'request' && facts.expectContinue,
+  };
+}
+
+/** Reads "digits" as a Content-Length. */
+function contentLengthOf(b: Buffer, s: number, e: number): number {
+  if (s === e) throw codecError('empty Content-Length');
+  let n = 0;
+  for (let k = s; k < e; k++) {
+    const d = b[k] - 0x30;
+    if (d < 0 || d > 9) throw codecError('Content-Length is not a number');
+    n = n * 10 + d;
+    if (n > Number.MAX_SAFE_INTEGER) throw codecError('Content-Length too large');
+  }
+  return n;
+}
+
+/** Connection: a comma-separated list of case-insensitive tokens (RFC 9110 §7.6.1). */
+function connectionTokens(value: string, facts: Facts): void {
+  for (const part of value.split(',')) {
+    const t = part.trim().toLowerCase();
+    if (t === 'close') facts.close = true;
+    else if (t === 'keep-alive') facts.keepAlive = true;
+    else if (t === 'upgrade') facts.connectionUpgrade = true;
+  }
+}
+
+/**
+ * Reads field lines from `i` to the empty line that ends at `end`, appending [name, value] to `raw`. With `facts`
+ * (a head), the framing and connection fields are interpreted; without (trailers), fields are only checked.
+ */
+export function parseFields(b: Buffer, i: number, end: number, raw: string[], facts: Facts | null): void {
+  while (i < end) {
+    const c = b[i];
+    if (c === CR) return; // the empty line (the scan guarantees the LF)
+    const n = i;
+    while (TOKEN[b[i]] === 1) i++;
+    if (b[i] !== COLON) {
+      if (i === n && (c === SP || c === HT)) throw codecError('obsolete line folding'); // RFC 9112 §5.2
+      if (b[i] === SP || b[i] === HT) throw codecError('whitespace between field name and colon'); // RFC 9112 §5.1
+      throw codecError('invalid character in field name');
+    }
+    if (i === n) throw codecError('empty field name');
+    const nameEnd = i++;
+    while (b[i] === SP || b[i] === HT) i++;
+    const vs = i;
+    while (FIELD_VALUE[b[i]] === 1) i++;
+    if (b[i] !== CR) throw invalidCharacters('control character in field value');
+    if (b[i + 1] !== LF) throw codecError('bare CR in field value');
+    let ve = i;
+    while (ve > vs && (b[ve - 1] === SP || b[ve - 1] === HT)) ve--;
+    i += 2;
+    const name = b.toString('latin1', n, nameEnd);
+    const value = b.toString('latin1', vs, ve);
+    raw.push(name, value);
+    if (facts === null) continue;
+    const len = nameEnd - n;
+    if (nameIs(b, n, len, CONTENT_LENGTH)) {
+      // A second Content-Length is refused even when it repeats the first: Envoy's codec does so with both its
+      // parsers (envoyproxy/envoy#28931 made Balsa match http-parser), and so does llhttp. RFC 9110 §8.6 allows it.
+      if (facts.contentLength !== -1) throw codecError('more than one Content-Length');
+      facts.contentLength = contentLengthOf(b, vs, ve);
+    } else if (nameIs(b, n, len, TRANSFER_ENCODING)) {
+      facts.transferEncoding = facts.transferEncoding === null ? value : `${facts.transferEncoding},${value}`;
+    } else if (nameIs(b, n, len, CONNECTION)) {
+      connectionTokens(value, facts);
+    } else if (nameIs(b, n, len, UPGRADE)) {
+      facts.upgrade = value;
+    } else if (nameIs(b, n, len, EXPECT)) {
+      if (value.toLowerCase() === '100-continue') facts.expectContinue = true;
+    }
+  }
+}
