@@ -58,7 +58,9 @@ export class H1Pool implements HostPool {
       a.fail('termination', 'pool closed');
       return;
     }
-    const conn = this.idle.pop();
+    let conn = this.idle.pop();
+    // A connection destroyed since it went idle (its host's FIN came) leaves the list only when its socket closes.
+    while (conn !== undefined && conn.dead) conn = this.idle.pop();
     if (conn !== undefined) conn.assign(a);
     else if (this.count < this.max) this.open(a);
     else this.pending.push(a);
@@ -173,7 +175,7 @@ class H1Conn implements H1Handler {
   /** The request body being streamed (a Readable or an async iterable), detached when the request ends. */
   private body: Readable | null = null;
   private chunked = false;
-  private dead = false;
+  dead = false;
   /** The connect timeout fired (and was counted): the close that follows is not another connect failure. */
   private timedOut = false;
   /** The response is complete; the parser has paused on it and the connection is settled once execute returns. */
@@ -199,6 +201,7 @@ class H1Conn implements H1Handler {
     this.socket.on('error', onSocketError);
     this.socket.on('close', onSocketClose);
     this.socket.on('drain', onSocketDrain);
+    this.socket.on('timeout', onIdleTimeout);
     this.connectTimer = setTimeout(connectTimedOut, o.connectTimeoutMs, this);
   }
 
@@ -222,7 +225,11 @@ class H1Conn implements H1Handler {
   }
 
   idleStart(): void {
-    this.socket.setTimeout(IDLE_TIMEOUT_MS, onIdleTimeout);
+    this.socket.setTimeout(IDLE_TIMEOUT_MS);
+  }
+
+  idleTimeout(): void {
+    if (this.current === null) this.destroy();
   }
 
   destroy(): void {
@@ -288,7 +295,7 @@ class H1Conn implements H1Handler {
       if (!hasLength && METHODS_WITH_BODY.has(req.method)) extraLength = 0;
       if (hasLength) framing = Framing.Length;
     } else if (hasLength) framing = Framing.Length;
-    else if (Buffer.isBuffer(body) && !(trailersWanted && req.trailers !== null)) {
+    else if (Buffer.isBuffer(body) && !(trailersWanted && (req.trailers ?? null) !== null)) {
       framing = Framing.Length;
       extraLength = body.length;
     } else framing = Framing.Chunked;
@@ -447,9 +454,11 @@ class H1Conn implements H1Handler {
   }
 
   ended(): void {
-    // FIN from the host. A response read until close completes here; anything else in flight is cut short (the
-    // close that follows reports it).
-    if (this.current !== null && this.untilClose && !this.responseDone) {
+    // FIN from the host. An idle connection is done for at once (no request may take it before its close event). A
+    // response read until close completes here; anything else in flight is cut short (the close that follows
+    // reports it).
+    if (this.current === null) return this.destroy();
+    if (this.untilClose && !this.responseDone) {
       this.parser.finish();
       this.complete = false;
     }
@@ -549,7 +558,7 @@ function onSocketDrain(this: TaggedSocket): void {
   this[CONN]?.drained();
 }
 function onIdleTimeout(this: TaggedSocket): void {
-  this[CONN]?.destroy();
+  this[CONN]?.idleTimeout();
 }
 function onBodyData(this: TaggedReadable, c: Buffer): void {
   this[CONN]?.bodyData(c);
