@@ -78,6 +78,7 @@ const REFUSALS: [string, string, number, string][] = [
   ['chunk longer than size', 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxx\r\n0\r\n\r\n', 400, 'http1.codec_error'],
   ['bare CR in chunk ext', 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;a\rb\r\nx\r\n0\r\n\r\n', 400, 'http1.codec_error'],
   ['bare LF after chunk size', 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\nx\r\n0\r\n\r\n', 400, 'http1.codec_error'],
+  ['bare CR starting a field line', 'GET / HTTP/1.1\r\nA: b\r\n\rHost: c\r\n\r\n', 400, 'http1.codec_error'],
   ['bad trailer', 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA : b\r\n\r\n', 400, 'http1.codec_error'],
 ];
 
@@ -100,7 +101,9 @@ test('response refusals: bad status line, bad status code, TE not chunked, no fr
     ['HTTP/1.1 20 OK\r\n\r\n', 'http1.codec_error'],
     ['HTTP/1.1 099 X\r\n\r\n', 'http1.codec_error'],
     ['HTTP/1.1  200 OK\r\n\r\n', 'http1.codec_error'],
-    ['HTTP/1.1 200 O\u0001K\r\n\r\n', 'http1.codec_error'],
+    ['HTTP/1.1 200 O\rK\r\n\r\n', 'http1.codec_error'],
+    ['HTTP/1.1 200 OK\nX: y\r\n\r\n', 'http1.codec_error'],
+    ['HTTP/1.1 200 OK\r\nX: y\nZ: w\r\n\r\n', 'http1.codec_error'],
     ['HTTX/1.1 200 OK\r\n', 'http1.codec_error'],
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n', 'http1.invalid_transfer_encoding'],
     ['HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n', 'http1.content_length_and_chunked_not_allowed'],

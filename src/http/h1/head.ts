@@ -1,7 +1,9 @@
 /**
  * A complete head (start line, header fields, final CRLF) or a trailer section, already delimited by the parser,
- * read in one pass: one latin1 string per method, target, reason, name and value; byte classes by table lookup.
- * Line endings are CRLF: the parser's scan has already refused bare LF, so every line here ends in CR LF.
+ * read in one pass: bytes are read from the Buffer through the byte-class tables, and the block is decoded once into
+ * a latin1 string (one native call) of which names and values are substrings (a Buffer-to-string call per field
+ * would cost several times more). Line endings are CRLF: the parser's scan has already refused bare LF, so
+ * every line here ends in CR LF.
  */
 import { ALPHA, COLON, CR, FIELD_VALUE, HT, LF, SCHEME_REST, SP, TARGET, TOKEN } from './chars.js';
 import {
@@ -11,6 +13,7 @@ import {
   invalidCharacters,
   invalidTransferEncoding,
   invalidUrl,
+  tooManyHeaders,
 } from './errors.js';
 import type { H1Head, H1Kind } from './types.js';
 
@@ -57,8 +60,8 @@ function version(b: Buffer, i: number): number {
  * target not starting with "/" must parse as an absolute URL, or an authority on CONNECT; "*" only on OPTIONS).
  * llhttp takes "*" with any method and "/x" on CONNECT: Envoy is stricter, and so are we.
  */
-function targetForm(method: string, b: Buffer, s: number, e: number): void {
-  const c = b[s];
+function targetForm(method: string, h: string, s: number, e: number): void {
+  const c = h.charCodeAt(s);
   if (method === 'CONNECT') {
     if (c === 0x2f /* / */ || c === 0x2a /* * */) throw invalidUrl('CONNECT needs host:port');
     return;
@@ -70,52 +73,62 @@ function targetForm(method: string, b: Buffer, s: number, e: number): void {
   }
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then "://" and a non-empty authority.
   let i = s;
-  while (i < e && (ALPHA[b[i]] === 1 || (i > s && SCHEME_REST[b[i]] === 1))) i++;
-  if (i === s || b[i] !== 0x3a || b[i + 1] !== 0x2f || b[i + 2] !== 0x2f || i + 3 >= e || b[i + 3] === 0x2f) {
+  while (i < e && (ALPHA[h.charCodeAt(i)] === 1 || (i > s && SCHEME_REST[h.charCodeAt(i)] === 1))) i++;
+  if (i === s || !h.startsWith('://', i) || i + 3 >= e || h.charCodeAt(i + 3) === 0x2f) {
     throw invalidUrl('request-target is not origin, absolute or authority form');
   }
 }
 
 /** Parses the head in b[start, end). `end` is just past the CRLF of the empty line. */
-export function parseHead(kind: H1Kind, b: Buffer, start: number, end: number): H1Head {
+export function parseHead(kind: H1Kind, b: Buffer, start: number, end: number, maxHeaders: number): H1Head {
+  // Bytes are read from b (typed-array loads are V8's fastest path), strings cut from h: h[k] is b[o + k].
+  const h = b.toString('latin1', start, end);
+  const o = start;
   let method = '';
   let target = '';
   let status = 0;
   let reason = '';
   let minor: number;
-  let i = start;
+  let i = 0;
   if (kind === 'request') {
     // request-line = method SP request-target SP HTTP-version CRLF (RFC 9112 §3): single spaces, as Envoy's
     // strict codec reads it (llhttp also takes several spaces: a deliberate difference).
-    while (TOKEN[b[i]] === 1) i++;
-    if (i === start || b[i] !== SP) throw codecError('bad method');
-    method = b.toString('latin1', start, i);
+    while (TOKEN[b[o + i]] === 1) i++;
+    if (i === 0 || b[o + i] !== SP) throw codecError('bad method');
+    method = h.slice(0, i);
     const t = ++i;
-    while (TARGET[b[i]] === 1) i++;
-    if (i === t || b[i] !== SP) throw codecError('bad request-target');
-    target = b.toString('latin1', t, i);
-    targetForm(method, b, t, i);
-    minor = version(b, i + 1);
+    while (TARGET[b[o + i]] === 1) i++;
+    const c = b[o + i];
+    if (c === SP && (i === t || b[o + i + 1] === SP)) throw codecError('more than one SP in the request line');
+    if (c === CR && i > t) throw codecError('bad HTTP version'); // an HTTP/0.9 request line
+    if (i === t || c !== SP) throw codecError('bad request-target');
+    target = h.slice(t, i);
+    targetForm(method, h, t, i);
+    minor = version(b, o + i + 1);
     i += 9;
   } else {
     // status-line = HTTP-version SP 3DIGIT SP [reason-phrase] CRLF (RFC 9112 §4); the SP before an empty reason
     // may be missing, as llhttp accepts.
-    minor = version(b, i);
+    minor = version(b, o + i);
     i += 8;
-    if (b[i] !== SP) throw codecError('bad status line');
-    const d0 = b[i + 1] - 0x30;
-    const d1 = b[i + 2] - 0x30;
-    const d2 = b[i + 3] - 0x30;
+    if (b[o + i] !== SP) throw codecError('bad status line');
+    const d0 = b[o + i + 1] - 0x30;
+    const d1 = b[o + i + 2] - 0x30;
+    const d2 = b[o + i + 3] - 0x30;
+    // 100-999, as Envoy's header validator takes a status (envoy_default/header_validator.cc, validateStatusHeader).
     if (d0 < 1 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) throw codecError('bad status code');
     status = d0 * 100 + d1 * 10 + d2;
     i += 4;
-    if (b[i] === SP) {
+    if (b[o + i] === SP) {
+      // The reason phrase is only informative (RFC 9112 §4: a client should ignore it); llhttp takes any byte but
+      // CR and LF in it, and so do we. A writer that forwards it must check it (serialize.ts does).
       const r = ++i;
-      while (FIELD_VALUE[b[i]] === 1) i++;
-      reason = b.toString('latin1', r, i);
+      for (let c = b[o + i]; c !== CR; c = b[o + ++i]) if (c === LF) throw codecError('bare LF line ending');
+      reason = h.slice(r, i);
     }
   }
-  if (b[i] !== CR || b[i + 1] !== LF) throw codecError('bad start line');
+  if (b[o + i] === CR && b[o + i + 1] !== LF) throw codecError('bare CR in the start line'); // RFC 9112 §2.2
+  if (b[o + i] !== CR) throw codecError('bad start line');
   i += 2;
 
   const facts: Facts = {
@@ -128,7 +141,7 @@ export function parseHead(kind: H1Kind, b: Buffer, start: number, end: number): 
     expectContinue: false,
   };
   const rawHeaders: string[] = [];
-  parseFields(b, i, end, rawHeaders, facts);
+  readFields(b, o, h, i, rawHeaders, facts, maxHeaders);
 
   const connect = method === 'CONNECT';
   if (connect) {
@@ -171,11 +184,11 @@ export function parseHead(kind: H1Kind, b: Buffer, start: number, end: number): 
 }
 
 /** Reads "digits" as a Content-Length. */
-function contentLengthOf(b: Buffer, s: number, e: number): number {
+function contentLengthOf(b: Buffer, o: number, s: number, e: number): number {
   if (s === e) throw codecError('empty Content-Length');
   let n = 0;
   for (let k = s; k < e; k++) {
-    const d = b[k] - 0x30;
+    const d = b[o + k] - 0x30;
     if (d < 0 || d > 9) throw codecError('Content-Length is not a number');
     n = n * 10 + d;
     if (n > Number.MAX_SAFE_INTEGER) throw codecError('Content-Length too large');
@@ -185,6 +198,15 @@ function contentLengthOf(b: Buffer, s: number, e: number): number {
 
 /** Connection: a comma-separated list of case-insensitive tokens (RFC 9110 §7.6.1). */
 function connectionTokens(value: string, facts: Facts): void {
+  // The usual single tokens, without splitting.
+  if (value === 'keep-alive' || value === 'Keep-Alive') {
+    facts.keepAlive = true;
+    return;
+  }
+  if (value === 'close' || value === 'Close') {
+    facts.close = true;
+    return;
+  }
   for (const part of value.split(',')) {
     const t = part.trim().toLowerCase();
     if (t === 'close') facts.close = true;
@@ -193,48 +215,61 @@ function connectionTokens(value: string, facts: Facts): void {
   }
 }
 
+/** Reads the field lines of a trailer section in b[start, end) (ending with its empty line) into `raw`. */
+export function parseFields(b: Buffer, start: number, end: number, raw: string[], maxFields: number): void {
+  readFields(b, start, b.toString('latin1', start, end), 0, raw, null, maxFields);
+}
+
 /**
- * Reads field lines from `i` to the empty line that ends at `end`, appending [name, value] to `raw`. With `facts`
- * (a head), the framing and connection fields are interpreted; without (trailers), fields are only checked.
+ * Reads field lines from h[i] to the empty line, appending [name, value] to `raw`. With `facts` (a head), the
+ * framing and connection fields are interpreted; without (trailers), fields are only checked.
  */
-export function parseFields(b: Buffer, i: number, end: number, raw: string[], facts: Facts | null): void {
-  while (i < end) {
-    const c = b[i];
-    if (c === CR) return; // the empty line (the scan guarantees the LF)
+function readFields(b: Buffer, o: number, h: string, i: number, raw: string[], facts: Facts | null, maxFields: number): void {
+  for (;;) {
+    const c = b[o + i];
+    if (c === CR) {
+      if (b[o + i + 1] === LF) return; // the empty line
+      throw codecError('bare CR at the start of a field line');
+    }
     const n = i;
-    while (TOKEN[b[i]] === 1) i++;
-    if (b[i] !== COLON) {
+    while (TOKEN[b[o + i]] === 1) i++;
+    if (b[o + i] !== COLON) {
+      const d = b[o + i];
       if (i === n && (c === SP || c === HT)) throw codecError('obsolete line folding'); // RFC 9112 §5.2
-      if (b[i] === SP || b[i] === HT) throw codecError('whitespace between field name and colon'); // RFC 9112 §5.1
+      if (d === SP || d === HT) throw codecError('whitespace between field name and colon'); // RFC 9112 §5.1
       throw codecError('invalid character in field name');
     }
     if (i === n) throw codecError('empty field name');
     const nameEnd = i++;
-    while (b[i] === SP || b[i] === HT) i++;
+    let d = b[o + i];
+    while (d === SP || d === HT) d = b[o + ++i];
     const vs = i;
-    while (FIELD_VALUE[b[i]] === 1) i++;
-    if (b[i] !== CR) throw invalidCharacters('control character in field value');
-    if (b[i + 1] !== LF) throw codecError('bare CR in field value');
+    while (FIELD_VALUE[d] === 1) d = b[o + ++i];
+    if (d === LF) throw codecError('bare LF line ending');
+    if (d !== CR) throw invalidCharacters('control character in field value');
+    if (b[o + i + 1] !== LF) throw codecError('bare CR in field value');
     let ve = i;
-    while (ve > vs && (b[ve - 1] === SP || b[ve - 1] === HT)) ve--;
+    for (d = b[o + ve - 1]; ve > vs && (d === SP || d === HT); d = b[o + --ve - 1]);
     i += 2;
-    const name = b.toString('latin1', n, nameEnd);
-    const value = b.toString('latin1', vs, ve);
+    const name = h.slice(n, nameEnd);
+    const value = h.slice(vs, ve);
     raw.push(name, value);
+    if (raw.length > 2 * maxFields) throw tooManyHeaders(maxFields);
     if (facts === null) continue;
     const len = nameEnd - n;
-    if (nameIs(b, n, len, CONTENT_LENGTH)) {
+    // Only names of these lengths can be framing or connection fields: one length test for most fields.
+    if (len === 14 && nameIs(b, o + n, len, CONTENT_LENGTH)) {
       // A second Content-Length is refused even when it repeats the first: Envoy's codec does so with both its
       // parsers (envoyproxy/envoy#28931 made Balsa match http-parser), and so does llhttp. RFC 9110 §8.6 allows it.
       if (facts.contentLength !== -1) throw codecError('more than one Content-Length');
-      facts.contentLength = contentLengthOf(b, vs, ve);
-    } else if (nameIs(b, n, len, TRANSFER_ENCODING)) {
+      facts.contentLength = contentLengthOf(b, o, vs, ve);
+    } else if (len === 17 && nameIs(b, o + n, len, TRANSFER_ENCODING)) {
       facts.transferEncoding = facts.transferEncoding === null ? value : `${facts.transferEncoding},${value}`;
-    } else if (nameIs(b, n, len, CONNECTION)) {
+    } else if (len === 10 && nameIs(b, o + n, len, CONNECTION)) {
       connectionTokens(value, facts);
-    } else if (nameIs(b, n, len, UPGRADE)) {
+    } else if (len === 7 && nameIs(b, o + n, len, UPGRADE)) {
       facts.upgrade = value;
-    } else if (nameIs(b, n, len, EXPECT)) {
+    } else if (len === 6 && nameIs(b, o + n, len, EXPECT)) {
       if (value.toLowerCase() === '100-continue') facts.expectContinue = true;
     }
   }

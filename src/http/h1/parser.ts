@@ -33,6 +33,7 @@ const DEAD = 10; // after an error
 export const MAX_CHUNK_LINE = 4096;
 
 const HTTP_PREFIX = Buffer.from('HTTP/1.', 'latin1');
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 
 export class H1Parser {
   private state = START;
@@ -114,7 +115,7 @@ export class H1Parser {
           const next = this.takeBlock(buf, off, end, false);
           if (next < 0) return end;
           off = next;
-          const head = parseHead(this.kind, this.blk, this.blkStart, this.blkEnd);
+          const head = parseHead(this.kind, this.blk, this.blkStart, this.blkEnd, this.limits.maxHeaders);
           if (this.afterHead(head)) return off;
           break;
         }
@@ -162,7 +163,7 @@ export class H1Parser {
           let trailers: string[] | null = null;
           if (this.blkEnd - this.blkStart > 2) {
             trailers = [];
-            parseFields(this.blk, this.blkStart, this.blkEnd, trailers, null);
+            parseFields(this.blk, this.blkStart, this.blkEnd, trailers, this.limits.maxHeaders);
           }
           if (this.complete(trailers)) return off;
           break;
@@ -314,10 +315,28 @@ export class H1Parser {
   /** Scans b from this.scanLine (a block starting at `base`, valid bytes up to `end`) for the block's end. */
   private scan(b: Buffer, base: number, end: number, single: boolean, limit: number): number {
     let line = this.scanLine;
+    if (!single) {
+      // The empty line right away: a trailer section without fields (or its CR came in the last piece).
+      let found = -1;
+      if (line + 1 < end && b[line] === CR && b[line + 1] === LF) found = line + 2;
+      else {
+        // Otherwise the block ends at its first CRLF CRLF: one native search for the whole block. Its lines are
+        // checked when it is read (head.ts refuses a bare LF or CR there).
+        const at = b.indexOf(CRLFCRLF, line - 2 > base ? line - 2 : base);
+        if (at >= 0 && at + 4 <= end) found = at + 4;
+      }
+      if (found >= 0) {
+        if (found - base > limit) throw headersTooLarge(limit);
+        return found;
+      }
+    }
+    // Not whole yet: check its complete lines now, so that a bare LF, too many fields or noise is refused at once
+    // rather than when the limit is reached.
     for (;;) {
       const lf = b.indexOf(LF, line);
       if (lf < 0 || lf >= end) break;
       if (lf === line || b[lf - 1] !== CR) throw codecError('bare LF line ending');
+      if (b[line] === CR && lf - 1 !== line) throw codecError('bare CR at the start of a line');
       if (lf + 1 - base > limit) throw single ? codecError('chunk line too long') : headersTooLarge(limit);
       if (single) return lf + 1;
       if (lf - 1 === line) return lf + 1; // the empty line
@@ -345,6 +364,8 @@ export class H1Parser {
       return;
     }
     const n = Math.min(end - base, HTTP_PREFIX.length);
-    for (let i = 0; i < n; i++) if (b[base + i] !== HTTP_PREFIX[i]) throw codecError('bad status line');
+    for (let i = 0; i < n; i++) {
+      if (b[base + i] !== HTTP_PREFIX[i]) throw codecError(i < 5 ? 'bad status line' : 'bad HTTP version');
+    }
   }
 }
