@@ -20,7 +20,8 @@ import { H1Parser } from '../http/h1/parser.js';
 import type { H1Error, H1Handler, H1Head, H1Limits } from '../http/h1/types.js';
 import { headersFromRawStrings, type OutHeaders } from '../http/headers.js';
 import type { AttemptControl, AttemptSink, HostPool, PoolOptions, UpstreamErrorKind, UpstreamRequest } from './pool.js';
-import { chunkHeader, Framing, lastChunk, requestHead } from './h1-request-head.js';
+import { CHUNK_END, chunkHeader } from '../http/h1/serialize.js';
+import { Framing, upstreamLastChunk, upstreamRequestHead } from './h1-request-head.js';
 import { classifyError, errorDetail } from './upstream-errors.js';
 
 /** Envoy's defaults for what an upstream response head may hold: max_response_headers_kb 60 KiB and
@@ -29,8 +30,6 @@ const RESPONSE_LIMITS: H1Limits = { maxHeadBytes: 60 * 1024, maxHeaders: 100 };
 
 /** How long a connection may sit idle in the pool (the undici pool's keepAliveTimeout here was 60 s). */
 const IDLE_TIMEOUT_MS = 60_000;
-
-const CRLF = '\r\n';
 
 export class H1Pool implements HostPool {
   /** Connections with nothing to do, most recently used last (taken from the end: LIFO keeps few connections warm). */
@@ -299,7 +298,7 @@ class H1Conn implements H1Handler {
       framing = Framing.Length;
       extraLength = body.length;
     } else framing = Framing.Chunked;
-    const head = requestHead(req.method, req.path, headers, framing, extraLength);
+    const head = upstreamRequestHead(req.method, req.path, headers, framing, extraLength);
     if (head === null) {
       this.current = null;
       a.conn = null;
@@ -319,9 +318,9 @@ class H1Conn implements H1Handler {
         if (body.length > 0) {
           sock.write(chunkHeader(body.length));
           sock.write(body);
-          sock.write(CRLF);
+          sock.write(CHUNK_END);
         }
-        const end = lastChunk(trailersWanted ? (req.trailers ?? null) : null);
+        const end = upstreamLastChunk(trailersWanted ? (req.trailers ?? null) : null);
         sock.write(end ?? '0\r\n\r\n');
       } else sock.write(body);
       sock.uncork();
@@ -365,7 +364,7 @@ class H1Conn implements H1Handler {
     s.cork();
     s.write(chunkHeader(c.length));
     s.write(c);
-    const ok = s.write(CRLF);
+    const ok = s.write(CHUNK_END);
     s.uncork();
     return ok;
   }
@@ -384,7 +383,7 @@ class H1Conn implements H1Handler {
     if (a === null) return;
     if (this.chunked) {
       const t = this.pool.opts.enableTrailers === true ? (a.req.trailers ?? null) : null;
-      const end = lastChunk(t);
+      const end = upstreamLastChunk(t);
       if (end === null) return this.abandonWith('protocol', 'invalid request trailer');
       this.socket.write(end);
     }

@@ -1,10 +1,11 @@
 /**
- * An HTTP/1.1 request head as one string (one write on the socket), and the chunked framing of a request body. The
- * headers come from the downstream request (already through a parser's checks) and from the route's mutations, so
- * each field is checked here once more: a name that is not a token or a value with CR, LF or NUL would let one
- * request carry another (request splitting); such a request is refused before anything is written.
+ * The upstream client's request head and body framing, over the codec's writer (src/http/h1/serialize.ts, which
+ * checks every name and value: a CR or LF would let one request carry another). Here: the framing header the body
+ * needs, added to the head without touching the exchange's header object (it is shared by every attempt), and a
+ * refusal as null, for the client to end the attempt with.
  */
 import type { OutHeaders } from '../http/headers.js';
+import { InvalidHeaderError, lastChunk, requestHead } from '../http/h1/serialize.js';
 
 /** How the body is framed on the wire. */
 export const enum Framing {
@@ -16,49 +17,26 @@ export const enum Framing {
   Chunked,
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE = /[\r\n\0]/;
-
-/** The head, or null when a header cannot be written safely. `extraLength`: a Content-Length to add (-1: none). */
-export function requestHead(method: string, path: string, headers: OutHeaders, framing: Framing, extraLength: number): string | null {
-  if (BAD_VALUE.test(path) || path.includes(' ') || !TOKEN.test(method)) return null;
-  let head = method + ' ' + path + ' HTTP/1.1\r\n';
-  for (const k in headers) {
-    const v = headers[k];
-    if (v === undefined) continue;
-    if (!TOKEN.test(k)) return null;
-    if (typeof v === 'string') {
-      if (BAD_VALUE.test(v)) return null;
-      head += k + ': ' + v + '\r\n';
-    } else {
-      for (let i = 0; i < v.length; i++) {
-        if (BAD_VALUE.test(v[i]!)) return null;
-        head += k + ': ' + v[i] + '\r\n';
-      }
-    }
+/** The head, or null when a field cannot be written. `extraLength`: a Content-Length to add (-1: none). */
+export function upstreamRequestHead(method: string, path: string, headers: OutHeaders, framing: Framing, extraLength: number): string | null {
+  let head: string;
+  try {
+    head = requestHead(method, path, headers);
+  } catch (err) {
+    if (err instanceof InvalidHeaderError) return null;
+    throw err;
   }
-  if (extraLength >= 0) head += 'content-length: ' + extraLength + '\r\n';
-  if (framing === Framing.Chunked) head += 'transfer-encoding: chunked\r\n';
-  return head + '\r\n';
+  if (extraLength >= 0) return head.slice(0, -2) + 'content-length: ' + extraLength + '\r\n\r\n';
+  if (framing === Framing.Chunked) return head.slice(0, -2) + 'transfer-encoding: chunked\r\n\r\n';
+  return head;
 }
 
-/** The size line of one chunk (the data follows, then CRLF). */
-export function chunkHeader(size: number): string {
-  return size.toString(16) + '\r\n';
-}
-
-/** The last chunk, trailer fields, and the end of the message; null when a trailer cannot be written safely. */
-export function lastChunk(trailers: OutHeaders | null): string | null {
-  if (trailers === null) return '0\r\n\r\n';
-  let out = '0\r\n';
-  for (const k in trailers) {
-    const v = trailers[k];
-    if (v === undefined) continue;
-    if (!TOKEN.test(k)) return null;
-    for (const one of typeof v === 'string' ? [v] : v) {
-      if (BAD_VALUE.test(one)) return null;
-      out += k + ': ' + one + '\r\n';
-    }
+/** The last chunk with the trailer fields, or null when a trailer cannot be written. */
+export function upstreamLastChunk(trailers: OutHeaders | null): string | null {
+  try {
+    return lastChunk(trailers);
+  } catch (err) {
+    if (err instanceof InvalidHeaderError) return null;
+    throw err;
   }
-  return out + '\r\n';
 }
