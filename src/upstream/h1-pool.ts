@@ -28,8 +28,10 @@ import { classifyError, errorDetail } from './upstream-errors.js';
  * common_http_protocol_options.max_headers_count 100. */
 const RESPONSE_LIMITS: H1Limits = { maxHeadBytes: 60 * 1024, maxHeaders: 100 };
 
-/** How long a connection may sit idle in the pool (the undici pool's keepAliveTimeout here was 60 s). */
-const IDLE_TIMEOUT_MS = 60_000;
+/** A connection idle through this many sweeps of SWEEP_MS is closed: 60 to 70 s idle (the undici pool's
+ * keepAliveTimeout here was 60 s). One sweeper per pool instead of a timer re-armed on every request. */
+const SWEEP_MS = 10_000;
+const IDLE_SWEEPS = 6;
 
 export class H1Pool implements HostPool {
   /** Connections with nothing to do, most recently used last (taken from the end: LIFO keeps few connections warm). */
@@ -43,6 +45,7 @@ export class H1Pool implements HostPool {
   readonly live = new Set<H1Conn>();
   private readonly max: number;
   private closing = false;
+  private sweeper: NodeJS.Timeout | undefined;
   private closeWaiters: (() => void)[] = [];
 
   constructor(readonly opts: PoolOptions) {
@@ -75,8 +78,24 @@ export class H1Pool implements HostPool {
     const next = this.nextPending();
     if (next !== undefined) return conn.assign(next);
     if (this.closing) return conn.destroy();
+    conn.idleSweeps = 0;
     this.idle.push(conn);
-    conn.idleStart();
+    if (this.sweeper === undefined) this.sweeper = setInterval(sweep, SWEEP_MS, this).unref();
+  }
+
+  /** Closes connections idle too long; stops when none is left idle. */
+  sweep(): void {
+    const idle = this.idle;
+    for (let i = idle.length - 1; i >= 0; i--) {
+      const c = idle[i]!;
+      if (++c.idleSweeps >= IDLE_SWEEPS) c.destroy();
+    }
+    if (idle.length === 0) this.stopSweeper();
+  }
+
+  private stopSweeper(): void {
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 
   /** A connection closed (for any reason): out of the idle list, and its place given to a waiting request. */
@@ -104,6 +123,7 @@ export class H1Pool implements HostPool {
 
   close(): Promise<void> {
     this.closing = true;
+    this.stopSweeper();
     for (const c of this.idle.splice(0)) c.destroy();
     if (this.count === 0) return Promise.resolve();
     return new Promise((r) => this.closeWaiters.push(r));
@@ -111,6 +131,7 @@ export class H1Pool implements HostPool {
 
   destroy(): void {
     this.closing = true;
+    this.stopSweeper();
     for (let a = this.nextPending(); a !== undefined; a = this.nextPending()) a.fail('termination', 'pool destroyed');
     for (const c of this.idle.splice(0)) c.destroy();
     for (const c of this.live) c.destroy();
@@ -175,6 +196,8 @@ class H1Conn implements H1Handler {
   private body: Readable | null = null;
   private chunked = false;
   dead = false;
+  /** Sweeps this connection has sat idle through (H1Pool.sweep). */
+  idleSweeps = 0;
   /** The connect timeout fired (and was counted): the close that follows is not another connect failure. */
   private timedOut = false;
   /** The response is complete; the parser has paused on it and the connection is settled once execute returns. */
@@ -200,7 +223,6 @@ class H1Conn implements H1Handler {
     this.socket.on('error', onSocketError);
     this.socket.on('close', onSocketClose);
     this.socket.on('drain', onSocketDrain);
-    this.socket.on('timeout', onIdleTimeout);
     this.connectTimer = setTimeout(connectTimedOut, o.connectTimeoutMs, this);
   }
 
@@ -221,14 +243,6 @@ class H1Conn implements H1Handler {
     this.current = null;
     this.destroy();
     a?.fail('connect-timeout', 'connection timeout');
-  }
-
-  idleStart(): void {
-    this.socket.setTimeout(IDLE_TIMEOUT_MS);
-  }
-
-  idleTimeout(): void {
-    if (this.current === null) this.destroy();
   }
 
   destroy(): void {
@@ -271,7 +285,6 @@ class H1Conn implements H1Handler {
     if (a.aborted) return this.pool.released(this);
     this.current = a;
     a.conn = this;
-    this.socket.setTimeout(0);
     // The last attempt may have paused reading as its response ended (a slow client): its resume never comes here.
     if (this.socket.isPaused()) this.socket.resume();
     this.requestDone = false;
@@ -556,8 +569,8 @@ function onSocketClose(this: TaggedSocket): void {
 function onSocketDrain(this: TaggedSocket): void {
   this[CONN]?.drained();
 }
-function onIdleTimeout(this: TaggedSocket): void {
-  this[CONN]?.idleTimeout();
+function sweep(p: H1Pool): void {
+  p.sweep();
 }
 function onBodyData(this: TaggedReadable, c: Buffer): void {
   this[CONN]?.bodyData(c);
