@@ -1,9 +1,11 @@
 /**
  * Proxy benchmark: one upstream (nginx answering a fixed body), measured direct, through nginx as a reverse proxy
- * (1 worker, keep-alive upstream), through `meshctl run` with 1 and 2 workers, and meshctl's two upstream clients
- * (undici and node's http.Agent). HTTP/1.1 with wrk, HTTP/2 (h2c prior knowledge) with h2load.
+ * (1 worker, keep-alive upstream), through `meshctl run` with 1 and 2 workers and with undici as its upstream client,
+ * and optionally through another build of meshctl (`--before DIR`: a checkout built with `npm run build`) in the same
+ * run. HTTP/1.1 with wrk, HTTP/2 (h2c prior knowledge) with h2load. Memory: each proxy's resident set (its processes
+ * summed; nginx's worker) idle after start-up and again after its load runs.
  *
- *   npm run build && node dist/bench/proxy.js [--duration 10] [--connections 32] [--write]
+ *   npm run build && node dist/bench/proxy.js [--duration 10] [--connections 32] [--before DIR] [--write]
  *
  * Installs nginx, wrk and h2load (Debian: nginx wrk nghttp2-client) when missing. Everything listens on 127.0.0.1,
  * every process is stopped by its own handle, and every load run is bounded by its duration.
@@ -25,6 +27,7 @@ const flag = (name: string, def: string): string => {
 const DURATION = Number(flag('--duration', '10'));
 const CONNECTIONS = Number(flag('--connections', '32'));
 const WRITE = args.includes('--write');
+const BEFORE = flag('--before', '');
 
 function have(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -140,6 +143,28 @@ function cpuTicks(pid: number | undefined): number {
   }
   return t;
 }
+/** Resident set of a process and its children, MB (VmRSS from /proc). */
+function rssMb(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const kids = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+  let kb = 0;
+  for (const p of [pid, ...kids]) {
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+  }
+  return kb / 1024;
+}
+
+/** nginx's memory is its worker's (the master only forks and waits). */
+function nginxWorker(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  const kid = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number)[0];
+  return kid;
+}
+
 const TICK_US = 1e6 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
 
 function parseMs(v: string): number {
@@ -187,7 +212,7 @@ function h2load(port: number, dir: string): Result {
 async function main(): Promise<void> {
   ensureTools();
   const dir = mkdtempSync(join(tmpdir(), 'meshctl-bench-'));
-  const [up1, up2, ngx1, ngx2, m1, m2, mNode] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [up1, up2, ngx1, ngx2, m1, m2, mUndici, mBefore] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   // The upstream: nginx answering a fixed 13-byte body, HTTP/1.1 on up1 and h2c on up2.
   const upDir = mkdtempSync(join(dir, 'up-'));
   const upConf = nginxConf(
@@ -211,30 +236,37 @@ async function main(): Promise<void> {
   const bin = join(REPO, 'bin', 'meshctl');
   const cfg1 = writeMeshConfig(dir, m1, up1);
   const cfg2 = writeMeshConfig(dir, m2, up1);
-  const cfgN = writeMeshConfig(dir, mNode, up1);
+  const cfgU = writeMeshConfig(dir, mUndici, up1);
+  const cfgB = writeMeshConfig(dir, mBefore, up1);
   const common = ['--no-access-log', '--no-watch'];
   const mesh1 = start(process.execPath, [bin, 'run', cfg1, '--admin-address', '127.0.0.1:0', ...common]);
   const mesh2 = start(process.execPath, [bin, 'run', cfg2, '--workers', '2', '--admin-address', '127.0.0.1:0', ...common]);
-  const meshN = start(process.execPath, [bin, 'run', cfgN, '--upstream-client', 'node', '--admin-address', '127.0.0.1:0', ...common]);
-  const names = ["upstream h1", "upstream h2", "nginx h1", "nginx h2", "meshctl 1 worker", "meshctl 2 workers", "meshctl node client"];
-  await Promise.all([up1, up2, ngx1, ngx2, m1, m2, mNode].map((p, i) => waitPort(p, 60_000, names[i])));
+  const meshU = start(process.execPath, [bin, 'run', cfgU, '--upstream-client', 'undici', '--admin-address', '127.0.0.1:0', ...common]);
+  const meshB = BEFORE ? start(process.execPath, [join(BEFORE, 'bin', 'meshctl'), 'run', cfgB, '--admin-address', '127.0.0.1:0', ...common]) : undefined;
+  const ports = [up1, up2, ngx1, ngx2, m1, m2, mUndici, ...(meshB ? [mBefore] : [])];
+  const names = ['upstream h1', 'upstream h2', 'nginx h1', 'nginx h2', 'meshctl 1 worker', 'meshctl 2 workers', 'meshctl undici client', 'meshctl before'];
+  await Promise.all(ports.map((p, i) => waitPort(p, 60_000, names[i])));
+  // Idle memory once start-up is over (discovery, first health checks, JIT of the start path).
+  await new Promise((r) => setTimeout(r, 2000));
 
-  const rows: { name: string; h1: Result; h2: Result | undefined }[] = [];
+  const rows: { name: string; h1: Result; h2: Result | undefined; rssIdle: number; rssLoaded: number }[] = [];
   try {
-    const measure = (name: string, h1port: number, h2port: number | undefined, pid?: number): void => {
+    const measure = (name: string, h1port: number, h2port: number | undefined, pid?: number, memPid = pid): void => {
       console.error(`bench: ${name}`);
+      const rssIdle = rssMb(memPid);
       const h1 = wrk(h1port, pid);
       const h2 = h2port !== undefined ? h2load(h2port, dir) : undefined;
-      rows.push({ name, h1, h2 });
+      rows.push({ name, h1, h2, rssIdle, rssLoaded: rssMb(memPid) });
     };
     measure('direct to upstream (nginx, fixed body)', up1, up2, undefined);
-    measure('nginx reverse proxy, 1 worker, keep-alive upstream', ngx1, ngx2, nginxProxy.pid);
-    measure('meshctl run, 1 worker (undici upstream pool)', m1, m1, mesh1.pid);
-    measure('meshctl run, 1 worker (node http.Agent upstream)', mNode, undefined, meshN.pid);
+    measure('nginx reverse proxy, 1 worker, keep-alive upstream', ngx1, ngx2, nginxProxy.pid, nginxWorker(nginxProxy.pid));
+    measure('meshctl run, 1 worker', m1, m1, mesh1.pid);
+    measure('meshctl run, 1 worker (undici upstream client)', mUndici, mUndici, meshU.pid);
     measure('meshctl run, 2 workers', m2, m2, mesh2.pid);
+    if (meshB) measure(`meshctl run, 1 worker, build at ${BEFORE}`, mBefore, mBefore, meshB.pid);
   } finally {
     console.error('bench: stopping servers');
-    for (const p of [mesh1, mesh2, meshN]) await stop(p);
+    for (const p of [mesh1, mesh2, meshU, ...(meshB ? [meshB] : [])]) await stop(p);
     for (const p of procs) await stop(p);
     console.error('bench: stopped');
   }
@@ -242,15 +274,15 @@ async function main(): Promise<void> {
   const f = (x: number, d = 0): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   const nginx = rows[1]!;
   const lines = [
-    `Run: \`node dist/bench/proxy.js --duration ${DURATION} --connections ${CONNECTIONS}\` on ${cpus().length} cores (${cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, ` +
+    `Run: \`node dist/bench/proxy.js --duration ${DURATION} --connections ${CONNECTIONS}${BEFORE ? ` --before ${BEFORE}` : ''}\` on ${cpus().length} cores (${cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, ` +
       `${new Date().toISOString().slice(0, 10)}. Upstream: nginx returning a 13-byte body; load generator, proxy and upstream share the machine. ` +
       `HTTP/1.1: wrk, 1 thread, ${CONNECTIONS} connections. HTTP/2: h2load (h2c prior knowledge), ${Math.min(8, CONNECTIONS)} connections × ${Math.floor(CONNECTIONS / Math.min(8, CONNECTIONS))} streams.`,
     '',
-    '| path | HTTP/1.1 req/s | p50 ms | p99 ms | proxy CPU µs/req | HTTP/2 req/s | p50 ms | p99 ms |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| path | HTTP/1.1 req/s | p50 ms | p99 ms | proxy CPU µs/req | HTTP/2 req/s | p50 ms | p99 ms | RSS idle MB | RSS after load MB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
       (r) =>
-        `| ${r.name} | ${f(r.h1.rps)} | ${f(r.h1.p50, 2)} | ${f(r.h1.p99, 2)} | ${r.h1.cpuUs !== undefined && Number.isFinite(r.h1.cpuUs) ? f(r.h1.cpuUs, 1) : '—'} | ${r.h2 ? f(r.h2.rps) : '—'} | ${r.h2 ? f(r.h2.p50, 2) : '—'} | ${r.h2 ? f(r.h2.p99, 2) : '—'} |`,
+        `| ${r.name} | ${f(r.h1.rps)} | ${f(r.h1.p50, 2)} | ${f(r.h1.p99, 2)} | ${r.h1.cpuUs !== undefined && Number.isFinite(r.h1.cpuUs) ? f(r.h1.cpuUs, 1) : '—'} | ${r.h2 ? f(r.h2.rps) : '—'} | ${r.h2 ? f(r.h2.p50, 2) : '—'} | ${r.h2 ? f(r.h2.p99, 2) : '—'} | ${Number.isFinite(r.rssIdle) ? f(r.rssIdle, 1) : '—'} | ${Number.isFinite(r.rssLoaded) ? f(r.rssLoaded, 1) : '—'} |`,
     ),
     '',
     '| meshctl / nginx | HTTP/1.1 req/s | HTTP/1.1 p99 | CPU per request | HTTP/2 req/s | HTTP/2 p99 |',

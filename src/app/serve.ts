@@ -3,7 +3,9 @@
  * resources (control-plane/resources.ts) and served over gRPC (control-plane/server.ts) to any number of Envoys,
  * `meshctl run`s and proxyless gRPC clients. Every edit of the file (or SIGHUP) is validated first: a bad one is
  * printed with its diagnostics and never pushed; a good one is pushed, with a new version of each type that changed,
- * to every subscribed node. An admin HTTP server shows the fleet: /status (JSON), / (text), /metrics (Prometheus).
+ * to every subscribed node. An admin HTTP server shows the fleet: /status (JSON), / (text), /metrics (Prometheus), and
+ * /topology, a page drawing the served config with every node's versions and NACKs (graph/fleet.ts, loaded only when
+ * asked for, as run's /topology is).
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -67,6 +69,8 @@ export async function serve(opts: ServeOptions, initial: Bootstrap): Promise<num
   const codec = new WireCodec(api);
   const snapshot = new Snapshot();
   const board = new StatusBoard();
+  /** The config being served (the last one installed), for /topology. */
+  let served = initial;
 
   /** Map, encode and install a validated config; false (logged) when a value has no place in Envoy's messages. */
   const install = (config: Bootstrap): boolean => {
@@ -84,6 +88,7 @@ export async function serve(opts: ServeOptions, initial: Bootstrap): Promise<num
     const versions: ServeStatus['config']['versions'] = {};
     for (const t of RESOURCE_TYPES) versions[SHORT_TYPE[t]] = { version: snapshot.version(t), resources: sets[t].size };
     board.config = { file: opts.file, versions, loaded_at: new Date().toISOString() };
+    served = config;
     const what = RESOURCE_TYPES.map((t) => `${SHORT_TYPE[t]} v${snapshot.version(t)} (${sets[t].size})`).join(', ');
     opts.log(`meshctl serve: ${changed.length > 0 ? `serving ${what}; changed: ${changed.map((t) => SHORT_TYPE[t]).join(', ')}; pushed to ${snapshot.subscribers.size} stream${snapshot.subscribers.size === 1 ? '' : 's'}` : 'no resource changed'}`);
     return true;
@@ -96,8 +101,18 @@ export async function serve(opts: ServeOptions, initial: Bootstrap): Promise<num
   board.address = xdsAddress;
   opts.log(`meshctl serve: xDS (gRPC${tls ? ', TLS' : ''}${tls?.clientCa ? ', client certificates required' : ''}) on ${xdsAddress}`);
 
-  const admin = await startServeAdmin(board, opts.admin);
-  opts.log(`meshctl serve: admin on http://${hostText({ address: opts.admin.address, port: admin.port })} (/status, /metrics)`);
+  const pages: AdminPages = {
+    '/topology': async () => {
+      const { fleetPage } = await import('../graph/fleet.js');
+      return { type: 'text/html; charset=utf-8', body: await fleetPage(served, opts.file, board.config.loaded_at) };
+    },
+    '/topology/graph': async () => {
+      const { fleetGraphSvg } = await import('../graph/fleet.js');
+      return { type: 'image/svg+xml', body: await fleetGraphSvg(served, `meshctl serve — ${opts.file}`) };
+    },
+  };
+  const admin = await startServeAdmin(board, opts.admin, pages);
+  opts.log(`meshctl serve: admin on http://${hostText({ address: opts.admin.address, port: admin.port })} (/status, /metrics, /topology)`);
 
   const watcher = watchConfig(
     {
@@ -135,7 +150,10 @@ export async function serve(opts: ServeOptions, initial: Bootstrap): Promise<num
   });
 }
 
-async function startServeAdmin(board: StatusBoard, at: HostPort): Promise<{ server: Server; port: number }> {
+/** Pages of the admin server drawn above control-plane/ (the fleet page), by path. */
+type AdminPages = Record<string, () => Promise<{ type: string; body: string }>>;
+
+async function startServeAdmin(board: StatusBoard, at: HostPort, pages: AdminPages): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (code: number, type: string, body: string): void => {
@@ -146,7 +164,14 @@ async function startServeAdmin(board: StatusBoard, at: HostPort): Promise<{ serv
     if (path === '/status') return send(200, 'application/json', JSON.stringify(board.snapshot(), null, 1) + '\n');
     if (path === '/metrics') return send(200, 'text/plain; version=0.0.4', board.metrics());
     if (path === '/') return send(200, 'text/plain; charset=utf-8', renderStatus(board.snapshot()));
-    send(404, 'text/plain', 'not found: try /, /status or /metrics\n');
+    const page = Object.hasOwn(pages, path ?? '') ? pages[path!] : undefined;
+    if (page !== undefined) {
+      return void page().then(
+        (r) => send(200, r.type, r.body),
+        (err: Error) => send(500, 'text/plain', `cannot draw ${path}: ${err.message}\n`),
+      );
+    }
+    send(404, 'text/plain', 'not found: try /, /status, /metrics or /topology\n');
   });
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);

@@ -1,13 +1,18 @@
 /**
  * `meshctl run`'s live topology page on the admin server: /topology is the config's graph (the one `meshctl graph`
- * draws) with each cluster's and endpoint's request rate, error rate, mean latency and health written onto it every
+ * draws) with each cluster's and endpoint's request rate, error rate, latency and health written onto it every
  * second by a small inline script that polls /topology/data on the same server. No external asset: the SVG, the
  * style and the script are in the page, so it works offline.
+ *
+ * An endpoint's latency (mean, p50, p99) comes from its attempt histogram (upstream/host-latency.ts) as a difference
+ * of two polls: the last interval's attempts, or every attempt so far while none ended in the interval. It is shown
+ * on the endpoint, on the cluster → endpoint edge and in the table; it is not an Envoy stat, so only this JSON has it.
  */
 import type { Bootstrap } from '../config/model.js';
 import type { AdminPage, AdminPageSources } from '../proxy/admin.js';
 import { statSafe } from '../proxy/stats.js';
 import { escapeHtml } from '../simulate/html.js';
+import { LATENCY_BUCKETS, latencyBucketRange, latencyQuantile, type LatencySnapshot } from '../upstream/host-latency.js';
 import { buildGraph, type MeshGraph } from './model.js';
 
 /** What the page polls: counters as totals (the page turns them into rates), per cluster and per endpoint. */
@@ -21,7 +26,18 @@ export interface TopologyData {
     /** Sum and count of upstream_rq_time (ms), for the mean latency over an interval. */
     readonly rq_time_sum: number;
     readonly rq_time_count: number;
-    readonly hosts: readonly { address: string; health: string; rq_total: number; rq_error: number; rq_active: number }[];
+    /** Envoy's names where /clusters has the stat (admin.v3.HostStatus: rq_total, rq_success, rq_error, rq_active, cx_active). */
+    readonly hosts: readonly {
+      address: string;
+      health: string;
+      rq_total: number;
+      rq_success: number;
+      rq_error: number;
+      rq_active: number;
+      cx_active: number;
+      /** Every attempt's latency so far (absent before the host's first attempt). */
+      latency?: LatencySnapshot;
+    }[];
   }[];
 }
 
@@ -37,7 +53,16 @@ export async function topologyData(p: AdminPageSources): Promise<TopologyData> {
         rq_error: c.hosts.reduce((a, x) => a + x.rq_error, 0),
         rq_time_sum: h?.sum ?? 0,
         rq_time_count: h?.count ?? 0,
-        hosts: c.hosts.map((x) => ({ address: x.address, health: x.health, rq_total: x.rq_total, rq_error: x.rq_error, rq_active: x.rq_active })),
+        hosts: c.hosts.map((x) => ({
+          address: x.address,
+          health: x.health,
+          rq_total: x.rq_total,
+          rq_success: x.rq_success,
+          rq_error: x.rq_error,
+          rq_active: x.rq_active,
+          cx_active: x.cx_active,
+          ...(x.latency !== undefined ? { latency: x.latency } : {}),
+        })),
       };
     }),
   };
@@ -52,24 +77,45 @@ async function page(config: Bootstrap): Promise<string> {
     html = (async () => {
       const graph = buildGraph('meshctl run — live topology', config, []);
       const { renderSvg } = await import('./svg.js');
-      return livePage(graph, await renderSvg(graph));
+      // Room for the live lines: under each box, and over each edge's share.
+      return livePage(graph, widen(await renderSvg(graph, { nodesep: 0.5, ranksep: 1.1 }), ENDPOINT_LINE_PT));
     })();
     pages.set(config, html);
   }
   return html;
 }
 
+interface NodeMap {
+  clusters: Record<string, string>;
+  /** By node id, and by the cluster → endpoint edge's title (`from->to`, as Graphviz titles an edge). */
+  endpoints: Record<string, { cluster: string; address: string; edge: string }>;
+}
+
+/** The width the endpoints' live lines take right of the last rank, in points. */
+const ENDPOINT_LINE_PT = 300;
+
+/** The SVG made `pt` points wider on the right (Graphviz writes width="Wpt" and viewBox="0.00 0.00 W H"). */
+function widen(svg: string, pt: number): string {
+  return svg.replace(/<svg width="([\d.]+)pt"([^>]*?) viewBox="([\d.-]+) ([\d.-]+) ([\d.]+) ([\d.]+)"/, (_m, w: string, mid: string, x: string, y: string, vw: string, vh: string) =>
+    `<svg width="${Number(w) + pt}pt"${mid} viewBox="${x} ${y} ${Number(vw) + pt} ${vh}"`);
+}
+
 /** Which drawn node is which cluster or endpoint, for the script. */
-function nodeMap(g: MeshGraph): { clusters: Record<string, string>; endpoints: Record<string, { cluster: string; address: string }> } {
+function nodeMap(g: MeshGraph): NodeMap {
   const clusters: Record<string, string> = {};
-  const endpoints: Record<string, { cluster: string; address: string }> = {};
+  const endpoints: NodeMap['endpoints'] = {};
   for (const n of g.nodes) if (n.kind === 'cluster') clusters[n.id] = n.name;
   for (const e of g.edges) {
     const to = g.nodes.find((n) => n.id === e.to);
-    if (e.kind === 'endpoint' && to !== undefined && clusters[e.from] !== undefined) endpoints[to.id] = { cluster: clusters[e.from]!, address: to.name };
+    if (e.kind === 'endpoint' && to !== undefined && clusters[e.from] !== undefined) {
+      endpoints[to.id] = { cluster: clusters[e.from]!, address: to.name, edge: `${e.from}->${e.to}` };
+    }
   }
   return { clusters, endpoints };
 }
+
+/** Every bucket's [lower, upper) in ms, for the script's quantiles. */
+const BUCKET_RANGES = Array.from({ length: LATENCY_BUCKETS }, (_, i) => latencyBucketRange(i));
 
 /** The page's script: poll every second, turn totals into rates, write them on the graph and into the table. */
 const SCRIPT = String.raw`
@@ -80,20 +126,43 @@ for (const g of document.querySelectorAll('svg g.node, svg g.edge')) {
   const t = g.querySelector('title');
   if (t) byTitle.set(t.textContent, g);
 }
-function liveText(g, lines) {
+/** A live line: under a cluster's box, right of an endpoint's (the last rank: nothing is drawn there), over an edge's share. */
+function liveText(g, lines, where) {
   let t = g.querySelector('text.live');
   if (!t) {
     const box = g.getBBox();
+    const label = where === 'edge' ? g.querySelector('text') : null;
     t = document.createElementNS(SVG_NS, 'text');
     t.setAttribute('class', 'live');
-    t.setAttribute('x', String(box.x + box.width / 2));
-    t.setAttribute('y', String(box.y + box.height + 11));
-    t.setAttribute('text-anchor', 'middle');
+    if (where === 'right') {
+      t.setAttribute('x', String(box.x + box.width + 6));
+      t.setAttribute('y', String(box.y + box.height / 2 + 3));
+      t.setAttribute('text-anchor', 'start');
+    } else if (label) {
+      t.setAttribute('x', label.getAttribute('x'));
+      t.setAttribute('y', String(Number(label.getAttribute('y')) - 11));
+      t.setAttribute('text-anchor', 'middle');
+    } else {
+      t.setAttribute('x', String(box.x + box.width / 2));
+      t.setAttribute('y', String(box.y + box.height + 11));
+      t.setAttribute('text-anchor', 'middle');
+    }
     g.appendChild(t);
   }
   t.textContent = lines;
 }
 const fmt = (x, d) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+const latencyBucketRange = (i) => MAP.buckets[i];
+${latencyQuantile.toString()}
+/** Mean, p50 and p99 (ms) of the attempts since the previous reading, or of all of them while none ended since. */
+function hostLatency(now, then) {
+  if (!now || now.count === 0) return { mean: NaN, p50: NaN, p99: NaN };
+  const fresh = then && now.count > then.count;
+  const b = fresh ? now.buckets.map((n, i) => n - (then.buckets[i] || 0)) : now.buckets;
+  const n = fresh ? now.count - then.count : now.count;
+  const sum = fresh ? now.sum - then.sum : now.sum;
+  return { mean: sum / n, p50: latencyQuantile(b, 0.5), p99: latencyQuantile(b, 0.99) };
+}
 let prev;
 async function tick() {
   let d;
@@ -110,7 +179,7 @@ async function tick() {
     before.set(c.name, c);
     for (const h of c.hosts) before.set(c.name + ' ' + h.address, h);
   }
-  const rate = (now, then) => (dt > 0 && then ? (now - then) / dt : NaN);
+  const rate = (now, then) => (dt > 0 && then !== undefined ? (now - then) / dt : NaN);
   for (const c of d.clusters) {
     const p = before.get(c.name);
     const rps = rate(c.rq_total, p && p.rq_total);
@@ -131,18 +200,25 @@ async function tick() {
       const ph = before.get(c.name + ' ' + h.address);
       const hr = rate(h.rq_total, ph && ph.rq_total);
       const he = rate(h.rq_error, ph && ph.rq_error);
+      const lat = hostLatency(h.latency, ph && ph.latency);
       const hrow = document.querySelector('tr[data-endpoint="' + CSS.escape(c.name + ' ' + h.address) + '"]');
       if (hrow) {
         hrow.querySelector('[data-k=rq_total]').textContent = String(h.rq_total);
         hrow.querySelector('[data-k=rq_error]').textContent = String(h.rq_error);
         hrow.querySelector('[data-k=rps]').textContent = fmt(hr, 1);
+        hrow.querySelector('[data-k=cx_active]').textContent = String(h.cx_active);
         hrow.querySelector('[data-k=health]').textContent = h.health;
+        hrow.querySelector('[data-k=latency_mean]').textContent = fmt(lat.mean, 1);
+        hrow.querySelector('[data-k=latency_p50]').textContent = fmt(lat.p50, 1);
+        hrow.querySelector('[data-k=latency_p99]').textContent = fmt(lat.p99, 1);
       }
       for (const [id, e] of Object.entries(MAP.endpoints)) {
         if (e.cluster !== c.name || e.address !== h.address || !byTitle.has(id)) continue;
         const g = byTitle.get(id);
         g.classList.toggle('unhealthy', h.health !== 'healthy');
-        liveText(g, h.rq_total + ' rq · ' + fmt(hr, 1) + ' rq/s · ' + fmt(he, 1) + ' err/s · ' + h.health);
+        liveText(g, h.rq_total + ' rq · ' + fmt(hr, 1) + ' rq/s · ' + fmt(he, 1) + ' err/s · p50 ' + fmt(lat.p50, 1) + ' ms' + (h.health === 'healthy' ? '' : ' · ' + h.health), 'right');
+        const edge = byTitle.get(e.edge);
+        if (edge) liveText(edge, fmt(hr, 1) + ' rq/s · ' + fmt(lat.mean, 1) + ' ms', 'edge');
       }
     }
   }
@@ -156,7 +232,7 @@ setInterval(tick, 1000);
 function livePage(g: MeshGraph, svg: string): string {
   const map = nodeMap(g);
   // Inside <script type="application/json"> only `</` could end the element early.
-  const json = JSON.stringify(map).replace(/</g, '\\u003c');
+  const json = JSON.stringify({ ...map, buckets: BUCKET_RANGES }).replace(/</g, '\\u003c');
   const clusterRows = g.nodes
     .filter((n) => n.kind === 'cluster')
     .map((n) => `<tr data-cluster="${escapeHtml(n.name)}"><td>${escapeHtml(n.name)}</td><td data-k="rq_total">0</td><td data-k="rps">-</td><td data-k="errors">-</td><td data-k="latency">-</td></tr>`)
@@ -164,7 +240,7 @@ function livePage(g: MeshGraph, svg: string): string {
   const endpointRows = Object.values(map.endpoints)
     .map(
       (e) =>
-        `<tr data-endpoint="${escapeHtml(`${e.cluster} ${e.address}`)}"><td>${escapeHtml(e.cluster)}</td><td>${escapeHtml(e.address)}</td><td data-k="rq_total">0</td><td data-k="rq_error">0</td><td data-k="rps">-</td><td data-k="health">-</td></tr>`,
+        `<tr data-endpoint="${escapeHtml(`${e.cluster} ${e.address}`)}"><td>${escapeHtml(e.cluster)}</td><td>${escapeHtml(e.address)}</td><td data-k="rq_total">0</td><td data-k="rq_error">0</td><td data-k="rps">-</td><td data-k="cx_active">0</td><td data-k="latency_mean">-</td><td data-k="latency_p50">-</td><td data-k="latency_p99">-</td><td data-k="health">-</td></tr>`,
     )
     .join('\n');
   return `<!DOCTYPE html>
@@ -195,7 +271,7 @@ ${svg}
 ${clusterRows}
 </table>
 <h2>Endpoints</h2>
-<table id="endpoints"><tr><th>cluster</th><th>endpoint</th><th>requests</th><th>errors</th><th>rq/s</th><th>health</th></tr>
+<table id="endpoints"><tr><th>cluster</th><th>endpoint</th><th>requests</th><th>errors</th><th>rq/s</th><th>connections</th><th>mean (ms)</th><th>p50 (ms)</th><th>p99 (ms)</th><th>health</th></tr>
 ${endpointRows}
 </table>
 <script type="application/json" id="topology-map">${json}</script>

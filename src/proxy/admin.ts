@@ -10,6 +10,7 @@ import type { Bootstrap } from '../config/model.js';
 import type { XdsDump } from '../discovery/xds.js';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, renderStatsText, type StatsSnapshot } from './stats.js';
 import { clustersJson, configDump } from './admin-json.js';
+import { addLatency, type LatencySnapshot } from '../upstream/host-latency.js';
 
 export interface ClusterHostStatus {
   address: string;
@@ -25,6 +26,8 @@ export interface ClusterHostStatus {
   rq_success: number;
   rq_timeout: number;
   rq_total: number;
+  /** Attempt latency (run's /topology page only; /clusters prints Envoy's fields, and Envoy has no per-host latency). */
+  latency?: LatencySnapshot;
 }
 
 export interface ClusterStatus {
@@ -245,13 +248,13 @@ export function mergeClusterStatuses(all: readonly ClusterStatus[][]): ClusterSt
     for (const c of list) {
       const o = out.get(c.name);
       if (o === undefined) {
-        out.set(c.name, { ...c, hosts: c.hosts.map((h) => ({ ...h })) });
+        out.set(c.name, { ...c, hosts: c.hosts.map(copyHost) });
         continue;
       }
       for (const h of c.hosts) {
         const oh = o.hosts.find((x) => x.address === h.address);
         if (oh === undefined) {
-          o.hosts.push({ ...h });
+          o.hosts.push(copyHost(h));
           continue;
         }
         oh.cx_active += h.cx_active;
@@ -262,8 +265,17 @@ export function mergeClusterStatuses(all: readonly ClusterStatus[][]): ClusterSt
         oh.rq_success += h.rq_success;
         oh.rq_timeout += h.rq_timeout;
         oh.rq_total += h.rq_total;
+        if (h.latency !== undefined) {
+          if (oh.latency === undefined) oh.latency = { count: 0, sum: 0, buckets: [] };
+          addLatency(oh.latency, h.latency);
+        }
       }
     }
   }
   return [...out.values()];
+}
+
+/** A host's status to merge into (its latency copied too: merging adds into it). */
+function copyHost(h: ClusterHostStatus): ClusterHostStatus {
+  return { ...h, ...(h.latency !== undefined ? { latency: { ...h.latency, buckets: [...h.latency.buckets] } } : {}) };
 }

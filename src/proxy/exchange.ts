@@ -710,6 +710,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     if (outcome.kind === 'response' && outcome.status < 500) hc.rq_success++;
     else hc.rq_error++;
     if (outcome.kind === 'timeout') hc.rq_timeout++;
+    hc.latency.record(latency);
     this.cluster!.upstream.onAttemptEnd(host, outcome, latency);
     if (this.retried) this.releaseRetry();
     // Envoy (RetryStateImpl::shouldRetry): a retried request whose answer the policy would not retry is a retry

@@ -434,6 +434,7 @@ class Proxy implements RunningProxy {
             rq_success: c?.rq_success ?? 0,
             rq_timeout: c?.rq_timeout ?? 0,
             rq_total: c?.rq_total ?? 0,
+            ...(c !== undefined ? { latency: c.latency.snapshot() } : {}),
           };
         }),
       });

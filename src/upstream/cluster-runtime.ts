@@ -11,6 +11,7 @@ import type { UpstreamCluster } from './types.js';
 import { createHostPool, type HostPool, type PoolEvents, type UpstreamClientKind } from './pool.js';
 import { clusterTls, upstreamTlsOptions, type UpstreamTlsOptions } from './upstream-tls.js';
 import { upstreamProtocol, upstreamTrailers, type UpstreamProtocol } from './protocol-options.js';
+import { HostLatency } from './host-latency.js';
 
 /** Envoy's connect_timeout default. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -24,6 +25,8 @@ export interface HostCounters {
   rq_success: number;
   rq_error: number;
   rq_timeout: number;
+  /** Each ended attempt's latency (live /topology page only: not an Envoy stat, see host-latency.ts). */
+  readonly latency: HostLatency;
 }
 
 export interface HostEntry {
@@ -85,7 +88,7 @@ export class ClusterRuntime<S extends PoolEvents> {
     let entry = this.pools.get(host.address);
     if (entry === undefined) {
       const ev = this.stats;
-      const hc: HostCounters = { cx_active: 0, cx_connect_fail: 0, cx_total: 0, rq_total: 0, rq_success: 0, rq_error: 0, rq_timeout: 0 };
+      const hc: HostCounters = { cx_active: 0, cx_connect_fail: 0, cx_total: 0, rq_total: 0, rq_success: 0, rq_error: 0, rq_timeout: 0, latency: new HostLatency() };
       const pool = createHostPool(this.client, {
         ip: host.ip,
         port: host.port,

@@ -1,8 +1,10 @@
 /**
  * `meshctl run`'s /topology page in a real headless browser (Debian's chromium driven by playwright-core): traffic
  * goes through the proxy, and the page — without reloading — shows each endpoint's requests and errors as the admin
- * server's /clusters has them and the cluster's total as /stats has it, within one poll of the traffic ending. Skipped
- * with a reason where chromium is not installed (.ci/run installs it).
+ * server's /clusters has them and the cluster's total as /stats has it, within one poll of the traffic ending; and
+ * each endpoint's latency (the upstreams answer after 5 ms and 40 ms): at least the upstream's delay, at most what
+ * the client saw, the slow one above the fast one. Skipped with a reason where chromium is not installed (.ci/run
+ * installs it).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,9 +18,19 @@ import { spawnCli } from '../proxy/cli-helpers.js';
 
 const CHROMIUM = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).stdout.trim();
 
-/** An upstream on an ephemeral loopback port answering every request with `status`. */
-async function upstream(status: number): Promise<http.Server> {
-  const s = http.createServer((_req, res) => res.writeHead(status, { 'content-type': 'text/plain' }).end('ok\n'));
+/** An upstream on an ephemeral loopback port answering every request with `status` and its port, after `delayMs`. */
+async function upstream(status: number, delayMs: number): Promise<http.Server> {
+  const s = http.createServer((_req, res) => {
+    // A timer may fire up to a millisecond early by the real clock (libuv counts from the loop's cached time): wait
+    // until `delayMs` have really passed, so each attempt takes at least that long.
+    const start = performance.now();
+    const answer = (): void => {
+      const left = delayMs - (performance.now() - start);
+      if (left > 0) setTimeout(answer, Math.ceil(left));
+      else res.writeHead(status, { 'content-type': 'text/plain' }).end(String((s.address() as AddressInfo).port));
+    };
+    setTimeout(answer, delayMs);
+  });
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
   return s;
 }
@@ -60,14 +72,20 @@ interface PageRow {
   key: string;
   rq_total: number;
   rq_error: number;
+  mean: number;
+  p50: number;
+  p99: number;
 }
+
+const FAST_MS = 5;
+const SLOW_MS = 40;
 
 test('run: /topology in headless chromium shows live numbers per endpoint matching /clusters and /stats', { timeout: 120_000 }, async (t) => {
   if (CHROMIUM === '') return t.skip('chromium is not installed (Debian package `chromium`; .ci/run installs it)');
   const { chromium } = await import('playwright-core');
   const dir = mkdtempSync(join(tmpdir(), 'meshctl-topology-'));
-  const ok = await upstream(200);
-  const failing = await upstream(503);
+  const ok = await upstream(200, FAST_MS);
+  const failing = await upstream(503, SLOW_MS);
   const okPort = (ok.address() as AddressInfo).port;
   const failingPort = (failing.address() as AddressInfo).port;
   const file = join(dir, 'mesh.yaml');
@@ -87,9 +105,13 @@ test('run: /topology in headless chromium shows live numbers per endpoint matchi
     await page.evaluate('window.mark = 42');
 
     const sent = 80;
+    // What the client saw of each upstream: the longest request (an attempt cannot take longer than its request).
+    const slowest = new Map<number, number>();
     for (let i = 0; i < sent; i++) {
+      const start = performance.now();
       const res = await fetch(`http://127.0.0.1:${port}/item/${i}`);
-      await res.arrayBuffer();
+      const by = Number(await res.text());
+      slowest.set(by, Math.max(slowest.get(by) ?? 0, performance.now() - start));
     }
     const trafficEnded = Date.now();
     // Envoy's /clusters?format=json (admin.v3.Clusters): hosts under host_statuses, counters as SimpleMetrics.
@@ -119,6 +141,9 @@ test('run: /topology in headless chromium shows live numbers per endpoint matchi
           key: r.getAttribute('data-endpoint')!,
           rq_total: Number(r.querySelector('[data-k=rq_total]')!.textContent),
           rq_error: Number(r.querySelector('[data-k=rq_error]')!.textContent),
+          mean: Number(r.querySelector('[data-k=latency_mean]')!.textContent),
+          p50: Number(r.querySelector('[data-k=latency_p50]')!.textContent),
+          p99: Number(r.querySelector('[data-k=latency_p99]')!.textContent),
         })),
       );
     let rows: PageRow[] = [];
@@ -137,6 +162,35 @@ test('run: /topology in headless chromium shows live numbers per endpoint matchi
       assert.equal(r.rq_total, want.rq_total, `${r.key} requests`);
       assert.equal(r.rq_error, want.rq_error, `${r.key} errors`);
     }
+    // Latency per endpoint: each attempt took at least the upstream's delay and at most the client's whole request; the
+    // quantiles are read from buckets at most 25% wide.
+    const row = (p: number): PageRow => rows.find((r) => r.key === `web 127.0.0.1:${p}`)!;
+    for (const [p, delay] of [[okPort, FAST_MS], [failingPort, SLOW_MS]] as const) {
+      const r = row(p);
+      const most = slowest.get(p)!;
+      assert.ok(r.mean >= delay && r.mean <= most + 0.1, `${r.key}: mean ${r.mean} ms, upstream delay ${delay} ms, slowest request ${most.toFixed(1)} ms`);
+      for (const q of [r.p50, r.p99]) assert.ok(q >= delay * 0.8 && q <= most * 1.25 + 0.1, `${r.key}: p50/p99 ${r.p50}/${r.p99} ms, upstream delay ${delay} ms, slowest ${most.toFixed(1)} ms`);
+    }
+    assert.ok(row(failingPort).p50 > row(okPort).p50 && row(failingPort).mean > row(okPort).mean, `the slow endpoint is slower: ${JSON.stringify(rows)}`);
+    assert.ok(row(okPort).p50 < SLOW_MS, `the fast endpoint's p50 ${row(okPort).p50} ms is under the slow one's delay`);
+    // Open connections (cx_active, a gauge, so compared when the page and /clusters agree within a few polls).
+    const pageConnections = (): Promise<string> =>
+      page.$$eval('tr[data-endpoint]', (trs) => trs.map((r) => `${r.getAttribute('data-endpoint')}=${r.querySelector('[data-k=cx_active]')!.textContent}`).sort().join(' '));
+    const adminConnections = async (): Promise<string> => {
+      const j = (await (await fetch(`${admin}/clusters?format=json`)).json()) as typeof clusters;
+      return j.cluster_statuses
+        .find((c) => c.name === 'web')!
+        .host_statuses.map((h) => `web ${h.address.socket_address.address}:${h.address.socket_address.port_value}=${counter(h.stats, 'cx_active')}`)
+        .sort()
+        .join(' ');
+    };
+    let connections = ['', '-'];
+    for (let i = 0; i < 30 && connections[0] !== connections[1]; i++) {
+      connections = [await adminConnections(), await pageConnections()];
+      if (connections[0] !== connections[1]) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(connections[1], connections[0], 'connections per endpoint as /clusters has them');
+    assert.match(connections[0]!, /=[1-9]/, 'the keep-alive connections are open');
     // The cluster's total as /stats counts it.
     const stats = await (await fetch(`${admin}/stats?filter=^cluster\\.web\\.upstream_rq_total$`)).text();
     const total = Number(/cluster\.web\.upstream_rq_total: (\d+)/.exec(stats)![1]);
@@ -144,7 +198,22 @@ test('run: /topology in headless chromium shows live numbers per endpoint matchi
     assert.equal(pageTotal, total);
     // The graph itself carries the numbers: each endpoint's box has its live line.
     const live = await page.$$eval('svg g.node text.live', (ts) => ts.map((x) => x.textContent ?? ''));
-    for (const h of web.hosts) assert.ok(live.some((l) => l.startsWith(`${h.rq_total} rq · `)), `live line for ${h.address} in ${JSON.stringify(live)}`);
+    for (const h of web.hosts) assert.ok(live.some((l) => l.startsWith(`${h.rq_total} rq · `) && / p50 \d+\.\d ms( · |$)/.test(l)), `live line for ${h.address} in ${JSON.stringify(live)}`);
+    // So do the cluster → endpoint edges: their rate and the same mean latency as the endpoint's row (one tick writes
+    // both, and one evaluate reads both).
+    const both = (await page.evaluate(`(() => {
+      const map = JSON.parse(document.getElementById('topology-map').textContent);
+      const out = [];
+      for (const g of document.querySelectorAll('svg g.edge')) {
+        const e = Object.values(map.endpoints).find((x) => x.edge === g.querySelector('title').textContent);
+        if (!e) continue;
+        const row = document.querySelector('tr[data-endpoint="' + CSS.escape(e.cluster + ' ' + e.address) + '"]');
+        out.push({ address: e.address, edge: g.querySelector('text.live')?.textContent ?? '', mean: row.querySelector('[data-k=latency_mean]').textContent });
+      }
+      return out;
+    })()`)) as { address: string; edge: string; mean: string }[];
+    assert.equal(both.length, 2, JSON.stringify(both));
+    for (const x of both) assert.match(x.edge, new RegExp(`^\\d+\\.\\d rq/s · ${x.mean.replace('.', '\\.')} ms$`), `edge to ${x.address}`);
     assert.equal(await page.evaluate('window.mark'), 42, 'no reload');
     // Nothing but the admin server was asked for anything.
     assert.ok(requested.length >= 3);

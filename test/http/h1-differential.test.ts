@@ -81,6 +81,12 @@ const DELIBERATE: { name: string; why: string; explains: Explains }[] = [
     explains: (ours) => ours.error?.details === 'http1.body_disallowed',
   },
   {
+    name: 'framing fields on a 1xx or 204 response',
+    why: 'Envoy\'s client codec refuses Transfer-Encoding (http1.transfer_encoding_not_allowed) and a non-zero Content-Length (http1.content_length_not_allowed) on a 1xx or 204 response (codec_impl.cc, onHeadersCompleteBase); llhttp ignores them and reads no body.',
+    explains: (ours) =>
+      ours.error?.details === 'http1.transfer_encoding_not_allowed' || ours.error?.details === 'http1.content_length_not_allowed',
+  },
+  {
     name: 'bare CR in a status line',
     why: 'RFC 9112 §2.2: a bare CR is invalid; llhttp takes "CR CR" at the end of a status line as its end.',
     explains: (ours, ref, at, input) =>
@@ -380,6 +386,7 @@ test('every deliberate difference is real: each input is refused or read by us a
     ['request-target form', 'request', 'GET * HTTP/1.1\r\n\r\n'],
     ['status codes below 100', 'response', 'HTTP/1.1 000 Zero\r\nContent-Length: 0\r\n\r\n'],
     ['CONNECT with a body', 'request', 'CONNECT h:443 HTTP/1.1\r\nContent-Length: 1\r\n\r\nx'],
+    ['framing fields on a 1xx or 204 response', 'response', 'HTTP/1.1 204 No Content\r\nContent-Length: 2\r\n\r\n'],
     ['bare CR in a status line', 'response', 'HTTP/1.1 500 \r\rX: y\r\nContent-Length: 0\r\n\r\n'],
     ['HTAB after a framing field value', 'request', 'POST / HTTP/1.1\r\nContent-Length: 1\t\r\n\r\nx'],
     ['lengths above 2^53 - 1', 'request', 'POST / HTTP/1.1\r\nContent-Length: 9999999999999999999\r\n\r\nx'],

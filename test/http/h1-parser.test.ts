@@ -329,8 +329,9 @@ test('responses: 1xx are interim, 101 is a tunnel, 204/304 and HEAD answers have
   assert.equal(up.consumed, sw.length);
   assert.equal(up.messages[0].head.upgrade, true);
 
-  for (const status of [204, 304]) {
-    const r = parse('response', `HTTP/1.1 ${status} X\r\nContent-Length: 10\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n`);
+  // 304 may carry the Content-Length of the representation; 204 only 0 (Envoy's client codec).
+  for (const [status, cl] of [[204, 0], [304, 10]]) {
+    const r = parse('response', `HTTP/1.1 ${status} X\r\nContent-Length: ${cl}\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n`);
     assert.equal(r.messages.length, 2, `${status}`);
     assert.equal(r.messages[0].body, '');
   }
@@ -345,6 +346,37 @@ test('responses: 1xx are interim, 101 is a tunnel, 204/304 and HEAD answers have
   // A status line without a reason, with or without its SP.
   assert.equal(parse('response', 'HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n').messages[0].head.status, 200);
   assert.equal(parse('response', 'HTTP/1.0 404 \r\nContent-Length: 0\r\n\r\n').messages[0].head.reason, '');
+});
+
+test('1xx and 204 responses with framing fields are refused as Envoy\'s client codec does; CONNECT answers', () => {
+  for (const [input, details] of [
+    ['HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n', 'http1.content_length_not_allowed'],
+    ['HTTP/1.1 100 Continue\r\nContent-Length: 1\r\n\r\n', 'http1.content_length_not_allowed'],
+    ['HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n', 'http1.transfer_encoding_not_allowed'],
+    ['HTTP/1.1 103 Early Hints\r\nTransfer-Encoding: chunked\r\n\r\n', 'http1.transfer_encoding_not_allowed'],
+    // Transfer-Encoding other than chunked is judged first, as in Envoy (501).
+    ['HTTP/1.1 204 No Content\r\nTransfer-Encoding: gzip\r\n\r\n', 'http1.invalid_transfer_encoding'],
+  ] as const) {
+    assert.equal(parse('response', input).error?.details, details, input);
+  }
+  assert.equal(parse('response', 'HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\n').error, null);
+
+  // A 2xx answer to CONNECT is a tunnel; another status is an ordinary response, and the flag is spent.
+  const est = 'HTTP/1.1 200 Connection Established\r\n\r\n';
+  const rec = new Recorder();
+  const p = new H1Parser('response', DEFAULT_LIMITS, rec);
+  p.connectForNextResponse();
+  assert.equal(p.execute(Buffer.from(`HTTP/1.1 100 Continue\r\n\r\n${est}\u0016\u0003`, 'latin1')), 25 + est.length);
+  assert.equal(rec.messages[0].head.upgrade, true);
+  assert.equal(rec.messages[0].complete, false);
+  p.reset();
+  p.connectForNextResponse();
+  const two = Buffer.from('HTTP/1.1 407 Auth\r\nContent-Length: 2\r\n\r\nnoHTTP/1.1 200 OK\r\n\r\nrest');
+  assert.equal(p.execute(two), two.length);
+  assert.equal(rec.messages[1].head.upgrade, false);
+  assert.equal(rec.messages[1].body, 'no');
+  assert.equal(rec.messages[2].head.upgrade, false, 'the flag was for one response');
+  assert.equal(rec.messages[2].body, 'rest');
 });
 
 test('a response without framing is read until close; finish() completes it', () => {
@@ -372,6 +404,37 @@ test('finish() mid-message is an error; between messages it is not', () => {
   const fine = parse('request', `${GET}\r\n`, { eof: true });
   assert.equal(fine.recorder.error, null);
   assert.equal(fine.messages.length, 1);
+});
+
+test('a head split across Buffers, near the limit, then a body: the body still arrives as subarrays of the input', () => {
+  const big = 'X-Big: ' + 'b'.repeat(60 * 1024 - 200) + '\r\n';
+  const head = `POST /up HTTP/1.1\r\n${big}Content-Length: 10\r\n\r\n`;
+  assert.ok(head.length < 60 * 1024);
+  const second = Buffer.from(head.slice(30000) + '0123456789', 'latin1');
+  const seen: Buffer[] = [];
+  const rec = new Recorder();
+  const p = new H1Parser('request', DEFAULT_LIMITS, {
+    onHead: (h) => rec.onHead(h),
+    onBody: (b) => {
+      seen.push(b);
+      return rec.onBody(b);
+    },
+    onComplete: (t) => rec.onComplete(t),
+    onError: (e) => rec.onError(e),
+  });
+  assert.equal(p.execute(Buffer.from(head.slice(0, 100), 'latin1')), 100);
+  assert.equal(p.execute(Buffer.from(head.slice(100, 30000), 'latin1')), 30000 - 100);
+  assert.equal(p.execute(second), second.length);
+  assert.equal(rec.error, null);
+  assert.equal(rec.messages[0].head.rawHeaders[1].length, 60 * 1024 - 200);
+  assert.equal(rec.messages[0].body, '0123456789');
+  assert.equal(seen[0].buffer, second.buffer);
+});
+
+test('an empty Buffer is consumed as nothing', () => {
+  const p = new H1Parser('request', DEFAULT_LIMITS, new Recorder());
+  assert.equal(p.execute(Buffer.alloc(0)), 0);
+  assert.equal(p.execute(Buffer.from(GET)), GET.length);
 });
 
 test('a head fed one byte at a time is parsed once, the same as whole', () => {

@@ -15,7 +15,9 @@ import {
   requestHead,
   responseHead,
 } from '../../src/http/h1/serialize.js';
+import fc from 'fast-check';
 import { parse } from './h1-recorder.js';
+import { LlhttpReference } from './llhttp-reference.js';
 
 test('a request head reads back as written: record with repeated values, undefined skipped', () => {
   const head = requestHead('POST', '/a?b=c', { Host: 'h.example', 'x-multi': ['1', '2'], skipped: undefined, 'Content-Length': '3' });
@@ -83,4 +85,28 @@ test('names, methods, targets, statuses and reasons are checked', () => {
     assert.throws(() => responseHead(status, 'X', {}), (e: unknown) => e instanceof InvalidHeaderError && e.field === 'status');
   assert.throws(() => responseHead(200, 'O\r\nK', {}), (e: unknown) => e instanceof InvalidHeaderError && e.field === 'reason');
   assert.equal(responseHead(204, '', {}), 'HTTP/1.1 204 \r\n\r\n');
+});
+
+test('anything the writers accept, H1Parser and llhttp read back as written (fast-check)', () => {
+  const tchar = fc.constantFrom(...'abcXYZ09!#$%&\'*+-.^_`|~'.split(''));
+  const vchar = fc.constantFrom(...'abc XYZ09\t,;="/:\x80\xff'.split(''));
+  const name = fc.array(tchar, { minLength: 1, maxLength: 12 }).map((a) => a.join(''));
+  // Values as a peer sends them: no leading or trailing OWS (a reader trims it).
+  const value = fc.array(vchar, { maxLength: 20 }).map((a) => a.join('').replace(/^[ \t]+|[ \t]+$/g, ''));
+  const reserved = /^(content-length|transfer-encoding|connection|upgrade|expect)$/i;
+  const fields = fc.array(fc.tuple(name.filter((n) => !reserved.test(n)), value), { maxLength: 10 });
+  fc.assert(
+    fc.property(fields, fc.constantFrom('GET', 'POST', 'OPTIONS'), fc.array(fc.constantFrom('a', 'b', '/', '%', '?', '='), { maxLength: 12 }), (fs, method, path) => {
+      const flat = fs.flat();
+      const wire = Buffer.from(requestHead(method, `/${path.join('')}`, flat), 'latin1');
+      const ours = parse('request', wire);
+      assert.equal(ours.error, null);
+      assert.deepEqual(ours.messages[0].head.rawHeaders, flat);
+      const ref = new LlhttpReference('request');
+      ref.execute(wire);
+      assert.equal(ref.outcome().error, null);
+      assert.deepEqual(ref.outcome().messages[0].rawHeaders, flat);
+    }),
+    { seed: Number(process.env.MESHCTL_FC_SEED ?? 20261207), numRuns: 300 },
+  );
 });

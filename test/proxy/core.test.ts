@@ -341,6 +341,11 @@ test('admin: ready, stats, prometheus, clusters, config_dump, healthcheck', asyn
   assert.equal(ready.body.trim(), 'LIVE');
   const stats = await get(ad.port, '/stats');
   assert.match(stats.body, /^cluster\.echo\.upstream_rq_total: 1$/m);
+  // prom-client is loaded on the first scrape only; the content type the admin announces is still prom-client's.
+  const prom = await get(ad.port, '/stats/prometheus');
+  assert.equal(prom.status, 200);
+  assert.equal(prom.headers['content-type'], (await import('prom-client')).default.Registry.PROMETHEUS_CONTENT_TYPE);
+  assert.match(prom.body, /^envoy_cluster_upstream_rq_total\{envoy_cluster_name="echo"\} 1$/m);
   const clusters = await get(ad.port, '/clusters');
   assert.match(clusters.body, new RegExp(`^echo::127\\.0\\.0\\.1:${a.port}::rq_total::1$`, 'm'));
   const dump = JSON.parse((await get(ad.port, '/config_dump')).body) as { configs: { bootstrap: Bootstrap }[] };

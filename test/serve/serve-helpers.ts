@@ -25,7 +25,7 @@ export interface TypeStatusJson {
 export interface ServeStatusJson {
   address: string;
   config: { versions: Record<string, { version: string; resources: number }>; rejected?: { errors: number } };
-  streams: { stream: number; kind: string; node: { id: string; cluster: string; user_agent_name: string }; types: Record<string, TypeStatusJson> }[];
+  streams: { stream: number; kind: string; peer: string; node: { id: string; cluster: string; user_agent_name: string }; types: Record<string, TypeStatusJson> }[];
 }
 
 /** `meshctl serve FILE` on ephemeral ports; resolves once it serves. */

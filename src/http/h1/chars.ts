@@ -11,14 +11,15 @@ function table(pred: (c: number) => boolean): Uint8Array {
 
 const TCHAR_PUNCT = "!#$%&'*+-.^_`|~";
 
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+const isAlpha = (c: number): boolean => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+
 /** tchar: method and field-name characters. */
-export const TOKEN = table(
-  (c) =>
-    (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || TCHAR_PUNCT.includes(String.fromCharCode(c)),
-);
+export const TOKEN = table((c) => isDigit(c) || isAlpha(c) || TCHAR_PUNCT.includes(String.fromCharCode(c)));
 
 /** field-content: HTAB, SP, VCHAR and obs-text. Everything else (NUL, CR, LF, other controls, DEL) is refused, as
- * Envoy's header value check (HeaderUtility::headerValueIsValid) and llhttp both do. */
+ * Envoy's header value check (HeaderUtility::headerValueIsValid, nghttp2_check_header_value's table) and llhttp
+ * both do. */
 export const FIELD_VALUE = table((c) => c === 0x09 || (c >= 0x20 && c <= 0x7e) || c >= 0x80);
 
 /** request-target characters: visible ASCII only. llhttp (node 20) refuses obs-text, HTAB and DEL in the target,
@@ -26,8 +27,8 @@ export const FIELD_VALUE = table((c) => c === 0x09 || (c >= 0x20 && c <= 0x7e) |
 export const TARGET = table((c) => c >= 0x21 && c <= 0x7e);
 
 /** The first character of a URI scheme, and the others (RFC 3986 §3.1). */
-export const ALPHA = table((c) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a));
-export const SCHEME_REST = table((c) => ALPHA[c] === 1 || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e);
+export const ALPHA = table(isAlpha);
+export const SCHEME_REST = table((c) => isAlpha(c) || isDigit(c) || c === 0x2b || c === 0x2d || c === 0x2e);
 
 /** Chunk-extension bytes after the `;` (tolerated, not interpreted): like a field value. */
 export const CHUNK_EXT = FIELD_VALUE;

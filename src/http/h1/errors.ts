@@ -38,5 +38,12 @@ export const contentLengthAndChunked = (): H1Refusal =>
 export const invalidTransferEncoding = (reason: string): H1Refusal =>
   refuse(501, 'http1.invalid_transfer_encoding', reason);
 
+/** Framing fields on a response that cannot have a body: Envoy's client codec refuses Transfer-Encoding on a 1xx or
+ * 204, and a Content-Length other than 0 (codec_impl.cc, ClientConnectionImpl::onHeadersCompleteBase). */
+export const transferEncodingNotAllowed = (): H1Refusal =>
+  refuse(400, 'http1.transfer_encoding_not_allowed', 'Transfer-Encoding on a 1xx or 204 response');
+export const contentLengthNotAllowed = (): H1Refusal =>
+  refuse(400, 'http1.content_length_not_allowed', 'non-zero Content-Length on a 1xx or 204 response');
+
 /** A CONNECT request with a non-zero Content-Length (RFC 9110 §9.3.6: a CONNECT body has no defined semantics). */
 export const bodyDisallowed = (): H1Refusal => refuse(400, 'http1.body_disallowed', 'CONNECT with a body');

@@ -2,8 +2,8 @@
  * A complete head (start line, header fields, final CRLF) or a trailer section, already delimited by the parser,
  * read in one pass: bytes are read from the Buffer through the byte-class tables, and the block is decoded once into
  * a latin1 string (one native call) of which names and values are substrings (a Buffer-to-string call per field
- * would cost several times more). Line endings are CRLF: the parser's scan has already refused bare LF, so
- * every line here ends in CR LF.
+ * would cost several times more). Line endings are CRLF: the parser found the block by its CRLF CRLF, and a bare LF
+ * or bare CR inside it is refused here.
  */
 import { ALPHA, COLON, CR, FIELD_VALUE, HT, LF, SCHEME_REST, SP, TARGET, TOKEN } from './chars.js';
 import {
@@ -17,14 +17,14 @@ import {
 } from './errors.js';
 import type { H1Head, H1Kind } from './types.js';
 
-const lower = (s: string): Uint8Array => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
-const CONTENT_LENGTH = lower('content-length');
-const TRANSFER_ENCODING = lower('transfer-encoding');
-const CONNECTION = lower('connection');
-const UPGRADE = lower('upgrade');
-const EXPECT = lower('expect');
+const bytes = (s: string): Uint8Array => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
+const CONTENT_LENGTH = bytes('content-length');
+const TRANSFER_ENCODING = bytes('transfer-encoding');
+const CONNECTION = bytes('connection');
+const UPGRADE = bytes('upgrade');
+const EXPECT = bytes('expect');
 /** "HTTP/1." */
-const HTTP_1 = lower('HTTP/1.');
+const HTTP_1 = bytes('HTTP/1.');
 
 /** Case-insensitive compare of a token in `b` with a lowercase literal. `| 0x20` folds only ASCII letters here:
  * every other byte of a token maps to a byte no literal contains. */
@@ -224,7 +224,15 @@ export function parseFields(b: Buffer, start: number, end: number, raw: string[]
  * Reads field lines from h[i] to the empty line, appending [name, value] to `raw`. With `facts` (a head), the
  * framing and connection fields are interpreted; without (trailers), fields are only checked.
  */
-function readFields(b: Buffer, o: number, h: string, i: number, raw: string[], facts: Facts | null, maxFields: number): void {
+function readFields(
+  b: Buffer,
+  o: number,
+  h: string,
+  i: number,
+  raw: string[],
+  facts: Facts | null,
+  maxFields: number,
+): void {
   for (;;) {
     const c = b[o + i];
     if (c === CR) {

@@ -12,7 +12,14 @@
  * head fed byte by byte costs amortised O(n). Body bytes are handed on as subarrays, never copied.
  */
 import { CHUNK_EXT, CR, HEX, LF, TOKEN } from './chars.js';
-import { H1Refusal, codecError, headersTooLarge, tooManyHeaders } from './errors.js';
+import {
+  H1Refusal,
+  codecError,
+  contentLengthNotAllowed,
+  headersTooLarge,
+  tooManyHeaders,
+  transferEncodingNotAllowed,
+} from './errors.js';
 import { parseFields, parseHead } from './head.js';
 import type { H1Handler, H1Head, H1Kind, H1Limits } from './types.js';
 
@@ -34,11 +41,14 @@ export const MAX_CHUNK_LINE = 4096;
 
 const HTTP_PREFIX = Buffer.from('HTTP/1.', 'latin1');
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+const EMPTY = Buffer.alloc(0);
+/** The most bytes of split-block buffer a parser keeps between messages. */
+const KEEP_ACC = 16 * 1024;
 
 export class H1Parser {
   private state = START;
   /** Bytes of a head, trailer section or chunk line that began in an earlier Buffer. */
-  private acc: Buffer = Buffer.alloc(0);
+  private acc: Buffer = EMPTY;
   private accLen = 0;
   /** Where the scan for the block's end resumes (start of its first incomplete line), in the scanned buffer. */
   private scanLine = 0;
@@ -47,7 +57,7 @@ export class H1Parser {
   /** Body bytes still to come (Content-Length or current chunk). */
   private remaining = 0;
   private noBodyNext = false;
-  private trailers: string[] | null = null;
+  private connectNext = false;
 
   constructor(
     private readonly kind: H1Kind,
@@ -75,7 +85,7 @@ export class H1Parser {
     const s = this.state;
     if (s === BODY_CLOSE) {
       this.state = START;
-      this.noBodyNext = false;
+      this.noBodyNext = this.connectNext = false;
       this.handler.onComplete(null);
     } else if (s !== START && s !== TUNNEL && s !== DEAD) {
       this.state = DEAD;
@@ -89,12 +99,18 @@ export class H1Parser {
     this.noBodyNext = true;
   }
 
+  /** The next response answers CONNECT: a 2xx makes the connection a tunnel (head.upgrade, and the parser stops
+   * after the head), as Envoy's client codec enters upgrade mode for a CONNECT response (codec_impl.cc). */
+  connectForNextResponse(): void {
+    this.connectNext = true;
+  }
+
   /** Back to the start of a message (a new connection, or after a tunnel ended). */
   reset(): void {
     this.state = START;
     this.accLen = 0;
     this.noBodyNext = false;
-    this.trailers = null;
+    this.connectNext = false;
   }
 
   private run(buf: Buffer): number {
@@ -190,6 +206,10 @@ export class H1Parser {
       return h.onHead(head) === true;
     }
     const status = head.status;
+    if (status < 200 || status === 204) {
+      if (head.chunked) throw transferEncodingNotAllowed();
+      if (head.contentLength > 0) throw contentLengthNotAllowed();
+    }
     if (status < 200) {
       if (status === 101) {
         this.state = TUNNEL;
@@ -199,6 +219,13 @@ export class H1Parser {
       // An interim response: the final one follows (RFC 9110 §15.2).
       this.state = START;
       return h.onHead(head) === true;
+    }
+    if (this.connectNext && status < 300) {
+      this.connectNext = false;
+      head.upgrade = true;
+      this.state = TUNNEL;
+      h.onHead(head);
+      return true;
     }
     if (this.noBodyNext || status === 204 || status === 304) return this.headAndComplete(head);
     if (head.chunked) this.beginBlock(CHUNK_LINE);
@@ -228,7 +255,7 @@ export class H1Parser {
   /** The message ended; true when the handler paused. */
   private complete(trailers: string[] | null): boolean {
     this.state = START;
-    if (this.kind === 'response') this.noBodyNext = false;
+    if (this.kind === 'response') this.noBodyNext = this.connectNext = false;
     return this.handler.onComplete(trailers) === true;
   }
 
@@ -263,6 +290,8 @@ export class H1Parser {
   private beginBlock(state: number): void {
     this.state = state;
     this.accLen = 0;
+    // A connection that once sent a large split head does not keep its buffer for good.
+    if (this.acc.length > KEEP_ACC) this.acc = EMPTY;
     this.scanLines = 0;
     this.scanLine = -1; // set from the offset by takeBlock
   }

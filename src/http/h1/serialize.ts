@@ -44,7 +44,9 @@ export function isFieldValue(s: string): boolean {
 /** Throws InvalidHeaderError unless `name: value` can be written. */
 export function checkHeader(name: string, value: string): void {
   if (!isToken(name)) throw new InvalidHeaderError(name, `invalid header name ${JSON.stringify(name)}`);
-  if (!isFieldValue(value)) throw new InvalidHeaderError(name, `invalid character in the value of header ${JSON.stringify(name)}`);
+  if (!isFieldValue(value)) {
+    throw new InvalidHeaderError(name, `invalid character in the value of header ${JSON.stringify(name)}`);
+  }
 }
 
 function fieldLines(headers: H1OutHeaders): string {
@@ -80,7 +82,9 @@ export function requestHead(method: string, target: string, headers: H1OutHeader
   if (target.length === 0) throw new InvalidHeaderError('target', 'empty request-target');
   for (let i = 0; i < target.length; i++) {
     const c = target.charCodeAt(i);
-    if (c > 255 || TARGET[c] !== 1) throw new InvalidHeaderError('target', `invalid character in request-target ${JSON.stringify(target)}`);
+    if (c > 255 || TARGET[c] !== 1) {
+      throw new InvalidHeaderError('target', `invalid character in request-target ${JSON.stringify(target)}`);
+    }
   }
   return `${method} ${target} HTTP/1.${versionMinor}\r\n${fieldLines(headers)}\r\n`;
 }
@@ -92,13 +96,17 @@ export function responseHead(status: number, reason: string, headers: H1OutHeade
   }
   // A reason read from an upstream may hold any byte but CR/LF (the parser keeps it as llhttp does); only what
   // a field value may hold is written.
-  if (!isFieldValue(reason)) throw new InvalidHeaderError('reason', `invalid character in reason phrase ${JSON.stringify(reason)}`);
+  if (!isFieldValue(reason)) {
+    throw new InvalidHeaderError('reason', `invalid character in reason phrase ${JSON.stringify(reason)}`);
+  }
   return `HTTP/1.${versionMinor} ${status} ${reason}\r\n${fieldLines(headers)}\r\n`;
 }
 
 /** The chunk-size line before `len` bytes of chunk data (len > 0); the data is followed by CHUNK_END. */
 export function chunkHeader(len: number): string {
-  if (!Number.isSafeInteger(len) || len <= 0) throw new RangeError(`chunk length must be a positive integer, not ${len}`);
+  if (!Number.isSafeInteger(len) || len <= 0) {
+    throw new RangeError(`chunk length must be a positive integer, not ${len}`);
+  }
   return `${len.toString(16)}\r\n`;
 }
 

@@ -60,6 +60,20 @@ export interface H1Limits {
  * What the parser calls. A method returning `true` pauses the parser right after that event: `execute` returns the
  * number of bytes consumed so far and the caller keeps the rest (for pipelined requests while a response is pending,
  * for flow control, or, after the head of an upgrade/CONNECT, for the tunnel).
+ *
+ * Details of the parser (parser.ts) the callers rely on:
+ * - A message without body (no framing on a request, 204/304, an answer to HEAD, Content-Length: 0) gets onHead
+ *   then onComplete in the same execute; a pause asked by that onHead takes effect after onComplete. Likewise a
+ *   pause asked by the onBody that ends a Content-Length body takes effect after onComplete: the message is whole,
+ *   and a caller given "all bytes consumed" would otherwise never see its end.
+ * - An upgrade or CONNECT request, or a 101 response, or a 2xx response after connectForNextResponse(), gets onHead
+ *   only (no onComplete, head.upgrade true): execute returns the offset just past the head, later calls return 0
+ *   until reset().
+ * - Interim responses (1xx but 101) get onHead only, then the final response follows.
+ * - After onError, execute returns -1 and calls nothing. finish() at EOF completes a body read until close, and
+ *   calls onError (400 http1.codec_error) for a message cut short.
+ * - A message that does not keep the connection (keepAlive false) does not stop the parser: the caller stops
+ *   feeding it.
  */
 export interface H1Handler {
   /** A complete head. `head` is a fresh object the handler owns. Return true to pause. */
@@ -67,8 +81,9 @@ export interface H1Handler {
   /** Body bytes (already de-chunked): a subarray of the Buffer passed to execute, valid until execute returns unless
    * copied. Return true to pause. */
   onBody(chunk: Buffer): boolean | void;
-  /** The message ended. `trailers`: trailer fields of a chunked body as [name, value, ...], or null. Return true to
-   * pause (the parser is then positioned at the next message). */
+  /** The message ended. `trailers`: trailer fields of a chunked body as [name, value, ...] (names as written, values
+   * trimmed), or null when there were none. Return true to pause (the parser is then positioned at the next
+   * message). */
   onComplete(trailers: string[] | null): boolean | void;
   /** The input is malformed; the parser stops for good. */
   onError(err: H1Error): void;
