@@ -289,3 +289,17 @@ test('maxConnections: requests beyond it wait for a connection, then reuse it', 
   assert.equal(host.connections(), 2);
   p.destroy();
 });
+
+test('connect timeout: a TLS host that never answers the handshake is connect-timeout, counted once', async () => {
+  // The TCP connection is accepted; the handshake (part of connecting under TLS) never completes.
+  const host = await rawHost(() => undefined);
+  const { pool: p, ev } = pool(host.port, { connectTimeoutMs: 200, tls: { rejectUnauthorized: false } });
+  const t0 = performance.now();
+  const r = await send(p, {});
+  const waited = performance.now() - t0;
+  assert.equal(r.error, 'connect-timeout: connection timeout');
+  assert.ok(waited >= 190 && waited < 2000, `failed after ${waited.toFixed(0)} ms`);
+  await new Promise((res) => setTimeout(res, 50));
+  assert.deepEqual(ev, { connects: 0, disconnects: 0, connectFails: 1 });
+  p.destroy();
+});
