@@ -252,7 +252,7 @@ class H1Conn implements H1Handler {
     this.socket.destroy();
   }
 
-  /** The attempt gave up (abort): the connection is closed unless both messages were already complete. */
+  /** The attempt gave up (abort) while its exchange was under way: a connection mid-message cannot carry another. */
   abandon(): void {
     this.current = null;
     this.destroy();
