@@ -1,14 +1,54 @@
 /**
- * The downstream request as the engine reads it: HTTP/1.1 and HTTP/2 requests through node's compatible objects,
- * whether it carries a body, its peer address, one header's value.
+ * The downstream request and response as the engine reads and writes them: only what the engine uses, so that node's
+ * HTTP/2 compatibility objects and meshctl's own HTTP/1.1 objects (h1-exchange.ts) both satisfy them. Also: whether a
+ * request carries a body, the stream its body arrives on, its peer address, one header's value.
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 
-export type DownReq = IncomingMessage | Http2ServerRequest;
-export type DownRes = ServerResponse | Http2ServerResponse;
+export interface DownReq {
+  readonly method?: string;
+  /** The request-target; preflight writes back the normalised path. */
+  url?: string;
+  /** Lower-case names; a repeated header joined as node joins it (set-cookie an array, cookie with '; ', most with ', '). */
+  readonly headers: IncomingHttpHeaders;
+  readonly rawHeaders: string[];
+  /** '1.0', '1.1' or '2.0'. */
+  readonly httpVersion: string;
+  readonly httpVersionMajor: number;
+  readonly httpVersionMinor: number;
+  /** The connection's socket (under HTTP/2, node's per-stream proxy of it). */
+  readonly socket: Socket;
+  /** Trailer fields of the body, once it has ended (lower-case names, as node's request objects have them). */
+  readonly trailers?: Readonly<Record<string, string | string[] | undefined>>;
+  /** The body's stream when it is not the request object itself (meshctl's HTTP/1.1 requests): see requestBody(). */
+  readonly body?: Readable | null;
+}
+
+export interface DownRes {
+  writeHead(status: number, headers?: Record<string, string | string[]>): unknown;
+  write(chunk: Buffer): boolean;
+  end(): unknown;
+  end(chunk: Buffer): unknown;
+  addTrailers(trailers: Record<string, string>): void;
+  /** An interim `100 Continue` (Expect: 100-continue answered before the final response). */
+  writeContinue(): void;
+  /** HTTP/1.1: false makes this response the connection's last (`Connection: close`). */
+  shouldKeepAlive?: boolean;
+  readonly headersSent: boolean;
+  /** node's HTTP/1.1 response: the head waits for the first body bytes while corked. */
+  cork?(): void;
+  uncork?(): void;
+  readonly writableCorked?: number;
+  on(event: 'close', listener: () => void): unknown;
+  once(event: 'drain', listener: () => void): unknown;
+}
 
 export function hasBody(req: DownReq): boolean {
+  // meshctl's HTTP/1.1 requests know from their framing (a `Content-Length: 00` has no body).
+  if (req.body !== undefined) return req.body !== null;
   if (req.httpVersionMajor === 2) {
     return !(req as Http2ServerRequest).stream.endAfterHeaders;
   }
@@ -16,6 +56,11 @@ export function hasBody(req: DownReq): boolean {
   if (h['transfer-encoding'] !== undefined) return true;
   const cl = h['content-length'];
   return cl !== undefined && cl !== '0';
+}
+
+/** The stream a request's body arrives on: node's request objects are their own body stream. */
+export function requestBody(req: DownReq): Readable {
+  return req.body ?? (req as unknown as Readable);
 }
 
 /** The peer's address. Under HTTP/2, `req.socket` is a Proxy made per stream, so the session's socket is read. */

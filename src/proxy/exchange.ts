@@ -7,7 +7,6 @@
  * one shared 'close' listener finds its exchange through a symbol.
  */
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -18,7 +17,7 @@ import type { AttemptControl, AttemptSink, UpstreamErrorKind } from '../upstream
 import type { OutHeaders } from '../http/headers.js';
 import { accessLogLine, type AccessLogFacts } from './access-log.js';
 import type { ProxyCluster } from './cluster-stats.js';
-import { hasBody, type DownReq, type DownRes } from './downstream.js';
+import { hasBody, requestBody, type DownReq, type DownRes } from './downstream.js';
 import type { Generation, ListenerRuntime } from './generation.js';
 import { applyMutation, type HeaderMutation } from './header-mutation.js';
 import * as reply from './local-reply.js';
@@ -33,6 +32,7 @@ import { backoffMs, retriableFailure, retriableStatus, type CompiledRetry } from
 import type { ProxyRoute } from './route-runtime.js';
 import { OutgoingRequest, responseMutationOf, upstreamHeaders, upstreamPath } from './upstream-request.js';
 import { openTunnel, socketClient, streamClient, upgradeAllowed, upgradeRequestHead, type TunnelSink } from './tunnel.js';
+import { H1Body } from './h1-request.js';
 
 const CONNECTION_CLOSE: Readonly<Record<string, string>> = { connection: 'close' };
 
@@ -70,14 +70,15 @@ export function rejectRequest(
   status: number,
   body: string,
   closed: ResponseClosed | null = null,
+  details = 'http1.too_many_headers',
 ): void {
-  new Exchange(gen, lr, req, res, closed).reject(status, body);
+  new Exchange(gen, lr, req, res, closed).reject(status, body, details);
 }
 
 /** The exchange a downstream response belongs to, so one shared 'close' listener finds it (no closure per request). */
 const EXCHANGE = Symbol('meshctl.exchange');
 type TaggedRes = DownRes & { [EXCHANGE]?: Exchange };
-type TaggedReq = DownReq & { [EXCHANGE]?: Exchange };
+type TaggedBody = Readable & { [EXCHANGE]?: Exchange };
 
 function onResponseClose(this: TaggedRes): void {
   this[EXCHANGE]?.downstreamClosed();
@@ -99,7 +100,7 @@ function durationFired(ex: Exchange): void {
 function requestTimeoutFired(ex: Exchange): void {
   ex.onRequestTimeout();
 }
-function bodyEnded(this: TaggedReq): void {
+function bodyEnded(this: TaggedBody): void {
   this[EXCHANGE]?.requestEnded();
 }
 
@@ -219,8 +220,11 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     return this.attemptNo;
   }
 
-  /** The request body's bytes as its content-length declares them (node's request objects do not count them). */
+  /** The request body's bytes: counted by our HTTP/1.1 codec as they arrive (chunked bodies included); over HTTP/2
+   * (node's request objects do not count them) as its content-length declares them. */
   get bytesReceived(): number {
+    const body = (this.req as { body?: unknown }).body;
+    if (body instanceof H1Body) return body.bytes;
     return Number(this.req.headers['content-length'] ?? 0) || 0;
   }
 
@@ -238,12 +242,12 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     this.res.on('close', onResponseClose);
   }
 
-  reject(status: number, body: string): void {
+  reject(status: number, body: string, details: string): void {
     this.begin();
     this.lr.stats.cx_protocol_error.value++;
     this.flags |= FLAG.DPE;
-    this.details = 'http1.too_many_headers';
-    if (!this.h2) (this.res as ServerResponse).shouldKeepAlive = false;
+    this.details = details;
+    if (!this.h2) this.res.shouldKeepAlive = false;
     this.sendLocal(status, Buffer.from(body), this.h2 ? undefined : CONNECTION_CLOSE);
   }
 
@@ -315,9 +319,10 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     }
 
     if (hasBody(this.req)) {
-      if (this.retry !== null) this.body = new RetryBody(this.req, this.lr.bufferLimitBytes, this);
-      (this.req as TaggedReq)[EXCHANGE] = this;
-      this.req.once('end', bodyEnded);
+      const src = requestBody(this.req) as TaggedBody;
+      if (this.retry !== null) this.body = new RetryBody(src, this.lr.bufferLimitBytes, this);
+      src[EXCHANGE] = this;
+      src.once('end', bodyEnded);
     } else {
       this.requestDoneMs = 0;
       this.startGlobalTimer();
@@ -452,7 +457,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     }
     const complete = this.requestComplete();
     // The rest of the body will not be read: the connection cannot carry another request.
-    if (!complete && !this.h2) (this.res as ServerResponse).shouldKeepAlive = false;
+    if (!complete && !this.h2) this.res.shouldKeepAlive = false;
     this.localReply(reply.streamIdleTimeout(complete));
   }
 
@@ -495,7 +500,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     entry.counters.rq_total++;
     let body: Readable | Buffer | AsyncIterable<Buffer> | null = null;
     if (this.body !== undefined) body = this.body.next();
-    else if (this.attemptNo === 1 && hasBody(this.req)) body = this.req;
+    else if (this.attemptNo === 1 && hasBody(this.req)) body = requestBody(this.req);
     if (retry !== null && retry.perTryTimeoutMs > 0) this.tryTimer = setTimeout(tryTimeoutFired, retry.perTryTimeoutMs, this);
     const sink = retry === null ? this : new RetrySink(this, this.attemptNo);
     // Trailers are forwarded from HTTP/2 clients, and from HTTP/1.1 ones where the connection manager keeps them.
@@ -679,7 +684,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     this.ctl?.abort(new RetryAbort());
     if (this.cluster !== undefined && this.host !== undefined) this.endAttempt({ kind: 'timeout' });
     // The rest of the body will not be read: the connection cannot carry another request.
-    if (!this.h2) (this.res as ServerResponse).shouldKeepAlive = false;
+    if (!this.h2) this.res.shouldKeepAlive = false;
     this.localReply(reply.requestTimeout());
   }
 

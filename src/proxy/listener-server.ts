@@ -3,17 +3,20 @@
  * cleartext or ALPN under TLS) and TLS termination. The request handler reads `current` on every request, so a reload
  * swaps routing and clusters without rebinding; a changed codec or TLS setting rebinds.
  */
-import http from 'node:http';
-import https from 'node:https';
+import { STATUS_CODES } from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { HttpConnectionManager_CodecType } from '../config/model.js';
+import type { H1Error } from '../http/h1/types.js';
 import type { DownReq, DownRes } from './downstream.js';
 import { closeIdleSession, connectionIdleTimeoutMs, drainSession, drainTimeoutMs } from './connection-lifetime.js';
 import { handleH2Tunnel, handleRequest, handleTunnel, rejectRequest } from './exchange.js';
-import { hasBody } from './downstream.js';
 import type { Generation, ListenerRuntime } from './generation.js';
+import { H1Connection, type H1Host } from './h1-connection.js';
+import type { H1Request, RefusedRequest } from './h1-request.js';
+import type { H1Response } from './h1-response.js';
 import { chainTls, secureOptions, sniCallback } from './tls.js';
 import { connectionLog } from './access-log-config.js';
 
@@ -29,48 +32,27 @@ export interface ListenerBinding {
 /** Fingerprint of what needs a rebind when it changes. */
 export function bindingKey(lr: ListenerRuntime, ip: string, port: number): string {
   const tlsCtx = lr.listener.filter_chains?.map((fc) => JSON.stringify(chainTls(fc) ?? null)).join('|') ?? '';
-  // The header limits are fixed when a server is built (node reads them per connection / per HTTP/2 session).
+  // The header limits are fixed when a connection's parser / an HTTP/2 server is built.
   return `${ip}|${port}|${lr.hcm.codec_type ?? 'AUTO'}|${lr.maxHeadersCount}|${lr.maxRequestHeadersBytes}|${lr.allowConnect}|${tlsCtx}`;
-}
-
-/** A request-headers clock on one HTTP/1.1 connection. `deadline` 0: no byte of a request seen yet (an idle
- * connection is idle_timeout's business, not this one's), so the timer only polls bytesRead in steps. */
-interface HeaderClock {
-  timer: NodeJS.Timeout | undefined;
-  mark: number;
-  deadline: number;
-}
-
-/** Envoy's local replies to an HTTP/1.1 codec error, keyed by node's error code: the status text as body. */
-function codecErrorReply(code: string | undefined): [number, string] {
-  if (code === 'HPE_HEADER_OVERFLOW') return [431, 'Request Header Fields Too Large'];
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return [408, 'Request Timeout'];
-  return [400, 'Bad Request'];
 }
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
-export class ListenerServer implements ListenerBinding {
+/**
+ * HTTP/1.1 is served by meshctl's own codec (h1-connection.ts) on every path: cleartext HTTP1, AUTO when the first
+ * bytes are not the HTTP/2 preface, TLS with ALPN http/1.1 or none. HTTP/2 stays node's: an http2 server used as a
+ * session factory, handed the sockets (TLS ones too, after the handshake and ALPN `h2`).
+ */
+export class ListenerServer implements ListenerBinding, H1Host {
   current: { gen: Generation; lr: ListenerRuntime };
   private readonly net: net.Server;
-  private h1: http.Server | undefined;
-  private h2: http2.Http2Server | http2.Http2SecureServer | undefined;
+  private h2: http2.Http2Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
-  /** Sockets HTTP/1.1 requests arrive on (the TLS socket under TLS), and how many requests each has in flight:
-   * node's closeIdleConnections() only sees connections of a server that listens itself, not the sniffed AUTO ones
-   * or HTTP/1.1 on an HTTP/2 server, so a drain tracks idleness here. */
-  private readonly requestSockets = new Set<net.Socket>();
-  private readonly inFlight = new Map<net.Socket, number>();
-  private readonly h2Sockets = new WeakSet<object>();
+  /** The HTTP/1.1 connections (a drain asks each to go). */
+  private readonly connections = new Set<H1Connection>();
   readonly key: string;
   private closing = false;
-  /** Connections that a listener update asked to go (undefined until the first update: no cost before). */
-  private draining: WeakSet<net.Socket> | undefined;
-  private readonly isTls: boolean;
-  private readonly headerClocks = new Map<net.Socket, HeaderClock>();
-  /** Sockets already given a codec-error reply. */
-  private readonly answered = new WeakSet<net.Socket>();
 
   constructor(
     gen: Generation,
@@ -85,96 +67,46 @@ export class ListenerServer implements ListenerBinding {
     const chains = lr.listener.filter_chains ?? [];
     const tlsChain = chains.find((fc) => chainTls(fc) !== undefined && !(fc.filter_chain_match?.server_names?.length)) ??
       chains.find((fc) => chainTls(fc) !== undefined);
-    this.isTls = tlsChain !== undefined;
-    const onRequest = (req: DownReq, res: DownRes): void => {
+    const onH2Request = (req: DownReq, res: DownRes): void => {
       const c = this.current;
-      if (req.httpVersionMajor === 1) {
-        const sock = req.socket;
-        if (this.headerClocks.size > 0) this.stopHeaderClock(sock);
-        if (this.closing || this.draining?.has(sock) === true) (res as http.ServerResponse).shouldKeepAlive = false;
-        this.inFlight.set(sock, (this.inFlight.get(sock) ?? 0) + 1);
-        // node keeps at most maxHeadersCount (set to the limit + 1) pairs, so one more than the limit means over it.
-        if (req.rawHeaders.length > c.lr.maxHeadersCount * 2) {
-          return rejectRequest(c.gen, c.lr, req, res, 431, 'Request Header Fields Too Large', this.responseClosed);
-        }
-        // Envoy's HTTP/1.1 codec refuses HTTP/1.0 unless http_protocol_options.accept_http_10 (details low_version).
-        if (req.httpVersionMinor === 0) {
-          if (!c.lr.acceptHttp10) return rejectRequest(c.gen, c.lr, req, res, 426, 'Upgrade Required', this.responseClosed);
-          if (req.headers.host === undefined && c.lr.defaultHostForHttp10 !== '') req.headers.host = c.lr.defaultHostForHttp10;
-        }
-        return handleRequest(c.gen, c.lr, req, res, this.responseClosed);
-      }
       handleRequest(c.gen, c.lr, req, res);
-    };
-    const h1Options = { maxHeaderSize: lr.maxRequestHeadersBytes };
-    const serverTimeouts = (s: http.Server): void => {
-      // common_http_protocol_options.idle_timeout: node closes a keep-alive connection idle that long; the server's
-      // 'timeout' (a listener replaces node's destroy) counts it.
-      s.keepAliveTimeout = connectionIdleTimeoutMs(lr.hcm);
-      s.on('timeout', (sock: net.Socket) => {
-        this.current.lr.stats.cx_idle_timeout.value++;
-        sock.destroy();
-      });
-      s.headersTimeout = 60_000;
-      s.requestTimeout = 0;
-      this.h1Limits(s);
     };
     // HTTP/2: node resets a stream whose header list has more entries (Envoy resets it too; pseudo-headers count).
     // allow_connect: SETTINGS_ENABLE_CONNECT_PROTOCOL advertised (RFC 8441), so clients may send extended CONNECT.
     const h2Options = { maxHeaderListPairs: Math.max(4, lr.maxHeadersCount), ...(lr.allowConnect ? { settings: { enableConnectProtocol: true } } : {}) };
+    if (codec !== 'HTTP1') {
+      this.h2 = http2.createServer(h2Options, onH2Request);
+      // Expect: 100-continue on HTTP/2. Without proxy_100_continue the proxy answers 100 itself, as node would; with
+      // it the 100 waits for the upstream's (Exchange.onContinue). Read per request: a reload may change the setting.
+      this.h2.on('checkContinue', (req: DownReq, res: DownRes) => {
+        if (!this.current.lr.proxy100Continue) res.writeContinue();
+        onH2Request(req, res);
+      });
+    }
     if (tlsChain !== undefined) {
       const opts = secureOptions(chainTls(tlsChain)!, baseDir, codec);
       const sni = sniCallback(chains, baseDir, codec);
-      const tlsOpts = { ...opts, ...(sni ? { SNICallback: sni } : {}) };
-      if (codec === 'HTTP1') {
-        const s = https.createServer({ ...tlsOpts, ...h1Options }, onRequest);
-        serverTimeouts(s);
-        this.h1 = s;
-        this.net = s;
-        s.on('connection', (sock: net.Socket) => this.track(sock, false));
-        s.on('secureConnection', (tls: net.Socket) => this.onSecureConnection(tls));
-      } else {
-        const s = http2.createSecureServer({ ...tlsOpts, ...h2Options, allowHTTP1: codec !== 'HTTP2' }, onRequest);
-        // The HTTP/1.1 fallback reads these from the server object, as an http.Server would.
-        this.h1Limits(s as unknown as http.Server);
-        this.h2 = s;
-        this.net = s;
-        s.on('connection', (sock: net.Socket) => this.track(sock, false));
-        s.on('secureConnection', (tls: net.Socket) => this.onSecureConnection(tls));
-      }
-    } else if (codec === 'HTTP1') {
-      const s = http.createServer(h1Options, onRequest);
-      serverTimeouts(s);
-      this.h1 = s;
+      // allowHalfOpen: a client that half-closes after its request still gets the response (node's http server too).
+      const s = tls.createServer({ ...opts, ...(sni ? { SNICallback: sni } : {}), allowHalfOpen: true });
       this.net = s;
-      s.on('connection', (sock: net.Socket) => {
-        this.track(sock, true);
-        this.startHeaderClock(sock, false);
-      });
+      s.on('connection', (sock: net.Socket) => this.track(sock));
+      s.on('secureConnection', (t: tls.TLSSocket) => this.onSecureConnection(t, codec));
+      s.on('tlsClientError', (_err: Error, t: tls.TLSSocket) => t.destroy());
     } else if (codec === 'HTTP2') {
-      const s = http2.createServer(h2Options, onRequest);
-      this.h2 = s;
+      const s = this.h2!;
       this.net = s;
-      s.on('connection', (sock: net.Socket) => {
-        this.h2Sockets.add(sock);
-        this.track(sock, false);
-      });
+      s.on('connection', (sock: net.Socket) => this.track(sock));
     } else {
-      // AUTO on cleartext: HTTP/2 when the first bytes are the connection preface, else HTTP/1.1 (Envoy's rule).
-      const h1 = http.createServer(h1Options, onRequest);
-      serverTimeouts(h1);
-      const h2 = http2.createServer(h2Options, onRequest);
-      this.h1 = h1;
-      this.h2 = h2;
-      this.net = net.createServer((sock) => {
-        this.track(sock, false);
-        this.sniff(sock, h1, h2);
+      // HTTP1, or AUTO: HTTP/2 when the first bytes are the connection preface, else HTTP/1.1 (Envoy's rule).
+      this.net = net.createServer({ allowHalfOpen: true }, (sock) => {
+        this.track(sock);
+        if (codec === 'HTTP1') this.openH1(sock, null);
+        else this.sniff(sock);
       });
     }
     if (this.h2 !== undefined) {
       // HTTP/2 CONNECT streams (node answers them 405 unless someone listens): tunnels per upgrade_configs.
       this.h2.on('connect', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
-        if (req.httpVersionMajor !== 2) return;
         const c = this.current;
         handleH2Tunnel(c.gen, c.lr, req, res);
       });
@@ -187,80 +119,95 @@ export class ListenerServer implements ListenerBinding {
         if (this.closing) s.close();
       });
     }
-    // Expect: 100-continue. Without proxy_100_continue the proxy answers 100 itself, as node would; with it the 100
-    // waits for the upstream's (Exchange.onContinue). Read per request: a reload may change the setting.
-    const onCheckContinue = (req: DownReq, res: DownRes): void => {
-      if (!this.current.lr.proxy100Continue) res.writeContinue();
-      onRequest(req, res);
-    };
-    this.h1?.on('checkContinue', onCheckContinue);
-    this.h2?.on('checkContinue', onCheckContinue);
-    // Upgrades and CONNECT on HTTP/1.1 connections (node hands them over with the raw socket).
-    const tunnelled = this.h1 ?? (codec !== 'HTTP2' ? this.h2 : undefined);
-    if (tunnelled !== undefined) {
-      // An HTTP/2 server with an HTTP/1.1 fallback emits 'connect' for both: HTTP/2 streams are handled below.
-      const onTunnel = (req: http.IncomingMessage, sock: Duplex, head: Buffer): void => {
-        if (req.httpVersionMajor !== 2) this.onTunnel(req, sock as net.Socket, head);
-      };
-      tunnelled.on('upgrade', onTunnel);
-      tunnelled.on('connect', onTunnel);
+  }
+
+  /** A TLS connection after its handshake: ALPN `h2` to node's HTTP/2, else HTTP/1.1 when the codec allows it. */
+  private onSecureConnection(t: tls.TLSSocket, codec: HttpConnectionManager_CodecType): void {
+    if (t.alpnProtocol === 'h2' && this.h2 !== undefined) return this.openH2(t);
+    // An HTTP2-only listener has nothing to say to a client that did not negotiate h2.
+    if (codec === 'HTTP2') return void t.destroy();
+    this.openH1(t, null);
+  }
+
+  private openH1(sock: net.Socket, first: Buffer | null): void {
+    this.current.lr.stats.cx_http1_total.value++;
+    this.connections.add(new H1Connection(sock, this, first));
+  }
+
+  private openH2(sock: net.Socket): void {
+    // The http2 server does not listen itself: a half-closing client ends the socket as a listening one would.
+    sock.once('end', () => sock.end());
+    this.h2!.emit('connection', sock as Duplex);
+  }
+
+  // ---- H1Host ----
+  get lr(): ListenerRuntime {
+    return this.current.lr;
+  }
+
+  h1Request(req: H1Request, res: H1Response): void {
+    const c = this.current;
+    // Envoy's HTTP/1.1 codec refuses HTTP/1.0 unless http_protocol_options.accept_http_10 (details low_version).
+    if (req.httpVersionMinor === 0) {
+      if (!c.lr.acceptHttp10) {
+        res.shouldKeepAlive = false;
+        return rejectRequest(c.gen, c.lr, req, res, 426, 'Upgrade Required');
+      }
+      if (req.headers.host === undefined && c.lr.defaultHostForHttp10 !== '') req.headers.host = c.lr.defaultHostForHttp10;
     }
-    if (this.h1 !== undefined && this.h1 !== this.net) {
-      // Requests on a sniffed HTTP/1.1 connection.
-      this.h1.on('connection', () => this.current.lr.stats.cx_http1_total.value++);
-    }
+    handleRequest(c.gen, c.lr, req, res);
   }
 
   /**
-   * An upgrade request or a CONNECT: node has detached its parser and hands over the socket. A response bound to the
-   * socket carries any local reply (then the connection closes); otherwise the exchange tunnels the socket.
+   * An upgrade request or a CONNECT: the connection has stopped reading and hands over the socket. Its response
+   * carries any local reply (then the connection closes); otherwise the exchange tunnels the socket.
    * `Upgrade: h2c` is not an upgrade Envoy performs (its HTTP/1.1 codec drops the h2c upgrade headers): a request
-   * without a body is served as a plain request, and the connection closed after it; one with a body (node has
-   * already ended the request object) is passed to the upstream whole on a connection of its own (see handleTunnel).
+   * without a body is served as a plain request, and the connection closed after it; one with a body is passed to the
+   * upstream whole on a connection of its own (see handleTunnel).
    */
-  private onTunnel(req: http.IncomingMessage, sock: net.Socket, head: Buffer): void {
-    this.stopHeaderClock(sock);
-    // Bytes that arrive before the tunnel opens must wait for it (node left the socket without a reader).
-    sock.pause();
-    sock.on('error', () => sock.destroy());
-    const res = new http.ServerResponse(req);
-    res.shouldKeepAlive = false;
-    res.assignSocket(sock);
-    res.once('finish', () => sock.end());
+  h1Tunnel(req: H1Request, res: H1Response, rest: Buffer): void {
     const c = this.current;
-    if (req.method !== 'CONNECT' && String(req.headers.upgrade).toLowerCase() === 'h2c' && !hasBody(req)) {
+    if (req.method !== 'CONNECT' && String(req.headers.upgrade).toLowerCase() === 'h2c' && !req.declaresBody) {
       return handleRequest(c.gen, c.lr, req, res);
     }
-    handleTunnel(c.gen, c.lr, req, res, head);
+    handleTunnel(c.gen, c.lr, req, res, rest);
   }
 
-  /** maxHeadersCount one above the limit, so a request over it is seen (node drops the extra pairs silently);
-   * codec errors answered as Envoy answers them, and counted. */
-  private h1Limits(s: http.Server): void {
-    s.maxHeadersCount = this.current.lr.maxHeadersCount + 1;
-    (s as { maxHeaderSize?: number }).maxHeaderSize = this.current.lr.maxRequestHeadersBytes;
-    s.on('clientError', (err: NodeJS.ErrnoException, sock: Duplex) => this.onClientError(err, sock as net.Socket));
+  /** Envoy's local reply to a request head its HTTP/1.1 codec refuses: the status text as body, flag DPE, the codec's
+   * details, the connection closed; counted and logged as a request. */
+  h1Refused(req: RefusedRequest, res: H1Response, err: H1Error): void {
+    const sock = req.socket;
+    if (!sock.writable) return void sock.destroy();
+    const c = this.current;
+    rejectRequest(c.gen, c.lr, req, res, err.status, STATUS_CODES[err.status] ?? '', null, err.details);
+    // The rest of the bad input is not read; a client that never closes is cut off.
+    setTimeout(() => sock.destroy(), 2000).unref();
   }
 
-  private onClientError(err: NodeJS.ErrnoException, sock: net.Socket): void {
-    // node reports the rest of the bad input again while the reply flushes: a destroy now would drop the reply.
-    if (this.answered.has(sock)) return;
-    this.stopHeaderClock(sock);
-    if (err.code === 'ECONNRESET' || !sock.writable) {
-      sock.destroy();
-      return;
-    }
-    const pending = (sock as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (pending === undefined || pending === null || !pending.headersSent) {
-      const [status, body] = codecErrorReply(err.code);
-      this.answered.add(sock);
-      this.writeRawReply(sock, status, body);
-      // end(), not destroy(): under TLS a destroy right after the write drops the reply before it is encrypted.
-      sock.end();
-      setTimeout(() => sock.destroy(), 2000).unref();
-      return;
-    }
-    sock.destroy();
+  /** A malformed body while its request is in flight: the status text written straight to the socket, then closed. */
+  h1CodecError(sock: net.Socket, err: H1Error): void {
+    if (!sock.writable) return void sock.destroy();
+    this.writeRawReply(sock, err.status, STATUS_CODES[err.status] ?? '');
+    // end(), not destroy(): under TLS a destroy right after the write drops the reply before it is encrypted.
+    sock.end();
+    setTimeout(() => sock.destroy(), 2000).unref();
+  }
+
+  /** HCM request_headers_timeout: Envoy answers 408 with an empty body and closes the connection. */
+  h1HeadersTimeout(sock: net.Socket): void {
+    this.current.lr.stats.rq_header_timeout.value++;
+    if (sock.writable) this.writeRawReply(sock, 408, '');
+    sock.end();
+    // A client that never reads or closes is cut off after a grace period.
+    setTimeout(() => sock.destroy(), 5000).unref();
+  }
+
+  h1Draining(): boolean {
+    return this.closing;
+  }
+
+  h1Closed(conn: H1Connection): void {
+    this.connections.delete(conn);
   }
 
   /** A local reply written straight to the socket (no request object exists), counted as a request, then closed. */
@@ -271,118 +218,30 @@ export class ListenerServer implements ListenerBinding {
     lr.stats.rq_xx[(status / 100) | 0]!.value++;
     if (status !== 408) lr.stats.cx_protocol_error.value++;
     sock.write(
-      `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
         (body ? 'content-type: text/plain\r\n' : '') +
         `date: ${new Date().toUTCString()}\r\nserver: ${lr.serverName}\r\nconnection: close\r\n\r\n${body}`,
     );
   }
 
-  private onSecureConnection(tls: net.Socket): void {
-    this.trackRequestSocket(tls);
-    if ((tls as { alpnProtocol?: string | false }).alpnProtocol !== 'h2') this.startHeaderClock(tls, false);
-  }
-
-  /**
-   * HCM request_headers_timeout on an HTTP/1.1 connection with no request in flight. node's own headersTimeout is
-   * checked only every connectionsCheckingInterval and only on servers that listen() themselves (not the sniffed
-   * AUTO sockets), so the proxy keeps its own clock. `begun`: bytes of a request are known to have arrived.
-   */
-  private startHeaderClock(sock: net.Socket, begun: boolean): void {
-    const ms = this.current.lr.requestHeadersTimeoutMs;
-    if (ms <= 0 || sock.destroyed) return;
-    let clock = this.headerClocks.get(sock);
-    if (clock === undefined) {
-      clock = { timer: undefined, mark: 0, deadline: 0 };
-      this.headerClocks.set(sock, clock);
-      sock.once('close', () => this.stopHeaderClock(sock));
-    } else if (clock.timer !== undefined) clearTimeout(clock.timer);
-    const c = clock;
-    c.mark = sock.bytesRead;
-    c.deadline = begun ? Date.now() + ms : 0;
-    // Until a byte arrives, poll in quarter steps: the 408 then comes at most a quarter late, never early.
-    const step = Math.max(10, Math.ceil(ms / 4));
-    const check = (): void => {
-      c.timer = undefined;
-      if (sock.destroyed) return this.stopHeaderClock(sock);
-      const now = Date.now();
-      if (c.deadline === 0) {
-        if (sock.bytesRead === c.mark) {
-          c.timer = setTimeout(check, step);
-          return;
-        }
-        c.deadline = now + ms;
-      }
-      if (now < c.deadline) {
-        c.timer = setTimeout(check, c.deadline - now);
-        return;
-      }
-      this.stopHeaderClock(sock);
-      this.current.lr.stats.rq_header_timeout.value++;
-      // Envoy: 408 with an empty body, and the connection closed (the request never completed).
-      this.answered.add(sock);
-      this.writeRawReply(sock, 408, '');
-      sock.end();
-      // A client that never reads or closes is cut off after a grace period.
-      setTimeout(() => sock.destroy(), 5000).unref();
-    };
-    c.timer = setTimeout(check, begun ? ms : step);
-  }
-
-  private stopHeaderClock(sock: net.Socket): void {
-    const c = this.headerClocks.get(sock);
-    if (c === undefined) return;
-    if (c.timer !== undefined) clearTimeout(c.timer);
-    this.headerClocks.delete(sock);
-  }
-
-  private trackRequestSocket(sock: net.Socket): void {
-    this.requestSockets.add(sock);
-    sock.once('close', () => {
-      this.requestSockets.delete(sock);
-      this.inFlight.delete(sock);
-    });
-  }
-
-  /** An HTTP/1.1 response closed (the exchange calls this from its own 'close' handler, so no listener closure is
-   * made per request): one request fewer in flight on its connection. */
-  private readonly responseClosed = (sock: net.Socket): void => {
-    const n = (this.inFlight.get(sock) ?? 1) - 1;
-    if (n > 0) this.inFlight.set(sock, n);
-    else {
-      this.inFlight.delete(sock);
-      if (this.closing || this.draining?.has(sock) === true) sock.end();
-      // Keep-alive: the next request's headers are on the clock again.
-      else if (this.current.lr.requestHeadersTimeoutMs > 0) this.startHeaderClock(sock, false);
-    }
-  };
-
-  /** During a drain: end every connection with no request in flight (HTTP/2 sessions get GOAWAY instead). */
+  /** During a drain: end every HTTP/1.1 connection with no request in flight (HTTP/2 sessions get GOAWAY instead). */
   private endIdle(): void {
-    for (const sock of this.requestSockets) {
-      if (this.inFlight.has(sock) || this.h2Sockets.has(sock) || (sock as { alpnProtocol?: string | false }).alpnProtocol === 'h2') continue;
-      sock.end();
-    }
+    for (const conn of this.connections) if (conn.isIdle()) conn.sock.end();
   }
 
-  /** The listener was updated in place: open connections are asked to go (idle HTTP/1.1 ones closed, HTTP/2 sessions
-   * sent GOAWAY) so that they come back to the new listener; requests in flight finish. */
+  /** The listener was updated in place: open connections are asked to go (idle HTTP/1.1 ones closed, busy ones after
+   * their response, HTTP/2 sessions sent GOAWAY) so that they come back to the new listener. */
   drainConnections(): void {
-    // Busy HTTP/1.1 connections end after their response.
-    this.draining ??= new WeakSet();
-    for (const sock of this.requestSockets) if (this.inFlight.has(sock)) this.draining.add(sock);
-    this.h1?.closeIdleConnections();
-    this.endIdle();
+    for (const conn of this.connections) conn.drain();
     for (const s of this.sessions) s.close();
   }
 
-  private track(sock: net.Socket, h1: boolean): void {
-    if (!this.isTls) this.trackRequestSocket(sock);
+  private track(sock: net.Socket): void {
     const { lr } = this.current;
     lr.listenerStats.cx_total.value++;
     lr.listenerStats.cx_active.value++;
     lr.stats.cx_total.value++;
     lr.stats.cx_active.value++;
-    if (h1) lr.stats.cx_http1_total.value++;
     sock.setNoDelay(true);
     this.sockets.add(sock);
     const connectionLogs = lr.connectionLogs;
@@ -396,7 +255,7 @@ export class ListenerServer implements ListenerBinding {
     });
   }
 
-  private sniff(sock: net.Socket, h1: http.Server, h2: http2.Http2Server): void {
+  private sniff(sock: net.Socket): void {
     let buf: Buffer | undefined;
     const onData = (chunk: Buffer): void => {
       buf = buf === undefined ? chunk : Buffer.concat([buf, chunk]);
@@ -404,21 +263,17 @@ export class ListenerServer implements ListenerBinding {
       const isH2 = buf.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
       if (isH2 && buf.length < H2_PREFACE.length) return; // need more bytes to decide
       sock.removeListener('data', onData);
-      // Paused before unshift so the bytes stay buffered: the HTTP/2 session reads `readableLength` on its next
-      // tick; the HTTP/1.1 server's 'data' listener takes them when resumed.
-      sock.pause();
-      sock.unshift(buf);
+      sock.removeListener('end', onEnd);
       if (isH2) {
-        this.h2Sockets.add(sock);
-        h2.emit('connection', sock as Duplex);
-      }
-      else {
-        h1.emit('connection', sock as Duplex);
-        this.startHeaderClock(sock, true);
-        sock.resume();
-      }
+        // Paused before unshift so the bytes stay buffered: the HTTP/2 session reads `readableLength` on its next tick.
+        sock.pause();
+        sock.unshift(buf);
+        this.openH2(sock);
+      } else this.openH1(sock, buf);
     };
+    const onEnd = (): void => void sock.end();
     sock.on('data', onData);
+    sock.on('end', onEnd);
     sock.on('error', () => sock.destroy());
   }
 
@@ -444,13 +299,11 @@ export class ListenerServer implements ListenerBinding {
   async close(timeoutMs: number): Promise<void> {
     this.closing = true;
     const closed = new Promise<void>((r) => this.net.close(() => r()));
-    this.h1?.closeIdleConnections();
     this.endIdle();
     // HTTP/2: Envoy's drain sequence (shutdown notice, final GOAWAY after drain_timeout).
     for (const s of this.sessions) drainSession(s, drainTimeoutMs(this.current.lr.hcm));
     const deadline = Date.now() + timeoutMs;
     while (this.sockets.size > 0 && Date.now() < deadline) {
-      this.h1?.closeIdleConnections();
       this.endIdle();
       await new Promise((r) => setTimeout(r, 20));
     }

@@ -2,7 +2,6 @@
  * Writing the downstream response, HTTP/1.1 and HTTP/2: the upstream's head, body chunks with back-pressure to the
  * upstream attempt, the end, a local reply, or a reset when the response cannot be completed.
  */
-import type { ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import type { OutHeaders } from '../http/headers.js';
 import type { AttemptControl } from '../upstream/pool.js';
@@ -12,11 +11,13 @@ import type { DownReq, DownRes } from './downstream.js';
  * `trailers`: an HTTP/2 stream that will end with trailers (the client asked for them with `te: trailers`). */
 export function writeResponseHead(res: DownRes, h2: boolean, status: number, out: OutHeaders, trailers: boolean): void {
   if (h2) return respondH2(res as Http2ServerResponse, status, out, trailers);
-  // Headers, a small body and the end usually arrive in one parser pass: corked, they leave in one write.
-  const r = res as ServerResponse;
-  r.cork();
-  process.nextTick(uncork, r);
-  r.writeHead(status, out as Record<string, string | string[]>);
+  // node's response: headers, a small body and the end usually arrive in one parser pass: corked, they leave in one
+  // write. (meshctl's own HTTP/1.1 response holds its head until the first body bytes without being asked.)
+  if (res.cork !== undefined) {
+    res.cork();
+    process.nextTick(uncork, res);
+  }
+  res.writeHead(status, out as Record<string, string | string[]>);
 }
 
 /**
@@ -62,21 +63,26 @@ export function writeResponseData(res: DownRes, h2: boolean, chunk: Buffer, ctl:
     }
     return;
   }
-  if (!(res as ServerResponse).write(chunk)) {
+  if (!res.write(chunk)) {
     ctl?.pause();
     res.once('drain', () => ctl?.resume());
   }
 }
 
-/** The end of the response. `trailers` (HTTP/2 whose head asked for them): sent after the last data. node's
- * compatibility response sends its own trailer list when the stream asks for trailers, so they go there. */
+/** The end of the response. `trailers` (HTTP/2 whose head asked for them; HTTP/1.1 with enable_trailers): sent after
+ * the last data. node's compatibility response sends its own trailer list when the stream asks for trailers, so they
+ * go there; meshctl's HTTP/1.1 response writes them in the last chunk. */
 export function endResponse(res: DownRes, h2: boolean, trailers: OutHeaders | null): void {
   if (h2) {
     const stream = (res as Http2ServerResponse).stream;
     if (stream.destroyed || stream.writableEnded) return;
     if (trailers !== null) (res as Http2ServerResponse).addTrailers(trailers as Record<string, string>);
     stream.end();
-  } else res.end();
+  } else {
+    // HTTP/1.1: the exchange passes trailers only where the connection manager keeps them (enable_trailers).
+    if (trailers !== null) res.addTrailers(trailers as Record<string, string>);
+    res.end();
+  }
 }
 
 /** A response the proxy makes itself, whole. */
@@ -95,6 +101,6 @@ export function resetDownstream(req: DownReq, res: DownRes, h2: boolean): void {
   else req.socket?.destroy();
 }
 
-function uncork(r: ServerResponse): void {
-  if (r.writableCorked > 0) r.uncork();
+function uncork(r: DownRes): void {
+  if (r.writableCorked! > 0) r.uncork!();
 }

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, existsSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
@@ -247,6 +247,16 @@ test('filters: status_code_filter, duration_filter, response_flag_filter, header
   assert.deepEqual(read('or'), ['/up/marked 201', '/broken 503']);
   assert.deepEqual(read('never'), []);
   assert.equal(read('always').length, 4);
+});
+
+test('%BYTES_RECEIVED% is the request body as received: a chunked upload (no content-length) counts its bytes', async () => {
+  const log = join(dir, 'bytes-received.log');
+  const { port } = await startProxy(config(fileLog(log, '                      log_format: { text_format_source: { inline_string: "%BYTES_RECEIVED% %REQ(CONTENT-LENGTH)%\\n" } }')));
+  const body = join(dir, 'chunked-body.bin');
+  writeFileSync(body, Buffer.alloc(12_345, 'b'));
+  await curl(['-o', '/dev/null', '-H', 'transfer-encoding: chunked', '--data-binary', `@${body}`, `http://127.0.0.1:${port}/app/up`]);
+  const [line] = await lines(log, 1);
+  assert.equal(line, '12345 -', 'the de-chunked body bytes, with no content-length to read them from');
 });
 
 test('a listener access_log gets one line per downstream connection', async () => {
