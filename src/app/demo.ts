@@ -62,7 +62,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
         drainTimeoutMs: 2000,
         dashboard: opts.dashboard,
         watch: true,
-        upstreamClient: 'undici',
+        upstreamClient: 'meshctl',
         upstreamFailureMode: 'envoy',
         forceXff: false,
         color: opts.color,

@@ -17,7 +17,8 @@ const HOP_BY_HOP = new Set([
   'x-envoy-internal',
   'host',
   // Expect: 100-continue is answered by the proxy itself (node's server sends the 100 before the request reaches
-  // the engine), and not forwarded: Envoy's HttpConnectionManager default, without proxy_100_continue.
+  // the engine), and not forwarded: Envoy's HttpConnectionManager default, without proxy_100_continue (with it,
+  // copyRequestHeaders' caller puts the header back: proxy/upstream-request.ts).
   'expect',
 ]);
 
@@ -65,6 +66,37 @@ export function responseHeadersFromRaw(raw: readonly Buffer[]): OutHeaders {
       Object.defineProperty(out, k, { value: v, enumerable: true, configurable: true, writable: true });
     } else if (typeof cur === 'string') out[k] = [cur, v];
     else cur.push(v);
+  }
+  return out;
+}
+
+/**
+ * A raw header list as meshctl's HTTP/1.1 parser hands it ([name, value, name, value, …] strings, names as written)
+ * made into the downstream's header object by responseHeadersFromRaw's rules, in one pass.
+ */
+export function headersFromRawStrings(raw: readonly string[]): OutHeaders {
+  const out: OutHeaders = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i]!.toLowerCase();
+    if (RESPONSE_HOP_BY_HOP.has(k)) continue;
+    const v = raw[i + 1]!;
+    const cur = out[k];
+    if (cur === undefined) out[k] = v;
+    else if (!Object.hasOwn(out, k)) Object.defineProperty(out, k, { value: v, enumerable: true, configurable: true, writable: true });
+    else if (typeof cur === 'string') out[k] = [cur, v];
+    else cur.push(v);
+  }
+  return out;
+}
+
+/** Request trailers as forwarded: names lower-case, hop-by-hop and pseudo-headers left out; null when none is left. */
+export function requestTrailersFrom(src: Readonly<Record<string, string | string[] | undefined>> | null | undefined): OutHeaders | null {
+  if (src === null || src === undefined) return null;
+  let out: OutHeaders | null = null;
+  for (const k in src) {
+    if (k.charCodeAt(0) === 58 /* : */ || HOP_BY_HOP.has(k)) continue;
+    const v = src[k];
+    if (v !== undefined) (out ??= {})[k] = v;
   }
   return out;
 }

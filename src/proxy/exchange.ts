@@ -30,7 +30,7 @@ import { endResponse, resetDownstream, writeHeadersOnly, writeLocalResponse, wri
 import { grpcLocalReplyHeaders, grpcTimeoutMs, isGrpcRequest } from './grpc.js';
 import { backoffMs, retriableFailure, retriableStatus, type CompiledRetry } from './retry.js';
 import type { ProxyRoute } from './route-runtime.js';
-import { responseMutationOf, upstreamHeaders, upstreamPath } from './upstream-request.js';
+import { OutgoingRequest, responseMutationOf, upstreamHeaders, upstreamPath } from './upstream-request.js';
 import { openTunnel, socketClient, streamClient, upgradeAllowed, upgradeRequestHead, type TunnelSink } from './tunnel.js';
 import { H1Body } from './h1-request.js';
 
@@ -164,6 +164,8 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
   /** The downstream end of a tunnel (the socket, or the HTTP/2 stream): what an idle tunnel's timeout closes. */
   private tunnelIo: { destroy(): void } | undefined;
   private headersSent = false;
+  /** 100 Continue was relayed to the client. */
+  private continued = false;
   private done = false;
   private holdsRequest = false;
   private holdsRetry = false;
@@ -516,10 +518,9 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     else if (this.attemptNo === 1 && hasBody(this.req)) body = requestBody(this.req);
     if (retry !== null && retry.perTryTimeoutMs > 0) this.tryTimer = setTimeout(tryTimeoutFired, retry.perTryTimeoutMs, this);
     const sink = retry === null ? this : new RetrySink(this, this.attemptNo);
-    entry.pool.dispatch(
-      { method: this.req.method ?? 'GET', path: this.upstreamPath, headers: this.upstreamHeaders!, body: body as Readable | Buffer | null },
-      sink,
-    );
+    // Trailers are forwarded from HTTP/2 clients, and from HTTP/1.1 ones where the connection manager keeps them.
+    const trailersFrom = body !== null && (this.h2 || this.lr.h1Trailers) ? this.req : null;
+    entry.pool.dispatch(new OutgoingRequest(this.req.method ?? 'GET', this.upstreamPath, this.upstreamHeaders!, body, trailersFrom), sink);
   }
 
   /** auto_host_rewrite (Envoy's router, per upstream request): the chosen host's hostname when it has one (a DNS
@@ -580,6 +581,13 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
       this.ctl?.abort(new RetryAbort());
       return this.localReply(reply.protocolError(this.retried));
     }
+  }
+
+  /** The upstream's 100 Continue (proxy_100_continue, the request sent with Expect): relayed once to the client. */
+  onContinue(): void {
+    if (this.done || this.headersSent || this.continued || !this.lr.proxy100Continue || this.req.headers.expect === undefined) return;
+    this.continued = true;
+    this.res.writeContinue();
   }
 
   onData(chunk: Buffer): void {
@@ -871,5 +879,8 @@ class RetrySink implements AttemptSink {
   }
   onError(kind: UpstreamErrorKind, detail: string): void {
     if (this.ex.current(this.n)) this.ex.onError(kind, detail);
+  }
+  onContinue(): void {
+    if (this.ex.current(this.n)) this.ex.onContinue();
   }
 }

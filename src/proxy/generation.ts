@@ -22,6 +22,7 @@ import { h2AllowConnect } from './tunnel.js';
 import { forwardedConfig, type ForwardedConfig } from './forwarded.js';
 import { DEFAULT_STREAM_IDLE_TIMEOUT_MS } from './stream-timeouts.js';
 import { DEFAULT_BUFFER_LIMIT_BYTES } from './request-body.js';
+import { writtenField } from '../config/node-meta.js';
 
 /** Envoy's defaults: HttpProtocolOptions.max_headers_count 100, HCM max_request_headers_kb 60. */
 const DEFAULT_MAX_HEADERS_COUNT = 100;
@@ -58,6 +59,12 @@ export interface ListenerRuntime {
   readonly requestTimeoutMs: number;
   /** http2_protocol_options.allow_connect: HTTP/2 extended CONNECT (RFC 8441) is advertised and accepted. */
   readonly allowConnect: boolean;
+  /** HCM proxy_100_continue: `Expect: 100-continue` goes upstream and the upstream's 100 comes back (Envoy's
+   * default: the proxy answers 100 itself and strips the header). */
+  readonly proxy100Continue: boolean;
+  /** HCM http_protocol_options.enable_trailers: an HTTP/1.1 client's chunked trailers are kept (Envoy's HTTP/1
+   * codec drops them by default). HTTP/2 requests' trailers are always kept. */
+  readonly h1Trailers: boolean;
   /** HCM always_set_request_id_in_response: every response carries the request's x-request-id. */
   readonly alwaysSetRequestId: boolean;
   /** HCM request_headers_timeout in ms; 0 = off (Envoy's default). */
@@ -162,6 +169,8 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
       requestHeadersTimeoutMs: hcm.request_headers_timeout !== undefined ? durationToMs(hcm.request_headers_timeout) : 0,
       requestTimeoutMs: hcm.request_timeout !== undefined ? durationToMs(hcm.request_timeout) : 0,
       alwaysSetRequestId: hcm.always_set_request_id_in_response === true,
+      proxy100Continue: writtenField(hcm, 'proxy_100_continue') === true,
+      h1Trailers: writtenField(hcm.http_protocol_options, 'enable_trailers') === true,
       allowConnect: h2AllowConnect(hcm),
       normalizePath: compilePathNormalizer({
         normalize: hcm.normalize_path === true,

@@ -336,8 +336,8 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * Whether the proxy answers `Expect: 100-continue` itself (Envoy's default). With proxy_100_continue the upstream's
- * 100 is passed on instead (the exchange calls the response's writeContinue() when it comes): the seam for it is here.
+ * 100 is passed on instead (the exchange calls the response's writeContinue() when it comes: Exchange.onContinue).
  */
-function answersContinue(_lr: ListenerRuntime): boolean {
-  return true;
+function answersContinue(lr: ListenerRuntime): boolean {
+  return !lr.proxy100Continue;
 }

@@ -229,7 +229,7 @@ class Proxy implements RunningProxy {
       routeRandom: this.random.route,
       retryRandom: this.random.retry,
       store: this.store,
-      client: this.opts.upstreamClient ?? 'undici',
+      client: this.opts.upstreamClient ?? 'meshctl',
       upstreamFailureMode: this.opts.upstreamFailureMode ?? 'envoy',
       accessLog: this.opts.accessLog ?? null,
       accessLogs,

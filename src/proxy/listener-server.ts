@@ -74,7 +74,15 @@ export class ListenerServer implements ListenerBinding, H1Host {
     // HTTP/2: node resets a stream whose header list has more entries (Envoy resets it too; pseudo-headers count).
     // allow_connect: SETTINGS_ENABLE_CONNECT_PROTOCOL advertised (RFC 8441), so clients may send extended CONNECT.
     const h2Options = { maxHeaderListPairs: Math.max(4, lr.maxHeadersCount), ...(lr.allowConnect ? { settings: { enableConnectProtocol: true } } : {}) };
-    if (codec !== 'HTTP1') this.h2 = http2.createServer(h2Options, onH2Request);
+    if (codec !== 'HTTP1') {
+      this.h2 = http2.createServer(h2Options, onH2Request);
+      // Expect: 100-continue on HTTP/2. Without proxy_100_continue the proxy answers 100 itself, as node would; with
+      // it the 100 waits for the upstream's (Exchange.onContinue). Read per request: a reload may change the setting.
+      this.h2.on('checkContinue', (req: DownReq, res: DownRes) => {
+        if (!this.current.lr.proxy100Continue) res.writeContinue();
+        onH2Request(req, res);
+      });
+    }
     if (tlsChain !== undefined) {
       const opts = secureOptions(chainTls(tlsChain)!, baseDir, codec);
       const sni = sniCallback(chains, baseDir, codec);

@@ -5,7 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { copyRequestHeaders, type OutHeaders } from '../http/headers.js';
+import type { Readable } from 'node:stream';
+import { copyRequestHeaders, requestTrailersFrom, type OutHeaders } from '../http/headers.js';
+import type { UpstreamRequest } from '../upstream/pool.js';
 import { applyMutation, type HeaderMutation } from './header-mutation.js';
 import { clientFacts } from './forwarded.js';
 import type { DownReq } from './downstream.js';
@@ -40,6 +42,8 @@ export function upstreamHeaders(
   const headers: IncomingHttpHeaders = req.headers;
   const rt = route.ext;
   const out = copyRequestHeaders(headers);
+  // proxy_100_continue: Expect goes upstream, so the upstream's 100 Continue can come back (Envoy's HCM).
+  if (lr.proxy100Continue && headers.expect !== undefined) out.expect = headers.expect;
   const w = weightedIndex >= 0 && rt.weighted !== null ? rt.weighted[weightedIndex]! : rt;
   let host = w.hostRewrite;
   if (host === null && rt.requestHostRewrite !== null) host = requestHost(rt.requestHostRewrite, headers, path);
@@ -77,4 +81,23 @@ function requestHost(r: RequestHostRewrite, headers: IncomingHttpHeaders, path: 
 export function responseMutationOf(route: ProxyRoute, weightedIndex: number): HeaderMutation | null {
   const rt = route.ext;
   return weightedIndex >= 0 && rt.weighted !== null ? rt.weighted[weightedIndex]!.responseMutation : rt.responseMutation;
+}
+
+/**
+ * One attempt's request as the connection pool reads it. `trailers` is read when the body has ended: the downstream
+ * request's trailers (HTTP/2 trailers, or HTTP/1.1 chunked trailers where the connection manager enables them),
+ * hop-by-hop fields left out.
+ */
+export class OutgoingRequest implements UpstreamRequest {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly headers: OutHeaders,
+    readonly body: Readable | Buffer | AsyncIterable<Buffer> | null,
+    private readonly down: DownReq | null,
+  ) {}
+
+  get trailers(): OutHeaders | null {
+    return this.down === null ? null : requestTrailersFrom(this.down.trailers);
+  }
 }

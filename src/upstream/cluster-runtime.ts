@@ -10,7 +10,7 @@ import type { Host } from '../balancer/types.js';
 import type { UpstreamCluster } from './types.js';
 import { createHostPool, type HostPool, type PoolEvents, type UpstreamClientKind } from './pool.js';
 import { clusterTls, upstreamTlsOptions, type UpstreamTlsOptions } from './upstream-tls.js';
-import { upstreamProtocol, type UpstreamProtocol } from './protocol-options.js';
+import { upstreamProtocol, upstreamTrailers, type UpstreamProtocol } from './protocol-options.js';
 import { HostLatency } from './host-latency.js';
 
 /** Envoy's connect_timeout default. */
@@ -49,6 +49,8 @@ export class ClusterRuntime<S extends PoolEvents> {
   readonly protocol: UpstreamProtocol;
   readonly connectTimeoutMs: number;
   readonly maxConnections: number | undefined;
+  /** Http1ProtocolOptions.enable_trailers of the cluster: request trailers go to its HTTP/1.1 hosts. */
+  readonly enableTrailers: boolean;
   /** TLS client options from the cluster's transport_socket, read once (files included) per cluster. */
   readonly tls: UpstreamTlsOptions | undefined;
   private readonly tlsKey: string;
@@ -72,12 +74,14 @@ export class ClusterRuntime<S extends PoolEvents> {
     this.connectTimeoutMs = connectTimeoutMs(cfg);
     const th = cfg.circuit_breakers?.thresholds?.find((t) => (t.priority ?? 'DEFAULT') === 'DEFAULT');
     this.maxConnections = th?.max_connections;
+    this.enableTrailers = upstreamTrailers(cfg);
     this.stats = makeStats();
   }
 
   /** Same transport settings: pools can be kept across a reload. */
   compatible(cfg: Cluster): boolean {
-    return upstreamProtocol(cfg, clusterTls(cfg) !== undefined) === this.protocol && connectTimeoutMs(cfg) === this.connectTimeoutMs && tlsKey(cfg) === this.tlsKey;
+    return upstreamProtocol(cfg, clusterTls(cfg) !== undefined) === this.protocol && connectTimeoutMs(cfg) === this.connectTimeoutMs && tlsKey(cfg) === this.tlsKey &&
+      upstreamTrailers(cfg) === this.enableTrailers;
   }
 
   entryFor(host: Host): HostEntry {
@@ -91,6 +95,7 @@ export class ClusterRuntime<S extends PoolEvents> {
         protocol: this.protocol,
         connectTimeoutMs: this.connectTimeoutMs,
         maxConnections: this.maxConnections,
+        enableTrailers: this.enableTrailers,
         ...(this.tls !== undefined ? { tls: this.tls } : {}),
         events: {
           onConnect: () => {

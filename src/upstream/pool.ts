@@ -1,7 +1,8 @@
 /**
- * Connection pools to upstream hosts: one pool per host, keep-alive, HTTP/1.1 or HTTP/2 per cluster. Two
- * implementations sit behind one small interface so the faster can be chosen by measurement (bench/proxy.ts):
- * undici's Pool/H2CClient (default) and node's own http.Agent.
+ * Connection pools to upstream hosts: one pool per host, keep-alive, HTTP/1.1 or HTTP/2 per cluster. Three
+ * implementations sit behind one small interface so the faster can be chosen by measurement (bench/instructions.ts):
+ * meshctl's own HTTP/1.1 client (`h1-pool.ts`, the default for HTTP/1.1 clusters), undici's Pool/H2CClient (HTTP/2
+ * and ALPN clusters, and `--upstream-client undici`) and node's own http.Agent (`--upstream-client node`).
  */
 import http from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
@@ -9,8 +10,10 @@ import { Pool, H2CClient, type Dispatcher } from 'undici';
 import type { UpstreamTlsOptions } from './upstream-tls.js';
 import type { UpstreamProtocol } from './protocol-options.js';
 import { copyResponseHeaders, responseHeadersFromRaw, trailersFrom, type OutHeaders } from '../http/headers.js';
+import { classifyError, errorDetail, type UpstreamErrorKind } from './upstream-errors.js';
+import { H1Pool } from './h1-pool.js';
 
-export type UpstreamErrorKind = 'connect-failure' | 'connect-timeout' | 'reset' | 'termination' | 'protocol' | 'aborted';
+export type { UpstreamErrorKind } from './upstream-errors.js';
 
 /** Receives one upstream attempt's response. Methods return nothing; flow control goes through `pause`/`resume`. */
 export interface AttemptSink {
@@ -22,6 +25,10 @@ export interface AttemptSink {
   /** `trailers`: the response's trailers (gRPC's status travels in them), null when it had none. */
   onEnd(trailers: OutHeaders | null): void;
   onError(kind: UpstreamErrorKind, detail: string): void;
+  /** The upstream answered `100 Continue` to a request sent with `Expect: 100-continue` (proxy_100_continue): the
+   * sink relays it to its client. A client that cannot forward Expect (undici) calls it as soon as the request is
+   * dispatched: the proxy then answers for the upstream, as it does without proxy_100_continue. */
+  onContinue?(): void;
 }
 
 export interface AttemptControl {
@@ -30,11 +37,15 @@ export interface AttemptControl {
   resume(): void;
 }
 
-interface UpstreamRequest {
+export interface UpstreamRequest {
   method: string;
   path: string;
   headers: Record<string, string | string[] | undefined>;
-  body: Readable | Buffer | null;
+  /** A Readable, or (a retry's body while the first attempt still reads the client) an async iterable. */
+  body: Readable | Buffer | AsyncIterable<Buffer> | null;
+  /** The downstream request's trailers, read once its body has ended (null: none, or not to be forwarded). Sent
+   * upstream by the HTTP/1.1 client when the cluster enables trailers (pool option `enableTrailers`). */
+  readonly trailers?: OutHeaders | null;
 }
 
 export interface PoolEvents {
@@ -50,7 +61,7 @@ export interface HostPool {
   destroy(): void;
 }
 
-interface PoolOptions {
+export interface PoolOptions {
   ip: string;
   port: number;
   /** `alpn` comes only with `tls`. */
@@ -59,50 +70,20 @@ interface PoolOptions {
   maxConnections?: number;
   /** The cluster's UpstreamTlsContext as client options: TLS to every host of the pool. */
   tls?: UpstreamTlsOptions;
+  /** The cluster's Http1ProtocolOptions.enable_trailers: request trailers are sent on a chunked HTTP/1.1 body. */
+  enableTrailers?: boolean;
   events: PoolEvents;
 }
 
-export type UpstreamClientKind = 'undici' | 'node';
+/** `meshctl`: the project's own HTTP/1.1 client (h1-pool.ts); HTTP/2 and ALPN clusters always use undici. */
+export type UpstreamClientKind = 'meshctl' | 'undici' | 'node';
 
 export function createHostPool(kind: UpstreamClientKind, opts: PoolOptions): HostPool {
-  if (opts.protocol !== 'http1' || opts.tls !== undefined) return new UndiciPool(opts);
+  if (opts.protocol !== 'http1') return new UndiciPool(opts);
+  if (kind === 'meshctl') return new H1Pool(opts);
+  if (opts.tls !== undefined) return new UndiciPool(opts);
   return kind === 'node' ? new NodeAgentPool(opts) : new UndiciPool(opts);
 }
-
-/** The kind of failure behind an upstream error (undici codes and socket errno names). */
-function classifyError(err: Error & { code?: string }): UpstreamErrorKind {
-  const code = err.code ?? '';
-  // A failed TLS handshake (certificate not trusted, name mismatch, protocol alert) is a connection failure to Envoy.
-  if (TLS_FAILURE.test(code)) return 'connect-failure';
-  switch (code) {
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return 'connect-timeout';
-    case 'ECONNREFUSED':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'EADDRNOTAVAIL':
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'connect-failure';
-    case 'UND_ERR_ABORTED':
-    case 'ABORT_ERR':
-      return 'aborted';
-    case 'UND_ERR_SOCKET':
-    case 'UND_ERR_CLOSED':
-      return 'termination';
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'ERR_HTTP2_STREAM_ERROR':
-    case 'ERR_HTTP2_SESSION_ERROR':
-      return 'reset';
-    default:
-      if (code.startsWith('HPE_') || code === 'UND_ERR_INFO' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || err.name === 'HTTPParserError')
-        return 'protocol';
-      return 'reset';
-  }
-}
-
-const TLS_FAILURE = /^(ERR_SSL_|ERR_TLS_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|CERT_|EPROTO$)/;
 
 class UndiciPool implements HostPool {
   private readonly dispatcher: Dispatcher;
@@ -140,8 +121,16 @@ class UndiciPool implements HostPool {
   }
 
   dispatch(req: UpstreamRequest, sink: AttemptSink): void {
+    let headers = req.headers;
+    if (headers.expect !== undefined) {
+      // undici refuses Expect: the proxy answers 100 itself (the client's body then comes), as without
+      // proxy_100_continue, and the header stays behind.
+      headers = { ...headers };
+      delete headers.expect;
+      sink.onContinue?.();
+    }
     this.dispatcher.dispatch(
-      { method: req.method as Dispatcher.HttpMethod, path: req.path, headers: req.headers as Record<string, string>, body: req.body },
+      { method: req.method as Dispatcher.HttpMethod, path: req.path, headers: headers as Record<string, string>, body: req.body as Readable | Buffer | null },
       new UndiciHandler(sink),
     );
   }
@@ -210,13 +199,6 @@ class UndiciHandler implements Dispatcher.DispatchHandler, AttemptControl {
   onError(err: Error): void {
     this.sink.onError(classifyError(err), errorDetail(err));
   }
-}
-
-function errorDetail(err: Error & { code?: string }): string {
-  const code = err.code ?? '';
-  if (code === 'ECONNREFUSED') return 'delayed connect error: Connection refused';
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connection timeout';
-  return code || err.message;
 }
 
 /** node's http.Agent with keep-alive, for comparison with undici (`--upstream-client node`). */
@@ -294,9 +276,11 @@ class NodeAgentPool implements HostPool {
       res.on('error', (err) => fail(classifyError(err), errorDetail(err)));
       res.on('aborted', () => fail('reset', 'aborted'));
     });
-    if (req.body === null) creq.end();
-    else if (Buffer.isBuffer(req.body)) creq.end(req.body);
-    else req.body.pipe(creq);
+    const body = req.body;
+    if (body === null) creq.end();
+    else if (Buffer.isBuffer(body)) creq.end(body);
+    else if (typeof (body as Readable).pipe === 'function') (body as Readable).pipe(creq);
+    else void pipeIterable(body, creq);
   }
 
   async close(): Promise<void> {
@@ -304,5 +288,14 @@ class NodeAgentPool implements HostPool {
   }
   destroy(): void {
     this.agent.destroy();
+  }
+}
+
+async function pipeIterable(src: AsyncIterable<Buffer>, dst: http.ClientRequest): Promise<void> {
+  try {
+    for await (const c of src) if (!dst.write(c)) await new Promise((r) => dst.once('drain', r));
+    dst.end();
+  } catch (err) {
+    dst.destroy(err as Error);
   }
 }

@@ -35,3 +35,23 @@ export function upstreamProtocol(cfg: Cluster, tls: boolean): UpstreamProtocol {
   }
   return cfg.http2_protocol_options !== undefined ? 'http2' : 'http1';
 }
+
+/**
+ * Whether the cluster's HTTP/1.1 codec sends request trailers: `enable_trailers` in the Http1ProtocolOptions of the
+ * HttpProtocolOptions extension (explicit_http_config, use_downstream_protocol_config or auto_config). Envoy's
+ * Http1ProtocolOptions.enable_trailers: "By default the HTTP/1 codec drops proxied trailers", and they go only on a
+ * chunked body (no Content-Length, not HEAD, not an upgrade).
+ */
+export function upstreamTrailers(cfg: Cluster): boolean {
+  const ext = cfg.typed_extension_protocol_options?.[EXTENSION];
+  if (ext === undefined) return false;
+  for (const [snake, camel] of [
+    ['explicit_http_config', 'explicitHttpConfig'],
+    ['use_downstream_protocol_config', 'useDownstreamProtocolConfig'],
+    ['auto_config', 'autoConfig'],
+  ] as const) {
+    const h1 = field(field(ext, snake, camel), 'http_protocol_options', 'httpProtocolOptions');
+    if (field(h1, 'enable_trailers', 'enableTrailers') === true) return true;
+  }
+  return false;
+}

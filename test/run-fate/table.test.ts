@@ -56,6 +56,7 @@ const ENVOY_MESSAGE: Readonly<Record<string, string>> = {
   Cluster: 'envoy.config.cluster.v3.Cluster',
   Bootstrap: 'envoy.config.bootstrap.v3.Bootstrap',
   HttpFilter: 'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter',
+  Http1ProtocolOptions: 'envoy.config.core.v3.Http1ProtocolOptions',
 };
 
 test('the unmodeled entries name fields Envoy has and meshctl\'s model does not', () => {

@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .option('--drain-timeout <duration>', 'on SIGTERM/SIGINT, wait this long for requests in flight', '10s')
     .option('--dashboard', 'live terminal view (requests/s, status codes, endpoint shares and latency)')
     .option('--no-watch', 'do not reload when the config file changes (SIGHUP still reloads)')
-    .option('--upstream-client <kind>', 'HTTP/1.1 upstream client: undici or node', 'undici')
+    .option('--upstream-client <kind>', 'HTTP/1.1 upstream client: meshctl (its own), undici or node', 'meshctl')
     .option('--upstream-failure-status <code>', "status for refused/reset upstreams: 503 (Envoy's UF/UR) or 502", '503')
     .option('--xff-always', 'append x-forwarded-for even without use_remote_address (Envoy appends only with it)')
     .option('--reject-path-above-root', 'with normalize_path, answer 400 to a path whose `..` climbs above / (Envoy clamps it at /)')
@@ -76,7 +76,9 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
   const mapEndpoint = endpointMapper((opts.mapEndpoint ?? []).map(parseMapping));
   const drain = parseDuration(opts.drainTimeout);
   if (drain === undefined) throw new UsageError(`--drain-timeout expects a duration such as 10s or 500ms, got \`${opts.drainTimeout}\``);
-  if (opts.upstreamClient !== 'undici' && opts.upstreamClient !== 'node') throw new UsageError(`--upstream-client expects undici or node`);
+  if (opts.upstreamClient !== 'meshctl' && opts.upstreamClient !== 'undici' && opts.upstreamClient !== 'node') {
+    throw new UsageError(`--upstream-client expects meshctl, undici or node`);
+  }
   if (opts.upstreamFailureStatus !== '503' && opts.upstreamFailureStatus !== '502') throw new UsageError(`--upstream-failure-status expects 503 or 502`);
   const color = useColor(process.stderr, opts.color);
   const log = (line: string): void => void process.stderr.write(line + '\n');
