@@ -1,15 +1,15 @@
 /**
  * Connection pools to upstream hosts: one pool per host, keep-alive, HTTP/1.1 or HTTP/2 per cluster. Three
  * implementations sit behind one small interface so the faster can be chosen by measurement (bench/instructions.ts):
- * meshctl's own HTTP/1.1 client (`h1-pool.ts`, the default for HTTP/1.1 clusters), undici's Pool/H2CClient (HTTP/2
- * and ALPN clusters, and `--upstream-client undici`) and node's own http.Agent (`--upstream-client node`).
+ * meshctl's own HTTP/1.1 client (`h1-pool.ts`, the default for HTTP/1.1 clusters), undici's Pool/H2CClient
+ * (`undici-pool.ts`, loaded when first needed: HTTP/2 and ALPN clusters, and `--upstream-client undici`) and node's
+ * own http.Agent (`--upstream-client node`).
  */
 import http from 'node:http';
-import type { Duplex, Readable } from 'node:stream';
-import { Pool, H2CClient, type Dispatcher } from 'undici';
+import type { Readable } from 'node:stream';
 import type { UpstreamTlsOptions } from './upstream-tls.js';
 import type { UpstreamProtocol } from './protocol-options.js';
-import { copyResponseHeaders, responseHeadersFromRaw, trailersFrom, type OutHeaders } from '../http/headers.js';
+import { copyResponseHeaders, type OutHeaders } from '../http/headers.js';
 import { classifyError, errorDetail, type UpstreamErrorKind } from './upstream-errors.js';
 import { H1Pool } from './h1-pool.js';
 
@@ -79,125 +79,63 @@ export interface PoolOptions {
 export type UpstreamClientKind = 'meshctl' | 'undici' | 'node';
 
 export function createHostPool(kind: UpstreamClientKind, opts: PoolOptions): HostPool {
-  if (opts.protocol !== 'http1') return new UndiciPool(opts);
+  if (opts.protocol !== 'http1') return undiciPool(opts);
   if (kind === 'meshctl') return new H1Pool(opts);
-  if (opts.tls !== undefined) return new UndiciPool(opts);
-  return kind === 'node' ? new NodeAgentPool(opts) : new UndiciPool(opts);
-}
-
-class UndiciPool implements HostPool {
-  private readonly dispatcher: Dispatcher;
-  constructor(opts: PoolOptions) {
-    const origin = `${opts.tls ? 'https' : 'http'}://${opts.ip.includes(':') ? `[${opts.ip}]` : opts.ip}:${opts.port}`;
-    const common = {
-      connectTimeout: opts.connectTimeoutMs,
-      // The route timeout governs; undici's own 300 s timers would only fire after it.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      keepAliveTimeout: 60_000,
-      keepAliveMaxTimeout: 600_000,
-    };
-    const http2 = opts.protocol === 'http2';
-    this.dispatcher =
-      opts.tls !== undefined
-        ? // TLS: undici offers h2 by ALPN only with allowH2; an HTTP/2 cluster gets one multiplexed connection per host.
-          // ALPN (auto_config): h2 and http/1.1 offered, one request per connection at a time either way.
-          new Pool(origin, {
-            ...common,
-            connect: { ...opts.tls, timeout: opts.connectTimeoutMs },
-            allowH2: opts.protocol !== 'http1',
-            connections: http2 ? 1 : (opts.maxConnections ?? null),
-            pipelining: http2 ? 100 : 1,
-          })
-        : http2
-          ? new H2CClient(origin, common)
-          : new Pool(origin, { ...common, connections: opts.maxConnections ?? null, pipelining: 1 });
-    const ev = opts.events;
-    this.dispatcher.on('connect', () => ev.onConnect());
-    this.dispatcher.on('disconnect', () => ev.onDisconnect());
-    this.dispatcher.on('connectionError', (_o: unknown, _t: unknown, err: Error & { code?: string }) =>
-      ev.onConnectFail(err.code === 'UND_ERR_CONNECT_TIMEOUT'),
-    );
-  }
-
-  dispatch(req: UpstreamRequest, sink: AttemptSink): void {
-    let headers = req.headers;
-    if (headers.expect !== undefined) {
-      // undici refuses Expect: the proxy answers 100 itself (the client's body then comes), as without
-      // proxy_100_continue, and the header stays behind.
-      headers = { ...headers };
-      delete headers.expect;
-      sink.onContinue?.();
-    }
-    this.dispatcher.dispatch(
-      { method: req.method as Dispatcher.HttpMethod, path: req.path, headers: headers as Record<string, string>, body: req.body as Readable | Buffer | null },
-      new UndiciHandler(sink),
-    );
-  }
-
-  close(): Promise<void> {
-    return this.dispatcher.close();
-  }
-  destroy(): void {
-    void this.dispatcher.destroy().catch(() => undefined);
-  }
+  if (opts.tls !== undefined) return undiciPool(opts);
+  return kind === 'node' ? new NodeAgentPool(opts) : undiciPool(opts);
 }
 
 /**
- * undici's handler interface in its raw form (onConnect/onHeaders/onData/onComplete/onError). The controller form
- * (onRequestStart, onResponseStart, …) costs a wrapper handler, a controller object and a parse of every header into
- * an object that would then be copied again; here the raw header list becomes the downstream's header object in one
- * pass, and the handler itself is the attempt's control (abort, pause, resume).
+ * undici is loaded the first time a pool needs it (an HTTP/2 or ALPN cluster, or `--upstream-client undici`): it is
+ * 110 modules and two WebAssembly parsers, about 20 MB of resident memory, that a proxy of HTTP/1.1 clusters never
+ * uses (issue 15's memory target). Until it has loaded, a pool holds its requests and sends them in order.
  */
-class UndiciHandler implements Dispatcher.DispatchHandler, AttemptControl {
-  private abortFn: ((err?: Error) => void) | null = null;
-  private resumeFn: (() => void) | null = null;
-  private paused = false;
-  private aborted = false;
-  constructor(private readonly sink: AttemptSink) {}
+type UndiciPoolModule = typeof import('./undici-pool.js');
+let undiciModule: UndiciPoolModule | undefined;
+let undiciLoading: Promise<UndiciPoolModule> | undefined;
 
-  // ---- AttemptControl ----
-  abort(reason: Error): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.abortFn?.(reason);
-  }
-  pause(): void {
-    this.paused = true;
-  }
-  resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    this.resumeFn?.();
+function undiciPool(opts: PoolOptions): HostPool {
+  return undiciModule !== undefined ? new undiciModule.UndiciPool(opts) : new DeferredPool(opts);
+}
+
+class DeferredPool implements HostPool {
+  private real: HostPool | undefined;
+  private queue: [UpstreamRequest, AttemptSink][] = [];
+  private state: 'loading' | 'closed' | 'destroyed' = 'loading';
+  private readonly loaded: Promise<void>;
+
+  constructor(opts: PoolOptions) {
+    undiciLoading ??= import('./undici-pool.js').then((m) => (undiciModule = m));
+    this.loaded = undiciLoading.then(
+      (m) => {
+        if (this.state === 'destroyed') return this.fail('reset', 'connection pool destroyed');
+        this.real = new m.UndiciPool(opts);
+        for (const [req, sink] of this.queue.splice(0)) this.real.dispatch(req, sink);
+      },
+      (err: Error) => this.fail('connect-failure', `undici could not be loaded: ${err.message}`),
+    );
   }
 
-  // ---- undici ----
-  onConnect(abort: (err?: Error) => void): void {
-    this.abortFn = abort;
-    this.sink.onStart(this);
+  private fail(kind: UpstreamErrorKind, detail: string): void {
+    for (const [, sink] of this.queue.splice(0)) sink.onError(kind, detail);
   }
-  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
-    // 1xx informational responses are not forwarded (100-continue is handled per hop).
-    if (status < 200) return true;
-    this.resumeFn = resume;
-    this.sink.onHeaders(status, responseHeadersFromRaw(raw));
-    return !this.paused;
+
+  dispatch(req: UpstreamRequest, sink: AttemptSink): void {
+    if (this.real !== undefined) return this.real.dispatch(req, sink);
+    if (this.state === 'destroyed') return sink.onError('reset', 'connection pool destroyed');
+    this.queue.push([req, sink]);
   }
-  onData(chunk: Buffer): boolean {
-    this.sink.onData(chunk);
-    return !this.paused;
+
+  async close(): Promise<void> {
+    if (this.state === 'loading') this.state = 'closed';
+    await this.loaded;
+    await this.real?.close();
   }
-  // Typed string[] by undici; at run time a raw Buffer list (HTTP/1.1) or node's header object (HTTP/2).
-  onComplete(trailers: string[] | null): void {
-    this.sink.onEnd(trailersFrom(trailers as unknown as Buffer[] | Record<string, string> | null));
-  }
-  onUpgrade(_status: number, _headers: unknown, socket: Duplex): void {
-    // Never asked for (no request is sent with an upgrade); a stray one is refused.
-    socket.destroy();
-    this.sink.onError('protocol', 'unexpected upgrade');
-  }
-  onError(err: Error): void {
-    this.sink.onError(classifyError(err), errorDetail(err));
+
+  destroy(): void {
+    this.state = 'destroyed';
+    if (this.real !== undefined) this.real.destroy();
+    else this.fail('reset', 'connection pool destroyed');
   }
 }
 
