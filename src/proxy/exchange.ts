@@ -311,7 +311,9 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     const rt = route.ext;
     this.timeoutMs = rt.timeoutMs;
     if (this.grpc) this.grpcTimeouts(route);
-    if (this.h2) this.wantTrailers = req.headers.te === 'trailers';
+    // Response trailers go to an HTTP/2 client that asked for them (TE: trailers), and to an HTTP/1.1 client in the
+    // last chunk only where the connection manager's http_protocol_options.enable_trailers keeps them.
+    this.wantTrailers = this.h2 ? req.headers.te === 'trailers' : this.lr.h1Trailers;
     const idle = rt.idleTimeoutMs >= 0 ? rt.idleTimeoutMs : this.lr.streamIdleTimeoutMs;
     if (idle > 0) watchIdle(this, idle);
     if (rt.streamDuration !== null || this.lr.maxStreamDurationMs > 0) {

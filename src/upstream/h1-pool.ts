@@ -511,7 +511,9 @@ class H1Conn implements H1Handler {
     this.complete = true;
     this.current = null;
     a.conn = null;
-    a.sink.onEnd(trailers !== null && trailers.length > 0 ? headersFromRawStrings(trailers) : null);
+    // Envoy's HTTP/1 codec drops the trailers of a response too unless the cluster's HTTP/1 options enable_trailers.
+    const keep = trailers !== null && trailers.length > 0 && this.pool.opts.enableTrailers === true;
+    a.sink.onEnd(keep ? headersFromRawStrings(trailers) : null);
     return true;
   }
 

@@ -280,6 +280,42 @@ test('request trailers: HTTP/1.1 chunked and HTTP/2 trailers reach an HTTP/1.1 h
   assert.deepEqual(by('/tr/h2-off').trailers, { 'x-checksum': 'h2sum' });
 });
 
+test('response trailers: an HTTP/1.1 host\'s chunked trailers reach an HTTP/1.1 client only when the cluster and the connection manager both enable_trailers', async () => {
+  // A raw host answering with a chunked body and a trailer, keep-alive.
+  const up = await listen(
+    net.createServer((sock) => {
+      sock.on('data', () => sock.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: x-sum\r\n\r\n2\r\nok\r\n0\r\nx-sum: 42\r\n\r\n'));
+      sock.on('error', () => undefined);
+    }),
+  );
+  /** The raw response to a GET, once its last chunk (and any trailers) have come. */
+  const rawGet = (port: number, path: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const sock = net.connect(port, '127.0.0.1');
+      let data = '';
+      sock.on('data', (d: Buffer) => {
+        data += d.toString('latin1');
+        if (/\r\n0\r\n(?:[^\r]+\r\n)*\r\n$/.test(data)) {
+          sock.destroy();
+          resolve(data);
+        }
+      });
+      sock.on('error', reject);
+      sock.write(`GET ${path} HTTP/1.1\r\nHost: svc.test\r\n\r\n`);
+    });
+  const clusters = { tr: { port: up, trailers: true }, plain: { port: up } };
+  const routes = { '/tr': 'tr', '/': 'plain' };
+  const on = await startProxy(config({ hcmExtra: '                http_protocol_options: { enable_trailers: true }', routes, clusters }));
+  const both = await rawGet(on.port, '/tr/x');
+  assert.match(both, /transfer-encoding: chunked\r\n/i);
+  assert.match(both, /\r\n0\r\nx-sum: 42\r\n\r\n$/, 'the trailer in the last chunk');
+  // The cluster without enable_trailers: its HTTP/1 codec drops the host's trailers.
+  assert.match(await rawGet(on.port, '/plain/x'), /\r\n0\r\n\r\n$/);
+  // The connection manager without enable_trailers: the downstream codec drops them.
+  const off = await startProxy(config({ routes, clusters }));
+  assert.match(await rawGet(off.port, '/tr/x'), /\r\n0\r\n\r\n$/);
+});
+
 // ---- connections ----
 
 test('keep-alive: 20 requests one after another share one upstream connection', async () => {
