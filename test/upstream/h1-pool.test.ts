@@ -148,7 +148,8 @@ test('framing: length, chunked with trailers, read until close, HEAD, 204, 304, 
         return void sock.write(OK);
     }
   });
-  const { pool: p } = pool(host.port);
+  // The cluster's enable_trailers: response trailers are kept (without it, Envoy's HTTP/1 codec drops them).
+  const { pool: p } = pool(host.port, { enableTrailers: true });
   const chunked = await send(p, { path: '/chunked' });
   assert.deepEqual([chunked.status, chunked.body, chunked.error], [200, 'abcde', null]);
   assert.equal(chunked.headers['transfer-encoding'], undefined, 'hop-by-hop headers are left out');
@@ -169,6 +170,10 @@ test('framing: length, chunked with trailers, read until close, HEAD, 204, 304, 
   assert.equal(after.body, 'ok');
   assert.equal(host.connections(), 2, 'a response read until close takes its connection with it');
   p.destroy();
+  const { pool: dropping } = pool(host.port);
+  const dropped = await send(dropping, { path: '/chunked' });
+  assert.deepEqual([dropped.body, dropped.trailers], ['abcde', null], 'trailers dropped without enable_trailers');
+  dropping.destroy();
 });
 
 test('a response fed one byte at a time parses the same', async () => {
@@ -181,7 +186,7 @@ test('a response fed one byte at a time parses the same', async () => {
     };
     drip();
   });
-  const { pool: p } = pool(host.port);
+  const { pool: p } = pool(host.port, { enableTrailers: true });
   const r = await send(p, {});
   assert.deepEqual([r.status, r.body, r.headers['x-long'], r.trailers], [201, 'hello', 'v'.repeat(300), { 'x-t': '1' }]);
   p.destroy();
