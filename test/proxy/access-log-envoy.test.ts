@@ -83,6 +83,12 @@ ${accessLogs}
   clusters:
     - name: up
       connect_timeout: 1s
+      # The upstream's response trailers reach the connection manager (and %TRAILER()%) only when the cluster's
+      # HTTP/1 codec keeps them.
+      typed_extension_protocol_options:
+        envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+          "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+          explicit_http_config: { http_protocol_options: { enable_trailers: true } }
       load_assignment:
         cluster_name: up
         endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } } }] }]
