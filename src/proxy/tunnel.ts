@@ -199,7 +199,7 @@ export function openTunnel(downstream: TunnelClient, target: TunnelTarget, reque
       if (early.length > 0) up.write(early);
       return start(200, null);
     }
-    up.write(requestHead);
+    up.write(requestHead, 'latin1');
     if (early.length > 0) up.write(early);
     // The client's bytes flow at once (a request body may have to arrive before the upstream answers).
     client.pipe(up);

@@ -321,12 +321,14 @@ class H1Conn implements H1Handler {
     this.chunked = framing === Framing.Chunked;
     if (req.method === 'HEAD') this.parser.noBodyForNextResponse();
     const sock = this.socket;
+    // latin1: header values are the bytes the client sent, read as latin1 by the parser; utf8 would turn each byte
+    // over 0x7f (obs-text) into two. Envoy forwards them as they came.
     if (body === null) {
-      sock.write(head);
+      sock.write(head, 'latin1');
       this.requestDone = true;
     } else if (Buffer.isBuffer(body)) {
       sock.cork();
-      sock.write(head);
+      sock.write(head, 'latin1');
       if (this.chunked) {
         if (body.length > 0) {
           sock.write(chunkHeader(body.length));
@@ -334,12 +336,12 @@ class H1Conn implements H1Handler {
           sock.write(CHUNK_END);
         }
         const end = upstreamLastChunk(trailersWanted ? (req.trailers ?? null) : null);
-        sock.write(end ?? '0\r\n\r\n');
+        sock.write(end ?? '0\r\n\r\n', 'latin1');
       } else sock.write(body);
       sock.uncork();
       this.requestDone = true;
     } else {
-      sock.write(head);
+      sock.write(head, 'latin1');
       this.streamBody(body as Readable | AsyncIterable<Buffer>);
     }
   }
@@ -398,7 +400,7 @@ class H1Conn implements H1Handler {
       const t = this.pool.opts.enableTrailers === true ? (a.req.trailers ?? null) : null;
       const end = upstreamLastChunk(t);
       if (end === null) return this.abandonWith('protocol', 'invalid request trailer');
-      this.socket.write(end);
+      this.socket.write(end, 'latin1');
     }
     this.requestDone = true;
   }

@@ -291,3 +291,46 @@ test('h2load --h1 (pipelined keep-alive, 4 clients × 500 requests): all succeed
   assert.match(r.out, /requests: 2000 total, 2000 started, 2000 done, 2000 succeeded, 0 failed, 0 errored/, r.out);
   assert.match(r.out, /status codes: 2000 2xx/, r.out);
 });
+
+test('header bytes over 0x7f (obs-text) reach the upstream and come back as the same bytes, not re-encoded as UTF-8', async () => {
+  // A raw upstream that records the request head's bytes and answers with an obs-text header of its own.
+  let seen = Buffer.alloc(0);
+  const raw = net.createServer((sock) => {
+    sock.on('data', (d: Buffer) => {
+      seen = Buffer.concat([seen, d]);
+      if (seen.includes('\r\n\r\n')) {
+        sock.write(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nx-back: '), Buffer.from([0x6e, 0xe4, 0xff]), Buffer.from('\r\ncontent-length: 2\r\n\r\nok')]));
+      }
+    });
+    sock.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => raw.listen(0, '127.0.0.1', () => r()));
+  try {
+    const yaml = oneListenerYaml({
+      routes: '                        - match: { prefix: "/" }\n                          route: { cluster: raw }',
+      clusters: { raw: (raw.address() as net.AddressInfo).port },
+    });
+    const file = writeTemp('obs-text.yaml', yaml);
+    const cli = spawnCli(['run', file, '--admin-address', '127.0.0.1:0', '--no-watch', '--no-access-log']);
+    children.push(cli);
+    const port = Number((await cli.waitFor(/listener \S+ on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
+    const value = Buffer.from([0x63, 0x61, 0x66, 0xe9]); // "caf" + 0xE9 (latin1 é)
+    const answer = await new Promise<Buffer>((resolve, reject) => {
+      const sock = net.connect(port, '127.0.0.1');
+      let got = Buffer.alloc(0);
+      sock.on('data', (d: Buffer) => {
+        got = Buffer.concat([got, d]);
+        if (got.includes('\r\n\r\nok')) {
+          sock.destroy();
+          resolve(got);
+        }
+      });
+      sock.on('error', reject);
+      sock.write(Buffer.concat([Buffer.from('GET /obs HTTP/1.1\r\nHost: x\r\nx-name: '), value, Buffer.from('\r\n\r\n')]));
+    });
+    assert.ok(seen.includes(Buffer.concat([Buffer.from('x-name: '), value, Buffer.from('\r\n')])), `upstream saw ${JSON.stringify(seen.toString('latin1'))}`);
+    assert.ok(answer.includes(Buffer.concat([Buffer.from('x-back: '), Buffer.from([0x6e, 0xe4, 0xff]), Buffer.from('\r\n')])), `client saw ${JSON.stringify(answer.toString('latin1'))}`);
+  } finally {
+    raw.close();
+  }
+});
