@@ -13,17 +13,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, REPO } from '../helpers/cli.js';
+import { moduleTraceHook } from '../helpers/module-trace.js';
 import { oneListenerYaml } from '../proxy/cli-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'meshctl-lazy-modules-'));
-writeFileSync(join(dir, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const r = await next(specifier, context);
-  appendFileSync(process.env.MESHCTL_TRACE, r.url + '\\n');
-  return r;
-}
-`);
-writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`);
+const REGISTER = moduleTraceHook();
 
 const h1 = http.createServer((_req, res) => res.end('h1 upstream'));
 const h2 = http2.createServer((_req, res) => res.end('h2 upstream'));
@@ -45,7 +39,7 @@ async function start(name: string, yaml: string): Promise<Traced> {
   writeFileSync(trace, '');
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, yaml);
-  const child = spawn(process.execPath, ['--import', join(dir, 'register.mjs'), BIN, 'run', file, '--admin-address', '127.0.0.1:0', '--no-access-log', '--no-watch'], {
+  const child = spawn(process.execPath, ['--import', REGISTER, BIN, 'run', file, '--admin-address', '127.0.0.1:0', '--no-access-log', '--no-watch'], {
     cwd: REPO,
     env: { ...process.env, MESHCTL_TRACE: trace, NO_COLOR: '1' },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -11,17 +11,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, REPO } from '../helpers/cli.js';
+import { moduleTraceHook } from '../helpers/module-trace.js';
 import { freePort } from '../proxy/cli-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'meshctl-lazy-'));
-writeFileSync(join(dir, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const r = await next(specifier, context);
-  appendFileSync(process.env.MESHCTL_TRACE, r.url + '\\n');
-  return r;
-}
-`);
-writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`);
+const REGISTER = moduleTraceHook();
 
 const GRPC_STACK = ['@grpc/grpc-js', 'discovery/xds-grpc.js', 'config/envoy-api/wire.js', 'discovery/xds-messages.js', 'node_modules/protobufjs/'];
 
@@ -29,7 +23,7 @@ const GRPC_STACK = ['@grpc/grpc-js', 'discovery/xds-grpc.js', 'config/envoy-api/
 async function trace(name: string, args: string[], stopWhen?: RegExp): Promise<string[]> {
   const file = join(dir, `${name}.trace`);
   writeFileSync(file, '');
-  const child = spawn(process.execPath, ['--import', join(dir, 'register.mjs'), BIN, ...args], {
+  const child = spawn(process.execPath, ['--import', REGISTER, BIN, ...args], {
     cwd: REPO,
     env: { ...process.env, MESHCTL_TRACE: file, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
