@@ -212,7 +212,7 @@ function h2load(port: number, dir: string): Result {
 async function main(): Promise<void> {
   ensureTools();
   const dir = mkdtempSync(join(tmpdir(), 'meshctl-bench-'));
-  const [up1, up2, ngx1, ngx2, m1, m2, mUndici, mBefore] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [up1, up2, ngx1, ngx2, m1, m2, mUndici, mBefore, relay] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   // The upstream: nginx answering a fixed 13-byte body, HTTP/1.1 on up1 and h2c on up2.
   const upDir = mkdtempSync(join(dir, 'up-'));
   const upConf = nginxConf(
@@ -233,6 +233,8 @@ async function main(): Promise<void> {
   }`,
   );
   const nginxProxy = start('nginx', ['-p', pxDir, '-c', pxConf]);
+  // The floor of any node proxy: bytes relayed, no HTTP work (bench/node-relay.ts).
+  const nodeRelay = start(process.execPath, [join(REPO, 'dist', 'bench', 'node-relay.js'), String(relay), String(up1)]);
   const bin = join(REPO, 'bin', 'meshctl');
   const cfg1 = writeMeshConfig(dir, m1, up1);
   const cfg2 = writeMeshConfig(dir, m2, up1);
@@ -243,8 +245,8 @@ async function main(): Promise<void> {
   const mesh2 = start(process.execPath, [bin, 'run', cfg2, '--workers', '2', '--admin-address', '127.0.0.1:0', ...common]);
   const meshU = start(process.execPath, [bin, 'run', cfgU, '--upstream-client', 'undici', '--admin-address', '127.0.0.1:0', ...common]);
   const meshB = BEFORE ? start(process.execPath, [join(BEFORE, 'bin', 'meshctl'), 'run', cfgB, '--admin-address', '127.0.0.1:0', ...common]) : undefined;
-  const ports = [up1, up2, ngx1, ngx2, m1, m2, mUndici, ...(meshB ? [mBefore] : [])];
-  const names = ['upstream h1', 'upstream h2', 'nginx h1', 'nginx h2', 'meshctl 1 worker', 'meshctl 2 workers', 'meshctl undici client', 'meshctl before'];
+  const ports = [up1, up2, ngx1, ngx2, relay, m1, m2, mUndici, ...(meshB ? [mBefore] : [])];
+  const names = ['upstream h1', 'upstream h2', 'nginx h1', 'nginx h2', 'node byte relay', 'meshctl 1 worker', 'meshctl 2 workers', 'meshctl undici client', 'meshctl before'];
   await Promise.all(ports.map((p, i) => waitPort(p, 60_000, names[i])));
   // Idle memory once start-up is over (discovery, first health checks, JIT of the start path).
   await new Promise((r) => setTimeout(r, 2000));
@@ -260,6 +262,7 @@ async function main(): Promise<void> {
     };
     measure('direct to upstream (nginx, fixed body)', up1, up2, undefined);
     measure('nginx reverse proxy, 1 worker, keep-alive upstream', ngx1, ngx2, nginxProxy.pid, nginxWorker(nginxProxy.pid));
+    measure('node byte relay, no HTTP work (the floor of a node proxy)', relay, undefined, nodeRelay.pid);
     measure('meshctl run, 1 worker', m1, m1, mesh1.pid);
     measure('meshctl run, 1 worker (undici upstream client)', mUndici, mUndici, meshU.pid);
     measure('meshctl run, 2 workers', m2, m2, mesh2.pid);
