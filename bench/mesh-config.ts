@@ -32,7 +32,7 @@ export const BENCH_FILTERS = `                http_filters:
 /** Writes the config into `dir` and returns its path; `listenPort` 0 lets the proxy pick (it announces the port).
  * `accessLogPath`: the connection manager writes Envoy's default access-log format there (the cost of logging).
  * `httpFilters`: an http_filters block (BENCH_FILTERS) for the connection manager. */
-export function writeMeshConfig(dir: string, listenPort: number, upstreamPort: number, accessLogPath?: string, httpFilters = ''): string {
+export function writeMeshConfig(dir: string, listenPort: number, upstreamPort: number, accessLogPath?: string, httpFilters = '', tls?: { cert: string; key: string }): string {
   const accessLog =
     accessLogPath === undefined
       ? ''
@@ -40,6 +40,18 @@ export function writeMeshConfig(dir: string, listenPort: number, upstreamPort: n
                   - name: envoy.access_loggers.file
                     typed_config: { path: ${accessLogPath} }
 `;
+  // `tls`: the listener serves TLS with this certificate, h2 and http/1.1 offered by ALPN (codec AUTO).
+  const tlsSocket =
+    tls === undefined
+      ? ''
+      : `transport_socket:
+            name: envoy.transport_sockets.tls
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext
+              common_tls_context:
+                alpn_protocols: [h2, http/1.1]
+                tls_certificates: [{ certificate_chain: { filename: ${tls.cert} }, private_key: { filename: ${tls.key} } }]
+          `;
   const file = join(dir, `mesh-${listenPort}.yaml`);
   writeFileSync(
     file,
@@ -48,7 +60,7 @@ export function writeMeshConfig(dir: string, listenPort: number, upstreamPort: n
     - name: bench
       address: { socket_address: { address: 127.0.0.1, port_value: ${listenPort} } }
       filter_chains:
-        - filters:
+        - ${tlsSocket}filters:
             - name: envoy.filters.network.http_connection_manager
               typed_config:
                 "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager

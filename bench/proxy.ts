@@ -1,6 +1,7 @@
 /**
  * Proxy benchmark: one upstream (nginx answering a fixed body), measured direct, through nginx as a reverse proxy
- * (1 worker, keep-alive upstream), through `meshctl run` with 1 and 2 workers and with undici as its upstream client,
+ * (1 worker, keep-alive upstream), through a node byte relay (the floor of any node proxy), through `meshctl run` with
+ * 1 and 2 workers and with undici as its upstream client, over HTTP/2 with TLS (nginx and meshctl, 1 worker each),
  * and optionally through another build of meshctl (`--before DIR`: a checkout built with `npm run build`) in the same
  * run. HTTP/1.1 with wrk, HTTP/2 (h2c prior knowledge) with h2load. Memory: each proxy's resident set (its processes
  * summed; nginx's worker) idle after start-up and again after its load runs.
@@ -38,6 +39,7 @@ function ensureTools(): void {
     ['nginx', 'nginx'],
     ['wrk', 'wrk'],
     ['h2load', 'nghttp2-client'],
+    ['openssl', 'openssl'],
   ].filter(([cmd]) => !have(cmd!));
   if (missing.length === 0) return;
   const pkgs = missing.map(([, p]) => p!);
@@ -187,12 +189,12 @@ function wrk(port: number, pid: number | undefined): Result {
   return { rps, p50, p99, cpuUs: ((cpuTicks(pid) - t0) * TICK_US) / n };
 }
 
-function h2load(port: number, dir: string): Result {
+function h2load(port: number, dir: string, scheme: 'http' | 'https' = 'http'): Result {
   const clients = Math.max(1, Math.min(8, CONNECTIONS));
   const streams = Math.max(1, Math.floor(CONNECTIONS / clients));
   const log = join(dir, `h2load-${port}.log`);
-  spawnSync('h2load', ['-D', '4', '-c', String(clients), '-m', String(streams), `http://127.0.0.1:${port}/`]);
-  const out = execFileSync('h2load', ['-D', String(DURATION), '-c', String(clients), '-m', String(streams), '--log-file', log, `http://127.0.0.1:${port}/`], {
+  spawnSync('h2load', ['-D', '4', '-c', String(clients), '-m', String(streams), `${scheme}://127.0.0.1:${port}/`]);
+  const out = execFileSync('h2load', ['-D', String(DURATION), '-c', String(clients), '-m', String(streams), '--log-file', log, `${scheme}://127.0.0.1:${port}/`], {
     encoding: 'utf8',
   });
   const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1]);
@@ -212,7 +214,7 @@ function h2load(port: number, dir: string): Result {
 async function main(): Promise<void> {
   ensureTools();
   const dir = mkdtempSync(join(tmpdir(), 'meshctl-bench-'));
-  const [up1, up2, ngx1, ngx2, m1, m2, mUndici, mBefore, relay] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [up1, up2, ngx1, ngx2, m1, m2, mUndici, mBefore, relay, ngxTls, mTls] = await Promise.all(Array.from({ length: 11 }, () => freePort()));
   // The upstream: nginx answering a fixed 13-byte body, HTTP/1.1 on up1 and h2c on up2.
   const upDir = mkdtempSync(join(dir, 'up-'));
   const upConf = nginxConf(
@@ -221,6 +223,10 @@ async function main(): Promise<void> {
   server { listen 127.0.0.1:${up2} http2; keepalive_timeout 300s; location / { return 200 "hello, mesh!\\n"; } }`,
   );
   start('nginx', ['-p', upDir, '-c', upConf]);
+  // HTTP/2 over TLS: one self-signed certificate for nginx's and meshctl's TLS listeners (h2 by ALPN).
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
   const pxDir = mkdtempSync(join(dir, 'px-'));
   const pxConf = nginxConf(
     pxDir,
@@ -228,6 +234,9 @@ async function main(): Promise<void> {
   server {
     listen 127.0.0.1:${ngx1};
     listen 127.0.0.1:${ngx2} http2;
+    listen 127.0.0.1:${ngxTls} ssl http2;
+    ssl_certificate ${cert};
+    ssl_certificate_key ${key};
     keepalive_timeout 300s;
     location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }`,
@@ -240,18 +249,21 @@ async function main(): Promise<void> {
   const cfg2 = writeMeshConfig(dir, m2, up1);
   const cfgU = writeMeshConfig(dir, mUndici, up1);
   const cfgB = writeMeshConfig(dir, mBefore, up1);
+  const cfgTls = writeMeshConfig(dir, mTls, up1, undefined, '', { cert, key });
   const common = ['--no-access-log', '--no-watch'];
   const mesh1 = start(process.execPath, [bin, 'run', cfg1, '--admin-address', '127.0.0.1:0', ...common]);
   const mesh2 = start(process.execPath, [bin, 'run', cfg2, '--workers', '2', '--admin-address', '127.0.0.1:0', ...common]);
   const meshU = start(process.execPath, [bin, 'run', cfgU, '--upstream-client', 'undici', '--admin-address', '127.0.0.1:0', ...common]);
+  const meshTls = start(process.execPath, [bin, 'run', cfgTls, '--admin-address', '127.0.0.1:0', ...common]);
   const meshB = BEFORE ? start(process.execPath, [join(BEFORE, 'bin', 'meshctl'), 'run', cfgB, '--admin-address', '127.0.0.1:0', ...common]) : undefined;
-  const ports = [up1, up2, ngx1, ngx2, relay, m1, m2, mUndici, ...(meshB ? [mBefore] : [])];
-  const names = ['upstream h1', 'upstream h2', 'nginx h1', 'nginx h2', 'node byte relay', 'meshctl 1 worker', 'meshctl 2 workers', 'meshctl undici client', 'meshctl before'];
+  const ports = [up1, up2, ngx1, ngx2, ngxTls, relay, m1, m2, mUndici, mTls, ...(meshB ? [mBefore] : [])];
+  const names = ['upstream h1', 'upstream h2', 'nginx h1', 'nginx h2', 'nginx TLS', 'node byte relay', 'meshctl 1 worker', 'meshctl 2 workers', 'meshctl undici client', 'meshctl TLS', 'meshctl before'];
   await Promise.all(ports.map((p, i) => waitPort(p, 60_000, names[i])));
   // Idle memory once start-up is over (discovery, first health checks, JIT of the start path).
   await new Promise((r) => setTimeout(r, 2000));
 
   const rows: { name: string; h1: Result; h2: Result | undefined; rssIdle: number; rssLoaded: number }[] = [];
+  const tlsRows: { name: string; r: Result }[] = [];
   try {
     const measure = (name: string, h1port: number, h2port: number | undefined, pid?: number, memPid = pid): void => {
       console.error(`bench: ${name}`);
@@ -267,9 +279,12 @@ async function main(): Promise<void> {
     measure('meshctl run, 1 worker (undici upstream client)', mUndici, mUndici, meshU.pid);
     measure('meshctl run, 2 workers', m2, m2, mesh2.pid);
     if (meshB) measure(`meshctl run, 1 worker, build at ${BEFORE}`, mBefore, mBefore, meshB.pid);
+    console.error('bench: HTTP/2 over TLS');
+    tlsRows.push({ name: 'nginx reverse proxy, 1 worker', r: h2load(ngxTls, dir, 'https') });
+    tlsRows.push({ name: 'meshctl run, 1 worker', r: h2load(mTls, dir, 'https') });
   } finally {
     console.error('bench: stopping servers');
-    for (const p of [mesh1, mesh2, meshU, ...(meshB ? [meshB] : [])]) await stop(p);
+    for (const p of [mesh1, mesh2, meshU, meshTls, ...(meshB ? [meshB] : [])]) await stop(p);
     for (const p of procs) await stop(p);
     console.error('bench: stopped');
   }
@@ -295,6 +310,17 @@ async function main(): Promise<void> {
         `| ${r.name.replace('meshctl run, ', '')} | ${f(r.h1.rps / nginx.h1.rps, 2)}× | ${f(r.h1.p99 / nginx.h1.p99, 2)}× | ${f((r.h1.cpuUs ?? NaN) / (nginx.h1.cpuUs ?? NaN), 2)}× | ${r.h2 && nginx.h2 ? f(r.h2.rps / nginx.h2.rps, 2) + '×' : '—'} | ${r.h2 && nginx.h2 ? f(r.h2.p99 / nginx.h2.p99, 2) + '×' : '—'} |`,
     ),
   ];
+  const tlsNginx = tlsRows[0];
+  if (tlsNginx !== undefined) {
+    lines.push(
+      '',
+      `HTTP/2 over TLS (h2load, h2 by ALPN, ${Math.min(8, CONNECTIONS)} connections × ${Math.floor(CONNECTIONS / Math.min(8, CONNECTIONS))} streams; one self-signed RSA-2048 certificate for both):`,
+      '',
+      '| path | req/s | p50 ms | p99 ms | / nginx req/s | / nginx p99 |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      ...tlsRows.map((t) => `| ${t.name} | ${f(t.r.rps)} | ${f(t.r.p50, 2)} | ${f(t.r.p99, 2)} | ${f(t.r.rps / tlsNginx.r.rps, 2)}× | ${f(t.r.p99 / tlsNginx.r.p99, 2)}× |`),
+    );
+  }
   const text = lines.join('\n');
   console.log(text);
   if (WRITE) {
