@@ -13,6 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeTemp } from './helpers.js';
+import { Raw } from './raw-client.js';
 import { accessLogLines, oneListenerYaml, spawnCli, type RunningCli } from './cli-helpers.js';
 
 let upstream: http.Server;
@@ -73,49 +74,6 @@ async function startProxy(codec: 'AUTO' | 'HTTP1' = 'AUTO', accessLog?: string):
   children.push(cli);
   const m = await cli.waitFor(/listener \S+ on https?:\/\/127\.0\.0\.1:(\d+)/);
   return Number(m[1]);
-}
-
-/** A raw client collecting everything the proxy sends. */
-class Raw {
-  readonly sock: net.Socket;
-  data = Buffer.alloc(0);
-  closed = false;
-  private waiters: (() => void)[] = [];
-  constructor(port: number) {
-    this.sock = net.connect(port, '127.0.0.1');
-    this.sock.setNoDelay(true);
-    this.sock.on('data', (d: Buffer) => {
-      this.data = Buffer.concat([this.data, d]);
-      for (const w of this.waiters.splice(0)) w();
-    });
-    this.sock.on('close', () => {
-      this.closed = true;
-      for (const w of this.waiters.splice(0)) w();
-    });
-    this.sock.on('error', () => undefined);
-  }
-  text(): string {
-    return this.data.toString('latin1');
-  }
-  wait(until: (t: string) => boolean, ms = 5000): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`timed out; got:\n${this.text()}`)), ms);
-      const check = (): void => {
-        if (until(this.text()) || this.closed) {
-          clearTimeout(t);
-          resolve(this.text());
-        } else this.waiters.push(check);
-      };
-      check();
-    });
-  }
-  /** Writes one byte at a time, each after the previous has left (and a pause, so that each is a read of its own). */
-  async trickle(s: string): Promise<void> {
-    for (const ch of Buffer.from(s, 'latin1')) {
-      await new Promise<void>((r) => this.sock.write(Buffer.of(ch), () => r()));
-      await new Promise((r) => setTimeout(r, 2));
-    }
-  }
 }
 
 /** Splits a byte stream of HTTP/1.1 responses (content-length or chunked framing) into status and body. */

@@ -11,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { writeTemp } from './helpers.js';
+import { Raw } from './raw-client.js';
 import { accessLogLines, oneListenerYaml, spawnCli, type RunningCli } from './cli-helpers.js';
 
 /** What the upstream saw of each request. */
@@ -99,42 +100,6 @@ function run(cmd: string, args: string[]): Promise<{ status: number | null; stdo
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
-}
-
-/** A raw client: writes, and collects everything the proxy sends until `until` matches or the socket closes. */
-class Raw {
-  readonly sock: net.Socket;
-  data = Buffer.alloc(0);
-  closed = false;
-  private waiters: (() => void)[] = [];
-  constructor(port: number) {
-    this.sock = net.connect(port, '127.0.0.1');
-    this.sock.on('data', (d: Buffer) => {
-      this.data = Buffer.concat([this.data, d]);
-      for (const w of this.waiters.splice(0)) w();
-    });
-    this.sock.on('close', () => {
-      this.closed = true;
-      for (const w of this.waiters.splice(0)) w();
-    });
-    this.sock.on('error', () => undefined);
-  }
-  text(): string {
-    return this.data.toString('latin1');
-  }
-  wait(until: RegExp | ((t: string) => boolean), ms = 5000): Promise<string> {
-    const test = typeof until === 'function' ? until : (t: string) => until.test(t);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`timed out; got:\n${this.text()}`)), ms);
-      const check = (): void => {
-        if (test(this.text()) || this.closed) {
-          clearTimeout(t);
-          resolve(this.text());
-        } else this.waiters.push(check);
-      };
-      check();
-    });
-  }
 }
 
 test('Expect: 100-continue is answered by the proxy and not forwarded (Envoy default): curl uploads over 1 MiB', async (t) => {
