@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, spawnCli, type RunningCli } from '../proxy/cli-helpers.js';
-import { saveFile, startServe, tempDir, until, type RunningServe } from './serve-helpers.js';
+import { runConfig, saveFile, startServe, tempDir, until, type RunningServe } from './serve-helpers.js';
 import { ADS, TYPES, XdsTestClient, type Json, type TestStream } from './xds-test-client.js';
 
 const CHROMIUM = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).stdout.trim();
@@ -40,36 +40,6 @@ function servedConfig(ports: readonly number[], timeout: string): string {
                   name: routes
                   virtual_hosts: [{ name: all, domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster: svc } }] }]
                 http_filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]
-`;
-}
-
-/** A run whose listener's routes (RDS) and clusters (CDS, EDS) come from the control plane over ADS. */
-function runConfig(node: string, listenPort: number, xdsPort: number): string {
-  return `node: { id: ${node}, cluster: edge-fleet }
-static_resources:
-  listeners:
-    - name: ingress
-      address: { socket_address: { address: 127.0.0.1, port_value: ${listenPort} } }
-      filter_chains:
-        - filters:
-            - name: envoy.filters.network.http_connection_manager
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                stat_prefix: ingress
-                rds: { route_config_name: routes, config_source: { ads: {}, resource_api_version: V3 } }
-  clusters:
-    - name: xds
-      connect_timeout: 1s
-      http2_protocol_options: {}
-      load_assignment:
-        cluster_name: xds
-        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${xdsPort} } } } }] }]
-dynamic_resources:
-  cds_config: { ads: {}, resource_api_version: V3 }
-  ads_config:
-    api_type: GRPC
-    transport_api_version: V3
-    grpc_services: [{ envoy_grpc: { cluster_name: xds } }]
 `;
 }
 
@@ -118,7 +88,7 @@ test('serve: /topology in headless chromium shows both nodes, their ACKed versio
     const admin = `http://127.0.0.1:${serve.adminPort}`;
     // Node 1: a meshctl run (ACKs what it applied).
     const runCfg = join(dir, 'run.yaml');
-    writeFileSync(runCfg, runConfig('run-a', await freePort(), serve.xdsPort));
+    writeFileSync(runCfg, runConfig('run-a', await freePort(), serve.xdsPort, 'edge-fleet'));
     run = spawnCli(['run', runCfg, '--admin-address', '127.0.0.1:0', '--no-access-log']);
     // Node 2: a hand-written client on CDS only; it ACKs version 1 and will NACK what comes next.
     client = new XdsTestClient(`127.0.0.1:${serve.xdsPort}`);

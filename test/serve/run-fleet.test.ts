@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, spawnCli, type RunningCli } from '../proxy/cli-helpers.js';
-import { saveFile, startServe, tempDir, until, type RunningServe } from './serve-helpers.js';
+import { runConfig, saveFile, startServe, tempDir, until, type RunningServe } from './serve-helpers.js';
 
 /** An HTTP backend answering its name. */
 async function backend(name: string): Promise<{ port: number; server: Server }> {
@@ -56,36 +56,6 @@ ${spare}  listeners:
                   name: routes
                   virtual_hosts: [{ name: all, domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster: ${o.route ?? 'svc'} } }] }]
                 http_filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]
-`;
-}
-
-/** A run's bootstrap: a listener whose routes (`routes`) and clusters come from the control plane over ADS. */
-function runConfig(node: string, listenPort: number, xdsPort: number): string {
-  return `node: { id: ${node}, cluster: fleet }
-static_resources:
-  listeners:
-    - name: ingress
-      address: { socket_address: { address: 127.0.0.1, port_value: ${listenPort} } }
-      filter_chains:
-        - filters:
-            - name: envoy.filters.network.http_connection_manager
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                stat_prefix: ingress
-                rds: { route_config_name: routes, config_source: { ads: {}, resource_api_version: V3 } }
-  clusters:
-    - name: xds
-      connect_timeout: 1s
-      http2_protocol_options: {}
-      load_assignment:
-        cluster_name: xds
-        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${xdsPort} } } } }] }]
-dynamic_resources:
-  cds_config: { ads: {}, resource_api_version: V3 }
-  ads_config:
-    api_type: GRPC
-    transport_api_version: V3
-    grpc_services: [{ envoy_grpc: { cluster_name: xds } }]
 `;
 }
 
@@ -164,7 +134,7 @@ test('meshctl serve feeds two meshctl runs over ADS: good edits reach both withi
     for (const node of ['run-1', 'run-2']) {
       const port = await freePort();
       const cfg = join(dir, `${node}.yaml`);
-      writeFileSync(cfg, runConfig(node, port, serve.xdsPort));
+      writeFileSync(cfg, runConfig(node, port, serve.xdsPort, 'fleet'));
       const cli = spawnCli(['run', cfg, '--admin-address', '127.0.0.1:0', '--no-access-log']);
       runs.push({ cli, port });
     }

@@ -74,3 +74,34 @@ export async function until(check: () => boolean | Promise<boolean>, ms: number,
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** A run's bootstrap: node `node` of cluster `nodeCluster`, a listener whose routes (RDS `routes`) and clusters
+ * (CDS, EDS) come from the control plane on `xdsPort` over ADS. */
+export function runConfig(node: string, listenPort: number, xdsPort: number, nodeCluster: string): string {
+  return `node: { id: ${node}, cluster: ${nodeCluster} }
+static_resources:
+  listeners:
+    - name: ingress
+      address: { socket_address: { address: 127.0.0.1, port_value: ${listenPort} } }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                stat_prefix: ingress
+                rds: { route_config_name: routes, config_source: { ads: {}, resource_api_version: V3 } }
+  clusters:
+    - name: xds
+      connect_timeout: 1s
+      http2_protocol_options: {}
+      load_assignment:
+        cluster_name: xds
+        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${xdsPort} } } } }] }]
+dynamic_resources:
+  cds_config: { ads: {}, resource_api_version: V3 }
+  ads_config:
+    api_type: GRPC
+    transport_api_version: V3
+    grpc_services: [{ envoy_grpc: { cluster_name: xds } }]
+`;
+}
