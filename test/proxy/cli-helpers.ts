@@ -96,13 +96,27 @@ export async function accessLogLines(file: string, n: number): Promise<AccessLog
  * A one-listener config in Envoy's shape: an HTTP connection manager (with `@type`) whose one virtual host takes every
  * domain, and clusters of one endpoint on 127.0.0.1 each (`name → port`). `hcmExtra` and `vhostExtra` are YAML lines
  * at the connection manager's and the virtual host's indentation (16 and 22 spaces); `routes` are the route list
- * items (24 spaces).
+ * items (24 spaces); `clusterExtra` (by cluster name) are lines at a cluster's field indentation (6 spaces).
  */
-export function oneListenerYaml(o: { hcmExtra?: string; vhostExtra?: string; routes: string; clusters: Readonly<Record<string, number>> }): string {
+/** A cluster's HttpProtocolOptions extension (clusterExtra lines): HTTP/2 upstream, or HTTP/1.1 with enable_trailers. */
+export const H2_UPSTREAM = `      typed_extension_protocol_options:
+        envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+          "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+          explicit_http_config: { http2_protocol_options: {} }
+`;
+export const H1_TRAILERS_UPSTREAM = H2_UPSTREAM.replace('http2_protocol_options: {}', 'http_protocol_options: { enable_trailers: true }');
+
+export function oneListenerYaml(o: {
+  hcmExtra?: string;
+  vhostExtra?: string;
+  routes: string;
+  clusters: Readonly<Record<string, number>>;
+  clusterExtra?: Readonly<Record<string, string>>;
+}): string {
   const clusters = Object.entries(o.clusters).map(
     ([name, port]) => `    - name: ${name}
       connect_timeout: 1s
-      load_assignment:
+${o.clusterExtra?.[name] ?? ''}      load_assignment:
         cluster_name: ${name}
         endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${port} } } } }] }]`,
   );

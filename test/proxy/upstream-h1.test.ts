@@ -14,7 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeTemp } from './helpers.js';
-import { accessLogLines, spawnCli, type RunningCli } from './cli-helpers.js';
+import { accessLogLines, H1_TRAILERS_UPSTREAM, oneListenerYaml, spawnCli, type RunningCli } from './cli-helpers.js';
 
 const children: RunningCli[] = [];
 const servers: net.Server[] = [];
@@ -45,42 +45,9 @@ function config(o: { hcmExtra?: string; routes: Readonly<Record<string, string>>
     ([prefix, cluster]) => `                        - match: { prefix: "${prefix}" }
                           route: { cluster: ${cluster}${o.routeExtra ?? ''} }`,
   );
-  const clusters = Object.entries(o.clusters).map(
-    ([name, c]) => `    - name: ${name}
-      connect_timeout: 1s
-${
-  c.trailers === true
-    ? `      typed_extension_protocol_options:
-        envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-          "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-          explicit_http_config: { http_protocol_options: { enable_trailers: true } }
-`
-    : ''
-}      load_assignment:
-        cluster_name: ${name}
-        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${c.port} } } } }] }]`,
-  );
-  return `
-static_resources:
-  listeners:
-    - name: main
-      address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-      filter_chains:
-        - filters:
-            - name: envoy.filters.network.http_connection_manager
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                stat_prefix: main
-${o.hcmExtra ?? ''}
-                route_config:
-                  virtual_hosts:
-                    - name: all
-                      domains: ["*"]
-                      routes:
-${routes.join('\n')}
-  clusters:
-${clusters.join('\n')}
-`;
+  const clusters = Object.fromEntries(Object.entries(o.clusters).map(([name, c]) => [name, c.port]));
+  const clusterExtra = Object.fromEntries(Object.entries(o.clusters).map(([name, c]) => [name, c.trailers === true ? H1_TRAILERS_UPSTREAM : '']));
+  return oneListenerYaml({ ...(o.hcmExtra !== undefined ? { hcmExtra: o.hcmExtra } : {}), routes: routes.join('\n'), clusters, clusterExtra });
 }
 
 async function startProxy(yaml: string): Promise<{ port: number; log: string }> {

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, REPO } from '../helpers/cli.js';
 import { moduleTraceHook } from '../helpers/module-trace.js';
-import { oneListenerYaml } from '../proxy/cli-helpers.js';
+import { H2_UPSTREAM, oneListenerYaml } from '../proxy/cli-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'meshctl-lazy-modules-'));
 const REGISTER = moduleTraceHook();
@@ -91,15 +91,11 @@ test('run of HTTP/1.1 clusters never loads undici; prom-client loads at the firs
 
 test('an HTTP/2 cluster loads undici, and its first requests wait for it rather than fail', async () => {
   await new Promise<void>((r) => h2.listen(0, '127.0.0.1', () => r()));
-  const yaml = oneListenerYaml({ routes: '                        - match: { prefix: "/" }\n                          route: { cluster: h2up }', clusters: { h2up: (h2.address() as AddressInfo).port } }).replace(
-    '      connect_timeout: 1s\n',
-    `      connect_timeout: 1s
-      typed_extension_protocol_options:
-        envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-          "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-          explicit_http_config: { http2_protocol_options: {} }
-`,
-  );
+  const yaml = oneListenerYaml({
+    routes: '                        - match: { prefix: "/" }\n                          route: { cluster: h2up }',
+    clusters: { h2up: (h2.address() as AddressInfo).port },
+    clusterExtra: { h2up: H2_UPSTREAM },
+  });
   const p = await start('h2', yaml);
   const answers = await Promise.all([get(p.port, '/a'), get(p.port, '/b'), get(p.port, '/c')]);
   for (const a of answers) assert.deepEqual([a.status, a.body], [200, 'h2 upstream']);
