@@ -161,8 +161,6 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
   private headersOnly = false;
   /** An upgrade or CONNECT tunnel is open: its end is the end of the request, not a client going away. */
   private tunnel = false;
-  /** The downstream end of a tunnel (the socket, or the HTTP/2 stream): what an idle tunnel's timeout closes. */
-  private tunnelIo: { destroy(): void } | undefined;
   private headersSent = false;
   /** 100 Continue was relayed to the client. */
   private continued = false;
@@ -225,7 +223,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
   /** The request body's bytes: counted by our HTTP/1.1 codec as they arrive (chunked bodies included); over HTTP/2
    * (node's request objects do not count them) as its content-length declares them. */
   get bytesReceived(): number {
-    const body = (this.req as { body?: unknown }).body;
+    const body = this.req.body;
     if (body instanceof H1Body) return body.bytes;
     return Number(this.req.headers['content-length'] ?? 0) || 0;
   }
@@ -389,7 +387,6 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
       requestHead = upgradeRequestHead(protocol !== undefined ? 'GET' : (req.method ?? 'GET'), upstreamPath(route, p.path), this.upstreamHeaders, h2c ? null : type);
     }
     const client = this.h2 ? streamClient((req as Http2ServerRequest).stream) : socketClient(req.socket as Socket);
-    this.tunnelIo = client.io;
     openTunnel(client, { ip: host.ip, port: host.port, connectTimeoutMs: cluster.connectTimeoutMs, tls: cluster.tls }, requestHead, head, this);
   }
 
@@ -463,9 +460,10 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     this.lr.stats.rq_idle_timeout.value++;
     this.flags |= FLAG.SI;
     if (this.tunnel) {
-      // Closing the client's end closes the upstream's and ends the exchange (tunnel.ts).
+      // Closing the client's end (the socket, or the HTTP/2 stream) closes the upstream's and ends the exchange
+      // (tunnel.ts).
       this.details = 'stream_idle_timeout';
-      return this.tunnelIo?.destroy();
+      return void (this.h2 ? (this.req as Http2ServerRequest).stream : this.req.socket).destroy();
     }
     this.ctl?.abort(new RetryAbort());
     if (this.headersSent) {

@@ -101,14 +101,14 @@ function undiciPool(opts: PoolOptions): HostPool {
 class DeferredPool implements HostPool {
   private real: HostPool | undefined;
   private queue: [UpstreamRequest, AttemptSink][] = [];
-  private state: 'loading' | 'closed' | 'destroyed' = 'loading';
+  private destroyed = false;
   private readonly loaded: Promise<void>;
 
   constructor(opts: PoolOptions) {
     undiciLoading ??= import('./undici-pool.js').then((m) => (undiciModule = m));
     this.loaded = undiciLoading.then(
       (m) => {
-        if (this.state === 'destroyed') return this.fail('reset', 'connection pool destroyed');
+        if (this.destroyed) return this.fail('reset', 'connection pool destroyed');
         this.real = new m.UndiciPool(opts);
         for (const [req, sink] of this.queue.splice(0)) this.real.dispatch(req, sink);
       },
@@ -122,18 +122,18 @@ class DeferredPool implements HostPool {
 
   dispatch(req: UpstreamRequest, sink: AttemptSink): void {
     if (this.real !== undefined) return this.real.dispatch(req, sink);
-    if (this.state === 'destroyed') return sink.onError('reset', 'connection pool destroyed');
+    if (this.destroyed) return sink.onError('reset', 'connection pool destroyed');
     this.queue.push([req, sink]);
   }
 
+  /** Requests held until undici loads are sent, then the pool closes as any undici pool does. */
   async close(): Promise<void> {
-    if (this.state === 'loading') this.state = 'closed';
     await this.loaded;
     await this.real?.close();
   }
 
   destroy(): void {
-    this.state = 'destroyed';
+    this.destroyed = true;
     if (this.real !== undefined) this.real.destroy();
     else this.fail('reset', 'connection pool destroyed');
   }
