@@ -30,7 +30,7 @@ export const UNMODELED_ENFORCED: Readonly<Record<string, FateEntry>> = {
   'HttpConnectionManager.proxy_100_continue': { ...ENFORCED, note: 'Expect: 100-continue forwarded and the upstream\'s 100 relayed (HTTP/1.1 clusters; undici\'s HTTP/2 client cannot send Expect, so the proxy answers 100 there)' },
   // The HCM's (an HTTP/1.1 client's chunked trailers kept) and, inside a cluster's HttpProtocolOptions extension,
   // the upstream codec's (request trailers sent to HTTP/1.1 hosts): src/proxy/generation.ts, src/upstream/protocol-options.ts.
-  'Http1ProtocolOptions.enable_trailers': { ...ENFORCED, note: 'request trailers to HTTP/1.1 hosts on a chunked body; not to HTTP/2 hosts (undici cannot send request trailers)' },
+  'Http1ProtocolOptions.enable_trailers': { ...ENFORCED, note: 'trailers kept by the HTTP/1.1 codec: request trailers to HTTP/1.1 hosts on a chunked body, a host\'s response trailers (cluster), response trailers in the last chunk to HTTP/1.1 clients (connection manager); not request trailers to HTTP/2 hosts (undici cannot send them)' },
   'HttpConnectionManager.http2_protocol_options': { ...ENFORCED, note: 'allow_connect (WebSocket over HTTP/2, src/proxy/tunnel.ts); the HTTP/2 settings themselves are node\'s' },
   // The article's dialect names for the certificate files (src/proxy/tls.ts); not Envoy fields.
   'CommonTlsContext.certificate_chain_file': ENFORCED,
