@@ -33,14 +33,17 @@ export function codeFrame(source: SourceFile, span: Span, opts: CodeFrameOptions
       if (line === startLine + 2) out.push(paint('2', ` ${' '.repeat(width)} ⋮`));
       continue;
     }
-    const raw = shownLine(source, line);
+    const full = shownLine(source, line);
+    // A minified file is one line of megabytes: show a window of it around the span, never the whole line.
+    const cut = windowOf(full, line === startLine ? span.column : 1);
+    const raw = cut.text;
     const text = expandTabs(raw);
     const gutter = `${inSpan ? '>' : ' '} ${String(line).padStart(width)} |`;
     out.push(`${inSpan ? paint('31;1', gutter) : paint('2', gutter)}${text === '' ? '' : ' ' + text}`);
     if (!inSpan) continue;
-    // Underline: from the span's column on its first line, to its end column on its last line.
-    const startCol = line === startLine ? span.column : firstNonSpace(raw);
-    const endCol = line === endLine && span.endLine === line ? span.endColumn : raw.length + 1;
+    // Underline: from the span's column on its first line, to its end column on its last line (inside the window).
+    const startCol = line === startLine ? span.column - cut.shift : firstNonSpace(raw);
+    const endCol = line === endLine && span.endLine === line ? Math.min(span.endColumn - cut.shift, raw.length + 1) : raw.length + 1;
     const a = visualColumn(raw, startCol);
     const b = Math.max(a + 1, visualColumn(raw, endCol));
     const marker = ' '.repeat(a - 1) + '^'.repeat(b - a);
@@ -66,6 +69,22 @@ function shownLine(source: SourceFile, line: number): string {
     maskedLines.set(source, lines);
   }
   return lines === null ? source.lineText(line) : (lines[line - 1] ?? '');
+}
+
+/** Longest line shown whole; a longer one is cut to this many characters around the span, marked with `…`. */
+const MAX_LINE = 160;
+const CONTEXT_BEFORE = 40;
+
+/**
+ * The part of `line` shown for a span starting at `column`, and by how many columns the window moved the text left
+ * (a leading `…` takes one column, so carets computed on the window still point at the span).
+ */
+function windowOf(line: string, column: number): { text: string; shift: number } {
+  if (line.length <= MAX_LINE) return { text: line, shift: 0 };
+  const from = Math.max(0, Math.min(column - 1 - CONTEXT_BEFORE, line.length - MAX_LINE));
+  const to = Math.min(line.length, from + MAX_LINE);
+  const head = from > 0 ? '…' : '';
+  return { text: head + line.slice(from, to) + (to < line.length ? '…' : ''), shift: from - head.length };
 }
 
 function clamp(n: number, lo: number, hi: number): number {

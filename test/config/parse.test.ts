@@ -108,6 +108,26 @@ test('codeFrame: the line with a caret under the span, neighbours with line numb
   assert.match(end, /\^/);
 });
 
+test('codeFrame: a minified line shows a window around the span, the caret still under it', () => {
+  const before = '{"a":1,'.repeat(2000);
+  const text = `${before}"lb_policy":"ROUND_ROBBIN",${'"z":2,'.repeat(2000)}"end":0}`;
+  const src = new SourceFile('min.json', text);
+  const column = before.length + 13; // 1-based: `"lb_policy":` is 12 characters
+  const frame = codeFrame(src, { file: 'min.json', line: 1, column, endLine: 1, endColumn: column + 14 });
+  const [shown, marker] = frame.split('\n') as [string, string];
+  assert.ok(shown.length < 200, `frame line is ${shown.length} characters`);
+  assert.match(shown, /^> 1 \| …/);
+  assert.match(shown, /…$/);
+  // The caret sits under the value's first character, as it would on the whole line.
+  const caret = marker.indexOf('^');
+  assert.equal(shown.slice(caret, caret + 14), '"ROUND_ROBBIN"');
+  assert.equal(marker.slice(caret).trimEnd(), '^'.repeat(14));
+  // A span at the line's very end keeps the window inside the line (no trailing mark).
+  const end = codeFrame(src, { file: 'min.json', line: 1, column: text.length, endLine: 1, endColumn: text.length + 1 });
+  assert.match(end.split('\n')[0]!, /0}$/);
+  assert.equal(end.split('\n')[0]![end.split('\n')[1]!.indexOf('^')], '}');
+});
+
 test('codeFrame: a multi-line span marks every line, long ones are elided', () => {
   const text = Array.from({ length: 20 }, (_, i) => `line${i + 1}`).join('\n');
   const src = new SourceFile('m', text);
