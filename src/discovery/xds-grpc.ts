@@ -9,6 +9,7 @@
  * This module (and grpc-js, and Envoy's descriptors) is imported only when the config asks for gRPC xDS.
  */
 import * as grpc from '@grpc/grpc-js';
+import { createSecureContext, type ConnectionOptions } from 'node:tls';
 import type { TimerHandle } from '../time/timers.js';
 import { backoffMs, type DiscoveryDeps } from './types.js';
 import type { XdsState } from './xds-core.js';
@@ -42,6 +43,9 @@ interface XdsGrpcOptions {
   readonly methods?: XdsService;
   /** Reconnect back-off base (default 500 ms, max 30 s). */
   readonly retryBaseMs?: number;
+  /** The control-plane cluster's UpstreamTlsContext as TLS client options: gRPC over TLS, as Envoy's gRPC client
+   * connects through the cluster's transport socket. */
+  readonly tls?: ConnectionOptions;
 }
 
 type Request = DiscoveryRequestJson | DeltaDiscoveryRequestJson;
@@ -70,7 +74,7 @@ export class XdsGrpcClient implements XdsTransport {
     private readonly deps: DiscoveryDeps,
   ) {
     this.ready = new Promise((r) => (this.resolveReady = r));
-    this.client = new grpc.Client(opts.address, grpc.credentials.createInsecure());
+    this.client = opts.tls === undefined ? new grpc.Client(opts.address, grpc.credentials.createInsecure()) : tlsClient(opts.address, opts.tls);
     this.connect();
   }
 
@@ -175,4 +179,19 @@ export class XdsGrpcClient implements XdsTransport {
       stream.write(req);
     }
   }
+}
+
+/**
+ * A gRPC channel over TLS with the cluster's own client options: its CA, client certificate, versions, ciphers, and
+ * Envoy's verification rules (none without a validation_context; match_subject_alt_names instead of the host name),
+ * which upstream-tls.ts expresses as rejectUnauthorized and checkServerIdentity. SNI only when the context sets one.
+ */
+function tlsClient(address: string, tls: ConnectionOptions): grpc.Client {
+  const { ca, cert, key, minVersion, maxVersion, ciphers, ecdhCurve, rejectUnauthorized, checkServerIdentity, servername } = tls;
+  const context = createSecureContext({ ca, cert, key, minVersion, maxVersion, ciphers, ecdhCurve });
+  const credentials = grpc.credentials.createFromSecureContext(context, {
+    ...(rejectUnauthorized !== undefined ? { rejectUnauthorized } : {}),
+    ...(checkServerIdentity !== undefined ? { checkServerIdentity } : {}),
+  });
+  return new grpc.Client(address, credentials, servername !== undefined ? { 'grpc.ssl_target_name_override': servername } : {});
 }

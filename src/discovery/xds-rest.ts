@@ -5,6 +5,7 @@
  * (version_info, response_nonce, error_detail). 304 means "no change". `request_timeout` (default 1 s) bounds each
  * POST; failures keep the state and back off.
  */
+import type { ConnectionOptions } from 'node:tls';
 import type { TimerHandle } from '../time/timers.js';
 import { backoffMs, type DiscoveryDeps } from './types.js';
 import type { XdsState } from './xds-core.js';
@@ -13,11 +14,31 @@ import { isWildcardKind, type DiscoveryResponseJson, type XdsKind } from '../con
 import { REST_PATH } from './xds-resources.js';
 
 interface XdsRestOptions {
-  /** `http://127.0.0.1:PORT` (no trailing slash). */
+  /** `http://127.0.0.1:PORT`, or `https://…` when the cluster originates TLS (no trailing slash). */
   readonly baseUrl: string;
   readonly refreshMs: number;
   readonly requestTimeoutMs: number;
   readonly kinds: readonly XdsKind[];
+  /** The control-plane cluster's TLS client options (an `https://` baseUrl): its CA, client certificate and checks. */
+  readonly tls?: ConnectionOptions;
+}
+
+/** What a poll reads of a response, from node's fetch or undici's. */
+interface PollResponse {
+  readonly status: number;
+  text(): Promise<string>;
+  readonly body: { cancel(): Promise<void> } | null;
+}
+type PollInit = { method: string; headers: Record<string, string>; body: string; signal: AbortSignal };
+
+/**
+ * HTTPS with the cluster's own TLS options goes through undici's fetch and an Agent that connects with them (node's
+ * global fetch takes no TLS options); imported only for a control plane behind TLS.
+ */
+async function tlsFetch(tls: ConnectionOptions): Promise<{ fetch: (url: string, init: PollInit) => Promise<PollResponse>; close(): Promise<void> }> {
+  const undici = await import('undici');
+  const agent = new undici.Agent({ connect: tls });
+  return { fetch: (url, init) => undici.fetch(url, { ...init, dispatcher: agent }), close: () => agent.close() };
 }
 
 export class XdsRestClient implements XdsTransport {
@@ -29,6 +50,7 @@ export class XdsRestClient implements XdsTransport {
   private resolveReady!: () => void;
   private polling: Promise<void> | undefined;
   private polled = false;
+  private readonly secure: ReturnType<typeof tlsFetch> | undefined;
 
   constructor(
     readonly state: XdsState,
@@ -36,12 +58,14 @@ export class XdsRestClient implements XdsTransport {
     private readonly deps: DiscoveryDeps,
   ) {
     this.ready = new Promise((r) => (this.resolveReady = r));
+    this.secure = opts.tls !== undefined ? tlsFetch(opts.tls) : undefined;
     void this.round();
   }
 
   close(): void {
     this.closed = true;
     this.abort.abort();
+    void this.secure?.then((s) => s.close());
     if (this.timer !== undefined) this.deps.timers.clearTimeout(this.timer);
     this.resolveReady();
   }
@@ -92,12 +116,13 @@ export class XdsRestClient implements XdsTransport {
     this.abort.signal.addEventListener('abort', onClose);
     const url = this.opts.baseUrl + REST_PATH[kind];
     try {
-      const res = await fetch(url, {
+      const init: PollInit = {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify(req),
         signal: ac.signal,
-      });
+      };
+      const res: PollResponse = this.secure !== undefined ? await (await this.secure).fetch(url, init) : await fetch(url, init);
       if (res.status === 304) {
         await res.body?.cancel();
         return true;

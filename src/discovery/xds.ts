@@ -18,6 +18,7 @@
  * Accepted clusters go to the cluster manager (XdsHost); accepted listeners and route configurations go to the proxy
  * (XdsObserver), which may refuse them (the update is then NACKed).
  */
+import type { ConnectionOptions } from 'node:tls';
 import type { ApiConfigSource, Bootstrap, Cluster, ClusterLoadAssignment, ConfigSource, Listener, RouteConfiguration } from '../config/model.js';
 import { durationToMs } from '../config/model.js';
 import { connectionManager } from '../config/connection-manager.js';
@@ -36,6 +37,8 @@ export interface XdsHost {
   edsClusters(): { config: Cluster; setEndpoints(hosts: readonly HostInit[]): void }[];
   /** `ip:port` of a static cluster's first host (the control plane), after --map-endpoint. */
   addressOf(cluster: string): string | undefined;
+  /** The cluster's TLS client options when its transport socket originates TLS (the control plane over TLS). */
+  tlsOf(cluster: string): ConnectionOptions | undefined;
 }
 
 /** The listeners and route configurations xDS has made active. */
@@ -161,6 +164,7 @@ export async function startXds(config: Bootstrap, plan: XdsPlan, host: XdsHost, 
   controller.state = state;
   observer?.attach({ dump: () => controller.dump(), stats: () => controller.stats() });
   const address = host.addressOf(plan.controlCluster);
+  const tls = host.tlsOf(plan.controlCluster);
   let transport: XdsTransport;
   if (address === undefined) {
     deps.log?.(`xds: control-plane cluster "${plan.controlCluster}" has no host; xDS is off`);
@@ -171,16 +175,17 @@ export async function startXds(config: Bootstrap, plan: XdsPlan, host: XdsHost, 
     const timeout = plan.source.request_timeout !== undefined ? durationToMs(plan.source.request_timeout) : 1000;
     transport = new XdsRestClient(
       state,
-      { baseUrl: `http://${address}`, refreshMs: refresh > 0 ? refresh : 1000, requestTimeoutMs: timeout > 0 ? timeout : 1000, kinds: plan.kinds },
+      { baseUrl: `${tls === undefined ? 'http' : 'https'}://${address}`, ...(tls !== undefined ? { tls } : {}), refreshMs: refresh > 0 ? refresh : 1000, requestTimeoutMs: timeout > 0 ? timeout : 1000, kinds: plan.kinds },
       deps,
     );
   } else {
     const { XdsGrpcClient } = await import('./xds-grpc.js');
     const delta = plan.transport === 'delta';
-    if (plan.aggregated) transport = new XdsGrpcClient(state, { address, kinds: plan.kinds, delta }, deps);
+    const secure = tls !== undefined ? { tls } : {};
+    if (plan.aggregated) transport = new XdsGrpcClient(state, { address, kinds: plan.kinds, delta, ...secure }, deps);
     else {
       // One stream per type, each on its own service.
-      const clients = plan.kinds.map((kind) => new XdsGrpcClient(state, { address, kinds: [kind], delta, methods: KIND_SERVICE[kind] }, deps));
+      const clients = plan.kinds.map((kind) => new XdsGrpcClient(state, { address, kinds: [kind], delta, methods: KIND_SERVICE[kind], ...secure }, deps));
       transport = {
         ready: Promise.all(clients.map((c) => c.ready)).then(() => undefined),
         close: () => clients.forEach((c) => c.close()),

@@ -348,6 +348,11 @@ export class ClusterManagerImpl implements ClusterManager {
       },
       edsClusters: () => [...this.map.values()].filter((mc) => (mc.config.type ?? 'STATIC') === 'EDS' && !this.refresh.has(mc.name)),
       addressOf: (name) => this.map.get(name)?.hosts.hosts[0]?.address,
+      tlsOf: (name) => {
+        const mc = this.map.get(name);
+        const ctx = mc === undefined ? undefined : clusterTls(mc.config);
+        return ctx === undefined ? undefined : upstreamTlsOptions(ctx, this.deps.opts.baseDir ?? process.cwd());
+      },
     };
   }
 

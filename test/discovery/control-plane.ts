@@ -4,6 +4,7 @@
  * sends is recorded (decoded), so tests can check ACKs, NACKs and error_detail.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import {
@@ -121,12 +122,13 @@ export interface RestControlPlane {
   close(): Promise<void>;
 }
 
-export async function startRestControlPlane(): Promise<RestControlPlane> {
+/** `tls`: serve HTTPS with this certificate; with `clientCa`, only to clients whose certificate it signed. */
+export async function startRestControlPlane(tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer }): Promise<RestControlPlane> {
   const snapshot = new Snapshot();
   const requests: DiscoveryRequestJson[] = [];
   const urls = new Map(Object.entries(REST_PATH).map(([kind, path]) => [path, kind]));
   let nonce = 0;
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
@@ -148,7 +150,11 @@ export async function startRestControlPlane(): Promise<RestControlPlane> {
         }),
       );
     });
-  });
+  };
+  const server =
+    tls === undefined
+      ? http.createServer(handler)
+      : https.createServer({ cert: tls.cert, key: tls.key, ...(tls.clientCa !== undefined ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) }, handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return {
     port: (server.address() as AddressInfo).port,

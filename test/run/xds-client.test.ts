@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnCli, freePort } from '../proxy/cli-helpers.js';
+import { pki } from '../helpers/pki.js';
 import {
   CLUSTER_TYPE,
   LISTENER_TYPE,
@@ -54,7 +55,8 @@ async function backend(name: string): Promise<{ port: number; slowSeen(): number
   };
 }
 
-function bootstrap(apiType: string, cpPort: number, adminPort: number, extra: Record<string, unknown> = {}): string {
+/** `xdsCluster`: more fields of the control-plane cluster (its transport_socket). */
+function bootstrap(apiType: string, cpPort: number, adminPort: number, extra: Record<string, unknown> = {}, xdsCluster: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'meshctl-xds-'));
   const file = join(dir, 'bootstrap.json');
   const grpc = apiType !== 'REST';
@@ -90,6 +92,7 @@ function bootstrap(apiType: string, cpPort: number, adminPort: number, extra: Re
                 }
               : {}),
             load_assignment: { cluster_name: 'xds', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: cpPort } } } }] }] },
+            ...xdsCluster,
           },
         ],
       },
@@ -321,6 +324,45 @@ test('run over REST-JSON: LDS and RDS polled like CDS and EDS; a listener with a
     assert.equal(nack.version_info, 'v1');
     assert.match(nack.error_detail!.message, /listener rest: \[[a-z-]+\] .*stream_idle_timeout/);
     assert.equal((await get(listenPort)).body, 'a');
+  } finally {
+    run.child.kill('SIGTERM');
+    await run.exit();
+    await cp.close();
+    await a.close();
+  }
+});
+
+test('run over REST-JSON behind HTTPS: the xds cluster\'s UpstreamTlsContext (CA, client certificate) is how run polls', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshctl-xds-rest-tls-'));
+  const certs = pki(dir);
+  if (certs === undefined) return t.skip('openssl not available');
+  const a = await backend('a');
+  const cp = await startRestControlPlane({ cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey), clientCa: readFileSync(certs.ca) });
+  const [listenPort, adminPort] = [await freePort(), await freePort()];
+  cp.snapshot.version = 1;
+  cp.snapshot.clusters = [staticClusterJson('svc-a', a.port)];
+  const listener = rdsListener('tls-rest', listenPort, 'rr');
+  const hcm = ((listener.filter_chains as Json[])[0]!.filters as Json[])[0]!.typed_config as Json;
+  hcm.rds = { route_config_name: 'rr', config_source: { api_config_source: { api_type: 'REST', cluster_names: ['xds'], refresh_delay: '0.1s' } } };
+  cp.snapshot.listeners = [listener];
+  cp.snapshot.routes = [routeConfig('rr', 'svc-a')];
+  const tlsSocket = {
+    transport_socket: {
+      name: 'envoy.transport_sockets.tls',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+        common_tls_context: {
+          validation_context: { trusted_ca: { filename: certs.ca } },
+          tls_certificates: [{ certificate_chain: { filename: certs.clientCert }, private_key: { filename: certs.clientKey } }],
+        },
+      },
+    },
+  };
+  const run = spawnCli(['run', bootstrap('REST', cp.port, adminPort, {}, tlsSocket)]);
+  try {
+    await run.waitFor(/listener tls-rest on/, 20_000);
+    assert.equal((await get(listenPort)).body, 'a');
+    assert.ok(cp.requests.some((r) => r.type_url === LISTENER_TYPE));
   } finally {
     run.child.kill('SIGTERM');
     await run.exit();

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { BIN, FIXTURES } from '../helpers/cli.js';
 import { saveFile, startServe, tempDir } from './serve-helpers.js';
+import { pki } from '../helpers/pki.js';
 import { ADS, DELTA_ADS, TYPES, XdsTestClient, names, type Json } from './xds-test-client.js';
 
 const run = promisify(execFile);
@@ -251,23 +252,6 @@ test('per-type services: ClusterDiscoveryService streams and fetches, ListenerDi
     await serve.stop();
   }
 });
-
-/** A CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl (undefined without it). */
-function pki(dir: string): Record<'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey', string> | undefined {
-  const ssl = (args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  try {
-    ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=meshctl serve test CA']);
-    writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-    ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=xds.test']);
-    ssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'server.ext']);
-    ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=sidecar']);
-    ssl(['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '1']);
-  } catch {
-    return undefined;
-  }
-  const p = (f: string): string => join(dir, f);
-  return { ca: p('ca.crt'), serverCert: p('server.crt'), serverKey: p('server.key'), clientCert: p('client.crt'), clientKey: p('client.key') };
-}
 
 test('TLS: xDS over TLS, and with --client-ca a client without a certificate is refused', { timeout: 60_000 }, async (t) => {
   const dir = tempDir('serve-tls');

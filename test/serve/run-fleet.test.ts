@@ -8,68 +8,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, spawnCli, type RunningCli } from '../proxy/cli-helpers.js';
-import { runConfig, saveFile, startServe, tempDir, until, type RunningServe } from './serve-helpers.js';
-
-/** An HTTP backend answering its name. */
-async function backend(name: string): Promise<{ port: number; server: Server }> {
-  const server = createServer((_req, res) => res.end(name));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { port: (server.address() as { port: number }).port, server };
-}
-
-/**
- * The served file: cluster `svc` on the given backend ports (STATIC: served as EDS), optionally cluster `spare`, and a
- * listener whose route config `routes` (served as RDS) sends everything to `route`.
- */
-function servedConfig(svcPorts: readonly number[], o: { spare?: number; route?: string } = {}): string {
-  const ep = (p: number): string => `{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${p} } } } }`;
-  const spare =
-    o.spare === undefined
-      ? ''
-      : `    - name: spare
-      connect_timeout: 2s
-      load_assignment:
-        cluster_name: spare
-        endpoints: [{ lb_endpoints: [${ep(o.spare)}] }]
-`;
-  return `static_resources:
-  clusters:
-    - name: svc
-      connect_timeout: 1s
-      load_assignment:
-        cluster_name: svc
-        endpoints: [{ lb_endpoints: [${svcPorts.map(ep).join(', ')}] }]
-${spare}  listeners:
-    - name: front
-      address: { socket_address: { address: 127.0.0.1, port_value: 10000 } }
-      filter_chains:
-        - filters:
-            - name: envoy.filters.network.http_connection_manager
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                stat_prefix: front
-                route_config:
-                  name: routes
-                  virtual_hosts: [{ name: all, domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster: ${o.route ?? 'svc'} } }] }]
-                http_filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]
-`;
-}
+import { backend, body, runConfig, saveFile, servedConfig, startServe, tempDir, until, type RunningServe } from './serve-helpers.js';
 
 interface Fleet {
   readonly serve: RunningServe;
   readonly runs: { cli: RunningCli; port: number }[];
   readonly backends: Record<string, number>;
   readonly file: string;
-}
-
-async function body(port: number): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
-  const text = await res.text();
-  return res.status === 200 ? text : `HTTP ${res.status}: ${text}`;
 }
 
 /** Requests through every run until stopped: any answer that is not a backend's name is a failure. */

@@ -1,5 +1,6 @@
 /** Shared by the `meshctl serve` tests: start the real CLI as a control plane, read its status, write config files. */
 import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnCli, type RunningCli } from '../proxy/cli-helpers.js';
@@ -76,8 +77,9 @@ export async function until(check: () => boolean | Promise<boolean>, ms: number,
 }
 
 /** A run's bootstrap: node `node` of cluster `nodeCluster`, a listener whose routes (RDS `routes`) and clusters
- * (CDS, EDS) come from the control plane on `xdsPort` over ADS. */
-export function runConfig(node: string, listenPort: number, xdsPort: number, nodeCluster: string): string {
+ * (CDS, EDS) come from the control plane on `xdsPort` over ADS. `xdsClusterExtra`: more lines of the control-plane
+ * cluster (indented by 6), e.g. its transport_socket. */
+export function runConfig(node: string, listenPort: number, xdsPort: number, nodeCluster: string, xdsClusterExtra = ''): string {
   return `node: { id: ${node}, cluster: ${nodeCluster} }
 static_resources:
   listeners:
@@ -97,11 +99,63 @@ static_resources:
       load_assignment:
         cluster_name: xds
         endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${xdsPort} } } } }] }]
-dynamic_resources:
+${xdsClusterExtra}dynamic_resources:
   cds_config: { ads: {}, resource_api_version: V3 }
   ads_config:
     api_type: GRPC
     transport_api_version: V3
     grpc_services: [{ envoy_grpc: { cluster_name: xds } }]
 `;
+}
+
+/** An HTTP backend answering its name. */
+export async function backend(name: string): Promise<{ port: number; server: Server }> {
+  const server = createServer((_req, res) => res.end(name));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { port: (server.address() as { port: number }).port, server };
+}
+
+/**
+ * The served file: cluster `svc` on the given backend ports (STATIC: served as EDS), optionally cluster `spare`, and a
+ * listener whose route config `routes` (served as RDS) sends everything to `route`.
+ */
+export function servedConfig(svcPorts: readonly number[], o: { spare?: number; route?: string } = {}): string {
+  const ep = (p: number): string => `{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${p} } } } }`;
+  const spare =
+    o.spare === undefined
+      ? ''
+      : `    - name: spare
+      connect_timeout: 2s
+      load_assignment:
+        cluster_name: spare
+        endpoints: [{ lb_endpoints: [${ep(o.spare)}] }]
+`;
+  return `static_resources:
+  clusters:
+    - name: svc
+      connect_timeout: 1s
+      load_assignment:
+        cluster_name: svc
+        endpoints: [{ lb_endpoints: [${svcPorts.map(ep).join(', ')}] }]
+${spare}  listeners:
+    - name: front
+      address: { socket_address: { address: 127.0.0.1, port_value: 10000 } }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                stat_prefix: front
+                route_config:
+                  name: routes
+                  virtual_hosts: [{ name: all, domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster: ${o.route ?? 'svc'} } }] }]
+                http_filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]
+`;
+}
+
+/** GET / through a run: the backend's name, or the status and body of anything else. */
+export async function body(port: number): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+  const text = await res.text();
+  return res.status === 200 ? text : `HTTP ${res.status}: ${text}`;
 }
