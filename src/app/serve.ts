@@ -153,6 +153,9 @@ export async function serve(opts: ServeOptions, initial: Bootstrap): Promise<num
 /** Pages of the admin server drawn above control-plane/ (the fleet page), by path. */
 type AdminPages = Record<string, () => Promise<{ type: string; body: string }>>;
 
+/** The foot of the text page: where the rest of the admin is. */
+const ADMIN_PAGES = '\nalso here: /status (this as JSON), /metrics (Prometheus), /topology (the served config and the fleet, drawn)\n';
+
 async function startServeAdmin(board: StatusBoard, at: HostPort, pages: AdminPages): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -163,7 +166,7 @@ async function startServeAdmin(board: StatusBoard, at: HostPort, pages: AdminPag
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
     if (path === '/status') return send(200, 'application/json', JSON.stringify(board.snapshot(), null, 1) + '\n');
     if (path === '/metrics') return send(200, 'text/plain; version=0.0.4', board.metrics());
-    if (path === '/') return send(200, 'text/plain; charset=utf-8', renderStatus(board.snapshot()));
+    if (path === '/') return send(200, 'text/plain; charset=utf-8', renderStatus(board.snapshot()) + ADMIN_PAGES);
     const page = Object.hasOwn(pages, path ?? '') ? pages[path!] : undefined;
     if (page !== undefined) {
       return void page().then(

@@ -121,6 +121,9 @@ test('SotW ADS: wildcard CDS and LDS, named EDS and RDS, ACK, NACK in /status an
     assert.match(text.stdout, /node "sotw-1" cluster "proto-tests" \(hand-written\)/);
     assert.match(text.stdout, /rds: NACKED v1: edge-routes: no thanks/);
     assert.match(text.stdout, /cds: ACKED v1/);
+    const page = await (await fetch(`http://127.0.0.1:${serve.adminPort}/`)).text();
+    assert.match(page, /node "sotw-1" cluster "proto-tests"/);
+    assert.match(page, /\/topology \(the served config and the fleet, drawn\)/);
 
     // An edit of one cluster's timeout: CDS moves to v2 (all clusters: SotW), EDS/LDS/RDS do not move.
     saveFile(file, config({ clusters: ['a', 'b'], timeout: '3s' }));

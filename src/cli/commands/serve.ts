@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .argument('[config]', 'config file (text-proto, YAML, JSON or Envoy v3); watched, every valid edit is pushed')
     .option('--from <format>', 'input format: textproto, yaml, json or envoy (default: detected)')
     .option('--address <host:port>', 'gRPC xDS address', '127.0.0.1:18000')
-    .option('--admin-address <host:port>', 'admin address: / (text status), /status (JSON), /metrics (default 127.0.0.1:18001)')
+    .option('--admin-address <host:port>', 'admin address: / (text status), /status (JSON), /metrics, /topology (default 127.0.0.1:18001)')
     .option('--tls-cert <file>', 'serve xDS over TLS with this certificate chain (PEM; needs --tls-key)')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--client-ca <file>', 'require client certificates signed by this CA (PEM; needs --tls-cert)')
