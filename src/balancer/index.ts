@@ -7,7 +7,7 @@
  * 100%; (3) the policy's picker for that slot chooses the host; (4) hosts in `exclude` are skipped when another exists.
  */
 import type { Cluster } from '../config/model.js';
-import { type PriorityPlan, type Slot, chooseSlot, planPriorities } from './priority.js';
+import { type PriorityPlan, type Slot, chooseSlot, planPriorities, planWithLoads } from './priority.js';
 import type { PickerDeps, PickerFactory, SourcePicker } from './policies/picker.js';
 import { leastRequest } from './policies/least-request.js';
 import { localityWeighted } from './policies/locality.js';
@@ -23,7 +23,8 @@ export { HostSet, hostsFromCluster, formatAddress, healthFromStatus } from './ho
 export { SeededRandom, createRandom, randomFromEntropy } from './random.js';
 export { xxHash64, combineHashes } from './xxhash64.js';
 export { murmurHash2 } from './murmur2.js';
-export { planPriorities } from './priority.js';
+export { planPriorities, planWithLoads } from './priority.js';
+export { PreviousPriorities, type PriorityLoad } from './retry-priority.js';
 export type { PriorityPlan, Slot } from './priority.js';
 
 type LbPolicyName = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RING_HASH' | 'RANDOM' | 'MAGLEV';
@@ -99,6 +100,8 @@ export class ClusterBalancer implements Balancer {
   private builtVersion = -1;
   private plan!: PriorityPlan;
   private pickers: (SourcePicker | undefined)[] = [];
+  /** Pickers for (priority, kind) pairs only a retry priority's load reaches: priority·2 + (degraded ? 1 : 0). */
+  private readonly extraPickers = new Map<number, SourcePicker>();
   /** The slot taking 100% of the load, or -1 when a draw is needed. */
   private only = -1;
   /** When one slot takes all the load and the policy needs no hash: its picker (the common case's fast path). */
@@ -124,6 +127,7 @@ export class ClusterBalancer implements Balancer {
   pick(ctx?: PickContext): Host | undefined {
     if (this.hostSet.version !== this.builtVersion) this.rebuild();
     const fast = this.fast;
+    if (ctx?.priorityLoad !== undefined) return this.pickUnderLoad(ctx, ctx.priorityLoad);
     if (fast !== undefined && (ctx === undefined || ctx.exclude === undefined || ctx.exclude.size === 0)) return fast.pick(false, 0, 0, 0);
     let hashed = false;
     let hi = 0;
@@ -151,8 +155,43 @@ export class ClusterBalancer implements Balancer {
       slot = chooseSlot(this.plan, v + 1);
     }
     const s = this.plan.slots[slot]!;
+    return this.pickInSlot(s, this.pickers[slot] ?? this.makePicker(slot), ctx, hashed, hi, lo);
+  }
+
+  /**
+   * A retry under a retry priority's load: the priority and kind are chosen against that load, and the host by the
+   * same policy state the regular picks of that priority use (a priority the cluster's own load leaves empty gets a
+   * picker of its own, kept until the host set changes).
+   */
+  private pickUnderLoad(ctx: PickContext, load: NonNullable<PickContext['priorityLoad']>): Host | undefined {
+    const plan = planWithLoads(this.plan, load.healthy, load.degraded);
+    if (plan.slots.length === 0) {
+      this.lastPickInPanic = false;
+      return undefined;
+    }
+    let hashed = false;
+    let hi = 0;
+    let lo = 0;
+    if (this.hashPolicy) {
+      hashed = ctx.hash !== undefined;
+      hi = ctx.hash !== undefined ? Number((ctx.hash >> 32n) & MASK32) : this.random.nextU32();
+      lo = ctx.hash !== undefined ? Number(ctx.hash & MASK32) : this.random.nextU32();
+    }
+    const v = this.hashPolicy ? mod100(hi, lo) : this.random.nextU32() % 100;
+    const s = plan.slots[chooseSlot(plan, v + 1)]!;
+    const regular = this.plan.slots.findIndex((r) => r.priority === s.priority && r.kind === s.kind);
+    let picker: SourcePicker;
+    if (regular >= 0) picker = this.pickers[regular] ?? this.makePicker(regular);
+    else {
+      const key = s.priority * 2 + (s.kind === 'degraded' ? 1 : 0);
+      picker = this.extraPickers.get(key) ?? this.buildPicker(s);
+      this.extraPickers.set(key, picker);
+    }
+    return this.pickInSlot(s, picker, ctx, hashed, hi, lo);
+  }
+
+  private pickInSlot(s: Slot, picker: SourcePicker, ctx: PickContext | undefined, hashed: boolean, hi: number, lo: number): Host | undefined {
     this.lastPickInPanic = s.panic;
-    const picker = this.pickers[slot] ?? this.makePicker(slot);
     const exclude = ctx?.exclude;
     let host = picker.pick(hashed, hi, lo, 0);
     if (exclude === undefined || exclude.size === 0 || host === undefined || !exclude.has(host)) return host;
@@ -201,6 +240,7 @@ export class ClusterBalancer implements Balancer {
       panicPerPriorityOnly: this.hashPolicy,
     });
     this.pickers = new Array<SourcePicker | undefined>(this.plan.slots.length);
+    this.extraPickers.clear();
     this.only = this.plan.slots.length === 1 && this.plan.slots[0]!.load === 100 ? 0 : -1;
     this.fast = undefined;
     if (this.only === 0 && !this.hashPolicy) {
@@ -210,15 +250,18 @@ export class ClusterBalancer implements Balancer {
   }
 
   private makePicker(slot: number): SourcePicker {
-    const s: Slot = this.plan.slots[slot]!;
+    const picker = this.buildPicker(this.plan.slots[slot]!);
+    this.pickers[slot] = picker;
+    return picker;
+  }
+
+  private buildPicker(s: Slot): SourcePicker {
     let factory = this.factory;
     if (this.settings.localityWeighted && !this.hashPolicy && s.hosts.some((h) => h.locality !== undefined)) {
       const priorityHosts = this.hostSet.hosts.filter((h) => h.priority === s.priority);
       factory = localityWeighted(this.factory, priorityHosts, s.panic, this.settings.overprovisioningFactor);
     }
-    const picker = factory(s.hosts, this.deps);
-    this.pickers[slot] = picker;
-    return picker;
+    return factory(s.hosts, this.deps);
   }
 }
 

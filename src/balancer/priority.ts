@@ -26,6 +26,16 @@ export interface PriorityPlan {
   readonly cumulative: readonly number[];
   readonly totalPanic: boolean;
   readonly panicByPriority: readonly boolean[];
+  /** Per priority, before normalization: min(100, OPF·healthy/total) and the same for degraded hosts. */
+  readonly availability: { readonly healthy: readonly number[]; readonly degraded: readonly number[] };
+  /** Per priority: every host, the healthy ones and the degraded ones. */
+  readonly hostsByPriority: readonly PriorityHosts[];
+}
+
+export interface PriorityHosts {
+  readonly all: readonly Host[];
+  readonly healthy: readonly Host[];
+  readonly degraded: readonly Host[];
 }
 
 interface PlanOptions {
@@ -119,7 +129,31 @@ export function planPriorities(hosts: readonly Host[], opts: PlanOptions = {}): 
   const cumulative: number[] = [];
   let acc = 0;
   for (const s of slots) cumulative.push((acc += s.load));
-  return { slots, cumulative, totalPanic, panicByPriority: panic };
+  const hostsByPriority = all.map((a, p) => ({ all: a, healthy: healthy[p]!, degraded: degraded[p]! }));
+  return { slots, cumulative, totalPanic, panicByPriority: panic, availability: { healthy: health, degraded: degradedAvail }, hostsByPriority };
+}
+
+/**
+ * The same hosts and panic state under other loads (a retry priority's, Envoy's RetryPriority::determinePriorityLoad):
+ * slots in choosePriority's order, healthy by priority then degraded; a priority in panic balances over all its hosts.
+ */
+export function planWithLoads(plan: PriorityPlan, healthyLoad: readonly number[], degradedLoad: readonly number[]): PriorityPlan {
+  const slots: Slot[] = [];
+  const byPriority = plan.hostsByPriority;
+  for (let p = 0; p < byPriority.length; p++) {
+    const load = healthyLoad[p] ?? 0;
+    const panic = plan.panicByPriority[p] ?? false;
+    if (load > 0) slots.push({ priority: p, kind: 'healthy', hosts: panic ? byPriority[p]!.all : byPriority[p]!.healthy, panic, load });
+  }
+  for (let p = 0; p < byPriority.length; p++) {
+    const load = degradedLoad[p] ?? 0;
+    const panic = plan.panicByPriority[p] ?? false;
+    if (load > 0) slots.push({ priority: p, kind: 'degraded', hosts: panic ? byPriority[p]!.all : byPriority[p]!.degraded, panic, load });
+  }
+  const cumulative: number[] = [];
+  let acc = 0;
+  for (const s of slots) cumulative.push((acc += s.load));
+  return { ...plan, slots, cumulative };
 }
 
 function distribute(load: number[], availability: number[], totalLoad: number, normalized: number): [number | undefined, number] {

@@ -3,6 +3,7 @@
  * `meshctl simulate` (seeded Random, virtual Clock) and `meshctl run` (real random, real clock) drive the very same
  * code: the simulator predicts the proxy.
  */
+import type { PriorityPlan } from './priority.js';
 
 /** A source of randomness. The simulator passes a seeded generator; the proxy a fast non-crypto one. */
 export interface Random {
@@ -50,6 +51,8 @@ export interface PickContext {
   /** With `exclude`: ask the policy again at most this many times, then keep its last choice (Envoy's
    * host_selection_retry_max_attempts); unset: keep asking, then take any host not excluded. */
   readonly reselect?: number;
+  /** A retry priority's load per priority (healthy, degraded) in place of the cluster's (retry-priority.ts). */
+  readonly priorityLoad?: { readonly healthy: readonly number[]; readonly degraded: readonly number[] };
 }
 
 /** Picks a host for each request of one cluster. */
@@ -58,6 +61,8 @@ export interface Balancer {
   pick(ctx?: PickContext): Host | undefined;
   /** Whether the last pick was made in panic mode (too few healthy hosts). */
   readonly lastPickInPanic: boolean;
+  /** The priority plan the picks follow now (loads, panic, per-priority availability). */
+  currentPlan(): PriorityPlan;
 }
 
 /** Why a host is out of the healthy set. Envoy keeps these flags apart; a host is unhealthy while any is set. */

@@ -5,7 +5,7 @@
  * The article's dialect is mapped onto the canonical model by src/config/normalize.ts, called for every message.
  */
 import { UNMODELED_FIELD } from './envoy-api/rule-ids.js';
-import { unmodeledFate } from './run-fate/unmodeled.js';
+import { actedOnByRun } from './run-fate/unmodeled.js';
 import type { Diagnostic } from './diagnostic.js';
 import { loadSchema } from './descriptor.js';
 import type { EnumDesc, FieldDesc, FieldKind, MessageDesc, ScalarType, Schema } from './descriptor.js';
@@ -311,7 +311,7 @@ class Decoder implements NormalizeContext {
         if (why !== undefined) {
           this.diagnostics.push({ ruleId: 'unmodeled-extension', severity: 'warning', message: why, span: f.keySpan });
         } else {
-          this.unknownField(desc, f, path);
+          this.unknownField(desc, f, path, json);
         }
         continue;
       }
@@ -497,12 +497,12 @@ class Decoder implements NormalizeContext {
     return false;
   }
 
-  private unknownField(desc: MessageDesc, f: SField, path: string): void {
+  private unknownField(desc: MessageDesc, f: SField, path: string, value: JsonValue): void {
     const where = desc.name.split('.').pop();
     void path;
     if (this.format === 'envoy') {
       // A field meshctl run reads from the verbatim copy (src/config/run-fate) is acted on: no note.
-      if (unmodeledFate(desc.name, f.name).fate === 'enforced') return;
+      if (actedOnByRun(desc.name, f.name, value)) return;
       // Envoy's judge has read the same field: where Envoy does not know it either, its error stands and this note
       // is dropped (parse.ts); where Envoy knows it, this is all there is to say.
       this.diagnostics.push({

@@ -11,6 +11,7 @@ import type { Http2ServerRequest } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Host } from '../balancer/types.js';
+import { PreviousPriorities } from '../balancer/retry-priority.js';
 import type { HostCounters } from '../upstream/cluster-runtime.js';
 import type { UpstreamOutcome } from '../upstream/types.js';
 import type { AttemptControl, AttemptSink, UpstreamErrorKind } from '../upstream/pool.js';
@@ -118,6 +119,8 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
   private attemptStartMs = 0;
   /** Hosts tried so far, kept for the previous_hosts retry predicate. */
   private tried: Set<Host> | undefined;
+  /** The previous_priorities retry priority's state, made at the first attempt of a route that has one. */
+  private retryPriority: PreviousPriorities | undefined;
   /** The Host the request came with (auto_host_rewrite puts it back for a host without a hostname). */
   private authority = '';
   /** Count the request on its cluster and take a slot of the requests circuit breaker; false on overflow (counted). */
@@ -492,12 +495,14 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     const cluster = this.cluster!;
     const retry = this.retry;
     const exclude = this.tried;
-    const host = cluster.upstream.balancer.pick(
+    const balancer = cluster.upstream.balancer;
+    const priorityLoad = this.retryPriority?.priorityLoad(balancer.currentPlan());
+    const host = balancer.pick(
       exclude === undefined
-        ? this.hash === undefined
+        ? this.hash === undefined && priorityLoad === undefined
           ? undefined
-          : { hash: this.hash }
-        : { hash: this.hash, exclude, reselect: retry!.reselectAttempts },
+          : { hash: this.hash, priorityLoad }
+        : { hash: this.hash, exclude, reselect: retry!.reselectAttempts, priorityLoad },
     );
     if (host === undefined) {
       cluster.stats.cx_none_healthy.value++;
@@ -505,6 +510,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     }
     this.host = host;
     if (retry !== null && retry.previousHosts) (this.tried ??= new Set()).add(host);
+    if (retry !== null && retry.previousPriorities !== undefined) (this.retryPriority ??= new PreviousPriorities(retry.previousPriorities)).onHostAttempted(host);
     if (this.route!.ext.autoHostRewrite) this.autoHost(host);
     this.upstreamHost = host.address;
     this.attemptNo++;

@@ -22,6 +22,20 @@ export interface CompiledRetry {
   readonly previousHosts: boolean;
   /** host_selection_retry_max_attempts (Envoy's default 1). */
   readonly reselectAttempts: number;
+  /** retry_priority envoy.retry_priorities.previous_priorities: its update_frequency (balancer/retry-priority.ts). */
+  readonly previousPriorities: number | undefined;
+}
+
+/** The previous_priorities retry priority's update_frequency, when the policy names it (by name or typed_config type). */
+function previousPrioritiesFrequency(p: RetryPolicy): number | undefined {
+  const rp = (p as { unmodeled?: { retry_priority?: { name?: unknown; typed_config?: { '@type'?: unknown; update_frequency?: unknown } } } }).unmodeled?.retry_priority;
+  if (rp === undefined) return undefined;
+  const tc = rp.typed_config;
+  const named = rp.name === 'envoy.retry_priorities.previous_priorities' || (typeof tc?.['@type'] === 'string' && tc['@type'].endsWith('.PreviousPrioritiesConfig'));
+  if (!named) return undefined;
+  // validate refuses a missing or non-positive update_frequency, as Envoy's config validation does (gt: 0).
+  const f = Number(tc?.update_frequency ?? 0);
+  return Number.isInteger(f) && f > 0 ? f : undefined;
 }
 
 /** The previous_hosts predicate by its extension name or its typed_config type. */
@@ -56,6 +70,7 @@ export function compileRetry(p: RetryPolicy | undefined): CompiledRetry | null {
     statusCodes: new Set(tokens.has('retriable-status-codes') ? (p.retriable_status_codes ?? []) : []),
     previousHosts: hasPreviousHostsPredicate(p),
     reselectAttempts: p.host_selection_retry_max_attempts ?? 1,
+    previousPriorities: previousPrioritiesFrequency(p),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Bootstrap, Cluster } from '../../src/config/model.js';
 import type { Balancer, Host, HostSetView, PickContext } from '../../src/balancer/types.js';
+import { planPriorities, type PriorityPlan } from '../../src/balancer/priority.js';
 import type { ClusterManager, ClusterManagerOptions, UpstreamCluster, UpstreamOutcome, BreakerResource } from '../../src/upstream/types.js';
 
 class FakeHosts implements HostSetView {
@@ -38,6 +39,9 @@ class RoundRobin implements Balancer {
     const pool = hs.length > 0 ? hs : this.set.hosts.filter((h) => h.health === 'healthy');
     if (pool.length === 0) return undefined;
     return pool[this.i++ % pool.length];
+  }
+  currentPlan(): PriorityPlan {
+    return planPriorities(this.set.hosts);
   }
 }
 

@@ -11,7 +11,7 @@ import type { Bootstrap, Cluster, ClusterLoadAssignment, HttpConnectionManager }
 import { keySpanOf, spanOf, type ModelNode } from '../node-meta.js';
 import { pointSpan, type Span } from '../source.js';
 import { ENFORCED, refused, warned, type FateEntry, type FieldFate } from './fate.js';
-import { EXTENSION_KINDS, extensionFate, type ExtensionFate, type ExtensionKind } from './extensions.js';
+import { EXTENSION_KINDS, extensionFate, extensionId, typeOf, type ExtensionFate, type ExtensionKind } from './extensions.js';
 import { FIELD_FATES } from './fields.js';
 import { RUN_IGNORED, RUN_REFUSED } from './rule-ids.js';
 import { UNMODELED_EXTENSIONS, unmodeledFate } from './unmodeled.js';
@@ -179,22 +179,6 @@ function unmodeled(node: Node, desc: MessageDesc, path: string, w: Walk): void {
 
 function extensionWhat(kind: ExtensionKind, name: string | undefined, type: string | undefined): string {
   return `${EXTENSION_KINDS[kind].label} \`${name ?? type ?? '(unnamed)'}\``;
-}
-
-/** An extension's name and typed_config type (through a TypedStruct wrapper, whose type_url names the real one). */
-function extensionId(item: JsonValue | undefined, typedConfig?: JsonValue): { name: string | undefined; type: string | undefined } {
-  const o = isObject(item) ? item : undefined;
-  const name = typeof o?.name === 'string' ? o.name : undefined;
-  const tc = typedConfig ?? o?.typed_config;
-  return { name, type: typeOf(tc) };
-}
-
-function typeOf(tc: JsonValue | undefined): string | undefined {
-  if (!isObject(tc)) return undefined;
-  const t = tc['@type'];
-  if (typeof t !== 'string') return undefined;
-  if (/\.TypedStruct$/.test(t) && typeof tc.type_url === 'string') return tc.type_url;
-  return t;
 }
 
 function isObject(v: unknown): v is JsonObject {

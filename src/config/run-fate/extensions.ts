@@ -4,6 +4,7 @@
  * default is `refused` that is not listed here is refused too: an unknown HTTP or network filter may guard access,
  * and meshctl cannot tell.
  */
+import type { JsonObject, JsonValue } from '../json-value.js';
 import { HCM_FILTER_NAMES, TLS_SOCKET_NAMES } from '../normalize.js';
 import { ENFORCED, refused, warned, type FateEntry } from './fate.js';
 import { COMPRESSOR_BUILT, CORS_BUILT, FAULT_BUILT, HEALTH_CHECK_BUILT, LOCAL_RATELIMIT_BUILT, RBAC_BUILT } from './chain-filters.js';
@@ -142,6 +143,13 @@ export const EXTENSION_FATES: readonly ExtensionFate[] = [
   },
   // Retry host predicates (src/proxy/retry.ts)
   { kind: 'retry-host-predicate', names: ['envoy.retry_host_predicates.previous_hosts'], types: [`${T}retry.host.previous_hosts.v3.PreviousHostsPredicate`], ...ENFORCED },
+  {
+    kind: 'retry-priority',
+    names: ['envoy.retry_priorities.previous_priorities'],
+    types: [`${T}retry.priority.previous_priorities.v3.PreviousPrioritiesConfig`],
+    ...ENFORCED,
+    note: 'retries leave the priorities already tried (src/balancer/retry-priority.ts)',
+  },
   // Upstream protocol options (typed_extension_protocol_options keys)
   {
     kind: 'protocol-options',
@@ -166,3 +174,22 @@ export function extensionFate(kind: ExtensionKind, typeUrl: string | undefined, 
   return (type !== undefined ? BY_ID.get(`${kind}\0${type}`) : undefined) ?? (name !== undefined ? BY_ID.get(`${kind}\0${name}`) : undefined);
 }
 
+/** An extension's name and typed_config type (through a TypedStruct wrapper, whose type_url names the real one). */
+export function extensionId(item: JsonValue | undefined, typedConfig?: JsonValue): { name: string | undefined; type: string | undefined } {
+  const o = isJsonObject(item) ? item : undefined;
+  const name = typeof o?.name === 'string' ? o.name : undefined;
+  const tc = typedConfig ?? o?.typed_config;
+  return { name, type: typeOf(tc) };
+}
+
+export function typeOf(tc: JsonValue | undefined): string | undefined {
+  if (!isJsonObject(tc)) return undefined;
+  const t = tc['@type'];
+  if (typeof t !== 'string') return undefined;
+  if (/\.TypedStruct$/.test(t) && typeof tc.type_url === 'string') return tc.type_url;
+  return t;
+}
+
+function isJsonObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

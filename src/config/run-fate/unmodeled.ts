@@ -4,7 +4,8 @@
  * what Envoy keeps out), or it holds extensions (each judged by extensions.ts). Keyed `ModelMessage.field`.
  */
 import { ENFORCED, refused, warned, type FateEntry } from './fate.js';
-import type { ExtensionKind } from './extensions.js';
+import type { JsonValue } from '../json-value.js';
+import { extensionFate, extensionId, type ExtensionKind } from './extensions.js';
 
 export const UNMODELED_DEFAULT: FateEntry = warned('meshctl\'s model does not read this field');
 
@@ -80,4 +81,23 @@ export function unmodeledFate(message: string, field: string): FateEntry {
   if (Object.hasOwn(UNMODELED_REFUSED, id)) return UNMODELED_REFUSED[id]!;
   if (Object.hasOwn(UNMODELED_ENFORCED, id)) return UNMODELED_ENFORCED[id]!;
   return UNMODELED_DEFAULT;
+}
+
+/**
+ * Whether run acts on an unmodeled field's value: the field is enforced, or every extension it holds is one run
+ * enforces (a retry_priority naming previous_priorities). The decoder's `unmodeled-field` note is for the rest.
+ */
+export function actedOnByRun(message: string, field: string, value: JsonValue): boolean {
+  const id = `${message}.${field}`;
+  if (unmodeledFate(message, field).fate === 'enforced') return true;
+  const kind = Object.hasOwn(UNMODELED_EXTENSIONS, id) ? UNMODELED_EXTENSIONS[id] : undefined;
+  if (kind === undefined) return false;
+  const items = Array.isArray(value) ? value : [value];
+  return (
+    items.length > 0 &&
+    items.every((item) => {
+      const { name, type } = extensionId(item);
+      return extensionFate(kind, type, name)?.fate === 'enforced';
+    })
+  );
 }
