@@ -2,7 +2,7 @@
  * The hosts of one cluster: membership from config or discovery, health from declared status, active health checks,
  * outlier detection and discovery. Balancers only read it and rebuild their tables when `version` moves.
  */
-import type { Cluster, LbEndpoint_HealthStatus } from '../config/model.js';
+import type { Cluster, Endpoint_HealthCheckConfig, LbEndpoint_HealthStatus } from '../config/model.js';
 import type { HealthFlag, Host, HostHealth, HostInit, HostSetView } from './types.js';
 
 const FLAG_BITS: Record<HealthFlag, number> = { 'active-hc': 1, outlier: 2, discovery: 4 };
@@ -17,6 +17,9 @@ export class HostImpl implements Host {
   hostname?: string;
   locality?: string;
   localityWeight?: number;
+  healthCheckAddress?: { readonly ip: string; readonly port: number };
+  healthCheckHostname?: string;
+  activeHealthCheckDisabled?: boolean;
   health: HostHealth;
   activeRequests = 0;
   /** The health the source declared (health_status, discovery); flags override it. */
@@ -33,6 +36,9 @@ export class HostImpl implements Host {
     if (init.hostname !== undefined) this.hostname = init.hostname;
     if (init.locality !== undefined) this.locality = init.locality;
     if (init.localityWeight !== undefined) this.localityWeight = init.localityWeight;
+    if (init.healthCheckAddress !== undefined) this.healthCheckAddress = init.healthCheckAddress;
+    if (init.healthCheckHostname !== undefined) this.healthCheckHostname = init.healthCheckHostname;
+    if (init.activeHealthCheckDisabled === true) this.activeHealthCheckDisabled = true;
     this.declaredHealth = init.health ?? 'healthy';
     this.health = this.declaredHealth;
   }
@@ -85,6 +91,9 @@ export class HostSet implements HostSetView {
         if (init.hostname !== undefined) kept.hostname = init.hostname;
         kept.locality = init.locality;
         kept.localityWeight = init.localityWeight;
+        kept.healthCheckAddress = init.healthCheckAddress;
+        kept.healthCheckHostname = init.healthCheckHostname;
+        kept.activeHealthCheckDisabled = init.activeHealthCheckDisabled;
         kept.declaredHealth = init.health ?? 'healthy';
         recompute(kept);
         next.push(kept);
@@ -181,10 +190,37 @@ export function hostsFromCluster(cluster: Cluster, opts: HostsFromClusterOptions
       };
       const hostname = lbe.endpoint?.hostname;
       if (hostname) init.hostname = hostname;
+      // Envoy: health_check_config.port_value (non-zero) sends active health checks to that port of the endpoint's
+      // address; its hostname is their Host header (EDS's Endpoint.HealthCheckConfig).
+      const hc = lbe.endpoint?.health_check_config;
+      if (hc !== undefined) Object.assign(init, healthCheckOf(hc, sa.address, sa.port_value ?? 0, opts.mapEndpoint));
       if (localityKey !== undefined) init.locality = localityKey;
       if (locality.load_balancing_weight !== undefined) init.localityWeight = locality.load_balancing_weight;
       out.push(init);
     }
   }
   return out.sort((a, b) => a.priority - b.priority);
+}
+
+/**
+ * What an endpoint's health_check_config says (Envoy's Endpoint.HealthCheckConfig): active checks go to `address`
+ * (an IP) or the endpoint's own, on `port_value` when non-zero, with `hostname` as Host; `disable_active_health_check`
+ * keeps the cluster's checkers away from it. `address` and the flag are read from the decoder's verbatim copy.
+ */
+export function healthCheckOf(
+  hc: Endpoint_HealthCheckConfig,
+  ip: string,
+  port: number,
+  map: HostsFromClusterOptions['mapEndpoint'],
+): Pick<HostInit, 'healthCheckAddress' | 'healthCheckHostname' | 'activeHealthCheckDisabled'> {
+  const extra = (hc as { unmodeled?: { address?: { socket_address?: { address?: unknown } }; disable_active_health_check?: unknown } }).unmodeled;
+  const altIp = typeof extra?.address?.socket_address?.address === 'string' ? extra.address.socket_address.address : undefined;
+  const out: { -readonly [K in 'healthCheckAddress' | 'healthCheckHostname' | 'activeHealthCheckDisabled']?: HostInit[K] } = {};
+  if (hc.port_value || altIp !== undefined) {
+    const target = { ip: altIp ?? ip, port: hc.port_value || port };
+    out.healthCheckAddress = map ? map(target.ip, target.port) : target;
+  }
+  if (hc.hostname) out.healthCheckHostname = hc.hostname;
+  if (extra?.disable_active_health_check === true) out.activeHealthCheckDisabled = true;
+  return out;
 }

@@ -40,6 +40,12 @@ export interface Host {
   health: HostHealth;
   /** Requests in flight to this host (maintained by the caller through onStart/onResult). */
   activeRequests: number;
+  /** Where active health checks go when the endpoint's health_check_config names another port (after --map-endpoint). */
+  readonly healthCheckAddress?: { readonly ip: string; readonly port: number };
+  /** health_check_config.hostname: the Host of this endpoint's HTTP health checks, over the cluster's. */
+  readonly healthCheckHostname?: string;
+  /** health_check_config.disable_active_health_check: the cluster's health checkers leave this host alone. */
+  readonly activeHealthCheckDisabled?: boolean;
 }
 
 /** Per-request inputs a policy may use. */
@@ -81,6 +87,9 @@ export interface HostInit {
   readonly localityWeight?: number;
   /** Health the source declares (lb_endpoints[].health_status, or a discovery answer). Default healthy. */
   readonly health?: HostHealth;
+  readonly healthCheckAddress?: { readonly ip: string; readonly port: number };
+  readonly healthCheckHostname?: string;
+  readonly activeHealthCheckDisabled?: boolean;
 }
 
 /**

@@ -500,9 +500,9 @@ class Decoder implements NormalizeContext {
   private unknownField(desc: MessageDesc, f: SField, path: string, value: JsonValue): void {
     const where = desc.name.split('.').pop();
     void path;
+    // A field meshctl run reads from the verbatim copy (src/config/run-fate) is acted on: neither a note nor a warning.
+    if (actedOnByRun(desc.name, f.name, value)) return;
     if (this.format === 'envoy') {
-      // A field meshctl run reads from the verbatim copy (src/config/run-fate) is acted on: no note.
-      if (actedOnByRun(desc.name, f.name, value)) return;
       // Envoy's judge has read the same field: where Envoy does not know it either, its error stands and this note
       // is dropped (parse.ts); where Envoy knows it, this is all there is to say.
       this.diagnostics.push({

@@ -18,11 +18,11 @@
 import { getServers } from 'node:dns';
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { Bootstrap, Cluster, Cluster_DnsLookupFamily } from '../config/model.js';
+import type { Bootstrap, Cluster, Cluster_DnsLookupFamily, Endpoint_HealthCheckConfig } from '../config/model.js';
 import { durationToMs } from '../config/model.js';
 import { parseDuration } from '../config/duration.js';
 import type { HostInit } from '../balancer/types.js';
-import { healthFromStatus } from '../balancer/host-set.js';
+import { healthCheckOf, healthFromStatus } from '../balancer/host-set.js';
 import type { TimerHandle } from '../time/timers.js';
 import { backoffMs, type DiscoveryDeps, type DiscoveryHandle, type EndpointSink } from './types.js';
 import { dnsResolverFor } from '../config/dns-resolver-config.js';
@@ -46,6 +46,8 @@ interface DnsTarget {
   readonly weight: number;
   readonly priority: number;
   readonly health?: HostInit['health'];
+  /** The endpoint's health_check_config (where and how its addresses are actively checked). */
+  readonly healthCheck?: Endpoint_HealthCheckConfig;
 }
 
 interface DnsClusterOptions {
@@ -105,6 +107,7 @@ function dnsTargets(cluster: Cluster): DnsTarget[] {
         priority: loc.priority ?? 0,
       };
       if (lbe.health_status !== undefined) t.health = healthFromStatus(lbe.health_status);
+      if (lbe.endpoint?.health_check_config !== undefined) t.healthCheck = lbe.endpoint.health_check_config;
       out.push(t);
     }
   }
@@ -271,6 +274,8 @@ export class DnsDiscovery implements DiscoveryHandle {
         const h: { -readonly [K in keyof HostInit]: HostInit[K] } = { ip, port: s.target.port, weight: s.target.weight, priority: s.target.priority };
         if (!isIP(s.target.name)) h.hostname = s.target.name;
         if (s.target.health !== undefined) h.health = s.target.health;
+        // --map-endpoint applies to the health-check address with the host's (ClusterRuntime.setEndpoints).
+        if (s.target.healthCheck !== undefined) Object.assign(h, healthCheckOf(s.target.healthCheck, ip, s.target.port, undefined));
         hosts.push(h);
       }
     }

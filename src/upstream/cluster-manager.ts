@@ -100,7 +100,11 @@ export class ManagedCluster implements UpstreamCluster {
   setEndpoints(hosts: readonly HostInit[]): void {
     if (this.closed) return;
     const map = this.deps.opts.mapEndpoint;
-    this.hosts.replace(map ? hosts.map((h) => ({ ...h, ...map(h.ip, h.port) })) : hosts);
+    this.hosts.replace(
+      map
+        ? hosts.map((h) => ({ ...h, ...map(h.ip, h.port), ...(h.healthCheckAddress ? { healthCheckAddress: map(h.healthCheckAddress.ip, h.healthCheckAddress.port) } : {}) }))
+        : hosts,
+    );
   }
 
   /**

@@ -71,7 +71,8 @@ export class HealthChecker {
 
   constructor(hosts: HostSetView, checks: readonly HealthCheck[], deps: HealthCheckerDeps) {
     this.checkers = checks.map((hc) => new SingleChecker(hosts, hc, deps, this.stats, (h) => this.anyFailing(h)));
-    for (const h of hosts.hosts) hosts.setHealthFlag(h, 'active-hc', !deps.assumeHealthy?.has(h));
+    // A host whose endpoint says disable_active_health_check is never actively checked (nor failed by a check).
+    for (const h of hosts.hosts) hosts.setHealthFlag(h, 'active-hc', h.activeHealthCheckDisabled !== true && !deps.assumeHealthy?.has(h));
     for (const c of this.checkers) c.sync();
     this.firstRound = Promise.all(this.checkers.map((c) => c.firstRound)).then(() => undefined);
     this.unsubscribe = hosts.onChange(() => {
@@ -146,7 +147,7 @@ class SingleChecker {
           : new http.Agent({ keepAlive: true, maxSockets: 1 })
         : undefined;
     this.firstRound = new Promise((r) => (this.resolveFirst = r));
-    this.initial = new Set(hosts.hosts);
+    this.initial = new Set(hosts.hosts.filter((h) => h.activeHealthCheckDisabled !== true));
     if (this.initial.size === 0) this.resolveFirst();
   }
 
@@ -156,9 +157,12 @@ class SingleChecker {
 
   sync(): void {
     if (this.closed) return;
-    const live = new Set(this.hosts.hosts);
+    const live = new Set(this.hosts.hosts.filter((h) => h.activeHealthCheckDisabled !== true));
     for (const [host, s] of this.sessions) {
-      if (!live.has(host)) this.stop(s);
+      if (live.has(host)) continue;
+      this.stop(s);
+      // Still a member, now with checks disabled by its endpoint: no active check holds it out any more.
+      if (host.activeHealthCheckDisabled === true) this.hosts.setHealthFlag(host, 'active-hc', false);
     }
     for (const host of live) {
       if (this.sessions.has(host)) continue;
@@ -285,11 +289,11 @@ function httpProbe(host: Host, hc: HealthCheck, timeoutMs: number, cluster: stri
     };
     const req = (tls !== undefined ? https : http).request({
       ...(tls ?? {}),
-      host: host.ip,
-      port: host.port,
+      host: host.healthCheckAddress?.ip ?? host.ip,
+      port: host.healthCheckAddress?.port ?? host.port,
       method: h.method || 'GET',
       path: h.path || '/',
-      headers: { host: h.host || cluster, 'user-agent': 'Envoy/HC', 'x-envoy-expected-rq-timeout-ms': String(Math.round(timeoutMs)) },
+      headers: { host: host.healthCheckHostname || h.host || cluster, 'user-agent': 'Envoy/HC', 'x-envoy-expected-rq-timeout-ms': String(Math.round(timeoutMs)) },
       agent: agent ?? false,
     });
     const timer = setTimeout(() => {
@@ -314,7 +318,7 @@ function tcpProbe(host: Host, hc: HealthCheck, timeoutMs: number): Promise<Check
   const expect = (t.receive ?? []).filter((p) => p.text).map((p) => Buffer.from(p.text!, 'hex'));
   return new Promise((resolve) => {
     let done = false;
-    const sock = net.connect({ host: host.ip, port: host.port });
+    const sock = net.connect({ host: host.healthCheckAddress?.ip ?? host.ip, port: host.healthCheckAddress?.port ?? host.port });
     const finish = (r: CheckResult): void => {
       if (done) return;
       done = true;

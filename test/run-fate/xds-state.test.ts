@@ -21,7 +21,7 @@ test('EDS: an endpoint field run does not act on is accepted and logged once, ho
   const cla = {
     '@type': ENDPOINT_TYPE,
     cluster_name: 'a',
-    endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 9000 } }, health_check_config: { port_value: 9001 } } }] }],
+    endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 9000 } }, additional_addresses: [{ address: { socket_address: { address: '127.0.0.2', port_value: 9000 } } }] } }] }],
   };
   for (const v of ['1', '2', '3']) {
     const ack = await s.onResponse({ version_info: v, type_url: ENDPOINT_TYPE, nonce: v, resources: [cla] });
@@ -30,7 +30,7 @@ test('EDS: an endpoint field run does not act on is accepted and logged once, ho
   assert.equal(applied.EDS, 3);
   const fate = log.filter((l) => l.includes('run-ignored'));
   assert.equal(fate.length, 1, log.join('\n'));
-  assert.match(fate[0]!, /^xds: load assignment a: \[run-ignored\] `health_check_config` \(in Endpoint\) is accepted but meshctl run does not act on it/);
+  assert.match(fate[0]!, /^xds: load assignment a: \[run-ignored\] `additional_addresses` \(in Endpoint\) is accepted but meshctl run does not act on it/);
 });
 
 test('CDS: a cluster with an element run cannot enforce is NACKed with the element named, and nothing is applied', async () => {

@@ -10,7 +10,6 @@ const E = ENFORCED;
 const U = UNTESTED;
 
 const SCRAPE = warned('read by `meshctl prometheus-config`, not by run');
-const EDS_HC = warned('health checks go to the endpoint\'s own address');
 
 export const FIELD_FATES: Readonly<Record<string, FieldFate>> = {
   // Bootstrap and its services
@@ -352,10 +351,10 @@ export const FIELD_FATES: Readonly<Record<string, FieldFate>> = {
   'LbEndpoint.health_status': E,
   'LbEndpoint.load_balancing_weight': E,
   'Endpoint.address': E,
-  'Endpoint.health_check_config': EDS_HC,
+  'Endpoint.health_check_config': { ...E, note: 'active health checks go to its port_value, with its hostname as Host (src/upstream/health-checker.ts)' },
   'Endpoint.hostname': E,
-  'Endpoint.HealthCheckConfig.port_value': EDS_HC,
-  'Endpoint.HealthCheckConfig.hostname': EDS_HC,
+  'Endpoint.HealthCheckConfig.port_value': E,
+  'Endpoint.HealthCheckConfig.hostname': E,
   'HealthCheck.timeout': E,
   'HealthCheck.interval': E,
   'HealthCheck.initial_jitter': U,

@@ -28,6 +28,8 @@ export const UNMODELED_ENFORCED: Readonly<Record<string, FateEntry>> = {
   'Bootstrap.typed_dns_resolver_config': ENFORCED,
   'Bootstrap.dns_resolution_config': ENFORCED,
   'Bootstrap.use_tcp_for_dns_lookups': ENFORCED,
+  'Endpoint.HealthCheckConfig.address': { ...ENFORCED, note: 'active health checks go to this address (src/balancer/host-set.ts healthCheckOf)' },
+  'Endpoint.HealthCheckConfig.disable_active_health_check': { ...ENFORCED, note: 'the cluster\'s health checkers leave the endpoint alone' },
   'HttpConnectionManager.proxy_100_continue': { ...ENFORCED, note: 'Expect: 100-continue forwarded and the upstream\'s 100 relayed (HTTP/1.1 clusters; undici\'s HTTP/2 client cannot send Expect, so the proxy answers 100 there)' },
   // The HCM's (an HTTP/1.1 client's chunked trailers kept) and, inside a cluster's HttpProtocolOptions extension,
   // the upstream codec's (request trailers sent to HTTP/1.1 hosts): src/proxy/generation.ts, src/upstream/protocol-options.ts.
