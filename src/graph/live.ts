@@ -46,7 +46,7 @@ export async function topologyData(p: AdminPageSources): Promise<TopologyData> {
   return {
     at: Date.now(),
     clusters: clusters.map((c) => {
-      const h = stats.histograms[`cluster.${statSafe(c.name)}.upstream_rq_time`];
+      const h = stats.histograms[`cluster.${statSafe(c.observability_name)}.upstream_rq_time`];
       return {
         name: c.name,
         rq_total: c.hosts.reduce((a, x) => a + x.rq_total, 0),

@@ -137,6 +137,7 @@ class ConnectionFacts implements AccessLogFacts {
   readonly sentPath = undefined;
   readonly upstreamHost = '';
   readonly clusterName = undefined;
+  readonly clusterObservabilityName = undefined;
   readonly routeName = undefined;
   readonly responseHeaders = undefined;
   readonly responseTrailers = null;

@@ -153,7 +153,9 @@ function getterOf(c: FormatCommand): Getter {
     case 'UPSTREAM_HOST':
     case 'UPSTREAM_REMOTE_ADDRESS':
       return (f) => f.upstreamHost || null;
+    // Envoy: UPSTREAM_CLUSTER is the observability name (alt_stat_name when set), UPSTREAM_CLUSTER_RAW the name itself.
     case 'UPSTREAM_CLUSTER':
+      return (f) => f.clusterObservabilityName ?? null;
     case 'UPSTREAM_CLUSTER_RAW':
       return (f) => f.clusterName ?? null;
     case 'UPSTREAM_LOCAL_ADDRESS':

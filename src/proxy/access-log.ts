@@ -154,6 +154,8 @@ export interface AccessLogFacts {
   /** The last host tried, '' for none. */
   readonly upstreamHost: string;
   readonly clusterName: string | undefined;
+  /** alt_stat_name when the cluster has one, else its name. */
+  readonly clusterObservabilityName: string | undefined;
   readonly routeName: string | undefined;
   /** The response headers as sent downstream, undefined before a response began. */
   readonly responseHeaders: OutHeaders | undefined;
@@ -200,7 +202,7 @@ export function accessLogLine(f: AccessLogFacts, elapsed: number): string {
     request_id: (up?.['x-request-id'] as string | undefined) ?? (h['x-request-id'] as string | undefined) ?? '-',
     authority: (f.h2 ? h[':authority'] : h.host) ?? '-',
     upstream_host: f.upstreamHost || '-',
-    upstream_cluster: f.clusterName ?? '-',
+    upstream_cluster: f.clusterObservabilityName ?? '-',
   });
 }
 

@@ -119,6 +119,7 @@ export function clustersJson(clusters: readonly ClusterStatus[]): Json {
       // Priority DEFAULT is the enum's zero: proto3 JSON leaves it out.
       circuit_breakers: { thresholds: [{ ...c.thresholds }] },
       host_statuses: c.hosts.map(hostStatus),
+      observability_name: c.observability_name,
     })),
   };
 }

@@ -32,6 +32,8 @@ export interface ClusterHostStatus {
 
 export interface ClusterStatus {
   name: string;
+  /** alt_stat_name, else the name (Envoy's /clusters?format=json observability_name). */
+  observability_name: string;
   thresholds: { max_connections: number; max_pending_requests: number; max_requests: number; max_retries: number };
   added_via_api: boolean;
   hosts: ClusterHostStatus[];

@@ -107,5 +107,6 @@ export type ProxyCluster = ClusterRuntime<ClusterStats>;
  * DataSourceError when the cluster's TLS files cannot be read.
  */
 export function createProxyCluster(name: string, upstream: UpstreamCluster, store: StatsStore, client: UpstreamClientKind, baseDir: string): ProxyCluster {
-  return new ClusterRuntime(name, upstream, client, baseDir, () => new ClusterStats(store, name));
+  // Envoy names a cluster's stats (and its access-log name) by alt_stat_name when one is given: its observability name.
+  return new ClusterRuntime(name, upstream, client, baseDir, () => new ClusterStats(store, upstream.config.alt_stat_name || name));
 }

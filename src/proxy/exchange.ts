@@ -211,6 +211,11 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     return this.cluster?.name;
   }
 
+  /** The cluster's alt_stat_name, else its name (Envoy's observability name: %UPSTREAM_CLUSTER%, stats). */
+  get clusterObservabilityName(): string | undefined {
+    return this.cluster === undefined ? undefined : this.cluster.upstream.config.alt_stat_name || this.cluster.name;
+  }
+
   get routeName(): string | undefined {
     return this.route?.config.name;
   }

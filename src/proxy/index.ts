@@ -411,6 +411,7 @@ class Proxy implements RunningProxy {
       const th = uc.config.circuit_breakers?.thresholds?.find((t) => (t.priority ?? 'DEFAULT') === 'DEFAULT');
       out.push({
         name: uc.name,
+        observability_name: uc.config.alt_stat_name || uc.name,
         thresholds: {
           max_connections: th?.max_connections ?? 1024,
           max_pending_requests: th?.max_pending_requests ?? 1024,

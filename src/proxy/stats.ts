@@ -104,7 +104,7 @@ export function proxySnapshot(store: StatsStore, cm: ClusterManager): StatsSnaps
       snap.stateGauges.push(prefix + k);
     }
   };
-  for (const uc of cm.clusters()) add(`cluster.${statSafe(uc.name)}.`, upstreamClusterStats(uc, cm));
+  for (const uc of cm.clusters()) add(`cluster.${statSafe(uc.config.alt_stat_name || uc.name)}.`, upstreamClusterStats(uc, cm));
   add('', clusterManagerStats(cm));
   return snap;
 }

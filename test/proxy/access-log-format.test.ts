@@ -21,7 +21,7 @@ function facts(over: Partial<AccessLogFacts> = {}): AccessLogFacts {
   const req = { method: 'GET', url: '/p', httpVersion: '1.1', httpVersionMajor: 1, headers: { host: 'h.test', 'x-empty': '', 'x-long': 'abcdefgh' } } as unknown as DownReq;
   return {
     req, h2: false, status: 200, flags: 0, bytesSent: 3, bytesReceived: 0, serviceTimeMs: 1, upstreamHeaders: undefined,
-    sentPath: undefined, upstreamHost: '', clusterName: undefined, routeName: undefined, responseHeaders: undefined,
+    sentPath: undefined, upstreamHost: '', clusterName: undefined, clusterObservabilityName: undefined, routeName: undefined, responseHeaders: undefined,
     responseTrailers: null, details: '', healthCheck: false, requestDoneMs: 0, firstByteMs: -1, transportFailure: '', upstreamLocal: '',
     attempts: 1, socket: undefined, ...over,
   };
@@ -33,6 +33,9 @@ test('text formats: unset is "-", or nothing with omit_empty_values; lengths cut
   assert.equal(compileTextFormat('%UPSTREAM_HOST%|%REQ(X-NONE)%|%DURATION%', true)(f, 12.9, START), '||12');
   assert.equal(compileTextFormat('%REQ(:AUTHORITY)% %REQ(HOST)% %REQ(:PATH)%', false)(f, 0, START), 'h.test h.test /p');
   assert.throws(() => compileTextFormat('%DOWNSTREAM_PEER_SUBJECT%', false), UnsupportedOperator);
+  // A cluster with alt_stat_name: UPSTREAM_CLUSTER is that name, UPSTREAM_CLUSTER_RAW the cluster's own.
+  const alt = facts({ clusterName: 'backend-v2', clusterObservabilityName: 'backend' });
+  assert.equal(compileTextFormat('%UPSTREAM_CLUSTER% %UPSTREAM_CLUSTER_RAW%', false)(alt, 0, START), 'backend backend-v2');
 });
 
 test('START_TIME: ISO by default, strftime conversions in UTC, fractions and epoch seconds', () => {

@@ -282,11 +282,11 @@ dynamic_resources:
 
     // v3: a field run does not act on; accepted, logged once however often it is polled.
     cp.snapshot.version = 3;
-    cp.snapshot.clusters = [{ ...staticClusterJson('svc', upPort), connect_timeout: '1s', alt_stat_name: 'svc-alt' }];
+    cp.snapshot.clusters = [{ ...staticClusterJson('svc', upPort), connect_timeout: '1s', cleanup_interval: '7s' }];
     await until(() => cp.requests.some((r) => r.type_url === CLUSTER_TYPE && r.version_info === 'v3' && r.error_detail === undefined), 10_000, 'v3 ACK');
     const seen = cp.requests.length;
     await until(() => cp.requests.length > seen + 5, 10_000, 'more polls');
-    assert.equal(count(cli.stderr(), 'xds: cluster svc: [run-ignored] `alt_stat_name` (in Cluster) is accepted but meshctl run does not act on it'), 1, cli.stderr());
+    assert.equal(count(cli.stderr(), 'xds: cluster svc: [run-ignored] `cleanup_interval` (in Cluster) is accepted but meshctl run does not act on it'), 1, cli.stderr());
     assert.deepEqual(await get(Number(port)), { status: 200, body: 'from-upstream' });
   } finally {
     cli.kill();

@@ -331,7 +331,7 @@ export const FIELD_FATES: Readonly<Record<string, FieldFate>> = {
   'Cluster.typed_extension_protocol_options': E,
   'Cluster.dns_query': E,
   'Cluster.cleanup_interval': warned('original-destination hosts are not kept (ORIGINAL_DST clusters get no hosts)'),
-  'Cluster.alt_stat_name': warned('cluster stats are named by the cluster\'s name'),
+  'Cluster.alt_stat_name': { ...E, note: 'the name of the cluster\'s stats, %UPSTREAM_CLUSTER% and /clusters\' observability_name' },
   'Http2ProtocolOptions.max_concurrent_streams': warned('the HTTP/2 client uses its own stream limits'),
   'Http2ProtocolOptions.initial_stream_window_size': warned('the HTTP/2 client uses its own window sizes'),
   'EdsClusterConfig.eds_config': E,
