@@ -169,7 +169,7 @@ export const FIELD_FATES: Readonly<Record<string, FieldFate>> = {
   'RouteConfiguration.request_headers_to_remove': E,
   'RouteConfiguration.response_headers_to_add': E,
   'RouteConfiguration.response_headers_to_remove': U,
-  'RouteConfiguration.validate_clusters': warned('meshctl validates every route\'s cluster whatever this says'),
+  'RouteConfiguration.validate_clusters': { ...E, note: 'false: a route to an undefined cluster loads, and answers 503 (NC) at run time' },
   'VirtualHost.name': E,
   'VirtualHost.domains': E,
   'VirtualHost.routes': E,

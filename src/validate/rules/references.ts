@@ -231,9 +231,10 @@ export const referenceUnknownCluster = defineRule({
     const missing = ctx.index.envoyClusterRefs.filter((r) => r.lookup !== 'none' && !names.has(r.name));
     if (missing.length === 0) return;
     // Routes and xDS sources the model holds are route-unknown-cluster's and discovery-unknown-cluster's to report.
+    // Matched by where the value ends: the model's span of a field may start at its key, the judge's at its value.
     const covered = new Set<string>();
-    const add = (s: { line: number; column: number } | undefined): void => {
-      if (s !== undefined) covered.add(`${s.line}:${s.column}`);
+    const add = (s: { endLine: number; endColumn: number } | undefined): void => {
+      if (s !== undefined) covered.add(`${s.endLine}:${s.endColumn}`);
     };
     for (const { route } of ctx.index.routes) {
       if (route.route?.cluster !== undefined) add(spanOf(route.route, 'cluster'));
@@ -245,7 +246,7 @@ export const referenceUnknownCluster = defineRule({
     }
     for (const r of missing) {
       const span = r.span;
-      if (covered.has(`${span.line}:${span.column}`)) continue;
+      if (covered.has(`${span.endLine}:${span.endColumn}`)) continue;
       ctx.report({
         messageId: r.lookup === 'load' ? 'load' : 'runtime',
         data: { where: `\`${referrer(r.via)}\``, name: r.name },
