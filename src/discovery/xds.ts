@@ -19,7 +19,7 @@
  * (XdsObserver), which may refuse them (the update is then NACKed).
  */
 import type { ConnectionOptions } from 'node:tls';
-import type { ApiConfigSource, Bootstrap, Cluster, ClusterLoadAssignment, ConfigSource, Listener, RouteConfiguration } from '../config/model.js';
+import type { ApiConfigSource, Bootstrap, Cluster, ClusterLoadAssignment, ConfigSource, DataSource, GrpcService, Listener, RouteConfiguration } from '../config/model.js';
 import { durationToMs } from '../config/model.js';
 import { connectionManager } from '../config/connection-manager.js';
 import type { HostInit } from '../balancer/types.js';
@@ -39,6 +39,8 @@ export interface XdsHost {
   addressOf(cluster: string): string | undefined;
   /** The cluster's TLS client options when its transport socket originates TLS (the control plane over TLS). */
   tlsOf(cluster: string): ConnectionOptions | undefined;
+  /** A google_grpc target as the stream dials it (an `ip:port` target after --map-endpoint), with its TLS options. */
+  googleGrpcTarget(t: GoogleGrpcTarget): { address: string; tls: ConnectionOptions | undefined };
 }
 
 /** The listeners and route configurations xDS has made active. */
@@ -83,9 +85,36 @@ export interface XdsPlan {
   readonly source: ApiConfigSource;
   /** The types fetched, in Envoy's order (CDS, EDS, LDS, RDS). */
   readonly kinds: readonly XdsKind[];
-  readonly controlCluster: string;
+  /** Where the stream goes: a cluster of the bootstrap (envoy_grpc, REST's cluster_names), or a gRPC target of its
+   * own (google_grpc: Envoy's Google gRPC client dials `target_uri` itself). */
+  readonly control: { readonly cluster: string } | { readonly google: GoogleGrpcTarget };
   /** The initial fetch timeout (ms, 0 = none) of each type's config source. */
   readonly initialFetchMs: Readonly<Partial<Record<XdsKind, number>>>;
+}
+
+/** A GrpcService's google_grpc: the target and its channel's TLS (ssl_credentials), as Envoy's GoogleGrpc has them. */
+export interface GoogleGrpcTarget {
+  readonly targetUri: string;
+  readonly ssl: { readonly rootCerts?: DataSource; readonly privateKey?: DataSource; readonly certChain?: DataSource } | undefined;
+  /** What the channel would send that meshctl does not (call_credentials, google_default): said once at start. */
+  readonly notSent: readonly string[];
+}
+
+/** The google_grpc of a GrpcService (kept verbatim by the decoder: meshctl's model holds envoy_grpc only). */
+function googleGrpcOf(g: GrpcService | undefined): GoogleGrpcTarget | undefined {
+  type Raw = { target_uri?: unknown; channel_credentials?: { ssl_credentials?: Record<string, DataSource | undefined>; google_default?: unknown }; call_credentials?: unknown[] };
+  const raw = (g as { unmodeled?: { google_grpc?: Raw } } | undefined)?.unmodeled?.google_grpc;
+  if (raw === undefined || typeof raw.target_uri !== 'string' || raw.target_uri === '') return undefined;
+  const ssl = raw.channel_credentials?.ssl_credentials;
+  const notSent = [
+    ...(raw.call_credentials?.length ? ['call_credentials'] : []),
+    ...(raw.channel_credentials?.google_default !== undefined ? ['channel_credentials.google_default'] : []),
+  ];
+  return {
+    targetUri: raw.target_uri,
+    ssl: ssl === undefined ? undefined : { rootCerts: ssl.root_certs, privateKey: ssl.private_key, certChain: ssl.cert_chain },
+    notSent,
+  };
 }
 
 /** Envoy's ConfigSource.initial_fetch_timeout default. */
@@ -121,7 +150,9 @@ export function xdsPlan(config: Bootstrap): XdsPlan | undefined {
   if (source === undefined) return undefined;
   const transport = source.api_type === 'REST' ? 'rest' : source.api_type === 'DELTA_GRPC' || source.api_type === 'AGGREGATED_DELTA_GRPC' ? 'delta' : 'grpc';
   const controlCluster = transport === 'rest' ? source.cluster_names?.[0] : source.grpc_services?.[0]?.envoy_grpc?.cluster_name;
-  if (!controlCluster) return undefined;
+  const google = transport === 'rest' || controlCluster ? undefined : googleGrpcOf(source.grpc_services?.[0]);
+  const control = controlCluster ? { cluster: controlCluster } : google !== undefined ? { google } : undefined;
+  if (control === undefined) return undefined;
   const kinds: XdsKind[] = [];
   // EDS follows CDS (its clusters name what to subscribe to), RDS follows LDS; the rest only when configured.
   if (dr?.cds_config !== undefined) kinds.push('CDS');
@@ -133,7 +164,7 @@ export function xdsPlan(config: Bootstrap): XdsPlan | undefined {
     aggregated: first.ads !== undefined || source.api_type === 'AGGREGATED_GRPC' || source.api_type === 'AGGREGATED_DELTA_GRPC',
     source,
     kinds,
-    controlCluster,
+    control,
     initialFetchMs: { CDS: initialFetchMs(dr?.cds_config), LDS: initialFetchMs(dr?.lds_config), EDS: DEFAULT_INITIAL_FETCH_MS, RDS: DEFAULT_INITIAL_FETCH_MS },
   };
 }
@@ -163,11 +194,12 @@ export async function startXds(config: Bootstrap, plan: XdsPlan, host: XdsHost, 
   const state = new XdsState(node, controller, deps.log);
   controller.state = state;
   observer?.attach({ dump: () => controller.dump(), stats: () => controller.stats() });
-  const address = host.addressOf(plan.controlCluster);
-  const tls = host.tlsOf(plan.controlCluster);
+  const c = plan.control;
+  const { address, tls } = 'cluster' in c ? { address: host.addressOf(c.cluster), tls: host.tlsOf(c.cluster) } : host.googleGrpcTarget(c.google);
+  if ('google' in c && c.google.notSent.length > 0) deps.log?.(`xds: google_grpc ${c.google.notSent.join(' and ')} are not sent: the control plane sees a client without them`);
   let transport: XdsTransport;
   if (address === undefined) {
-    deps.log?.(`xds: control-plane cluster "${plan.controlCluster}" has no host; xDS is off`);
+    deps.log?.(`xds: control-plane cluster "${'cluster' in c ? c.cluster : c.google.targetUri}" has no host; xDS is off`);
     transport = { ready: Promise.resolve(), close: () => undefined, resubscribe: () => undefined, connected: () => false };
   } else if (plan.transport === 'rest') {
     const { XdsRestClient } = await import('./xds-rest.js');

@@ -11,7 +11,7 @@ import { HostSet, hostsFromCluster } from '../balancer/host-set.js';
 import { createBalancer } from '../balancer/index.js';
 import { CircuitBreaker, breakerLimits } from './circuit-breaker.js';
 import { OutlierDetector, outlierSettings, type OutlierSettings } from './outlier-detector.js';
-import { clusterTls, upstreamTlsOptions, type UpstreamTlsOptions } from './upstream-tls.js';
+import { clusterTls, googleGrpcTlsOptions, upstreamTlsOptions, type UpstreamTlsOptions } from './upstream-tls.js';
 import { HealthChecker } from './health-checker.js';
 import { realTimers, type Timers } from '../time/timers.js';
 import type { BreakerResource, ClusterManager, ClusterManagerOptions, UpstreamCluster, UpstreamOutcome } from './types.js';
@@ -352,6 +352,10 @@ export class ClusterManagerImpl implements ClusterManager {
       },
       edsClusters: () => [...this.map.values()].filter((mc) => (mc.config.type ?? 'STATIC') === 'EDS' && !this.refresh.has(mc.name)),
       addressOf: (name) => this.map.get(name)?.hosts.hosts[0]?.address,
+      googleGrpcTarget: (t) => ({
+        address: mapTarget(t.targetUri, this.deps.opts.mapEndpoint),
+        tls: t.ssl === undefined ? undefined : googleGrpcTlsOptions(t.ssl, this.deps.opts.baseDir ?? process.cwd()),
+      }),
       tlsOf: (name) => {
         const mc = this.map.get(name);
         const ctx = mc === undefined ? undefined : clusterTls(mc.config);
@@ -445,4 +449,12 @@ export class ClusterManagerImpl implements ClusterManager {
 /** The cluster manager `meshctl run` uses (see src/upstream/types.ts for the contract). */
 export function createClusterManager(config: Bootstrap, opts: ClusterManagerImplOptions): ClusterManagerImpl {
   return new ClusterManagerImpl(config, opts);
+}
+
+/** A gRPC target `ip:port` or `ipv4:ip:port` through --map-endpoint; a name (`dns:///…`) is dialled as written. */
+function mapTarget(target: string, map: ((ip: string, port: number) => { ip: string; port: number }) | undefined): string {
+  const m = /^(?:ipv4:)?(\d{1,3}(?:\.\d{1,3}){3}):(\d+)$/.exec(target);
+  if (map === undefined || m === null) return target;
+  const to = map(m[1]!, Number(m[2]));
+  return `${to.ip}:${to.port}`;
 }

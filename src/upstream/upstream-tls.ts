@@ -14,7 +14,7 @@
  */
 import type { ConnectionOptions, PeerCertificate, SecureVersion } from 'node:tls';
 import { readDataSource as read } from '../config/data-source.js';
-import type { Cluster, StringMatcher, TlsContext, TlsParameters_TlsProtocol } from '../config/model.js';
+import type { Cluster, DataSource, StringMatcher, TlsContext, TlsParameters_TlsProtocol } from '../config/model.js';
 import { compileStringMatcher, type CompileProblem } from '../router/matchers.js';
 
 /** ALPN is left to the client: undici offers http/1.1, and h2 too for a cluster with http2_protocol_options; health
@@ -41,6 +41,17 @@ function describeMatcher(m: StringMatcher): string {
   const kind = m.exact !== undefined ? 'exact' : m.prefix !== undefined ? 'prefix' : m.suffix !== undefined ? 'suffix' : m.contains !== undefined ? 'contains' : 'safe_regex';
   const value = m.exact ?? m.prefix ?? m.suffix ?? m.contains ?? m.safe_regex?.regex ?? '';
   return `${kind} ${value}${m.ignore_case === true ? ' (ignore_case)' : ''}`;
+}
+
+/**
+ * A google_grpc channel's ssl_credentials as TLS client options: gRPC's own TLS, which always verifies the server
+ * (against root_certs, or the system's roots without them) and its name, and presents cert_chain/private_key.
+ */
+export function googleGrpcTlsOptions(ssl: { rootCerts?: DataSource; privateKey?: DataSource; certChain?: DataSource }, baseDir: string): UpstreamTlsOptions {
+  const ca = read(ssl.rootCerts, baseDir, 'google_grpc root_certs');
+  const key = read(ssl.privateKey, baseDir, 'google_grpc private_key');
+  const cert = read(ssl.certChain, baseDir, 'google_grpc cert_chain');
+  return { rejectUnauthorized: true, ...(ca !== undefined ? { ca } : {}), ...(key !== undefined ? { key } : {}), ...(cert !== undefined ? { cert } : {}) };
 }
 
 /** The cluster's TLS context, when it originates TLS to its hosts. */

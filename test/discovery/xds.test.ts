@@ -28,7 +28,7 @@ test('xdsPlan reads dynamic_resources: REST cds_config, ADS over gRPC, EDS-only 
   assert.equal(xdsPlan({}), undefined);
   const rest = xdsPlan({ dynamic_resources: { cds_config: { api_config_source: { api_type: 'REST', cluster_names: ['cp'] } } } });
   assert.equal(rest?.transport, 'rest');
-  assert.equal(rest?.controlCluster, 'cp');
+  assert.deepEqual(rest?.control, { cluster: 'cp' });
   const ads = xdsPlan({
     dynamic_resources: { cds_config: { ads: {} }, ads_config: { api_type: 'AGGREGATED_GRPC', grpc_services: [{ envoy_grpc: { cluster_name: 'cp' } }] } },
   });

@@ -58,6 +58,7 @@ const ENVOY_MESSAGE: Readonly<Record<string, string>> = {
   HttpFilter: 'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter',
   Http1ProtocolOptions: 'envoy.config.core.v3.Http1ProtocolOptions',
   'Endpoint.HealthCheckConfig': 'envoy.config.endpoint.v3.Endpoint.HealthCheckConfig',
+  GrpcService: 'envoy.config.core.v3.GrpcService',
 };
 
 test('the unmodeled entries name fields Envoy has and meshctl\'s model does not', () => {

@@ -65,3 +65,29 @@ test('run takes routes, clusters and endpoints over TLS with a client certificat
     blue.server.close();
   }
 });
+
+test('google_grpc ADS: run dials target_uri itself, over TLS with ssl_credentials (root_certs, client certificate)', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir('run-google-grpc');
+  const certs = pki(dir);
+  if (certs === undefined) return t.skip('openssl not available');
+  const blue = await backend('blue');
+  const file = join(dir, 'served.yaml');
+  writeFileSync(file, servedConfig([blue.port]));
+  const serve = await startServe(file, ['--tls-cert', certs.serverCert, '--tls-key', certs.serverKey, '--client-ca', certs.ca]);
+  let run: ReturnType<typeof spawnCli> | undefined;
+  try {
+    const port = await freePort();
+    const google = `{ google_grpc: { target_uri: "127.0.0.1:${serve.xdsPort}", stat_prefix: xds, channel_credentials: { ssl_credentials: { root_certs: { filename: ${certs.ca} }, private_key: { filename: ${certs.clientKey} }, cert_chain: { filename: ${certs.clientCert} } } } } }`;
+    const cfg = join(dir, 'google.yaml');
+    writeFileSync(cfg, runConfig('google-grpc', port, serve.xdsPort, 'fleet', '', google));
+    run = spawnCli(['run', cfg, '--admin-address', '127.0.0.1:0', '--no-access-log']);
+    await run.waitFor(/listener ingress on/);
+    await until(async () => (await body(port).catch(() => '')) === 'blue', 10_000, 'the run to route to blue');
+    assert.deepEqual((await serve.status()).streams.map((s) => s.node.id), ['google-grpc']);
+  } finally {
+    run?.kill();
+    await run?.exit().catch(() => undefined);
+    await serve.stop();
+    blue.server.close();
+  }
+});

@@ -78,8 +78,8 @@ export async function until(check: () => boolean | Promise<boolean>, ms: number,
 
 /** A run's bootstrap: node `node` of cluster `nodeCluster`, a listener whose routes (RDS `routes`) and clusters
  * (CDS, EDS) come from the control plane on `xdsPort` over ADS. `xdsClusterExtra`: more lines of the control-plane
- * cluster (indented by 6), e.g. its transport_socket. */
-export function runConfig(node: string, listenPort: number, xdsPort: number, nodeCluster: string, xdsClusterExtra = ''): string {
+ * cluster (indented by 6), e.g. its transport_socket; `grpcService`: the ADS stream's GrpcService (flow YAML). */
+export function runConfig(node: string, listenPort: number, xdsPort: number, nodeCluster: string, xdsClusterExtra = '', grpcService = '{ envoy_grpc: { cluster_name: xds } }'): string {
   return `node: { id: ${node}, cluster: ${nodeCluster} }
 static_resources:
   listeners:
@@ -104,7 +104,7 @@ ${xdsClusterExtra}dynamic_resources:
   ads_config:
     api_type: GRPC
     transport_api_version: V3
-    grpc_services: [{ envoy_grpc: { cluster_name: xds } }]
+    grpc_services: [${grpcService}]
 `;
 }
 

@@ -28,6 +28,10 @@ export const UNMODELED_ENFORCED: Readonly<Record<string, FateEntry>> = {
   'Bootstrap.typed_dns_resolver_config': ENFORCED,
   'Bootstrap.dns_resolution_config': ENFORCED,
   'Bootstrap.use_tcp_for_dns_lookups': ENFORCED,
+  'GrpcService.google_grpc': {
+    ...ENFORCED,
+    note: 'the xDS stream dials target_uri (ip:port through --map-endpoint) over TLS with ssl_credentials; call_credentials and google_default are not sent (said at start)',
+  },
   'Endpoint.HealthCheckConfig.address': { ...ENFORCED, note: 'active health checks go to this address (src/balancer/host-set.ts healthCheckOf)' },
   'Endpoint.HealthCheckConfig.disable_active_health_check': { ...ENFORCED, note: 'the cluster\'s health checkers leave the endpoint alone' },
   'HttpConnectionManager.proxy_100_continue': { ...ENFORCED, note: 'Expect: 100-continue forwarded and the upstream\'s 100 relayed (HTTP/1.1 clusters; undici\'s HTTP/2 client cannot send Expect, so the proxy answers 100 there)' },
