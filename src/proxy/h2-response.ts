@@ -128,8 +128,10 @@ export class H2Response implements DownRes, H2StreamOwner {
   }
 
   streamReset(): void {
-    this.req.aborted();
+    // 'close' first: the exchange lets go of the request body (and its error listener) before the body fails, so the
+    // failure reaches only a reader still listening.
     this.closed();
+    this.req.aborted();
   }
 
   streamWritable(): void {

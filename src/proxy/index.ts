@@ -30,7 +30,7 @@ export type { StatsSnapshot } from './stats.js';
 export type { ClusterStatus } from './admin.js';
 export type { UpstreamFailureMode } from './local-reply.js';
 export type { UpstreamClientKind } from '../upstream/pool.js';
-export type { DownstreamH2Kind } from './listener-server.js';
+export { DEFAULT_DOWNSTREAM_H2, type DownstreamH2Kind } from './listener-server.js';
 
 export interface ProxyOptions {
   /** Directory that relative file names in the config (certificates, direct-response bodies) resolve against. */
@@ -49,7 +49,7 @@ export interface ProxyOptions {
    * else 127.0.0.1:9901. */
   readonly admin?: { address: string; port: number } | false;
   readonly upstreamClient?: UpstreamClientKind;
-  /** Who serves downstream HTTP/2 (`--downstream-h2`): meshctl's own codec or node's http2. Default node. */
+  /** Who serves downstream HTTP/2 (`--downstream-h2`): meshctl's own codec or node's http2 (DEFAULT_DOWNSTREAM_H2). */
   readonly downstreamH2?: DownstreamH2Kind;
   /** `envoy` (default): connect failures and resets answer 503 (UF/UR/UC); `502`: the issue's variant. */
   readonly upstreamFailureMode?: UpstreamFailureMode;

@@ -48,6 +48,8 @@ const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
  */
 /** Who serves downstream HTTP/2: meshctl's own codec (src/http/h2, h2-connection.ts) or node's http2 server. */
 export type DownstreamH2Kind = 'meshctl' | 'node';
+/** The default of `meshctl run --downstream-h2` and of ProxyOptions.downstreamH2. */
+export const DEFAULT_DOWNSTREAM_H2: DownstreamH2Kind = 'meshctl';
 
 export class ListenerServer implements ListenerBinding, H1Host, H2Host {
   current: { gen: Generation; lr: ListenerRuntime };
@@ -68,7 +70,7 @@ export class ListenerServer implements ListenerBinding, H1Host, H2Host {
     private readonly ip: string,
     private readonly port: number,
     baseDir: string,
-    private readonly h2Kind: DownstreamH2Kind = 'node',
+    private readonly h2Kind: DownstreamH2Kind = DEFAULT_DOWNSTREAM_H2,
   ) {
     this.current = { gen, lr };
     this.key = bindingKey(lr, ip, port);
