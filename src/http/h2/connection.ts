@@ -616,7 +616,7 @@ export class H2ServerConnection {
   private dataFrames(s: H2Stream, chunk: Buffer, from: number, end: boolean): number {
     const len = chunk.length;
     if (from === len) {
-      if (end) this.writer.frame(FrameType.DATA, Flag.END_STREAM, s.id, null);
+      if (end && !this.writer.endLastData(s.id)) this.writer.frame(FrameType.DATA, Flag.END_STREAM, s.id, null);
       return len;
     }
     let at = from;

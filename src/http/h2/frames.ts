@@ -102,7 +102,24 @@ export class FrameWriter {
     }
   }
 
+  /** The last frame queued (slab offset of its header; -1 when nothing is queued or it has gone). */
+  private lastAt = -1;
+  private lastStream = 0;
+
+  /**
+   * Ends `stream` by setting END_STREAM on its DATA frame when that is the last frame queued: a response whose end
+   * follows its last body bytes in the same turn needs no empty DATA frame of its own. False when it cannot.
+   */
+  endLastData(stream: number): boolean {
+    const at = this.lastAt;
+    if (at < 0 || this.lastStream !== stream || this.slab[at + 3] !== FrameType.DATA) return false;
+    this.slab[at + 4] = this.slab[at + 4]! | Flag.END_STREAM;
+    return true;
+  }
+
   private header(at: number, length: number, type: number, flags: number, stream: number): void {
+    this.lastAt = at;
+    this.lastStream = stream;
     const s = this.slab;
     s[at] = length >>> 16;
     s[at + 1] = (length >>> 8) & 0xff;
@@ -154,6 +171,7 @@ export class FrameWriter {
   /** Everything queued since the last take, in order; the writer starts empty again. */
   take(): Buffer[] {
     this.close();
+    this.lastAt = -1;
     const out = this.out;
     this.out = [];
     this.queued = 0;
