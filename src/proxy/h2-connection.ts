@@ -59,7 +59,23 @@ export function h2ServerOptions(lr: ListenerRuntime): H2ServerOptions {
     maxHeaderListBytes: lr.maxRequestHeadersBytes,
     // As on node's path: pseudo-headers count towards the limit, and never fewer than the four a request needs.
     maxHeaderCount: Math.max(4, lr.maxHeadersCount),
+    streamErrorOnInvalidMessaging: streamErrorOnInvalidMessaging(lr.hcm, o),
   };
+}
+
+/**
+ * Whether a malformed request resets only its stream (Envoy's default: the connection is terminated). Envoy's order:
+ * http2_protocol_options.override_stream_error_on_invalid_http_message, else the connection manager's
+ * stream_error_on_invalid_http_message, else the deprecated http2_protocol_options.stream_error_on_invalid_http_messaging.
+ */
+function streamErrorOnInvalidMessaging(hcm: HttpConnectionManager, h2: unknown): boolean {
+  const o = h2 !== null && typeof h2 === 'object' && !Array.isArray(h2) ? (h2 as Record<string, unknown>) : {};
+  const bool = (v: unknown): boolean | undefined => {
+    if (typeof v === 'boolean') return v;
+    if (v !== null && typeof v === 'object' && 'value' in v) return (v as { value: unknown }).value === true;
+    return undefined;
+  };
+  return bool(o.override_stream_error_on_invalid_http_message) ?? bool(writtenField(hcm, 'stream_error_on_invalid_http_message')) ?? bool(o.stream_error_on_invalid_http_messaging) ?? false;
 }
 
 export class H2Connection implements H2ServerHandler {

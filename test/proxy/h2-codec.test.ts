@@ -289,17 +289,34 @@ test('raw: a header block split over HEADERS and CONTINUATION frames is served',
   }
 });
 
-test('raw: an upper-case header name resets the stream with PROTOCOL_ERROR; the connection serves on', async () => {
+test('raw: an upper-case header name resets the stream with PROTOCOL_ERROR and, as Envoy by default, ends the connection', async () => {
   const c = new RawH2(proxy.port);
   try {
     c.send(H2_PREFACE, settings([]), frame(FRAME.HEADERS, END_STREAM | END_HEADERS, 1, request('/x', [['X-Upper', 'v']])));
     const r = await c.waitFor((f) => f.type === FRAME.RST_STREAM && f.stream === 1);
     assert.equal(r.payload.readUInt32BE(0), 1);
+    const g = await c.waitFor((f) => f.type === FRAME.GOAWAY);
+    assert.equal(g.payload.readUInt32BE(4), 1);
+    assert.ok(await c.waitClosed(), 'the connection must close');
+  } finally {
+    c.close();
+  }
+});
+
+test('raw: with stream_error_on_invalid_http_message a malformed request resets only its stream', async () => {
+  const own = await startMeshctl('                stream_error_on_invalid_http_message: true\n');
+  const c = new RawH2(own.port);
+  try {
+    c.send(H2_PREFACE, settings([]), frame(FRAME.HEADERS, END_STREAM | END_HEADERS, 1, request('/x', [['connection', 'close']])));
+    const r = await c.waitFor((f) => f.type === FRAME.RST_STREAM && f.stream === 1);
+    assert.equal(r.payload.readUInt32BE(0), 1);
     c.send(frame(FRAME.HEADERS, END_STREAM | END_HEADERS, 3, request('/x')));
     const h = await c.waitFor((f) => f.type === FRAME.HEADERS && f.stream === 3);
     assert.equal(statusOf(h.payload), '200');
+    assert.equal(c.frames.filter((f) => f.type === FRAME.GOAWAY).length, 0);
   } finally {
     c.close();
+    own.cli.kill();
   }
 });
 

@@ -42,6 +42,8 @@ export interface H2ServerOptions {
   /** A request's header list: bytes (RFC 9113 §6.5.2 accounting) and fields (pseudo-headers counted). */
   maxHeaderListBytes: number;
   maxHeaderCount: number;
+  /** A malformed request resets only its stream; otherwise (Envoy's default) the connection is terminated too. */
+  streamErrorOnInvalidMessaging: boolean;
 }
 
 /** What the connection asks of the code serving it. */
@@ -263,9 +265,8 @@ export class H2ServerConnection {
     s.received += n;
     if (s.contentLength >= 0 && (s.received > s.contentLength || (endStream && s.received !== s.contentLength))) {
       // RFC 9113 §8.1.1: a content-length that the DATA frames contradict makes the request malformed.
-      this.handler.h2Refused('content-length mismatch');
       this.giveBack(null, n);
-      return this.reset(s, ErrorCode.PROTOCOL_ERROR);
+      return this.malformed(s, s.id, 'content-length mismatch');
     }
     if (endStream) s.remoteEnded = true;
     if (n === 0 && !endStream) return;
@@ -341,13 +342,9 @@ export class H2ServerConnection {
     const pseudo = this.pseudo;
     const bad = checkRequestFields(f, count, this.opts.connectProtocol, pseudo);
     if (bad !== null) {
-      this.handler.h2Refused(bad);
-      return this.writeReset(id, ErrorCode.PROTOCOL_ERROR);
+      return this.malformed(null, id, bad);
     }
-    if (endStream && pseudo.contentLength > 0) {
-      this.handler.h2Refused('content-length mismatch');
-      return this.writeReset(id, ErrorCode.PROTOCOL_ERROR);
-    }
+    if (endStream && pseudo.contentLength > 0) return this.malformed(null, id, 'content-length mismatch');
     s.contentLength = pseudo.contentLength;
     s.remoteEnded = endStream;
     this.streams.set(id, s);
@@ -360,8 +357,7 @@ export class H2ServerConnection {
     // RFC 9113 §8.1: a second HEADERS is trailers and must end the stream.
     const bad = !endStream ? 'trailers without END_STREAM' : count < 0 ? 'trailers too large' : checkTrailerFields(f, count);
     if (bad !== null || (s.contentLength >= 0 && s.received !== s.contentLength)) {
-      this.handler.h2Refused(bad ?? 'content-length mismatch');
-      return this.reset(s, ErrorCode.PROTOCOL_ERROR);
+      return this.malformed(s, s.id, bad ?? 'content-length mismatch');
     }
     s.remoteEnded = true;
     s.owner?.streamTrailers(f, count);
@@ -520,6 +516,17 @@ export class H2ServerConnection {
     this.headerFrames(s.id, this.encoder.encode(f, count), true);
     this.localEnd(s);
     this.schedule();
+  }
+
+  /**
+   * A malformed request (RFC 9113 §8.1.1): RST_STREAM PROTOCOL_ERROR, as nghttp2 sends it; then, unless stream errors
+   * are allowed (stream_error_on_invalid_http_messaging), the whole connection is terminated, Envoy's default.
+   */
+  private malformed(s: H2Stream | null, id: number, why: string): void {
+    this.handler.h2Refused(why);
+    if (s !== null) this.reset(s, ErrorCode.PROTOCOL_ERROR);
+    else this.writeReset(id, ErrorCode.PROTOCOL_ERROR);
+    if (!this.opts.streamErrorOnInvalidMessaging) this.fail(ErrorCode.PROTOCOL_ERROR, why);
   }
 
   /** Our RST_STREAM: the stream is dropped (its owner is not told; it asked). */
