@@ -403,3 +403,62 @@ test('raw: on SIGTERM the client gets the shutdown notice, then the final GOAWAY
     c.close();
   }
 });
+
+test('raw: http2_protocol_options become our SETTINGS; a stream over max_concurrent_streams is refused', async () => {
+  const own = await startMeshctl(
+    '                http2_protocol_options: { max_concurrent_streams: 1, initial_stream_window_size: 70000, initial_connection_window_size: 1048576, hpack_table_size: 0 }\n',
+  );
+  const c = new RawH2(own.port);
+  try {
+    c.send(H2_PREFACE, settings([]));
+    const s = await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === 0);
+    const values = new Map<number, number>();
+    for (let i = 0; i + 6 <= s.payload.length; i += 6) values.set(s.payload.readUInt16BE(i), s.payload.readUInt32BE(i + 2));
+    assert.equal(values.get(3), 1, 'SETTINGS_MAX_CONCURRENT_STREAMS');
+    assert.equal(values.get(4), 70000, 'SETTINGS_INITIAL_WINDOW_SIZE');
+    assert.equal(values.get(1), 0, 'SETTINGS_HEADER_TABLE_SIZE');
+    const w = await c.waitFor((f) => f.type === FRAME.WINDOW_UPDATE && f.stream === 0);
+    assert.equal(w.payload.readUInt32BE(0), 1048576 - 65535, 'the connection window raised to initial_connection_window_size');
+    // Two streams at once: the second is refused while the first (a slow one) is open. Once our SETTINGS are
+    // acknowledged, a table size of 0 must be signalled at the start of the next header block (RFC 7541 §4.2).
+    const sizeUpdate = Buffer.from([0x20]);
+    c.send(
+      frame(FRAME.SETTINGS, 1, 0),
+      frame(FRAME.HEADERS, END_STREAM | END_HEADERS, 1, Buffer.concat([sizeUpdate, request('/slow')])),
+      frame(FRAME.HEADERS, END_STREAM | END_HEADERS, 3, request('/x')),
+    );
+    const r = await c.waitFor((f) => f.type === FRAME.RST_STREAM && f.stream === 3);
+    assert.equal(r.payload.readUInt32BE(0), 7, 'REFUSED_STREAM');
+    await c.waitFor((f) => f.type === FRAME.DATA && f.stream === 1 && (f.flags & END_STREAM) !== 0);
+    assert.equal(bodyOf(c, 1), 'slow');
+  } finally {
+    c.close();
+    own.cli.kill();
+  }
+});
+
+test('raw: a slow reader of the request body holds the client back: no WINDOW_UPDATE beyond what was consumed', async () => {
+  // A 65,535-byte stream window: the body's first 65,535 bytes are all the client may send until the proxy gives
+  // window back, which it does as the upstream takes the bytes.
+  const own = await startMeshctl('                http2_protocol_options: { initial_stream_window_size: 65535, initial_connection_window_size: 65535 }\n');
+  const c = new RawH2(own.port);
+  try {
+    const h = block([[':method', 'POST'], [':scheme', 'http'], [':path', '/echo'], [':authority', 'x']]);
+    c.send(H2_PREFACE, settings([]), frame(FRAME.HEADERS, END_HEADERS, 1, h));
+    const chunk = Buffer.alloc(16384, 0x63);
+    for (let i = 0; i < 3; i++) c.send(frame(FRAME.DATA, 0, 1, chunk));
+    c.send(frame(FRAME.DATA, 0, 1, chunk.subarray(0, 16383)));
+    // The upstream echoes, so it reads: window comes back (connection and stream) once half of it has been consumed.
+    await c.waitFor((f) => f.type === FRAME.WINDOW_UPDATE && f.stream === 1);
+    await c.waitFor((f) => f.type === FRAME.WINDOW_UPDATE && f.stream === 0);
+    const granted = c.frames.filter((f) => f.type === FRAME.WINDOW_UPDATE && f.stream === 1).reduce((n, f) => n + f.payload.readUInt32BE(0), 0);
+    assert.ok(granted <= 65535, `${granted} bytes of window given back for 65,535 received`);
+    // The echo is 65,536 bytes: one more than our client's own default window.
+    c.send(frame(FRAME.DATA, END_STREAM, 1, Buffer.from('z')), frame(FRAME.WINDOW_UPDATE, 0, 0, u32(1000)), frame(FRAME.WINDOW_UPDATE, 0, 1, u32(1000)));
+    await c.waitFor((f) => f.type === FRAME.DATA && f.stream === 1 && (f.flags & END_STREAM) !== 0);
+    assert.equal(bodyOf(c, 1).length, 65536);
+  } finally {
+    c.close();
+    own.cli.kill();
+  }
+});
