@@ -1,6 +1,7 @@
 /**
- * The downstream request and response as the engine reads and writes them: only what the engine uses, so that node's
- * HTTP/2 compatibility objects and meshctl's own HTTP/1.1 objects (h1-exchange.ts) both satisfy them. Also: whether a
+ * The downstream request and response as the engine reads and writes them: only what the engine uses, so that meshctl's
+ * own HTTP/1.1 and HTTP/2 objects (h1-request.ts, h1-response.ts, h2-request.ts, h2-response.ts) and node's HTTP/2
+ * compatibility objects (`--downstream-h2 node`) all satisfy them. Also: whether a
  * request carries a body, the stream its body arrives on, its peer address, one header's value.
  */
 import type { IncomingHttpHeaders } from 'node:http';

@@ -43,8 +43,10 @@ const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
 /**
  * HTTP/1.1 is served by meshctl's own codec (h1-connection.ts) on every path: cleartext HTTP1, AUTO when the first
- * bytes are not the HTTP/2 preface, TLS with ALPN http/1.1 or none. HTTP/2 stays node's: an http2 server used as a
- * session factory, handed the sockets (TLS ones too, after the handshake and ALPN `h2`).
+ * bytes are not the HTTP/2 preface, TLS with ALPN http/1.1 or none. HTTP/2 likewise by meshctl's own codec
+ * (h2-connection.ts) on the sockets of HTTP2 listeners, of AUTO ones that sent the preface, and of TLS ones that chose
+ * `h2` by ALPN; or, with `--downstream-h2 node`, by node's: an http2 server used as a session factory, handed the
+ * same sockets.
  */
 /** Who serves downstream HTTP/2: meshctl's own codec (src/http/h2, h2-connection.ts) or node's http2 server. */
 export type DownstreamH2Kind = 'meshctl' | 'node';

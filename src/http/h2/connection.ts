@@ -86,6 +86,8 @@ export class H2ServerConnection {
   private readonly writer = new FrameWriter();
   private flushScheduled = false;
   private socketBlocked = false;
+  /** Streams told to wait (wantsWritable): looked for only when some are. */
+  private waitingWriters = 0;
   readonly streams = new Map<number, H2Stream>();
   /** Streams with response data waiting for window, in arrival order. */
   private waiting: H2Stream[] = [];
@@ -500,7 +502,10 @@ export class H2ServerConnection {
     }
     this.schedule();
     if (this.writable(s)) return true;
-    s.wantsWritable = true;
+    if (!s.wantsWritable) {
+      s.wantsWritable = true;
+      this.waitingWriters++;
+    }
     return false;
   }
 
@@ -576,7 +581,7 @@ export class H2ServerConnection {
   /** The socket drained: streams that were told to wait may write again. */
   drained(): void {
     this.socketBlocked = false;
-    if (this.writer.queued >= OUTPUT_HIGH) return;
+    if (this.writer.queued >= OUTPUT_HIGH || this.waitingWriters === 0) return;
     for (const s of this.streams.values()) if (s.wantsWritable && s.outBytes === 0) this.tellWritable(s);
   }
 
@@ -602,6 +607,8 @@ export class H2ServerConnection {
       sock.uncork();
     }
     if (!ok) this.socketBlocked = true;
+    // Streams that waited only for this turn's output to leave (it was over OUTPUT_HIGH) may write on.
+    else if (this.waitingWriters > 0) this.drained();
   }
 
   private headerFrames(id: number, block: Buffer, endStream: boolean): void {
@@ -700,6 +707,7 @@ export class H2ServerConnection {
     if (!s.wantsWritable || s.outBytes > 0 || s.closed && !s.localEnded) return;
     if (this.socketBlocked || this.writer.queued >= OUTPUT_HIGH) return;
     s.wantsWritable = false;
+    this.waitingWriters--;
     s.owner?.streamWritable();
   }
 
@@ -720,6 +728,10 @@ export class H2ServerConnection {
 
   private drop(s: H2Stream): void {
     s.closed = true;
+    if (s.wantsWritable) {
+      s.wantsWritable = false;
+      this.waitingWriters--;
+    }
     this.streams.delete(s.id);
     if (this.streams.size === 0 && (this.goawaySent || this.peerGoaway)) this.handler.h2Idle();
   }
