@@ -44,13 +44,13 @@ after(async () => {
   await new Promise<void>((r) => upstream.close(() => r()));
 });
 
-async function startMeshctl(hcmExtra = ''): Promise<{ cli: RunningCli; port: number }> {
+async function startMeshctl(hcmExtra = '', kind = 'meshctl'): Promise<{ cli: RunningCli; port: number }> {
   const yaml = oneListenerYaml({
     hcmExtra,
     routes: '                        - match: { prefix: "/" }\n                          route: { cluster: up }',
     clusters: { up: upPort },
   });
-  const cli = spawnCli(['run', writeTemp('h2-codec.yaml', yaml), '--admin-address', '127.0.0.1:0', '--no-access-log', '--no-watch', '--downstream-h2', 'meshctl']);
+  const cli = spawnCli(['run', writeTemp('h2-codec.yaml', yaml), '--admin-address', '127.0.0.1:0', '--no-access-log', '--no-watch', '--downstream-h2', kind]);
   children.push(cli);
   const m = await cli.waitFor(/listener \S+ on http:\/\/127\.0\.0\.1:(\d+)/);
   return { cli, port: Number(m[1]) };
@@ -461,4 +461,26 @@ test('raw: a slow reader of the request body holds the client back: no WINDOW_UP
     c.close();
     own.cli.kill();
   }
+});
+
+test('--downstream-h2 node keeps node\'s http2 serving; an unknown kind is a usage error', async () => {
+  const own = await startMeshctl('', 'node');
+  const session = http2.connect(`http://127.0.0.1:${own.port}`);
+  try {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = session.request({ ':path': '/x' });
+      req.on('response', (h) => resolve(Number(h[':status'])));
+      req.on('error', reject);
+      req.resume();
+      req.end();
+    });
+    assert.equal(status, 200);
+  } finally {
+    session.destroy();
+    own.cli.kill();
+  }
+  const bad = spawnCli(['run', writeTemp('h2-bad.yaml', 'static_resources: {}\n'), '--downstream-h2', 'nghttp2']);
+  children.push(bad);
+  assert.notEqual(await bad.exit(), 0);
+  assert.match(bad.stderr(), /--downstream-h2 expects meshctl or node/);
 });

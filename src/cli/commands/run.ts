@@ -47,7 +47,7 @@ export function register(program: Command): void {
     .option('--dashboard', 'live terminal view (requests/s, status codes, endpoint shares and latency)')
     .option('--no-watch', 'do not reload when the config file changes (SIGHUP still reloads)')
     .option('--upstream-client <kind>', 'HTTP/1.1 upstream client: meshctl (its own), undici or node', 'meshctl')
-    .option('--downstream-h2 <kind>', "downstream HTTP/2 codec: meshctl (its own) or node (node's http2)")
+    .option('--downstream-h2 <kind>', "downstream HTTP/2 codec: meshctl (its own, the default) or node (node's http2)")
     .option('--upstream-failure-status <code>', "status for refused/reset upstreams: 503 (Envoy's UF/UR) or 502", '503')
     .option('--xff-always', 'append x-forwarded-for even without use_remote_address (Envoy appends only with it)')
     .option('--reject-path-above-root', 'with normalize_path, answer 400 to a path whose `..` climbs above / (Envoy clamps it at /)')
