@@ -484,3 +484,32 @@ test('--downstream-h2 node keeps node\'s http2 serving; an unknown kind is a usa
   assert.notEqual(await bad.exit(), 0);
   assert.match(bad.stderr(), /--downstream-h2 expects meshctl or node/);
 });
+
+test('raw: a PING flood from a client that never reads is cut off; the proxy serves on', async () => {
+  const sock = net.connect({ host: '127.0.0.1', port: proxy.port });
+  sock.on('error', () => undefined);
+  const closed = new Promise<void>((r) => sock.once('close', () => r()));
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  // Never read: every PING ACK stays in the proxy's socket.
+  sock.pause();
+  const ping = frame(FRAME.PING, 0, 0, Buffer.alloc(8));
+  const burst = Buffer.concat(Array.from({ length: 20_000 }, () => ping));
+  sock.write(Buffer.concat([H2_PREFACE, settings([])]));
+  for (let i = 0; i < 60 && !sock.destroyed; i++) sock.write(burst);
+  const cut = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
+  sock.destroy();
+  assert.ok(cut, 'the connection must be closed');
+  const session = http2.connect(`http://127.0.0.1:${proxy.port}`);
+  try {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = session.request({ ':path': '/x' });
+      req.on('response', (h) => resolve(Number(h[':status'])));
+      req.on('error', reject);
+      req.resume();
+      req.end();
+    });
+    assert.equal(status, 200);
+  } finally {
+    session.destroy();
+  }
+});

@@ -72,6 +72,8 @@ const enum Phase {
 
 /** Queued output above this many bytes counts as a full socket: writers are told to wait. */
 const OUTPUT_HIGH = 256 * 1024;
+/** Output left unread by a peer that keeps sending frames we must answer: past this, the connection goes. */
+const OUTBOUND_CONTROL_BYTES = 4 * 1024 * 1024;
 /** A header block (HEADERS + CONTINUATION) is refused past this size, whatever the list limit. */
 const MAX_HEADER_BLOCK = 1024 * 1024;
 
@@ -215,7 +217,7 @@ export class H2ServerConnection {
         if (len !== 8) return this.fail(ErrorCode.FRAME_SIZE_ERROR, 'PING size');
         if ((flags & Flag.ACK) === 0) {
           this.writer.frame(FrameType.PING, Flag.ACK, 0, buf, p, end);
-          this.schedule();
+          this.controlQueued();
         }
         return;
       case FrameType.GOAWAY:
@@ -422,6 +424,20 @@ export class H2ServerConnection {
       }
     }
     this.writer.frame(FrameType.SETTINGS, Flag.ACK, 0, null);
+    this.controlQueued();
+  }
+
+  /**
+   * A frame the peer's own frames made us queue (PING and SETTINGS acknowledgements, RST_STREAM). A peer that sends
+   * them without reading the answers would grow our output without end: past OUTBOUND_CONTROL_BYTES left unread in
+   * the socket, the connection is terminated (Envoy's max_outbound_control_frames guard, ENHANCE_YOUR_CALM).
+   */
+  private controlQueued(): void {
+    if (this.socketBlocked && this.sock.writableLength + this.writer.queued > OUTBOUND_CONTROL_BYTES) {
+      this.fail(ErrorCode.ENHANCE_YOUR_CALM, 'outbound frame flood');
+      this.sock.destroy();
+      return;
+    }
     this.schedule();
   }
 
@@ -741,7 +757,7 @@ export class H2ServerConnection {
 
   private writeReset(id: number, code: number): void {
     this.writer.u32(FrameType.RST_STREAM, id, code);
-    this.schedule();
+    this.controlQueued();
   }
 
   /** A frame on a stream that is not open is answered with RST_STREAM. */
