@@ -752,7 +752,8 @@ export class H2ServerConnection {
       this.waitingWriters--;
     }
     this.streams.delete(s.id);
-    if (this.streams.size === 0 && (this.goawaySent || this.peerGoaway)) this.handler.h2Idle();
+    // Going away (either side), or the peer half-closed: the last stream's end is the connection's.
+    if (this.streams.size === 0 && (this.goawaySent || this.peerGoaway || !this.sock.readable)) this.handler.h2Idle();
   }
 
   private writeReset(id: number, code: number): void {
