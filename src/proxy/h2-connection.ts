@@ -111,6 +111,8 @@ export class H2Connection implements H2ServerHandler {
     if (this.draining || this.codec.closed) return;
     this.draining = true;
     this.codec.goaway(SHUTDOWN_NOTICE_STREAM_ID, ErrorCode.NO_ERROR);
+    // The notice leaves now, not at the end of the turn: drain_timeout counts from it.
+    this.codec.flush();
     this.drainTimer = setTimeout(finalGoaway, ms, this);
     this.drainTimer.unref();
   }
