@@ -29,7 +29,7 @@ import {
   Setting,
 } from './frames.js';
 import { checkRequestFields, checkTrailerFields, type RequestPseudo } from './request-fields.js';
-import { H2Stream, type H2StreamOwner } from './stream.js';
+import { H2Stream } from './stream.js';
 
 export interface H2ServerOptions {
   /** SETTINGS_MAX_CONCURRENT_STREAMS. */
@@ -773,4 +773,3 @@ function destroySocket(sock: Socket): void {
   sock.destroy();
 }
 
-export type { H2Stream, H2StreamOwner };
