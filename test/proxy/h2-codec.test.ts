@@ -513,3 +513,22 @@ test('raw: a PING flood from a client that never reads is cut off; the proxy ser
     session.destroy();
   }
 });
+
+test('raw: Expect: 100-continue is answered with an interim 100 HEADERS before the body is sent', async () => {
+  const c = new RawH2(proxy.port);
+  try {
+    const dec = new HpackDecoder();
+    const h = block([[':method', 'POST'], [':scheme', 'http'], [':path', '/echo'], [':authority', 'x'], ['expect', '100-continue']]);
+    c.send(H2_PREFACE, settings([]), frame(FRAME.HEADERS, END_HEADERS, 1, h));
+    const interim = await c.waitFor((f) => f.type === FRAME.HEADERS && f.stream === 1);
+    assert.equal(statusOf(interim.payload, dec), '100');
+    assert.equal(interim.flags & END_STREAM, 0);
+    c.send(frame(FRAME.DATA, END_STREAM, 1, Buffer.from('body')));
+    const final = await c.waitFor((f) => f.type === FRAME.HEADERS && f.stream === 1 && f !== interim);
+    assert.equal(statusOf(final.payload, dec), '200');
+    await c.waitFor((f) => f.type === FRAME.DATA && f.stream === 1 && (f.flags & END_STREAM) !== 0);
+    assert.equal(bodyOf(c, 1), 'body');
+  } finally {
+    c.close();
+  }
+});
