@@ -5,6 +5,7 @@
  * a plain node HTTP server in a process of its own (not counted).
  *
  *   npx tsc -p . && node dist/bench/instructions.js [--repo DIR] [--warmup 6000] [--requests 3000] [--h2] [--runs 1]
+ *     [--downstream-h2 meshctl|node]
  *     [--envoy-access-log] [--filters]
  *
  * `--filters` runs with HTTP filters before the router (bench/mesh-config.ts BENCH_FILTERS: RBAC and a local rate
@@ -31,6 +32,8 @@ const WARMUP = Number(flag('--warmup', '6000'));
 const REQUESTS = Number(flag('--requests', '3000'));
 const RUNS = Number(flag('--runs', '1'));
 const H2 = args.includes('--h2');
+/** `--downstream-h2 meshctl|node`: which HTTP/2 codec serves the client (meshctl run's flag; default its default). */
+const DOWNSTREAM_H2 = flag('--downstream-h2', '');
 const FILTERS = args.includes('--filters');
 /** The config's connection manager writes an Envoy access log (default format) to a file in the temp directory. */
 const ENVOY_ACCESS_LOG = args.includes('--envoy-access-log');
@@ -114,7 +117,7 @@ async function measure(): Promise<number> {
   const config = writeMeshConfig(dir, 0, Number(upstream.match[1]), ENVOY_ACCESS_LOG ? join(dir, 'access.log') : undefined, FILTERS ? BENCH_FILTERS : '');
   const proxy = await startAndWait(
     'valgrind',
-    ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(dir, 'cg.out.%p')}`, process.execPath, join(REPO, 'bin', 'meshctl'), 'run', config, '--no-access-log', '--no-watch', '--admin-address', '127.0.0.1:0'],
+    ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(dir, 'cg.out.%p')}`, process.execPath, join(REPO, 'bin', 'meshctl'), 'run', config, '--no-access-log', '--no-watch', '--admin-address', '127.0.0.1:0', ...(DOWNSTREAM_H2 ? ['--downstream-h2', DOWNSTREAM_H2] : [])],
     /listener \S+ on http:\/\/127\.0\.0\.1:(\d+)/,
   );
   const port = Number(proxy.match[1]);

@@ -214,7 +214,7 @@ function h2load(port: number, dir: string, scheme: 'http' | 'https' = 'http'): R
 async function main(): Promise<void> {
   ensureTools();
   const dir = mkdtempSync(join(tmpdir(), 'meshctl-bench-'));
-  const [up1, up2, ngx1, ngx2, m1, m2, mUndici, mBefore, relay, ngxTls, mTls] = await Promise.all(Array.from({ length: 11 }, () => freePort()));
+  const [up1, up2, ngx1, ngx2, m1, m2, mUndici, mBefore, relay, ngxTls, mTls, mNodeH2, mTlsNodeH2] = await Promise.all(Array.from({ length: 13 }, () => freePort()));
   // The upstream: nginx answering a fixed 13-byte body, HTTP/1.1 on up1 and h2c on up2.
   const upDir = mkdtempSync(join(dir, 'up-'));
   const upConf = nginxConf(
@@ -250,14 +250,19 @@ async function main(): Promise<void> {
   const cfgU = writeMeshConfig(dir, mUndici, up1);
   const cfgB = writeMeshConfig(dir, mBefore, up1);
   const cfgTls = writeMeshConfig(dir, mTls, up1, undefined, '', { cert, key });
+  // The same proxy with node's http2 serving downstream HTTP/2 (`--downstream-h2 node`), cleartext and TLS.
+  const cfgN = writeMeshConfig(dir, mNodeH2, up1);
+  const cfgTlsN = writeMeshConfig(dir, mTlsNodeH2, up1, undefined, '', { cert, key });
   const common = ['--no-access-log', '--no-watch'];
-  const mesh1 = start(process.execPath, [bin, 'run', cfg1, '--admin-address', '127.0.0.1:0', ...common]);
+  const mesh1 = start(process.execPath, [bin, 'run', cfg1, '--admin-address', '127.0.0.1:0', '--downstream-h2', 'meshctl', ...common]);
   const mesh2 = start(process.execPath, [bin, 'run', cfg2, '--workers', '2', '--admin-address', '127.0.0.1:0', ...common]);
   const meshU = start(process.execPath, [bin, 'run', cfgU, '--upstream-client', 'undici', '--admin-address', '127.0.0.1:0', ...common]);
-  const meshTls = start(process.execPath, [bin, 'run', cfgTls, '--admin-address', '127.0.0.1:0', ...common]);
+  const meshTls = start(process.execPath, [bin, 'run', cfgTls, '--admin-address', '127.0.0.1:0', '--downstream-h2', 'meshctl', ...common]);
+  const meshN = start(process.execPath, [bin, 'run', cfgN, '--admin-address', '127.0.0.1:0', '--downstream-h2', 'node', ...common]);
+  const meshTlsN = start(process.execPath, [bin, 'run', cfgTlsN, '--admin-address', '127.0.0.1:0', '--downstream-h2', 'node', ...common]);
   const meshB = BEFORE ? start(process.execPath, [join(BEFORE, 'bin', 'meshctl'), 'run', cfgB, '--admin-address', '127.0.0.1:0', ...common]) : undefined;
-  const ports = [up1, up2, ngx1, ngx2, ngxTls, relay, m1, m2, mUndici, mTls, ...(meshB ? [mBefore] : [])];
-  const names = ['upstream h1', 'upstream h2', 'nginx h1', 'nginx h2', 'nginx TLS', 'node byte relay', 'meshctl 1 worker', 'meshctl 2 workers', 'meshctl undici client', 'meshctl TLS', 'meshctl before'];
+  const ports = [up1, up2, ngx1, ngx2, ngxTls, relay, m1, m2, mUndici, mTls, mNodeH2, mTlsNodeH2, ...(meshB ? [mBefore] : [])];
+  const names = ['upstream h1', 'upstream h2', 'nginx h1', 'nginx h2', 'nginx TLS', 'node byte relay', 'meshctl 1 worker', 'meshctl 2 workers', 'meshctl undici client', 'meshctl TLS', "meshctl node's h2", "meshctl TLS node's h2", 'meshctl before'];
   await Promise.all(ports.map((p, i) => waitPort(p, 60_000, names[i])));
   // Idle memory once start-up is over (discovery, first health checks, JIT of the start path).
   await new Promise((r) => setTimeout(r, 2000));
@@ -276,15 +281,17 @@ async function main(): Promise<void> {
     measure('nginx reverse proxy, 1 worker, keep-alive upstream', ngx1, ngx2, nginxProxy.pid, nginxWorker(nginxProxy.pid));
     measure('node byte relay, no HTTP work (the floor of a node proxy)', relay, undefined, nodeRelay.pid);
     measure('meshctl run, 1 worker', m1, m1, mesh1.pid);
+    measure("meshctl run, 1 worker (node's HTTP/2: --downstream-h2 node)", mNodeH2, mNodeH2, meshN.pid);
     measure('meshctl run, 1 worker (undici upstream client)', mUndici, mUndici, meshU.pid);
     measure('meshctl run, 2 workers', m2, m2, mesh2.pid);
     if (meshB) measure(`meshctl run, 1 worker, build at ${BEFORE}`, mBefore, mBefore, meshB.pid);
     console.error('bench: HTTP/2 over TLS');
     tlsRows.push({ name: 'nginx reverse proxy, 1 worker', r: h2load(ngxTls, dir, 'https') });
     tlsRows.push({ name: 'meshctl run, 1 worker', r: h2load(mTls, dir, 'https') });
+    tlsRows.push({ name: "meshctl run, 1 worker, node's HTTP/2 (--downstream-h2 node)", r: h2load(mTlsNodeH2, dir, 'https') });
   } finally {
     console.error('bench: stopping servers');
-    for (const p of [mesh1, mesh2, meshU, meshTls, ...(meshB ? [meshB] : [])]) await stop(p);
+    for (const p of [mesh1, mesh2, meshU, meshTls, meshN, meshTlsN, ...(meshB ? [meshB] : [])]) await stop(p);
     for (const p of procs) await stop(p);
     console.error('bench: stopped');
   }

@@ -14,6 +14,7 @@ import { checkServable, startProxy, type ProxyOptions, type RunningProxy } from 
 import type { UpstreamFailureMode } from '../proxy/local-reply.js';
 import { mergeSnapshots, type StatsSnapshot } from '../proxy/stats.js';
 import type { UpstreamClientKind } from '../upstream/pool.js';
+import type { DownstreamH2Kind } from '../proxy/index.js';
 import { loadConfig, validateOptionsFor, type LoadedConfig } from '../validate/load.js';
 import { watchConfig } from './config-watch.js';
 import { holdYoungGeneration } from './young-generation.js';
@@ -37,6 +38,7 @@ export interface RunOptions {
   readonly dashboard: boolean;
   readonly watch: boolean;
   readonly upstreamClient: UpstreamClientKind;
+  readonly downstreamH2?: DownstreamH2Kind;
   readonly upstreamFailureMode: UpstreamFailureMode;
   readonly forceXff: boolean;
   /** With normalize_path: 400 for a path above the root instead of Envoy's clamping. */
@@ -117,6 +119,7 @@ function proxyOptions(opts: RunOptions, accessLog: AccessLog | undefined): Proxy
     ...(opts.admin ? { admin: opts.admin } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     upstreamClient: opts.upstreamClient,
+    ...(opts.downstreamH2 !== undefined ? { downstreamH2: opts.downstreamH2 } : {}),
     upstreamFailureMode: opts.upstreamFailureMode,
     // A listener that a reload or LDS removes drains as a stopping proxy does (Envoy: --drain-time-s).
     listenerDrainMs: opts.drainTimeoutMs,

@@ -1,12 +1,14 @@
 /**
- * The downstream request and response as the engine reads and writes them: only what the engine uses, so that node's
- * HTTP/2 compatibility objects and meshctl's own HTTP/1.1 objects (h1-exchange.ts) both satisfy them. Also: whether a
+ * The downstream request and response as the engine reads and writes them: only what the engine uses, so that meshctl's
+ * own HTTP/1.1 and HTTP/2 objects (h1-request.ts, h1-response.ts, h2-request.ts, h2-response.ts) and node's HTTP/2
+ * compatibility objects (`--downstream-h2 node`) all satisfy them. Also: whether a
  * request carries a body, the stream its body arrives on, its peer address, one header's value.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { H2Request } from './h2-request.js';
 
 export interface DownReq {
   readonly method?: string;
@@ -63,10 +65,26 @@ export function requestBody(req: DownReq): Readable {
   return req.body ?? (req as unknown as Readable);
 }
 
-/** The peer's address. Under HTTP/2, `req.socket` is a Proxy made per stream, so the session's socket is read. */
+/** The peer's address. */
 export function peerAddress(req: DownReq): string | undefined {
-  if (req.httpVersionMajor === 2) return (req as Http2ServerRequest).stream.session?.socket?.remoteAddress;
-  return req.socket?.remoteAddress;
+  return connectionSocket(req)?.remoteAddress;
+}
+
+/** The connection's socket. Under node's HTTP/2, `req.socket` is a Proxy made per stream, so the session's is read;
+ * meshctl's own HTTP/2 requests carry the connection's socket itself. */
+export function connectionSocket(req: DownReq): Socket | undefined {
+  if (req.httpVersionMajor === 2 && !(req instanceof H2Request)) return (req as Http2ServerRequest).stream.session?.socket ?? undefined;
+  return req.socket ?? undefined;
+}
+
+/** Ends the client's side of a request at once: the HTTP/2 stream reset (a tunnel's stream destroyed), an HTTP/1.1
+ * socket destroyed. */
+export function destroyDownstream(req: DownReq): void {
+  if (req instanceof H2Request) {
+    if (req.tunnelIo !== null) req.tunnelIo.destroy();
+    else if (!req.stream.closed) req.conn.reset(req.stream, 0x8 /* CANCEL */);
+  } else if (req.httpVersionMajor === 2) (req as Http2ServerRequest).stream.destroy();
+  else req.socket.destroy();
 }
 
 /** A request header by lower-case name, several values joined with ",". */

@@ -18,7 +18,7 @@ import type { AttemptControl, AttemptSink, UpstreamErrorKind } from '../upstream
 import type { OutHeaders } from '../http/headers.js';
 import { accessLogLine, type AccessLogFacts } from './access-log.js';
 import type { ProxyCluster } from './cluster-stats.js';
-import { hasBody, requestBody, type DownReq, type DownRes } from './downstream.js';
+import { connectionSocket, destroyDownstream, hasBody, requestBody, type DownReq, type DownRes } from './downstream.js';
 import type { Generation, ListenerRuntime } from './generation.js';
 import { applyMutation, type HeaderMutation } from './header-mutation.js';
 import * as reply from './local-reply.js';
@@ -34,6 +34,7 @@ import type { ProxyRoute } from './route-runtime.js';
 import { OutgoingRequest, responseMutationOf, upstreamHeaders, upstreamPath } from './upstream-request.js';
 import { openTunnel, socketClient, streamClient, upgradeAllowed, upgradeRequestHead, type TunnelSink } from './tunnel.js';
 import { H1Body } from './h1-request.js';
+import { H2Request } from './h2-request.js';
 
 const CONNECTION_CLOSE: Readonly<Record<string, string>> = { connection: 'close' };
 
@@ -57,7 +58,7 @@ export function handleTunnel(gen: Generation, lr: ListenerRuntime, req: DownReq,
 
 /** An HTTP/2 CONNECT stream: RFC 8441 extended CONNECT (`:protocol`, an upgrade such as websocket) or a plain
  * CONNECT, handled as handleTunnel handles HTTP/1.1's. */
-export function handleH2Tunnel(gen: Generation, lr: ListenerRuntime, req: Http2ServerRequest, res: DownRes): void {
+export function handleH2Tunnel(gen: Generation, lr: ListenerRuntime, req: DownReq, res: DownRes): void {
   new Exchange(gen, lr, req, res, null).startTunnel(EMPTY);
 }
 
@@ -237,7 +238,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
   }
 
   get socket(): Socket | undefined {
-    return (this.h2 ? (this.req as Http2ServerRequest).stream.session?.socket : this.h1Socket) ?? undefined;
+    return (this.h2 ? connectionSocket(this.req) : this.h1Socket) ?? undefined;
   }
 
   private begin(): void {
@@ -394,7 +395,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
       // Envoy's translation of an extended CONNECT for an HTTP/1.1 upstream: a GET with the Upgrade headers.
       requestHead = upgradeRequestHead(protocol !== undefined ? 'GET' : (req.method ?? 'GET'), upstreamPath(route, p.path), this.upstreamHeaders, h2c ? null : type);
     }
-    const client = this.h2 ? streamClient((req as Http2ServerRequest).stream) : socketClient(req.socket as Socket);
+    const client = this.h2 ? streamClient(req instanceof H2Request ? req.tunnelIo! : (req as Http2ServerRequest).stream) : socketClient(req.socket as Socket);
     openTunnel(client, { ip: host.ip, port: host.port, connectTimeoutMs: cluster.connectTimeoutMs, tls: cluster.tls }, requestHead, head, this);
   }
 
@@ -455,7 +456,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
 
   // ---- IdleWatch ----
   idleBytes(): number {
-    const sock = this.h2 ? (this.req as Http2ServerRequest).stream.session?.socket : this.req.socket;
+    const sock = connectionSocket(this.req);
     // An open tunnel is idle only when neither side sends: the bytes written to the client count too (over HTTP/2,
     // the session's, as its reads are).
     if (this.tunnel) return (sock?.bytesRead ?? 0) + (sock?.bytesWritten ?? 0);
@@ -471,7 +472,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
       // Closing the client's end (the socket, or the HTTP/2 stream) closes the upstream's and ends the exchange
       // (tunnel.ts).
       this.details = 'stream_idle_timeout';
-      return void (this.h2 ? (this.req as Http2ServerRequest).stream : this.req.socket).destroy();
+      return destroyDownstream(this.req);
     }
     this.ctl?.abort(new RetryAbort());
     if (this.headersSent) {

@@ -16,6 +16,7 @@ import type { UpstreamFailureMode } from './local-reply.js';
 import { routeRuntime, type RouteRuntime } from './route-runtime.js';
 import { StatsStore, proxySnapshot, type StatsSnapshot } from './stats.js';
 import type { UpstreamClientKind } from '../upstream/pool.js';
+import type { DownstreamH2Kind } from './listener-server.js';
 import { preflightTls } from './tls.js';
 import { preflightListeners } from './listener-support.js';
 import { compileAccessLogs, type ListenerAccessLogs } from './access-log-config.js';
@@ -29,6 +30,7 @@ export type { StatsSnapshot } from './stats.js';
 export type { ClusterStatus } from './admin.js';
 export type { UpstreamFailureMode } from './local-reply.js';
 export type { UpstreamClientKind } from '../upstream/pool.js';
+export { DEFAULT_DOWNSTREAM_H2, type DownstreamH2Kind } from './listener-server.js';
 
 export interface ProxyOptions {
   /** Directory that relative file names in the config (certificates, direct-response bodies) resolve against. */
@@ -47,6 +49,8 @@ export interface ProxyOptions {
    * else 127.0.0.1:9901. */
   readonly admin?: { address: string; port: number } | false;
   readonly upstreamClient?: UpstreamClientKind;
+  /** Who serves downstream HTTP/2 (`--downstream-h2`): meshctl's own codec or node's http2 (DEFAULT_DOWNSTREAM_H2). */
+  readonly downstreamH2?: DownstreamH2Kind;
   /** `envoy` (default): connect failures and resets answer 503 (UF/UR/UC); `502`: the issue's variant. */
   readonly upstreamFailureMode?: UpstreamFailureMode;
   /** Append x-forwarded-for even without use_remote_address (Envoy appends only with it). */
@@ -184,7 +188,7 @@ class Proxy implements RunningProxy {
     try {
       for (const lr of this.gen.listeners) {
         const { ip, port } = this.listenAddr(lr.listener.address?.socket_address?.address, lr.listener.address?.socket_address?.port_value);
-        const s = new ListenerServer(this.gen, lr, ip, port, this.opts.baseDir ?? process.cwd());
+        const s = new ListenerServer(this.gen, lr, ip, port, this.opts.baseDir ?? process.cwd(), this.opts.downstreamH2);
         await s.listen();
         this.servers.push(s);
       }
@@ -353,7 +357,7 @@ class Proxy implements RunningProxy {
             await s.close(0);
           }
         }
-        const s = new ListenerServer(gen, lr, ip, port, this.opts.baseDir ?? process.cwd());
+        const s = new ListenerServer(gen, lr, ip, port, this.opts.baseDir ?? process.cwd(), this.opts.downstreamH2);
         await s.listen();
         next.push(s);
       }

@@ -15,6 +15,9 @@ import { closeIdleSession, connectionIdleTimeoutMs, drainSession, drainTimeoutMs
 import { handleH2Tunnel, handleRequest, handleTunnel, rejectRequest } from './exchange.js';
 import type { Generation, ListenerRuntime } from './generation.js';
 import { H1Connection, type H1Host } from './h1-connection.js';
+import { H2Connection, type H2Host } from './h2-connection.js';
+import type { H2Request } from './h2-request.js';
+import type { H2Response } from './h2-response.js';
 import type { H1Request, RefusedRequest } from './h1-request.js';
 import type { H1Response } from './h1-response.js';
 import { chainTls, secureOptions, sniCallback } from './tls.js';
@@ -40,10 +43,17 @@ const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
 /**
  * HTTP/1.1 is served by meshctl's own codec (h1-connection.ts) on every path: cleartext HTTP1, AUTO when the first
- * bytes are not the HTTP/2 preface, TLS with ALPN http/1.1 or none. HTTP/2 stays node's: an http2 server used as a
- * session factory, handed the sockets (TLS ones too, after the handshake and ALPN `h2`).
+ * bytes are not the HTTP/2 preface, TLS with ALPN http/1.1 or none. HTTP/2 likewise by meshctl's own codec
+ * (h2-connection.ts) on the sockets of HTTP2 listeners, of AUTO ones that sent the preface, and of TLS ones that chose
+ * `h2` by ALPN; or, with `--downstream-h2 node`, by node's: an http2 server used as a session factory, handed the
+ * same sockets.
  */
-export class ListenerServer implements ListenerBinding, H1Host {
+/** Who serves downstream HTTP/2: meshctl's own codec (src/http/h2, h2-connection.ts) or node's http2 server. */
+export type DownstreamH2Kind = 'meshctl' | 'node';
+/** The default of `meshctl run --downstream-h2` and of ProxyOptions.downstreamH2. */
+export const DEFAULT_DOWNSTREAM_H2: DownstreamH2Kind = 'meshctl';
+
+export class ListenerServer implements ListenerBinding, H1Host, H2Host {
   current: { gen: Generation; lr: ListenerRuntime };
   private readonly net: net.Server;
   private h2: http2.Http2Server | undefined;
@@ -51,6 +61,8 @@ export class ListenerServer implements ListenerBinding, H1Host {
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   /** The HTTP/1.1 connections (a drain asks each to go). */
   private readonly connections = new Set<H1Connection>();
+  /** HTTP/2 connections on meshctl's own codec. */
+  private readonly h2Connections = new Set<H2Connection>();
   readonly key: string;
   private closing = false;
 
@@ -60,6 +72,7 @@ export class ListenerServer implements ListenerBinding, H1Host {
     private readonly ip: string,
     private readonly port: number,
     baseDir: string,
+    private readonly h2Kind: DownstreamH2Kind = DEFAULT_DOWNSTREAM_H2,
   ) {
     this.current = { gen, lr };
     this.key = bindingKey(lr, ip, port);
@@ -74,7 +87,7 @@ export class ListenerServer implements ListenerBinding, H1Host {
     // HTTP/2: node resets a stream whose header list has more entries (Envoy resets it too; pseudo-headers count).
     // allow_connect: SETTINGS_ENABLE_CONNECT_PROTOCOL advertised (RFC 8441), so clients may send extended CONNECT.
     const h2Options = { maxHeaderListPairs: Math.max(4, lr.maxHeadersCount), ...(lr.allowConnect ? { settings: { enableConnectProtocol: true } } : {}) };
-    if (codec !== 'HTTP1') {
+    if (codec !== 'HTTP1' && h2Kind === 'node') {
       this.h2 = http2.createServer(h2Options, onH2Request);
       // Expect: 100-continue on HTTP/2. Without proxy_100_continue the proxy answers 100 itself, as node would; with
       // it the 100 waits for the upstream's (Exchange.onContinue). Read per request: a reload may change the setting.
@@ -92,6 +105,11 @@ export class ListenerServer implements ListenerBinding, H1Host {
       s.on('connection', (sock: net.Socket) => this.track(sock));
       s.on('secureConnection', (t: tls.TLSSocket) => this.onSecureConnection(t, codec));
       s.on('tlsClientError', (_err: Error, t: tls.TLSSocket) => t.destroy());
+    } else if (codec === 'HTTP2' && h2Kind === 'meshctl') {
+      this.net = net.createServer({ allowHalfOpen: true }, (sock) => {
+        this.track(sock);
+        this.openH2(sock, null);
+      });
     } else if (codec === 'HTTP2') {
       const s = this.h2!;
       this.net = s;
@@ -123,7 +141,7 @@ export class ListenerServer implements ListenerBinding, H1Host {
 
   /** A TLS connection after its handshake: ALPN `h2` to node's HTTP/2, else HTTP/1.1 when the codec allows it. */
   private onSecureConnection(t: tls.TLSSocket, codec: HttpConnectionManager_CodecType): void {
-    if (t.alpnProtocol === 'h2' && this.h2 !== undefined) return this.openH2(t);
+    if (t.alpnProtocol === 'h2' && codec !== 'HTTP1') return this.openH2(t, null);
     // An HTTP2-only listener has nothing to say to a client that did not negotiate h2.
     if (codec === 'HTTP2') return void t.destroy();
     this.openH1(t, null);
@@ -134,7 +152,18 @@ export class ListenerServer implements ListenerBinding, H1Host {
     this.connections.add(new H1Connection(sock, this, first));
   }
 
-  private openH2(sock: net.Socket): void {
+  private openH2(sock: net.Socket, first: Buffer | null): void {
+    if (this.h2Kind === 'meshctl') {
+      const conn = new H2Connection(sock, this, first);
+      this.h2Connections.add(conn);
+      if (this.closing) conn.drain(drainTimeoutMs(this.current.lr.hcm));
+      return;
+    }
+    if (first !== null) {
+      // Paused before unshift so the bytes stay buffered: the HTTP/2 session reads `readableLength` on its next tick.
+      sock.pause();
+      sock.unshift(first);
+    }
     // The http2 server does not listen itself: a half-closing client ends the socket as a listening one would.
     sock.once('end', () => sock.end());
     this.h2!.emit('connection', sock as Duplex);
@@ -202,6 +231,17 @@ export class ListenerServer implements ListenerBinding, H1Host {
     setTimeout(() => sock.destroy(), 5000).unref();
   }
 
+  // ---- H2Host ----
+  h2Request(req: H2Request, res: H2Response): void {
+    const c = this.current;
+    if (req.tunnelIo !== null) return handleH2Tunnel(c.gen, c.lr, req, res);
+    handleRequest(c.gen, c.lr, req, res);
+  }
+
+  h2Closed(conn: H2Connection): void {
+    this.h2Connections.delete(conn);
+  }
+
   h1Draining(): boolean {
     return this.closing;
   }
@@ -234,6 +274,7 @@ export class ListenerServer implements ListenerBinding, H1Host {
   drainConnections(): void {
     for (const conn of this.connections) conn.drain();
     for (const s of this.sessions) s.close();
+    for (const c of this.h2Connections) c.finalGoaway();
   }
 
   private track(sock: net.Socket): void {
@@ -264,12 +305,8 @@ export class ListenerServer implements ListenerBinding, H1Host {
       if (isH2 && buf.length < H2_PREFACE.length) return; // need more bytes to decide
       sock.removeListener('data', onData);
       sock.removeListener('end', onEnd);
-      if (isH2) {
-        // Paused before unshift so the bytes stay buffered: the HTTP/2 session reads `readableLength` on its next tick.
-        sock.pause();
-        sock.unshift(buf);
-        this.openH2(sock);
-      } else this.openH1(sock, buf);
+      if (isH2) this.openH2(sock, buf);
+      else this.openH1(sock, buf);
     };
     const onEnd = (): void => void sock.end();
     sock.on('data', onData);
@@ -302,6 +339,7 @@ export class ListenerServer implements ListenerBinding, H1Host {
     this.endIdle();
     // HTTP/2: Envoy's drain sequence (shutdown notice, final GOAWAY after drain_timeout).
     for (const s of this.sessions) drainSession(s, drainTimeoutMs(this.current.lr.hcm));
+    for (const c of this.h2Connections) c.drain(drainTimeoutMs(this.current.lr.hcm));
     const deadline = Date.now() + timeoutMs;
     while (this.sockets.size > 0 && Date.now() < deadline) {
       this.endIdle();

@@ -6,10 +6,14 @@ import type { Http2ServerResponse } from 'node:http2';
 import type { OutHeaders } from '../http/headers.js';
 import type { AttemptControl } from '../upstream/pool.js';
 import type { DownReq, DownRes } from './downstream.js';
+import { H2Response } from './h2-response.js';
 
 /** The upstream response's head. Throws when the downstream codec refuses the headers (malformed upstream headers).
  * `trailers`: an HTTP/2 stream that will end with trailers (the client asked for them with `te: trailers`). */
 export function writeResponseHead(res: DownRes, h2: boolean, status: number, out: OutHeaders, trailers: boolean): void {
+  // meshctl's own HTTP/2 response holds its head until the first body bytes or the end, and sends trailers when it is
+  // given them: its writeHead is the whole story.
+  if (res instanceof H2Response) return void res.writeHead(status, out as Record<string, string | string[]>);
   if (h2) return respondH2(res as Http2ServerResponse, status, out, trailers);
   // node's response: headers, a small body and the end usually arrive in one parser pass: corked, they leave in one
   // write. (meshctl's own HTTP/1.1 response holds its head until the first body bytes without being asked.)
@@ -42,7 +46,7 @@ const WAIT_FOR_TRAILERS = { endStream: false, waitForTrailers: true };
 /** A response that is headers only (gRPC's trailers-only form: the status is in the headers), HTTP/2 or HTTP/1.1. */
 export function writeHeadersOnly(res: DownRes, h2: boolean, status: number, out: OutHeaders): void {
   try {
-    if (h2) respondH2(res as Http2ServerResponse, status, out, false, true);
+    if (h2 && !(res instanceof H2Response)) respondH2(res as Http2ServerResponse, status, out, false, true);
     else {
       res.writeHead(status, out as Record<string, string>);
       res.end();
@@ -54,7 +58,7 @@ export function writeHeadersOnly(res: DownRes, h2: boolean, status: number, out:
 
 /** A body chunk; when the downstream is slow, the upstream attempt pauses until it drains. */
 export function writeResponseData(res: DownRes, h2: boolean, chunk: Buffer, ctl: AttemptControl | undefined): void {
-  if (h2) {
+  if (h2 && !(res instanceof H2Response)) {
     const stream = (res as Http2ServerResponse).stream;
     if (stream.destroyed || stream.writableEnded) return;
     if (!stream.write(chunk)) {
@@ -73,7 +77,7 @@ export function writeResponseData(res: DownRes, h2: boolean, chunk: Buffer, ctl:
  * the last data. node's compatibility response sends its own trailer list when the stream asks for trailers, so they
  * go there; meshctl's HTTP/1.1 response writes them in the last chunk. */
 export function endResponse(res: DownRes, h2: boolean, trailers: OutHeaders | null): void {
-  if (h2) {
+  if (h2 && !(res instanceof H2Response)) {
     const stream = (res as Http2ServerResponse).stream;
     if (stream.destroyed || stream.writableEnded) return;
     if (trailers !== null) (res as Http2ServerResponse).addTrailers(trailers as Record<string, string>);
@@ -97,7 +101,8 @@ export function writeLocalResponse(res: DownRes, status: number, out: OutHeaders
 
 /** A response that started cannot be completed: reset the HTTP/2 stream, or close the HTTP/1.1 connection. */
 export function resetDownstream(req: DownReq, res: DownRes, h2: boolean): void {
-  if (h2) (res as Http2ServerResponse).stream.close(2 /* INTERNAL_ERROR */);
+  if (res instanceof H2Response) res.reset(2 /* INTERNAL_ERROR */);
+  else if (h2) (res as Http2ServerResponse).stream.close(2 /* INTERNAL_ERROR */);
   else req.socket?.destroy();
 }
 

@@ -14,7 +14,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import type { ServerHttp2Stream } from 'node:http2';
 import type { HttpConnectionManager, JsonValue, RouteAction } from '../config/model.js';
 import type { OutHeaders } from '../http/headers.js';
 import type { UpstreamErrorKind } from '../upstream/pool.js';
@@ -80,8 +79,12 @@ export function socketClient(sock: net.Socket): TunnelClient {
 /** Hop-by-hop headers of an HTTP/1.1 answer that HTTP/2 does not carry. */
 const H1_ONLY = new Set(['connection', 'upgrade', 'keep-alive', 'transfer-encoding', 'proxy-connection']);
 
+/** An HTTP/2 CONNECT stream's bytes and how its answer is sent: node's ServerHttp2Stream, or meshctl's own codec's
+ * H2TunnelIo. */
+type TunnelStream = Duplex & { respond(headers: Record<string, string | string[] | number>): void };
+
 /** An HTTP/2 stream (CONNECT or extended CONNECT): answers are HEADERS frames, bytes are DATA frames. */
-export function streamClient(stream: ServerHttp2Stream): TunnelClient {
+export function streamClient(stream: TunnelStream): TunnelClient {
   return {
     io: stream,
     connected: () => stream.respond({ ':status': 200 }),

@@ -21,6 +21,7 @@ interface RunCliOptions {
   dashboard?: boolean;
   watch: boolean;
   upstreamClient: string;
+  downstreamH2?: string;
   upstreamFailureStatus: string;
   xffAlways?: boolean;
   rejectPathAboveRoot?: boolean;
@@ -46,6 +47,7 @@ export function register(program: Command): void {
     .option('--dashboard', 'live terminal view (requests/s, status codes, endpoint shares and latency)')
     .option('--no-watch', 'do not reload when the config file changes (SIGHUP still reloads)')
     .option('--upstream-client <kind>', 'HTTP/1.1 upstream client: meshctl (its own), undici or node', 'meshctl')
+    .option('--downstream-h2 <kind>', "downstream HTTP/2 codec: meshctl (its own, the default) or node (node's http2)")
     .option('--upstream-failure-status <code>', "status for refused/reset upstreams: 503 (Envoy's UF/UR) or 502", '503')
     .option('--xff-always', 'append x-forwarded-for even without use_remote_address (Envoy appends only with it)')
     .option('--reject-path-above-root', 'with normalize_path, answer 400 to a path whose `..` climbs above / (Envoy clamps it at /)')
@@ -79,6 +81,7 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
   if (opts.upstreamClient !== 'meshctl' && opts.upstreamClient !== 'undici' && opts.upstreamClient !== 'node') {
     throw new UsageError(`--upstream-client expects meshctl, undici or node`);
   }
+  if (opts.downstreamH2 !== undefined && opts.downstreamH2 !== 'meshctl' && opts.downstreamH2 !== 'node') throw new UsageError(`--downstream-h2 expects meshctl or node`);
   if (opts.upstreamFailureStatus !== '503' && opts.upstreamFailureStatus !== '502') throw new UsageError(`--upstream-failure-status expects 503 or 502`);
   const color = useColor(process.stderr, opts.color);
   const log = (line: string): void => void process.stderr.write(line + '\n');
@@ -97,6 +100,7 @@ async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
     dashboard: opts.dashboard === true,
     watch: opts.watch !== false,
     upstreamClient: opts.upstreamClient,
+    ...(opts.downstreamH2 !== undefined ? { downstreamH2: opts.downstreamH2 } : {}),
     upstreamFailureMode: opts.upstreamFailureStatus === '502' ? '502' : 'envoy',
     forceXff: opts.xffAlways === true,
     rejectPathAboveRoot: opts.rejectPathAboveRoot === true,

@@ -38,7 +38,13 @@ export const UNMODELED_ENFORCED: Readonly<Record<string, FateEntry>> = {
   // The HCM's (an HTTP/1.1 client's chunked trailers kept) and, inside a cluster's HttpProtocolOptions extension,
   // the upstream codec's (request trailers sent to HTTP/1.1 hosts): src/proxy/generation.ts, src/upstream/protocol-options.ts.
   'Http1ProtocolOptions.enable_trailers': { ...ENFORCED, note: 'trailers kept by the HTTP/1.1 codec: request trailers to HTTP/1.1 hosts on a chunked body, a host\'s response trailers (cluster), response trailers in the last chunk to HTTP/1.1 clients (connection manager); not request trailers to HTTP/2 hosts (undici cannot send them)' },
-  'HttpConnectionManager.http2_protocol_options': { ...ENFORCED, note: 'allow_connect (WebSocket over HTTP/2, src/proxy/tunnel.ts); the HTTP/2 settings themselves are node\'s' },
+  // meshctl's own HTTP/2 codec (src/http/h2, src/proxy/h2-connection.ts) sends these as its SETTINGS; with
+  // `--downstream-h2 node` only allow_connect is read.
+  'HttpConnectionManager.http2_protocol_options': {
+    ...ENFORCED,
+    note: 'max_concurrent_streams, initial_stream_window_size, initial_connection_window_size, hpack_table_size, allow_connect (extended CONNECT, src/proxy/tunnel.ts) and override_stream_error_on_invalid_http_message / stream_error_on_invalid_http_messaging by meshctl\'s own HTTP/2 codec; its other settings are not read; with --downstream-h2 node only allow_connect is',
+  },
+  'HttpConnectionManager.stream_error_on_invalid_http_message': warned('read for HTTP/2 only (meshctl\'s own codec: a malformed request resets only its stream); the HTTP/1.1 codec closes the connection after an invalid message whatever it says'),
   // The article's dialect names for the certificate files (src/proxy/tls.ts); not Envoy fields.
   'CommonTlsContext.certificate_chain_file': ENFORCED,
   'CommonTlsContext.certificate_key_file': ENFORCED,

@@ -9,7 +9,6 @@
  *
  * The router is not compiled here: it is the rest of the request path (preflight's router stage and the exchange).
  */
-import type { Http2ServerRequest } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { HttpConnectionManager, JsonObject, JsonValue } from '../../config/model.js';
 import { spanOf } from '../../config/model.js';
@@ -17,7 +16,7 @@ import { filterTypeUrl, isRouterFilter, routerNotLast } from '../../config/http-
 import type { OutHeaders } from '../../http/headers.js';
 import type { ListenerRouter } from '../../router/index.js';
 import type { RouteResult } from '../../router/index.js';
-import { headerValue, peerAddress, type DownReq, type DownRes } from '../downstream.js';
+import { connectionSocket, headerValue, peerAddress, type DownReq, type DownRes } from '../downstream.js';
 import type { LocalReply } from '../local-reply.js';
 import { endResponse, writeResponseData } from '../response-writer.js';
 import type { ProxyRoute, RouteRuntime } from '../route-runtime.js';
@@ -211,7 +210,7 @@ export class FilterRun implements FilterRequest {
     this.settings = chain.defaults;
     this.states = chain.entries.map(() => ({ value: undefined }));
     this.remoteIp = peerAddress(req) ?? '';
-    const sock = h2 ? (req as Http2ServerRequest).stream.session?.socket : req.socket;
+    const sock = connectionSocket(req);
     this.localIp = sock?.localAddress ?? '';
     this.localPort = sock?.localPort ?? 0;
   }

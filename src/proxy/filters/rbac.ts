@@ -13,7 +13,7 @@ import type { TLSSocket } from 'node:tls';
 import type { HeaderMatcher, StringMatcher } from '../../config/model.js';
 import type { JsonObject, JsonValue } from '../../config/json-value.js';
 import { compileHeaderMatcher, compileStringMatcher, type CompileProblem } from '../../router/matchers.js';
-import type { Http2ServerRequest } from 'node:http2';
+import { connectionSocket } from '../downstream.js';
 import type { LocalReply } from '../local-reply.js';
 import type { Counter } from '../stats.js';
 import { list, num, obj, refuse, refuseUnbuilt, str, uint } from './config-read.js';
@@ -207,7 +207,7 @@ function authenticated(v: JsonValue | undefined, at: Where): Match {
     problemsCheck(problems, at);
   }
   return (r) => {
-    const sock = (r.req.httpVersionMajor === 2 ? (r.req as Http2ServerRequest).stream.session?.socket : r.req.socket) as TLSSocket | undefined;
+    const sock = connectionSocket(r.req) as TLSSocket | undefined;
     if (sock === undefined || typeof sock.getPeerCertificate !== 'function' || !sock.authorized) return false;
     const cert = sock.getPeerCertificate();
     if (cert === null || cert.raw === undefined) return false;
