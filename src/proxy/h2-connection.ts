@@ -60,6 +60,7 @@ export function h2ServerOptions(lr: ListenerRuntime): H2ServerOptions {
     // As on node's path: pseudo-headers count towards the limit, and never fewer than the four a request needs.
     maxHeaderCount: Math.max(4, lr.maxHeadersCount),
     streamErrorOnInvalidMessaging: streamErrorOnInvalidMessaging(lr.hcm, o),
+    maxConsecutiveEmptyFrames: get('max_consecutive_inbound_frames_with_empty_payload', 1),
   };
 }
 
@@ -158,6 +159,16 @@ export class H2Connection implements H2ServerHandler {
 
   h2ConnectionError(): void {
     this.host.lr.stats.cx_protocol_error.value++;
+  }
+
+  /** Envoy closes a connection whose client resets streams as fast as it opens them (rapid reset, CVE-2023-44487):
+   * counted in downstream_rq_too_many_premature_resets, a GOAWAY, and the socket closed. */
+  h2PrematureResets(): void {
+    if (this.codec.closed) return;
+    this.host.lr.stats.rq_too_many_premature_resets.value++;
+    this.codec.goaway(this.codec.lastStreamId, ErrorCode.NO_ERROR);
+    this.codec.flush();
+    this.sock.destroySoon();
   }
 
   h2Idle(): void {

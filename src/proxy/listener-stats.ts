@@ -30,6 +30,8 @@ export class HttpStats {
   readonly cx_idle_timeout: Counter;
   /** Connections closed for a protocol error (431 too many / too large headers, 400 malformed). */
   readonly cx_protocol_error: Counter;
+  /** HTTP/2 connections closed because their client reset most streams before any response (rapid reset). */
+  readonly rq_too_many_premature_resets: Counter;
 
   /** @param hp `http.<stat prefix>.` */
   constructor(s: StatsStore, hp: string) {
@@ -50,6 +52,7 @@ export class HttpStats {
     this.rq_timeout = s.counter(hp + 'downstream_rq_timeout');
     this.rq_idle_timeout = s.counter(hp + 'downstream_rq_idle_timeout');
     this.cx_protocol_error = s.counter(hp + 'downstream_cx_protocol_error');
+    this.rq_too_many_premature_resets = s.counter(hp + 'downstream_rq_too_many_premature_resets');
     this.cx_idle_timeout = s.counter(hp + 'downstream_cx_idle_timeout');
   }
 

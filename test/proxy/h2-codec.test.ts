@@ -532,3 +532,59 @@ test('raw: Expect: 100-continue is answered with an interim 100 HEADERS before t
     c.close();
   }
 });
+
+test('raw: empty DATA or CONTINUATION frames in a row end the connection (Envoy\'s inbound_empty_frames_flood); the limit is configurable', async () => {
+  for (const flood of ['data', 'continuation'] as const) {
+    const c = new RawH2(proxy.port);
+    try {
+      const open =
+        flood === 'data'
+          ? frame(FRAME.HEADERS, END_HEADERS, 1, block([[':method', 'POST'], [':scheme', 'http'], [':path', '/echo'], [':authority', 'x']]))
+          : frame(FRAME.HEADERS, END_STREAM, 1, request('/x').subarray(0, 5));
+      const empty = flood === 'data' ? frame(FRAME.DATA, 0, 1) : frame(CONTINUATION, 0, 1);
+      c.send(H2_PREFACE, settings([]), open, empty, empty);
+      const g = await c.waitFor((f) => f.type === FRAME.GOAWAY);
+      assert.equal(g.payload.readUInt32BE(4), 1, `${flood}: PROTOCOL_ERROR`);
+      assert.ok(await c.waitClosed(), `${flood}: the connection must close`);
+    } finally {
+      c.close();
+    }
+  }
+  // max_consecutive_inbound_frames_with_empty_payload: 3 lets two through; the request is then served.
+  const lenient = await startMeshctl('                http2_protocol_options: { max_consecutive_inbound_frames_with_empty_payload: 3 }\n');
+  const c = new RawH2(lenient.port);
+  try {
+    const post = frame(FRAME.HEADERS, END_HEADERS, 1, block([[':method', 'POST'], [':scheme', 'http'], [':path', '/echo'], [':authority', 'x']]));
+    c.send(H2_PREFACE, settings([]), post, frame(FRAME.DATA, 0, 1), frame(FRAME.DATA, 0, 1), frame(FRAME.DATA, END_STREAM, 1, Buffer.from('hi')));
+    await c.waitFor((f) => f.type === FRAME.DATA && f.stream === 1 && (f.flags & END_STREAM) !== 0);
+    assert.equal(bodyOf(c, 1), 'hi');
+    assert.equal(c.frames.some((f) => f.type === FRAME.GOAWAY), false);
+  } finally {
+    c.close();
+  }
+});
+
+test('raw: a client resetting its streams as fast as it opens them is cut off (rapid reset); stat downstream_rq_too_many_premature_resets', async () => {
+  const yaml = oneListenerYaml({
+    routes: '                        - match: { prefix: "/" }\n                          route: { cluster: up }',
+    clusters: { up: upPort },
+  });
+  const cli = spawnCli(['run', writeTemp('h2-rapid-reset.yaml', yaml), '--admin-address', '127.0.0.1:0', '--no-access-log', '--no-watch']);
+  children.push(cli);
+  const port = Number((await cli.waitFor(/listener \S+ on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
+  const admin = Number((await cli.waitFor(/admin on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
+  const c = new RawH2(port);
+  try {
+    const frames: Buffer[] = [H2_PREFACE, settings([])];
+    // /slow answers after 300 ms: every stream is reset long before its response.
+    for (let id = 1; id <= 2 * 400; id += 2) frames.push(frame(FRAME.HEADERS, END_STREAM | END_HEADERS, id, request('/slow')), frame(FRAME.RST_STREAM, 0, id, u32(8)));
+    c.send(...frames);
+    const g = await c.waitFor((f) => f.type === FRAME.GOAWAY);
+    assert.equal(g.payload.readUInt32BE(4), 0, 'NO_ERROR, as Envoy drains it');
+    assert.ok(await c.waitClosed(), 'the connection must close');
+    const stats = await (await fetch(`http://127.0.0.1:${admin}/stats`)).text();
+    assert.match(stats, /^http\.main\.downstream_rq_too_many_premature_resets: 1$/m);
+  } finally {
+    c.close();
+  }
+});

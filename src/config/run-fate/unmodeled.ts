@@ -42,7 +42,7 @@ export const UNMODELED_ENFORCED: Readonly<Record<string, FateEntry>> = {
   // `--downstream-h2 node` only allow_connect is read.
   'HttpConnectionManager.http2_protocol_options': {
     ...ENFORCED,
-    note: 'max_concurrent_streams, initial_stream_window_size, initial_connection_window_size, hpack_table_size, allow_connect (extended CONNECT, src/proxy/tunnel.ts) and override_stream_error_on_invalid_http_message / stream_error_on_invalid_http_messaging by meshctl\'s own HTTP/2 codec; its other settings are not read; with --downstream-h2 node only allow_connect is',
+    note: 'max_concurrent_streams, initial_stream_window_size, initial_connection_window_size, hpack_table_size, allow_connect (extended CONNECT, src/proxy/tunnel.ts), max_consecutive_inbound_frames_with_empty_payload and override_stream_error_on_invalid_http_message / stream_error_on_invalid_http_messaging by meshctl\'s own HTTP/2 codec, which also closes a connection whose client resets streams prematurely (Envoy\'s rapid-reset guard) or leaves 4 MiB of answers unread; its other settings are not read; with --downstream-h2 node only allow_connect is',
   },
   'HttpConnectionManager.stream_error_on_invalid_http_message': warned('read for HTTP/2 only (meshctl\'s own codec: a malformed request resets only its stream); the HTTP/1.1 codec closes the connection after an invalid message whatever it says'),
   // The article's dialect names for the certificate files (src/proxy/tls.ts); not Envoy fields.

@@ -47,6 +47,9 @@ export interface H2ServerOptions {
   maxHeaderCount: number;
   /** A malformed request resets only its stream; otherwise (Envoy's default) the connection is terminated too. */
   streamErrorOnInvalidMessaging: boolean;
+  /** max_consecutive_inbound_frames_with_empty_payload (Envoy's default 1): more empty DATA, HEADERS or CONTINUATION
+   * frames in a row than this (none ending anything) end the connection, as Envoy's inbound_empty_frames_flood. */
+  maxConsecutiveEmptyFrames: number;
 }
 
 /** What the connection asks of the code serving it. */
@@ -59,6 +62,8 @@ export interface H2ServerHandler {
   h2ConnectionError(code: number, reason: string): void;
   /** The connection is over (socket closed); every open stream has been told. */
   h2Closed(): void;
+  /** Too many of the client's streams were reset by it before any response (rapid reset): the connection ends. */
+  h2PrematureResets(): void;
   /** The last stream closed while the connection is going away, or the peer sent GOAWAY: nothing in flight. */
   h2Idle(): void;
 }
@@ -78,6 +83,14 @@ const OUTBOUND_CONTROL_BYTES = 4 * 1024 * 1024;
 const MAX_HEADER_BLOCK = 1024 * 1024;
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Envoy's rapid-reset guard (ConnectionManagerImpl::maybeDrainDueToPrematureResets, runtime defaults): a stream the
+ * client resets within PREMATURE_RESET_MS of opening it, before any response, is premature; once at least half of
+ * PREMATURE_RESET_STREAMS streams (or, past that many, half of all closed streams) were, the connection is closed.
+ */
+const PREMATURE_RESET_MS = 1000;
+const PREMATURE_RESET_STREAMS = 500;
 
 function flushConnection(c: H2ServerConnection): void {
   c.flush();
@@ -116,6 +129,11 @@ export class H2ServerConnection {
   private goawaySent = false;
   private peerGoaway = false;
   private settingsAcked = false;
+  /** Empty DATA/HEADERS/CONTINUATION frames in a row (the flood guard). */
+  private emptyFrames = 0;
+  /** Streams closed, and those the client reset prematurely (the rapid-reset guard). */
+  private closedStreams = 0;
+  private prematureResets = 0;
 
   constructor(
     readonly sock: Socket,
@@ -196,6 +214,14 @@ export class H2ServerConnection {
     }
     if (this.blockParts !== null && (type !== FrameType.CONTINUATION || id !== this.blockStream)) {
       return this.fail(ErrorCode.PROTOCOL_ERROR, 'expected CONTINUATION');
+    }
+    // Envoy's inbound_empty_frames_flood: frames with nothing in them that end nothing (no END_STREAM on DATA, no
+    // END_HEADERS on a header block fragment) cost work and carry none; a run of them ends the connection.
+    if (type === FrameType.DATA || type === FrameType.HEADERS || type === FrameType.CONTINUATION) {
+      const ends = type === FrameType.DATA ? (flags & Flag.END_STREAM) !== 0 : (flags & Flag.END_HEADERS) !== 0;
+      if (len === 0 && !ends) {
+        if (++this.emptyFrames > this.opts.maxConsecutiveEmptyFrames) return this.fail(ErrorCode.PROTOCOL_ERROR, 'too many consecutive empty frames');
+      } else this.emptyFrames = 0;
     }
     switch (type) {
       case FrameType.DATA:
@@ -377,8 +403,11 @@ export class H2ServerConnection {
     if (id > this.lastStreamId) return this.fail(ErrorCode.PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
     const s = this.streams.get(id);
     if (s === undefined) return;
+    if (!s.headersSent && performance.now() - s.openedAt <= PREMATURE_RESET_MS) this.prematureResets++;
     this.drop(s);
     s.owner?.streamReset(code);
+    const limit = PREMATURE_RESET_STREAMS;
+    if (this.prematureResets * 2 >= (this.closedStreams < limit ? limit : this.closedStreams)) this.handler.h2PrematureResets();
   }
 
   private settings(flags: number, id: number, buf: Buffer, p: number, end: number): void {
@@ -747,6 +776,7 @@ export class H2ServerConnection {
 
   private drop(s: H2Stream): void {
     s.closed = true;
+    this.closedStreams++;
     if (s.wantsWritable) {
       s.wantsWritable = false;
       this.waitingWriters--;

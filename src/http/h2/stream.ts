@@ -45,6 +45,8 @@ export class H2Stream {
   wantsWritable = false;
   /** Listed in the connection's queue of streams with data waiting. */
   queued = false;
+  /** When the stream opened (performance.now()): a reset soon after, before a response, is premature. */
+  readonly openedAt = performance.now();
 
   constructor(
     readonly id: number,
