@@ -4,7 +4,8 @@
  * swaps routing and clusters without rebinding; a changed codec or TLS setting rebinds.
  */
 import { STATUS_CODES } from 'node:http';
-import http2 from 'node:http2';
+import { createRequire } from 'node:module';
+import type * as http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
@@ -88,7 +89,7 @@ export class ListenerServer implements ListenerBinding, H1Host, H2Host {
     // allow_connect: SETTINGS_ENABLE_CONNECT_PROTOCOL advertised (RFC 8441), so clients may send extended CONNECT.
     const h2Options = { maxHeaderListPairs: Math.max(4, lr.maxHeadersCount), ...(lr.allowConnect ? { settings: { enableConnectProtocol: true } } : {}) };
     if (codec !== 'HTTP1' && h2Kind === 'node') {
-      this.h2 = http2.createServer(h2Options, onH2Request);
+      this.h2 = nodeHttp2().createServer(h2Options, onH2Request);
       // Expect: 100-continue on HTTP/2. Without proxy_100_continue the proxy answers 100 itself, as node would; with
       // it the 100 waits for the upstream's (Exchange.onContinue). Read per request: a reload may change the setting.
       this.h2.on('checkContinue', (req: DownReq, res: DownRes) => {
@@ -349,4 +350,10 @@ export class ListenerServer implements ListenerBinding, H1Host, H2Host {
     for (const s of this.sessions) s.destroy();
     await closed;
   }
+}
+
+/** node's http2, loaded only for `--downstream-h2 node`: meshctl's own codec serves HTTP/2 otherwise, and a proxy
+ * that never needs node's HTTP/2 machinery does not carry it (memory, start-up). */
+function nodeHttp2(): typeof http2 {
+  return createRequire(import.meta.url)('node:http2') as typeof http2;
 }
