@@ -3,7 +3,7 @@
  * generation and swaps it in; requests already running finish on the generation they started on. Upstream pools
  * and stats outlive generations (keyed by cluster and host), so a reload keeps warm connections and counters.
  */
-import { durationToMs, type Bootstrap, type Duration, type HttpConnectionManager, type Listener } from '../config/model.js';
+import { durationToMs, parseDuration, type Bootstrap, type Duration, type HttpConnectionManager, type Listener } from '../config/model.js';
 import { connectionManager, listenerName } from '../config/connection-manager.js';
 import type { Random } from '../balancer/types.js';
 import type { ClusterManager, UpstreamCluster } from '../upstream/types.js';
@@ -23,6 +23,7 @@ import { forwardedConfig, type ForwardedConfig } from './forwarded.js';
 import { DEFAULT_STREAM_IDLE_TIMEOUT_MS } from './stream-timeouts.js';
 import { DEFAULT_BUFFER_LIMIT_BYTES } from './request-body.js';
 import { writtenField } from '../config/node-meta.js';
+import type { JsonValue } from '../config/json-value.js';
 
 /** Envoy's defaults: HttpProtocolOptions.max_headers_count 100, HCM max_request_headers_kb 60. */
 const DEFAULT_MAX_HEADERS_COUNT = 100;
@@ -67,6 +68,10 @@ export interface ListenerRuntime {
   readonly h1Trailers: boolean;
   /** HCM always_set_request_id_in_response: every response carries the request's x-request-id. */
   readonly alwaysSetRequestId: boolean;
+  /** common_http_protocol_options.max_requests_per_connection; 0 = no limit (Envoy's default). */
+  readonly maxRequestsPerConnection: number;
+  /** common_http_protocol_options.max_connection_duration in ms; 0 = none (Envoy's default). */
+  readonly maxConnectionDurationMs: number;
   /** HCM request_headers_timeout in ms; 0 = off (Envoy's default). */
   readonly requestHeadersTimeoutMs: number;
   /** normalize_path / merge_slashes compiled; null when both are off. */
@@ -168,6 +173,8 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
       maxRequestHeadersBytes: (hcm.max_request_headers_kb ?? DEFAULT_MAX_REQUEST_HEADERS_KB) * 1024,
       requestHeadersTimeoutMs: hcm.request_headers_timeout !== undefined ? durationToMs(hcm.request_headers_timeout) : 0,
       requestTimeoutMs: hcm.request_timeout !== undefined ? durationToMs(hcm.request_timeout) : 0,
+      maxRequestsPerConnection: maxRequestsPerConnection(hcm),
+      maxConnectionDurationMs: durationField(writtenField(hcm.common_http_protocol_options, 'max_connection_duration')),
       alwaysSetRequestId: hcm.always_set_request_id_in_response === true,
       proxy100Continue: writtenField(hcm, 'proxy_100_continue') === true,
       h1Trailers: writtenField(hcm.http_protocol_options, 'enable_trailers') === true,
@@ -228,4 +235,20 @@ export function buildGeneration(d: GenerationDeps): { gen: Generation; retired: 
     onIdle: undefined,
   };
   return { gen, retired };
+}
+
+/** common_http_protocol_options.max_requests_per_connection (kept verbatim by the decoder); 0 for none. */
+function maxRequestsPerConnection(hcm: HttpConnectionManager): number {
+  const v = writtenField(hcm.common_http_protocol_options, 'max_requests_per_connection');
+  const n = typeof v === 'object' && v !== null && !Array.isArray(v) && 'value' in v ? Number(v.value) : Number(v ?? 0);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/** A Duration kept verbatim (`"30s"` or `{seconds, nanos}`) in ms; 0 when absent or not positive. */
+function durationField(v: JsonValue | undefined): number {
+  let d: Duration | undefined;
+  if (typeof v === 'string') d = parseDuration(v);
+  else if (typeof v === 'object' && v !== null && !Array.isArray(v)) d = { seconds: Number(v.seconds ?? 0), nanos: Number(v.nanos ?? 0) };
+  const ms = d === undefined ? 0 : durationToMs(d);
+  return Number.isFinite(ms) && ms > 0 ? ms : 0;
 }

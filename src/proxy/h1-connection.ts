@@ -46,6 +46,10 @@ function resumeLater(conn: H1Connection): void {
   conn.resumeParsing();
 }
 
+function connectionDurationReached(c: H1Connection): void {
+  c.durationReached();
+}
+
 export class H1Connection implements H1Handler, BodySource, ResponseOwner {
   private readonly parser: H1Parser;
   /** Bytes received but not parsed yet (the parser paused). */
@@ -67,6 +71,9 @@ export class H1Connection implements H1Handler, BodySource, ResponseOwner {
   private bodyWanted_ = true;
   /** The client half-closed: the response in flight is its last. */
   private peerGone = false;
+  /** Requests begun on this connection (max_requests_per_connection). */
+  private requests = 0;
+  private durationTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly sock: Socket,
@@ -84,7 +91,21 @@ export class H1Connection implements H1Handler, BodySource, ResponseOwner {
     // common_http_protocol_options.idle_timeout: the socket's own inactivity timer, re-armed by every read and write.
     const idleMs = connectionIdleTimeoutMs(lr.hcm);
     if (idleMs > 0) sock.setTimeout(idleMs);
+    // common_http_protocol_options.max_connection_duration: past it the connection drains (Envoy closes it when idle,
+    // else after the response in flight, which says `Connection: close`).
+    if (lr.maxConnectionDurationMs > 0) {
+      this.durationTimer = setTimeout(connectionDurationReached, lr.maxConnectionDurationMs, this);
+      this.durationTimer.unref();
+    }
     if (first !== null) this.received(first);
+  }
+
+  /** max_connection_duration has passed (counted in downstream_cx_max_duration_reached). */
+  durationReached(): void {
+    this.durationTimer = undefined;
+    if (this.over) return;
+    this.host.lr.stats.cx_max_duration_reached.value++;
+    this.drain();
   }
 
   /** Ask the connection to go: now when idle, else after its response. */
@@ -173,7 +194,13 @@ export class H1Connection implements H1Handler, BodySource, ResponseOwner {
     this.bodyWanted_ = true;
     const sock = this.sock;
     const req = new H1Request(head, sock, this);
-    const keepAlive = head.keepAlive && !head.upgrade && !this.draining && !this.host.h1Draining(sock);
+    let keepAlive = head.keepAlive && !head.upgrade && !this.draining && !this.host.h1Draining(sock);
+    // Envoy's max_requests_per_connection: the request that reaches it is the connection's last.
+    const maxRequests = this.host.lr.maxRequestsPerConnection;
+    if (maxRequests > 0 && ++this.requests >= maxRequests) {
+      if (this.requests === maxRequests) this.host.lr.stats.cx_max_requests_reached.value++;
+      keepAlive = false;
+    }
     const res = new H1Response(sock, this, head.versionMinor, keepAlive, head.method === 'HEAD');
     this.req = req;
     this.res = res;
@@ -298,6 +325,8 @@ export class H1Connection implements H1Handler, BodySource, ResponseOwner {
 
   private socketClosed(): void {
     this.stopHeadTimer();
+    if (this.durationTimer !== undefined) clearTimeout(this.durationTimer);
+    this.durationTimer = undefined;
     this.over = true;
     this.pending = null;
     const body = this.req?.body;

@@ -32,6 +32,10 @@ export interface H2Host {
 /** The shutdown notice's last stream id: 2^31 − 1 (RFC 9113 §6.8). */
 const SHUTDOWN_NOTICE_STREAM_ID = 2 ** 31 - 1;
 
+function connectionDurationReached(c: H2Connection): void {
+  c.durationReached();
+}
+
 function finalGoaway(c: H2Connection): void {
   c.finalGoaway();
 }
@@ -85,6 +89,7 @@ export class H2Connection implements H2ServerHandler {
   /** The final GOAWAY has gone: the socket closes when no stream is left. */
   private goingAway = false;
   private drainTimer: NodeJS.Timeout | undefined;
+  private durationTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly sock: Socket,
@@ -103,7 +108,20 @@ export class H2Connection implements H2ServerHandler {
     sock.on('timeout', () => this.idle());
     const idleMs = connectionIdleTimeoutMs(lr.hcm);
     if (idleMs > 0) sock.setTimeout(idleMs);
+    // common_http_protocol_options.max_connection_duration: past it, Envoy's drain sequence.
+    if (lr.maxConnectionDurationMs > 0) {
+      this.durationTimer = setTimeout(connectionDurationReached, lr.maxConnectionDurationMs, this);
+      this.durationTimer.unref();
+    }
     if (first !== null) this.codec.received(first);
+  }
+
+  /** max_connection_duration has passed (counted in downstream_cx_max_duration_reached). */
+  durationReached(): void {
+    this.durationTimer = undefined;
+    if (this.codec.closed) return;
+    this.host.lr.stats.cx_max_duration_reached.value++;
+    this.drain();
   }
 
   /** Envoy's drain sequence: the shutdown notice now, the final GOAWAY after drain_timeout (`ms`, default the
@@ -150,6 +168,12 @@ export class H2Connection implements H2ServerHandler {
       res.writeContinue();
     }
     this.host.h2Request(req, res);
+    // Envoy's max_requests_per_connection on HTTP/2: the stream that reaches it starts the drain sequence.
+    const max = this.host.lr.maxRequestsPerConnection;
+    if (max > 0 && this.codec.accepted === max) {
+      this.host.lr.stats.cx_max_requests_reached.value++;
+      this.drain();
+    }
   }
 
   h2Refused(_reason: string): void {
@@ -181,6 +205,7 @@ export class H2Connection implements H2ServerHandler {
 
   h2Closed(): void {
     if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
+    if (this.durationTimer !== undefined) clearTimeout(this.durationTimer);
     this.host.h2Closed(this);
   }
 }

@@ -32,6 +32,9 @@ export class HttpStats {
   readonly cx_protocol_error: Counter;
   /** HTTP/2 connections closed because their client reset most streams before any response (rapid reset). */
   readonly rq_too_many_premature_resets: Counter;
+  /** Connections drained by max_requests_per_connection, and by max_connection_duration. */
+  readonly cx_max_requests_reached: Counter;
+  readonly cx_max_duration_reached: Counter;
 
   /** @param hp `http.<stat prefix>.` */
   constructor(s: StatsStore, hp: string) {
@@ -53,6 +56,8 @@ export class HttpStats {
     this.rq_idle_timeout = s.counter(hp + 'downstream_rq_idle_timeout');
     this.cx_protocol_error = s.counter(hp + 'downstream_cx_protocol_error');
     this.rq_too_many_premature_resets = s.counter(hp + 'downstream_rq_too_many_premature_resets');
+    this.cx_max_requests_reached = s.counter(hp + 'downstream_cx_max_requests_reached');
+    this.cx_max_duration_reached = s.counter(hp + 'downstream_cx_max_duration_reached');
     this.cx_idle_timeout = s.counter(hp + 'downstream_cx_idle_timeout');
   }
 

@@ -59,6 +59,7 @@ const ENVOY_MESSAGE: Readonly<Record<string, string>> = {
   Http1ProtocolOptions: 'envoy.config.core.v3.Http1ProtocolOptions',
   'Endpoint.HealthCheckConfig': 'envoy.config.endpoint.v3.Endpoint.HealthCheckConfig',
   GrpcService: 'envoy.config.core.v3.GrpcService',
+  HttpProtocolOptions: 'envoy.config.core.v3.HttpProtocolOptions',
 };
 
 test('the unmodeled entries name fields Envoy has and meshctl\'s model does not', () => {

@@ -28,6 +28,9 @@ export const UNMODELED_ENFORCED: Readonly<Record<string, FateEntry>> = {
   'Bootstrap.typed_dns_resolver_config': ENFORCED,
   'Bootstrap.dns_resolution_config': ENFORCED,
   'Bootstrap.use_tcp_for_dns_lookups': ENFORCED,
+  // Downstream connection limits (src/proxy/h1-connection.ts, h2-connection.ts; not node's HTTP/2 path).
+  'HttpProtocolOptions.max_requests_per_connection': { ...ENFORCED, note: 'HTTP/1.1: the response to the request that reaches it closes the connection; HTTP/2: the drain sequence starts' },
+  'HttpProtocolOptions.max_connection_duration': { ...ENFORCED, note: 'the connection drains once it is this old (HTTP/1.1: closed when idle or after its response; HTTP/2: GOAWAYs)' },
   'GrpcService.google_grpc': {
     ...ENFORCED,
     note: 'the xDS stream dials target_uri (ip:port through --map-endpoint) over TLS with ssl_credentials; call_credentials and google_default are not sent (said at start)',
