@@ -520,7 +520,11 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     const sink = retry === null ? this : new RetrySink(this, this.attemptNo);
     // Trailers are forwarded from HTTP/2 clients, and from HTTP/1.1 ones where the connection manager keeps them.
     const trailersFrom = body !== null && (this.h2 || this.lr.h1Trailers) ? this.req : null;
-    entry.pool.dispatch(new OutgoingRequest(this.req.method ?? 'GET', this.upstreamPath, this.upstreamHeaders!, body, trailersFrom), sink);
+    // An HTTP/1.1 request's headers were checked byte by byte by meshctl's codec: values forwarded as they came are
+    // not checked again (an HTTP/1.0 request may carry the configured default Host, which no codec checked).
+    const req = this.req;
+    const checked = !this.h2 && req.httpVersionMinor === 1 ? req.headers : null;
+    entry.pool.dispatch(new OutgoingRequest(req.method ?? 'GET', this.upstreamPath, this.upstreamHeaders!, body, trailersFrom, checked), sink);
   }
 
   /** auto_host_rewrite (Envoy's router, per upstream request): the chosen host's hostname when it has one (a DNS

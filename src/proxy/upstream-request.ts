@@ -95,6 +95,7 @@ export class OutgoingRequest implements UpstreamRequest {
     readonly headers: OutHeaders,
     readonly body: Readable | Buffer | AsyncIterable<Buffer> | null,
     private readonly down: DownReq | null,
+    readonly checkedHeaders: IncomingHttpHeaders | null = null,
   ) {}
 
   get trailers(): OutHeaders | null {
