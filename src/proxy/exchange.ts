@@ -26,6 +26,7 @@ import { PREFLIGHT, preflight, routerStage } from './preflight.js';
 import { FilterRun, PAUSED, type FilterHost } from './filters/chain.js';
 import { RetryBody, type BodyOverflowSink } from './request-body.js';
 import { idleNow, streamDurationMs, unwatchIdle, watchIdle, type IdleWatch } from './stream-timeouts.js';
+import { startDeadline, stopDeadline, type Deadline, type DeadlineList } from './deadlines.js';
 import { endResponse, resetDownstream, writeHeadersOnly, writeLocalResponse, writeResponseData, writeResponseHead } from './response-writer.js';
 import { grpcLocalReplyHeaders, grpcTimeoutMs, isGrpcRequest } from './grpc.js';
 import { backoffMs, retriableFailure, retriableStatus, type CompiledRetry } from './retry.js';
@@ -85,9 +86,6 @@ function onResponseClose(this: TaggedRes): void {
 }
 
 /** Timer callbacks get the exchange as their argument: no bound function or closure per request. */
-function globalTimeoutFired(ex: Exchange): void {
-  ex.onGlobalTimeout();
-}
 function tryTimeoutFired(ex: Exchange): void {
   ex.onTryTimeout();
 }
@@ -104,7 +102,7 @@ function bodyEnded(this: TaggedBody): void {
   this[EXCHANGE]?.requestEnded();
 }
 
-class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, BodyOverflowSink, FilterHost {
+class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Deadline, BodyOverflowSink, FilterHost {
   private readonly startMs = performance.now();
   private cluster: ProxyCluster | undefined;
   private route: ProxyRoute | undefined;
@@ -144,7 +142,11 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
   private hash: bigint | undefined;
   private body: RetryBody | undefined;
   private ctl: AttemptControl | undefined;
-  private globalTimer: NodeJS.Timeout | undefined;
+  // Deadline (deadlines.ts): the route timeout, on a shared timer.
+  dlAt = 0;
+  dlPrev: Deadline | null = null;
+  dlNext: Deadline | null = null;
+  dlList: DeadlineList | null = null;
   private tryTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   /** max_stream_duration (the route's, the connection manager's, or what grpc-timeout makes it). */
@@ -485,7 +487,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
   startGlobalTimer(): void {
     this.clearRequestTimer();
     const ms = this.timeoutMs;
-    if (ms > 0 && !this.done) this.globalTimer = setTimeout(globalTimeoutFired, ms, this);
+    if (ms > 0 && !this.done) startDeadline(this, ms, performance.now());
   }
 
   private attempt(): void {
@@ -680,8 +682,8 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     this.localReply(reply.upstreamTimeout(true));
   }
 
-  onGlobalTimeout(): void {
-    this.globalTimer = undefined;
+  /** The route timeout (Deadline). */
+  deadlineFired(): void {
     if (this.done) return;
     const cluster = this.cluster;
     if (cluster !== undefined) {
@@ -826,7 +828,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     if (this.done) return;
     this.done = true;
     unwatchIdle(this);
-    if (this.globalTimer !== undefined) clearTimeout(this.globalTimer);
+    stopDeadline(this);
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     if (this.durationTimer !== undefined) clearTimeout(this.durationTimer);
     this.clearRequestTimer();
