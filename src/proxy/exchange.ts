@@ -6,7 +6,6 @@
  * compatible request/response objects. Nothing per request is a closure: timers get the exchange as an argument, and
  * one shared 'close' listener finds its exchange through a symbol.
  */
-import { randomUUID } from 'node:crypto';
 import type { Http2ServerRequest } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -27,6 +26,7 @@ import { FilterRun, PAUSED, type FilterHost } from './filters/chain.js';
 import { RetryBody, type BodyOverflowSink } from './request-body.js';
 import { idleNow, streamDurationMs, unwatchIdle, watchIdle, type IdleWatch } from './stream-timeouts.js';
 import { startDeadline, stopDeadline, type Deadline, type DeadlineList } from './deadlines.js';
+import { newRequestId } from './request-id.js';
 import { endResponse, resetDownstream, writeHeadersOnly, writeLocalResponse, writeResponseData, writeResponseHead } from './response-writer.js';
 import { grpcLocalReplyHeaders, grpcTimeoutMs, isGrpcRequest } from './grpc.js';
 import { backoffMs, retriableFailure, retriableStatus, type CompiledRetry } from './retry.js';
@@ -802,7 +802,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, De
    * before one was made) a new one, as Envoy's connection manager makes it for every request. */
   private setRequestId(out: OutHeaders): void {
     const sent = this.upstreamHeaders?.['x-request-id'] ?? this.req.headers['x-request-id'];
-    out['x-request-id'] = sent ?? (this.lr.generateRequestId ? randomUUID() : undefined);
+    out['x-request-id'] = sent ?? (this.lr.generateRequestId ? newRequestId() : undefined);
     if (out['x-request-id'] === undefined) delete out['x-request-id'];
   }
 
