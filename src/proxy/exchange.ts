@@ -6,7 +6,6 @@
  * compatible request/response objects. Nothing per request is a closure: timers get the exchange as an argument, and
  * one shared 'close' listener finds its exchange through a symbol.
  */
-import { randomUUID } from 'node:crypto';
 import type { Http2ServerRequest } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -27,6 +26,8 @@ import { PREFLIGHT, preflight, routerStage } from './preflight.js';
 import { FilterRun, PAUSED, type FilterHost } from './filters/chain.js';
 import { RetryBody, type BodyOverflowSink } from './request-body.js';
 import { idleNow, streamDurationMs, unwatchIdle, watchIdle, type IdleWatch } from './stream-timeouts.js';
+import { startDeadline, stopDeadline, type Deadline, type DeadlineList } from './deadlines.js';
+import { newRequestId } from './request-id.js';
 import { endResponse, resetDownstream, writeHeadersOnly, writeLocalResponse, writeResponseData, writeResponseHead } from './response-writer.js';
 import { grpcLocalReplyHeaders, grpcTimeoutMs, isGrpcRequest } from './grpc.js';
 import { backoffMs, retriableFailure, retriableStatus, type CompiledRetry } from './retry.js';
@@ -87,9 +88,6 @@ function onResponseClose(this: TaggedRes): void {
 }
 
 /** Timer callbacks get the exchange as their argument: no bound function or closure per request. */
-function globalTimeoutFired(ex: Exchange): void {
-  ex.onGlobalTimeout();
-}
 function tryTimeoutFired(ex: Exchange): void {
   ex.onTryTimeout();
 }
@@ -106,7 +104,7 @@ function bodyEnded(this: TaggedBody): void {
   this[EXCHANGE]?.requestEnded();
 }
 
-class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, BodyOverflowSink, FilterHost {
+class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Deadline, BodyOverflowSink, FilterHost {
   private readonly startMs = performance.now();
   private cluster: ProxyCluster | undefined;
   private route: ProxyRoute | undefined;
@@ -148,7 +146,11 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
   private hash: bigint | undefined;
   private body: RetryBody | undefined;
   private ctl: AttemptControl | undefined;
-  private globalTimer: NodeJS.Timeout | undefined;
+  // Deadline (deadlines.ts): the route timeout, on a shared timer.
+  dlAt = 0;
+  dlPrev: Deadline | null = null;
+  dlNext: Deadline | null = null;
+  dlList: DeadlineList | null = null;
   private tryTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   /** max_stream_duration (the route's, the connection manager's, or what grpc-timeout makes it). */
@@ -494,7 +496,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
   startGlobalTimer(): void {
     this.clearRequestTimer();
     const ms = this.timeoutMs;
-    if (ms > 0 && !this.done) this.globalTimer = setTimeout(globalTimeoutFired, ms, this);
+    if (ms > 0 && !this.done) startDeadline(this, ms, performance.now());
   }
 
   private attempt(): void {
@@ -532,7 +534,11 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     const sink = retry === null ? this : new RetrySink(this, this.attemptNo);
     // Trailers are forwarded from HTTP/2 clients, and from HTTP/1.1 ones where the connection manager keeps them.
     const trailersFrom = body !== null && (this.h2 || this.lr.h1Trailers) ? this.req : null;
-    entry.pool.dispatch(new OutgoingRequest(this.req.method ?? 'GET', this.upstreamPath, this.upstreamHeaders!, body, trailersFrom), sink);
+    // An HTTP/1.1 request's headers were checked byte by byte by meshctl's codec: values forwarded as they came are
+    // not checked again (an HTTP/1.0 request may carry the configured default Host, which no codec checked).
+    const req = this.req;
+    const checked = !this.h2 && req.httpVersionMinor === 1 ? req.headers : null;
+    entry.pool.dispatch(new OutgoingRequest(req.method ?? 'GET', this.upstreamPath, this.upstreamHeaders!, body, trailersFrom, checked), sink);
   }
 
   /** auto_host_rewrite (Envoy's router, per upstream request): the chosen host's hostname when it has one (a DNS
@@ -688,8 +694,8 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     this.localReply(reply.upstreamTimeout(true));
   }
 
-  onGlobalTimeout(): void {
-    this.globalTimer = undefined;
+  /** The route timeout (Deadline). */
+  deadlineFired(): void {
     if (this.done) return;
     const cluster = this.cluster;
     if (cluster !== undefined) {
@@ -808,7 +814,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
    * before one was made) a new one, as Envoy's connection manager makes it for every request. */
   private setRequestId(out: OutHeaders): void {
     const sent = this.upstreamHeaders?.['x-request-id'] ?? this.req.headers['x-request-id'];
-    out['x-request-id'] = sent ?? (this.lr.generateRequestId ? randomUUID() : undefined);
+    out['x-request-id'] = sent ?? (this.lr.generateRequestId ? newRequestId() : undefined);
     if (out['x-request-id'] === undefined) delete out['x-request-id'];
   }
 
@@ -834,7 +840,7 @@ class Exchange implements AttemptSink, AccessLogFacts, TunnelSink, IdleWatch, Bo
     if (this.done) return;
     this.done = true;
     unwatchIdle(this);
-    if (this.globalTimer !== undefined) clearTimeout(this.globalTimer);
+    stopDeadline(this);
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     if (this.durationTimer !== undefined) clearTimeout(this.durationTimer);
     this.clearRequestTimer();

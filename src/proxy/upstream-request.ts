@@ -3,7 +3,6 @@
  * route's rewrites, and the headers (hop-by-hop headers dropped, Host rewritten, Envoy's x-forwarded-* and
  * x-request-id, the expected timeout, the route's header mutations).
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { copyRequestHeaders, requestTrailersFrom, type OutHeaders } from '../http/headers.js';
@@ -13,6 +12,7 @@ import { clientFacts } from './forwarded.js';
 import type { DownReq } from './downstream.js';
 import type { ListenerRuntime } from './generation.js';
 import type { ProxyRoute, RequestHostRewrite } from './route-runtime.js';
+import { newRequestId } from './request-id.js';
 
 /** The :path sent upstream: prefix_rewrite or regex_rewrite applied (the query kept), always starting with `/`. */
 export function upstreamPath(route: ProxyRoute, path: string): string {
@@ -55,7 +55,7 @@ export function upstreamHeaders(
   const client = clientFacts(lr.forwarded, req, lr.scheme, out);
   // Envoy's connection manager: a request without one gets an id; an edge request a new one (its own is not trusted).
   if (lr.generateRequestId && (headers['x-request-id'] === undefined || (client.edge && !lr.forwarded.preserveExternalRequestId))) {
-    out['x-request-id'] = randomUUID();
+    out['x-request-id'] = newRequestId();
   }
   if (rt.timeoutHeader !== null) out['x-envoy-expected-rq-timeout-ms'] = rt.timeoutHeader;
   if (w.requestMutation !== null) applyMutation(out, w.requestMutation);
@@ -95,6 +95,7 @@ export class OutgoingRequest implements UpstreamRequest {
     readonly headers: OutHeaders,
     readonly body: Readable | Buffer | AsyncIterable<Buffer> | null,
     private readonly down: DownReq | null,
+    readonly checkedHeaders: IncomingHttpHeaders | null = null,
   ) {}
 
   get trailers(): OutHeaders | null {

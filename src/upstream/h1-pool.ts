@@ -311,7 +311,7 @@ class H1Conn implements H1Handler {
       framing = Framing.Length;
       extraLength = body.length;
     } else framing = Framing.Chunked;
-    const head = upstreamRequestHead(req.method, req.path, headers, framing, extraLength);
+    const head = upstreamRequestHead(req.method, req.path, headers, framing, extraLength, req.checkedHeaders ?? null);
     if (head === null) {
       this.current = null;
       a.conn = null;

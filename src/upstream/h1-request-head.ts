@@ -5,7 +5,7 @@
  * refusal as null, for the client to end the attempt with.
  */
 import type { OutHeaders } from '../http/headers.js';
-import { InvalidHeaderError, lastChunk, requestHead } from '../http/h1/serialize.js';
+import { InvalidHeaderError, lastChunk, requestHead, type CheckedValues } from '../http/h1/serialize.js';
 
 /** How the body is framed on the wire. */
 export const enum Framing {
@@ -17,11 +17,19 @@ export const enum Framing {
   Chunked,
 }
 
-/** The head, or null when a field cannot be written. `extraLength`: a Content-Length to add (-1: none). */
-export function upstreamRequestHead(method: string, path: string, headers: OutHeaders, framing: Framing, extraLength: number): string | null {
+/** The head, or null when a field cannot be written. `extraLength`: a Content-Length to add (-1: none). `checked`:
+ * values known valid (serialize.ts CheckedValues). */
+export function upstreamRequestHead(
+  method: string,
+  path: string,
+  headers: OutHeaders,
+  framing: Framing,
+  extraLength: number,
+  checked: CheckedValues | null = null,
+): string | null {
   let head: string;
   try {
-    head = requestHead(method, path, headers);
+    head = requestHead(method, path, headers, 1, checked);
   } catch (err) {
     if (err instanceof InvalidHeaderError) return null;
     throw err;

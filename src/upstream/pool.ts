@@ -46,6 +46,9 @@ export interface UpstreamRequest {
   /** The downstream request's trailers, read once its body has ended (null: none, or not to be forwarded). Sent
    * upstream by the HTTP/1.1 client when the cluster enables trailers (pool option `enableTrailers`). */
   readonly trailers?: OutHeaders | null;
+  /** Header values known to be valid field values (the downstream headers meshctl's HTTP/1.1 codec parsed): a
+   * header of `headers` that is the very same string here is not checked again when the head is written. */
+  readonly checkedHeaders?: Readonly<Record<string, string | string[] | undefined>> | null;
 }
 
 export interface PoolEvents {

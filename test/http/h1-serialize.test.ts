@@ -72,6 +72,22 @@ test('values that could split a message are refused, naming the field', () => {
   }
 });
 
+test('a value checked by the downstream codec is not checked again; anything else is, and every name is', () => {
+  const parsed = 'from the parser';
+  assert.equal(requestHead('GET', '/', { 'x-a': parsed }, 1, { 'x-a': parsed }), 'GET / HTTP/1.1\r\nx-a: from the parser\r\n\r\n');
+  // A value put in after parsing is another string: checked (and refused here), whatever the checked headers hold.
+  assert.throws(() => requestHead('GET', '/', { 'x-a': 'b\r\nx-b: c' }, 1, { 'x-a': parsed }), InvalidHeaderError);
+  assert.throws(() => requestHead('GET', '/', { 'x-b': 'b\0' }, 1, { 'x-a': parsed }), InvalidHeaderError);
+  // Names are checked even when their value is known good.
+  assert.throws(() => requestHead('GET', '/', { 'a b': parsed }, 1, { 'a b': parsed }), InvalidHeaderError);
+  // A name once found good stays good; a bad one stays bad however often it comes.
+  for (let i = 0; i < 3; i++) {
+    assert.equal(requestHead('GET', '/', { 'x-ok': 'v' }), 'GET / HTTP/1.1\r\nx-ok: v\r\n\r\n');
+    assert.throws(() => requestHead('GET', '/', { 'x(bad)': 'v' }), InvalidHeaderError);
+    assert.throws(() => requestHead('G T', '/', {}), InvalidHeaderError);
+  }
+});
+
 test('names, methods, targets, statuses and reasons are checked', () => {
   for (const bad of ['', 'a b', 'a:b', 'a\r\n', 'é', '(x)', 'a\tb']) {
     assert.equal(isToken(bad), false, JSON.stringify(bad));
