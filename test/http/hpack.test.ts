@@ -416,3 +416,41 @@ test('encoder: many distinct values evict oldest first and never reference an ev
   }
   assert.ok(d.dynamicTableSize <= 4096);
 });
+
+test('Huffman: the eight-bit state table decodes (and refuses) random octet strings as a bit-by-bit walk does', async () => {
+  const fc = (await import('fast-check')).default;
+  const byCode = new Map<string, number>();
+  for (let s = 0; s <= 256; s++) byCode.set(HUFFMAN_CODES[s]!.toString(2).padStart(HUFFMAN_LENGTHS[s]!, '0'), s);
+  /** RFC 7541 §5.2 read literally: codes bit by bit; leftover bits must be fewer than 8 and all ones; EOS is an error. */
+  const reference = (b: Uint8Array): string | null => {
+    let out = '';
+    let bits = '';
+    for (const octet of b) {
+      for (let i = 7; i >= 0; i--) {
+        bits += (octet >> i) & 1;
+        const sym = byCode.get(bits);
+        if (sym === undefined) continue;
+        if (sym === 256) return null;
+        out += String.fromCharCode(sym);
+        bits = '';
+      }
+    }
+    return bits.length < 8 && !bits.includes('0') ? out : null;
+  };
+  // Random octets (mostly refused), and valid encodings with their last octets disturbed (mostly accepted).
+  const octets = fc.uint8Array({ maxLength: 24 });
+  const encoded = fc
+    .tuple(fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 20 }), fc.nat(255), fc.boolean())
+    .map(([s, x, flip]) => {
+      const buf = Buffer.alloc(huffmanLength(s));
+      huffmanEncode(s, buf, 0);
+      if (flip && buf.length > 0) buf[buf.length - 1]! ^= x;
+      return new Uint8Array(buf);
+    });
+  fc.assert(
+    fc.property(fc.oneof(octets, encoded), (b) => {
+      assert.equal(huffmanDecode(b, 0, b.length), reference(b));
+    }),
+    { seed: 20261207, numRuns: 20000 },
+  );
+});

@@ -285,10 +285,15 @@ const UNIQUE_VALUES = new Set([
   'grpc-message',
 ]);
 
+/** The encoders' shared scratch buffer (grown, never shrunk). */
+let scratch = Buffer.allocUnsafeSlow(4096);
+
 export interface HpackEncoderOptions {
   /**
-   * Huffman-code string literals when that makes them shorter (default true). Raw literals are valid HPACK; the
-   * bench (bench/hpack.ts) measures what the coding costs.
+   * Huffman-code the literals that enter the dynamic table, when that makes them shorter (default true). They are
+   * sent once per connection, so the octets saved cost little; literals sent on every response (content-length,
+   * never-indexed and unique values) stay raw, which bench/hpack.ts measures as the cheaper steady state (RFC 7541
+   * §5.2 lets each string choose). false: every literal raw.
    */
   huffman?: boolean;
 }
@@ -312,7 +317,8 @@ export class HpackEncoder {
   private count = 0;
   /** Each name's newest entry id. */
   private readonly newest = new Map<string, number>();
-  private buf = Buffer.allocUnsafeSlow(1024);
+  /** Where blocks are written before being copied out (shared: encode() is synchronous and copies its result). */
+  private buf = scratch;
   private p = 0;
 
   constructor(options: HpackEncoderOptions = {}) {
@@ -331,6 +337,7 @@ export class HpackEncoder {
 
   /** Encodes `count` fields from `fields` (name, value, ... ; names lower-case, pseudo-headers first) into one block. */
   encode(fields: readonly string[], count: number): Buffer {
+    this.buf = scratch;
     this.p = 0;
     if (this.updatePending) {
       this.updatePending = false;
@@ -386,8 +393,9 @@ export class HpackEncoder {
 
   private literal(pattern: number, prefix: number, nameIndex: number, name: string, value: string): void {
     this.int(pattern, prefix, nameIndex);
-    if (nameIndex === 0) this.string(name);
-    this.string(value);
+    const huffman = this.huffman && pattern === 0x40;
+    if (nameIndex === 0) this.string(name, huffman);
+    this.string(value, huffman);
   }
 
   private insert(name: string, value: string, entry: number): void {
@@ -420,7 +428,7 @@ export class HpackEncoder {
     if (this.p + n <= this.buf.length) return;
     const next = Buffer.allocUnsafeSlow(Math.max(2 * this.buf.length, this.p + n));
     this.buf.copy(next, 0, 0, this.p);
-    this.buf = next;
+    this.buf = scratch = next;
   }
 
   /** An integer with an N-bit prefix (§5.1), `pattern` in the first octet's high bits. */
@@ -440,9 +448,9 @@ export class HpackEncoder {
     buf[this.p++] = value;
   }
 
-  /** A string literal (§5.2): Huffman-coded when enabled and shorter. */
-  private string(s: string): void {
-    if (this.huffman && s.length > 0) {
+  /** A string literal (§5.2): Huffman-coded when asked and shorter. */
+  private string(s: string, huffman: boolean): void {
+    if (huffman && s.length > 0) {
       const h = huffmanLength(s);
       if (h < s.length) {
         this.int(0x80, 7, h);
@@ -451,6 +459,14 @@ export class HpackEncoder {
       }
     }
     this.int(0x00, 7, s.length);
-    this.p += this.buf.latin1Write(s, this.p);
+    if (s.length > 32) {
+      this.p += this.buf.latin1Write(s, this.p);
+      return;
+    }
+    // Short strings (most values of a response) are copied here: cheaper than a call into node's latin1 writer.
+    const buf = this.buf;
+    let p = this.p;
+    for (let i = 0; i < s.length; i++) buf[p++] = s.charCodeAt(i);
+    this.p = p;
   }
 }
