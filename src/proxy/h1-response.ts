@@ -8,6 +8,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { DownRes } from './downstream.js';
+import { httpDate } from '../http/date.js';
 
 /** What a response tells its connection. */
 export interface ResponseOwner {
@@ -233,17 +234,4 @@ function concat(head: string, chunk: Buffer, tail: string): Buffer {
   chunk.copy(out, hl);
   if (tail.length > 0) out.write(tail, hl + chunk.length, 'latin1');
   return out;
-}
-
-/** The Date header's value, made at most once a second. */
-let dateValue = '';
-let dateSecond = 0;
-function httpDate(): string {
-  const now = Date.now();
-  const s = (now / 1000) | 0;
-  if (s !== dateSecond) {
-    dateSecond = s;
-    dateValue = new Date(now).toUTCString();
-  }
-  return dateValue;
 }

@@ -9,6 +9,7 @@ import type { H2ServerConnection } from '../http/h2/connection.js';
 import type { H2Stream, H2StreamOwner } from '../http/h2/stream.js';
 import type { DownRes } from './downstream.js';
 import type { H2Request } from './h2-request.js';
+import { httpDate } from '../http/date.js';
 
 const EMPTY = Buffer.alloc(0);
 type Fields = Readonly<Record<string, string | readonly string[] | undefined>>;
@@ -194,17 +195,4 @@ function trailerFields(t: Fields): string[] {
     else for (let i = 0; i < v.length; i++) f.push(k, checked(k, v[i]!));
   }
   return f;
-}
-
-/** The Date header's value, made at most once a second. */
-let dateValue = '';
-let dateSecond = 0;
-function httpDate(): string {
-  const now = Date.now();
-  const s = (now / 1000) | 0;
-  if (s !== dateSecond) {
-    dateSecond = s;
-    dateValue = new Date(now).toUTCString();
-  }
-  return dateValue;
 }
