@@ -108,10 +108,14 @@ export const H1_TRAILERS_UPSTREAM = H2_UPSTREAM.replace('http2_protocol_options:
 
 export function oneListenerYaml(o: {
   hcmExtra?: string;
+  /** Lines of the route configuration before its virtual hosts (indented by 18), e.g. `validate_clusters: false`. */
+  routeConfigExtra?: string;
   vhostExtra?: string;
   routes: string;
   clusters: Readonly<Record<string, number>>;
   clusterExtra?: Readonly<Record<string, string>>;
+  /** Clusters written whole (items of `clusters:`, indented by 4), after the one-endpoint ones of `clusters`. */
+  clustersYaml?: string;
 }): string {
   const clusters = Object.entries(o.clusters).map(
     ([name, port]) => `    - name: ${name}
@@ -133,7 +137,7 @@ static_resources:
                 stat_prefix: main
 ${o.hcmExtra ?? ''}
                 route_config:
-                  virtual_hosts:
+${o.routeConfigExtra ?? ''}                  virtual_hosts:
                     - name: all
                       domains: ["*"]
 ${o.vhostExtra ?? ''}
@@ -141,5 +145,5 @@ ${o.vhostExtra ?? ''}
 ${o.routes}
   clusters:
 ${clusters.join('\n')}
-`;
+${o.clustersYaml ?? ''}`;
 }

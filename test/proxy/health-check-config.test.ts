@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeTemp } from './helpers.js';
-import { freePort, spawnCli, type RunningCli } from './cli-helpers.js';
+import { freePort, oneListenerYaml, spawnCli, type RunningCli } from './cli-helpers.js';
 
 const children: RunningCli[] = [];
 const servers: http.Server[] = [];
@@ -29,21 +29,12 @@ async function server(handler: http.RequestListener, ip = '127.0.0.1'): Promise<
 }
 
 function yaml(dataPort: number, hcConfig: string, adminPort: number, moreEndpoints = ''): string {
-  return `admin: { address: { socket_address: { address: 127.0.0.1, port_value: ${adminPort} } } }
-static_resources:
-  listeners:
-    - name: main
-      address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-      filter_chains:
-        - filters:
-            - name: envoy.filters.network.http_connection_manager
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                stat_prefix: main
-                route_config: { virtual_hosts: [{ name: all, domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster: svc } }] }] }
-                http_filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]
-  clusters:
-    - name: svc
+  return (
+    `admin: { address: { socket_address: { address: 127.0.0.1, port_value: ${adminPort} } } }\n` +
+    oneListenerYaml({
+      routes: '                        - match: { prefix: "/" }\n                          route: { cluster: svc }',
+      clusters: {},
+      clustersYaml: `    - name: svc
       connect_timeout: 1s
       health_checks:
         - timeout: 1s
@@ -58,7 +49,9 @@ static_resources:
           - lb_endpoints:
               - endpoint:
                   address: { socket_address: { address: 127.0.0.1, port_value: ${dataPort} } }
-${hcConfig}${moreEndpoints}`;
+${hcConfig}${moreEndpoints}`,
+    })
+  );
 }
 
 async function healthFlags(adminPort: number, port?: number): Promise<string> {

@@ -7,7 +7,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { writeTemp } from './helpers.js';
-import { spawnCli, type RunningCli } from './cli-helpers.js';
+import { oneListenerYaml, spawnCli, type RunningCli } from './cli-helpers.js';
 
 const children: RunningCli[] = [];
 const servers: http.Server[] = [];
@@ -34,35 +34,22 @@ async function host(name: string, status: number): Promise<{ port: number; hits:
 
 function yaml(p0: number[], p1: number, retryPolicy: string): string {
   const ep = (port: number): string => `{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${port} } } } }`;
-  return `static_resources:
-  listeners:
-    - name: main
-      address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-      filter_chains:
-        - filters:
-            - name: envoy.filters.network.http_connection_manager
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                stat_prefix: main
-                route_config:
-                  virtual_hosts:
-                    - name: all
-                      domains: ["*"]
-                      routes:
-                        - match: { prefix: "/" }
+  return oneListenerYaml({
+    routes: `                        - match: { prefix: "/" }
                           route:
                             cluster: tiers
                             retry_policy:
-${retryPolicy}
-  clusters:
-    - name: tiers
+${retryPolicy}`,
+    clusters: {},
+    clustersYaml: `    - name: tiers
       connect_timeout: 1s
       load_assignment:
         cluster_name: tiers
         endpoints:
           - { priority: 0, lb_endpoints: [${p0.map(ep).join(', ')}] }
           - { priority: 1, lb_endpoints: [${ep(p1)}] }
-`;
+`,
+  });
 }
 
 function retryPolicy(numRetries: number, updateFrequency?: number): string {

@@ -6,7 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeTemp } from '../proxy/helpers.js';
-import { spawnCli, type RunningCli } from '../proxy/cli-helpers.js';
+import { oneListenerYaml, spawnCli, type RunningCli } from '../proxy/cli-helpers.js';
 import { runCli } from '../helpers/cli.js';
 
 const children: RunningCli[] = [];
@@ -15,26 +15,13 @@ after(() => {
 });
 
 function config(validateClusters: string): string {
-  return `static_resources:
-  listeners:
-    - name: l
-      address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-      filter_chains:
-        - filters:
-            - name: envoy.filters.network.http_connection_manager
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                stat_prefix: l
-                route_config:
-${validateClusters}                  virtual_hosts:
-                    - name: a
-                      domains: ["*"]
-                      routes:
-                        - match: { prefix: "/" }
+  return oneListenerYaml({
+    routeConfigExtra: validateClusters,
+    routes: `                        - match: { prefix: "/" }
                           route:
-                            cluster: nowhere
-                http_filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]
-`;
+                            cluster: nowhere`,
+    clusters: {},
+  });
 }
 
 interface JsonDiag {
@@ -50,7 +37,7 @@ async function diagnostics(file: string): Promise<JsonDiag[]> {
 
 test('an unknown route cluster: one error by default; with validate_clusters false a warning, and run answers 503 NC', async () => {
   const strict = await diagnostics(writeTemp('validate-clusters-default.yaml', config('')));
-  assert.deepEqual(strict.map((d) => [d.rule, d.severity, d.line]), [['route-unknown-cluster', 'error', 18]], 'reported once, at the route');
+  assert.deepEqual(strict.map((d) => [d.rule, d.severity, d.line]), [['route-unknown-cluster', 'error', 21]], 'reported once, at the route');
 
   const file = writeTemp('validate-clusters-false.yaml', config('                  validate_clusters: false\n'));
   const lenient = await diagnostics(file);
