@@ -9,6 +9,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { DownRes } from './downstream.js';
 import { httpDate } from '../http/date.js';
+import { ResponseEvents } from './response-events.js';
 
 /** What a response tells its connection. */
 export interface ResponseOwner {
@@ -22,7 +23,7 @@ const CRLF = Buffer.from('\r\n');
 const LAST_CHUNK = '0\r\n\r\n';
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
-export class H1Response implements DownRes {
+export class H1Response extends ResponseEvents implements DownRes {
   shouldKeepAlive: boolean;
   private status = 200;
   private head: string | null = null;
@@ -31,11 +32,8 @@ export class H1Response implements DownRes {
   /** No body may follow the head (HEAD, 204, 304, 1xx). */
   private bodyless: boolean;
   private ended = false;
-  private closeEmitted = false;
   private continued = false;
   private trailers: Readonly<Record<string, string | readonly string[] | undefined>> | null = null;
-  private closeListener: (() => void) | null = null;
-  private drainListeners: (() => void)[] | null = null;
 
   constructor(
     readonly socket: Socket,
@@ -44,6 +42,7 @@ export class H1Response implements DownRes {
     keepAlive: boolean,
     isHead: boolean,
   ) {
+    super();
     this.shouldKeepAlive = keepAlive;
     this.bodyless = isHead;
   }
@@ -176,33 +175,6 @@ export class H1Response implements DownRes {
   private flushHead(tail: string): boolean {
     this.headWritten = true;
     return this.socket.write(tail === '' ? this.head! : this.head! + tail, 'latin1');
-  }
-
-  // ---- the two events the engine listens to ----
-  on(event: 'close', listener: () => void): this {
-    if (event === 'close') this.closeListener = listener;
-    return this;
-  }
-
-  once(event: 'drain', listener: () => void): this {
-    if (event === 'drain') (this.drainListeners ??= []).push(listener);
-    return this;
-  }
-
-  /** The socket drained: whoever waits to write more is told. */
-  drained(): void {
-    const l = this.drainListeners;
-    if (l === null) return;
-    this.drainListeners = null;
-    for (const f of l) f.call(this);
-  }
-
-  /** The response is over (written whole, or the connection closed first): 'close' once. */
-  closed(): void {
-    if (this.closeEmitted) return;
-    this.closeEmitted = true;
-    const f = this.closeListener;
-    if (f !== null) f.call(this);
   }
 }
 

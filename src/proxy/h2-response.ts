@@ -10,26 +10,25 @@ import type { H2Stream, H2StreamOwner } from '../http/h2/stream.js';
 import type { DownRes } from './downstream.js';
 import type { H2Request } from './h2-request.js';
 import { httpDate } from '../http/date.js';
+import { ResponseEvents } from './response-events.js';
 
 const EMPTY = Buffer.alloc(0);
 type Fields = Readonly<Record<string, string | readonly string[] | undefined>>;
 
-export class H2Response implements DownRes, H2StreamOwner {
+export class H2Response extends ResponseEvents implements DownRes, H2StreamOwner {
   private head: string[] | null = null;
   private headWritten = false;
   private bodyless: boolean;
   private ended = false;
-  private closeEmitted = false;
   private continued = false;
   private trailers: Fields | null = null;
-  private closeListener: (() => void) | null = null;
-  private drainListeners: (() => void)[] | null = null;
 
   constructor(
     private readonly conn: H2ServerConnection,
     private readonly stream: H2Stream,
     private readonly req: H2Request,
   ) {
+    super();
     this.bodyless = req.method === 'HEAD';
   }
 
@@ -138,32 +137,6 @@ export class H2Response implements DownRes, H2StreamOwner {
   streamWritable(): void {
     this.req.tunnelIo?.windowOpened();
     this.drained();
-  }
-
-  // ---- the two events the engine listens to ----
-  on(event: 'close', listener: () => void): this {
-    if (event === 'close') this.closeListener = listener;
-    return this;
-  }
-
-  once(event: 'drain', listener: () => void): this {
-    if (event === 'drain') (this.drainListeners ??= []).push(listener);
-    return this;
-  }
-
-  private drained(): void {
-    const l = this.drainListeners;
-    if (l === null) return;
-    this.drainListeners = null;
-    for (const f of l) f.call(this);
-  }
-
-  /** The response is over (written whole, or the stream gone first): 'close' once. */
-  closed(): void {
-    if (this.closeEmitted) return;
-    this.closeEmitted = true;
-    const f = this.closeListener;
-    if (f !== null) f.call(this);
   }
 }
 
