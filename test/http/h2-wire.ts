@@ -6,7 +6,9 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
-export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+import { H2_PREFACE as PREFACE, frame } from '../hardening/http-helpers.js';
+
+export { PREFACE, frame };
 
 export const FRAME = { DATA: 0, HEADERS: 1, SETTINGS: 4, PING: 6, GOAWAY: 7, CONTINUATION: 9 } as const;
 export const FLAG = { ACK: 0x1, END_STREAM: 0x1, END_HEADERS: 0x4, PADDED: 0x8, PRIORITY: 0x20 } as const;
@@ -14,14 +16,6 @@ export const SETTING = { HEADER_TABLE_SIZE: 0x1 } as const;
 /** SETTINGS_MAX_FRAME_SIZE's initial value: header blocks longer than this go on in CONTINUATION frames. */
 const MAX_FRAME = 16384;
 
-export function frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
-  const head = Buffer.alloc(9);
-  head.writeUIntBE(payload.length, 0, 3);
-  head[3] = type;
-  head[4] = flags;
-  head.writeUInt32BE(stream & 0x7fffffff, 5);
-  return Buffer.concat([head, payload]);
-}
 
 export function settingsFrame(params: readonly (readonly [number, number])[], ack = false): Buffer {
   const payload = Buffer.alloc(6 * params.length);
