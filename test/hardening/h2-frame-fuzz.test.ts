@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { H2_PREFACE, frame } from './http-helpers.js';
 import { HpackEncoder } from '../../src/http/h2/hpack.js';
-import { writeTemp } from '../proxy/helpers.js';
+import { h2get, writeTemp } from '../proxy/helpers.js';
 import { oneListenerYaml, spawnCli, type RunningCli } from '../proxy/cli-helpers.js';
 
 const RUNS = Number(process.env.MESHCTL_FC_RUNS ?? 150);
@@ -90,14 +90,7 @@ test('random HTTP/2 frame sequences never crash meshctl run or stop it serving',
   // Still serving, both protocols.
   const session = http2.connect(`http://127.0.0.1:${port}`);
   try {
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = session.request({ ':path': '/after', ':method': 'GET' });
-      req.on('response', (h) => resolve(Number(h[':status'])));
-      req.on('error', reject);
-      req.resume();
-      req.end();
-    });
-    assert.equal(status, 200);
+    assert.equal((await h2get(session, '/after')).status, 200);
   } finally {
     session.destroy();
   }

@@ -12,7 +12,7 @@ import net from 'node:net';
 import { spawn, spawnSync } from 'node:child_process';
 import { HpackDecoder } from '../../src/http/h2/hpack.js';
 import { spawnCli, oneListenerYaml, type RunningCli } from './cli-helpers.js';
-import { writeTemp } from './helpers.js';
+import { h2get, writeTemp } from './helpers.js';
 import { FRAME, H2_PREFACE, frame, parseFrames } from '../hardening/http-helpers.js';
 
 const BIG = 300_000;
@@ -467,14 +467,7 @@ test('--downstream-h2 node keeps node\'s http2 serving; an unknown kind is a usa
   const own = await startMeshctl('', 'node');
   const session = http2.connect(`http://127.0.0.1:${own.port}`);
   try {
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = session.request({ ':path': '/x' });
-      req.on('response', (h) => resolve(Number(h[':status'])));
-      req.on('error', reject);
-      req.resume();
-      req.end();
-    });
-    assert.equal(status, 200);
+    assert.equal((await h2get(session, '/x')).status, 200);
   } finally {
     session.destroy();
     own.cli.kill();
@@ -501,14 +494,7 @@ test('raw: a PING flood from a client that never reads is cut off; the proxy ser
   assert.ok(cut, 'the connection must be closed');
   const session = http2.connect(`http://127.0.0.1:${proxy.port}`);
   try {
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = session.request({ ':path': '/x' });
-      req.on('response', (h) => resolve(Number(h[':status'])));
-      req.on('error', reject);
-      req.resume();
-      req.end();
-    });
-    assert.equal(status, 200);
+    assert.equal((await h2get(session, '/x')).status, 200);
   } finally {
     session.destroy();
   }

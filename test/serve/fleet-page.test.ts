@@ -12,36 +12,10 @@ import { spawnSync } from 'node:child_process';
 import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, spawnCli, type RunningCli } from '../proxy/cli-helpers.js';
-import { runConfig, saveFile, startServe, tempDir, until, type RunningServe } from './serve-helpers.js';
+import { runConfig, saveFile, servedConfig, startServe, tempDir, until, type RunningServe } from './serve-helpers.js';
 import { ADS, TYPES, XdsTestClient, type Json, type TestStream } from './xds-test-client.js';
 
 const CHROMIUM = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).stdout.trim();
-
-/** The served file: cluster `svc` (STATIC, so served as CDS + EDS) on `ports`, and a listener whose routes go there. */
-function servedConfig(ports: readonly number[], timeout: string): string {
-  const ep = (p: number): string => `{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${p} } } } }`;
-  return `static_resources:
-  clusters:
-    - name: svc
-      connect_timeout: ${timeout}
-      load_assignment:
-        cluster_name: svc
-        endpoints: [{ lb_endpoints: [${ports.map(ep).join(', ')}] }]
-  listeners:
-    - name: front
-      address: { socket_address: { address: 127.0.0.1, port_value: 10000 } }
-      filter_chains:
-        - filters:
-            - name: envoy.filters.network.http_connection_manager
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                stat_prefix: front
-                route_config:
-                  name: routes
-                  virtual_hosts: [{ name: all, domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster: svc } }] }]
-                http_filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]
-`;
-}
 
 interface FleetRow {
   node: string;
@@ -77,7 +51,7 @@ test('serve: /topology in headless chromium shows both nodes, their ACKed versio
   const file = join(dir, 'mesh.yaml');
   // Endpoints that take no traffic here: the page is about what the nodes were sent and accepted.
   const [first, added] = [await freePort(), await freePort()];
-  writeFileSync(file, servedConfig([first], '1s'));
+  writeFileSync(file, servedConfig([first], { timeout: '1s' }));
   let serve: RunningServe | undefined;
   let run: RunningCli | undefined;
   let client: XdsTestClient | undefined;
@@ -132,7 +106,7 @@ test('serve: /topology in headless chromium shows both nodes, their ACKed versio
     assert.ok(!v.graph.includes(`127.0.0.1:${added}`));
 
     // A good edit: svc gets a second endpoint (EDS v2) and a longer connect timeout (CDS v2).
-    saveFile(file, servedConfig([first, added], '3s'));
+    saveFile(file, servedConfig([first, added], { timeout: '3s' }));
     const cds2 = await stream.next(10_000);
     assert.equal(cds2.version_info, '2');
     const detail = 'svc: connect_timeout 3s is longer than probe-b allows';

@@ -116,10 +116,10 @@ export async function backend(name: string): Promise<{ port: number; server: Ser
 }
 
 /**
- * The served file: cluster `svc` on the given backend ports (STATIC: served as EDS), optionally cluster `spare`, and a
- * listener whose route config `routes` (served as RDS) sends everything to `route`.
+ * The served file: cluster `svc` on the given backend ports (STATIC: served as EDS; `timeout` its connect_timeout),
+ * optionally cluster `spare`, and a listener whose route config `routes` (served as RDS) sends everything to `route`.
  */
-export function servedConfig(svcPorts: readonly number[], o: { spare?: number; route?: string } = {}): string {
+export function servedConfig(svcPorts: readonly number[], o: { spare?: number; route?: string; timeout?: string } = {}): string {
   const ep = (p: number): string => `{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${p} } } } }`;
   const spare =
     o.spare === undefined
@@ -133,7 +133,7 @@ export function servedConfig(svcPorts: readonly number[], o: { spare?: number; r
   return `static_resources:
   clusters:
     - name: svc
-      connect_timeout: 1s
+      connect_timeout: ${o.timeout ?? '1s'}
       load_assignment:
         cluster_name: svc
         endpoints: [{ lb_endpoints: [${svcPorts.map(ep).join(', ')}] }]
