@@ -17,7 +17,6 @@ import type { UpstreamClientKind } from '../upstream/pool.js';
 import type { DownstreamH2Kind } from '../proxy/index.js';
 import { loadConfig, validateOptionsFor, type LoadedConfig } from '../validate/load.js';
 import { watchConfig } from './config-watch.js';
-import { holdYoungGeneration } from './young-generation.js';
 import { topologyDataPage, topologyPage } from '../graph/live.js';
 import { EXIT_INTERNAL } from './exit-codes.js';
 import { renderFileReport } from '../validate/report.js';
@@ -59,8 +58,6 @@ export interface RunOptions {
 export async function loadRunConfig(file: string, from: RunOptions['from']): Promise<LoadedConfig> {
   // `run` rereads its file on change and in every worker: stdin can be read only once.
   if (file === '-') throw new UsageError('run reads its config from a file, which it reloads on change; stdin (`-`) cannot be read again');
-  // Before the config is read, so that neither parsing nor serving grows V8's young generation (young-generation.ts).
-  holdYoungGeneration();
   // Held to what run does (src/config/run-fate): what it cannot enforce refuses the config, here as on reload.
   const options = { ...(await validateOptionsFor()), target: 'run' as const, ...(from ? { from } : {}) };
   if (!cluster.isWorker) return loadConfig(file, options);

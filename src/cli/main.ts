@@ -7,6 +7,10 @@ import { Command } from './commander.js';
 import { registerCommands } from './commands/index.js';
 import { commanderError, exitCodeFor } from './errors.js';
 
+// `run` and `demo` hold V8's young generation at its start-up size (app/young-generation.ts) before anything else is
+// loaded: the proxy's modules and the config, read next, would otherwise grow it for good.
+if (process.argv[2] === 'run' || process.argv[2] === 'demo') (await import('../app/young-generation.js')).holdYoungGeneration();
+
 const program = new Command();
 program
   .name('meshctl')
