@@ -10,6 +10,7 @@
 import type { ServerHttp2Session } from 'node:http2';
 import type { HttpConnectionManager } from '../config/model.js';
 import { durationToMs } from '../config/model.js';
+import type { Socket } from 'node:net';
 import type { Counter } from './stats.js';
 
 /** Envoy's default drain_timeout. */
@@ -53,4 +54,31 @@ export function closeIdleSession(s: ServerHttp2Session, idleMs: number, drainMs:
     counter.value++;
     drainSession(s, drainMs);
   });
+}
+
+/** A downstream connection that goes when asked (meshctl's HTTP/1.1 and HTTP/2 connections). */
+export interface ClockedConnection {
+  /** The socket's inactivity timer fired (common_http_protocol_options.idle_timeout). */
+  idle(): void;
+  /** max_connection_duration has passed. */
+  durationReached(): void;
+}
+
+function durationReached(c: ClockedConnection): void {
+  c.durationReached();
+}
+
+/**
+ * A connection's two clocks from its connection manager: idle_timeout as the socket's own inactivity timer (re-armed
+ * by every read and write; its 'timeout' event calls `idle`), and max_connection_duration as one unref'd timer from
+ * accept (Envoy drains the connection then). Returns the duration timer, for the connection to clear when it closes.
+ */
+export function startConnectionClocks(sock: Socket, hcm: HttpConnectionManager, maxDurationMs: number, c: ClockedConnection): NodeJS.Timeout | undefined {
+  sock.on('timeout', () => c.idle());
+  const idleMs = connectionIdleTimeoutMs(hcm);
+  if (idleMs > 0) sock.setTimeout(idleMs);
+  if (maxDurationMs <= 0) return undefined;
+  const t = setTimeout(durationReached, maxDurationMs, c);
+  t.unref();
+  return t;
 }

@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import { H1Parser } from '../http/h1/parser.js';
 import type { H1Error, H1Handler, H1Head } from '../http/h1/types.js';
 import type { ListenerRuntime } from './generation.js';
-import { connectionIdleTimeoutMs } from './connection-lifetime.js';
+import { startConnectionClocks, type ClockedConnection } from './connection-lifetime.js';
 import { H1Request, RefusedRequest, headersOf, type BodySource } from './h1-request.js';
 import { H1Response, type ResponseOwner } from './h1-response.js';
 
@@ -46,11 +46,7 @@ function resumeLater(conn: H1Connection): void {
   conn.resumeParsing();
 }
 
-function connectionDurationReached(c: H1Connection): void {
-  c.durationReached();
-}
-
-export class H1Connection implements H1Handler, BodySource, ResponseOwner {
+export class H1Connection implements H1Handler, BodySource, ResponseOwner, ClockedConnection {
   private readonly parser: H1Parser;
   /** Bytes received but not parsed yet (the parser paused). */
   private pending: Buffer | null = null;
@@ -87,16 +83,9 @@ export class H1Connection implements H1Handler, BodySource, ResponseOwner {
     sock.on('end', () => this.peerEnded());
     sock.on('close', () => this.socketClosed());
     sock.on('error', () => sock.destroy());
-    sock.on('timeout', () => this.idle());
-    // common_http_protocol_options.idle_timeout: the socket's own inactivity timer, re-armed by every read and write.
-    const idleMs = connectionIdleTimeoutMs(lr.hcm);
-    if (idleMs > 0) sock.setTimeout(idleMs);
-    // common_http_protocol_options.max_connection_duration: past it the connection drains (Envoy closes it when idle,
-    // else after the response in flight, which says `Connection: close`).
-    if (lr.maxConnectionDurationMs > 0) {
-      this.durationTimer = setTimeout(connectionDurationReached, lr.maxConnectionDurationMs, this);
-      this.durationTimer.unref();
-    }
+    // Past max_connection_duration the connection drains: closed when idle, else after the response in flight, which
+    // says `Connection: close`.
+    this.durationTimer = startConnectionClocks(sock, lr.hcm, lr.maxConnectionDurationMs, this);
     if (first !== null) this.received(first);
   }
 
@@ -338,7 +327,8 @@ export class H1Connection implements H1Handler, BodySource, ResponseOwner {
   }
 
   /** The socket saw no traffic for idle_timeout: closed when no request is in flight (Envoy counts it). */
-  private idle(): void {
+  /** common_http_protocol_options.idle_timeout fired (connection-lifetime.ts). */
+  idle(): void {
     if (this.over || !this.isIdle()) return;
     this.host.lr.stats.cx_idle_timeout.value++;
     this.sock.destroy();

@@ -15,7 +15,7 @@ import { ErrorCode } from '../http/h2/frames.js';
 import type { RequestPseudo } from '../http/h2/request-fields.js';
 import type { H2Stream } from '../http/h2/stream.js';
 import { writtenField } from '../config/node-meta.js';
-import { connectionIdleTimeoutMs, drainTimeoutMs } from './connection-lifetime.js';
+import { drainTimeoutMs, startConnectionClocks, type ClockedConnection } from './connection-lifetime.js';
 import type { ListenerRuntime } from './generation.js';
 import { H2Request } from './h2-request.js';
 import { H2Response } from './h2-response.js';
@@ -31,10 +31,6 @@ export interface H2Host {
 
 /** The shutdown notice's last stream id: 2^31 − 1 (RFC 9113 §6.8). */
 const SHUTDOWN_NOTICE_STREAM_ID = 2 ** 31 - 1;
-
-function connectionDurationReached(c: H2Connection): void {
-  c.durationReached();
-}
 
 function finalGoaway(c: H2Connection): void {
   c.finalGoaway();
@@ -83,7 +79,7 @@ function streamErrorOnInvalidMessaging(hcm: HttpConnectionManager, h2: unknown):
   return bool(o.override_stream_error_on_invalid_http_message) ?? bool(writtenField(hcm, 'stream_error_on_invalid_http_message')) ?? bool(o.stream_error_on_invalid_http_messaging) ?? false;
 }
 
-export class H2Connection implements H2ServerHandler {
+export class H2Connection implements H2ServerHandler, ClockedConnection {
   readonly codec: H2ServerConnection;
   private draining = false;
   /** The final GOAWAY has gone: the socket closes when no stream is left. */
@@ -105,14 +101,8 @@ export class H2Connection implements H2ServerHandler {
     sock.on('end', () => this.peerEnded());
     sock.on('close', () => this.codec.close());
     sock.on('error', () => sock.destroy());
-    sock.on('timeout', () => this.idle());
-    const idleMs = connectionIdleTimeoutMs(lr.hcm);
-    if (idleMs > 0) sock.setTimeout(idleMs);
-    // common_http_protocol_options.max_connection_duration: past it, Envoy's drain sequence.
-    if (lr.maxConnectionDurationMs > 0) {
-      this.durationTimer = setTimeout(connectionDurationReached, lr.maxConnectionDurationMs, this);
-      this.durationTimer.unref();
-    }
+    // Past max_connection_duration, Envoy's drain sequence.
+    this.durationTimer = startConnectionClocks(sock, lr.hcm, lr.maxConnectionDurationMs, this);
     if (first !== null) this.codec.received(first);
   }
 
@@ -151,7 +141,7 @@ export class H2Connection implements H2ServerHandler {
   }
 
   /** idle_timeout: a connection with no stream open drains (Envoy counts it). */
-  private idle(): void {
+  idle(): void {
     if (this.codec.closed || this.codec.activeStreams > 0 || this.draining) return;
     this.host.lr.stats.cx_idle_timeout.value++;
     this.drain();
