@@ -66,7 +66,7 @@ test('run takes routes, clusters and endpoints over TLS with a client certificat
   }
 });
 
-test('google_grpc ADS: run dials target_uri itself, over TLS with ssl_credentials (root_certs, client certificate)', { timeout: 60_000 }, async (t) => {
+test('google_grpc ADS: run dials target_uri itself (through --map-endpoint), over TLS with ssl_credentials (root_certs, client certificate)', { timeout: 60_000 }, async (t) => {
   const dir = tempDir('run-google-grpc');
   const certs = pki(dir);
   if (certs === undefined) return t.skip('openssl not available');
@@ -77,13 +77,16 @@ test('google_grpc ADS: run dials target_uri itself, over TLS with ssl_credential
   let run: ReturnType<typeof spawnCli> | undefined;
   try {
     const port = await freePort();
-    const google = `{ google_grpc: { target_uri: "127.0.0.1:${serve.xdsPort}", stat_prefix: xds, channel_credentials: { ssl_credentials: { root_certs: { filename: ${certs.ca} }, private_key: { filename: ${certs.clientKey} }, cert_chain: { filename: ${certs.clientCert} } } } } }`;
+    const google = `{ google_grpc: { target_uri: "203.0.113.7:18000", stat_prefix: xds, channel_credentials: { ssl_credentials: { root_certs: { filename: ${certs.ca} }, private_key: { filename: ${certs.clientKey} }, cert_chain: { filename: ${certs.clientCert} } } }, call_credentials: [{ access_token: not-sent }] } }`;
     const cfg = join(dir, 'google.yaml');
     writeFileSync(cfg, runConfig('google-grpc', port, serve.xdsPort, 'fleet', '', google));
-    run = spawnCli(['run', cfg, '--admin-address', '127.0.0.1:0', '--no-access-log']);
+    // The target is an address of the config's world (TEST-NET-3), mapped to the local control plane as endpoints are.
+    run = spawnCli(['run', cfg, '--admin-address', '127.0.0.1:0', '--no-access-log', '--map-endpoint', `203.0.113.7:18000=127.0.0.1:${serve.xdsPort}`]);
     await run.waitFor(/listener ingress on/);
     await until(async () => (await body(port).catch(() => '')) === 'blue', 10_000, 'the run to route to blue');
     assert.deepEqual((await serve.status()).streams.map((s) => s.node.id), ['google-grpc']);
+    // What the channel would add that run does not send is said at start.
+    assert.match(run.stderr(), /xds: google_grpc call_credentials are not sent/);
   } finally {
     run?.kill();
     await run?.exit().catch(() => undefined);
